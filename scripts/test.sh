@@ -1,0 +1,34 @@
+#!/bin/sh
+# Sets up a fresh Debian bookworm machine (as root) and runs every test:
+# a -Werror build with make check, make check again under AddressSanitizer
+# and UndefinedBehaviorSanitizer, then make distcheck.
+# Safe to run again: builds go to build/ and are redone.
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+./scripts/install-deps.sh
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "autoreconf"
+autoreconf -fi
+
+step "build (-Wall -Wextra -Werror) and make check"
+rm -rf build/plain && mkdir -p build/plain
+(cd build/plain && "$top/configure" --enable-werror --quiet &&
+    make -j"$jobs" && make -j"$jobs" check) || {
+    find build/plain -name '*.log' -path '*tests*' -exec sh -c 'tail -n 60 "$1"' _ {} \; ; exit 1; }
+
+step "make check under AddressSanitizer + UndefinedBehaviorSanitizer"
+rm -rf build/asan && mkdir -p build/asan
+(cd build/asan && "$top/configure" --enable-werror --enable-sanitizers --quiet &&
+    make -j"$jobs" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 make -j"$jobs" check) || {
+    find build/asan -name '*.log' -path '*tests*' -exec sh -c 'tail -n 60 "$1"' _ {} \; ; exit 1; }
+
+step "make distcheck"
+(cd build/plain && make -j"$jobs" distcheck)
+
+step "all tests passed"

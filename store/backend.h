@@ -1,0 +1,90 @@
+/*
+ * backend.h - what a store backend implements (internal to libcheckup).
+ *
+ * The front (store.c) validates arguments, generates session ids and
+ * hashes them; a backend only ever sees the key. Each operation receives
+ * "now" from the one clock and must apply the session policy atomically:
+ * inside one LMDB write transaction, or inside one Lua script on Redis.
+ *
+ * Policy, for a session s at time now:
+ *   now >= s.deadline                       -> delete, CK_EXPIRED_LIFETIME
+ *   now >= s.last_activity + inactivity     -> delete, CK_EXPIRED_IDLE
+ *   otherwise (touch) last_activity = now,
+ *             expires = min(now + inactivity, deadline)
+ * Metrics: every session that ends is counted once, by the first of
+ * logout (delete), revocation (revoke_user, cap eviction, delete_key),
+ * idle or lifetime expiry (seen by touch/get/sweep, or by time passing).
+ * Its duration is end - created, where end is the time of the logout or
+ * revocation, or s.expires for an expiry.
+ */
+#ifndef CK_BACKEND_H
+#define CK_BACKEND_H
+
+#include <stdarg.h>
+#include <sys/types.h>
+
+#include "ck_store.h"
+
+/*
+ * The store key of a session. tag is two lowercase hex characters
+ * ("00".."3f") derived from the user id and carried at the start of the
+ * session id, so that all of one user's keys share a Redis Cluster slot;
+ * hash is SHA-256 of the whole session id.
+ */
+typedef struct ck_skey {
+    char tag[3];
+    unsigned char hash[CK_KEY_LEN];
+} ck_skey;
+
+#define CK_TAG_COUNT 64
+
+struct ck_backend_ops {
+    const char *name;
+    ck_status (*create)(ck_store *st, const ck_skey *key, const ck_session *s);
+    ck_status (*touch)(ck_store *st, const ck_skey *key, int64_t now, ck_session *out);
+    ck_status (*get)(ck_store *st, const ck_skey *key, int64_t now, ck_session *out);
+    /* revoked: 0 = logout, 1 = admin revocation (counted as revoked) */
+    ck_status (*del)(ck_store *st, const ck_skey *key, int64_t now, int revoked);
+    ck_status (*revoke_user)(ck_store *st, const char *user_id, int64_t now, size_t *count);
+    ck_status (*list_user)(ck_store *st, const char *user_id, int64_t now, ck_session_list *out);
+    ck_status (*state_put)(ck_store *st, const char *name, const void *v, size_t len,
+                           int ttl, int64_t now);
+    /* take = 1 removes it atomically; take = 0 only reads. */
+    ck_status (*state_get)(ck_store *st, const char *name, int take, int64_t now,
+                           void **v, size_t *len);
+    ck_status (*fail_add)(ck_store *st, const char *name, int window, int64_t now,
+                          int64_t *count);
+    ck_status (*fail_count)(ck_store *st, const char *name, int64_t now, int64_t *count);
+    ck_status (*fail_reset)(ck_store *st, const char *name);
+    ck_status (*metrics)(ck_store *st, int64_t now, ck_metrics *out);
+    ck_status (*ping)(ck_store *st);
+    ck_status (*sweep)(ck_store *st, int64_t now, size_t *removed);
+    void (*close)(ck_store *st);
+};
+
+struct ck_store {
+    const struct ck_backend_ops *ops;
+    void *impl;                 /* the backend's own state */
+    int inactivity;             /* seconds */
+    int lifetime;               /* seconds */
+    int pending_ttl;            /* seconds */
+    int max_per_user;           /* 0 = no cap */
+    char errstr[512];
+};
+
+/* Sets st->errstr (printf-style) and returns status, for "return ck_fail(...)". */
+ck_status ck_fail(ck_store *st, ck_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Fills s->key_hex from a key. */
+void ck_skey_hex(const ck_skey *key, char out[CK_KEY_HEX_LEN]);
+/* Parses "tt" + 64 hex characters back into a key; -1 when malformed. */
+int ck_skey_from_hex(const char *hex, ck_skey *key);
+/* The tag of a user id: SHA-256(user_id)[0] mod CK_TAG_COUNT, as two hex chars. */
+void ck_user_tag(const char *user_id, char tag[3]);
+
+/* Backend constructors: set st->ops and st->impl, or return an error. */
+ck_status ck_lmdb_open(ck_store *st, const ck_config *cfg, const char *path);
+ck_status ck_redis_store_open(ck_store *st, const ck_config *cfg, const char *url);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * ck_config.h - checkup.conf, an INI file read with libinih.
+ *
+ * Every value has a default and a range; a bad value is reported with the
+ * file, line and key at fault. Sections other than the ones below are
+ * handed to an optional callback so that other components (OIDC providers,
+ * the daemon) keep their own settings beside these.
+ */
+#ifndef CK_CONFIG_H
+#define CK_CONFIG_H
+
+#include <stddef.h>
+
+#define CK_DEFAULT_STORE_URL        "lmdb:/run/checkup"
+#define CK_DEFAULT_INACTIVITY       1200
+#define CK_DEFAULT_LIFETIME         86400
+#define CK_DEFAULT_PENDING_TTL      600
+
+typedef struct ck_config {
+    /* [session] */
+    int inactivity_timeout;     /* seconds, 1 .. 86400 */
+    int absolute_lifetime;      /* seconds, >= inactivity_timeout, <= 30 days */
+    int pending_ttl;            /* seconds, 1 .. 3600 */
+    int max_per_user;           /* 0 = no cap */
+
+    /* [store] */
+    char *store_url;
+    size_t lmdb_map_size;       /* bytes */
+    char *key_prefix;           /* Redis key prefix, default "ck:" */
+    int connect_timeout_ms;     /* default 2000 */
+    int command_timeout_ms;     /* default 1000 */
+    char *redis_user;           /* ACL user; the URL may also carry one */
+    char *redis_password;       /* inline; prefer redis_password_file */
+    char *redis_password_file;
+    int tls_verify;             /* 1 = verify peer and host name (default) */
+    char *tls_ca_file;
+    char *tls_ca_dir;
+    char *tls_cert_file;        /* client certificate */
+    char *tls_key_file;
+    char *tls_server_name;      /* SNI and name check; default the URL host */
+    char *tls_min_version;      /* "1.2" or "1.3" (default) */
+
+    /* [lockout] */
+    int fail_deny;              /* failures before lockout, default 5 */
+    int fail_interval;          /* seconds, default 900 */
+    int unlock_time;            /* seconds, default 900 */
+
+    /* [users] */
+    char *users_file;
+
+    /* Where the values came from, for messages. */
+    char *path;
+} ck_config;
+
+/* Handler for sections this file does not know; return 1 if handled. */
+typedef int (*ck_config_section_fn)(void *ud, const char *section,
+                                    const char *name, const char *value,
+                                    int lineno, char *err, size_t errlen);
+
+void ck_config_defaults(ck_config *cfg);
+
+/*
+ * Reads path over the defaults. Returns 0, or -1 with a message such as
+ * "/etc/checkup/checkup.conf:12: [session] inactivity_timeout: 0 is out of
+ * range (1..86400)" in err.
+ */
+int ck_config_load(ck_config *cfg, const char *path, ck_config_section_fn extra,
+                   void *ud, char *err, size_t errlen);
+
+/*
+ * Applies the process environment (CHECKUP_STORE, REDIS_HOST, REDIS_PORT,
+ * REDIS_PASSWORD, REDIS_DB, REDIS_TLS_ENABLED). For the daemon and the CLI
+ * only: the PAM module never calls it.
+ */
+int ck_config_apply_env(ck_config *cfg, char *err, size_t errlen);
+
+/* Checks cross-field rules after loading (lifetime >= inactivity, ...). */
+int ck_config_validate(const ck_config *cfg, char *err, size_t errlen);
+
+void ck_config_free(ck_config *cfg);
+
+#endif

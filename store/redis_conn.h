@@ -1,0 +1,86 @@
+/*
+ * redis_conn.h - a Redis connection of our own (internal to libcheckup).
+ *
+ * Debian's hiredis 0.14 has no TLS, so hiredis only formats commands
+ * (redisFormatCommandArgv) and parses replies (redisReader); the socket is
+ * ours: plain TCP or OpenSSL TLS, with connect and command timeouts,
+ * AUTH (ACL user + password), SELECT, reconnect with backoff
+ * min(attempt * 50 ms, 2 s), and Sentinel discovery of the primary.
+ *
+ * Nothing connects until the first command. A handle belongs to one
+ * process and one thread; after fork() the child drops the inherited
+ * socket without writing to it and connects anew.
+ */
+#ifndef CK_REDIS_CONN_H
+#define CK_REDIS_CONN_H
+
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+#include "ck_config.h"
+
+typedef struct ck_redis_addr {
+    char *host;
+    int port;
+} ck_redis_addr;
+
+typedef struct ck_redis_opts {
+    int tls;                    /* rediss:// */
+    ck_redis_addr *addrs;       /* the server, or the sentinels */
+    size_t naddrs;
+    char *master_name;          /* set for redis+sentinel:// */
+    int db;
+    char *user;                 /* ACL user, may be NULL */
+    char *password;             /* may be NULL */
+    int connect_timeout_ms;
+    int command_timeout_ms;
+    int tls_verify;
+    char *tls_ca_file;
+    char *tls_ca_dir;
+    char *tls_cert_file;
+    char *tls_key_file;
+    char *tls_server_name;
+    int tls_min_version;        /* TLS1_2_VERSION or TLS1_3_VERSION */
+} ck_redis_opts;
+
+/*
+ * Parses redis://[user[:password]@]host[:port][/db], rediss://..., and
+ * redis+sentinel://[user[:password]@]host:port[,host:port...]/master[/db],
+ * then applies the [store] settings of cfg (timeouts, TLS, a password file,
+ * which wins over nothing but loses to a password in the URL).
+ * Returns 0, or -1 with a one-line reason in err.
+ */
+int ck_redis_opts_from_url(ck_redis_opts *o, const char *url, const ck_config *cfg,
+                           char *err, size_t errlen);
+void ck_redis_opts_free(ck_redis_opts *o);
+
+typedef struct ck_redis ck_redis;
+
+/* Takes ownership of *o (which is zeroed). Never fails except on memory. */
+ck_redis *ck_redis_new(ck_redis_opts *o);
+void ck_redis_free(ck_redis *r);
+
+/*
+ * Sends one command and waits for its reply, connecting first if needed.
+ * Returns 0 with *reply set (free it with freeReplyObject; it may be a
+ * REDIS_REPLY_ERROR, which is the server's answer, not a transport error),
+ * or -1 when the server could not be reached or answered too late; then
+ * ck_redis_errstr() says why and the connection is dropped so that a later
+ * command reconnects (after the backoff delay).
+ * A "-READONLY" or "-LOADING" reply after a failover also drops the
+ * connection and, with Sentinel, re-resolves the primary.
+ */
+int ck_redis_command(ck_redis *r, int argc, const char **argv, const size_t *argvlen,
+                     redisReply **reply);
+
+/* Sends n commands in one write and reads n replies (a pipeline). */
+int ck_redis_pipeline(ck_redis *r, size_t n, const int *argc, const char ***argv,
+                      const size_t **argvlen, redisReply **replies);
+
+const char *ck_redis_errstr(const ck_redis *r);
+
+/* "host:port" of the server in use (the primary, with Sentinel), for messages. */
+const char *ck_redis_peer(const ck_redis *r);
+
+#endif

@@ -1,0 +1,493 @@
+/*
+ * store.c - the store front: argument checks, session ids, key hashing,
+ * and dispatch to the backend named by the store URL.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "backend.h"
+#include "ck_clock.h"
+#include "ck_store.h"
+
+static const char *const status_names[] = {
+    [CK_OK] = "ok",
+    [CK_NOT_FOUND] = "not found",
+    [CK_EXPIRED_IDLE] = "expired (idle)",
+    [CK_EXPIRED_LIFETIME] = "expired (lifetime)",
+    [CK_ERR_INVALID] = "invalid argument",
+    [CK_ERR_UNAVAILABLE] = "store unavailable",
+    [CK_ERR_FULL] = "store full",
+    [CK_ERR_CORRUPT] = "store corrupt",
+    [CK_ERR_NOMEM] = "out of memory",
+    [CK_ERR_INTERNAL] = "internal error",
+};
+
+const char *ck_status_str(ck_status st)
+{
+    if ((unsigned)st >= sizeof(status_names) / sizeof(status_names[0]))
+        return "unknown status";
+    return status_names[st];
+}
+
+static const char *const method_names[CK_AUTH_METHOD_COUNT] = {
+    [CK_AUTH_EMAIL] = "email",
+    [CK_AUTH_CORPPASS] = "corppass",
+    [CK_AUTH_OIDC] = "oidc",
+};
+
+const char *ck_auth_method_name(ck_auth_method m)
+{
+    if ((unsigned)m >= CK_AUTH_METHOD_COUNT)
+        return "unknown";
+    return method_names[m];
+}
+
+int ck_auth_method_parse(const char *name, ck_auth_method *out)
+{
+    for (int i = 0; i < CK_AUTH_METHOD_COUNT; i++) {
+        if (strcmp(name, method_names[i]) == 0) {
+            *out = (ck_auth_method)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+ck_status ck_fail(ck_store *st, ck_status status, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(st->errstr, sizeof(st->errstr), fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+void ck_session_list_free(ck_session_list *list)
+{
+    if (!list)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+/* ---- keys and ids ------------------------------------------------------ */
+
+static const char hexdigits[] = "0123456789abcdef";
+
+void ck_user_tag(const char *user_id, char tag[3])
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    unsigned v;
+
+    SHA256((const unsigned char *)user_id, strlen(user_id), md);
+    v = md[0] % CK_TAG_COUNT;
+    tag[0] = hexdigits[v >> 4];
+    tag[1] = hexdigits[v & 15];
+    tag[2] = '\0';
+}
+
+void ck_skey_hex(const ck_skey *key, char out[CK_KEY_HEX_LEN])
+{
+    out[0] = key->tag[0];
+    out[1] = key->tag[1];
+    for (int i = 0; i < CK_KEY_LEN; i++) {
+        out[2 + 2 * i] = hexdigits[key->hash[i] >> 4];
+        out[3 + 2 * i] = hexdigits[key->hash[i] & 15];
+    }
+    out[CK_KEY_HEX_LEN - 1] = '\0';
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static int tag_valid(const char *t)
+{
+    int hi = hexval(t[0]), lo = hexval(t[1]);
+
+    return hi >= 0 && lo >= 0 && hi * 16 + lo < CK_TAG_COUNT;
+}
+
+int ck_skey_from_hex(const char *hex, ck_skey *key)
+{
+    if (!hex || strlen(hex) != CK_KEY_HEX_LEN - 1 || !tag_valid(hex))
+        return -1;
+    key->tag[0] = hex[0];
+    key->tag[1] = hex[1];
+    key->tag[2] = '\0';
+    for (int i = 0; i < CK_KEY_LEN; i++) {
+        int hi = hexval(hex[2 + 2 * i]), lo = hexval(hex[3 + 2 * i]);
+
+        if (hi < 0 || lo < 0)
+            return -1;
+        key->hash[i] = (unsigned char)(hi * 16 + lo);
+    }
+    return 0;
+}
+
+static int is_b64url(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* A session id: the user's tag, then 256 bits from the OS CSPRNG. */
+static int sid_generate(const char *user_id, char sid[CK_SID_LEN])
+{
+    unsigned char rnd[32];
+    unsigned char b64[48];
+    int n;
+
+    if (RAND_priv_bytes(rnd, sizeof(rnd)) != 1)
+        return -1;
+    n = EVP_EncodeBlock(b64, rnd, sizeof(rnd));   /* 44 chars, one '=' */
+    OPENSSL_cleanse(rnd, sizeof(rnd));
+    ck_user_tag(user_id, sid);
+    for (int i = 0; i < 43 && i < n; i++) {
+        char c = (char)b64[i];
+
+        sid[2 + i] = c == '+' ? '-' : c == '/' ? '_' : c;
+    }
+    sid[CK_SID_LEN - 1] = '\0';
+    OPENSSL_cleanse(b64, sizeof(b64));
+    return 0;
+}
+
+static int sid_to_key(const char *sid, ck_skey *key)
+{
+    if (!sid || strlen(sid) != CK_SID_LEN - 1 || !tag_valid(sid))
+        return -1;
+    for (int i = 2; i < CK_SID_LEN - 1; i++)
+        if (!is_b64url(sid[i]))
+            return -1;
+    key->tag[0] = sid[0];
+    key->tag[1] = sid[1];
+    key->tag[2] = '\0';
+    SHA256((const unsigned char *)sid, CK_SID_LEN - 1, key->hash);
+    return 0;
+}
+
+/* ---- argument checks --------------------------------------------------- */
+
+/* Valid UTF-8 without control characters, shorter than max (with NUL). */
+static int text_ok(const char *s, size_t max, int required)
+{
+    size_t len = strnlen(s, max);
+    const unsigned char *p = (const unsigned char *)s;
+
+    if (len >= max || (required && len == 0))
+        return 0;
+    while (*p) {
+        unsigned char c = *p;
+        int extra;
+
+        if (c < 0x20 || c == 0x7f)
+            return 0;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            extra = 1;
+        else if (c >= 0xe0 && c <= 0xef)
+            extra = 2;
+        else if (c >= 0xf0 && c <= 0xf4)
+            extra = 3;
+        else
+            return 0;
+        /* Reject overlongs and surrogates through the second byte's range. */
+        if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
+            (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+            return 0;
+        for (int i = 1; i <= extra; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                return 0;
+        p += extra + 1;
+    }
+    return 1;
+}
+
+#define CHECK_FIELD(st, s, field, max, required)                                 \
+    do {                                                                        \
+        if (!text_ok((s)->field, (max), (required)))                           \
+            return ck_fail((st), CK_ERR_INVALID,                                \
+                           "session field %s is %s", #field,                    \
+                           strnlen((s)->field, (max)) >= (max) ? "too long"     \
+                           : (required) && !(s)->field[0] ? "empty"             \
+                           : "not valid UTF-8 text");                           \
+    } while (0)
+
+static ck_status session_check(ck_store *st, const ck_session *s)
+{
+    CHECK_FIELD(st, s, user_id, CK_USER_MAX, 1);
+    CHECK_FIELD(st, s, email, CK_EMAIL_MAX, 0);
+    CHECK_FIELD(st, s, role, CK_ROLE_MAX, 0);
+    CHECK_FIELD(st, s, clinic_id, CK_CLINIC_MAX, 0);
+    CHECK_FIELD(st, s, remote_host, CK_RHOST_MAX, 0);
+    CHECK_FIELD(st, s, service, CK_SERVICE_MAX, 0);
+    CHECK_FIELD(st, s, tty, CK_TTY_MAX, 0);
+    CHECK_FIELD(st, s, idp_sid, CK_IDP_SID_MAX, 0);
+    if ((unsigned)s->method >= CK_AUTH_METHOD_COUNT)
+        return ck_fail(st, CK_ERR_INVALID, "unknown auth method %d", (int)s->method);
+    return CK_OK;
+}
+
+static ck_status name_check(ck_store *st, const char *what, const char *name, size_t max)
+{
+    if (!name || !text_ok(name, max, 1))
+        return ck_fail(st, CK_ERR_INVALID, "%s is empty, too long or not text", what);
+    return CK_OK;
+}
+
+/* ---- open / close ------------------------------------------------------ */
+
+ck_store *ck_store_open(const ck_config *cfg, char *err, size_t errlen)
+{
+    ck_store *st;
+    const char *url = cfg->store_url ? cfg->store_url : CK_DEFAULT_STORE_URL;
+    ck_status rc;
+
+    st = calloc(1, sizeof(*st));
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    st->inactivity = cfg->inactivity_timeout;
+    st->lifetime = cfg->absolute_lifetime;
+    st->pending_ttl = cfg->pending_ttl;
+    st->max_per_user = cfg->max_per_user;
+
+    if (strncmp(url, "lmdb:", 5) == 0) {
+        rc = ck_lmdb_open(st, cfg, url + 5);
+    } else if (strncmp(url, "redis://", 8) == 0 || strncmp(url, "rediss://", 9) == 0 ||
+               strncmp(url, "redis+sentinel://", 17) == 0) {
+        rc = ck_redis_store_open(st, cfg, url);
+    } else {
+        snprintf(st->errstr, sizeof(st->errstr),
+                 "unknown store URL scheme (use lmdb:, redis://, rediss:// or redis+sentinel://)");
+        rc = CK_ERR_INVALID;
+    }
+    if (rc != CK_OK) {
+        snprintf(err, errlen, "%s", st->errstr);
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+void ck_store_close(ck_store *st)
+{
+    if (!st)
+        return;
+    if (st->ops && st->ops->close)
+        st->ops->close(st);
+    free(st);
+}
+
+const char *ck_store_errstr(const ck_store *st)
+{
+    return st->errstr;
+}
+
+const char *ck_store_backend(const ck_store *st)
+{
+    return st->ops->name;
+}
+
+/* ---- sessions ---------------------------------------------------------- */
+
+ck_status ck_store_create(ck_store *st, ck_session *in, char sid_out[CK_SID_LEN])
+{
+    ck_skey key;
+    ck_status rc;
+    int64_t now = ck_now();
+
+    rc = session_check(st, in);
+    if (rc != CK_OK)
+        return rc;
+    if (sid_generate(in->user_id, sid_out) != 0 || sid_to_key(sid_out, &key) != 0)
+        return ck_fail(st, CK_ERR_INTERNAL, "the system random generator failed");
+    in->created = now;
+    in->last_activity = now;
+    in->deadline = now + st->lifetime;
+    in->expires = now + st->inactivity < in->deadline ? now + st->inactivity : in->deadline;
+    ck_skey_hex(&key, in->key_hex);
+    rc = st->ops->create(st, &key, in);
+    if (rc != CK_OK)
+        OPENSSL_cleanse(sid_out, CK_SID_LEN);
+    return rc;
+}
+
+#define SID_TO_KEY(st, sid, key)                                              \
+    do {                                                                      \
+        if (sid_to_key((sid), (key)) != 0)                                    \
+            return ck_fail((st), CK_ERR_INVALID, "malformed session id");     \
+    } while (0)
+
+ck_status ck_store_touch(ck_store *st, const char *sid, ck_session *out)
+{
+    ck_skey key;
+
+    SID_TO_KEY(st, sid, &key);
+    return st->ops->touch(st, &key, ck_now(), out);
+}
+
+ck_status ck_store_get(ck_store *st, const char *sid, ck_session *out)
+{
+    ck_skey key;
+
+    SID_TO_KEY(st, sid, &key);
+    return st->ops->get(st, &key, ck_now(), out);
+}
+
+ck_status ck_store_delete(ck_store *st, const char *sid)
+{
+    ck_skey key;
+
+    SID_TO_KEY(st, sid, &key);
+    return st->ops->del(st, &key, ck_now(), 0);
+}
+
+ck_status ck_store_delete_key(ck_store *st, const char *key_hex)
+{
+    ck_skey key;
+
+    if (ck_skey_from_hex(key_hex, &key) != 0)
+        return ck_fail(st, CK_ERR_INVALID, "malformed session key (want %d hex characters)",
+                       CK_KEY_HEX_LEN - 1);
+    return st->ops->del(st, &key, ck_now(), 1);
+}
+
+ck_status ck_store_revoke_user(ck_store *st, const char *user_id, size_t *count)
+{
+    size_t dummy;
+    ck_status rc = name_check(st, "user id", user_id, CK_USER_MAX);
+
+    if (rc != CK_OK)
+        return rc;
+    return st->ops->revoke_user(st, user_id, ck_now(), count ? count : &dummy);
+}
+
+ck_status ck_store_list_user(ck_store *st, const char *user_id, ck_session_list *out)
+{
+    ck_status rc = name_check(st, "user id", user_id, CK_USER_MAX);
+
+    out->count = 0;
+    out->items = NULL;
+    if (rc != CK_OK)
+        return rc;
+    return st->ops->list_user(st, user_id, ck_now(), out);
+}
+
+/* ---- pending logins and counters ---------------------------------------- */
+
+ck_status ck_store_state_put(ck_store *st, const char *name, const void *value,
+                             size_t len, int ttl)
+{
+    ck_status rc = name_check(st, "state name", name, CK_STATE_NAME_MAX);
+
+    if (rc != CK_OK)
+        return rc;
+    if (len > CK_STATE_VALUE_MAX || (len && !value))
+        return ck_fail(st, CK_ERR_INVALID, "state value of %zu bytes is over the %d-byte limit",
+                       len, CK_STATE_VALUE_MAX);
+    if (ttl <= 0)
+        ttl = st->pending_ttl;
+    return st->ops->state_put(st, name, value, len, ttl, ck_now());
+}
+
+static ck_status state_read(ck_store *st, const char *name, int take, void **value,
+                            size_t *len)
+{
+    ck_status rc = name_check(st, "state name", name, CK_STATE_NAME_MAX);
+
+    *value = NULL;
+    *len = 0;
+    if (rc != CK_OK)
+        return rc;
+    return st->ops->state_get(st, name, take, ck_now(), value, len);
+}
+
+ck_status ck_store_state_take(ck_store *st, const char *name, void **value, size_t *len)
+{
+    return state_read(st, name, 1, value, len);
+}
+
+ck_status ck_store_state_get(ck_store *st, const char *name, void **value, size_t *len)
+{
+    return state_read(st, name, 0, value, len);
+}
+
+ck_status ck_store_fail_add(ck_store *st, const char *name, int window, int64_t *count)
+{
+    int64_t dummy;
+    ck_status rc = name_check(st, "counter name", name, CK_STATE_NAME_MAX);
+
+    if (rc != CK_OK)
+        return rc;
+    if (window <= 0)
+        return ck_fail(st, CK_ERR_INVALID, "counter window must be positive");
+    return st->ops->fail_add(st, name, window, ck_now(), count ? count : &dummy);
+}
+
+ck_status ck_store_fail_count(ck_store *st, const char *name, int64_t *count)
+{
+    ck_status rc = name_check(st, "counter name", name, CK_STATE_NAME_MAX);
+
+    *count = 0;
+    if (rc != CK_OK)
+        return rc;
+    return st->ops->fail_count(st, name, ck_now(), count);
+}
+
+ck_status ck_store_fail_reset(ck_store *st, const char *name)
+{
+    ck_status rc = name_check(st, "counter name", name, CK_STATE_NAME_MAX);
+
+    if (rc != CK_OK)
+        return rc;
+    return st->ops->fail_reset(st, name);
+}
+
+ck_status ck_store_metrics(ck_store *st, ck_metrics *out)
+{
+    ck_status rc;
+    int64_t ended;
+
+    memset(out, 0, sizeof(*out));
+    rc = st->ops->metrics(st, ck_now(), out);
+    if (rc != CK_OK)
+        return rc;
+    ended = out->ended_logout + out->ended_idle + out->ended_lifetime + out->ended_revoked;
+    out->avg_duration = ended > 0 ? (double)out->duration_sum / (double)ended : 0.0;
+    return CK_OK;
+}
+
+ck_status ck_store_ping(ck_store *st)
+{
+    return st->ops->ping(st);
+}
+
+ck_status ck_store_sweep(ck_store *st, size_t *removed)
+{
+    size_t dummy;
+
+    return st->ops->sweep(st, ck_now(), removed ? removed : &dummy);
+}
