@@ -75,6 +75,7 @@ void ck_redis_set_error(ck_redis *r, const char *fmt, ...)
                  r->peer[0] ? r->peer : "(not connected)");
     if (n < 0 || (size_t)n >= sizeof(r->errstr))
         return;
+    r->errmsg_off = (size_t)n;
     va_start(ap, fmt);
     vsnprintf(r->errstr + n, sizeof(r->errstr) - (size_t)n, fmt, ap);
     va_end(ap);
@@ -899,7 +900,7 @@ static int ensure_connected(ck_redis *r)
         }
     }
     if (ck_redis_connect(r) < 0) {
-        snprintf(r->lasterr, sizeof(r->lasterr), "%s", r->errstr);
+        snprintf(r->lasterr, sizeof(r->lasterr), "%s", r->errstr + r->errmsg_off);
         note_failure(r);
         return -1;
     }
@@ -950,7 +951,7 @@ static int send_buf(ck_redis *r, const char *buf, size_t len, size_t n, redisRep
     }
     if (rc < 0) {
         free_replies(replies, n);
-        snprintf(r->lasterr, sizeof(r->lasterr), "%s", r->errstr);
+        snprintf(r->lasterr, sizeof(r->lasterr), "%s", r->errstr + r->errmsg_off);
         drop(r);
         note_failure(r);
         return -1;

@@ -33,6 +33,7 @@ struct ck_redis {
     size_t next_sentinel;       /* Sentinel: who answered last */
     char peer[300];
     char errstr[384];
+    size_t errmsg_off;          /* where errstr's text follows "redis peer: " */
     char lasterr[384];
 };
 

@@ -377,6 +377,19 @@ static void test_silent_listener(void **state)
     assert_true(took >= 290 && took < 300 + 500);
     assert_non_null(strstr(ck_redis_errstr(r), "command timed out after 300 ms"));
     ck_redis_free(r);
+
+    /* Over TLS the handshake gets no answer: the connect timeout holds. */
+    cfg.connect_timeout_ms = 400;
+    snprintf(url, sizeof(url), "rediss://127.0.0.1:%d", ntohs(sa.sin_port));
+    r = t_open(url, &cfg);
+    t0 = t_now_ms();
+    assert_int_equal(ck_redis_command(r, 1, ping, NULL, &rep), -1);
+    took = t_now_ms() - t0;
+    printf("# silent TLS listener: failed in %lld ms: %s\n", (long long)took,
+           ck_redis_errstr(r));
+    assert_true(took >= 390 && took < 400 + 500);
+    assert_non_null(strstr(ck_redis_errstr(r), "TLS handshake timed out after 400 ms"));
+    ck_redis_free(r);
     ck_config_free(&cfg);
     close(lfd);
 }
