@@ -153,7 +153,8 @@ static char *pct_decode(const char *s, size_t len)
     out[j] = '\0';
     return out;
 bad:
-    wipe_free(out);
+    explicit_bzero(out, len + 1);
+    free(out);
     return NULL;
 }
 
@@ -961,7 +962,6 @@ static int send_buf(ck_redis *r, const char *buf, size_t len, size_t n, redisRep
         if (is_failover_reply(replies[i])) {
             /* The server is no longer the primary: find it again next time. */
             ck_conn_close(&r->c, 1);
-            r->need_resolve = 1;
             break;
         }
     }

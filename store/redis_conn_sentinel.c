@@ -157,7 +157,6 @@ int ck_sentinel_connect(ck_redis *r)
         free(host);
         if (rc == 0) {
             r->next_sentinel = i;
-            r->need_resolve = 0;
             return 0;
         }
         keep_error(r, last, sizeof(last), &last_rank, 2);
