@@ -769,6 +769,11 @@ ck_redis *ck_redis_new(ck_redis_opts *o)
         return NULL;
     r->o = *o;
     memset(o, 0, sizeof(*o));
+    /* Options built by hand may leave these out; never wait forever. */
+    if (r->o.connect_timeout_ms <= 0)
+        r->o.connect_timeout_ms = 2000;
+    if (r->o.command_timeout_ms <= 0)
+        r->o.command_timeout_ms = 1000;
     ck_conn_init(&r->c);
     r->pid = getpid();
     return r;
@@ -912,6 +917,10 @@ static int ensure_connected(ck_redis *r)
 /* Plain server: connect, AUTH, SELECT. Sentinel lives in ck_sentinel_connect. */
 int ck_redis_connect(ck_redis *r)
 {
+    if (r->o.naddrs == 0 || !r->o.addrs) {
+        ck_redis_set_error(r, "no server address configured");
+        return -1;
+    }
     if (r->o.master_name)
         return ck_sentinel_connect(r);
     set_peer(r->peer, sizeof(r->peer), r->o.addrs[0].host, r->o.addrs[0].port);
@@ -979,6 +988,13 @@ int ck_redis_pipeline(ck_redis *r, size_t n, const int *argc, const char ***argv
         replies[i] = NULL;
     if (n == 0)
         return 0;
+    for (size_t i = 0; i < n; i++) {
+        /* Redis answers nothing to an empty command: we would wait in vain. */
+        if (argc[i] < 1 || !argv[i]) {
+            ck_redis_set_error(r, "empty command in position %zu", i);
+            return -1;
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         char *cmd = NULL;
         int clen = redisFormatCommandArgv(&cmd, argc[i], argv[i],

@@ -106,6 +106,10 @@ static void test_pipeline(void **state)
     for (int i = 0; i < 5; i++)
         freeReplyObject(rep[i]);
     assert_int_equal(ck_redis_pipeline(r, 0, argc, argv, NULL, rep), 0);
+    /* An empty command is refused at once, not sent to wait for nothing. */
+    assert_int_equal(ck_redis_command(r, 0, del, NULL, rep), -1);
+    assert_non_null(strstr(ck_redis_errstr(r), "empty command"));
+    assert_true(t_ok(r, 2, getbig));
     free(payload);
     ck_redis_free(r);
 }
