@@ -823,6 +823,8 @@ int ck_conn_command(ck_redis *r, ck_conn *c, int argc, const char **argv,
     *reply = NULL;
     rc = ck_conn_exchange(r, c, cmd, (size_t)len, 1, reply, r->o.command_timeout_ms,
                           &sent_nothing);
+    /* It may be an AUTH: do not leave the password in freed memory. */
+    explicit_bzero(cmd, (size_t)len);
     redisFreeCommand(cmd);
     return rc;
 }
