@@ -417,6 +417,46 @@ static void test_silent_listener(void **state)
     close(lfd);
 }
 
+/*
+ * A listener whose accept queue is full drops new SYNs, so connect() hangs
+ * as it would towards a dead host: the connect timeout holds.
+ */
+static void test_connect_timeout(void **state)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    socklen_t sl = sizeof(sa);
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    int filler = socket(AF_INET, SOCK_STREAM, 0);
+    char url[64];
+    ck_config cfg;
+    ck_redis *r;
+    const char *ping[1] = { "PING" };
+    redisReply *rep = NULL;
+    int64_t t0, took;
+
+    (void)state;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(lfd, 0), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+    assert_int_equal(connect(filler, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", ntohs(sa.sin_port));
+    ck_config_defaults(&cfg);
+    cfg.connect_timeout_ms = 300;
+    r = t_open(url, &cfg);
+    t0 = t_now_ms();
+    assert_int_equal(ck_redis_command(r, 1, ping, NULL, &rep), -1);
+    took = t_now_ms() - t0;
+    printf("# full accept queue: failed in %lld ms: %s\n", (long long)took,
+           ck_redis_errstr(r));
+    assert_true(took >= 290 && took < 300 + 500);
+    assert_non_null(strstr(ck_redis_errstr(r), "connect timed out after 300 ms"));
+    ck_redis_free(r);
+    ck_config_free(&cfg);
+    close(filler);
+    close(lfd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_password_file),
         cmocka_unit_test(test_fork),
         cmocka_unit_test(test_silent_listener),
+        cmocka_unit_test(test_connect_timeout),
         cmocka_unit_test(test_command_timeout),
         cmocka_unit_test(test_idle_restart),
         cmocka_unit_test(test_server_down_and_back),
