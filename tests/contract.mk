@@ -13,8 +13,8 @@ EXTRA_DIST += \
 	tests/contract_input_lmdb.sh tests/contract_input_redis.sh
 
 tests_test_store_contract_SOURCES = tests/test_store_contract.c tests/contract_common.h
-tests_test_store_contract_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_test_store_contract_LDADD = libcheckup.la $(CMOCKA_LIBS)
+tests_test_store_contract_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(HIREDIS_CFLAGS)
+tests_test_store_contract_LDADD = libcheckup.la $(CMOCKA_LIBS) $(HIREDIS_LIBS)
 
 tests_test_store_race_SOURCES = tests/test_store_race.c tests/contract_common.h
 tests_test_store_race_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)

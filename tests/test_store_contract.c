@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
+#include <hiredis/hiredis.h>
 
 #include "ck_clock.h"
 #include "ck_config.h"
@@ -824,10 +826,215 @@ static void test_realtime_idle(void **state)
     ck_session_list_free(&l);
 }
 
+/* ---- backend specifics: no token at rest, one round trip ---------------- */
+
+/* The LMDB files never hold a session id, only its hash. */
+static void test_lmdb_no_token_at_rest(void **state)
+{
+    fixture *fx;
+    ck_store *st = open_ns(state, "atrest", INACT, LIFE, 0);
+    char sid[CK_SID_LEN], path[4096];
+    ck_session got;
+    DIR *d;
+    struct dirent *de;
+    int files = 0;
+
+    fx = *state;
+    for (int i = 0; i < 20; i++) {
+        mk(st, "rest", CK_AUTH_EMAIL, sid, NULL);
+        assert_status(st, ck_store_touch(st, sid, &got), CK_OK);
+    }
+    ck_store_close(st);         /* everything on disk */
+    fx->st = NULL;
+    d = opendir(fx->cfg.store_url + 5);
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL) {
+        FILE *f;
+        char *buf;
+        long size;
+
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", fx->cfg.store_url + 5, de->d_name);
+        f = fopen(path, "rb");
+        assert_non_null(f);
+        fseek(f, 0, SEEK_END);
+        size = ftell(f);
+        rewind(f);
+        buf = malloc((size_t)size + 1);
+        assert_non_null(buf);
+        assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+        fclose(f);
+        if (memmem(buf, (size_t)size, sid, CK_SID_LEN - 1) ||
+            memmem(buf, (size_t)size, sid + 2, CK_SID_LEN - 3))
+            fail_msg("%s holds a session id", de->d_name);
+        free(buf);
+        files++;
+    }
+    closedir(d);
+    assert_true(files > 0);
+}
+
+static redisContext *redis_side(void)
+{
+    char host[64];
+    int port;
+    struct timeval tv = {3, 0};
+    redisContext *c;
+
+    if (sscanf(ct_url(), "redis://%63[^:]:%d", host, &port) != 2)
+        fail_msg("cannot read host:port from the store URL");
+    c = redisConnectWithTimeout(host, port, tv);
+    if (!c || c->err)
+        fail_msg("connect to redis: %s", c ? c->errstr : "out of memory");
+    redisSetTimeout(c, tv);
+    return c;
+}
+
+/*
+ * Reads MONITOR lines up to a marker sent on the control connection and
+ * returns them one per line; *ncmds counts the commands clients sent
+ * (not those a Lua script ran, not the marker).
+ */
+static char *monitor_collect(redisContext *mon, redisContext *ctl, int *ncmds)
+{
+    static int serial;
+    char marker[64];
+    redisReply *r;
+    size_t len = 0, cap = 4096;
+    char *all = malloc(cap);
+
+    assert_non_null(all);
+    all[0] = '\0';
+    *ncmds = 0;
+    snprintf(marker, sizeof(marker), "ck-contract-marker-%d", ++serial);
+    r = redisCommand(ctl, "ECHO %s", marker);
+    assert_non_null(r);
+    freeReplyObject(r);
+    for (;;) {
+        size_t n;
+
+        if (redisGetReply(mon, (void **)&r) != REDIS_OK)
+            fail_msg("MONITOR stream: %s", mon->errstr);
+        assert_int_equal(r->type, REDIS_REPLY_STATUS);
+        if (strstr(r->str, marker)) {
+            freeReplyObject(r);
+            break;
+        }
+        if (!strstr(r->str, " lua]"))
+            (*ncmds)++;
+        n = strlen(r->str);
+        while (len + n + 2 > cap) {
+            cap *= 2;
+            all = realloc(all, cap);
+            assert_non_null(all);
+        }
+        memcpy(all + len, r->str, n);
+        len += n;
+        all[len++] = '\n';
+        all[len] = '\0';
+        freeReplyObject(r);
+    }
+    return all;
+}
+
+/* No operation scans the keyspace; no command carries a session id. */
+static void check_capture(const char *what, const char *cap, const char *sid)
+{
+    if (strcasestr(cap, "\"keys\"") || strcasestr(cap, "\"scan\""))
+        fail_msg("%s ran KEYS or SCAN over the keyspace", what);
+    if (sid && (strstr(cap, sid) || strstr(cap, sid + 2)))
+        fail_msg("%s sent a session id to Redis", what);
+}
+
+/*
+ * touch is one round trip on Redis (one command from the client), nothing
+ * scans all keys (metrics included), and MONITOR never shows a session id.
+ */
+static void test_redis_round_trips(void **state)
+{
+    ck_store *st = open_ns(state, "roundtrip", INACT, LIFE, 0);
+    redisContext *mon = redis_side(), *ctl = redis_side();
+    redisReply *r;
+    char sid[CK_SID_LEN], sid2[CK_SID_LEN];
+    ck_session got;
+    ck_session_list l;
+    ck_metrics m;
+    void *v;
+    size_t len, n;
+    int64_t cnt;
+    char *cap;
+    int ncmds;
+
+    /* warm up: connect, AUTH/SELECT, load the scripts */
+    mk(st, "rt", CK_AUTH_EMAIL, sid2, NULL);
+    assert_status(st, ck_store_touch(st, sid2, &got), CK_OK);
+    assert_status(st, ck_store_metrics(st, &m), CK_OK);
+
+    r = redisCommand(mon, "MONITOR");
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    cap = monitor_collect(mon, ctl, &ncmds);
+    free(cap);
+
+    mk(st, "rt", CK_AUTH_OIDC, sid, NULL);
+    cap = monitor_collect(mon, ctl, &ncmds);
+    check_capture("create", cap, sid);
+    print_message("create: %d command(s) from the client\n", ncmds);
+    free(cap);
+
+    at(30);
+    assert_status(st, ck_store_touch(st, sid, &got), CK_OK);
+    cap = monitor_collect(mon, ctl, &ncmds);
+    check_capture("touch", cap, sid);
+    if (ncmds != 1)
+        fail_msg("touch sent %d commands; the contract is one round trip:\n%s", ncmds, cap);
+    free(cap);
+
+    assert_status(st, ck_store_get(st, sid, &got), CK_OK);
+    cap = monitor_collect(mon, ctl, &ncmds);
+    check_capture("get", cap, sid);
+    print_message("get: %d command(s)\n", ncmds);
+    free(cap);
+
+    assert_status(st, ck_store_list_user(st, "rt", &l), CK_OK);
+    assert_int_equal(l.count, 2);
+    ck_session_list_free(&l);
+    assert_status(st, ck_store_state_put(st, "rt:p", "x", 1, 60), CK_OK);
+    assert_status(st, ck_store_state_take(st, "rt:p", &v, &len), CK_OK);
+    free(v);
+    assert_status(st, ck_store_fail_add(st, "rt:f", 60, &cnt), CK_OK);
+    assert_status(st, ck_store_delete(st, sid), CK_OK);
+    assert_status(st, ck_store_revoke_user(st, "rt", &n), CK_OK);
+    assert_int_equal(n, 1);
+    cap = monitor_collect(mon, ctl, &ncmds);
+    check_capture("list/state/fail/delete/revoke", cap, sid);
+    free(cap);
+
+    at(INACT + 120);
+    assert_status(st, ck_store_metrics(st, &m), CK_OK);
+    assert_status(st, ck_store_sweep(st, &n), CK_OK);
+    cap = monitor_collect(mon, ctl, &ncmds);
+    check_capture("metrics/sweep", cap, NULL);
+    print_message("metrics + sweep: %d command(s)\n", ncmds);
+    free(cap);
+    redisFree(mon);
+    redisFree(ctl);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
+    const struct CMUnitTest lmdb_only[] = {
+        T(test_lmdb_no_token_at_rest),
+    };
+    const struct CMUnitTest redis_only[] = {
+        T(test_redis_round_trips),
+    };
+    int failed;
+
     const struct CMUnitTest tests[] = {
         T(test_create_roundtrip),
         T(test_create_unique),
@@ -859,7 +1066,12 @@ int main(void)
         T(test_realtime_idle),
     };
 
-    return cmocka_run_group_tests_name(ct_is_lmdb() ? "store contract (lmdb)"
-                                                    : "store contract (redis)",
-                                       tests, NULL, NULL);
+    failed = cmocka_run_group_tests_name(ct_is_lmdb() ? "store contract (lmdb)"
+                                                      : "store contract (redis)",
+                                         tests, NULL, NULL);
+    if (ct_is_lmdb())
+        failed += cmocka_run_group_tests_name("lmdb specifics", lmdb_only, NULL, NULL);
+    else
+        failed += cmocka_run_group_tests_name("redis specifics", redis_only, NULL, NULL);
+    return failed;
 }
