@@ -55,6 +55,7 @@ typedef struct shared {
 
     /* fail_add: how often each count was returned */
     int seen[2 * NFAIL + 2];
+    int adds;                       /* fail_add calls that returned OK */
 } shared;
 
 static shared *sh;
@@ -463,8 +464,9 @@ static void test_state_take_race(void **state)
 static void adder(const ck_config *cfg, int who)
 {
     ck_store *st = child_open(cfg);
+    double end = now_s() + RUN_SECONDS;
 
-    for (int i = 0; i < NFAIL; i++) {
+    for (int i = 0; i < NFAIL && now_s() < end; i++) {
         int64_t n = 0;
         ck_status rc = ck_store_fail_add(st, "shared-counter", 3600, &n);
 
@@ -472,6 +474,7 @@ static void adder(const ck_config *cfg, int who)
             violation("fail_add: %s (%s)", ck_status_str(rc), ck_store_errstr(st));
             break;
         }
+        __atomic_fetch_add(&sh->adds, 1, __ATOMIC_SEQ_CST);
         if (n < 1 || n > 2 * NFAIL)
             violation("fail_add returned %lld", (long long)n);
         else
@@ -494,8 +497,9 @@ static void test_fail_add_race(void **state)
     assert_no_violations();
     st = parent_open(&g_cfg);
     assert_status(st, ck_store_fail_count(st, "shared-counter", &n), CK_OK);
-    assert_int_equal(n, 2 * NFAIL);
-    for (int i = 1; i <= 2 * NFAIL; i++)
+    assert_true(sh->adds > 0);
+    assert_int_equal(n, sh->adds);
+    for (int i = 1; i <= sh->adds; i++)
         if (sh->seen[i] != 1)
             fail_msg("fail_add returned %d %d times", i, sh->seen[i]);
     ck_store_close(st);
