@@ -13,8 +13,9 @@
  *                    latest deadline of its members
  *   P m:{tt}         hash, the metrics of the tag (see below)
  *   P mz:{tt}        sorted set of the minutes that have a metrics bucket
- *   P p:name         pending login (state), SET EX / GETDEL
- *   P f:name         failure counter, INCR + EXPIRE on the first failure
+ *   P p:name         pending login: i64 end of life by our clock, then the
+ *                    value; SET EX / GET / GETDEL, checked against now
+ *   P f:name         failure counter: hash n (count), e (window end)
  *
  * Session record: a 22-byte little-endian header, then the text fields
  * separated by NUL bytes (text fields never contain control characters):
@@ -45,6 +46,8 @@
 /* Helpers shared by every session script (prepended to each). */
 #define LUA_COMMON                                                              \
     "local HDR = 22\n"                                                          \
+    /* redis.call would format big numbers in exponent form: pass integers as text. */ \
+    "local function I(x) return string.format('%d', x) end\n"                   \
     "local function rec_parse(r)\n"                                             \
     "  if type(r) ~= 'string' or #r < HDR + 7 or string.byte(r, 1) ~= 1 then return nil end\n" \
     "  local _, m, cr, la, ex, dl = struct.unpack('<BBi8I4I4I4', r)\n"          \
@@ -56,18 +59,18 @@
     "local function bucket(s)\n"                                                \
     "  local kind = 'i'\n"                                                      \
     "  if s.ex >= s.dl then kind = 'l' end\n"                                   \
-    "  return tostring(math.floor(s.ex / 60)), kind\n"                          \
+    "  return I(math.floor(s.ex / 60)), kind\n"                          \
     "end\n"                                                                     \
     "local function b_add(mh, mz, s, sign)\n"                                   \
     "  local m, kind = bucket(s)\n"                                             \
-    "  redis.call('HINCRBY', mh, m .. ':' .. s.m .. kind, sign)\n"              \
-    "  redis.call('HINCRBY', mh, m .. ':' .. kind .. 's', sign * (s.ex - s.cr))\n" \
+    "  redis.call('HINCRBY', mh, m .. ':' .. s.m .. kind, I(sign))\n"              \
+    "  redis.call('HINCRBY', mh, m .. ':' .. kind .. 's', I(sign * (s.ex - s.cr)))\n" \
     "  if sign > 0 then redis.call('ZADD', mz, m, m) end\n"                     \
     "end\n"                                                                     \
     /* Folds the buckets of the minutes that have passed (bounded per call). */ \
     "local function fold(mh, mz, now)\n"                                        \
     "  local cur = math.floor(now / 60)\n"                                      \
-    "  local ms = redis.call('ZRANGEBYSCORE', mz, '-inf', '(' .. cur, 'LIMIT', 0, 256)\n" \
+    "  local ms = redis.call('ZRANGEBYSCORE', mz, '-inf', '(' .. I(cur), 'LIMIT', 0, 256)\n" \
     "  if #ms == 0 then return end\n"                                           \
     "  local t = {0, 0, 0, 0, 0, 0, 0, 0}\n"                                    \
     "  for _, m in ipairs(ms) do\n"                                             \
@@ -77,10 +80,10 @@
     "    redis.call('HDEL', mh, unpack(f))\n"                                   \
     "    redis.call('ZREM', mz, m)\n"                                           \
     "  end\n"                                                                   \
-    "  redis.call('HINCRBY', mh, 'id', t[1] + t[2] + t[3])\n"                   \
-    "  redis.call('HINCRBY', mh, 'lt', t[4] + t[5] + t[6])\n"                   \
-    "  redis.call('HINCRBY', mh, 'd', t[7] + t[8])\n"                           \
-    "  for k = 0, 2 do redis.call('HINCRBY', mh, 'a' .. k, -(t[k + 1] + t[k + 4])) end\n" \
+    "  redis.call('HINCRBY', mh, 'id', I(t[1] + t[2] + t[3]))\n"                   \
+    "  redis.call('HINCRBY', mh, 'lt', I(t[4] + t[5] + t[6]))\n"                   \
+    "  redis.call('HINCRBY', mh, 'd', I(t[7] + t[8]))\n"                           \
+    "  for k = 0, 2 do redis.call('HINCRBY', mh, 'a' .. k, I(-(t[k + 1] + t[k + 4]))) end\n" \
     "end\n"                                                                     \
     /* Counts the end of session s once: as its expiry when it had expired */   \
     /* (unless fold already counted it), else as reason at now. */              \
@@ -93,7 +96,7 @@
     "  end\n"                                                                   \
     "  b_add(mh, mz, s, -1)\n"                                                  \
     "  redis.call('HINCRBY', mh, reason, 1)\n"                                  \
-    "  redis.call('HINCRBY', mh, 'd', now - s.cr)\n"                            \
+    "  redis.call('HINCRBY', mh, 'd', I(now - s.cr))\n"                            \
     "  redis.call('HINCRBY', mh, 'a' .. s.m, -1)\n"                             \
     "end\n"                                                                     \
     "local function s_expired(s, now, inact)\n"                                 \
@@ -117,7 +120,7 @@ static const char lua_create[] = LUA_COMMON
     "local s = rec_parse(rec)\n"
     "if not s then return redis.error_reply('ERR bad record') end\n"
     "fold(mh, mz, now)\n"
-    "local olds = redis.call('ZRANGE', ui, 0, math.max(15, cap))\n"
+    "local olds = redis.call('ZRANGE', ui, 0, I(math.max(15, cap)))\n"
     "local live = {}\n"
     "for _, o in ipairs(olds) do\n"
     "  local r = redis.call('GET', sp .. o)\n"
@@ -147,10 +150,10 @@ static const char lua_create[] = LUA_COMMON
     "    i = i + 1\n"
     "  end\n"
     "end\n"
-    "redis.call('SET', sk, rec, 'EX', s.ex - now)\n"
-    "redis.call('ZADD', ui, s.cr, mem)\n"
+    "redis.call('SET', sk, rec, 'EX', I(s.ex - now))\n"
+    "redis.call('ZADD', ui, I(s.cr), mem)\n"
     "local ttl = redis.call('TTL', ui)\n"
-    "if ttl < s.dl - now then redis.call('EXPIRE', ui, s.dl - now) end\n"
+    "if ttl < s.dl - now then redis.call('EXPIRE', ui, I(s.dl - now)) end\n"
     "b_add(mh, mz, s, 1)\n"
     "redis.call('HINCRBY', mh, 'c', 1)\n"
     "redis.call('HINCRBY', mh, 'a' .. s.m, 1)\n"
@@ -183,7 +186,7 @@ static const char lua_touch[] = LUA_COMMON
     "local om, ok = bucket(s)\n"
     "local nm, nk = bucket(n)\n"
     "if om == nm and ok == nk then\n"
-    "  redis.call('HINCRBY', mh, nm .. ':' .. nk .. 's', n.ex - s.ex)\n"
+    "  redis.call('HINCRBY', mh, nm .. ':' .. nk .. 's', I(n.ex - s.ex))\n"
     "else\n"
     /* A bucket folded already (clock skew between clients) counted the */
     /* session as ended; it lives on, so it is active again. */
@@ -193,7 +196,7 @@ static const char lua_touch[] = LUA_COMMON
     "end\n"
     "local h = struct.pack('<I4I4', now - s.cr, n.ex - s.cr)\n"
     "redis.call('SETRANGE', sk, 10, h)\n"
-    "redis.call('EXPIRE', sk, n.ex - now)\n"
+    "redis.call('EXPIRE', sk, I(n.ex - now))\n"
     "return string.sub(r, 1, 10) .. h .. string.sub(r, 19)\n";
 
 /*
@@ -269,11 +272,20 @@ static const char lua_metrics[] = LUA_COMMON
     "for i = 1, 9 do v[i] = tonumber(v[i]) or 0 end\n"
     "return v\n";
 
-/* fail_add: KEYS counter; ARGV window. Returns the count after adding one. */
+/*
+ * fail_add: KEYS counter (a hash: n = count, e = end of the window by our
+ * clock); ARGV now, window. The window runs from the first failure; the
+ * key TTL lets Redis drop it afterwards. Returns the count after adding one.
+ */
 static const char lua_fail_add[] =
-    "local n = redis.call('INCR', KEYS[1])\n"
-    "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end\n"
-    "return n\n";
+    "local k, now, w = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local e = tonumber(redis.call('HGET', k, 'e'))\n"
+    "if not e or now >= e then\n"
+    "  redis.call('DEL', k)\n"
+    "  redis.call('HSET', k, 'e', string.format('%d', now + w))\n"
+    "  redis.call('EXPIRE', k, string.format('%d', w))\n"
+    "end\n"
+    "return redis.call('HINCRBY', k, 'n', 1)\n";
 
 const char *const ck_redis_script_src[CK_SCRIPT_COUNT] = {
     [CK_SCRIPT_CREATE] = lua_create,

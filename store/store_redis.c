@@ -29,7 +29,7 @@
 #define PREFIX_MAX     128
 #define MEMBER_LEN     43      /* base64url of 32 bytes, no padding */
 #define REC_FIELDS     8
-#define ARGS_MAX       12
+#define ARGS_MAX       16
 
 typedef struct rs_impl {
     ck_redis *r;
@@ -47,6 +47,8 @@ typedef struct rs_args {
 
 static void arg_buf(rs_args *a, const void *p, size_t len)
 {
+    if (a->n >= ARGS_MAX)
+        abort();        /* a programming error: every call site is fixed */
     a->v[a->n] = p;
     a->len[a->n] = len;
     a->n++;
@@ -569,22 +571,33 @@ static ck_status expect_ok(ck_store *st, redisReply *rep, const char *what)
     return CK_OK;
 }
 
+/*
+ * A pending login carries its end of life by our clock in front of the
+ * value, so that it ends on time under a test clock too; the key TTL only
+ * lets Redis reclaim it.
+ */
 static ck_status rs_state_put(ck_store *st, const char *name, const void *v, size_t len,
                               int ttl, int64_t now)
 {
     char k[KEY_MAX];
+    unsigned char *buf = malloc(len + 8);
     rs_args a = { 0 };
     redisReply *rep;
     ck_status rc;
 
-    (void)now;
+    if (!buf)
+        return ck_fail(st, CK_ERR_NOMEM, "out of memory");
+    put_le(buf, (uint64_t)(now + ttl), 8);
+    if (len)
+        memcpy(buf + 8, v, len);
     key_plain(st, "p", name, k);
     arg_str(&a, "SET");
     arg_str(&a, k);
-    arg_buf(&a, len ? v : "", len);
+    arg_buf(&a, buf, len + 8);
     arg_str(&a, "EX");
     arg_int(&a, ttl);
     rc = rs_command(st, &a, &rep);
+    free(buf);
     if (rc != CK_OK)
         return rc;
     return expect_ok(st, rep, "SET");
@@ -598,31 +611,34 @@ static ck_status rs_state_get(ck_store *st, const char *name, int take, int64_t 
     redisReply *rep;
     ck_status rc;
 
-    (void)now;
     key_plain(st, "p", name, k);
     arg_str(&a, take ? "GETDEL" : "GET");
     arg_str(&a, k);
     rc = rs_command(st, &a, &rep);
     if (rc != CK_OK)
         return rc;
-    if (rep->type == REDIS_REPLY_NIL) {
-        freeReplyObject(rep);
-        return ck_fail(st, CK_NOT_FOUND, "no such pending login");
-    }
     if (rep->type == REDIS_REPLY_ERROR) {
         rc = reply_error(st, rep);
         freeReplyObject(rep);
         return rc;
     }
-    if (rep->type != REDIS_REPLY_STRING)
+    if (rep->type != REDIS_REPLY_NIL &&
+        (rep->type != REDIS_REPLY_STRING || rep->len < 8))
         return wrong_shape(st, rep, "GET");
-    *v = malloc(rep->len ? rep->len : 1);
+    /* An expired one taken by GETDEL is gone, as it should be. */
+    if (rep->type == REDIS_REPLY_NIL ||
+        (int64_t)get_le((const unsigned char *)rep->str, 8) <= now) {
+        freeReplyObject(rep);
+        return ck_fail(st, CK_NOT_FOUND, "no such pending login");
+    }
+    *len = rep->len - 8;
+    *v = malloc(*len ? *len : 1);
     if (!*v) {
+        *len = 0;
         freeReplyObject(rep);
         return ck_fail(st, CK_ERR_NOMEM, "out of memory");
     }
-    memcpy(*v, rep->str, rep->len);
-    *len = rep->len;
+    memcpy(*v, rep->str + 8, *len);
     freeReplyObject(rep);
     return CK_OK;
 }
@@ -635,10 +651,10 @@ static ck_status rs_fail_add(ck_store *st, const char *name, int window, int64_t
     redisReply *rep;
     ck_status rc;
 
-    (void)now;
     key_plain(st, "f", name, k);
     eval_begin(st, &a, CK_SCRIPT_FAIL_ADD, 1);
     arg_str(&a, k);
+    arg_int(&a, now);
     arg_int(&a, window);
     rc = rs_eval(st, CK_SCRIPT_FAIL_ADD, &a, &rep);
     if (rc != CK_OK)
@@ -650,39 +666,53 @@ static ck_status rs_fail_add(ck_store *st, const char *name, int window, int64_t
     return CK_OK;
 }
 
+static int parse_i64(const redisReply *r, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    if (r->type != REDIS_REPLY_STRING)
+        return -1;
+    errno = 0;
+    v = strtoll(r->str, &end, 10);
+    if (errno || end == r->str || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 static ck_status rs_fail_count(ck_store *st, const char *name, int64_t now, int64_t *count)
 {
-    char k[KEY_MAX], *end;
+    char k[KEY_MAX];
     rs_args a = { 0 };
     redisReply *rep;
     ck_status rc;
-    long long v;
+    int64_t n, end;
 
-    (void)now;
     key_plain(st, "f", name, k);
-    arg_str(&a, "GET");
+    arg_str(&a, "HMGET");
     arg_str(&a, k);
+    arg_str(&a, "n");
+    arg_str(&a, "e");
     rc = rs_command(st, &a, &rep);
     if (rc != CK_OK)
         return rc;
     *count = 0;
-    if (rep->type == REDIS_REPLY_NIL) {
-        freeReplyObject(rep);
-        return CK_OK;
-    }
     if (rep->type == REDIS_REPLY_ERROR) {
         rc = reply_error(st, rep);
         freeReplyObject(rep);
         return rc;
     }
-    if (rep->type != REDIS_REPLY_STRING)
-        return wrong_shape(st, rep, "GET");
-    errno = 0;
-    v = strtoll(rep->str, &end, 10);
-    if (errno || end == rep->str || *end || v < 0)
-        return wrong_shape(st, rep, "GET");
-    *count = v;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2)
+        return wrong_shape(st, rep, "HMGET");
+    if (rep->element[0]->type == REDIS_REPLY_NIL) {
+        freeReplyObject(rep);
+        return CK_OK;
+    }
+    if (parse_i64(rep->element[0], &n) != 0 || parse_i64(rep->element[1], &end) != 0 || n < 0)
+        return wrong_shape(st, rep, "HMGET");
     freeReplyObject(rep);
+    *count = now < end ? n : 0;
     return CK_OK;
 }
 
