@@ -63,8 +63,11 @@
     "end\n"                                                                     \
     "local function b_add(mh, mz, s, sign)\n"                                   \
     "  local m, kind = bucket(s)\n"                                             \
-    "  redis.call('HINCRBY', mh, m .. ':' .. s.m .. kind, I(sign))\n"              \
-    "  redis.call('HINCRBY', mh, m .. ':' .. kind .. 's', I(sign * (s.ex - s.cr)))\n" \
+    /* Emptied fields go, so the hash keeps only live buckets. */               \
+    "  local f = m .. ':' .. s.m .. kind\n"                                     \
+    "  if redis.call('HINCRBY', mh, f, I(sign)) == 0 then redis.call('HDEL', mh, f) end\n" \
+    "  f = m .. ':' .. kind .. 's'\n"                                           \
+    "  if redis.call('HINCRBY', mh, f, I(sign * (s.ex - s.cr))) == 0 then redis.call('HDEL', mh, f) end\n" \
     "  if sign > 0 then redis.call('ZADD', mz, m, m) end\n"                     \
     "end\n"                                                                     \
     /* Folds the buckets of the minutes that have passed (bounded per call). */ \
