@@ -505,6 +505,57 @@ static void test_fail_add_race(void **state)
     ck_store_close(st);
 }
 
+/* ---- the per-user cap under concurrent creates ---------------------------- */
+
+#define CAP      5
+#define NCAP     300
+
+static void cap_creator(const ck_config *cfg, int who)
+{
+    ck_store *st = child_open(cfg);
+    double end = now_s() + RUN_SECONDS;
+    char sid[CK_SID_LEN];
+    ck_session s;
+
+    for (int i = 0; i < NCAP && now_s() < end; i++) {
+        ck_status rc;
+
+        ct_fill(&s, "capper", (ck_auth_method)who);
+        rc = ck_store_create(st, &s, sid);
+        if (rc != CK_OK) {
+            violation("create: %s (%s)", ck_status_str(rc), ck_store_errstr(st));
+            break;
+        }
+        __atomic_fetch_add(&sh->ncreated, 1, __ATOMIC_SEQ_CST);
+    }
+    ck_store_close(st);
+}
+
+static void test_cap_race(void **state)
+{
+    ck_store *st;
+    ck_session_list l;
+    ck_metrics m;
+    pid_t pids[2];
+
+    ct_config(&g_cfg, "race-cap", 1200, 86400, CAP);
+    pids[0] = spawn(cap_creator, &g_cfg, 0);
+    pids[1] = spawn(cap_creator, &g_cfg, 1);
+    reap(pids, 2);
+    assert_no_violations();
+    assert_true(sh->ncreated > CAP);
+
+    st = parent_open(&g_cfg);
+    assert_status(st, ck_store_list_user(st, "capper", &l), CK_OK);
+    assert_int_equal(l.count, CAP);
+    ck_session_list_free(&l);
+    assert_status(st, ck_store_metrics(st, &m), CK_OK);
+    assert_int_equal(m.created, sh->ncreated);
+    assert_int_equal(m.ended_revoked, sh->ncreated - CAP);
+    assert_int_equal(m.active, CAP);
+    ck_store_close(st);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -514,6 +565,7 @@ int main(void)
         T(test_revoke_create_race),
         T(test_state_take_race),
         T(test_fail_add_race),
+        T(test_cap_race),
     };
 
     return cmocka_run_group_tests_name(ct_is_lmdb() ? "store races (lmdb)"
