@@ -27,7 +27,6 @@
 
 #define KEY_MAX        1024
 #define PREFIX_MAX     128
-#define MEMBER_LEN     43      /* base64url of 32 bytes, no padding */
 #define REC_FIELDS     8
 #define ARGS_MAX       16
 
@@ -72,61 +71,6 @@ static rs_impl *impl(ck_store *st)
 }
 
 /* ---- encoding helpers ---------------------------------------------------- */
-
-static const char b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static void member_encode(const unsigned char hash[CK_KEY_LEN], char out[MEMBER_LEN + 1])
-{
-    int o = 0;
-
-    for (int i = 0; i < CK_KEY_LEN; i += 3) {
-        unsigned v = (unsigned)hash[i] << 16;
-
-        if (i + 1 < CK_KEY_LEN)
-            v |= (unsigned)hash[i + 1] << 8;
-        if (i + 2 < CK_KEY_LEN)
-            v |= hash[i + 2];
-        out[o++] = b64url[(v >> 18) & 63];
-        out[o++] = b64url[(v >> 12) & 63];
-        if (i + 1 < CK_KEY_LEN)
-            out[o++] = b64url[(v >> 6) & 63];
-        if (i + 2 < CK_KEY_LEN)
-            out[o++] = b64url[v & 63];
-    }
-    out[o] = '\0';
-}
-
-static int b64val(char c)
-{
-    const char *p = c ? strchr(b64url, c) : NULL;
-
-    return p ? (int)(p - b64url) : -1;
-}
-
-static int member_decode(const char *m, size_t len, unsigned char hash[CK_KEY_LEN])
-{
-    unsigned acc = 0;
-    int bits = 0, o = 0;
-
-    if (len != MEMBER_LEN)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64val(m[i]);
-
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o < CK_KEY_LEN)
-                hash[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    return o == CK_KEY_LEN ? 0 : -1;
-}
 
 static void put_le(unsigned char *p, uint64_t v, int n)
 {
@@ -218,10 +162,17 @@ static int rec_decode(const char *rec, size_t len, ck_session *s)
 
 /* ---- keys ---------------------------------------------------------------- */
 
-static void key_session(ck_store *st, const ck_skey *k, char *out, char member[MEMBER_LEN + 1])
+/*
+ * "P s:{tt}" then the 32 raw bytes of the hash: binary, so its length is
+ * returned. Raw rather than base64url keeps the key in a smaller allocator
+ * size class and the index members short (see redis_scripts.c).
+ */
+static size_t key_session(ck_store *st, const ck_skey *k, char *out)
 {
-    member_encode(k->hash, member);
-    snprintf(out, KEY_MAX, "%ss:{%s}%s", impl(st)->prefix, k->tag, member);
+    int n = snprintf(out, KEY_MAX, "%ss:{%s}", impl(st)->prefix, k->tag);
+
+    memcpy(out + n, k->hash, CK_KEY_LEN);
+    return (size_t)n + CK_KEY_LEN;
 }
 
 /* "P <kind>:{tt}" followed by rest. */
@@ -344,7 +295,7 @@ static ck_status rs_create(ck_store *st, const ck_skey *key, const ck_session *s
 {
     unsigned char rec[CK_REDIS_REC_HDR + 2048];
     char sk[KEY_MAX], ui[KEY_MAX], mh[KEY_MAX], mz[KEY_MAX], sp[KEY_MAX];
-    char member[MEMBER_LEN + 1];
+    size_t sklen;
     size_t len = rec_encode(s, rec, sizeof(rec));
     rs_args a;
     redisReply *rep;
@@ -352,19 +303,19 @@ static ck_status rs_create(ck_store *st, const ck_skey *key, const ck_session *s
 
     if (len == 0)
         return ck_fail(st, CK_ERR_INVALID, "session times out of range");
-    key_session(st, key, sk, member);
+    sklen = key_session(st, key, sk);
     key_tag(st, "u", key->tag, s->user_id, ui);
     key_tag(st, "m", key->tag, "", mh);
     key_tag(st, "mz", key->tag, "", mz);
     key_tag(st, "s", key->tag, "", sp);
     eval_begin(st, &a, CK_SCRIPT_CREATE, 4);
-    arg_str(&a, sk);
+    arg_buf(&a, sk, sklen);
     arg_str(&a, ui);
     arg_str(&a, mh);
     arg_str(&a, mz);
     arg_int(&a, s->created);
     arg_buf(&a, rec, len);
-    arg_str(&a, member);
+    arg_buf(&a, key->hash, CK_KEY_LEN);
     arg_int(&a, st->max_per_user);
     arg_str(&a, sp);
     arg_int(&a, st->inactivity);
@@ -382,24 +333,24 @@ static ck_status rs_lookup(ck_store *st, const ck_skey *key, int64_t now, int re
                            ck_session *out)
 {
     char sk[KEY_MAX], mh[KEY_MAX], mz[KEY_MAX], up[KEY_MAX];
-    char member[MEMBER_LEN + 1];
+    size_t sklen;
     rs_args a;
     redisReply *rep;
     ck_status rc;
 
-    key_session(st, key, sk, member);
+    sklen = key_session(st, key, sk);
     key_tag(st, "m", key->tag, "", mh);
     key_tag(st, "mz", key->tag, "", mz);
     key_tag(st, "u", key->tag, "", up);
     eval_begin(st, &a, CK_SCRIPT_TOUCH, 3);
-    arg_str(&a, sk);
+    arg_buf(&a, sk, sklen);
     arg_str(&a, mh);
     arg_str(&a, mz);
     arg_int(&a, now);
     arg_int(&a, st->inactivity);
     arg_str(&a, refresh ? "1" : "0");
     arg_str(&a, up);
-    arg_str(&a, member);
+    arg_buf(&a, key->hash, CK_KEY_LEN);
     rc = rs_eval(st, CK_SCRIPT_TOUCH, &a, &rep);
     if (rc != CK_OK)
         return rc;
@@ -426,6 +377,12 @@ static ck_status rs_lookup(ck_store *st, const ck_skey *key, int64_t now, int re
     }
     freeReplyObject(rep);
     ck_skey_hex(key, out->key_hex);
+    if (refresh) {
+        /* exactly what the script wrote */
+        out->last_activity = now;
+        out->expires = now + st->inactivity < out->deadline ? now + st->inactivity
+                                                            : out->deadline;
+    }
     return CK_OK;
 }
 
@@ -442,24 +399,24 @@ static ck_status rs_get(ck_store *st, const ck_skey *key, int64_t now, ck_sessio
 static ck_status rs_del(ck_store *st, const ck_skey *key, int64_t now, int revoked)
 {
     char sk[KEY_MAX], mh[KEY_MAX], mz[KEY_MAX], up[KEY_MAX];
-    char member[MEMBER_LEN + 1];
+    size_t sklen;
     rs_args a;
     redisReply *rep;
     ck_status rc;
 
-    key_session(st, key, sk, member);
+    sklen = key_session(st, key, sk);
     key_tag(st, "m", key->tag, "", mh);
     key_tag(st, "mz", key->tag, "", mz);
     key_tag(st, "u", key->tag, "", up);
     eval_begin(st, &a, CK_SCRIPT_DELETE, 3);
-    arg_str(&a, sk);
+    arg_buf(&a, sk, sklen);
     arg_str(&a, mh);
     arg_str(&a, mz);
     arg_int(&a, now);
     arg_int(&a, st->inactivity);
     arg_str(&a, revoked ? "rv" : "lo");
     arg_str(&a, up);
-    arg_str(&a, member);
+    arg_buf(&a, key->hash, CK_KEY_LEN);
     rc = rs_eval(st, CK_SCRIPT_DELETE, &a, &rep);
     if (rc != CK_OK)
         return rc;
@@ -522,8 +479,10 @@ static ck_status list_fill(ck_store *st, const char *user_id, const redisReply *
         ck_skey key;
 
         memcpy(key.tag, tag, sizeof(tag));
+        if (m->type == REDIS_REPLY_STRING && m->len == CK_KEY_LEN)
+            memcpy(key.hash, m->str, CK_KEY_LEN);
         if (m->type != REDIS_REPLY_STRING || r->type != REDIS_REPLY_STRING ||
-            member_decode(m->str, m->len, key.hash) != 0 ||
+            m->len != CK_KEY_LEN ||
             rec_decode(r->str, r->len, &out->items[i]) != 0) {
             ck_session_list_free(out);
             return ck_fail(st, CK_ERR_CORRUPT, "redis %s: malformed session record",

@@ -168,17 +168,15 @@ static long long cmd_int(fixture *fx, const char *fmt, ...)
 }
 
 /* The key of a session, computed the way the backend does (test only). */
-static void session_key(const fixture *fx, const char *sid, char *out, size_t outlen)
+static size_t session_key(const fixture *fx, const char *sid, char *out, size_t outlen)
 {
-    unsigned char md[SHA256_DIGEST_LENGTH], b64[48];
-    int n;
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    int n = snprintf(out, outlen, "%ss:{%c%c}", fx->prefix, sid[0], sid[1]);
 
+    assert_true(n > 0 && (size_t)n + sizeof(md) <= outlen);
     SHA256((const unsigned char *)sid, strlen(sid), md);
-    n = EVP_EncodeBlock(b64, md, sizeof(md));
-    for (int i = 0; i < n; i++)
-        b64[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
-    b64[43] = '\0';
-    snprintf(out, outlen, "%ss:{%c%c}%s", fx->prefix, sid[0], sid[1], (char *)b64);
+    memcpy(out + n, md, sizeof(md));
+    return (size_t)n + sizeof(md);
 }
 
 static void fill(ck_session *s, const char *user, ck_auth_method m)
@@ -247,16 +245,16 @@ static int holds(const char *buf, size_t len, const char *needle)
 }
 
 /* Every string a key of ours holds: its value, members, fields, scores. */
-static void key_strings(fixture *fx, const char *key, redisReply **out)
+static void key_strings(fixture *fx, const char *key, size_t len, redisReply **out)
 {
-    redisReply *t = cmd(fx, "TYPE %s", key);
+    redisReply *t = cmd(fx, "TYPE %b", key, len);
 
     if (strcmp(t->str, "string") == 0)
-        *out = cmd(fx, "GET %s", key);
+        *out = cmd(fx, "GET %b", key, len);
     else if (strcmp(t->str, "hash") == 0)
-        *out = cmd(fx, "HGETALL %s", key);
+        *out = cmd(fx, "HGETALL %b", key, len);
     else if (strcmp(t->str, "zset") == 0)
-        *out = cmd(fx, "ZRANGE %s 0 -1 WITHSCORES", key);
+        *out = cmd(fx, "ZRANGE %b 0 -1 WITHSCORES", key, len);
     else
         fail_msg("unexpected key type %s", t->str);
     freeReplyObject(t);
@@ -301,7 +299,7 @@ static void test_no_sid_in_keyspace(void **state)
             redisReply *v = NULL;
 
             check_no_sid("key name", k->str, k->len, sids, 12);
-            key_strings(fx, k->str, &v);
+            key_strings(fx, k->str, k->len, &v);
             if (v->type == REDIS_REPLY_STRING)
                 check_no_sid("value", v->str, v->len, sids, 12);
             for (size_t j = 0; v->type == REDIS_REPLY_ARRAY && j < v->elements; j++)
@@ -317,8 +315,9 @@ static void test_no_sid_in_keyspace(void **state)
     {
         char key[256];
 
-        session_key(fx, sids[0], key, sizeof(key));
-        assert_int_equal(cmd_int(fx, "EXISTS %s", key), 1);
+        size_t klen = session_key(fx, sids[0], key, sizeof(key));
+
+        assert_int_equal(cmd_int(fx, "EXISTS %b", key, klen), 1);
         snprintf(tag, sizeof(tag), "{%c%c}", sids[0][0], sids[0][1]);
         snprintf(key, sizeof(key), "%su:%suser0", fx->prefix, tag);
         assert_int_equal(cmd_int(fx, "EXISTS %s", key), 1);
@@ -390,6 +389,7 @@ static void test_redis_expires_by_itself(void **state)
 {
     fixture *fx = *state;
     char sid[2][CK_SID_LEN], key[2][256];
+    size_t klen[2];
     ck_session s;
     ck_metrics m;
     long long expired0;
@@ -400,9 +400,9 @@ static void test_redis_expires_by_itself(void **state)
     create(fx, "erin", sid[0]);
     create(fx, "frank", sid[1]);
     for (int i = 0; i < 2; i++) {
-        session_key(fx, sid[i], key[i], sizeof(key[i]));
-        assert_int_equal(cmd_int(fx, "EXISTS %s", key[i]), 1);
-        assert_true(cmd_int(fx, "TTL %s", key[i]) <= 1);
+        klen[i] = session_key(fx, sid[i], key[i], sizeof(key[i]));
+        assert_int_equal(cmd_int(fx, "EXISTS %b", key[i], klen[i]), 1);
+        assert_true(cmd_int(fx, "TTL %b", key[i], klen[i]) <= 1);
     }
     expired0 = info_field(fx, "stats", "expired_keys");
     /* No access to the keys meanwhile: only Redis' own expiry cycle removes them. */
@@ -411,8 +411,8 @@ static void test_redis_expires_by_itself(void **state)
         gone = info_field(fx, "stats", "expired_keys") - expired0 >= 2;
     }
     assert_true(gone);
-    assert_int_equal(cmd_int(fx, "EXISTS %s", key[0]), 0);
-    assert_int_equal(cmd_int(fx, "EXISTS %s", key[1]), 0);
+    assert_int_equal(cmd_int(fx, "EXISTS %b", key[0], klen[0]), 0);
+    assert_int_equal(cmd_int(fx, "EXISTS %b", key[1], klen[1]), 0);
     assert_status(fx->st, ck_store_touch(fx->st, sid[0], &s), CK_NOT_FOUND);
     /* once their expiry minute has passed they are counted as idle, once */
     fake_now = (int64_t)time(NULL) + 120;
@@ -464,7 +464,8 @@ static void test_expiry_counted_once(void **state)
 static void test_wrong_shape(void **state)
 {
     fixture *fx = *state;
-    char sid[CK_SID_LEN], key[256];
+    char sid[CK_SID_LEN], key[256], sk[256];
+    size_t sklen;
     unsigned char rec[400];
     ck_session s;
     ck_session_list list;
@@ -473,9 +474,9 @@ static void test_wrong_shape(void **state)
 
     open_store(fx, "shape", 1200, 86400, redis_port());
     create(fx, "hank", sid);
-    session_key(fx, sid, key, sizeof(key));
+    sklen = session_key(fx, sid, sk, sizeof(sk));
 
-    r = cmd(fx, "SET %s %s", key, "not a session");
+    r = cmd(fx, "SET %b %s", sk, sklen, "not a session");
     freeReplyObject(r);
     assert_status(fx->st, ck_store_touch(fx->st, sid, &s), CK_ERR_CORRUPT);
     assert_status(fx->st, ck_store_get(fx->st, sid, &s), CK_ERR_CORRUPT);
@@ -483,9 +484,9 @@ static void test_wrong_shape(void **state)
     assert_status(fx->st, ck_store_list_user(fx->st, "hank", &list), CK_ERR_CORRUPT);
     assert_status(fx->st, ck_store_revoke_user(fx->st, "hank", NULL), CK_ERR_CORRUPT);
 
-    r = cmd(fx, "DEL %s", key);
+    r = cmd(fx, "DEL %b", sk, sklen);
     freeReplyObject(r);
-    r = cmd(fx, "HSET %s a b", key);
+    r = cmd(fx, "HSET %b a b", sk, sklen);
     freeReplyObject(r);
     assert_status(fx->st, ck_store_touch(fx->st, sid, &s), CK_ERR_CORRUPT);
 
@@ -497,14 +498,14 @@ static void test_wrong_shape(void **state)
     rec[14] = 100;
     rec[18] = 200;
     memset(rec + 22, 'a', 300);
-    r = cmd(fx, "DEL %s", key);
+    r = cmd(fx, "DEL %b", sk, sklen);
     freeReplyObject(r);
-    r = cmd(fx, "SET %s %b", key, rec, (size_t)(22 + 300 + 7));
+    r = cmd(fx, "SET %b %b", sk, sklen, rec, (size_t)(22 + 300 + 7));
     freeReplyObject(r);
     assert_status(fx->st, ck_store_get(fx->st, sid, &s), CK_ERR_CORRUPT);
 
     /* the user index and the metrics of the wrong type */
-    r = cmd(fx, "DEL %s", key);
+    r = cmd(fx, "DEL %b", sk, sklen);
     freeReplyObject(r);
     snprintf(key, sizeof(key), "%su:{%c%c}hank", fx->prefix, sid[0], sid[1]);
     r = cmd(fx, "SET %s x", key);
