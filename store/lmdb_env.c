@@ -598,7 +598,7 @@ static ck_status run_write(ck_lmdb_txn *t, ck_lmdb_fn fn, void *arg)
     rc = res;
     /* A few expired entries go with every write, so sweeping never piles up. */
     if (!is_failure(rc) && !t->swept)
-        rc = ck_lmdb_sweep_some(t, 32, &swept);
+        rc = ck_lmdb_sweep_some(t, t->now - CK_LMDB_SWEEP_GRACE, CK_LMDB_SWEEP_SOME, &swept);
     if (!is_failure(rc))
         rc = counters_flush(t);
     if (is_failure(rc)) {

@@ -88,8 +88,16 @@ ck_status ck_lmdb_counters_get(ck_lmdb_txn *t, ck_lmdb_counters **c);
 ck_status ck_lmdb_gate_lock(ck_store *st, ck_lmdb *h);
 void ck_lmdb_gate_unlock(ck_lmdb *h);
 
-/* store_lmdb.c: removes up to max expired entries inside t. */
-ck_status ck_lmdb_sweep_some(ck_lmdb_txn *t, size_t max, size_t *removed);
+/*
+ * store_lmdb.c: removes up to max entries that expired at or before upto
+ * inside t. Writes sweep a few in passing, but only those expired for
+ * CK_LMDB_SWEEP_GRACE seconds, so that a user coming back just after an
+ * expiry is told why (EXPIRED_IDLE) rather than NOT_FOUND; sweep() and
+ * metrics() take everything expired.
+ */
+#define CK_LMDB_SWEEP_GRACE 300
+#define CK_LMDB_SWEEP_SOME  32
+ck_status ck_lmdb_sweep_some(ck_lmdb_txn *t, int64_t upto, size_t max, size_t *removed);
 
 /* lmdb_record.c */
 size_t ck_lmdb_rec_size(const ck_session *s);

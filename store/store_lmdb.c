@@ -818,7 +818,7 @@ static ck_status sweep_entry(ck_lmdb_txn *t, const unsigned char *key, size_t kl
     }
 }
 
-ck_status ck_lmdb_sweep_some(ck_lmdb_txn *t, size_t max, size_t *removed)
+ck_status ck_lmdb_sweep_some(ck_lmdb_txn *t, int64_t upto, size_t max, size_t *removed)
 {
     MDB_cursor *cur = NULL;
     MDB_val k, v;
@@ -831,7 +831,7 @@ ck_status ck_lmdb_sweep_some(ck_lmdb_txn *t, size_t max, size_t *removed)
         mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
         if (mrc != 0)
             break;
-        if (k.mv_size >= 9 && ck_be64_get(k.mv_data) > t->now)
+        if (k.mv_size >= 9 && ck_be64_get(k.mv_data) > upto)
             break;
         /* Copy: the entry and what it points at are deleted below. */
         klen = k.mv_size < sizeof(key) ? k.mv_size : sizeof(key);
@@ -863,7 +863,7 @@ static ck_status sweep_fn(ck_lmdb_txn *t, void *arg)
     sweep_arg *a = arg;
 
     t->swept = 1;
-    return ck_lmdb_sweep_some(t, a->max, &a->removed);
+    return ck_lmdb_sweep_some(t, t->now, a->max, &a->removed);
 }
 
 /* In batches, so that a large backlog never makes one huge transaction. */
@@ -887,7 +887,7 @@ static ck_status metrics_fn(ck_lmdb_txn *t, void *arg)
     sweep_arg *a = arg;
     ck_metrics *m = a->out;
     ck_lmdb_counters *c;
-    ck_status rc = ck_lmdb_sweep_some(t, (size_t)-1, &a->removed);
+    ck_status rc = ck_lmdb_sweep_some(t, t->now, (size_t)-1, &a->removed);
 
     t->swept = 1;
     if (rc == CK_OK)

@@ -28,13 +28,6 @@
 #include "ck_store.h"
 #include "lmdb_internal.h"
 
-/* Only the LMDB backend is under test; a store URL never names Redis here. */
-__attribute__((weak)) ck_status ck_redis_store_open(ck_store *st, const ck_config *cfg,
-                                                    const char *url)
-{
-    return ck_fail(st, CK_ERR_INVALID, "redis is not part of this test");
-}
-
 static int64_t fake_now = 1700000000;
 
 /* A child that waits to be killed: teardown stops it if a test failed first. */
@@ -317,6 +310,35 @@ static void test_sweep_counts_expiries(void **state)
     assert_int_equal(m.active_by_method[CK_AUTH_EMAIL], 0);
     assert_int_equal(m.duration_sum, 10 * 1200);
     assert_int_equal(ck_store_get(f->st, live, &s), CK_OK);
+}
+
+/* Writes sweep a few entries in passing, once their grace has passed. */
+static void test_incremental_sweep(void **state)
+{
+    fixture *f = *state;
+    char a[CK_SID_LEN], b[CK_SID_LEN], c[CK_SID_LEN];
+    ck_session s;
+    ck_metrics m;
+
+    f->st = open_store(f);
+    assert_int_equal(create(f->st, "quinn", CK_AUTH_EMAIL, a), CK_OK);
+    assert_int_equal(create(f->st, "quinn", CK_AUTH_EMAIL, b), CK_OK);
+    /* Within the grace an unrelated write leaves them for touch to explain. */
+    fake_now += 1200;
+    assert_int_equal(create(f->st, "rita", CK_AUTH_EMAIL, c), CK_OK);
+    assert_int_equal(db_entries(f->st, "sessions"), 3);
+    assert_int_equal(ck_store_touch(f->st, a, &s), CK_EXPIRED_IDLE);
+    /* After it, the next write removes b and counts it. */
+    fake_now += CK_LMDB_SWEEP_GRACE;
+    assert_int_equal(ck_store_touch(f->st, c, &s), CK_OK);
+    assert_int_equal(db_entries(f->st, "sessions"), 1);
+    assert_int_equal(db_entries(f->st, "expiry"), 1);
+    assert_int_equal(db_entries(f->st, "users"), 1);
+    assert_int_equal(ck_store_touch(f->st, b, &s), CK_NOT_FOUND);
+    assert_int_equal(ck_store_metrics(f->st, &m), CK_OK);
+    assert_int_equal(m.ended_idle, 2);
+    assert_int_equal(m.active, 1);
+    assert_int_equal(m.duration_sum, 2 * 1200);
 }
 
 /* A backlog bigger than one sweep batch, ended only by time passing. */
@@ -800,6 +822,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cap_evicts_oldest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_states_and_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_counts_expiries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incremental_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_backlog, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_data_file, setup, teardown),
