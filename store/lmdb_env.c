@@ -40,6 +40,18 @@ static ck_lmdb_env *registry;
 
 /* ---- errors ------------------------------------------------------------ */
 
+/* The map size in force: another process may have raised it. */
+static size_t map_size(ck_lmdb *h)
+{
+    MDB_envinfo info;
+
+    if (!h)
+        return 0;
+    if (h->env && h->env->pid == getpid() && mdb_env_info(h->env->env, &info) == 0)
+        return info.me_mapsize;
+    return h->map_size;
+}
+
 ck_status ck_lmdb_error(ck_store *st, int rc, const char *what)
 {
     ck_lmdb *h = st->impl;
@@ -49,7 +61,7 @@ ck_status ck_lmdb_error(ck_store *st, int rc, const char *what)
     case MDB_MAP_FULL:
         return ck_fail(st, CK_ERR_FULL,
                        "store full (map size %zu MiB reached; raise [store] map_size)",
-                       h ? h->map_size >> 20 : (size_t)0);
+                       map_size(h) >> 20);
     case MDB_INVALID:
     case MDB_VERSION_MISMATCH:
     case MDB_CORRUPTED:
@@ -434,8 +446,14 @@ static ck_status env_get(ck_store *st, ck_lmdb *h, pid_t pid, ck_lmdb_env **out)
         return ck_fail(st, CK_ERR_NOMEM, "out of memory");
     }
     e->pid = pid;
+    if (pthread_rwlock_init(&e->resize_lock, NULL) != 0) {
+        free(e->path);
+        free(e);
+        return ck_fail(st, CK_ERR_NOMEM, "out of memory");
+    }
     rc = env_create(st, h, e);
     if (rc != CK_OK) {
+        pthread_rwlock_destroy(&e->resize_lock);
         free(e->path);
         free(e);
         return rc;
@@ -460,8 +478,10 @@ static void env_put(ck_lmdb_env *e, pid_t pid)
             break;
         }
     }
-    if (e->pid == pid)
+    if (e->pid == pid) {
         mdb_env_close(e->env);
+        pthread_rwlock_destroy(&e->resize_lock);
+    }
     free(e->path);
     free(e);
 }
@@ -580,6 +600,37 @@ static int is_failure(ck_status rc)
     return rc >= CK_ERR_INVALID;
 }
 
+/*
+ * Begins a txn holding resize_lock for reading. When another process has
+ * grown the map past ours (a raised map_size), LMDB answers MAP_RESIZED:
+ * adopt the new size, which it allows only while this process has no txn
+ * open, hence the lock.
+ */
+static int txn_begin(ck_lmdb_env *e, unsigned flags, MDB_txn **txn)
+{
+    int rc;
+
+    pthread_rwlock_rdlock(&e->resize_lock);
+    rc = mdb_txn_begin(e->env, NULL, flags, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        pthread_rwlock_unlock(&e->resize_lock);
+        pthread_rwlock_wrlock(&e->resize_lock);
+        rc = mdb_env_set_mapsize(e->env, 0);
+        pthread_rwlock_unlock(&e->resize_lock);
+        pthread_rwlock_rdlock(&e->resize_lock);
+        if (rc == 0)
+            rc = mdb_txn_begin(e->env, NULL, flags, txn);
+    }
+    if (rc != 0)
+        pthread_rwlock_unlock(&e->resize_lock);
+    return rc;
+}
+
+static void txn_end(ck_lmdb_env *e)
+{
+    pthread_rwlock_unlock(&e->resize_lock);
+}
+
 static ck_status run_write(ck_lmdb_txn *t, ck_lmdb_fn fn, void *arg)
 {
     ck_status rc, res;
@@ -589,7 +640,7 @@ static ck_status run_write(ck_lmdb_txn *t, ck_lmdb_fn fn, void *arg)
     rc = ck_lmdb_gate_lock(t->st, t->h);
     if (rc != CK_OK)
         return rc;
-    mrc = mdb_txn_begin(t->e->env, NULL, 0, &t->txn);
+    mrc = txn_begin(t->e, 0, &t->txn);
     if (mrc != 0) {
         rc = ck_lmdb_error(t->st, mrc, "starting a write transaction");
         goto out;
@@ -603,9 +654,11 @@ static ck_status run_write(ck_lmdb_txn *t, ck_lmdb_fn fn, void *arg)
         rc = counters_flush(t);
     if (is_failure(rc)) {
         mdb_txn_abort(t->txn);
+        txn_end(t->e);
         goto out;
     }
     mrc = mdb_txn_commit(t->txn);
+    txn_end(t->e);
     rc = mrc != 0 ? ck_lmdb_error(t->st, mrc, "committing") : res;
 out:
     t->txn = NULL;
@@ -617,14 +670,15 @@ static ck_status run_read(ck_lmdb_txn *t, ck_lmdb_fn fn, void *arg)
 {
     ck_status rc;
     int dead = 0;
-    int mrc = mdb_txn_begin(t->e->env, NULL, MDB_RDONLY, &t->txn);
+    int mrc = txn_begin(t->e, MDB_RDONLY, &t->txn);
 
     if (mrc == MDB_READERS_FULL && mdb_reader_check(t->e->env, &dead) == 0 && dead > 0)
-        mrc = mdb_txn_begin(t->e->env, NULL, MDB_RDONLY, &t->txn);
+        mrc = txn_begin(t->e, MDB_RDONLY, &t->txn);
     if (mrc != 0)
         return ck_lmdb_error(t->st, mrc, "starting a read transaction");
     rc = fn(t, arg);
     mdb_txn_abort(t->txn);
+    txn_end(t->e);
     t->txn = NULL;
     return rc;
 }

@@ -14,6 +14,7 @@
 #ifndef CK_LMDB_INTERNAL_H
 #define CK_LMDB_INTERNAL_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -51,6 +52,7 @@ typedef struct ck_lmdb_env {
     int abandoned;              /* inherited across fork(): fds closed, never used */
     int fds[CK_LMDB_MAX_FDS];   /* the environment's descriptors */
     int nfds;
+    pthread_rwlock_t resize_lock; /* txns read-hold it; adopting a new map size writes */
 } ck_lmdb_env;
 
 /* One ck_store handle. */

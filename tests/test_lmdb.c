@@ -591,6 +591,47 @@ static int wait_exit(pid_t pid)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* Another process raised map_size and grew the file past our map: we adopt
+ * its size instead of failing. */
+static void test_map_raised_elsewhere(void **state)
+{
+    fixture *f = *state;
+    char sid[CK_SID_LEN];
+    static unsigned char blob[CK_STATE_VALUE_MAX];
+    ck_session s;
+    void *v;
+    size_t len;
+    pid_t pid;
+
+    f->cfg.lmdb_map_size = (size_t)1 << 20;
+    f->st = open_store(f);
+    assert_int_equal(create(f->st, "sam", CK_AUTH_EMAIL, sid), CK_OK);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char err[512], name[32];
+        ck_store *big;
+        int bad = 0;
+
+        f->cfg.lmdb_map_size = (size_t)8 << 20;
+        big = ck_store_open(&f->cfg, err, sizeof(err));
+        if (!big)
+            _exit(1);
+        for (int i = 0; i < 200; i++) {
+            snprintf(name, sizeof(name), "big-%d", i);
+            bad |= ck_store_state_put(big, name, blob, sizeof(blob), 0) != CK_OK;
+        }
+        ck_store_close(big);
+        _exit(bad);
+    }
+    assert_int_equal(wait_exit(pid), 0);
+    assert_int_equal(ck_store_touch(f->st, sid, &s), CK_OK);
+    assert_int_equal(create(f->st, "sam", CK_AUTH_EMAIL, sid), CK_OK);
+    assert_int_equal(ck_store_state_get(f->st, "big-199", &v, &len), CK_OK);
+    assert_int_equal(len, sizeof(blob));
+    free(v);
+}
+
 /* Descriptors of this process open on the store's data.mdb or lock.mdb. */
 static int env_fd_count(const char *store)
 {
@@ -857,6 +898,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrupt_record, setup, teardown),
         cmocka_unit_test(test_record_format),
         cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_raised_elsewhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_reader, setup, teardown),
