@@ -60,9 +60,9 @@ typedef struct ck_lmdb {
     char *path;
     size_t map_size;
     int lock_timeout_ms;
-    pid_t pid;                  /* the process env and gate_fd belong to */
+    pid_t pid;                  /* the process env and gate belong to */
     ck_lmdb_env *env;
-    int gate_fd;                /* write.lock, flock()ed around write txns */
+    struct ck_lmdb_gate *gate;  /* write.lock, mapped: held around write txns */
 } ck_lmdb;
 
 /* One transaction as the operations see it. */
