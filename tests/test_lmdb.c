@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -137,6 +138,9 @@ static size_t db_entries(ck_store *st, const char *name)
     mdb_txn_abort(txn);
     return ms.ms_entries;
 }
+
+static void read_all(int fd, void *buf, size_t len);
+static int wait_exit(pid_t pid);
 
 /* ---- sessions and policy through the backend --------------------------- */
 
@@ -386,6 +390,61 @@ static void test_modes(void **state)
     assert_mode(f->store, "data.mdb", 0660);
     assert_mode(f->store, "lock.mdb", 0660);
     assert_mode(f->store, "write.lock", 0660);
+}
+
+/*
+ * The deployment shape: an admin-made group directory (setgid, 2770), the
+ * store's files take its group, and a process of another user in that
+ * group shares the environment (lock table, mutexes, data). As non-root
+ * only the group inheritance can be checked.
+ */
+static void test_shared_group(void **state)
+{
+    fixture *f = *state;
+    gid_t gid = geteuid() == 0 ? 65534 : getegid();
+    char a[CK_SID_LEN], b[CK_SID_LEN], p[256];
+    ck_session s;
+    struct stat sb;
+    int fds[2];
+    pid_t pid;
+
+    assert_int_equal(chmod(f->dir, 0711), 0);     /* the other user passes through */
+    assert_int_equal(mkdir(f->store, 0700), 0);
+    assert_int_equal(chown(f->store, geteuid(), gid), 0);
+    assert_int_equal(chmod(f->store, 02770), 0);
+    f->st = open_store(f);
+    snprintf(p, sizeof(p), "%s/lock.mdb", f->store);
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(sb.st_gid, gid);
+    assert_int_equal(create(f->st, "tom", CK_AUTH_EMAIL, a), CK_OK);
+    if (geteuid() != 0)
+        return;
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char err[512];
+        ck_store *st;
+        int bad = 0;
+
+        close(fds[0]);
+        if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(65534) != 0)
+            _exit(2);
+        st = ck_store_open(&f->cfg, err, sizeof(err));
+        if (!st)
+            _exit(3);
+        bad |= ck_store_touch(st, a, &s) != CK_OK;
+        bad |= create(st, "tom", CK_AUTH_OIDC, b) != CK_OK;
+        bad |= write(fds[1], b, sizeof(b)) != (ssize_t)sizeof(b);
+        ck_store_close(st);
+        _exit(bad);
+    }
+    close(fds[1]);
+    read_all(fds[0], b, sizeof(b));
+    close(fds[0]);
+    assert_int_equal(wait_exit(pid), 0);
+    assert_int_equal(ck_store_touch(f->st, b, &s), CK_OK);
+    assert_int_equal(s.method, CK_AUTH_OIDC);
 }
 
 static void write_file(const char *dir, const char *name, const void *data, size_t len)
@@ -892,6 +951,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_incremental_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_backlog, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_data_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_lmdb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
