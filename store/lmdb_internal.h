@@ -77,6 +77,7 @@ typedef struct ck_lmdb_txn {
     int c_loaded;
     int c_dirty;
     int swept;                  /* the operation swept already */
+    size_t sweep_visited;       /* index entries the last sweep went through */
 } ck_lmdb_txn;
 
 typedef ck_status (*ck_lmdb_fn)(ck_lmdb_txn *t, void *arg);

@@ -905,6 +905,7 @@ ck_status ck_lmdb_sweep_some(ck_lmdb_txn *t, int64_t upto, size_t max, size_t *r
             break;
         n++;
     }
+    t->sweep_visited = n;
     if (cur)
         mdb_cursor_close(cur);
     if (rc == CK_OK && mrc != 0 && mrc != MDB_NOTFOUND)
@@ -915,29 +916,30 @@ ck_status ck_lmdb_sweep_some(ck_lmdb_txn *t, int64_t upto, size_t max, size_t *r
 typedef struct sweep_arg {
     size_t max;
     size_t removed;
+    size_t visited;
     ck_metrics *out;
 } sweep_arg;
 
 static ck_status sweep_fn(ck_lmdb_txn *t, void *arg)
 {
     sweep_arg *a = arg;
+    ck_status rc = ck_lmdb_sweep_some(t, t->now, a->max, &a->removed);
 
     t->swept = 1;
-    return ck_lmdb_sweep_some(t, t->now, a->max, &a->removed);
+    a->visited = t->sweep_visited;
+    return rc;
 }
 
 /* In batches, so that a large backlog never makes one huge transaction. */
 static ck_status lmdb_sweep(ck_store *st, int64_t now, size_t *removed)
 {
-    sweep_arg a = { SWEEP_BATCH, 0, NULL };
-    size_t before;
+    sweep_arg a = { SWEEP_BATCH, 0, 0, NULL };
     ck_status rc;
 
-    *removed = 0;
     do {
-        before = a.removed;
+        a.visited = 0;
         rc = ck_lmdb_run(st, 1, now, sweep_fn, &a);
-    } while (rc == CK_OK && a.removed - before >= SWEEP_BATCH);
+    } while (rc == CK_OK && a.visited >= SWEEP_BATCH);
     *removed = a.removed;
     return rc;
 }
@@ -947,11 +949,8 @@ static ck_status metrics_fn(ck_lmdb_txn *t, void *arg)
     sweep_arg *a = arg;
     ck_metrics *m = a->out;
     ck_lmdb_counters *c;
-    ck_status rc = ck_lmdb_sweep_some(t, t->now, (size_t)-1, &a->removed);
+    ck_status rc = ck_lmdb_counters_get(t, &c);
 
-    t->swept = 1;
-    if (rc == CK_OK)
-        rc = ck_lmdb_counters_get(t, &c);
     if (rc != CK_OK)
         return rc;
     m->active = 0;
@@ -968,12 +967,19 @@ static ck_status metrics_fn(ck_lmdb_txn *t, void *arg)
     return CK_OK;
 }
 
-/* Sweeps first, so that sessions ended by time passing are counted. */
+/*
+ * Sweeps first, so that sessions ended by time passing are counted, then
+ * reads the counters: no scan of the sessions, only of expired entries.
+ */
 static ck_status lmdb_metrics(ck_store *st, int64_t now, ck_metrics *out)
 {
-    sweep_arg a = { 0, 0, out };
+    sweep_arg a = { 0, 0, 0, out };
+    size_t removed;
+    ck_status rc = lmdb_sweep(st, now, &removed);
 
-    return ck_lmdb_run(st, 1, now, metrics_fn, &a);
+    if (rc != CK_OK)
+        return rc;
+    return ck_lmdb_run(st, 0, now, metrics_fn, &a);
 }
 
 static ck_status ping_fn(ck_lmdb_txn *t, void *arg)
