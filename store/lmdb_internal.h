@@ -10,6 +10,19 @@
  *   states    key = name                           value = be64 expires + blob
  *   fails     key = name                           value = be64 end + be64 count
  *   meta      "format" = CK_LMDB_FORMAT, "counters" = metrics counters
+ * Record formats are in lmdb_record.c.
+ *
+ * Beyond the LMDB defaults:
+ *  - write.lock holds a robust process-shared mutex that every writer takes
+ *    with the command timeout before LMDB's own (untimed) writer mutex, so
+ *    a stopped writer costs others a "busy" error, never a hang;
+ *  - one MDB_env per process and directory (MDB_NOTLS), shared by every
+ *    ck_store of the process, because LMDB breaks if a process opens the
+ *    same environment twice; after fork() the child drops it unused;
+ *  - writes sweep up to CK_LMDB_SWEEP_SOME entries that expired at least
+ *    CK_LMDB_SWEEP_GRACE seconds ago; sweep() and metrics() sweep all;
+ *  - data-adding operations stop short of the map size by a reserve of
+ *    pages, so that a full store still takes logouts.
  */
 #ifndef CK_LMDB_INTERNAL_H
 #define CK_LMDB_INTERNAL_H

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -940,6 +941,61 @@ static void test_two_writers(void **state)
     assert_int_equal(db_entries(f->st, "expiry"), 2 * kept);
 }
 
+/* The daemon's model: one ck_store per thread, all on one environment. */
+#define THREADS 4
+
+typedef struct thread_arg {
+    fixture *f;
+    char user[16];
+    int bad;
+} thread_arg;
+
+static void *thread_main(void *p)
+{
+    thread_arg *a = p;
+    char err[512], sid[CK_SID_LEN];
+    ck_store *st = ck_store_open(&a->f->cfg, err, sizeof(err));
+    ck_session s;
+
+    if (!st) {
+        a->bad = 1;
+        return NULL;
+    }
+    for (int i = 0; i < 200; i++) {
+        a->bad |= create(st, a->user, CK_AUTH_EMAIL, sid) != CK_OK;
+        a->bad |= ck_store_touch(st, sid, &s) != CK_OK;
+        if (i % 2)
+            a->bad |= ck_store_delete(st, sid) != CK_OK;
+    }
+    ck_store_close(st);
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    fixture *f = *state;
+    pthread_t tid[THREADS];
+    thread_arg args[THREADS];
+    ck_metrics m;
+
+    f->st = open_store(f);
+    for (int i = 0; i < THREADS; i++) {
+        args[i].f = f;
+        args[i].bad = 0;
+        snprintf(args[i].user, sizeof(args[i].user), "thread%d", i);
+        assert_int_equal(pthread_create(&tid[i], NULL, thread_main, &args[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_join(tid[i], NULL), 0);
+        assert_int_equal(args[i].bad, 0);
+    }
+    assert_int_equal(ck_store_metrics(f->st, &m), CK_OK);
+    assert_int_equal(m.created, THREADS * 200);
+    assert_int_equal(m.ended_logout, THREADS * 100);
+    assert_int_equal(m.active, THREADS * 100);
+    assert_int_equal(db_entries(f->st, "sessions"), THREADS * 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -963,6 +1019,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dead_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_reader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("lmdb", tests, NULL, NULL);
