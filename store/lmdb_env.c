@@ -301,8 +301,8 @@ static ck_status gate_map(ck_store *st, ck_lmdb *h, int fd, const char *p)
     if (sb.st_size == 0 && ftruncate(fd, sizeof(*g)) != 0)
         return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: %s", p, strerror(errno));
     if (sb.st_size != 0 && sb.st_size != (off_t)sizeof(*g))
-        return ck_fail(st, CK_ERR_CORRUPT, "store %s is not a checkup lock file (size %lld)",
-                       p, (long long)sb.st_size);
+        return ck_fail(st, CK_ERR_CORRUPT, "store %s is not a checkup lock file (size %lld; "
+                       "remove it while no process uses the store)", p, (long long)sb.st_size);
     g = mmap(NULL, sizeof(*g), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (g == MAP_FAILED)
         return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: mmap: %s", p, strerror(errno));
@@ -312,7 +312,8 @@ static ck_status gate_map(ck_store *st, ck_lmdb *h, int fd, const char *p)
     }
     if (g->magic != GATE_MAGIC || g->size != sizeof(*g)) {
         munmap(g, sizeof(*g));
-        return ck_fail(st, CK_ERR_CORRUPT, "store %s is not a checkup lock file", p);
+        return ck_fail(st, CK_ERR_CORRUPT, "store %s is not a checkup lock file (remove it "
+                       "while no process uses the store)", p);
     }
     h->gate = g;
     return CK_OK;

@@ -480,6 +480,75 @@ static void test_corrupt_data_file(void **state)
     assert_non_null(strstr(err, "not a usable LMDB file"));
 }
 
+/* A write.lock that is not ours: a clear error, in both shapes. */
+static void test_corrupt_lock_file(void **state)
+{
+    fixture *f = *state;
+    ck_store raw;
+    char junk[256];
+
+    assert_int_equal(mkdir(f->store, 0700), 0);
+    memset(junk, 'x', sizeof(junk));
+    write_file(f->store, "write.lock", junk, 7);
+    memset(&raw, 0, sizeof(raw));
+    assert_int_equal(ck_lmdb_open(&raw, &f->cfg, f->store), CK_ERR_CORRUPT);
+    assert_non_null(strstr(raw.errstr, "write.lock is not a checkup lock file"));
+    /* Right size, wrong content: sized from a real one. */
+    {
+        char p[256];
+
+        snprintf(p, sizeof(p), "%s/write.lock", f->store);
+        assert_int_equal(unlink(p), 0);
+    }
+    f->st = open_store(f);
+    ck_store_close(f->st);
+    f->st = NULL;
+    {
+        char p[256];
+        struct stat sb;
+
+        snprintf(p, sizeof(p), "%s/write.lock", f->store);
+        assert_int_equal(stat(p, &sb), 0);
+        assert_true((size_t)sb.st_size <= sizeof(junk));
+        write_file(f->store, "write.lock", junk, (size_t)sb.st_size);
+    }
+    assert_int_equal(ck_lmdb_open(&raw, &f->cfg, f->store), CK_ERR_CORRUPT);
+    assert_non_null(strstr(raw.errstr, "write.lock is not a checkup lock file"));
+}
+
+/* A child may just close what it inherited, then open its own. */
+static void test_fork_close_inherited(void **state)
+{
+    fixture *f = *state;
+    char a[CK_SID_LEN], b[CK_SID_LEN];
+    ck_session s;
+    ck_metrics m;
+    pid_t pid;
+
+    f->st = open_store(f);
+    assert_int_equal(create(f->st, "uma", CK_AUTH_EMAIL, a), CK_OK);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char err[512];
+        ck_store *st;
+        int bad = 0;
+
+        ck_store_close(f->st);
+        st = ck_store_open(&f->cfg, err, sizeof(err));
+        if (!st)
+            _exit(1);
+        bad |= ck_store_touch(st, a, &s) != CK_OK;
+        bad |= create(st, "uma", CK_AUTH_EMAIL, b) != CK_OK;
+        ck_store_close(st);
+        _exit(bad);
+    }
+    assert_int_equal(wait_exit(pid), 0);
+    assert_int_equal(ck_store_touch(f->st, a, &s), CK_OK);
+    assert_int_equal(ck_store_metrics(f->st, &m), CK_OK);
+    assert_int_equal(m.created, 2);
+}
+
 /* An LMDB environment written by something else is refused, not adopted. */
 static void test_foreign_lmdb(void **state)
 {
@@ -1009,6 +1078,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_data_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_lock_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_lmdb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_record, setup, teardown),
@@ -1016,6 +1086,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_raised_elsewhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_close_inherited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_reader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
