@@ -75,6 +75,7 @@ void ck_redis_set_error(ck_redis *r, const char *fmt, ...)
                  r->peer[0] ? r->peer : "(not connected)");
     if (n < 0 || (size_t)n >= sizeof(r->errstr))
         return;
+    r->errmsg_off = (size_t)n;
     va_start(ap, fmt);
     vsnprintf(r->errstr + n, sizeof(r->errstr) - (size_t)n, fmt, ap);
     va_end(ap);
@@ -152,7 +153,8 @@ static char *pct_decode(const char *s, size_t len)
     out[j] = '\0';
     return out;
 bad:
-    wipe_free(out);
+    explicit_bzero(out, len + 1);
+    free(out);
     return NULL;
 }
 
@@ -767,6 +769,11 @@ ck_redis *ck_redis_new(ck_redis_opts *o)
         return NULL;
     r->o = *o;
     memset(o, 0, sizeof(*o));
+    /* Options built by hand may leave these out; never wait forever. */
+    if (r->o.connect_timeout_ms <= 0)
+        r->o.connect_timeout_ms = 2000;
+    if (r->o.command_timeout_ms <= 0)
+        r->o.command_timeout_ms = 1000;
     ck_conn_init(&r->c);
     r->pid = getpid();
     return r;
@@ -816,6 +823,8 @@ int ck_conn_command(ck_redis *r, ck_conn *c, int argc, const char **argv,
     *reply = NULL;
     rc = ck_conn_exchange(r, c, cmd, (size_t)len, 1, reply, r->o.command_timeout_ms,
                           &sent_nothing);
+    /* It may be an AUTH: do not leave the password in freed memory. */
+    explicit_bzero(cmd, (size_t)len);
     redisFreeCommand(cmd);
     return rc;
 }
@@ -899,7 +908,7 @@ static int ensure_connected(ck_redis *r)
         }
     }
     if (ck_redis_connect(r) < 0) {
-        snprintf(r->lasterr, sizeof(r->lasterr), "%s", r->errstr);
+        snprintf(r->lasterr, sizeof(r->lasterr), "%s", r->errstr + r->errmsg_off);
         note_failure(r);
         return -1;
     }
@@ -910,6 +919,10 @@ static int ensure_connected(ck_redis *r)
 /* Plain server: connect, AUTH, SELECT. Sentinel lives in ck_sentinel_connect. */
 int ck_redis_connect(ck_redis *r)
 {
+    if (r->o.naddrs == 0 || !r->o.addrs) {
+        ck_redis_set_error(r, "no server address configured");
+        return -1;
+    }
     if (r->o.master_name)
         return ck_sentinel_connect(r);
     set_peer(r->peer, sizeof(r->peer), r->o.addrs[0].host, r->o.addrs[0].port);
@@ -950,7 +963,7 @@ static int send_buf(ck_redis *r, const char *buf, size_t len, size_t n, redisRep
     }
     if (rc < 0) {
         free_replies(replies, n);
-        snprintf(r->lasterr, sizeof(r->lasterr), "%s", r->errstr);
+        snprintf(r->lasterr, sizeof(r->lasterr), "%s", r->errstr + r->errmsg_off);
         drop(r);
         note_failure(r);
         return -1;
@@ -960,7 +973,6 @@ static int send_buf(ck_redis *r, const char *buf, size_t len, size_t n, redisRep
         if (is_failover_reply(replies[i])) {
             /* The server is no longer the primary: find it again next time. */
             ck_conn_close(&r->c, 1);
-            r->need_resolve = 1;
             break;
         }
     }
@@ -978,6 +990,13 @@ int ck_redis_pipeline(ck_redis *r, size_t n, const int *argc, const char ***argv
         replies[i] = NULL;
     if (n == 0)
         return 0;
+    for (size_t i = 0; i < n; i++) {
+        /* Redis answers nothing to an empty command: we would wait in vain. */
+        if (argc[i] < 1 || !argv[i]) {
+            ck_redis_set_error(r, "empty command in position %zu", i);
+            return -1;
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         char *cmd = NULL;
         int clen = redisFormatCommandArgv(&cmd, argc[i], argv[i],

@@ -46,10 +46,16 @@ typedef struct ck_redis_opts {
 
 /*
  * Parses redis://[user[:password]@]host[:port][/db], rediss://..., and
- * redis+sentinel://[user[:password]@]host:port[,host:port...]/master[/db],
- * then applies the [store] settings of cfg (timeouts, TLS, a password file,
- * which wins over nothing but loses to a password in the URL).
- * Returns 0, or -1 with a one-line reason in err.
+ * redis+sentinel://[user[:password]@]host:port[,host:port...]/master[/db]
+ * (rediss+sentinel:// speaks TLS to the sentinels and the primary alike).
+ * Hosts may be [IPv6] literals; user and password are percent-decoded; db is
+ * 0..15; the default port is 6379 (26379 for a sentinel).
+ * Then applies the [store] settings of cfg, which may be NULL for defaults:
+ * timeouts, TLS, redis_user and a password, taken from the URL, else
+ * redis_password, else redis_password_file (refused if group or others may
+ * read or write it; one trailing line end is stripped).
+ * Returns 0, or -1 with a one-line reason in err that never holds the
+ * password.
  */
 int ck_redis_opts_from_url(ck_redis_opts *o, const char *url, const ck_config *cfg,
                            char *err, size_t errlen);
@@ -74,7 +80,14 @@ void ck_redis_free(ck_redis *r);
 int ck_redis_command(ck_redis *r, int argc, const char **argv, const size_t *argvlen,
                      redisReply **reply);
 
-/* Sends n commands in one write and reads n replies (a pipeline). */
+/*
+ * Sends n commands in one write and reads n replies (a pipeline). The
+ * command timeout covers the whole exchange. On -1 every replies[i] is NULL.
+ *
+ * A command is not sent twice: the only retry is on a reused connection
+ * found closed while idle (or whose first write fails with EPIPE or
+ * ECONNRESET), which is reconnected and the commands sent once on it.
+ */
 int ck_redis_pipeline(ck_redis *r, size_t n, const int *argc, const char ***argv,
                       const size_t **argvlen, redisReply **replies);
 

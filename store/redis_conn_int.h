@@ -29,10 +29,10 @@ struct ck_redis {
     pid_t pid;                  /* the process that owns c */
     int attempt;                /* consecutive failures, for the backoff */
     int64_t last_fail_ms;
-    int need_resolve;           /* Sentinel: ask for the primary again */
     size_t next_sentinel;       /* Sentinel: who answered last */
     char peer[300];
     char errstr[384];
+    size_t errmsg_off;          /* where errstr's text follows "redis peer: " */
     char lasterr[384];
 };
 

@@ -116,9 +116,24 @@ out:
     return rc;
 }
 
+/*
+ * Keeps the most telling error for the final message: one from a primary a
+ * sentinel named beats a sentinel's own answer, which beats an unreachable
+ * sentinel.
+ */
+static void keep_error(ck_redis *r, char *last, size_t len, int *last_rank, int rank)
+{
+    if (rank < *last_rank)
+        return;
+    snprintf(last, len, "%s", r->errstr + r->errmsg_off);
+    *last_rank = rank;
+}
+
 int ck_sentinel_connect(ck_redis *r)
 {
     char last[sizeof(r->errstr)] = "";
+    char where[sizeof(r->peer)] = "";
+    int last_rank = -1;
 
     for (size_t k = 0; k < r->o.naddrs; k++) {
         size_t i = (r->next_sentinel + k) % r->o.naddrs;
@@ -129,23 +144,28 @@ int ck_sentinel_connect(ck_redis *r)
 
         peer_of(r->peer, sizeof(r->peer), a->host, a->port);
         if (ck_conn_open(r, &s, a->host, a->port) < 0) {
-            snprintf(last, sizeof(last), "%s", r->errstr);
+            keep_error(r, last, sizeof(last), &last_rank, 0);
             continue;
         }
         rc = ask_sentinel(r, &s, &host, &port);
         ck_conn_close(&s, rc == 0);
-        if (rc == 0)
-            rc = connect_primary(r, host, port);
+        if (rc < 0) {
+            keep_error(r, last, sizeof(last), &last_rank, 1);
+            continue;
+        }
+        rc = connect_primary(r, host, port);
         free(host);
         if (rc == 0) {
             r->next_sentinel = i;
-            r->need_resolve = 0;
             return 0;
         }
-        snprintf(last, sizeof(last), "%s", r->errstr);
+        keep_error(r, last, sizeof(last), &last_rank, 2);
+        if (last_rank == 2)
+            snprintf(where, sizeof(where), "%s", r->peer);
     }
     snprintf(r->peer, sizeof(r->peer), "sentinel/%s", r->o.master_name);
-    ck_redis_set_error(r, "no primary found through %zu sentinel%s; last error: %s",
-                       r->o.naddrs, r->o.naddrs == 1 ? "" : "s", last);
+    ck_redis_set_error(r, "no primary found through %zu sentinel%s; %s%s%s",
+                       r->o.naddrs, r->o.naddrs == 1 ? "" : "s", where,
+                       where[0] ? ": " : "", last);
     return -1;
 }

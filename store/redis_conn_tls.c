@@ -63,9 +63,9 @@ static void sigpipe_restore(sigpipe_guard *g)
 /* The most relevant OpenSSL error, for messages. */
 static const char *ssl_reason(char *buf, size_t len)
 {
-    unsigned long e, last = 0;
+    unsigned long last = 0;
 
-    while ((e = ERR_get_error()) != 0)
+    for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error())
         last = e;
     if (!last)
         return "unknown TLS error";

@@ -106,6 +106,10 @@ static void test_pipeline(void **state)
     for (int i = 0; i < 5; i++)
         freeReplyObject(rep[i]);
     assert_int_equal(ck_redis_pipeline(r, 0, argc, argv, NULL, rep), 0);
+    /* An empty command is refused at once, not sent to wait for nothing. */
+    assert_int_equal(ck_redis_command(r, 0, del, NULL, rep), -1);
+    assert_non_null(strstr(ck_redis_errstr(r), "empty command"));
+    assert_true(t_ok(r, 2, getbig));
     free(payload);
     ck_redis_free(r);
 }
@@ -226,11 +230,9 @@ static void server_stop(void)
     assert_int_equal(t_kill_wait(t_read_pid(pidfile), SIGTERM, 10000), 0);
 }
 
-static void server_start(void)
+static void launch_server(void)
 {
     char conf[512];
-    const char *ping[1] = { "PING" };
-    int64_t end = t_now_ms() + 10000;
     pid_t pid;
     int status;
 
@@ -243,15 +245,36 @@ static void server_start(void)
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    /* The server daemonizes; wait for it to answer on a handle of its own. */
+}
+
+/* The server daemonizes; 1 once it answers on a handle of its own. */
+static int wait_server(int timeout_ms)
+{
+    const char *ping[1] = { "PING" };
+    int64_t end = t_now_ms() + timeout_ms;
+
     for (;;) {
         ck_redis *probe = open_default();
         int ok = t_ok(probe, 1, ping);
         ck_redis_free(probe);
         if (ok)
+            return 1;
+        if (t_now_ms() > end)
+            return 0;
+        t_sleep_ms(50);
+    }
+}
+
+/* Starts the server again; once more if the port was not free yet. */
+static void server_start(void)
+{
+    int64_t end = t_now_ms() + 10000;
+
+    for (;;) {
+        launch_server();
+        if (wait_server(2000))
             return;
         assert_true(t_now_ms() < end);
-        t_sleep_ms(50);
     }
 }
 
@@ -377,7 +400,60 @@ static void test_silent_listener(void **state)
     assert_true(took >= 290 && took < 300 + 500);
     assert_non_null(strstr(ck_redis_errstr(r), "command timed out after 300 ms"));
     ck_redis_free(r);
+
+    /* Over TLS the handshake gets no answer: the connect timeout holds. */
+    cfg.connect_timeout_ms = 400;
+    snprintf(url, sizeof(url), "rediss://127.0.0.1:%d", ntohs(sa.sin_port));
+    r = t_open(url, &cfg);
+    t0 = t_now_ms();
+    assert_int_equal(ck_redis_command(r, 1, ping, NULL, &rep), -1);
+    took = t_now_ms() - t0;
+    printf("# silent TLS listener: failed in %lld ms: %s\n", (long long)took,
+           ck_redis_errstr(r));
+    assert_true(took >= 390 && took < 400 + 500);
+    assert_non_null(strstr(ck_redis_errstr(r), "TLS handshake timed out after 400 ms"));
+    ck_redis_free(r);
     ck_config_free(&cfg);
+    close(lfd);
+}
+
+/*
+ * A listener whose accept queue is full drops new SYNs, so connect() hangs
+ * as it would towards a dead host: the connect timeout holds.
+ */
+static void test_connect_timeout(void **state)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    socklen_t sl = sizeof(sa);
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    int filler = socket(AF_INET, SOCK_STREAM, 0);
+    char url[64];
+    ck_config cfg;
+    ck_redis *r;
+    const char *ping[1] = { "PING" };
+    redisReply *rep = NULL;
+    int64_t t0, took;
+
+    (void)state;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(lfd, 0), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+    assert_int_equal(connect(filler, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", ntohs(sa.sin_port));
+    ck_config_defaults(&cfg);
+    cfg.connect_timeout_ms = 300;
+    r = t_open(url, &cfg);
+    t0 = t_now_ms();
+    assert_int_equal(ck_redis_command(r, 1, ping, NULL, &rep), -1);
+    took = t_now_ms() - t0;
+    printf("# full accept queue: failed in %lld ms: %s\n", (long long)took,
+           ck_redis_errstr(r));
+    assert_true(took >= 290 && took < 300 + 500);
+    assert_non_null(strstr(ck_redis_errstr(r), "connect timed out after 300 ms"));
+    ck_redis_free(r);
+    ck_config_free(&cfg);
+    close(filler);
     close(lfd);
 }
 
@@ -391,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_password_file),
         cmocka_unit_test(test_fork),
         cmocka_unit_test(test_silent_listener),
+        cmocka_unit_test(test_connect_timeout),
         cmocka_unit_test(test_command_timeout),
         cmocka_unit_test(test_idle_restart),
         cmocka_unit_test(test_server_down_and_back),

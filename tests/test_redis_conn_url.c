@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -16,6 +17,14 @@
 
 #include "ck_config.h"
 #include "redis_conn.h"
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int parse(ck_redis_opts *o, const char *url, const ck_config *cfg, char *err)
 {
@@ -298,6 +307,29 @@ static void test_refused_and_backoff(void **state)
     assert_int_equal(ck_redis_command(r, 1, ping, NULL, &rep), -1);
     assert_non_null(strstr(ck_redis_errstr(r), "reconnecting in"));
     assert_string_equal(ck_redis_peer(r), "127.0.0.1:1");
+
+    /*
+     * Hammered every 10 ms for 1.5 s, the handle dials only when the delay
+     * min(attempt * 50 ms, 2 s) has passed: about 7 times, not 150.
+     */
+    {
+        int dials = 0, fast = 0;
+        int64_t end = now_ms() + 1500;
+
+        while (now_ms() < end) {
+            int64_t t0 = now_ms();
+            assert_int_equal(ck_redis_command(r, 1, ping, NULL, &rep), -1);
+            assert_true(now_ms() - t0 < 500);
+            if (strstr(ck_redis_errstr(r), "reconnecting in"))
+                fast++;
+            else
+                dials++;
+            usleep(10000);
+        }
+        printf("# backoff: %d dials, %d fast failures in 1.5 s\n", dials, fast);
+        assert_true(dials >= 3 && dials <= 12);
+        assert_true(fast > dials);
+    }
     ck_redis_free(r);
 }
 

@@ -2,6 +2,7 @@
 #ifndef CK_TEST_REDIS_CONN_UTIL_H
 #define CK_TEST_REDIS_CONN_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -103,6 +104,23 @@ static inline pid_t t_read_pid(const char *path)
     return (pid_t)pid;
 }
 
+static inline int t_threads(pid_t pid)
+{
+    char path[64];
+    struct dirent *de;
+    DIR *d;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+    d = opendir(path);
+    if (!d)
+        return 0;
+    for (de = readdir(d); de; de = readdir(d))
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
 /* 1 if pid is gone or a zombie (daemons are reparented, maybe to a lazy init). */
 static inline int t_gone(pid_t pid)
 {
@@ -120,7 +138,10 @@ static inline int t_gone(pid_t pid)
     fclose(f);
     buf[n] = '\0';
     p = strrchr(buf, ')');
-    return p && p[1] == ' ' && p[2] == 'Z';
+    if (!p || p[1] != ' ' || p[2] != 'Z')
+        return 0;
+    /* A zombie leader may still have threads holding the sockets open. */
+    return t_threads(pid) <= 1;
 }
 
 /* Sends sig to pid and waits (bounded) until it is gone. */

@@ -730,6 +730,21 @@ static void test_state_ttl(void **state)
     assert_null(v);
 }
 
+/* A pending login lives ttl seconds: gone at put + ttl, like a session at expires. */
+static void test_state_ttl_boundary(void **state)
+{
+    ck_store *st = open_ns(state, "ttlb", INACT, LIFE, 0);
+    void *v;
+    size_t len;
+
+    assert_status(st, ck_store_state_put(st, "tb", "x", 1, 600), CK_OK);
+    at(599);
+    assert_status(st, ck_store_state_get(st, "tb", &v, &len), CK_OK);
+    free(v);
+    at(600);
+    assert_status(st, ck_store_state_take(st, "tb", &v, &len), CK_NOT_FOUND);
+}
+
 /* Names that share a prefix are different pending logins and counters. */
 static void test_names_distinct(void **state)
 {
@@ -807,6 +822,22 @@ static void test_fail_counters(void **state)
     assert_status(st, ck_store_fail_add(st, "u:alice", 900, &n), CK_OK);
     assert_int_equal(n, 1);
     assert_status(st, ck_store_fail_reset(st, "u:never"), CK_OK);
+}
+
+/* A counter vanishes window seconds after its first failure, not later. */
+static void test_fail_window_boundary(void **state)
+{
+    ck_store *st = open_ns(state, "failb", INACT, LIFE, 0);
+    int64_t n = -1;
+
+    assert_status(st, ck_store_fail_add(st, "w", 900, &n), CK_OK);
+    at(899);
+    assert_status(st, ck_store_fail_add(st, "w", 900, &n), CK_OK);
+    assert_int_equal(n, 2);
+    at(900);
+    n = -1;
+    assert_status2(st, ck_store_fail_count(st, "w", &n), CK_OK, CK_NOT_FOUND);
+    assert_int_equal(n, 0);
 }
 
 /* ---- metrics ------------------------------------------------------------ */
@@ -912,6 +943,25 @@ static void test_metrics_end_after_expiry(void **state)
     assert_status(st, ck_store_revoke_user(st, "late2", &n), CK_OK);
     assert_int_equal(n, 1);             /* only c was still live */
     assert_metrics(st, 0, zero, 3, 0, 2, 0, 1, 2 * INACT + INACT + 120);
+}
+
+/*
+ * Idle at t0+600, looked at after the deadline: touch reports lifetime (the
+ * policy checks the deadline first) but the session ended first by idling,
+ * at its expires: metrics count it once, as idle, lasting 600 s.
+ */
+static void test_metrics_idle_seen_after_deadline(void **state)
+{
+    ck_store *st = open_ns(state, "mlateidle", 600, 1000, 0);
+    char a[CK_SID_LEN], b[CK_SID_LEN];
+    ck_session got;
+    const int64_t zero[3] = {0, 0, 0};
+
+    mk(st, "o2", CK_AUTH_EMAIL, a, NULL);
+    mk(st, "o2", CK_AUTH_EMAIL, b, NULL);
+    at(5000);
+    assert_status(st, ck_store_touch(st, a, &got), CK_EXPIRED_LIFETIME);
+    assert_metrics(st, 0, zero, 2, 0, 2, 0, 0, 2 * 600);
 }
 
 /* ---- sweep, ping, backend ------------------------------------------------ */
@@ -1202,12 +1252,15 @@ int main(void)
         T(test_state_binary),
         T(test_state_empty),
         T(test_state_ttl),
+        T(test_state_ttl_boundary),
         T(test_names_distinct),
         T(test_fail_counters),
+        T(test_fail_window_boundary),
         T(test_metrics),
         T(test_metrics_lifetime),
         T(test_metrics_touch_expiry),
         T(test_metrics_end_after_expiry),
+        T(test_metrics_idle_seen_after_deadline),
         T(test_sweep),
         T(test_ping_backend),
         T(test_realtime_idle),

@@ -149,6 +149,28 @@ static void test_bad_urls(void **state)
     }
 }
 
+/* An LMDB path that is a regular file, not a directory. */
+static void test_lmdb_path_is_file(void **state)
+{
+    fixture *fx = *state;
+    char path[] = "/tmp/ck-contract-file-XXXXXX";
+    char err[512] = "";
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "not lmdb\n", 9), 9);
+    close(fd);
+    ck_config_defaults(&fx->cfg);
+    if (asprintf(&fx->cfg.store_url, "lmdb:%s", path) < 0)
+        fail();
+    fx->st = ck_store_open(&fx->cfg, err, sizeof(err));
+    unlink(path);
+    if (fx->st)
+        fail_msg("ck_store_open accepted a regular file as the store directory");
+    assert_true(strlen(err) >= 8);
+    print_message("  lmdb:<regular file> -> %s\n", err);
+}
+
 /* A 5000-character host name must not overflow anything. */
 static void test_huge_url(void **state)
 {
@@ -558,6 +580,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_bad_urls),
         T(test_huge_url),
+        T(test_lmdb_path_is_file),
         T(test_fields_oversized),
         T(test_fields_max_length),
         T(test_fields_not_text),
