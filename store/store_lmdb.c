@@ -234,11 +234,14 @@ static ck_status sess_policy(const ck_store *st, const ck_session *s, int64_t no
     return CK_OK;
 }
 
-/* Ends an expired session as its policy status says; end = s.expires. */
-static ck_status sess_expire(ck_lmdb_txn *t, const unsigned char *kb, const ck_session *s,
-                             ck_status why)
+/*
+ * Ends an expired session, counted under what ended it first: its idle
+ * expiry if that came before the deadline, else its lifetime, whatever
+ * touch reports now (backend.h). The end time is s.expires.
+ */
+static ck_status sess_expire(ck_lmdb_txn *t, const unsigned char *kb, const ck_session *s)
 {
-    return sess_end(t, kb, s, why == CK_EXPIRED_LIFETIME ? CK_END_LIFETIME : CK_END_IDLE,
+    return sess_end(t, kb, s, s->expires < s->deadline ? CK_END_IDLE : CK_END_LIFETIME,
                     s->expires);
 }
 
@@ -326,7 +329,7 @@ static ck_status user_walk(ck_lmdb_txn *t, const char *user_id, live_fn fn, void
         if (rc != CK_OK)
             break;
         pol = sess_policy(t->st, &s, t->now);
-        rc = pol != CK_OK ? sess_expire(t, kb, &s, pol) : fn(t, kb, &s, arg);
+        rc = pol != CK_OK ? sess_expire(t, kb, &s) : fn(t, kb, &s, arg);
     }
     free(dl.v);
     return rc;
@@ -434,7 +437,7 @@ static ck_status touch_fn(ck_lmdb_txn *t, void *arg)
         return rc;
     pol = sess_policy(t->st, &s, t->now);
     if (pol != CK_OK) {
-        rc = sess_expire(t, kb, &s, pol);
+        rc = sess_expire(t, kb, &s);
         return rc == CK_OK ? pol : rc;
     }
     old_expires = s.expires;
@@ -503,7 +506,7 @@ static ck_status del_fn(ck_lmdb_txn *t, void *arg)
         return rc;
     pol = sess_policy(t->st, &s, t->now);
     if (pol != CK_OK)
-        return sess_expire(t, kb, &s, pol);
+        return sess_expire(t, kb, &s);
     return sess_end(t, kb, &s, a->revoked ? CK_END_REVOKED : CK_END_LOGOUT, t->now);
 }
 
@@ -857,8 +860,7 @@ static ck_status sweep_entry(ck_lmdb_txn *t, const unsigned char *key, size_t kl
         if (rc != CK_OK || s.expires != expires)
             return rc == CK_NOT_FOUND ? CK_OK : rc;
         (*removed)++;
-        return sess_expire(t, id, &s, t->now >= s.deadline ? CK_EXPIRED_LIFETIME
-                                                           : CK_EXPIRED_IDLE);
+        return sess_expire(t, id, &s);
     case 'p':
     case 'f':
         if (idlen == 0 || idlen > CK_STATE_NAME_MAX || memchr(id, '\0', idlen))
