@@ -490,6 +490,32 @@ static ck_status env_open_error(ck_store *st, ck_lmdb *h, int mrc)
     return ck_lmdb_error(st, mrc, "opening the environment");
 }
 
+/*
+ * A data file cut short (a bad copy, a full disk) keeps valid meta pages
+ * that point past its end, and reading those pages through the map would
+ * kill the process with SIGBUS. Committed pages are written before the
+ * meta page naming them, so a sound file is never shorter than that.
+ */
+static ck_status env_size_check(ck_store *st, ck_lmdb *h, ck_lmdb_env *e)
+{
+    MDB_envinfo info;
+    MDB_stat ms;
+    struct stat sb;
+    mdb_filehandle_t fd;
+    unsigned long long need;
+
+    if (mdb_env_info(e->env, &info) != 0 || mdb_env_stat(e->env, &ms) != 0 ||
+        mdb_env_get_fd(e->env, &fd) != 0 || fstat(fd, &sb) != 0)
+        return ck_fail(st, CK_ERR_INTERNAL, "store %s: cannot read the environment's size",
+                       h->path);
+    need = ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize;
+    if ((unsigned long long)sb.st_size < need)
+        return ck_fail(st, CK_ERR_CORRUPT,
+                       "store %s/data.mdb is truncated (%lld bytes, its pages need %llu)",
+                       h->path, (long long)sb.st_size, need);
+    return CK_OK;
+}
+
 static ck_status env_create(ck_store *st, ck_lmdb *h, ck_lmdb_env *e)
 {
     fd_list before;
@@ -514,7 +540,9 @@ static ck_status env_create(ck_store *st, ck_lmdb *h, ck_lmdb_env *e)
         return rc;
     }
     env_fds_record(e, &before);
-    rc = env_bootstrap(st, h, e);
+    rc = env_size_check(st, h, e);
+    if (rc == CK_OK)
+        rc = env_bootstrap(st, h, e);
     if (rc != CK_OK) {
         mdb_env_close(e->env);
         e->env = NULL;

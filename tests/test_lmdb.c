@@ -481,6 +481,23 @@ static void test_corrupt_data_file(void **state)
     assert_non_null(strstr(err, "not a usable LMDB file"));
 }
 
+/* A data file cut short is refused before anything reads past its end. */
+static void test_truncated_data_file(void **state)
+{
+    fixture *f = *state;
+    char sid[CK_SID_LEN], p[256], err[512];
+
+    f->st = open_store(f);
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(create(f->st, "vera", CK_AUTH_EMAIL, sid), CK_OK);
+    ck_store_close(f->st);
+    f->st = NULL;
+    snprintf(p, sizeof(p), "%s/data.mdb", f->store);
+    assert_int_equal(truncate(p, 3 * 4096), 0);
+    assert_null(ck_store_open(&f->cfg, err, sizeof(err)));
+    assert_non_null(strstr(err, "data.mdb is truncated"));
+}
+
 /* A write.lock that is not ours: a clear error, in both shapes. */
 static void test_corrupt_lock_file(void **state)
 {
@@ -1079,6 +1096,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_data_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_truncated_data_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_lock_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_lmdb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
