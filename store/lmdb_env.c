@@ -150,7 +150,7 @@ static ck_status dir_prepare(ck_store *st, const char *dir)
 
 /* ---- descriptors of an environment, for closing them after fork() ------ */
 
-typedef struct fd_set_s {
+typedef struct fd_list {
     int fds[CK_LMDB_MAX_FDS * 2];
     int n;
 } fd_list;
@@ -178,7 +178,7 @@ static void env_fds_scan(const char *dir, fd_list *out)
     d = opendir("/proc/self/fd");
     if (!d)
         return;
-    while ((de = readdir(d)) != NULL) {
+    for (de = readdir(d); de; de = readdir(d)) {
         char *end;
         long fd = strtol(de->d_name, &end, 10);
 
@@ -567,7 +567,9 @@ static ck_status env_get(ck_store *st, ck_lmdb *h, pid_t pid, ck_lmdb_env **out)
         if (e->pid != pid && strcmp(e->path, h->path) == 0)
             env_abandon(e);
     e = calloc(1, sizeof(*e));
-    if (!e || !(e->path = strdup(h->path))) {
+    if (e)
+        e->path = strdup(h->path);
+    if (!e || !e->path) {
         free(e);
         return ck_fail(st, CK_ERR_NOMEM, "out of memory");
     }

@@ -94,7 +94,8 @@ static ck_status free_pages(ck_lmdb_txn *t, size_t *n)
         return ck_lmdb_error(t->st, rc, "reading the free list");
     rc = mdb_cursor_open(rtxn, 0, &cur);
     if (rc == 0) {
-        while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
             *n += v.mv_size / sizeof(size_t) - 1;
         mdb_cursor_close(cur);
     }
@@ -1034,7 +1035,9 @@ ck_status ck_lmdb_open(ck_store *st, const ck_config *cfg, const char *path)
         return ck_fail(st, CK_ERR_INVALID,
                        "lmdb store path must be absolute (lmdb:/run/checkup)");
     h = calloc(1, sizeof(*h));
-    if (!h || !(h->path = strdup(path))) {
+    if (h)
+        h->path = strdup(path);
+    if (!h || !h->path) {
         free(h);
         return ck_fail(st, CK_ERR_NOMEM, "out of memory");
     }
