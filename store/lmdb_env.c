@@ -206,6 +206,8 @@ static void env_fds_record(ck_lmdb_env *e, const fd_list *before)
 {
     fd_list after;
     mdb_filehandle_t fd;
+    struct stat sb;
+    int kept;
 
     env_fds_scan(e->path, &after);
     e->nfds = 0;
@@ -214,20 +216,35 @@ static void env_fds_record(ck_lmdb_env *e, const fd_list *before)
             e->fds[e->nfds++] = after.fds[i];
     if (e->nfds == 0 && mdb_env_get_fd(e->env, &fd) == 0)
         e->fds[e->nfds++] = fd;
+    kept = 0;
+    for (int i = 0; i < e->nfds; i++) {
+        if (fstat(e->fds[i], &sb) != 0)
+            continue;
+        e->fds[kept] = e->fds[i];
+        e->fd_dev[kept] = sb.st_dev;
+        e->fd_ino[kept] = sb.st_ino;
+        kept++;
+    }
+    e->nfds = kept;
 }
 
 /*
  * In a forked child: drop an inherited environment without calling into
  * LMDB. Its descriptors are closed only while this process has no
  * environment of its own on the same files (closing one would drop that
- * environment's fcntl locks); the registry guarantees that ordering.
+ * environment's fcntl locks); the registry guarantees that ordering. A
+ * descriptor the child closed and reused for something else is left alone.
  */
 static void env_abandon(ck_lmdb_env *e)
 {
+    struct stat sb;
+
     if (e->abandoned)
         return;
     for (int i = 0; i < e->nfds; i++)
-        close(e->fds[i]);
+        if (fstat(e->fds[i], &sb) == 0 && sb.st_dev == e->fd_dev[i] &&
+            sb.st_ino == e->fd_ino[i])
+            close(e->fds[i]);
     e->nfds = 0;
     e->abandoned = 1;
 }

@@ -64,6 +64,8 @@ typedef struct ck_lmdb_env {
     int refs;
     int abandoned;              /* inherited across fork(): fds closed, never used */
     int fds[CK_LMDB_MAX_FDS];   /* the environment's descriptors */
+    dev_t fd_dev[CK_LMDB_MAX_FDS];  /* and what they were open on */
+    ino_t fd_ino[CK_LMDB_MAX_FDS];
     int nfds;
     pthread_rwlock_t resize_lock; /* txns read-hold it; adopting a new map size writes */
 } ck_lmdb_env;

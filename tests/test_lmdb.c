@@ -534,6 +534,36 @@ static void test_corrupt_lock_file(void **state)
     assert_non_null(strstr(raw.errstr, "write.lock is not a checkup lock file"));
 }
 
+/* A child that closed every descriptor and reused the numbers (a daemon
+ * detaching) keeps its new files: only the store's own are closed. */
+static void test_fork_reused_fds(void **state)
+{
+    fixture *f = *state;
+    char a[CK_SID_LEN];
+    ck_session s;
+    pid_t pid;
+
+    f->st = open_store(f);
+    assert_int_equal(create(f->st, "walt", CK_AUTH_EMAIL, a), CK_OK);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int bad = 0, fd;
+
+        for (fd = 3; fd < 64; fd++)
+            close(fd);
+        for (fd = 3; fd < 64; fd++)
+            if (open("/dev/null", O_RDONLY) != fd)
+                _exit(2);
+        bad |= ck_store_touch(f->st, a, &s) != CK_OK;
+        for (fd = 3; fd < 64; fd++)
+            bad |= fcntl(fd, F_GETFD) < 0;
+        _exit(bad);
+    }
+    assert_int_equal(wait_exit(pid), 0);
+    assert_int_equal(ck_store_touch(f->st, a, &s), CK_OK);
+}
+
 /* A child may just close what it inherited, then open its own. */
 static void test_fork_close_inherited(void **state)
 {
@@ -1106,6 +1136,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_map_raised_elsewhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork_close_inherited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_reused_fds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_reader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
