@@ -29,13 +29,13 @@
 #define RUN_SECONDS   5         /* per phase, per child */
 #define CHILD_LIMIT   25        /* a child still running then is hung: kill it */
 
-#define NUSERS        8
-#define PER_USER      32
+#define NUSERS        16
+#define PER_USER      64
 #define NSESS         (NUSERS * PER_USER)
 
-#define NCREATE       1500
-#define NSTATES       300
-#define NFAIL         500
+#define NCREATE       5000
+#define NSTATES       1000
+#define NFAIL         2000
 
 typedef struct shared {
     char sid[NSESS][CK_SID_LEN];
@@ -56,6 +56,7 @@ typedef struct shared {
     /* fail_add: how often each count was returned */
     int seen[2 * NFAIL + 2];
     int adds;                       /* fail_add calls that returned OK */
+    int worst_ms;                   /* slowest write of the fairness victim */
 } shared;
 
 static shared *sh;
@@ -556,6 +557,80 @@ static void test_cap_race(void **state)
     ck_store_close(st);
 }
 
+/* ---- no writer starves another ------------------------------------------ */
+
+/*
+ * Two processes write back to back (failure counters) for HAMMER_SECONDS;
+ * a third writes now and then. Each of its writes must succeed: a store
+ * that is reachable and only busy with short transactions must not turn a
+ * login away as unavailable.
+ */
+#define HAMMER_SECONDS  4
+#define VICTIM_OPS      300
+
+static void hammer(const ck_config *cfg, int who)
+{
+    ck_store *st = child_open(cfg);
+    double end = now_s() + HAMMER_SECONDS;
+    char name[32];
+
+    snprintf(name, sizeof(name), "hammer-%d", who);
+    while (now_s() < end && sh->violations == 0) {
+        int64_t n;
+        ck_status rc = ck_store_fail_add(st, name, 3600, &n);
+
+        if (rc != CK_OK) {
+            violation("a hammering writer got %s (%s)", ck_status_str(rc),
+                      ck_store_errstr(st));
+            break;
+        }
+    }
+    ck_store_close(st);
+}
+
+static void victim(const ck_config *cfg, int who)
+{
+    ck_store *st;
+    double worst = 0;
+
+    usleep(300000);                 /* let the hammers get going */
+    st = child_open(cfg);
+    for (int i = 0; i < VICTIM_OPS && sh->violations == 0; i++) {
+        double t = now_s();
+        int64_t n;
+        ck_status rc = ck_store_fail_add(st, "victim", 3600, &n);
+
+        if (now_s() - t > worst)
+            worst = now_s() - t;
+        if (rc != CK_OK) {
+            violation("write %d next to busy writers: %s (%s)", i, ck_status_str(rc),
+                      ck_store_errstr(st));
+            break;
+        }
+        usleep(5000);
+    }
+    __atomic_store_n(&sh->worst_ms, (int)(worst * 1000), __ATOMIC_SEQ_CST);
+    ck_store_close(st);
+    (void)who;
+}
+
+static void test_writer_fairness(void **state)
+{
+    ck_store *st;
+    pid_t pids[3];
+
+    ct_config(&g_cfg, "race-fair", 1200, 86400, 0);
+    st = parent_open(&g_cfg);       /* the store exists before the race */
+    ck_store_close(st);
+    pids[0] = spawn(hammer, &g_cfg, 0);
+    pids[1] = spawn(hammer, &g_cfg, 1);
+    pids[2] = spawn(victim, &g_cfg, 2);
+    reap(pids, 3);
+    print_message("writer fairness: slowest write next to two busy writers %d ms\n",
+                  sh->worst_ms);
+    assert_no_violations();
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -566,6 +641,7 @@ int main(void)
         T(test_state_take_race),
         T(test_fail_add_race),
         T(test_cap_race),
+        T(test_writer_fairness),
     };
 
     return cmocka_run_group_tests_name(ct_is_lmdb() ? "store races (lmdb)"
