@@ -631,6 +631,150 @@ static void test_writer_fairness(void **state)
     assert_no_violations();
 }
 
+/* ---- a child that closes the handle it inherited ---------------------- */
+
+/*
+ * A daemon forks, and the child frees what it inherited (ck_store_close on
+ * the parent's handle) before opening its own. Neither may disturb the
+ * parent's handle, which goes on working after the child exits.
+ */
+static void test_child_closes_inherited(void **state)
+{
+    ck_store *st;
+    ck_session s, got;
+    char sid[CK_SID_LEN];
+    pid_t pid;
+    int status;
+
+    ct_config(&g_cfg, "race-fork", 1200, 86400, 0);
+    st = parent_open(&g_cfg);
+    ct_fill(&s, "forker", CK_AUTH_EMAIL);
+    assert_status(st, ck_store_create(st, &s, sid), CK_OK);
+    assert_status(st, ck_store_touch(st, sid, &got), CK_OK);
+
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ck_store *mine;
+        char csid[CK_SID_LEN];
+        ck_session cs;
+        ck_status rc;
+
+        ck_store_close(st);
+        mine = child_open(&g_cfg);
+        rc = ck_store_touch(mine, sid, &cs);
+        if (rc != CK_OK)
+            violation("child touch: %s (%s)", ck_status_str(rc), ck_store_errstr(mine));
+        ct_fill(&cs, "forker", CK_AUTH_OIDC);
+        rc = ck_store_create(mine, &cs, csid);
+        if (rc != CK_OK)
+            violation("child create: %s (%s)", ck_status_str(rc), ck_store_errstr(mine));
+        memcpy(sh->csid[0], csid, CK_SID_LEN);
+        ck_store_close(mine);
+        exit(0);                    /* a normal exit, atexit handlers and all */
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_no_violations();
+    /* the parent's handle still works, and sees the child's session */
+    assert_status(st, ck_store_touch(st, sid, &got), CK_OK);
+    assert_status(st, ck_store_touch(st, sh->csid[0], &got), CK_OK);
+    ct_fill(&s, "forker", CK_AUTH_CORPPASS);
+    assert_status(st, ck_store_create(st, &s, sid), CK_OK);
+    assert_status(st, ck_store_ping(st), CK_OK);
+    ck_store_close(st);
+}
+
+/* ---- sweep racing touch, on the real clock -------------------------------- */
+
+#define SW_SESS   40
+#define SW_SECS   5
+
+/* Touches the even sessions every 0.3 s; the odd ones are left to idle out. */
+static void keeper(const ck_config *cfg, int who)
+{
+    ck_store *st = child_open(cfg);
+    double end = now_s() + SW_SECS;
+    ck_session s;
+
+    while (now_s() < end && sh->violations == 0) {
+        for (int i = 0; i < SW_SESS; i += 2) {
+            ck_status rc = ck_store_touch(st, sh->sid[i], &s);
+
+            if (rc != CK_OK)
+                violation("kept-alive session %d: %s (%s)", i, ck_status_str(rc),
+                          ck_store_errstr(st));
+        }
+        usleep(300000);
+    }
+    ck_store_close(st);
+    (void)who;
+}
+
+static void sweeper(const ck_config *cfg, int who)
+{
+    ck_store *st = child_open(cfg);
+    double end = now_s() + SW_SECS;
+
+    while (now_s() < end && sh->violations == 0) {
+        size_t removed;
+        ck_status rc = ck_store_sweep(st, &removed);
+        ck_session_list l;
+
+        if (rc != CK_OK)
+            violation("sweep: %s (%s)", ck_status_str(rc), ck_store_errstr(st));
+        rc = ck_store_list_user(st, "sweepme", &l);
+        if (rc != CK_OK)
+            violation("list_user: %s (%s)", ck_status_str(rc), ck_store_errstr(st));
+        ck_session_list_free(&l);
+        usleep(20000);
+    }
+    ck_store_close(st);
+    (void)who;
+}
+
+static void test_sweep_touch_race(void **state)
+{
+    ck_store *st;
+    ck_session s;
+    ck_session_list l;
+    pid_t pids[2];
+
+    ct_config(&g_cfg, "race-sweep", 2, 3600, 0);
+    st = parent_open(&g_cfg);
+    for (int i = 0; i < SW_SESS; i++) {
+        ct_fill(&s, "sweepme", (ck_auth_method)(i % 3));
+        assert_status(st, ck_store_create(st, &s, sh->sid[i]), CK_OK);
+        memcpy(sh->key[i], s.key_hex, CK_KEY_HEX_LEN);
+    }
+    ck_store_close(st);
+    pids[0] = spawn(keeper, &g_cfg, 0);
+    pids[1] = spawn(sweeper, &g_cfg, 1);
+    reap(pids, 2);
+    assert_no_violations();
+
+    st = parent_open(&g_cfg);
+    assert_status(st, ck_store_list_user(st, "sweepme", &l), CK_OK);
+    assert_int_equal(l.count, SW_SESS / 2);
+    for (size_t k = 0; k < l.count; k++) {
+        int i = 0;
+
+        while (i < SW_SESS && strcmp(sh->key[i], l.items[k].key_hex) != 0)
+            i++;
+        if (i == SW_SESS || i % 2)
+            fail_msg("list_user shows a session that should have idled out");
+    }
+    ck_session_list_free(&l);
+    for (int i = 0; i < SW_SESS; i++) {
+        if (i % 2 == 0)
+            assert_status(st, ck_store_touch(st, sh->sid[i], &s), CK_OK);
+        else
+            assert_status2(st, ck_store_touch(st, sh->sid[i], &s), CK_NOT_FOUND,
+                           CK_EXPIRED_IDLE);
+    }
+    ck_store_close(st);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -642,6 +786,8 @@ int main(void)
         T(test_fail_add_race),
         T(test_cap_race),
         T(test_writer_fairness),
+        T(test_child_closes_inherited),
+        T(test_sweep_touch_race),
     };
 
     return cmocka_run_group_tests_name(ct_is_lmdb() ? "store races (lmdb)"
