@@ -671,7 +671,12 @@ static void test_child_closes_inherited(void **state)
             violation("child create: %s (%s)", ck_status_str(rc), ck_store_errstr(mine));
         memcpy(sh->csid[0], csid, CK_SID_LEN);
         ck_store_close(mine);
-        exit(0);                    /* a normal exit, atexit handlers and all */
+        /*
+         * _exit: an inherited LMDB environment is dropped without calling
+         * into LMDB, so its heap stays allocated by design, and a leak
+         * checker at exit() would report that instead of this test's point.
+         */
+        _exit(0);
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
