@@ -69,6 +69,25 @@ for conc in 1 50; do
     eval "touch_$conc=\$t get_$conc=\$get rtt_$conc=\$rtt"
 done
 
+# The same comparison without our client: redis-benchmark itself sends the
+# touch EVALSHA (one session copied under a printable key), so only the
+# server-side cost of the script differs from GET.
+cli flushall >/dev/null
+"$bench" fill "$url" 1 1 >/dev/null
+tag=$(cli eval "local k = redis.call('SCAN', 0, 'MATCH', 'ck:s:*', 'COUNT', 100)[2][1]
+redis.call('SET', 'ck:s:' .. string.sub(k, 6, 9) .. 'BENCH', redis.call('GET', k), 'EX', 3600)
+return string.sub(k, 7, 8)" 0)
+sha=$(cli script load "$("$bench" touch-script)")
+ss=""
+for rep in 1 2 3; do
+    ss="$ss $(redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -n 200000 --csv evalsha "$sha" 3 \
+        "ck:s:{$tag}BENCH" "ck:m:{$tag}" "ck:mz:{$tag}" "$(date +%s)" 1200 1 "ck:u:{$tag}" BENCH \
+        2>/dev/null | sed -n 's/^"[^"]*","\([0-9.]*\)".*/\1/p')"
+done
+sget=$(get_rps 50 200000)
+st=$(printf '%s\n' $ss | median3)
+echo "# redis-benchmark as the client, 50 in flight: touch EVALSHA/s $st (runs:$ss), GET/s $sget: server-side touch/GET $(ratio "$st" "$sget")"
+
 for conc in 1 50; do
     n=$n1
     [ "$conc" = 50 ] && n=$n50
