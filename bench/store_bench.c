@@ -12,6 +12,8 @@
  *       creates N sessions, 4 per user, with CONC processes.
  *   store_bench metrics URL REPS
  *       prints the mean latency of ck_store_metrics in microseconds.
+ *   store_bench touch-script
+ *       prints the Lua source of touch, for redis-benchmark EVALSHA.
  */
 #include "config.h"
 
@@ -28,6 +30,7 @@
 
 #include "ck_config.h"
 #include "ck_store.h"
+#include "redis_scripts.h"
 
 enum { PH_CREATE, PH_TOUCH, PH_DELETE, PH_COUNT };
 static const char *const phase_names[PH_COUNT] = { "create", "touch", "delete" };
@@ -305,7 +308,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: store_bench ops URL CONC N [REDIS_PORT]\n"
                     "       store_bench fill URL N CONC [FIRST_USER]\n"
-                    "       store_bench metrics URL REPS\n");
+                    "       store_bench metrics URL REPS\n"
+                    "       store_bench touch-script\n");
     exit(2);
 }
 
@@ -318,6 +322,10 @@ int main(int argc, char **argv)
     if (argc >= 5 && strcmp(argv[1], "fill") == 0)
         return cmd_ops(argv[2], atoi(argv[4]), atol(argv[3]), 0, 1,
                        argc > 5 ? atol(argv[5]) : 0);
+    if (argc == 2 && strcmp(argv[1], "touch-script") == 0) {
+        fputs(ck_redis_script_src[CK_SCRIPT_TOUCH], stdout);
+        return 0;
+    }
     if (argc == 4 && strcmp(argv[1], "metrics") == 0)
         return cmd_metrics(argv[2], atoi(argv[3]));
     usage();

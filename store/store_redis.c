@@ -63,8 +63,11 @@ static void arg_str(rs_args *a, const char *s)
 
 static void arg_int(rs_args *a, int64_t v)
 {
-    int len = snprintf(a->num[a->n], sizeof(a->num[0]), "%" PRId64, v);
+    int len;
 
+    if (a->n >= ARGS_MAX)
+        abort();
+    len = snprintf(a->num[a->n], sizeof(a->num[0]), "%" PRId64, v);
     arg_buf(a, a->num[a->n], (size_t)len);
 }
 

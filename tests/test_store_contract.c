@@ -170,6 +170,7 @@ static void test_create_roundtrip(void **state)
     /* UTF-8 text is legal in every field. */
     snprintf(in.role, sizeof(in.role), "médecin 医生");
     snprintf(in.clinic_id, sizeof(in.clinic_id), "Klinik Ümit");
+    snprintf(in.tty, sizeof(in.tty), "web \xf0\x9f\x98\x80");     /* a 4-byte character */
     snprintf(in.idp_sid, sizeof(in.idp_sid),
              "s=S1234567A,uuid=0f4e3c2a-1111-2222-3333-444455556666,u=CP1,c=SG");
     assert_status(st, ck_store_create(st, &in, sid), CK_OK);
@@ -432,6 +433,27 @@ static void test_touch_lifetime(void **state)
     assert_status(st, ck_store_touch(st, b, &got), CK_NOT_FOUND);
 }
 
+/* lifetime == inactivity: expires is the deadline from the start. */
+static void test_lifetime_equals_inactivity(void **state)
+{
+    ck_store *st = open_ns(state, "equal", 600, 600, 0);
+    char a[CK_SID_LEN], b[CK_SID_LEN];
+    ck_session in, got;
+    const int64_t zero[3] = {0, 0, 0};
+
+    mk(st, "eq", CK_AUTH_EMAIL, a, &in);
+    mk(st, "eq", CK_AUTH_EMAIL, b, NULL);
+    assert_int_equal(in.expires, t0 + 600);
+    assert_int_equal(in.deadline, t0 + 600);
+    at(599);
+    assert_status(st, ck_store_touch(st, a, &got), CK_OK);
+    assert_int_equal(got.expires, t0 + 600);
+    at(600);
+    assert_status(st, ck_store_touch(st, a, &got), CK_EXPIRED_LIFETIME);
+    at(600 + 120);
+    assert_metrics(st, 0, zero, 2, 0, 0, 2, 0, 2 * 600);
+}
+
 /* Past both limits, lifetime is checked first (backend.h policy order). */
 static void test_touch_lifetime_before_idle(void **state)
 {
@@ -597,6 +619,12 @@ static void test_revoke_user(void **state)
     n = 99;
     assert_status(st, ck_store_revoke_user(st, "victim", &n), CK_OK);
     assert_int_equal(n, 0);
+    /* the user logs in again afterwards */
+    mk(st, "victim", CK_AUTH_EMAIL, a[0], NULL);
+    assert_status(st, ck_store_touch(st, a[0], &got), CK_OK);
+    assert_status(st, ck_store_list_user(st, "victim", &l), CK_OK);
+    assert_int_equal(l.count, 1);
+    ck_session_list_free(&l);
     n = 99;
     assert_status(st, ck_store_revoke_user(st, "nobody", &n), CK_OK);
     assert_int_equal(n, 0);
@@ -1240,6 +1268,7 @@ int main(void)
         T(test_touch_sliding_until_deadline),
         T(test_touch_lifetime),
         T(test_touch_lifetime_before_idle),
+        T(test_lifetime_equals_inactivity),
         T(test_touch_idle),
         T(test_touch_idle_boundary),
         T(test_get_no_refresh),
