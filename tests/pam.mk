@@ -1,1 +1,18 @@
-# (empty until this component lands)
+# pam_checkup.so through the real libpam (pam_wrapper + libpamtest), the
+# token and users-file units, and a full cycle under valgrind.
+check_PROGRAMS += tests/test_token tests/test_users tests/test_pam
+TESTS += tests/test_token tests/test_users tests/test_pam
+
+tests_test_token_SOURCES = tests/test_token.c
+tests_test_token_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_token_LDADD = libcheckup.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+
+tests_test_users_SOURCES = tests/test_users.c
+tests_test_users_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_users_LDADD = libcheckup.la $(CMOCKA_LIBS)
+
+tests_test_pam_SOURCES = tests/test_pam.c
+tests_test_pam_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PAM_CFLAGS) $(PAMTEST_CFLAGS)
+tests_test_pam_LDADD = libcheckup.la $(CMOCKA_LIBS) $(PAMTEST_LIBS) $(PAM_LIBS)
+# The module must be built before its test runs.
+EXTRA_tests_test_pam_DEPENDENCIES = pam_checkup.la
