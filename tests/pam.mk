@@ -16,3 +16,15 @@ tests_test_pam_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PAM_CFLAGS) $(PAMTEST_CF
 tests_test_pam_LDADD = libcheckup.la $(CMOCKA_LIBS) $(PAMTEST_LIBS) $(PAM_LIBS)
 # The module must be built before its test runs.
 EXTRA_tests_test_pam_DEPENDENCIES = pam_checkup.la
+
+# A driver for the script tests and the demo (built by "make": the demo uses it).
+noinst_PROGRAMS += tests/pam_drive
+tests_pam_drive_SOURCES = tests/pam_drive.c
+tests_pam_drive_CFLAGS = $(AM_CFLAGS) $(PAM_CFLAGS)
+tests_pam_drive_LDADD = $(PAM_LIBS)
+
+TESTS += tests/pam_valgrind.sh tests/pam_cli.sh
+EXTRA_DIST += tests/pam_valgrind.sh tests/pam_cli.sh tests/lib/pam_env.sh
+check_SCRIPTS += tests/pam_drive$(EXEEXT) checkup$(EXEEXT) pam_checkup.la
+# The sanitizer build runs the cycle without valgrind (see the script).
+AM_TESTS_ENVIRONMENT += CK_SANITIZERS='$(SANITIZER_CFLAGS)'; export CK_SANITIZERS;

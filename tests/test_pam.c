@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -610,6 +612,68 @@ static void test_hostile_inputs(void **state)
     assert_int_equal(try_auth("ck", "alice", ALICE_PW, NULL, NULL, 0), PAM_SUCCESS);
 }
 
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static void test_no_fd_left_after_pam_end(void **state)
+{
+    char tok[CK_TOKEN_MAX + 1];
+    int before;
+
+    (void)state;
+    login("ck", "alice", ALICE_PW, NULL, 0);     /* warm up libraries loaded once */
+    before = count_fds();
+    login("ck", "alice", ALICE_PW, tok, sizeof(tok));
+    assert_int_equal(try_auth("ck", "alice", tok, NULL, NULL, 0), PAM_SUCCESS);
+    assert_int_equal(try_auth("ck_nousers", "alice", ALICE_PW, NULL, NULL, 0),
+                     PAM_AUTHINFO_UNAVAIL);
+    assert_int_equal(count_fds(), before);
+}
+
+/* The host forks between calls (sshd, login): both sides carry on. */
+static void test_fork_and_call_again(void **state)
+{
+    handle h;
+    pid_t pid;
+    int ws = 0;
+
+    (void)state;
+    h_start(&h, "ck", "alice", ALICE_PW, NULL);
+    assert_int_equal(pam_authenticate(h.ph, 0), PAM_SUCCESS);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int rc = pam_acct_mgmt(h.ph, 0);
+
+        if (rc == PAM_SUCCESS)
+            rc = pam_open_session(h.ph, 0);
+        if (rc == PAM_SUCCESS && !pam_getenv(h.ph, "CHECKUP_SESSION"))
+            rc = PAM_SYSTEM_ERR;
+        if (rc == PAM_SUCCESS)
+            rc = pam_close_session(h.ph, 0);
+        pam_end(h.ph, rc);
+        _exit(rc == PAM_SUCCESS ? 0 : 1);
+    }
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws));
+    assert_int_equal(WEXITSTATUS(ws), 0);
+    assert_int_equal(pam_acct_mgmt(h.ph, 0), PAM_SUCCESS);
+    assert_int_equal(pam_open_session(h.ph, 0), PAM_SUCCESS);
+    assert_non_null(pam_getenv(h.ph, "CHECKUP_SESSION"));
+    assert_int_equal(pam_close_session(h.ph, 0), PAM_SUCCESS);
+    h_end(&h, PAM_SUCCESS);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -629,6 +693,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_stacking),
         cmocka_unit_test(test_broken_setups),
         cmocka_unit_test(test_hostile_inputs),
+        cmocka_unit_test(test_no_fd_left_after_pam_end),
+        cmocka_unit_test(test_fork_and_call_again),
     };
     int rc;
 
