@@ -50,7 +50,7 @@ LD_PRELOAD=libpam_wrapper.so ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify
 check 0 "sessions list --user" "$ck" -c "$d/checkup.conf" sessions list --user a@example.org
 grep -q '203.0.113.5' "$d/out" && grep -q '^1 session$' "$d/out" && echo "ok: the session is listed" ||
     { echo "FAIL: session not listed"; cat "$d/out"; fails=$((fails + 1)); }
-grep -q "$(cat "$d/tok")" "$d/out" && { echo "FAIL: token printed"; fails=$((fails + 1)); }
+[ -s "$d/tok" ] && grep -qF "$(cat "$d/tok")" "$d/out" && { echo "FAIL: token printed"; fails=$((fails + 1)); }
 check 0 "sessions list (every user)" "$ck" -c "$d/checkup.conf" sessions list
 grep -q 'a@example.org' "$d/out" && echo "ok: listed for all users" || { echo "FAIL: all-users list"; fails=$((fails + 1)); }
 chmod 644 "$d/users"

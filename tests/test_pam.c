@@ -193,6 +193,8 @@ static void reexec(char **argv)
     if (setenv("CK_TEST_DIR", d, 1) != 0 || setenv("PAM_WRAPPER", "1", 1) != 0 ||
         setenv("PAM_WRAPPER_SERVICE_DIR", svc, 1) != 0 ||
         setenv("PAM_WRAPPER_DISABLE_DEEPBIND", "1", 1) != 0 ||
+        /* pam_wrapper 1.1.4 (bookworm) reads the variable under this name. */
+        setenv("UID_WRAPPER_DISABLE_DEEPBIND", "1", 1) != 0 ||
         setenv("LD_PRELOAD", "libpam_wrapper.so", 1) != 0 ||
         setenv("ASAN_OPTIONS", asan, 1) != 0)
         die("setenv");

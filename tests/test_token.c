@@ -288,7 +288,7 @@ static void test_b64url_strict(void **state)
 
 static void test_ring_files(void **state)
 {
-    char err[256], path[] = "/tmp/ck-test-gen-XXXXXX", kid[CK_KID_MAX], kid2[CK_KID_MAX];
+    char err[256], path[64] = "/tmp/ck-test-gen-XXXXXX", kid[CK_KID_MAX], kid2[CK_KID_MAX];
     ck_keyring *r;
     struct stat sb;
     int fd;

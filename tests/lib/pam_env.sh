@@ -43,6 +43,10 @@ CONF
 ck_pam_wrap() {
     PAM_WRAPPER=1
     PAM_WRAPPER_SERVICE_DIR=$1/services
+    # Sanitizers and valgrind need plain dlopen; pam_wrapper 1.1.4
+    # (bookworm) reads the switch under the UID_WRAPPER_ name.
     PAM_WRAPPER_DISABLE_DEEPBIND=1
+    UID_WRAPPER_DISABLE_DEEPBIND=1
     export PAM_WRAPPER PAM_WRAPPER_SERVICE_DIR PAM_WRAPPER_DISABLE_DEEPBIND
+    export UID_WRAPPER_DISABLE_DEEPBIND
 }
