@@ -14,6 +14,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "ck_audit.h"
 #include "ck_clock.h"
 #include "ck_lockout.h"
 #include "module.h"
@@ -142,9 +143,23 @@ void ck_pam_session_ended(ck_pam_call *c, ck_status st, const char *user, const 
                     span);
 }
 
-static int token_reject(ck_pam_call *c, const char *name, const char *reason, int count)
+/* One word per refusal, for the audit trail. */
+static const char *token_reason(ck_token_status ts)
 {
-    ck_pam_audit(c, "token_rejected", user_label(name), "token", NULL, "failure", reason);
+    switch (ts) {
+    case CK_TOKEN_BAD_ALG: return "bad_alg";
+    case CK_TOKEN_UNKNOWN_KID: return "unknown_kid";
+    case CK_TOKEN_BAD_SIGNATURE: return "bad_signature";
+    case CK_TOKEN_EXPIRED: return "token_expired";
+    case CK_TOKEN_ERR_INTERNAL: return "internal_error";
+    default: return "malformed";
+    }
+}
+
+static int token_reject(ck_pam_call *c, const char *name, const char *sid_hash,
+                        const char *reason, int count)
+{
+    ck_pam_audit(c, "token_rejected", user_label(name), "token", sid_hash, "failure", reason);
     /* Forgeries count towards lockout; a session that merely ended does not. */
     return count ? count_failure(c, name, "token") : PAM_AUTH_ERR;
 }
@@ -170,19 +185,22 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
     /* The signature first: a forged token costs no store round trip. */
     ts = ck_token_verify(c->ctx->ring, token, strlen(token), ck_now(), sid, NULL, NULL);
     if (ts != CK_TOKEN_OK) {
-        rc = token_reject(c, u ? u->email : name, ck_token_status_str(ts),
+        rc = token_reject(c, u ? u->email : name, NULL, token_reason(ts),
                           ts != CK_TOKEN_EXPIRED);
         goto out;
     }
     memset(&c->ctx->sess, 0, sizeof(c->ctx->sess));
     st = ck_store_touch(c->ctx->store, sid, &c->ctx->sess);
+    /* An ended session is gone from the store: name it from its id for the audit. */
+    if (st != CK_OK)
+        ck_audit_sid_hash_of(sid, c->ctx->sess.key_hex);
     if (st == CK_EXPIRED_IDLE || st == CK_EXPIRED_LIFETIME) {
         ck_pam_session_ended(c, st, u ? u->email : user_label(name), "token");
         rc = PAM_AUTH_ERR;
         goto out;
     }
     if (st == CK_NOT_FOUND || st == CK_ERR_INVALID) {
-        rc = token_reject(c, u ? u->email : name, "session_not_found", 0);
+        rc = token_reject(c, u ? u->email : name, c->ctx->sess.key_hex, "session_not_found", 0);
         goto out;
     }
     if (st != CK_OK) {
@@ -191,7 +209,7 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
     }
     /* A valid token for someone else's session is an attack, not a login. */
     if (!u || strcmp(u->email, c->ctx->sess.user_id) != 0) {
-        rc = token_reject(c, u ? u->email : name, "user_mismatch", 1);
+        rc = token_reject(c, u ? u->email : name, c->ctx->sess.key_hex, "user_mismatch", 1);
         goto out;
     }
     if (ck_lockout_reset(c->ctx->store, CK_LOCK_ACCOUNT, u->email) != CK_OK)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/sha.h>
 
 #include "ck_audit.h"
 
@@ -22,6 +23,27 @@ void ck_audit_sid_hash(const char *key_hex, char out[CK_SID_HASH_LEN])
 
     memcpy(out, key_hex ? key_hex : "", n);
     out[n] = '\0';
+}
+
+void ck_audit_sid_hash_of(const char *sid, char out[CK_SID_HASH_LEN])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    size_t len = sid ? strlen(sid) : 0;
+
+    /* As the store names it: the id's two tag characters, then SHA-256 of the id. */
+    if (len < 2) {
+        out[0] = '\0';
+        return;
+    }
+    SHA256((const unsigned char *)sid, len, md);
+    out[0] = sid[0];
+    out[1] = sid[1];
+    for (int i = 0; i < 6; i++) {
+        out[2 + 2 * i] = hex[md[i] >> 4];
+        out[3 + 2 * i] = hex[md[i] & 15];
+    }
+    out[CK_SID_HASH_LEN - 1] = '\0';
 }
 
 /* Printable ASCII only; anything else as \xNN. quote=1 also escapes '"'. */

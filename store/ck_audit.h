@@ -32,6 +32,9 @@ typedef struct ck_audit_event {
 /* The short session name for logs, from a store key (ck_session.key_hex). */
 void ck_audit_sid_hash(const char *key_hex, char out[CK_SID_HASH_LEN]);
 
+/* The same short name computed from a session id (when the store has none). */
+void ck_audit_sid_hash_of(const char *sid, char out[CK_SID_HASH_LEN]);
+
 /* Formats "event=... user=... ..." into buf (always NUL-terminated). */
 void ck_audit_format(const ck_audit_event *ev, char *buf, size_t len);
 

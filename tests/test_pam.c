@@ -474,6 +474,7 @@ static void test_idle_expiry_fails_account(void **state)
     assert_int_equal(try_auth("ck", "alice", tok, NULL, NULL, 0), PAM_AUTH_ERR);
     audit = read_audit();
     assert_non_null(strstr(audit, "\"event\":\"session_expired_idle\""));
+    assert_non_null(strstr(audit, "\"reason\":\"expired_idle\""));
     assert_null(strstr(audit, tok));
     free(audit);
 }
