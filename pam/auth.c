@@ -113,7 +113,7 @@ static int password_auth(ck_pam_call *c, const char *name, const char *password)
         rc = count_failure(c, account, "password");
         goto out;
     }
-    st = ck_lockout_reset(c->ctx->store, CK_LOCK_ACCOUNT, u->email);
+    st = ck_lockout_success(c->ctx->store, &c->ctx->lockout, u->email);
     if (st != CK_OK) {
         rc = ck_pam_store_error(c, st, "lockout reset");
         goto out;
@@ -212,8 +212,11 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
         rc = token_reject(c, u ? u->email : name, c->ctx->sess.key_hex, "user_mismatch", 1);
         goto out;
     }
-    if (ck_lockout_reset(c->ctx->store, CK_LOCK_ACCOUNT, u->email) != CK_OK)
-        debug(c, "could not reset the failure counter");
+    st = ck_lockout_success(c->ctx->store, &c->ctx->lockout, u->email);
+    if (st != CK_OK) {
+        rc = ck_pam_store_error(c, st, "lockout reset");
+        goto out;
+    }
     ck_pam_audit(c, "login_success", u->email, "token", c->ctx->sess.key_hex, "success",
                  "keepalive");
     free(c->ctx->token);

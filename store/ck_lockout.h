@@ -38,6 +38,13 @@ ck_status ck_lockout_check(ck_store *st, const ck_lockout *lo, ck_lock_kind kind
 ck_status ck_lockout_fail(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
                           const char *name, int64_t *count, int *now_locked);
 
+/*
+ * After a successful login: clears the account's failures, if any. Only
+ * reads when there is nothing to clear, so a busy keep-alive path costs no
+ * extra write.
+ */
+ck_status ck_lockout_success(ck_store *st, const ck_lockout *lo, const char *name);
+
 /* Clears the failures (and any lock) of an account or host. */
 ck_status ck_lockout_reset(ck_store *st, ck_lock_kind kind, const char *name);
 

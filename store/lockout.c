@@ -94,3 +94,21 @@ ck_status ck_lockout_reset(ck_store *st, ck_lock_kind kind, const char *name)
     rc = ck_store_fail_reset(st, cname);
     return rc == CK_NOT_FOUND ? CK_OK : rc;
 }
+
+ck_status ck_lockout_success(ck_store *st, const ck_lockout *lo, const char *name)
+{
+    char cname[80];
+    int64_t count = 0;
+    ck_status rc;
+
+    if (lo->deny <= 0 || !name || !*name)
+        return CK_OK;
+    counter_name("lf:", CK_LOCK_ACCOUNT, name, cname);
+    rc = ck_store_fail_count(st, cname, &count);
+    if (rc == CK_NOT_FOUND || (rc == CK_OK && count == 0))
+        return CK_OK;
+    if (rc != CK_OK)
+        return rc;
+    rc = ck_store_fail_reset(st, cname);
+    return rc == CK_NOT_FOUND ? CK_OK : rc;
+}

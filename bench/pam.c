@@ -1,0 +1,258 @@
+/*
+ * bench/pam - what pam_checkup adds on top of the store, measured in one run.
+ *
+ *   bench/pam [-t SECONDS] [STORE_URL...]      (default: an LMDB store in a temp dir)
+ *
+ * For each store: first the bare store (ck_store_touch of one session in
+ * a loop), then the token method through the real libpam (pam_wrapper):
+ * pam_authenticate + pam_acct_mgmt on one handle, the way a screen locker
+ * or a web tool re-checks a session, each for the same fixed time. The
+ * last line is
+ *
+ *   RESULT pam_cycles_per_s=<cycles/s> pam_vs_touch=<cycles/s / touches/s>
+ *
+ * for the store with the lowest ratio. The two measurements never hold the
+ * store open at the same time (one LMDB environment per process).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+#include "ck_config.h"
+#include "ck_store.h"
+#include "ck_token.h"
+#include "ck_users.h"
+
+#define USER "bench@example.org"
+
+static char token[CK_TOKEN_MAX + 1];
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, const char *why)
+{
+    fprintf(stderr, "bench/pam: %s: %s\n", what, why);
+    exit(1);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+        die(path, strerror(errno));
+}
+
+/* Config, users file, key ring and service file for one store. */
+static void prepare(const char *dir, int idx, const char *url, char *conf, size_t len)
+{
+    const char *b = getenv("top_builddir");
+    char path[4096], text[16384];
+
+    snprintf(conf, len, "%s/checkup-%d.conf", dir, idx);
+    snprintf(text, sizeof(text),
+             "[store]\nurl = %s\n[users]\nfile = %s/users\n[tokens]\nkey_file = %s/keys\n",
+             url, dir, dir);
+    write_text(conf, text);
+    snprintf(path, sizeof(path), "%s/services/bench%d", dir, idx);
+    snprintf(text, sizeof(text),
+             "auth required %s/.libs/pam_checkup.so config=%s method=token\n"
+             "account required %s/.libs/pam_checkup.so config=%s\n",
+             b ? b : ".", conf, b ? b : ".", conf);
+    write_text(path, text);
+}
+
+static void setup_dir(const char *dir)
+{
+    char path[4096], err[512], kid[CK_KID_MAX];
+    ck_user u;
+
+    memset(&u, 0, sizeof(u));
+    snprintf(u.email, sizeof(u.email), USER);
+    snprintf(u.role, sizeof(u.role), "doctor");
+    snprintf(u.hash, sizeof(u.hash), "!");      /* token logins only */
+    snprintf(path, sizeof(path), "%s/users", dir);
+    if (ck_users_add(path, &u, err, sizeof(err)) != 0)
+        die("users", err);
+    snprintf(path, sizeof(path), "%s/keys", dir);
+    if (ck_keyring_generate(path, kid, err, sizeof(err)) != 0)
+        die("keys", err);
+    snprintf(path, sizeof(path), "%s/services", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/services/other", dir);
+    write_text(path, "auth required pam_deny.so\naccount required pam_deny.so\n");
+}
+
+/* Bare store: touches per second of one session; signs its token. */
+static double bench_touch(const char *conf, const char *dir, double secs)
+{
+    ck_config cfg;
+    ck_store *st;
+    ck_session s;
+    ck_keyring *ring = NULL;
+    char err[512], sid[CK_SID_LEN], path[4096], *tok = NULL;
+    double t0, t;
+    long n = 0;
+
+    ck_config_defaults(&cfg);
+    if (ck_config_load(&cfg, conf, NULL, NULL, err, sizeof(err)) != 0)
+        die("config", err);
+    st = ck_store_open(&cfg, err, sizeof(err));
+    if (!st)
+        die("store", err);
+    memset(&s, 0, sizeof(s));
+    snprintf(s.user_id, sizeof(s.user_id), USER);
+    snprintf(s.email, sizeof(s.email), USER);
+    s.method = CK_AUTH_EMAIL;
+    if (ck_store_create(st, &s, sid) != CK_OK)
+        die("create", ck_store_errstr(st));
+    snprintf(path, sizeof(path), "%s/keys", dir);
+    if (ck_keyring_load(path, 1, &ring, err, sizeof(err)) != 0)
+        die("keys", err);
+    if (ck_token_sign(ring, sid, s.created, s.deadline, &tok) != CK_TOKEN_OK)
+        die("sign", "failed");
+    snprintf(token, sizeof(token), "%s", tok);
+    free(tok);
+    ck_keyring_free(ring);
+    t0 = now_s();
+    do {
+        for (int i = 0; i < 64; i++, n++)
+            if (ck_store_touch(st, sid, &s) != CK_OK)
+                die("touch", ck_store_errstr(st));
+        t = now_s() - t0;
+    } while (t < secs);
+    ck_store_close(st);
+    ck_config_free(&cfg);
+    return (double)n / t;
+}
+
+static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *ud)
+{
+    struct pam_response *r = calloc((size_t)n, sizeof(*r));
+
+    if (!r)
+        return PAM_BUF_ERR;
+    for (int i = 0; i < n; i++)
+        if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
+            r[i].resp = strdup(token);
+    *resp = r;
+    return PAM_SUCCESS;
+}
+
+static double bench_pam(int idx, double secs)
+{
+    struct pam_conv pc = { conv, NULL };
+    pam_handle_t *ph = NULL;
+    char svc[32];
+    double t0, t;
+    long n = 0;
+    int rc;
+
+    snprintf(svc, sizeof(svc), "bench%d", idx);
+    if (pam_start(svc, USER, &pc, &ph) != PAM_SUCCESS)
+        die("pam_start", svc);
+    t0 = now_s();
+    do {
+        for (int i = 0; i < 16; i++, n++) {
+            rc = pam_authenticate(ph, PAM_SILENT);
+            if (rc == PAM_SUCCESS)
+                rc = pam_acct_mgmt(ph, PAM_SILENT);
+            if (rc != PAM_SUCCESS)
+                die("pam cycle", pam_strerror(ph, rc));
+        }
+        t = now_s() - t0;
+    } while (t < secs);
+    pam_end(ph, PAM_SUCCESS);
+    return (double)n / t;
+}
+
+static void store_url(const char *dir, const char *given, char *url, size_t len)
+{
+    if (given)
+        snprintf(url, len, "%s", given);
+    else
+        snprintf(url, len, "lmdb:%s/store", dir);
+}
+
+static void reexec(char **argv, const char *dir)
+{
+    char svc[4096];
+
+    snprintf(svc, sizeof(svc), "%s/services", dir);
+    if (setenv("CK_BENCH_DIR", dir, 1) || setenv("PAM_WRAPPER", "1", 1) ||
+        setenv("PAM_WRAPPER_SERVICE_DIR", svc, 1) ||
+        setenv("PAM_WRAPPER_DISABLE_DEEPBIND", "1", 1) ||
+        setenv("UID_WRAPPER_DISABLE_DEEPBIND", "1", 1) ||
+        setenv("LD_PRELOAD", "libpam_wrapper.so", 1))
+        die("setenv", strerror(errno));
+    execv("/proc/self/exe", argv);
+    die("execv", strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = getenv("CK_BENCH_DIR");
+    char tmpl[] = "/tmp/ck-bench-pam-XXXXXX", conf[4096], url[4096];
+    double secs = 5, best_ratio = -1, best_cycles = 0;
+    int opt, nurls;
+
+    while ((opt = getopt(argc, argv, "t:")) != -1) {
+        if (opt != 't' || atof(optarg) <= 0) {
+            fprintf(stderr, "usage: bench/pam [-t SECONDS] [STORE_URL...]\n");
+            return 2;
+        }
+        secs = atof(optarg);
+    }
+    nurls = argc - optind;
+    if (!dir) {
+        dir = mkdtemp(tmpl);
+        if (!dir)
+            die("mkdtemp", strerror(errno));
+        setup_dir(dir);
+        /* pam_wrapper reads the service files once, when it loads. */
+        for (int i = 0; i < (nurls ? nurls : 1); i++) {
+            store_url(dir, nurls ? argv[optind + i] : NULL, url, sizeof(url));
+            prepare(dir, i, url, conf, sizeof(conf));
+        }
+        reexec(argv, dir);
+    }
+    for (int i = 0; i < (nurls ? nurls : 1); i++) {
+        double touch, cycles, ratio;
+
+        store_url(dir, nurls ? argv[optind + i] : NULL, url, sizeof(url));
+        snprintf(conf, sizeof(conf), "%s/checkup-%d.conf", dir, i);
+        touch = bench_touch(conf, dir, secs);
+        cycles = bench_pam(i, secs);
+        ratio = cycles / touch;
+        printf("store %-40s touch/s %10.0f   pam auth+acct cycles/s %10.0f   ratio %.2f\n",
+               strncmp(url, "lmdb:", 5) == 0 ? "lmdb" : url, touch, cycles, ratio);
+        if (best_ratio < 0 || ratio < best_ratio) {
+            best_ratio = ratio;
+            best_cycles = cycles;
+        }
+    }
+    if (!getenv("CK_BENCH_KEEP")) {
+        char cmd[4200];
+
+        /* Our own temp dir, named by mkdtemp above. */
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "bench/pam: could not remove %s\n", dir);
+    }
+    printf("RESULT pam_cycles_per_s=%.0f pam_vs_touch=%.2f\n", best_cycles, best_ratio);
+    return 0;
+}
