@@ -15,3 +15,7 @@ pam_checkup_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
 pam_checkup_la_LIBADD = libpamcheckup.la $(PAM_LIBS)
 EXTRA_pam_checkup_la_DEPENDENCIES = pam/pam_checkup.map
 EXTRA_DIST += pam/pam_checkup.map
+
+man8_MANS = docs/pam_checkup.8
+EXTRA_DIST += docs/pam_checkup.8 conf/pam.d/checkup conf/pam.d/checkup-token \
+	conf/pam.d/sshd-checkup
