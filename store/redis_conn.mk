@@ -1,1 +1,4 @@
-# (empty until this component lands)
+# Our own Redis connection (plain TCP or OpenSSL TLS, Sentinel) under hiredis'
+# RESP formatter and parser.
+libcheckup_la_SOURCES += store/redis_conn.h store/redis_conn_int.h \
+	store/redis_conn.c store/redis_conn_tls.c store/redis_conn_sentinel.c

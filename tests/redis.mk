@@ -1,1 +1,11 @@
-# (empty until this component lands)
+# Redis store backend tests: a cmocka program driven by a wrapper script that
+# starts its own redis-server on a free loopback port.
+check_PROGRAMS += tests/test_redis_store
+TESTS += tests/redis_store.sh
+EXTRA_DIST += tests/redis_store.sh
+tests_test_redis_store_SOURCES = tests/test_redis_store.c
+tests_test_redis_store_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(HIREDIS_CFLAGS) $(OPENSSL_CFLAGS)
+# --wrap lets the test count the commands the backend sends.
+tests_test_redis_store_LDFLAGS = $(AM_LDFLAGS) \
+	-Wl,--wrap=ck_redis_command -Wl,--wrap=ck_redis_pipeline
+tests_test_redis_store_LDADD = libcheckup.la $(CMOCKA_LIBS) $(HIREDIS_LIBS) $(OPENSSL_LIBS)

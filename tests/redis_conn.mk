@@ -1,1 +1,13 @@
-# (empty until this component lands)
+# Tests of the Redis connection: URL parsing alone, then real servers
+# (started by the .sh wrappers through tests/lib/redis.sh).
+check_PROGRAMS += tests/test_redis_conn_url tests/test_redis_conn
+TESTS += tests/test_redis_conn_url tests/redis_conn.sh
+EXTRA_DIST += tests/redis_conn.sh tests/test_redis_conn_util.h
+
+tests_test_redis_conn_url_SOURCES = tests/test_redis_conn_url.c
+tests_test_redis_conn_url_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS)
+tests_test_redis_conn_url_LDADD = libcheckup.la $(CMOCKA_LIBS)
+
+tests_test_redis_conn_SOURCES = tests/test_redis_conn.c tests/test_redis_conn_util.h
+tests_test_redis_conn_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS)
+tests_test_redis_conn_LDADD = libcheckup.la $(CMOCKA_LIBS)

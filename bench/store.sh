@@ -1,0 +1,90 @@
+#!/bin/sh
+# Store benchmark (not part of make check). Run from the build directory:
+#     sh ../bench/store.sh
+# It builds bench/store_bench, starts its own redis-server on a free
+# loopback port (tests/lib/redis.sh) and an LMDB store in a temp dir, and
+# stops and removes both on exit.
+#
+# For each backend: ops/s of create, touch and delete with 1 and 50
+# operations in flight. 50 in flight = 50 worker processes, each with its
+# own store handle (its own Redis connection, or LMDB environment handle),
+# each waiting for its reply: no pipelining. Then for Redis, in the same
+# run: redis-benchmark GET at the same concurrencies, used_memory per
+# session (100k sessions, 4 per user, all indexes and metrics included),
+# and the latency of ck_store_metrics at 10k and at 1M sessions.
+# The last line is the RESULT.
+set -eu
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$(pwd)}
+make -C "$top_builddir" bench/store_bench >/dev/null
+bench="$top_builddir/bench/store_bench"
+
+. "$top_srcdir/tests/lib/redis.sh"
+lmdb_dir=$(mktemp -d "${TMPDIR:-/tmp}/ck-bench-lmdb.XXXXXX")
+cleanup() {
+    redis_stop_all
+    rm -rf "$lmdb_dir"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+port=$(redis_start bench)
+url="redis://127.0.0.1:$port"
+cli() { redis-cli -h 127.0.0.1 -p "$port" "$@"; }
+used_memory() { cli info memory | tr -d '\r' | sed -n 's/^used_memory:\([0-9]*\)$/\1/p'; }
+field() { sed -n "s/^$1 //p"; }
+get_rps() {
+    redis-benchmark -h 127.0.0.1 -p "$port" -t get -c "$1" -n "$2" --csv 2>/dev/null |
+        sed -n 's/^"GET","\([0-9.]*\)".*/\1/p'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+
+n1=20000
+n50=100000
+
+echo "# backend concurrency create/s touch/s delete/s  (50 in flight = 50 processes, no pipelining)"
+for conc in 1 50; do
+    n=$n1
+    [ "$conc" = 50 ] && n=$n50
+    cli flushall >/dev/null
+    out=$("$bench" ops "$url" "$conc" "$n" "$port")
+    c=$(echo "$out" | field create)
+    t=$(echo "$out" | field touch)
+    d=$(echo "$out" | field delete)
+    rtt=$(echo "$out" | field touch_rtt)
+    get=$(get_rps "$conc" $((n * 2)))
+    echo "redis $conc $c $t $d  (redis-benchmark GET/s $get, touch/GET $(ratio "$t" "$get"), client commands per touch $rtt)"
+    eval "touch_$conc=\$t get_$conc=\$get rtt_$conc=\$rtt"
+done
+
+for conc in 1 50; do
+    n=$n1
+    [ "$conc" = 50 ] && n=$n50
+    rm -rf "${lmdb_dir:?}"/*
+    if out=$("$bench" ops "lmdb:$lmdb_dir" "$conc" "$n" 2>&1); then
+        echo "lmdb $conc $(echo "$out" | field create) $(echo "$out" | field touch) $(echo "$out" | field delete)"
+    else
+        echo "lmdb $conc unavailable: $(echo "$out" | tail -n 1)"
+    fi
+done
+
+# Memory: 100k sessions, 4 per user, on an empty server.
+cli flushall >/dev/null
+m0=$(used_memory)
+"$bench" fill "$url" 100000 8 >/dev/null
+m1=$(used_memory)
+bps=$(( (m1 - m0) / 100000 ))
+echo "# used_memory before $m0, after 100k sessions $m1: $bps bytes per session"
+
+# Metrics latency at 10k and at 1M sessions (the same data set, grown).
+cli flushall >/dev/null
+"$bench" fill "$url" 10000 8 >/dev/null
+m10k=$("$bench" metrics "$url" 50 | sed -n 's/^metrics_us \([0-9.]*\).*/\1/p')
+"$bench" fill "$url" 990000 8 1000000 >/dev/null
+line=$("$bench" metrics "$url" 50)
+m1m=$(echo "$line" | sed -n 's/^metrics_us \([0-9.]*\).*/\1/p')
+echo "# metrics latency: ${m10k} us at 10k sessions, ${m1m} us at 1M sessions ($line)"
+cli flushall >/dev/null
+
+echo "RESULT touch_rtt=$rtt_1 touch_vs_get=$(ratio "$touch_50" "$get_50") bytes_per_session=$bps metrics_10k_vs_1m=$(ratio "$m1m" "$m10k")"

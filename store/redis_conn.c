@@ -1,0 +1,1017 @@
+/*
+ * redis_conn.c - checkup's own Redis connection: URL parsing, a socket with
+ * connect and command timeouts, AUTH and SELECT, reconnect with backoff.
+ *
+ * hiredis formats commands and parses replies; every byte goes through the
+ * conn_* functions below, which poll() against a deadline so that no step
+ * can block longer than its timeout.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "redis_conn_int.h"
+
+/* ---- time ---- */
+
+int64_t ck_redis_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int ms_left(int64_t deadline)
+{
+    int64_t left = deadline - ck_redis_now_ms();
+
+    if (left <= 0)
+        return 0;
+    return left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* ---- errors ---- */
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+void ck_redis_set_error(ck_redis *r, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    n = snprintf(r->errstr, sizeof(r->errstr), "redis %s: ",
+                 r->peer[0] ? r->peer : "(not connected)");
+    if (n < 0 || (size_t)n >= sizeof(r->errstr))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(r->errstr + n, sizeof(r->errstr) - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+static void set_peer(char *buf, size_t len, const char *host, int port)
+{
+    if (strchr(host, ':'))
+        snprintf(buf, len, "[%s]:%d", host, port);
+    else
+        snprintf(buf, len, "%s:%d", host, port);
+}
+
+/* ---- options and URL parsing ---- */
+
+static void wipe_free(char *s)
+{
+    if (!s)
+        return;
+    explicit_bzero(s, strlen(s));
+    free(s);
+}
+
+void ck_redis_opts_free(ck_redis_opts *o)
+{
+    if (!o)
+        return;
+    for (size_t i = 0; i < o->naddrs; i++)
+        free(o->addrs[i].host);
+    free(o->addrs);
+    free(o->master_name);
+    free(o->user);
+    wipe_free(o->password);
+    free(o->tls_ca_file);
+    free(o->tls_ca_dir);
+    free(o->tls_cert_file);
+    free(o->tls_key_file);
+    free(o->tls_server_name);
+    memset(o, 0, sizeof(*o));
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes %XX in [s, s+len); refuses bad escapes and NUL. NULL on error. */
+static char *pct_decode(const char *s, size_t len)
+{
+    char *out = malloc(len + 1);
+    size_t j = 0;
+
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != '%') {
+            out[j++] = s[i];
+            continue;
+        }
+        if (i + 2 >= len)
+            goto bad;
+        int hi = hexval((unsigned char)s[i + 1]);
+        int lo = hi < 0 ? -1 : hexval((unsigned char)s[i + 2]);
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+            goto bad;
+        out[j++] = (char)(hi * 16 + lo);
+        i += 2;
+    }
+    out[j] = '\0';
+    return out;
+bad:
+    wipe_free(out);
+    return NULL;
+}
+
+/* Parses decimal digits [s, s+len) into lo..hi. */
+static int parse_num(const char *s, size_t len, long lo, long hi, long *out)
+{
+    long v = 0;
+
+    if (len == 0 || len > 6)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int host_char_ok(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+}
+
+/* One "host[:port]" or "[v6][:port]" in [s, s+len). */
+static int parse_hostport(const char *s, size_t len, int default_port, ck_redis_addr *a,
+                          char *err, size_t errlen)
+{
+    const char *hs = s, *he, *ps = NULL;
+    size_t plen = 0;
+    long port = default_port;
+
+    if (len > 0 && s[0] == '[') {
+        he = memchr(s, ']', len);
+        if (!he) {
+            set_err(err, errlen, "unterminated '[' in host");
+            return -1;
+        }
+        hs = s + 1;
+        if ((size_t)(he + 1 - s) < len) {
+            if (he[1] != ':') {
+                set_err(err, errlen, "unexpected text after ']' in host");
+                return -1;
+            }
+            ps = he + 2;
+            plen = len - (size_t)(ps - s);
+        }
+    } else {
+        he = memchr(s, ':', len);
+        if (he) {
+            ps = he + 1;
+            plen = len - (size_t)(ps - s);
+        } else {
+            he = s + len;
+        }
+        for (const char *p = hs; p < he; p++) {
+            if (!host_char_ok((unsigned char)*p)) {
+                set_err(err, errlen, "invalid character in host name");
+                return -1;
+            }
+        }
+    }
+    if (he == hs) {
+        set_err(err, errlen, "empty host");
+        return -1;
+    }
+    if (he - hs > 253) {
+        set_err(err, errlen, "host name too long");
+        return -1;
+    }
+    if (ps && parse_num(ps, plen, 1, 65535, &port) < 0) {
+        set_err(err, errlen, "port must be a number in 1..65535");
+        return -1;
+    }
+    a->host = strndup(hs, (size_t)(he - hs));
+    if (!a->host) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    if (s[0] == '[') {
+        struct in6_addr in6;
+        if (inet_pton(AF_INET6, a->host, &in6) != 1) {
+            set_err(err, errlen, "invalid IPv6 address in brackets");
+            return -1;
+        }
+    }
+    a->port = (int)port;
+    return 0;
+}
+
+static int parse_userinfo(ck_redis_opts *o, const char *s, size_t len, char *err, size_t errlen)
+{
+    const char *colon = memchr(s, ':', len);
+    size_t ulen = colon ? (size_t)(colon - s) : len;
+
+    if (ulen > 0) {
+        o->user = pct_decode(s, ulen);
+        if (!o->user) {
+            set_err(err, errlen, "bad percent-encoding in user name");
+            return -1;
+        }
+    }
+    if (colon && (size_t)(colon + 1 - s) < len) {
+        o->password = pct_decode(colon + 1, len - ulen - 1);
+        if (!o->password) {
+            set_err(err, errlen, "bad percent-encoding in password");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_hosts(ck_redis_opts *o, const char *s, size_t len, int sentinel,
+                       char *err, size_t errlen)
+{
+    size_t n = 1;
+
+    for (size_t i = 0; i < len; i++)
+        n += s[i] == ',';
+    if (n > 1 && !sentinel) {
+        set_err(err, errlen, "several hosts need redis+sentinel://");
+        return -1;
+    }
+    if (n > 64) {
+        set_err(err, errlen, "too many sentinels");
+        return -1;
+    }
+    o->addrs = calloc(n, sizeof(*o->addrs));
+    if (!o->addrs) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    while (o->naddrs < n) {
+        const char *comma = memchr(s, ',', len);
+        size_t part = comma ? (size_t)(comma - s) : len;
+
+        o->naddrs++;
+        if (parse_hostport(s, part, sentinel ? 26379 : 6379, &o->addrs[o->naddrs - 1],
+                           err, errlen) < 0)
+            return -1;
+        if (comma) {
+            len -= part + 1;
+            s = comma + 1;
+        }
+    }
+    return 0;
+}
+
+static int parse_db(ck_redis_opts *o, const char *s, size_t len, char *err, size_t errlen)
+{
+    long db;
+
+    if (len == 0)
+        return 0;
+    if (parse_num(s, len, 0, 15, &db) < 0) {
+        set_err(err, errlen, "database must be a number in 0..15");
+        return -1;
+    }
+    o->db = (int)db;
+    return 0;
+}
+
+static int parse_path(ck_redis_opts *o, const char *s, int sentinel, char *err, size_t errlen)
+{
+    const char *slash;
+    size_t len;
+
+    if (*s == '/')
+        s++;
+    if (!sentinel)
+        return parse_db(o, s, strlen(s), err, errlen);
+    slash = strchr(s, '/');
+    len = slash ? (size_t)(slash - s) : strlen(s);
+    if (len == 0) {
+        set_err(err, errlen, "redis+sentinel:// needs a master name after the hosts");
+        return -1;
+    }
+    o->master_name = pct_decode(s, len);
+    if (!o->master_name) {
+        set_err(err, errlen, "bad percent-encoding in master name");
+        return -1;
+    }
+    for (const char *p = o->master_name; *p; p++) {
+        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+            set_err(err, errlen, "master name has a space or control character");
+            return -1;
+        }
+    }
+    return slash ? parse_db(o, slash + 1, strlen(slash + 1), err, errlen) : 0;
+}
+
+static int parse_url(ck_redis_opts *o, const char *url, char *err, size_t errlen)
+{
+    static const struct { const char *prefix; int tls, sentinel; } schemes[] = {
+        { "redis://", 0, 0 },
+        { "rediss://", 1, 0 },
+        { "redis+sentinel://", 0, 1 },
+        { "rediss+sentinel://", 1, 1 },
+    };
+    const char *s = NULL, *auth_end, *at = NULL;
+    int sentinel = 0;
+
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        size_t n = strlen(schemes[i].prefix);
+        if (strncasecmp(url, schemes[i].prefix, n) == 0) {
+            s = url + n;
+            o->tls = schemes[i].tls;
+            sentinel = schemes[i].sentinel;
+            break;
+        }
+    }
+    if (!s) {
+        set_err(err, errlen, "URL must start with redis://, rediss:// or redis+sentinel://");
+        return -1;
+    }
+    if (strpbrk(s, "?#")) {
+        set_err(err, errlen, "query strings and fragments are not supported in the URL");
+        return -1;
+    }
+    for (const char *p = s; *p; p++) {
+        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+            set_err(err, errlen, "URL contains a space or control character");
+            return -1;
+        }
+    }
+    auth_end = s + strcspn(s, "/");
+    for (const char *p = s; p < auth_end; p++) {
+        if (*p == '@')
+            at = p;
+    }
+    if (at) {
+        if (parse_userinfo(o, s, (size_t)(at - s), err, errlen) < 0)
+            return -1;
+        s = at + 1;
+    }
+    if (parse_hosts(o, s, (size_t)(auth_end - s), sentinel, err, errlen) < 0)
+        return -1;
+    return parse_path(o, auth_end, sentinel, err, errlen);
+}
+
+/* Reads a password file that only its owner may read; strips one line end. */
+static int read_password_file(const char *path, char **out, char *err, size_t errlen)
+{
+    char buf[1024];
+    struct stat st;
+    ssize_t n;
+    int fd, rc = -1;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        set_err(err, errlen, "redis_password_file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        set_err(err, errlen, "redis_password_file %s: not a regular file", path);
+        goto out;
+    }
+    if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)) {
+        set_err(err, errlen, "redis_password_file %s: must not be accessible by group "
+                "or others (chmod 600)", path);
+        goto out;
+    }
+    n = read(fd, buf, sizeof(buf));
+    if (n < 0) {
+        set_err(err, errlen, "redis_password_file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if ((size_t)n == sizeof(buf)) {
+        set_err(err, errlen, "redis_password_file %s: too long", path);
+        goto out;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    if (n == 0 || memchr(buf, '\0', (size_t)n)) {
+        set_err(err, errlen, "redis_password_file %s: empty or binary", path);
+        goto out;
+    }
+    *out = strndup(buf, (size_t)n);
+    if (!*out) {
+        set_err(err, errlen, "out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    explicit_bzero(buf, sizeof(buf));
+    close(fd);
+    return rc;
+}
+
+static int dup_opt(char **dst, const char *src, char *err, size_t errlen)
+{
+    if (!src || *dst)
+        return 0;
+    *dst = strdup(src);
+    if (!*dst) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int apply_config(ck_redis_opts *o, const ck_config *cfg, char *err, size_t errlen)
+{
+    o->connect_timeout_ms = 2000;
+    o->command_timeout_ms = 1000;
+    o->tls_verify = 1;
+    o->tls_min_version = TLS1_3_VERSION;
+    if (!cfg)
+        return 0;
+    if (cfg->connect_timeout_ms > 0)
+        o->connect_timeout_ms = cfg->connect_timeout_ms;
+    if (cfg->command_timeout_ms > 0)
+        o->command_timeout_ms = cfg->command_timeout_ms;
+    o->tls_verify = cfg->tls_verify;
+    if (cfg->tls_min_version) {
+        if (strcmp(cfg->tls_min_version, "1.2") == 0) {
+            o->tls_min_version = TLS1_2_VERSION;
+        } else if (strcmp(cfg->tls_min_version, "1.3") != 0) {
+            set_err(err, errlen, "tls_min_version must be \"1.2\" or \"1.3\"");
+            return -1;
+        }
+    }
+    if (dup_opt(&o->user, cfg->redis_user, err, errlen) < 0 ||
+        dup_opt(&o->password, cfg->redis_password, err, errlen) < 0 ||
+        dup_opt(&o->tls_ca_file, cfg->tls_ca_file, err, errlen) < 0 ||
+        dup_opt(&o->tls_ca_dir, cfg->tls_ca_dir, err, errlen) < 0 ||
+        dup_opt(&o->tls_cert_file, cfg->tls_cert_file, err, errlen) < 0 ||
+        dup_opt(&o->tls_key_file, cfg->tls_key_file, err, errlen) < 0 ||
+        dup_opt(&o->tls_server_name, cfg->tls_server_name, err, errlen) < 0)
+        return -1;
+    if (!!o->tls_cert_file != !!o->tls_key_file) {
+        set_err(err, errlen, "tls_cert_file and tls_key_file go together");
+        return -1;
+    }
+    if (!o->password && cfg->redis_password_file &&
+        read_password_file(cfg->redis_password_file, &o->password, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+int ck_redis_opts_from_url(ck_redis_opts *o, const char *url, const ck_config *cfg,
+                           char *err, size_t errlen)
+{
+    memset(o, 0, sizeof(*o));
+    if (!url) {
+        set_err(err, errlen, "no Redis URL");
+        return -1;
+    }
+    if (parse_url(o, url, err, errlen) < 0 || apply_config(o, cfg, err, errlen) < 0) {
+        ck_redis_opts_free(o);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the socket ---- */
+
+void ck_conn_init(ck_conn *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->fd = -1;
+}
+
+/* Drops the connection. graceful = 0 in a forked child: write nothing. */
+void ck_conn_close(ck_conn *c, int graceful)
+{
+    ck_tls_close(c, graceful);
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    if (c->reader)
+        redisReaderFree(c->reader);
+    c->reader = NULL;
+    c->used = 0;
+}
+
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+    struct pollfd pfd = { .fd = fd, .events = events };
+    int rc;
+
+    do {
+        rc = poll(&pfd, 1, ms_left(deadline));
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    return 0;
+}
+
+int ck_conn_wait(ck_conn *c, short events, int64_t deadline)
+{
+    return wait_fd(c->fd, events, deadline);
+}
+
+static int tcp_connect_one(const struct addrinfo *ai, int64_t deadline)
+{
+    int fd, one = 1, soerr = 0;
+    socklen_t sl = sizeof(soerr);
+
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                ai->ai_protocol);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        if (errno != EINPROGRESS)
+            goto fail;
+        if (wait_fd(fd, POLLOUT, deadline) < 0)
+            goto fail;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+            goto fail;
+        if (soerr) {
+            errno = soerr;
+            goto fail;
+        }
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    return fd;
+fail:
+    soerr = errno;
+    close(fd);
+    errno = soerr;
+    return -1;
+}
+
+/* TCP (and TLS) connect to host:port within the connect timeout. */
+int ck_conn_open(ck_redis *r, ck_conn *c, const char *host, int port)
+{
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+    struct addrinfo *res = NULL;
+    int64_t deadline = ck_redis_now_ms() + r->o.connect_timeout_ms;
+    char portstr[8];
+    int gai, saved = ECONNREFUSED;
+
+    ck_conn_init(c);
+    set_peer(c->peer, sizeof(c->peer), host, port);
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    gai = getaddrinfo(host, portstr, &hints, &res);
+    if (gai != 0) {
+        ck_redis_set_error(r, "cannot resolve %s: %s", host, gai_strerror(gai));
+        return -1;
+    }
+    for (struct addrinfo *ai = res; ai && c->fd < 0; ai = ai->ai_next) {
+        c->fd = tcp_connect_one(ai, deadline);
+        if (c->fd < 0)
+            saved = errno;
+    }
+    freeaddrinfo(res);
+    if (c->fd < 0) {
+        if (saved == ETIMEDOUT)
+            ck_redis_set_error(r, "connect timed out after %d ms", r->o.connect_timeout_ms);
+        else
+            ck_redis_set_error(r, "connect: %s", strerror(saved));
+        return -1;
+    }
+    c->reader = redisReaderCreate();
+    if (!c->reader) {
+        ck_redis_set_error(r, "out of memory");
+        goto fail;
+    }
+    if (r->o.tls && ck_tls_handshake(r, c, host, deadline) < 0)
+        goto fail;
+    return 0;
+fail:
+    ck_conn_close(c, 0);
+    return -1;
+}
+
+static ssize_t conn_write_some(ck_redis *r, ck_conn *c, const char *buf, size_t len,
+                               int64_t deadline)
+{
+    for (;;) {
+        ssize_t n;
+
+        if (c->ssl)
+            return ck_tls_write(r, c, buf, len, deadline);
+        n = send(c->fd, buf, len, MSG_NOSIGNAL);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return -1;
+        if (ck_conn_wait(c, POLLOUT, deadline) < 0)
+            return -1;
+    }
+}
+
+static ssize_t conn_read_some(ck_redis *r, ck_conn *c, char *buf, size_t len,
+                              int64_t deadline)
+{
+    for (;;) {
+        ssize_t n;
+
+        if (c->ssl)
+            return ck_tls_read(r, c, buf, len, deadline);
+        n = recv(c->fd, buf, len, 0);
+        if (n > 0)
+            return n;
+        if (n == 0) {
+            errno = ECONNRESET;
+            return -1;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return -1;
+        if (ck_conn_wait(c, POLLIN, deadline) < 0)
+            return -1;
+    }
+}
+
+static void io_error(ck_redis *r, const char *what, int timeout_ms)
+{
+    if (errno == ETIMEDOUT)
+        ck_redis_set_error(r, "command timed out after %d ms", timeout_ms);
+    else if (errno == ECONNRESET)
+        ck_redis_set_error(r, "connection closed by the server while %s", what);
+    else if (errno == EPROTO)
+        ; /* the TLS layer already said why */
+    else
+        ck_redis_set_error(r, "%s: %s", what, strerror(errno));
+}
+
+/*
+ * Writes buf and reads n replies within timeout_ms. On a transport error
+ * *sent_nothing tells whether the server can have seen any of it, and
+ * c->err_no holds the errno.
+ */
+int ck_conn_exchange(ck_redis *r, ck_conn *c, const char *buf, size_t len, size_t n,
+                     redisReply **replies, int timeout_ms, int *sent_nothing)
+{
+    int64_t deadline = ck_redis_now_ms() + timeout_ms;
+    size_t off = 0, got = 0;
+    char rbuf[16384];
+
+    *sent_nothing = 1;
+    while (off < len) {
+        ssize_t w = conn_write_some(r, c, buf + off, len - off, deadline);
+        if (w < 0) {
+            c->err_no = errno;
+            io_error(r, "sending", timeout_ms);
+            return -1;
+        }
+        *sent_nothing = 0;
+        off += (size_t)w;
+    }
+    while (got < n) {
+        void *reply = NULL;
+        ssize_t rd;
+
+        if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
+            c->err_no = EPROTO;
+            ck_redis_set_error(r, "protocol error: %s", c->reader->errstr);
+            return -1;
+        }
+        if (reply) {
+            replies[got++] = reply;
+            continue;
+        }
+        rd = conn_read_some(r, c, rbuf, sizeof(rbuf), deadline);
+        if (rd < 0) {
+            c->err_no = errno;
+            io_error(r, "reading", timeout_ms);
+            return -1;
+        }
+        if (redisReaderFeed(c->reader, rbuf, (size_t)rd) != REDIS_OK) {
+            c->err_no = EPROTO;
+            ck_redis_set_error(r, "protocol error: %s", c->reader->errstr);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * A reused connection may have been closed by the server while idle (it
+ * restarted, or timed the client out). Noticing that before writing means
+ * the command is sent on a fresh connection and never twice.
+ */
+static int conn_idle_ok(ck_conn *c)
+{
+    struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+    char b;
+    ssize_t n;
+
+    if (poll(&pfd, 1, 0) <= 0)
+        return 1;
+    if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))
+        return 0;
+    if (c->ssl)
+        return ck_tls_idle_ok(c);
+    n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    /* Unsolicited bytes on an idle RESP2 connection mean we lost track. */
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* ---- the handle ---- */
+
+ck_redis *ck_redis_new(ck_redis_opts *o)
+{
+    ck_redis *r = calloc(1, sizeof(*r));
+
+    if (!r)
+        return NULL;
+    r->o = *o;
+    memset(o, 0, sizeof(*o));
+    ck_conn_init(&r->c);
+    r->pid = getpid();
+    return r;
+}
+
+void ck_redis_free(ck_redis *r)
+{
+    if (!r)
+        return;
+    ck_conn_close(&r->c, r->pid == getpid());
+    ck_tls_free_ctx(r);
+    ck_redis_opts_free(&r->o);
+    free(r);
+}
+
+const char *ck_redis_errstr(const ck_redis *r)
+{
+    return r->errstr;
+}
+
+const char *ck_redis_peer(const ck_redis *r)
+{
+    return r->peer;
+}
+
+static void free_replies(redisReply **replies, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (replies[i])
+            freeReplyObject(replies[i]);
+        replies[i] = NULL;
+    }
+}
+
+/* Sends one setup command (AUTH, SELECT, ROLE...) on c; 0 with *reply. */
+int ck_conn_command(ck_redis *r, ck_conn *c, int argc, const char **argv,
+                    redisReply **reply)
+{
+    char *cmd = NULL;
+    int len, rc, sent_nothing;
+
+    len = redisFormatCommandArgv(&cmd, argc, argv, NULL);
+    if (len < 0) {
+        ck_redis_set_error(r, "out of memory");
+        return -1;
+    }
+    *reply = NULL;
+    rc = ck_conn_exchange(r, c, cmd, (size_t)len, 1, reply, r->o.command_timeout_ms,
+                          &sent_nothing);
+    redisFreeCommand(cmd);
+    return rc;
+}
+
+/* AUTH and SELECT on a fresh connection to the data server. */
+int ck_conn_setup(ck_redis *r, ck_conn *c)
+{
+    redisReply *reply = NULL;
+    char dbstr[4];
+    int rc = -1;
+
+    if (r->o.password) {
+        const char *auth[3] = { "AUTH", r->o.user ? r->o.user : r->o.password,
+                                r->o.password };
+        if (ck_conn_command(r, c, r->o.user ? 3 : 2, auth, &reply) < 0)
+            return -1;
+        if (reply->type == REDIS_REPLY_ERROR) {
+            /* The server's text names neither the user's password nor ours. */
+            ck_redis_set_error(r, "AUTH%s%s failed: %.120s", r->o.user ? " as " : "",
+                               r->o.user ? r->o.user : "", reply->str);
+            goto out;
+        }
+        freeReplyObject(reply);
+        reply = NULL;
+    }
+    if (r->o.db != 0) {
+        const char *sel[2] = { "SELECT", dbstr };
+        snprintf(dbstr, sizeof(dbstr), "%d", r->o.db);
+        if (ck_conn_command(r, c, 2, sel, &reply) < 0)
+            return -1;
+        if (reply->type == REDIS_REPLY_ERROR) {
+            ck_redis_set_error(r, "SELECT %d failed: %.120s", r->o.db, reply->str);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    if (reply)
+        freeReplyObject(reply);
+    return rc;
+}
+
+static void note_failure(ck_redis *r)
+{
+    if (r->attempt < 1000)
+        r->attempt++;
+    r->last_fail_ms = ck_redis_now_ms();
+}
+
+/* After a transport failure there is nothing worth saying to the server. */
+static void drop(ck_redis *r)
+{
+    ck_conn_close(&r->c, 0);
+}
+
+/* Connects to the server (or resolves the primary), honouring the backoff. */
+static int ensure_connected(ck_redis *r)
+{
+    int64_t delay, waited;
+
+    if (r->pid != getpid()) {
+        /* The parent owns the socket and the TLS state: write nothing. */
+        ck_conn_close(&r->c, 0);
+        r->pid = getpid();
+        r->attempt = 0;
+    }
+    if (r->c.fd >= 0) {
+        if (conn_idle_ok(&r->c))
+            return 0;
+        drop(r);
+    }
+    if (r->attempt > 0) {
+        delay = (int64_t)r->attempt * 50;
+        if (delay > 2000)
+            delay = 2000;
+        waited = ck_redis_now_ms() - r->last_fail_ms;
+        if (waited < delay) {
+            ck_redis_set_error(r, "reconnecting in %lld ms (last error: %.200s)",
+                               (long long)(delay - waited), r->lasterr);
+            return -1;
+        }
+    }
+    if (ck_redis_connect(r) < 0) {
+        snprintf(r->lasterr, sizeof(r->lasterr), "%s", r->errstr);
+        note_failure(r);
+        return -1;
+    }
+    r->attempt = 0;
+    return 0;
+}
+
+/* Plain server: connect, AUTH, SELECT. Sentinel lives in ck_sentinel_connect. */
+int ck_redis_connect(ck_redis *r)
+{
+    if (r->o.master_name)
+        return ck_sentinel_connect(r);
+    set_peer(r->peer, sizeof(r->peer), r->o.addrs[0].host, r->o.addrs[0].port);
+    if (ck_conn_open(r, &r->c, r->o.addrs[0].host, r->o.addrs[0].port) < 0)
+        return -1;
+    if (ck_conn_setup(r, &r->c) < 0) {
+        ck_conn_close(&r->c, 1);
+        return -1;
+    }
+    return 0;
+}
+
+static int is_failover_reply(const redisReply *rep)
+{
+    return rep && rep->type == REDIS_REPLY_ERROR && rep->str &&
+           (strncmp(rep->str, "READONLY", 8) == 0 || strncmp(rep->str, "LOADING", 7) == 0 ||
+            strncmp(rep->str, "MASTERDOWN", 10) == 0);
+}
+
+static int send_buf(ck_redis *r, const char *buf, size_t len, size_t n, redisReply **replies)
+{
+    int reused, sent_nothing, rc;
+
+    if (ensure_connected(r) < 0)
+        return -1;
+    reused = r->c.used;
+    rc = ck_conn_exchange(r, &r->c, buf, len, n, replies, r->o.command_timeout_ms,
+                          &sent_nothing);
+    if (rc < 0 && reused && sent_nothing &&
+        (r->c.err_no == EPIPE || r->c.err_no == ECONNRESET)) {
+        /* The server went away while we were idle; nothing reached it. */
+        free_replies(replies, n);
+        drop(r);
+        if (ensure_connected(r) < 0)
+            return -1;
+        rc = ck_conn_exchange(r, &r->c, buf, len, n, replies, r->o.command_timeout_ms,
+                              &sent_nothing);
+    }
+    if (rc < 0) {
+        free_replies(replies, n);
+        snprintf(r->lasterr, sizeof(r->lasterr), "%s", r->errstr);
+        drop(r);
+        note_failure(r);
+        return -1;
+    }
+    r->c.used = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (is_failover_reply(replies[i])) {
+            /* The server is no longer the primary: find it again next time. */
+            ck_conn_close(&r->c, 1);
+            r->need_resolve = 1;
+            break;
+        }
+    }
+    return 0;
+}
+
+int ck_redis_pipeline(ck_redis *r, size_t n, const int *argc, const char ***argv,
+                      const size_t **argvlen, redisReply **replies)
+{
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int rc = -1;
+
+    for (size_t i = 0; i < n; i++)
+        replies[i] = NULL;
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char *cmd = NULL;
+        int clen = redisFormatCommandArgv(&cmd, argc[i], argv[i],
+                                          argvlen ? argvlen[i] : NULL);
+        if (clen < 0) {
+            ck_redis_set_error(r, "out of memory");
+            goto out;
+        }
+        if (len + (size_t)clen > cap) {
+            size_t ncap = (len + (size_t)clen) * 2;
+            char *nb = realloc(buf, ncap);
+            if (!nb) {
+                redisFreeCommand(cmd);
+                ck_redis_set_error(r, "out of memory");
+                goto out;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        memcpy(buf + len, cmd, (size_t)clen);
+        len += (size_t)clen;
+        redisFreeCommand(cmd);
+    }
+    rc = send_buf(r, buf, len, n, replies);
+out:
+    free(buf);
+    return rc;
+}
+
+int ck_redis_command(ck_redis *r, int argc, const char **argv, const size_t *argvlen,
+                     redisReply **reply)
+{
+    const char **argvs[1] = { argv };
+    const size_t *lens[1] = { argvlen };
+
+    return ck_redis_pipeline(r, 1, &argc, argvs, lens, reply);
+}

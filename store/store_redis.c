@@ -1,0 +1,901 @@
+/*
+ * store_redis.c - the Redis store backend.
+ *
+ * Every session operation is one EVALSHA of a script from redis_scripts.c
+ * (one round trip; scripts are atomic), so the policy in backend.h is
+ * applied on the server against "now" from our clock. TTLs are relative
+ * (expires - now), so Redis drops expired sessions by itself and a test
+ * clock far from real time still works. The key schema, the record format
+ * and how metrics avoid KEYS/SCAN are described in redis_scripts.c.
+ *
+ * Scripts are not loaded up front: the first EVALSHA on a server that does
+ * not know a script gets -NOSCRIPT, and we SCRIPT LOAD it and retry once.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "backend.h"
+#include "redis_conn.h"
+#include "redis_scripts.h"
+
+#define KEY_MAX        1024
+#define PREFIX_MAX     128
+#define REC_FIELDS     8
+#define ARGS_MAX       16
+
+typedef struct rs_impl {
+    ck_redis *r;
+    char prefix[PREFIX_MAX];
+    char sha[CK_SCRIPT_COUNT][SHA_DIGEST_LENGTH * 2 + 1];
+} rs_impl;
+
+/* The arguments of one command. */
+typedef struct rs_args {
+    int n;
+    const char *v[ARGS_MAX];
+    size_t len[ARGS_MAX];
+    char num[ARGS_MAX][24];
+} rs_args;
+
+static void arg_buf(rs_args *a, const void *p, size_t len)
+{
+    if (a->n >= ARGS_MAX)
+        abort();        /* a programming error: every call site is fixed */
+    a->v[a->n] = p;
+    a->len[a->n] = len;
+    a->n++;
+}
+
+static void arg_str(rs_args *a, const char *s)
+{
+    arg_buf(a, s, strlen(s));
+}
+
+static void arg_int(rs_args *a, int64_t v)
+{
+    int len = snprintf(a->num[a->n], sizeof(a->num[0]), "%" PRId64, v);
+
+    arg_buf(a, a->num[a->n], (size_t)len);
+}
+
+static rs_impl *impl(ck_store *st)
+{
+    return st->impl;
+}
+
+/* ---- encoding helpers ---------------------------------------------------- */
+
+static void put_le(unsigned char *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+
+    for (int i = n - 1; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Field i of a session, with its capacity. */
+static char *rec_field(ck_session *s, int i, size_t *max)
+{
+    switch (i) {
+    case 0: *max = sizeof(s->user_id); return s->user_id;
+    case 1: *max = sizeof(s->email); return s->email;
+    case 2: *max = sizeof(s->role); return s->role;
+    case 3: *max = sizeof(s->clinic_id); return s->clinic_id;
+    case 4: *max = sizeof(s->remote_host); return s->remote_host;
+    case 5: *max = sizeof(s->service); return s->service;
+    case 6: *max = sizeof(s->tty); return s->tty;
+    default: *max = sizeof(s->idp_sid); return s->idp_sid;
+    }
+}
+
+/* Encodes a session record; returns its length or 0 when it cannot be. */
+static size_t rec_encode(const ck_session *s, unsigned char *buf, size_t cap)
+{
+    size_t len = CK_REDIS_REC_HDR;
+    int64_t la = s->last_activity - s->created, ex = s->expires - s->created;
+    int64_t dl = s->deadline - s->created;
+
+    if (la < 0 || ex < 0 || dl < 0 || dl > UINT32_MAX || la > dl || ex > dl)
+        return 0;
+    buf[0] = 1;
+    buf[1] = (unsigned char)s->method;
+    put_le(buf + 2, (uint64_t)s->created, 8);
+    put_le(buf + 10, (uint64_t)la, 4);
+    put_le(buf + 14, (uint64_t)ex, 4);
+    put_le(buf + 18, (uint64_t)dl, 4);
+    for (int i = 0; i < REC_FIELDS; i++) {
+        size_t max, n;
+        const char *f = rec_field((ck_session *)s, i, &max);
+
+        n = strnlen(f, max);
+        if (len + n + 1 > cap)
+            return 0;
+        if (i > 0)
+            buf[len++] = '\0';
+        memcpy(buf + len, f, n);
+        len += n;
+    }
+    return len;
+}
+
+/* Decodes a record into *s (key_hex left alone); -1 when malformed. */
+static int rec_decode(const char *rec, size_t len, ck_session *s)
+{
+    const unsigned char *p = (const unsigned char *)rec;
+    size_t off = CK_REDIS_REC_HDR;
+
+    if (len < CK_REDIS_REC_HDR + REC_FIELDS - 1 || p[0] != 1 || p[1] >= CK_AUTH_METHOD_COUNT)
+        return -1;
+    s->method = (ck_auth_method)p[1];
+    s->created = (int64_t)get_le(p + 2, 8);
+    s->last_activity = s->created + (int64_t)get_le(p + 10, 4);
+    s->expires = s->created + (int64_t)get_le(p + 14, 4);
+    s->deadline = s->created + (int64_t)get_le(p + 18, 4);
+    for (int i = 0; i < REC_FIELDS; i++) {
+        size_t max, n;
+        char *f = rec_field(s, i, &max);
+        const char *end = memchr(rec + off, '\0', len - off);
+
+        n = end ? (size_t)(end - (rec + off)) : len - off;
+        if ((end != NULL) != (i < REC_FIELDS - 1) || n >= max)
+            return -1;
+        memcpy(f, rec + off, n);
+        f[n] = '\0';
+        off += n + 1;
+    }
+    return s->user_id[0] ? 0 : -1;
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+/*
+ * "P s:{tt}" then the 32 raw bytes of the hash: binary, so its length is
+ * returned. Raw rather than base64url keeps the key in a smaller allocator
+ * size class and the index members short (see redis_scripts.c).
+ */
+static size_t key_session(ck_store *st, const ck_skey *k, char *out)
+{
+    int n = snprintf(out, KEY_MAX, "%ss:{%s}", impl(st)->prefix, k->tag);
+
+    memcpy(out + n, k->hash, CK_KEY_LEN);
+    return (size_t)n + CK_KEY_LEN;
+}
+
+/* "P <kind>:{tt}" followed by rest. */
+static void key_tag(ck_store *st, const char *kind, const char *tag, const char *rest,
+                    char *out)
+{
+    snprintf(out, KEY_MAX, "%s%s:{%s}%s", impl(st)->prefix, kind, tag, rest);
+}
+
+/* ---- commands ------------------------------------------------------------ */
+
+static int reply_is_err(const redisReply *rep, const char *code)
+{
+    return rep->type == REDIS_REPLY_ERROR && rep->str &&
+           strncmp(rep->str, code, strlen(code)) == 0;
+}
+
+/* Maps an error reply to a status, keeping the server's text in errstr. */
+static ck_status reply_error(ck_store *st, const redisReply *rep)
+{
+    const char *msg = rep->str ? rep->str : "";
+    const char *peer = ck_redis_peer(impl(st)->r);
+
+    if (strstr(msg, "WRONGTYPE") || strncmp(msg, "CORRUPT", 7) == 0)
+        return ck_fail(st, CK_ERR_CORRUPT, "redis %s: a key holds data checkup did not write (%.200s)",
+                       peer, msg);
+    if (strncmp(msg, "OOM", 3) == 0 || strncmp(msg, "LOADING", 7) == 0 ||
+        strncmp(msg, "READONLY", 8) == 0 || strncmp(msg, "MASTERDOWN", 10) == 0 ||
+        strncmp(msg, "BUSY", 4) == 0 || strncmp(msg, "TRYAGAIN", 8) == 0)
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "redis %s: %.200s", peer, msg);
+    return ck_fail(st, CK_ERR_INTERNAL, "redis %s: %.200s", peer, msg);
+}
+
+/* One command; an error reply is mapped unless the caller wants it raw. */
+static ck_status rs_command(ck_store *st, rs_args *a, redisReply **rep)
+{
+    rs_impl *ri = impl(st);
+
+    *rep = NULL;
+    if (ck_redis_command(ri->r, a->n, a->v, a->len, rep) != 0) {
+        *rep = NULL;
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "%s", ck_redis_errstr(ri->r));
+    }
+    if (!*rep)
+        return ck_fail(st, CK_ERR_CORRUPT, "redis %s: no reply", ck_redis_peer(ri->r));
+    return CK_OK;
+}
+
+static ck_status script_load(ck_store *st, int script)
+{
+    rs_args a = { 0 };
+    redisReply *rep;
+    ck_status rc;
+
+    arg_str(&a, "SCRIPT");
+    arg_str(&a, "LOAD");
+    arg_str(&a, ck_redis_script_src[script]);
+    rc = rs_command(st, &a, &rep);
+    if (rc != CK_OK)
+        return rc;
+    if (rep->type == REDIS_REPLY_ERROR)
+        rc = reply_error(st, rep);
+    else if (rep->type != REDIS_REPLY_STRING || strcmp(rep->str, impl(st)->sha[script]) != 0)
+        rc = ck_fail(st, CK_ERR_CORRUPT, "redis %s: SCRIPT LOAD returned an unexpected digest",
+                     ck_redis_peer(impl(st)->r));
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* Starts an EVALSHA argument list: the caller appends keys then args. */
+static void eval_begin(ck_store *st, rs_args *a, int script, int nkeys)
+{
+    a->n = 0;
+    arg_str(a, "EVALSHA");
+    arg_str(a, impl(st)->sha[script]);
+    arg_int(a, nkeys);
+}
+
+/*
+ * Runs a prepared EVALSHA, loading the script and retrying once on
+ * -NOSCRIPT (a restarted or flushed server). Any other error reply is
+ * mapped to a status; *rep is set only on CK_OK.
+ */
+static ck_status rs_eval(ck_store *st, int script, rs_args *a, redisReply **rep)
+{
+    ck_status rc;
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+        rc = rs_command(st, a, rep);
+        if (rc != CK_OK)
+            return rc;
+        if (!reply_is_err(*rep, "NOSCRIPT") || attempt == 1)
+            break;
+        freeReplyObject(*rep);
+        *rep = NULL;
+        rc = script_load(st, script);
+        if (rc != CK_OK)
+            return rc;
+    }
+    if ((*rep)->type == REDIS_REPLY_ERROR) {
+        rc = reply_error(st, *rep);
+        freeReplyObject(*rep);
+        *rep = NULL;
+        return rc;
+    }
+    return CK_OK;
+}
+
+static ck_status wrong_shape(ck_store *st, redisReply *rep, const char *what)
+{
+    if (rep)
+        freeReplyObject(rep);
+    return ck_fail(st, CK_ERR_CORRUPT, "redis %s: unexpected reply to %s",
+                   ck_redis_peer(impl(st)->r), what);
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+static ck_status rs_create(ck_store *st, const ck_skey *key, const ck_session *s)
+{
+    unsigned char rec[CK_REDIS_REC_HDR + 2048];
+    char sk[KEY_MAX], ui[KEY_MAX], mh[KEY_MAX], mz[KEY_MAX], sp[KEY_MAX];
+    size_t sklen;
+    size_t len = rec_encode(s, rec, sizeof(rec));
+    rs_args a;
+    redisReply *rep;
+    ck_status rc;
+
+    if (len == 0)
+        return ck_fail(st, CK_ERR_INVALID, "session times out of range");
+    sklen = key_session(st, key, sk);
+    key_tag(st, "u", key->tag, s->user_id, ui);
+    key_tag(st, "m", key->tag, "", mh);
+    key_tag(st, "mz", key->tag, "", mz);
+    key_tag(st, "s", key->tag, "", sp);
+    eval_begin(st, &a, CK_SCRIPT_CREATE, 4);
+    arg_buf(&a, sk, sklen);
+    arg_str(&a, ui);
+    arg_str(&a, mh);
+    arg_str(&a, mz);
+    arg_int(&a, s->created);
+    arg_buf(&a, rec, len);
+    arg_buf(&a, key->hash, CK_KEY_LEN);
+    arg_int(&a, st->max_per_user);
+    arg_str(&a, sp);
+    arg_int(&a, st->inactivity);
+    rc = rs_eval(st, CK_SCRIPT_CREATE, &a, &rep);
+    if (rc != CK_OK)
+        return rc;
+    if (rep->type != REDIS_REPLY_INTEGER)
+        return wrong_shape(st, rep, "create");
+    freeReplyObject(rep);
+    return CK_OK;
+}
+
+/* Shared by touch (refresh = 1) and get (refresh = 0). */
+static ck_status rs_lookup(ck_store *st, const ck_skey *key, int64_t now, int refresh,
+                           ck_session *out)
+{
+    char sk[KEY_MAX], mh[KEY_MAX], mz[KEY_MAX], up[KEY_MAX];
+    size_t sklen;
+    rs_args a;
+    redisReply *rep;
+    ck_status rc;
+
+    sklen = key_session(st, key, sk);
+    key_tag(st, "m", key->tag, "", mh);
+    key_tag(st, "mz", key->tag, "", mz);
+    key_tag(st, "u", key->tag, "", up);
+    eval_begin(st, &a, CK_SCRIPT_TOUCH, 3);
+    arg_buf(&a, sk, sklen);
+    arg_str(&a, mh);
+    arg_str(&a, mz);
+    arg_int(&a, now);
+    arg_int(&a, st->inactivity);
+    arg_str(&a, refresh ? "1" : "0");
+    arg_str(&a, up);
+    arg_buf(&a, key->hash, CK_KEY_LEN);
+    rc = rs_eval(st, CK_SCRIPT_TOUCH, &a, &rep);
+    if (rc != CK_OK)
+        return rc;
+    if (rep->type == REDIS_REPLY_INTEGER) {
+        long long v = rep->integer;
+
+        freeReplyObject(rep);
+        if (v == 0)
+            return ck_fail(st, CK_NOT_FOUND, "no such session");
+        if (v == 2)
+            return ck_fail(st, CK_EXPIRED_IDLE, "session expired (idle)");
+        if (v == 3)
+            return ck_fail(st, CK_EXPIRED_LIFETIME, "session expired (lifetime)");
+        return wrong_shape(st, NULL, "touch");
+    }
+    if (rep->type != REDIS_REPLY_STRING)
+        return wrong_shape(st, rep, "touch");
+    memset(out, 0, sizeof(*out));
+    if (rec_decode(rep->str, rep->len, out) != 0) {
+        memset(out, 0, sizeof(*out));
+        freeReplyObject(rep);
+        return ck_fail(st, CK_ERR_CORRUPT, "redis %s: malformed session record",
+                       ck_redis_peer(impl(st)->r));
+    }
+    freeReplyObject(rep);
+    ck_skey_hex(key, out->key_hex);
+    if (refresh) {
+        /* exactly what the script wrote */
+        out->last_activity = now;
+        out->expires = now + st->inactivity < out->deadline ? now + st->inactivity
+                                                            : out->deadline;
+    }
+    return CK_OK;
+}
+
+static ck_status rs_touch(ck_store *st, const ck_skey *key, int64_t now, ck_session *out)
+{
+    return rs_lookup(st, key, now, 1, out);
+}
+
+static ck_status rs_get(ck_store *st, const ck_skey *key, int64_t now, ck_session *out)
+{
+    return rs_lookup(st, key, now, 0, out);
+}
+
+static ck_status rs_del(ck_store *st, const ck_skey *key, int64_t now, int revoked)
+{
+    char sk[KEY_MAX], mh[KEY_MAX], mz[KEY_MAX], up[KEY_MAX];
+    size_t sklen;
+    rs_args a;
+    redisReply *rep;
+    ck_status rc;
+
+    sklen = key_session(st, key, sk);
+    key_tag(st, "m", key->tag, "", mh);
+    key_tag(st, "mz", key->tag, "", mz);
+    key_tag(st, "u", key->tag, "", up);
+    eval_begin(st, &a, CK_SCRIPT_DELETE, 3);
+    arg_buf(&a, sk, sklen);
+    arg_str(&a, mh);
+    arg_str(&a, mz);
+    arg_int(&a, now);
+    arg_int(&a, st->inactivity);
+    arg_str(&a, revoked ? "rv" : "lo");
+    arg_str(&a, up);
+    arg_buf(&a, key->hash, CK_KEY_LEN);
+    rc = rs_eval(st, CK_SCRIPT_DELETE, &a, &rep);
+    if (rc != CK_OK)
+        return rc;
+    if (rep->type != REDIS_REPLY_INTEGER)
+        return wrong_shape(st, rep, "delete");
+    freeReplyObject(rep);
+    return CK_OK;
+}
+
+/* Runs the per-user script in mode "revoke" or "list". */
+static ck_status rs_user(ck_store *st, const char *user_id, int64_t now, const char *mode,
+                         redisReply **rep)
+{
+    char tag[3], ui[KEY_MAX], mh[KEY_MAX], mz[KEY_MAX], sp[KEY_MAX];
+    rs_args a;
+
+    ck_user_tag(user_id, tag);
+    key_tag(st, "u", tag, user_id, ui);
+    key_tag(st, "m", tag, "", mh);
+    key_tag(st, "mz", tag, "", mz);
+    key_tag(st, "s", tag, "", sp);
+    eval_begin(st, &a, CK_SCRIPT_USER, 3);
+    arg_str(&a, ui);
+    arg_str(&a, mh);
+    arg_str(&a, mz);
+    arg_int(&a, now);
+    arg_int(&a, st->inactivity);
+    arg_str(&a, sp);
+    arg_str(&a, mode);
+    return rs_eval(st, CK_SCRIPT_USER, &a, rep);
+}
+
+static ck_status rs_revoke_user(ck_store *st, const char *user_id, int64_t now, size_t *count)
+{
+    redisReply *rep;
+    ck_status rc = rs_user(st, user_id, now, "revoke", &rep);
+
+    *count = 0;
+    if (rc != CK_OK)
+        return rc;
+    if (rep->type != REDIS_REPLY_INTEGER || rep->integer < 0)
+        return wrong_shape(st, rep, "revoke");
+    *count = (size_t)rep->integer;
+    freeReplyObject(rep);
+    return CK_OK;
+}
+
+static ck_status list_fill(ck_store *st, const char *user_id, const redisReply *rep,
+                           ck_session_list *out)
+{
+    char tag[3];
+    size_t n = rep->elements / 2;
+
+    ck_user_tag(user_id, tag);
+    out->items = calloc(n ? n : 1, sizeof(*out->items));
+    if (!out->items)
+        return ck_fail(st, CK_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *m = rep->element[2 * i], *r = rep->element[2 * i + 1];
+        ck_skey key;
+
+        memcpy(key.tag, tag, sizeof(tag));
+        if (m->type == REDIS_REPLY_STRING && m->len == CK_KEY_LEN)
+            memcpy(key.hash, m->str, CK_KEY_LEN);
+        if (m->type != REDIS_REPLY_STRING || r->type != REDIS_REPLY_STRING ||
+            m->len != CK_KEY_LEN ||
+            rec_decode(r->str, r->len, &out->items[i]) != 0) {
+            ck_session_list_free(out);
+            return ck_fail(st, CK_ERR_CORRUPT, "redis %s: malformed session record",
+                           ck_redis_peer(impl(st)->r));
+        }
+        ck_skey_hex(&key, out->items[i].key_hex);
+        out->count++;
+    }
+    return CK_OK;
+}
+
+static ck_status rs_list_user(ck_store *st, const char *user_id, int64_t now,
+                              ck_session_list *out)
+{
+    redisReply *rep;
+    ck_status rc = rs_user(st, user_id, now, "list", &rep);
+
+    if (rc != CK_OK)
+        return rc;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2 != 0)
+        return wrong_shape(st, rep, "list");
+    rc = list_fill(st, user_id, rep, out);
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* ---- pending logins and failure counters -------------------------------- */
+
+static void key_plain(ck_store *st, const char *kind, const char *name, char *out)
+{
+    snprintf(out, KEY_MAX, "%s%s:%s", impl(st)->prefix, kind, name);
+}
+
+static ck_status expect_ok(ck_store *st, redisReply *rep, const char *what)
+{
+    if (rep->type == REDIS_REPLY_ERROR) {
+        ck_status rc = reply_error(st, rep);
+
+        freeReplyObject(rep);
+        return rc;
+    }
+    if (rep->type != REDIS_REPLY_STATUS)
+        return wrong_shape(st, rep, what);
+    freeReplyObject(rep);
+    return CK_OK;
+}
+
+/*
+ * A pending login carries its end of life by our clock in front of the
+ * value, so that it ends on time under a test clock too; the key TTL only
+ * lets Redis reclaim it.
+ */
+static ck_status rs_state_put(ck_store *st, const char *name, const void *v, size_t len,
+                              int ttl, int64_t now)
+{
+    char k[KEY_MAX];
+    unsigned char *buf = malloc(len + 8);
+    rs_args a = { 0 };
+    redisReply *rep;
+    ck_status rc;
+
+    if (!buf)
+        return ck_fail(st, CK_ERR_NOMEM, "out of memory");
+    put_le(buf, (uint64_t)(now + ttl), 8);
+    if (len)
+        memcpy(buf + 8, v, len);
+    key_plain(st, "p", name, k);
+    arg_str(&a, "SET");
+    arg_str(&a, k);
+    arg_buf(&a, buf, len + 8);
+    arg_str(&a, "EX");
+    arg_int(&a, ttl);
+    rc = rs_command(st, &a, &rep);
+    free(buf);
+    if (rc != CK_OK)
+        return rc;
+    return expect_ok(st, rep, "SET");
+}
+
+static ck_status rs_state_get(ck_store *st, const char *name, int take, int64_t now,
+                              void **v, size_t *len)
+{
+    char k[KEY_MAX];
+    rs_args a = { 0 };
+    redisReply *rep;
+    ck_status rc;
+
+    key_plain(st, "p", name, k);
+    arg_str(&a, take ? "GETDEL" : "GET");
+    arg_str(&a, k);
+    rc = rs_command(st, &a, &rep);
+    if (rc != CK_OK)
+        return rc;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        rc = reply_error(st, rep);
+        freeReplyObject(rep);
+        return rc;
+    }
+    if (rep->type != REDIS_REPLY_NIL &&
+        (rep->type != REDIS_REPLY_STRING || rep->len < 8))
+        return wrong_shape(st, rep, "GET");
+    /* An expired one taken by GETDEL is gone, as it should be. */
+    if (rep->type == REDIS_REPLY_NIL ||
+        (int64_t)get_le((const unsigned char *)rep->str, 8) <= now) {
+        freeReplyObject(rep);
+        return ck_fail(st, CK_NOT_FOUND, "no such pending login");
+    }
+    *len = rep->len - 8;
+    *v = malloc(*len ? *len : 1);
+    if (!*v) {
+        *len = 0;
+        freeReplyObject(rep);
+        return ck_fail(st, CK_ERR_NOMEM, "out of memory");
+    }
+    memcpy(*v, rep->str + 8, *len);
+    freeReplyObject(rep);
+    return CK_OK;
+}
+
+static ck_status rs_fail_add(ck_store *st, const char *name, int window, int64_t now,
+                             int64_t *count)
+{
+    char k[KEY_MAX];
+    rs_args a;
+    redisReply *rep;
+    ck_status rc;
+
+    key_plain(st, "f", name, k);
+    eval_begin(st, &a, CK_SCRIPT_FAIL_ADD, 1);
+    arg_str(&a, k);
+    arg_int(&a, now);
+    arg_int(&a, window);
+    rc = rs_eval(st, CK_SCRIPT_FAIL_ADD, &a, &rep);
+    if (rc != CK_OK)
+        return rc;
+    if (rep->type != REDIS_REPLY_INTEGER)
+        return wrong_shape(st, rep, "fail_add");
+    *count = rep->integer;
+    freeReplyObject(rep);
+    return CK_OK;
+}
+
+static int parse_i64(const redisReply *r, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    if (r->type != REDIS_REPLY_STRING)
+        return -1;
+    errno = 0;
+    v = strtoll(r->str, &end, 10);
+    if (errno || end == r->str || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static ck_status rs_fail_count(ck_store *st, const char *name, int64_t now, int64_t *count)
+{
+    char k[KEY_MAX];
+    rs_args a = { 0 };
+    redisReply *rep;
+    ck_status rc;
+    int64_t n, end;
+
+    key_plain(st, "f", name, k);
+    arg_str(&a, "HMGET");
+    arg_str(&a, k);
+    arg_str(&a, "n");
+    arg_str(&a, "e");
+    rc = rs_command(st, &a, &rep);
+    if (rc != CK_OK)
+        return rc;
+    *count = 0;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        rc = reply_error(st, rep);
+        freeReplyObject(rep);
+        return rc;
+    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2)
+        return wrong_shape(st, rep, "HMGET");
+    if (rep->element[0]->type == REDIS_REPLY_NIL) {
+        freeReplyObject(rep);
+        return CK_OK;
+    }
+    if (parse_i64(rep->element[0], &n) != 0 || parse_i64(rep->element[1], &end) != 0 || n < 0)
+        return wrong_shape(st, rep, "HMGET");
+    freeReplyObject(rep);
+    *count = now < end ? n : 0;
+    return CK_OK;
+}
+
+static ck_status rs_fail_reset(ck_store *st, const char *name)
+{
+    char k[KEY_MAX];
+    rs_args a = { 0 };
+    redisReply *rep;
+    ck_status rc;
+
+    key_plain(st, "f", name, k);
+    arg_str(&a, "DEL");
+    arg_str(&a, k);
+    rc = rs_command(st, &a, &rep);
+    if (rc != CK_OK)
+        return rc;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        rc = reply_error(st, rep);
+        freeReplyObject(rep);
+        return rc;
+    }
+    if (rep->type != REDIS_REPLY_INTEGER)
+        return wrong_shape(st, rep, "DEL");
+    freeReplyObject(rep);
+    return CK_OK;
+}
+
+/* ---- metrics ------------------------------------------------------------- */
+
+typedef struct rs_metrics_cmd {
+    char mh[KEY_MAX], mz[KEY_MAX];
+    rs_args a;
+} rs_metrics_cmd;
+
+static void metrics_prepare(ck_store *st, int64_t now, rs_metrics_cmd *c, int *argc,
+                            const char ***argv, const size_t **argvlen)
+{
+    for (int t = 0; t < CK_TAG_COUNT; t++) {
+        char tag[3];
+
+        snprintf(tag, sizeof(tag), "%02x", t);
+        key_tag(st, "m", tag, "", c[t].mh);
+        key_tag(st, "mz", tag, "", c[t].mz);
+        eval_begin(st, &c[t].a, CK_SCRIPT_METRICS, 2);
+        arg_str(&c[t].a, c[t].mh);
+        arg_str(&c[t].a, c[t].mz);
+        arg_int(&c[t].a, now);
+        argc[t] = c[t].a.n;
+        argv[t] = c[t].a.v;
+        argvlen[t] = c[t].a.len;
+    }
+}
+
+static void replies_free(redisReply **rep, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (rep[i])
+            freeReplyObject(rep[i]);
+        rep[i] = NULL;
+    }
+}
+
+/* Adds one tag's reply (c, lo, rv, id, lt, d, a0, a1, a2) to *out. */
+static int metrics_add(const redisReply *r, ck_metrics *out)
+{
+    int64_t v[9];
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 9)
+        return -1;
+    for (int i = 0; i < 9; i++) {
+        if (r->element[i]->type != REDIS_REPLY_INTEGER)
+            return -1;
+        v[i] = r->element[i]->integer;
+    }
+    out->created += v[0];
+    out->ended_logout += v[1];
+    out->ended_revoked += v[2];
+    out->ended_idle += v[3];
+    out->ended_lifetime += v[4];
+    out->duration_sum += v[5];
+    for (int m = 0; m < CK_AUTH_METHOD_COUNT; m++) {
+        out->active_by_method[m] += v[6 + m];
+        out->active += v[6 + m];
+    }
+    return 0;
+}
+
+/* One pipeline of 64 EVALSHA (one per tag): work independent of the session count. */
+static ck_status rs_metrics(ck_store *st, int64_t now, ck_metrics *out)
+{
+    rs_metrics_cmd *c = calloc(CK_TAG_COUNT, sizeof(*c));
+    redisReply *rep[CK_TAG_COUNT] = { 0 };
+    int argc[CK_TAG_COUNT];
+    const char **argv[CK_TAG_COUNT];
+    const size_t *argvlen[CK_TAG_COUNT];
+    ck_status rc = CK_OK;
+    int noscript = 0;
+
+    if (!c)
+        return ck_fail(st, CK_ERR_NOMEM, "out of memory");
+    metrics_prepare(st, now, c, argc, argv, argvlen);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (ck_redis_pipeline(impl(st)->r, CK_TAG_COUNT, argc, argv, argvlen, rep) != 0) {
+            rc = ck_fail(st, CK_ERR_UNAVAILABLE, "%s", ck_redis_errstr(impl(st)->r));
+            goto out;
+        }
+        noscript = 0;
+        for (int t = 0; t < CK_TAG_COUNT; t++)
+            noscript |= rep[t] && reply_is_err(rep[t], "NOSCRIPT");
+        if (!noscript || attempt == 1)
+            break;
+        replies_free(rep, CK_TAG_COUNT);
+        rc = script_load(st, CK_SCRIPT_METRICS);
+        if (rc != CK_OK)
+            goto out;
+    }
+    memset(out, 0, sizeof(*out));
+    for (int t = 0; t < CK_TAG_COUNT && rc == CK_OK; t++) {
+        if (rep[t] && rep[t]->type == REDIS_REPLY_ERROR)
+            rc = reply_error(st, rep[t]);
+        else if (!rep[t] || metrics_add(rep[t], out) != 0)
+            rc = ck_fail(st, CK_ERR_CORRUPT, "redis %s: unexpected metrics reply",
+                         ck_redis_peer(impl(st)->r));
+    }
+    if (rc != CK_OK)
+        memset(out, 0, sizeof(*out));
+out:
+    replies_free(rep, CK_TAG_COUNT);
+    free(c);
+    return rc;
+}
+
+/* ---- the rest ------------------------------------------------------------ */
+
+static ck_status rs_ping(ck_store *st)
+{
+    rs_args a = { 0 };
+    redisReply *rep;
+    ck_status rc;
+
+    arg_str(&a, "PING");
+    rc = rs_command(st, &a, &rep);
+    if (rc != CK_OK)
+        return rc;
+    return expect_ok(st, rep, "PING");
+}
+
+/* Redis expires keys by itself; metrics fold on every write and read. */
+static ck_status rs_sweep(ck_store *st, int64_t now, size_t *removed)
+{
+    (void)st;
+    (void)now;
+    *removed = 0;
+    return CK_OK;
+}
+
+static void rs_close(ck_store *st)
+{
+    rs_impl *ri = impl(st);
+
+    if (!ri)
+        return;
+    ck_redis_free(ri->r);
+    free(ri);
+    st->impl = NULL;
+}
+
+static const struct ck_backend_ops redis_ops = {
+    .name = "redis",
+    .create = rs_create,
+    .touch = rs_touch,
+    .get = rs_get,
+    .del = rs_del,
+    .revoke_user = rs_revoke_user,
+    .list_user = rs_list_user,
+    .state_put = rs_state_put,
+    .state_get = rs_state_get,
+    .fail_add = rs_fail_add,
+    .fail_count = rs_fail_count,
+    .fail_reset = rs_fail_reset,
+    .metrics = rs_metrics,
+    .ping = rs_ping,
+    .sweep = rs_sweep,
+    .close = rs_close,
+};
+
+static void sha1_hex(const char *src, char out[SHA_DIGEST_LENGTH * 2 + 1])
+{
+    unsigned char md[SHA_DIGEST_LENGTH];
+
+    SHA1((const unsigned char *)src, strlen(src), md);
+    for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+ck_status ck_redis_store_open(ck_store *st, const ck_config *cfg, const char *url)
+{
+    ck_redis_opts o;
+    rs_impl *ri;
+    char err[256];
+    const char *prefix = cfg->key_prefix ? cfg->key_prefix : "ck:";
+
+    if (strlen(prefix) >= PREFIX_MAX || strchr(prefix, '{') || strchr(prefix, '}'))
+        return ck_fail(st, CK_ERR_INVALID,
+                       "key_prefix must be shorter than %d characters and hold no braces",
+                       PREFIX_MAX);
+    memset(&o, 0, sizeof(o));
+    if (ck_redis_opts_from_url(&o, url, cfg, err, sizeof(err)) != 0)
+        return ck_fail(st, CK_ERR_INVALID, "%s", err);
+    ri = calloc(1, sizeof(*ri));
+    if (!ri) {
+        ck_redis_opts_free(&o);
+        return ck_fail(st, CK_ERR_NOMEM, "out of memory");
+    }
+    ri->r = ck_redis_new(&o);
+    if (!ri->r) {
+        ck_redis_opts_free(&o);
+        free(ri);
+        return ck_fail(st, CK_ERR_NOMEM, "out of memory");
+    }
+    snprintf(ri->prefix, sizeof(ri->prefix), "%s", prefix);
+    for (int i = 0; i < CK_SCRIPT_COUNT; i++)
+        sha1_hex(ck_redis_script_src[i], ri->sha[i]);
+    st->impl = ri;
+    st->ops = &redis_ops;
+    return CK_OK;
+}

@@ -1,0 +1,4 @@
+#!/bin/sh
+# Bad-input tests of the store against a real redis-server on loopback.
+. "$top_srcdir/tests/contract_common.sh"
+contract_redis test_store_input

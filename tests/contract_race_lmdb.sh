@@ -1,0 +1,4 @@
+#!/bin/sh
+# Concurrency tests of the store against an LMDB store in a temp dir.
+. "$top_srcdir/tests/contract_common.sh"
+contract_lmdb test_store_race
