@@ -1,7 +1,11 @@
 /*
  * bench/pam - what pam_checkup adds on top of the store, measured in one run.
  *
- *   bench/pam [-t SECONDS] [STORE_URL...]      (default: an LMDB store in a temp dir)
+ *   bench/pam [-t SECONDS] [STORE_URL...]
+ *
+ * Without URLs it measures every store available: an LMDB store in a temp
+ * dir, and Redis when redis-server ($REDIS_SERVER or on PATH) can be
+ * started on a loopback port (stopped by its pid at the end).
  *
  * For each store: first the bare store (ck_store_touch of one session in
  * a loop), then the token method through the real libpam (pam_wrapper):
@@ -16,11 +20,18 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -180,12 +191,85 @@ static double bench_pam(int idx, double secs)
     return (double)n / t;
 }
 
-static void store_url(const char *dir, const char *given, char *url, size_t len)
+static int count_stores(int nurls)
 {
-    if (given)
-        snprintf(url, len, "%s", given);
-    else
+    return nurls ? nurls : getenv("CK_BENCH_REDIS_URL") ? 2 : 1;
+}
+
+/* The i-th store: a given URL, else LMDB then Redis (if started). */
+static void store_url(const char *dir, int i, char **given, int ngiven, char *url, size_t len)
+{
+    if (ngiven)
+        snprintf(url, len, "%s", given[i]);
+    else if (i == 0)
         snprintf(url, len, "lmdb:%s/store", dir);
+    else
+        snprintf(url, len, "%s", getenv("CK_BENCH_REDIS_URL"));
+}
+
+static int port_open(int port)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* Starts redis-server on a free loopback port; 0 when there is none to start. */
+static pid_t start_redis(int *port)
+{
+    const char *server = getenv("REDIS_SERVER");
+    char portstr[16];
+    pid_t pid;
+
+    if (!server || !*server)
+        server = "redis-server";
+    srand((unsigned)getpid() ^ (unsigned)time(NULL));
+    for (int tries = 0; tries < 10; tries++) {
+        *port = 20000 + rand() % 40000;
+        if (port_open(*port))
+            continue;
+        snprintf(portstr, sizeof(portstr), "%d", *port);
+        pid = fork();
+        if (pid < 0)
+            return 0;
+        if (pid == 0) {
+            int null = open("/dev/null", O_RDWR);
+
+            dup2(null, 1);
+            dup2(null, 2);
+            execlp(server, server, "--port", portstr, "--bind", "127.0.0.1", "--save", "",
+                   "--appendonly", "no", (char *)NULL);
+            _exit(127);
+        }
+        for (int i = 0; i < 50; i++) {
+            int ws;
+
+            if (port_open(*port))
+                return pid;
+            if (waitpid(pid, &ws, WNOHANG) == pid)
+                break;
+            usleep(100000);
+        }
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
+    return 0;
+}
+
+static void stop_redis(void)
+{
+    const char *p = getenv("CK_BENCH_REDIS_PID");
+    pid_t pid = p ? (pid_t)atol(p) : 0;
+
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
 }
 
 static void reexec(char **argv, const char *dir)
@@ -219,32 +303,43 @@ int main(int argc, char **argv)
     }
     nurls = argc - optind;
     if (!dir) {
+        int port = 0;
+        pid_t redis = nurls ? 0 : start_redis(&port);
+        char env[64];
+
         dir = mkdtemp(tmpl);
         if (!dir)
             die("mkdtemp", strerror(errno));
         setup_dir(dir);
+        if (redis > 0) {
+            snprintf(env, sizeof(env), "%ld", (long)redis);
+            setenv("CK_BENCH_REDIS_PID", env, 1);
+            snprintf(env, sizeof(env), "redis://127.0.0.1:%d/0", port);
+            setenv("CK_BENCH_REDIS_URL", env, 1);
+        }
         /* pam_wrapper reads the service files once, when it loads. */
-        for (int i = 0; i < (nurls ? nurls : 1); i++) {
-            store_url(dir, nurls ? argv[optind + i] : NULL, url, sizeof(url));
+        for (int i = 0; i < count_stores(nurls); i++) {
+            store_url(dir, i, argv + optind, nurls, url, sizeof(url));
             prepare(dir, i, url, conf, sizeof(conf));
         }
         reexec(argv, dir);
     }
-    for (int i = 0; i < (nurls ? nurls : 1); i++) {
+    for (int i = 0; i < count_stores(nurls); i++) {
         double touch, cycles, ratio;
 
-        store_url(dir, nurls ? argv[optind + i] : NULL, url, sizeof(url));
+        store_url(dir, i, argv + optind, nurls, url, sizeof(url));
         snprintf(conf, sizeof(conf), "%s/checkup-%d.conf", dir, i);
         touch = bench_touch(conf, dir, secs);
         cycles = bench_pam(i, secs);
         ratio = cycles / touch;
         printf("store %-40s touch/s %10.0f   pam auth+acct cycles/s %10.0f   ratio %.2f\n",
-               strncmp(url, "lmdb:", 5) == 0 ? "lmdb" : url, touch, cycles, ratio);
+               strncmp(url, "lmdb:", 5) == 0 ? "lmdb" : "redis", touch, cycles, ratio);
         if (best_ratio < 0 || ratio < best_ratio) {
             best_ratio = ratio;
             best_cycles = cycles;
         }
     }
+    stop_redis();
     if (!getenv("CK_BENCH_KEEP")) {
         char cmd[4200];
 

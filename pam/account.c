@@ -32,6 +32,13 @@ static int check_session(ck_pam_call *c)
     ck_session now_seen;
     ck_status st;
 
+    /*
+     * authenticate refreshed the session in the store moments ago; within
+     * the same second that answer stands (a logout racing it is no
+     * different from one just after us). Later, ask the store again.
+     */
+    if (ck_now() == ctx->sess.last_activity && ck_now() < ctx->sess.expires)
+        return PAM_SUCCESS;
     memset(&now_seen, 0, sizeof(now_seen));
     st = ck_store_get(ctx->store, ctx->sid, &now_seen);
     if (st == CK_OK) {
@@ -93,9 +100,11 @@ int ck_pam_account(ck_pam_call *c)
         rc = PAM_PERM_DENIED;
         goto out;
     }
-    rc = check_locked(c, u->email);
-    if (rc == PAM_SUCCESS && c->ctx->authed && c->ctx->attached)
+    /* A session attached by its token is judged by the session (see auth.c). */
+    if (c->ctx->authed && c->ctx->attached && strcmp(c->ctx->user.email, u->email) == 0)
         rc = check_session(c);
+    else
+        rc = check_locked(c, u->email);
 out:
     ck_users_free(&users);
     return rc;

@@ -179,9 +179,12 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
     if (rc != PAM_SUCCESS)
         return rc;
     u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(&users, name) : NULL;
-    rc = check_locks(c, u ? u->email : name, "token");
-    if (rc != PAM_SUCCESS)
-        goto out;
+    /*
+     * No lockout check before a token: a valid signature cannot be guessed,
+     * and someone guessing alice's password must not be able to end her
+     * running sessions by locking her account. Forged tokens count as
+     * failures (below), and a locked host gets nothing but refusals.
+     */
     /* The signature first: a forged token costs no store round trip. */
     ts = ck_token_verify(c->ctx->ring, token, strlen(token), ck_now(), sid, NULL, NULL);
     if (ts != CK_TOKEN_OK) {
@@ -212,11 +215,7 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
         rc = token_reject(c, u ? u->email : name, c->ctx->sess.key_hex, "user_mismatch", 1);
         goto out;
     }
-    st = ck_lockout_success(c->ctx->store, &c->ctx->lockout, u->email);
-    if (st != CK_OK) {
-        rc = ck_pam_store_error(c, st, "lockout reset");
-        goto out;
-    }
+    /* A token proves a session, not the password: the failure count stays. */
     ck_pam_audit(c, "login_success", u->email, "token", c->ctx->sess.key_hex, "success",
                  "keepalive");
     free(c->ctx->token);

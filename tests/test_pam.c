@@ -84,18 +84,30 @@ static void add_user(const char *users, const char *email, const char *pw, const
     }
 }
 
+/*
+ * store is a directory name under d for the embedded store, unless
+ * CK_TEST_STORE_URL names another store (the Redis run): then store only
+ * picks a key prefix, so that the configurations keep apart.
+ */
 static void write_conf(const char *d, const char *name, const char *store, int inactivity,
                        int lifetime, const char *users)
 {
+    const char *url = getenv("CK_TEST_STORE_URL");
+    char storeconf[1024];
+
+    if (url && strcmp(store, "users/store") != 0)
+        snprintf(storeconf, sizeof(storeconf), "url = %s\nkey_prefix = %s:\n", url, store);
+    else
+        snprintf(storeconf, sizeof(storeconf), "url = lmdb:%s/%s\n", d, store);
     write_file(d, name, 0644,
                "[session]\ninactivity_timeout = %d\nabsolute_lifetime = %d\n"
-               "[store]\nurl = lmdb:%s/%s\n"
+               "[store]\n%s"
                "[users]\nfile = %s/%s\n"
                "[tokens]\nkey_file = %s/keys\n"
                "[audit]\nfile = %s/audit.jsonl\n"
                "[lockout]\ndeny = 3\nfail_interval = 60\nunlock_time = 2\n"
                "[daemon]\nsomething = for another component\n",
-               inactivity, lifetime, d, store, d, users, d, d);
+               inactivity, lifetime, storeconf, d, users, d, d);
 }
 
 static void write_service(const char *d, const char *name, const char *fmt, ...)
@@ -141,6 +153,9 @@ static void setup_dir(char *d)
     write_conf(d, "nousers.conf", "store-main", 2, 3600, "missing-users");
     write_conf(d, "openusers.conf", "store-main", 2, 3600, "users-open");
     write_conf(d, "nostore.conf", "users/store", 2, 3600, "users");
+    write_file(d, "noredis.conf", 0644,
+               "[store]\nurl = redis://127.0.0.1:1/0\nconnect_timeout_ms = 200\n"
+               "[users]\nfile = %s/users\n[tokens]\nkey_file = %s/keys\n", d, d);
     write_file(d, "broken.conf", 0644, "[session\ninactivity_timeout = 2\n");
     write_file(d, "badvalue.conf", 0644, "[session]\ninactivity_timeout = 0\n");
 
@@ -162,6 +177,7 @@ static void setup_dir(char *d)
     write_service(d, "ck_nousers", ALL3("nousers.conf", ""));
     write_service(d, "ck_openusers", ALL3("openusers.conf", ""));
     write_service(d, "ck_nostore", ALL3("nostore.conf", ""));
+    write_service(d, "ck_noredis", ALL3("noredis.conf", ""));
     write_service(d, "ck_missingconf", ALL3("no-such.conf", ""));
     write_service(d, "stack_sufficient",
                   "auth sufficient %s config=%s/main.conf\nauth required pam_deny.so\n"
@@ -580,6 +596,9 @@ static void test_broken_setups(void **state)
                      PAM_AUTHINFO_UNAVAIL);
     assert_int_equal(try_auth("ck_nostore", "alice", ALICE_PW, NULL, NULL, 0),
                      PAM_AUTHINFO_UNAVAIL);
+    /* Nothing listens on port 1: refused fast, and never a success. */
+    assert_int_equal(try_auth("ck_noredis", "alice", ALICE_PW, NULL, NULL, 0),
+                     PAM_AUTHINFO_UNAVAIL);
     /* Unknown arguments are logged and ignored. */
     assert_int_equal(try_auth("ck_unknownarg", "alice", ALICE_PW, NULL, NULL, 0), PAM_SUCCESS);
 }
@@ -677,6 +696,35 @@ static void test_fork_and_call_again(void **state)
     h_end(&h, PAM_SUCCESS);
 }
 
+/* Lockout guards passwords; running sessions are judged by their token. */
+static void test_lockout_and_tokens(void **state)
+{
+    char tok[CK_TOKEN_MAX + 1], forged[CK_TOKEN_MAX + 1];
+    size_t n;
+
+    (void)state;
+    login("ck", "dave@example.org", "dave's password", tok, sizeof(tok));
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(try_auth("ck", "dave@example.org", "guess", "203.0.113.70", NULL, 0),
+                         PAM_AUTH_ERR);
+    assert_int_equal(try_auth("ck", "dave@example.org", "dave's password", "203.0.113.71",
+                              NULL, 0), PAM_AUTH_ERR);
+    /* Someone guessing dave's password cannot end his session. */
+    assert_int_equal(try_auth("ck", "dave@example.org", tok, "203.0.113.71", NULL, 0),
+                     PAM_SUCCESS);
+    /* Forged tokens count like wrong passwords: three lock the host out. */
+    snprintf(forged, sizeof(forged), "%s", tok);
+    n = strlen(forged);
+    forged[n - 3] = forged[n - 3] == 'x' ? 'y' : 'x';
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(try_auth("ck", "erin", forged, "203.0.113.72", NULL, 0),
+                         PAM_AUTH_ERR);
+    assert_int_equal(try_auth("ck", "bob", "bob's password", "203.0.113.72", NULL, 0),
+                     PAM_AUTH_ERR);
+    assert_int_equal(try_auth("ck", "bob", "bob's password", "203.0.113.73", NULL, 0),
+                     PAM_SUCCESS);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -698,6 +746,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_hostile_inputs),
         cmocka_unit_test(test_no_fd_left_after_pam_end),
         cmocka_unit_test(test_fork_and_call_again),
+        cmocka_unit_test(test_lockout_and_tokens),
     };
     int rc;
 
