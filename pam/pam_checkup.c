@@ -52,7 +52,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
         goto out;
     rc = ck_pam_open_session(&c);
 out:
-    return rc == PAM_SUCCESS || rc == PAM_IGNORE ? rc : PAM_SESSION_ERR;
+    return rc;
 }
 
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -65,5 +65,5 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
         goto out;
     rc = ck_pam_close_session(&c);
 out:
-    return rc == PAM_SUCCESS || rc == PAM_IGNORE ? rc : PAM_SESSION_ERR;
+    return rc;
 }
