@@ -239,6 +239,111 @@ static void test_create_cap(void **state)
     assert_metrics(st, 4, by, 5, 0, 0, 0, 1, 3);
 }
 
+/* Only the user id set: every optional field round-trips empty. */
+static void test_create_minimal(void **state)
+{
+    ck_store *st = open_ns(state, "minimal", INACT, LIFE, 0);
+    ck_session in, got;
+    char sid[CK_SID_LEN];
+    ck_session_list l;
+
+    memset(&in, 0, sizeof(in));
+    snprintf(in.user_id, sizeof(in.user_id), "m");
+    in.method = CK_AUTH_EMAIL;
+    assert_status(st, ck_store_create(st, &in, sid), CK_OK);
+    assert_status(st, ck_store_touch(st, sid, &got), CK_OK);
+    assert_same_identity(&in, &got);
+    assert_string_equal(got.email, "");
+    assert_string_equal(got.idp_sid, "");
+    assert_status(st, ck_store_list_user(st, "m", &l), CK_OK);
+    assert_int_equal(l.count, 1);
+    assert_same_identity(&in, &l.items[0]);
+    ck_session_list_free(&l);
+}
+
+/* Expired sessions do not count against the cap, and end as idle. */
+static void test_create_cap_skips_expired(void **state)
+{
+    ck_store *st = open_ns(state, "capexp", INACT, LIFE, 2);
+    char a[CK_SID_LEN], b[CK_SID_LEN], c[CK_SID_LEN];
+    ck_session got;
+    const int64_t by[3] = {2, 0, 0};
+
+    mk(st, "cx", CK_AUTH_EMAIL, a, NULL);
+    at(1);
+    mk(st, "cx", CK_AUTH_EMAIL, b, NULL);
+    at(1000);
+    assert_status(st, ck_store_touch(st, b, &got), CK_OK);
+    at(INACT + 120);                    /* a idled out, b is live */
+    mk(st, "cx", CK_AUTH_EMAIL, c, NULL);
+    assert_status(st, ck_store_touch(st, b, &got), CK_OK);
+    assert_status(st, ck_store_touch(st, c, &got), CK_OK);
+    assert_status2(st, ck_store_touch(st, a, &got), CK_NOT_FOUND, CK_EXPIRED_IDLE);
+    assert_metrics(st, 2, by, 3, 0, 1, 0, 0, INACT);
+}
+
+/* Users whose ids share a prefix or hold glob characters stay apart. */
+static void test_user_prefixes(void **state)
+{
+    static const char *const users[] = {
+        "ann", "anne", "an", "ann.e", "ann*", "ann?", "a[n]n", "{ann}", "ann:1", "ANN",
+    };
+    enum { NU = sizeof(users) / sizeof(users[0]) };
+    ck_store *st = open_ns(state, "prefix", INACT, LIFE, 0);
+    char sid[NU][2][CK_SID_LEN];
+    ck_session k[NU][2], got;
+    ck_session_list l;
+    size_t n;
+
+    for (int u = 0; u < NU; u++)
+        for (int j = 0; j < 2; j++)
+            mk(st, users[u], CK_AUTH_EMAIL, sid[u][j], &k[u][j]);
+    for (int u = 0; u < NU; u++) {
+        assert_status(st, ck_store_list_user(st, users[u], &l), CK_OK);
+        if (l.count != 2 || !list_has(&l, k[u][0].key_hex) || !list_has(&l, k[u][1].key_hex))
+            fail_msg("list_user(\"%s\") returned %zu sessions, not its own 2", users[u],
+                     l.count);
+        for (size_t i = 0; i < l.count; i++)
+            assert_string_equal(l.items[i].user_id, users[u]);
+        ck_session_list_free(&l);
+    }
+    assert_status(st, ck_store_revoke_user(st, "ann", &n), CK_OK);
+    assert_int_equal(n, 2);
+    assert_status(st, ck_store_revoke_user(st, "ann*", &n), CK_OK);
+    assert_int_equal(n, 2);
+    for (int u = 0; u < NU; u++) {
+        int gone = strcmp(users[u], "ann") == 0 || strcmp(users[u], "ann*") == 0;
+
+        for (int j = 0; j < 2; j++)
+            assert_status(st, ck_store_touch(st, sid[u][j], &got), gone ? CK_NOT_FOUND : CK_OK);
+    }
+}
+
+/* Many sessions of one user: all listed, all revoked. */
+static void test_list_many(void **state)
+{
+    ck_store *st = open_ns(state, "many", INACT, LIFE, 0);
+    char sid[CK_SID_LEN];
+    ck_session_list l;
+    size_t n;
+    enum { MANY = 300 };
+
+    for (int i = 0; i < MANY; i++)
+        mk(st, "busy", (ck_auth_method)(i % 3), sid, NULL);
+    assert_status(st, ck_store_list_user(st, "busy", &l), CK_OK);
+    assert_int_equal(l.count, MANY);
+    for (size_t i = 1; i < l.count; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(l.items[i].key_hex, l.items[j].key_hex) == 0)
+                fail_msg("list_user returned one session twice");
+    ck_session_list_free(&l);
+    assert_status(st, ck_store_revoke_user(st, "busy", &n), CK_OK);
+    assert_int_equal(n, MANY);
+    assert_status(st, ck_store_list_user(st, "busy", &l), CK_OK);
+    assert_int_equal(l.count, 0);
+    ck_session_list_free(&l);
+}
+
 /* ---- touch ------------------------------------------------------------- */
 
 static void test_touch_missing(void **state)
@@ -623,6 +728,43 @@ static void test_state_ttl(void **state)
     at(601);
     assert_status(st, ck_store_state_take(st, "t:600", &v, &len), CK_NOT_FOUND);
     assert_null(v);
+}
+
+/* Names that share a prefix are different pending logins and counters. */
+static void test_names_distinct(void **state)
+{
+    ck_store *st = open_ns(state, "names", INACT, LIFE, 0);
+    void *v;
+    size_t len;
+    int64_t n;
+
+    assert_status(st, ck_store_state_put(st, "x", "1", 1, 600), CK_OK);
+    assert_status(st, ck_store_state_put(st, "xy", "2", 1, 600), CK_OK);
+    assert_status(st, ck_store_state_put(st, "x*", "3", 1, 600), CK_OK);
+    assert_status(st, ck_store_state_take(st, "x", &v, &len), CK_OK);
+    assert_memory_equal(v, "1", 1);
+    free(v);
+    assert_status(st, ck_store_state_take(st, "x*", &v, &len), CK_OK);
+    assert_memory_equal(v, "3", 1);
+    free(v);
+    assert_status(st, ck_store_state_take(st, "xy", &v, &len), CK_OK);
+    assert_memory_equal(v, "2", 1);
+    free(v);
+
+    assert_status(st, ck_store_fail_add(st, "x", 900, &n), CK_OK);
+    assert_status(st, ck_store_fail_add(st, "xy", 900, &n), CK_OK);
+    assert_status(st, ck_store_fail_add(st, "xy", 900, &n), CK_OK);
+    assert_int_equal(n, 2);
+    assert_status(st, ck_store_fail_reset(st, "x"), CK_OK);
+    assert_status(st, ck_store_fail_count(st, "xy", &n), CK_OK);
+    assert_int_equal(n, 2);
+    /* a pending login and a counter of the same name do not collide */
+    assert_status(st, ck_store_state_put(st, "xy", "4", 1, 600), CK_OK);
+    assert_status(st, ck_store_fail_count(st, "xy", &n), CK_OK);
+    assert_int_equal(n, 2);
+    assert_status(st, ck_store_state_take(st, "xy", &v, &len), CK_OK);
+    assert_memory_equal(v, "4", 1);
+    free(v);
 }
 
 /* ---- failure counters --------------------------------------------------- */
@@ -1039,6 +1181,10 @@ int main(void)
         T(test_create_roundtrip),
         T(test_create_unique),
         T(test_create_cap),
+        T(test_create_minimal),
+        T(test_create_cap_skips_expired),
+        T(test_user_prefixes),
+        T(test_list_many),
         T(test_touch_missing),
         T(test_touch_refresh),
         T(test_touch_sliding_until_deadline),
@@ -1056,6 +1202,7 @@ int main(void)
         T(test_state_binary),
         T(test_state_empty),
         T(test_state_ttl),
+        T(test_names_distinct),
         T(test_fail_counters),
         T(test_metrics),
         T(test_metrics_lifetime),

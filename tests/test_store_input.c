@@ -486,7 +486,12 @@ static void down_store_checks(ck_store *st, const char *hostport, double limit)
     memset(known, 'A', sizeof(known) - 1);
     memcpy(known, "00", 2);
     known[sizeof(known) - 1] = '\0';
-    EXPECT_DOWN(st, ck_store_ping(st), limit, hostport);
+    {
+        double t = now_s();
+
+        EXPECT_DOWN(st, ck_store_ping(st), limit, hostport);
+        print_message("  ping: %.2f s: %s\n", now_s() - t, ck_store_errstr(st));
+    }
     ct_fill(&s, "someone", CK_AUTH_EMAIL);
     EXPECT_DOWN(st, ck_store_create(st, &s, sid), limit, hostport);
     /* fail closed: never OK, and never NOT_FOUND either */

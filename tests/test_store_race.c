@@ -30,9 +30,8 @@
 #define CHILD_LIMIT   25        /* a child still running then is hung: kill it */
 
 #define NUSERS        8
-#define PER_USER      16
+#define PER_USER      32
 #define NSESS         (NUSERS * PER_USER)
-#define OPS           4000
 
 #define NCREATE       1500
 #define NSTATES       300
@@ -56,9 +55,11 @@ typedef struct shared {
 
     /* fail_add: how often each count was returned */
     int seen[2 * NFAIL + 2];
+    int adds;                       /* fail_add calls that returned OK */
 } shared;
 
 static shared *sh;
+static ck_config g_cfg;         /* freed by teardown, also after a failure */
 
 static double now_s(void)
 {
@@ -163,6 +164,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+    ck_config_free(&g_cfg);
     munmap(sh, sizeof(*sh));
     sh = NULL;
     return 0;
@@ -208,38 +210,54 @@ static void check_list(ck_store *st, int u)
     ck_session_list_free(&l);
 }
 
+/* One touch or get of session i; what it may see depends on deleted[i]. */
+static void probe(ck_store *st, int i)
+{
+    int was_deleted = __atomic_load_n(&sh->deleted[i], __ATOMIC_SEQ_CST);
+    ck_session s;
+    ck_status rc;
+
+    rc = rand() % 2 ? ck_store_touch(st, sh->sid[i], &s) : ck_store_get(st, sh->sid[i], &s);
+    if (was_deleted && rc != CK_NOT_FOUND)
+        violation("session %d found (%s) after its delete returned", i, ck_status_str(rc));
+    else if (i % 2 && rc != CK_OK)
+        violation("never-deleted session %d: %s (%s)", i, ck_status_str(rc),
+                  ck_store_errstr(st));
+    else if (rc != CK_OK && rc != CK_NOT_FOUND)
+        violation("session %d: %s (%s)", i, ck_status_str(rc), ck_store_errstr(st));
+    else if (rc == CK_OK && strcmp(s.key_hex, sh->key[i]) != 0)
+        violation("session %d came back with another key", i);
+}
+
+/*
+ * Both processes walk the even sessions in the same order, so they work on
+ * the same session at the same moment: each touches it a random number of
+ * times, deletes it, and keeps touching it a little longer. Odd sessions
+ * are probed in between and must always be found.
+ */
 static void toucher(const ck_config *cfg, int who)
 {
     ck_store *st = child_open(cfg);
     double end = now_s() + RUN_SECONDS;
-    ck_session s;
 
-    for (int op = 0; op < OPS && now_s() < end && sh->violations == 0; op++) {
-        int i = rand() % NSESS, r = rand() % 16;
-        int was_deleted = __atomic_load_n(&sh->deleted[i], __ATOMIC_SEQ_CST);
-        ck_status rc;
+    for (int i = 0; i < NSESS && now_s() < end && sh->violations == 0; i += 2) {
+        int n = rand() % 24;
 
-        if (r == 0) {
-            check_list(st, i / PER_USER);
-            continue;
+        for (int j = 0; j < n + 6 && sh->violations == 0; j++) {
+            if (j == n) {
+                ck_status rc = ck_store_delete(st, sh->sid[i]);
+
+                if (rc != CK_OK)
+                    violation("delete: %s (%s)", ck_status_str(rc), ck_store_errstr(st));
+                __atomic_store_n(&sh->deleted[i], 1, __ATOMIC_SEQ_CST);
+            } else {
+                probe(st, i);
+            }
+            if (j % 4 == 0)
+                probe(st, 1 + 2 * (rand() % (NSESS / 2)));
         }
-        if (i % 2 == 0 && r < 3) {
-            rc = ck_store_delete(st, sh->sid[i]);
-            if (rc != CK_OK)
-                violation("delete: %s (%s)", ck_status_str(rc), ck_store_errstr(st));
-            __atomic_store_n(&sh->deleted[i], 1, __ATOMIC_SEQ_CST);
-            continue;
-        }
-        rc = r % 2 ? ck_store_touch(st, sh->sid[i], &s) : ck_store_get(st, sh->sid[i], &s);
-        if (was_deleted && rc != CK_NOT_FOUND)
-            violation("session %d found (%s) after its delete returned", i, ck_status_str(rc));
-        else if (i % 2 && rc != CK_OK)
-            violation("never-deleted session %d: %s (%s)", i, ck_status_str(rc),
-                      ck_store_errstr(st));
-        else if (rc != CK_OK && rc != CK_NOT_FOUND)
-            violation("session %d: %s (%s)", i, ck_status_str(rc), ck_store_errstr(st));
-        else if (rc == CK_OK && strcmp(s.key_hex, sh->key[i]) != 0)
-            violation("session %d came back with another key", i);
+        if (rand() % 4 == 0)
+            check_list(st, rand() % NUSERS);
     }
     ck_store_close(st);
     (void)who;
@@ -247,15 +265,14 @@ static void toucher(const ck_config *cfg, int who)
 
 static void test_touch_delete_race(void **state)
 {
-    ck_config cfg;
     ck_store *st;
     ck_session s;
     ck_metrics m;
     pid_t pids[2];
     int live = 0, gone = 0;
 
-    ct_config(&cfg, "race-touch", 1200, 86400, 0);
-    st = parent_open(&cfg);
+    ct_config(&g_cfg, "race-touch", 1200, 86400, 0);
+    st = parent_open(&g_cfg);
     for (int i = 0; i < NSESS; i++) {
         char user[32];
 
@@ -266,12 +283,12 @@ static void test_touch_delete_race(void **state)
     }
     ck_store_close(st);     /* no handle crosses the fork */
 
-    pids[0] = spawn(toucher, &cfg, 0);
-    pids[1] = spawn(toucher, &cfg, 1);
+    pids[0] = spawn(toucher, &g_cfg, 0);
+    pids[1] = spawn(toucher, &g_cfg, 1);
     reap(pids, 2);
     assert_no_violations();
 
-    st = parent_open(&cfg);
+    st = parent_open(&g_cfg);
     for (int i = 0; i < NSESS; i++) {
         if (sh->deleted[i]) {
             assert_status(st, ck_store_get(st, sh->sid[i], &s), CK_NOT_FOUND);
@@ -309,7 +326,6 @@ static void test_touch_delete_race(void **state)
     assert_true(gone > 0);
     print_message("touch/delete race: %d sessions, %d deleted, %d live\n", NSESS, gone, live);
     ck_store_close(st);
-    ck_config_free(&cfg);
 }
 
 /* ---- revoke_user racing create ------------------------------------------ */
@@ -357,7 +373,6 @@ static void revoker(const ck_config *cfg, int who)
 
 static void test_revoke_create_race(void **state)
 {
-    ck_config cfg;
     ck_store *st;
     ck_session s;
     ck_session_list l;
@@ -365,14 +380,14 @@ static void test_revoke_create_race(void **state)
     pid_t pids[2];
     size_t last = 0;
 
-    ct_config(&cfg, "race-revoke", 1200, 86400, 0);
-    pids[0] = spawn(creator, &cfg, 0);
-    pids[1] = spawn(revoker, &cfg, 1);
+    ct_config(&g_cfg, "race-revoke", 1200, 86400, 0);
+    pids[0] = spawn(creator, &g_cfg, 0);
+    pids[1] = spawn(revoker, &g_cfg, 1);
     reap(pids, 2);
     assert_no_violations();
     assert_true(sh->ncreated > 0);
 
-    st = parent_open(&cfg);
+    st = parent_open(&g_cfg);
     assert_status(st, ck_store_revoke_user(st, "revokee", &last), CK_OK);
     assert_status(st, ck_store_list_user(st, "revokee", &l), CK_OK);
     assert_int_equal(l.count, 0);
@@ -388,7 +403,6 @@ static void test_revoke_create_race(void **state)
     print_message("revoke/create race: %d created, %ld revoked while creating, %zu after\n",
                   sh->ncreated, sh->revoked_sum, last);
     ck_store_close(st);
-    ck_config_free(&cfg);
 }
 
 /* ---- state_take: each pending login is taken exactly once ---------------- */
@@ -422,12 +436,11 @@ static void taker(const ck_config *cfg, int who)
 
 static void test_state_take_race(void **state)
 {
-    ck_config cfg;
     ck_store *st;
     pid_t pids[2];
 
-    ct_config(&cfg, "race-state", 1200, 86400, 0);
-    st = parent_open(&cfg);
+    ct_config(&g_cfg, "race-state", 1200, 86400, 0);
+    st = parent_open(&g_cfg);
     for (int i = 0; i < NSTATES; i++) {
         char name[64], value[64];
 
@@ -437,14 +450,13 @@ static void test_state_take_race(void **state)
     }
     ck_store_close(st);
 
-    pids[0] = spawn(taker, &cfg, 0);
-    pids[1] = spawn(taker, &cfg, 1);
+    pids[0] = spawn(taker, &g_cfg, 0);
+    pids[1] = spawn(taker, &g_cfg, 1);
     reap(pids, 2);
     assert_no_violations();
     for (int i = 0; i < NSTATES; i++)
         if (sh->taken[i] != 1)
             fail_msg("pending login %d was taken %d times", i, sh->taken[i]);
-    ck_config_free(&cfg);
 }
 
 /* ---- fail_add: no lost or duplicated increments -------------------------- */
@@ -452,8 +464,9 @@ static void test_state_take_race(void **state)
 static void adder(const ck_config *cfg, int who)
 {
     ck_store *st = child_open(cfg);
+    double end = now_s() + RUN_SECONDS;
 
-    for (int i = 0; i < NFAIL; i++) {
+    for (int i = 0; i < NFAIL && now_s() < end; i++) {
         int64_t n = 0;
         ck_status rc = ck_store_fail_add(st, "shared-counter", 3600, &n);
 
@@ -461,6 +474,7 @@ static void adder(const ck_config *cfg, int who)
             violation("fail_add: %s (%s)", ck_status_str(rc), ck_store_errstr(st));
             break;
         }
+        __atomic_fetch_add(&sh->adds, 1, __ATOMIC_SEQ_CST);
         if (n < 1 || n > 2 * NFAIL)
             violation("fail_add returned %lld", (long long)n);
         else
@@ -472,24 +486,74 @@ static void adder(const ck_config *cfg, int who)
 
 static void test_fail_add_race(void **state)
 {
-    ck_config cfg;
     ck_store *st;
     pid_t pids[2];
     int64_t n = 0;
 
-    ct_config(&cfg, "race-fail", 1200, 86400, 0);
-    pids[0] = spawn(adder, &cfg, 0);
-    pids[1] = spawn(adder, &cfg, 1);
+    ct_config(&g_cfg, "race-fail", 1200, 86400, 0);
+    pids[0] = spawn(adder, &g_cfg, 0);
+    pids[1] = spawn(adder, &g_cfg, 1);
     reap(pids, 2);
     assert_no_violations();
-    st = parent_open(&cfg);
+    st = parent_open(&g_cfg);
     assert_status(st, ck_store_fail_count(st, "shared-counter", &n), CK_OK);
-    assert_int_equal(n, 2 * NFAIL);
-    for (int i = 1; i <= 2 * NFAIL; i++)
+    assert_true(sh->adds > 0);
+    assert_int_equal(n, sh->adds);
+    for (int i = 1; i <= sh->adds; i++)
         if (sh->seen[i] != 1)
             fail_msg("fail_add returned %d %d times", i, sh->seen[i]);
     ck_store_close(st);
-    ck_config_free(&cfg);
+}
+
+/* ---- the per-user cap under concurrent creates ---------------------------- */
+
+#define CAP      5
+#define NCAP     300
+
+static void cap_creator(const ck_config *cfg, int who)
+{
+    ck_store *st = child_open(cfg);
+    double end = now_s() + RUN_SECONDS;
+    char sid[CK_SID_LEN];
+    ck_session s;
+
+    for (int i = 0; i < NCAP && now_s() < end; i++) {
+        ck_status rc;
+
+        ct_fill(&s, "capper", (ck_auth_method)who);
+        rc = ck_store_create(st, &s, sid);
+        if (rc != CK_OK) {
+            violation("create: %s (%s)", ck_status_str(rc), ck_store_errstr(st));
+            break;
+        }
+        __atomic_fetch_add(&sh->ncreated, 1, __ATOMIC_SEQ_CST);
+    }
+    ck_store_close(st);
+}
+
+static void test_cap_race(void **state)
+{
+    ck_store *st;
+    ck_session_list l;
+    ck_metrics m;
+    pid_t pids[2];
+
+    ct_config(&g_cfg, "race-cap", 1200, 86400, CAP);
+    pids[0] = spawn(cap_creator, &g_cfg, 0);
+    pids[1] = spawn(cap_creator, &g_cfg, 1);
+    reap(pids, 2);
+    assert_no_violations();
+    assert_true(sh->ncreated > CAP);
+
+    st = parent_open(&g_cfg);
+    assert_status(st, ck_store_list_user(st, "capper", &l), CK_OK);
+    assert_int_equal(l.count, CAP);
+    ck_session_list_free(&l);
+    assert_status(st, ck_store_metrics(st, &m), CK_OK);
+    assert_int_equal(m.created, sh->ncreated);
+    assert_int_equal(m.ended_revoked, sh->ncreated - CAP);
+    assert_int_equal(m.active, CAP);
+    ck_store_close(st);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -501,6 +565,7 @@ int main(void)
         T(test_revoke_create_race),
         T(test_state_take_race),
         T(test_fail_add_race),
+        T(test_cap_race),
     };
 
     return cmocka_run_group_tests_name(ct_is_lmdb() ? "store races (lmdb)"

@@ -1,0 +1,687 @@
+/*
+ * lmdb_env.c - the LMDB environment: creation with explicit modes, one
+ * shared MDB_env per process and directory, fork() detection, the write
+ * gate and the transaction runner.
+ *
+ * LMDB must not open the same environment twice in one process (closing
+ * the second handle's lock file drops the process's fcntl locks, and other
+ * processes would then clear our reader slots), so handles of one process
+ * share one MDB_env, opened with MDB_NOTLS so that threads with their own
+ * ck_store can each run transactions on it.
+ *
+ * Writers first take flock() on write.lock, polling up to the command
+ * timeout: a live process stuck inside a write transaction (stopped,
+ * debugged) then costs the others a clear error instead of a hang. A dead
+ * one releases the flock with its last descriptor, and LMDB's robust mutex
+ * recovers its half-done transaction.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lmdb_internal.h"
+
+#define MAX_DBS       8
+#define MAX_READERS   510
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static ck_lmdb_env *registry;
+
+/* ---- errors ------------------------------------------------------------ */
+
+ck_status ck_lmdb_error(ck_store *st, int rc, const char *what)
+{
+    ck_lmdb *h = st->impl;
+    const char *path = h && h->path ? h->path : "?";
+
+    switch (rc) {
+    case MDB_MAP_FULL:
+        return ck_fail(st, CK_ERR_FULL,
+                       "store full (map size %zu MiB reached; raise [store] map_size)",
+                       h ? h->map_size >> 20 : (size_t)0);
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INCOMPATIBLE:
+        return ck_fail(st, CK_ERR_CORRUPT, "store %s/data.mdb: %s: %s", path, what,
+                       mdb_strerror(rc));
+    case MDB_READERS_FULL:
+    case MDB_MAP_RESIZED:
+    case EAGAIN:
+    case EACCES:
+    case EPERM:
+    case ENOENT:
+    case EROFS:
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: %s: %s", path, what,
+                       mdb_strerror(rc));
+    case ENOMEM:
+        return ck_fail(st, CK_ERR_NOMEM, "store %s: %s: %s", path, what, mdb_strerror(rc));
+    default:
+        return ck_fail(st, CK_ERR_INTERNAL, "store %s: %s: %s", path, what, mdb_strerror(rc));
+    }
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+static ck_status file_path(ck_store *st, const char *dir, const char *name, char *out,
+                           size_t outlen)
+{
+    int n = snprintf(out, outlen, "%s/%s", dir, name);
+
+    if (n < 0 || (size_t)n >= outlen)
+        return ck_fail(st, CK_ERR_INVALID, "store path %s is too long", dir);
+    return CK_OK;
+}
+
+/* Creates a file 0660 whatever the umask; an existing one is left alone. */
+static ck_status file_precreate(ck_store *st, const char *dir, const char *name)
+{
+    char p[PATH_MAX];
+    ck_status rc = file_path(st, dir, name, p, sizeof(p));
+    int fd;
+
+    if (rc != CK_OK)
+        return rc;
+    fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return CK_OK;
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: cannot create: %s", p,
+                       strerror(errno));
+    }
+    if (fchmod(fd, 0660) != 0) {
+        rc = ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: cannot set mode 0660: %s", p,
+                     strerror(errno));
+    }
+    close(fd);
+    return rc;
+}
+
+/* The directory is group-shared: setgid so files take its group, 2770. */
+static ck_status dir_prepare(ck_store *st, const char *dir)
+{
+    struct stat sb;
+    static const char *const files[] = { "data.mdb", "lock.mdb", "write.lock" };
+
+    if (mkdir(dir, 02770) == 0) {
+        if (chmod(dir, 02770) != 0)
+            return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: cannot set mode 2770: %s",
+                           dir, strerror(errno));
+    } else if (errno != EEXIST) {
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: cannot create directory: %s",
+                       dir, strerror(errno));
+    }
+    if (stat(dir, &sb) != 0)
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: %s", dir, strerror(errno));
+    if (!S_ISDIR(sb.st_mode))
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s is not a directory", dir);
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        ck_status rc = file_precreate(st, dir, files[i]);
+
+        if (rc != CK_OK)
+            return rc;
+    }
+    return CK_OK;
+}
+
+/* ---- descriptors of an environment, for closing them after fork() ------ */
+
+typedef struct fd_set_s {
+    int fds[CK_LMDB_MAX_FDS * 2];
+    int n;
+} fd_list;
+
+static int file_id(const char *dir, const char *name, struct stat *sb)
+{
+    char p[PATH_MAX];
+    int n = snprintf(p, sizeof(p), "%s/%s", dir, name);
+
+    if (n < 0 || (size_t)n >= sizeof(p))
+        return -1;
+    return stat(p, sb);
+}
+
+/* Descriptors of this process open on data.mdb or lock.mdb. */
+static void env_fds_scan(const char *dir, fd_list *out)
+{
+    struct stat data, lock, sb;
+    DIR *d;
+    struct dirent *de;
+
+    out->n = 0;
+    if (file_id(dir, "data.mdb", &data) != 0 || file_id(dir, "lock.mdb", &lock) != 0)
+        return;
+    d = opendir("/proc/self/fd");
+    if (!d)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        char *end;
+        long fd = strtol(de->d_name, &end, 10);
+
+        if (*end || end == de->d_name || fd == dirfd(d) || fstat((int)fd, &sb) != 0)
+            continue;
+        if ((sb.st_dev == data.st_dev && sb.st_ino == data.st_ino) ||
+            (sb.st_dev == lock.st_dev && sb.st_ino == lock.st_ino)) {
+            if (out->n < (int)(sizeof(out->fds) / sizeof(out->fds[0])))
+                out->fds[out->n++] = (int)fd;
+        }
+    }
+    closedir(d);
+}
+
+static int fd_in(const fd_list *l, int fd)
+{
+    for (int i = 0; i < l->n; i++)
+        if (l->fds[i] == fd)
+            return 1;
+    return 0;
+}
+
+/* Records the descriptors mdb_env_open added (without /proc: the data fd). */
+static void env_fds_record(ck_lmdb_env *e, const fd_list *before)
+{
+    fd_list after;
+    mdb_filehandle_t fd;
+
+    env_fds_scan(e->path, &after);
+    e->nfds = 0;
+    for (int i = 0; i < after.n && e->nfds < CK_LMDB_MAX_FDS; i++)
+        if (!fd_in(before, after.fds[i]))
+            e->fds[e->nfds++] = after.fds[i];
+    if (e->nfds == 0 && mdb_env_get_fd(e->env, &fd) == 0)
+        e->fds[e->nfds++] = fd;
+}
+
+/*
+ * In a forked child: drop an inherited environment without calling into
+ * LMDB. Its descriptors are closed only while this process has no
+ * environment of its own on the same files (closing one would drop that
+ * environment's fcntl locks); the registry guarantees that ordering.
+ */
+static void env_abandon(ck_lmdb_env *e)
+{
+    if (e->abandoned)
+        return;
+    for (int i = 0; i < e->nfds; i++)
+        close(e->fds[i]);
+    e->nfds = 0;
+    e->abandoned = 1;
+}
+
+/* ---- the write gate ------------------------------------------------------ */
+
+static ck_status gate_open(ck_store *st, ck_lmdb *h)
+{
+    char p[PATH_MAX];
+    ck_status rc = file_path(st, h->path, "write.lock", p, sizeof(p));
+
+    if (rc != CK_OK)
+        return rc;
+    h->gate_fd = open(p, O_RDWR | O_CLOEXEC);
+    if (h->gate_fd < 0)
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: %s", p, strerror(errno));
+    return CK_OK;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+ck_status ck_lmdb_gate_lock(ck_store *st, ck_lmdb *h)
+{
+    int64_t deadline = mono_ms() + h->lock_timeout_ms;
+    long pause_us = 50;
+
+    for (;;) {
+        struct timespec ts;
+
+        if (flock(h->gate_fd, LOCK_EX | LOCK_NB) == 0)
+            return CK_OK;
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: write lock: %s", h->path,
+                           strerror(errno));
+        if (mono_ms() >= deadline)
+            return ck_fail(st, CK_ERR_UNAVAILABLE,
+                           "store %s: busy: another process has held the write lock for "
+                           "over %d ms", h->path, h->lock_timeout_ms);
+        ts.tv_sec = 0;
+        ts.tv_nsec = pause_us * 1000;
+        nanosleep(&ts, NULL);
+        if (pause_us < 2000)
+            pause_us *= 2;
+    }
+}
+
+void ck_lmdb_gate_unlock(ck_lmdb *h)
+{
+    flock(h->gate_fd, LOCK_UN);
+}
+
+/* ---- opening ------------------------------------------------------------- */
+
+static ck_status dbi_open(ck_store *st, MDB_txn *txn, const char *name, unsigned flags,
+                          MDB_dbi *dbi)
+{
+    int rc = mdb_dbi_open(txn, name, flags | MDB_CREATE, dbi);
+
+    if (rc == MDB_INCOMPATIBLE)
+        return ck_fail(st, CK_ERR_CORRUPT,
+                       "store %s/data.mdb is not a checkup store (%s has another type)",
+                       ((ck_lmdb *)st->impl)->path, name);
+    if (rc != 0)
+        return ck_lmdb_error(st, rc, "opening a database");
+    return CK_OK;
+}
+
+/* Marks a new store with its format; refuses LMDB files of anyone else. */
+static ck_status format_check(ck_store *st, MDB_txn *txn, ck_lmdb_env *e, int fresh)
+{
+    MDB_val k = { sizeof("format") - 1, (void *)"format" };
+    MDB_val v;
+    const char *path = ((ck_lmdb *)st->impl)->path;
+    int rc = mdb_get(txn, e->meta, &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        if (!fresh)
+            return ck_fail(st, CK_ERR_CORRUPT,
+                           "store %s/data.mdb is an LMDB file but not a checkup store", path);
+        v.mv_size = sizeof(CK_LMDB_FORMAT) - 1;
+        v.mv_data = (void *)CK_LMDB_FORMAT;
+        rc = mdb_put(txn, e->meta, &k, &v, 0);
+    }
+    if (rc != 0)
+        return ck_lmdb_error(st, rc, "reading the format");
+    if (v.mv_size != sizeof(CK_LMDB_FORMAT) - 1 ||
+        memcmp(v.mv_data, CK_LMDB_FORMAT, v.mv_size) != 0)
+        return ck_fail(st, CK_ERR_CORRUPT,
+                       "store %s/data.mdb has an unknown format (want %s)", path,
+                       CK_LMDB_FORMAT);
+    return CK_OK;
+}
+
+static ck_status env_bootstrap_txn(ck_store *st, MDB_txn *txn, ck_lmdb_env *e)
+{
+    MDB_dbi main_dbi;
+    MDB_stat ms;
+    ck_status rc;
+    int fresh;
+    int mrc = mdb_dbi_open(txn, NULL, 0, &main_dbi);
+
+    if (mrc == 0)
+        mrc = mdb_stat(txn, main_dbi, &ms);
+    if (mrc != 0)
+        return ck_lmdb_error(st, mrc, "reading the main database");
+    fresh = ms.ms_entries == 0;
+    rc = dbi_open(st, txn, "meta", 0, &e->meta);
+    if (rc == CK_OK)
+        rc = format_check(st, txn, e, fresh);
+    if (rc == CK_OK)
+        rc = dbi_open(st, txn, "sessions", 0, &e->sessions);
+    if (rc == CK_OK)
+        rc = dbi_open(st, txn, "users", MDB_DUPSORT, &e->users);
+    if (rc == CK_OK)
+        rc = dbi_open(st, txn, "expiry", 0, &e->expiry);
+    if (rc == CK_OK)
+        rc = dbi_open(st, txn, "states", 0, &e->states);
+    if (rc == CK_OK)
+        rc = dbi_open(st, txn, "fails", 0, &e->fails);
+    return rc;
+}
+
+/* Opens the databases (creating them in a new store) in one write txn. */
+static ck_status env_bootstrap(ck_store *st, ck_lmdb *h, ck_lmdb_env *e)
+{
+    MDB_txn *txn = NULL;
+    ck_status rc = ck_lmdb_gate_lock(st, h);
+    int mrc;
+
+    if (rc != CK_OK)
+        return rc;
+    mrc = mdb_txn_begin(e->env, NULL, 0, &txn);
+    if (mrc != 0) {
+        rc = ck_lmdb_error(st, mrc, "starting a transaction");
+        goto out;
+    }
+    rc = env_bootstrap_txn(st, txn, e);
+    if (rc != CK_OK) {
+        mdb_txn_abort(txn);
+        goto out;
+    }
+    mrc = mdb_txn_commit(txn);
+    if (mrc != 0)
+        rc = ck_lmdb_error(st, mrc, "creating the databases");
+out:
+    ck_lmdb_gate_unlock(h);
+    return rc;
+}
+
+static ck_status env_open_error(ck_store *st, ck_lmdb *h, int mrc)
+{
+    if (mrc == MDB_INVALID || mrc == MDB_VERSION_MISMATCH || mrc == MDB_CORRUPTED)
+        return ck_fail(st, CK_ERR_CORRUPT,
+                       "store %s/data.mdb (or lock.mdb) is not a usable LMDB file: %s",
+                       h->path, mdb_strerror(mrc));
+    return ck_lmdb_error(st, mrc, "opening the environment");
+}
+
+static ck_status env_create(ck_store *st, ck_lmdb *h, ck_lmdb_env *e)
+{
+    fd_list before;
+    int mrc;
+    ck_status rc;
+
+    env_fds_scan(h->path, &before);
+    mrc = mdb_env_create(&e->env);
+    if (mrc != 0)
+        return ck_lmdb_error(st, mrc, "creating the environment");
+    mrc = mdb_env_set_maxdbs(e->env, MAX_DBS);
+    if (mrc == 0)
+        mrc = mdb_env_set_maxreaders(e->env, MAX_READERS);
+    if (mrc == 0)
+        mrc = mdb_env_set_mapsize(e->env, h->map_size);
+    if (mrc == 0)
+        mrc = mdb_env_open(e->env, h->path, MDB_NOTLS | MDB_NOMETASYNC, 0660);
+    if (mrc != 0) {
+        rc = env_open_error(st, h, mrc);
+        mdb_env_close(e->env);
+        e->env = NULL;
+        return rc;
+    }
+    env_fds_record(e, &before);
+    rc = env_bootstrap(st, h, e);
+    if (rc != CK_OK) {
+        mdb_env_close(e->env);
+        e->env = NULL;
+    }
+    return rc;
+}
+
+/* Called with registry_lock held. */
+static ck_status env_get(ck_store *st, ck_lmdb *h, pid_t pid, ck_lmdb_env **out)
+{
+    ck_lmdb_env *e;
+    ck_status rc;
+
+    for (e = registry; e; e = e->next) {
+        if (e->pid == pid && strcmp(e->path, h->path) == 0) {
+            *out = e;
+            return CK_OK;
+        }
+    }
+    /* Inherited environments on these files lose their descriptors first. */
+    for (e = registry; e; e = e->next)
+        if (e->pid != pid && strcmp(e->path, h->path) == 0)
+            env_abandon(e);
+    e = calloc(1, sizeof(*e));
+    if (!e || !(e->path = strdup(h->path))) {
+        free(e);
+        return ck_fail(st, CK_ERR_NOMEM, "out of memory");
+    }
+    e->pid = pid;
+    rc = env_create(st, h, e);
+    if (rc != CK_OK) {
+        free(e->path);
+        free(e);
+        return rc;
+    }
+    e->next = registry;
+    registry = e;
+    *out = e;
+    return CK_OK;
+}
+
+static void env_put(ck_lmdb_env *e, pid_t pid)
+{
+    ck_lmdb_env **pp;
+
+    if (e->pid != pid)
+        env_abandon(e);
+    if (--e->refs > 0)
+        return;
+    for (pp = &registry; *pp; pp = &(*pp)->next) {
+        if (*pp == e) {
+            *pp = e->next;
+            break;
+        }
+    }
+    if (e->pid == pid)
+        mdb_env_close(e->env);
+    free(e->path);
+    free(e);
+}
+
+/* Attaches h to this process's environment for its path. */
+static ck_status handle_attach(ck_store *st, ck_lmdb *h)
+{
+    pid_t pid = getpid();
+    ck_lmdb_env *e = NULL;
+    ck_status rc;
+    int dead = 0;
+
+    /* Cheap when everything exists; recreates what an admin removed. */
+    rc = dir_prepare(st, h->path);
+    if (rc == CK_OK)
+        rc = gate_open(st, h);
+    if (rc != CK_OK)
+        return rc;
+    pthread_mutex_lock(&registry_lock);
+    rc = env_get(st, h, pid, &e);
+    if (rc == CK_OK) {
+        e->refs++;
+        h->env = e;
+        h->pid = pid;
+        /* Slots of readers that died would pin old pages forever. */
+        mdb_reader_check(e->env, &dead);
+    }
+    pthread_mutex_unlock(&registry_lock);
+    if (rc != CK_OK) {
+        close(h->gate_fd);
+        h->gate_fd = -1;
+    }
+    return rc;
+}
+
+static void handle_detach(ck_lmdb *h)
+{
+    pid_t pid = getpid();
+
+    if (h->env) {
+        pthread_mutex_lock(&registry_lock);
+        env_put(h->env, pid);
+        pthread_mutex_unlock(&registry_lock);
+        h->env = NULL;
+    }
+    if (h->gate_fd >= 0) {
+        /* An inherited gate fd shares its flock with the parent: just drop it. */
+        if (h->pid == pid)
+            flock(h->gate_fd, LOCK_UN);
+        close(h->gate_fd);
+        h->gate_fd = -1;
+    }
+}
+
+ck_status ck_lmdb_handle_open(ck_store *st, ck_lmdb *h)
+{
+    h->gate_fd = -1;
+    return handle_attach(st, h);
+}
+
+void ck_lmdb_handle_close(ck_lmdb *h)
+{
+    handle_detach(h);
+}
+
+/* A handle used in a forked child leaves the parent's env and opens its own. */
+static ck_status handle_ready(ck_store *st, ck_lmdb *h)
+{
+    if (h->env && h->pid == getpid())
+        return CK_OK;
+    handle_detach(h);
+    return handle_attach(st, h);
+}
+
+/* ---- transactions ---------------------------------------------------------- */
+
+ck_status ck_lmdb_counters_get(ck_lmdb_txn *t, ck_lmdb_counters **c)
+{
+    MDB_val k = { sizeof("counters") - 1, (void *)"counters" };
+    MDB_val v;
+    int rc;
+
+    if (!t->c_loaded) {
+        memset(&t->c, 0, sizeof(t->c));
+        rc = mdb_get(t->txn, t->e->meta, &k, &v);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return ck_lmdb_error(t->st, rc, "reading the metrics");
+        if (rc == 0 && ck_lmdb_counters_decode(v.mv_data, v.mv_size, &t->c) != 0)
+            return ck_fail(t->st, CK_ERR_CORRUPT,
+                           "store %s/data.mdb: the metrics counters record does not parse",
+                           t->h->path);
+        t->c_loaded = 1;
+    }
+    *c = &t->c;
+    return CK_OK;
+}
+
+static ck_status counters_flush(ck_lmdb_txn *t)
+{
+    MDB_val k = { sizeof("counters") - 1, (void *)"counters" };
+    unsigned char buf[CK_LMDB_COUNTERS_MAX];
+    MDB_val v = { 0, buf };
+    int rc;
+
+    if (!t->c_dirty)
+        return CK_OK;
+    ck_lmdb_counters_encode(&t->c, buf, &v.mv_size);
+    rc = mdb_put(t->txn, t->e->meta, &k, &v, 0);
+    if (rc != 0)
+        return ck_lmdb_error(t->st, rc, "writing the metrics");
+    return CK_OK;
+}
+
+static int is_failure(ck_status rc)
+{
+    return rc >= CK_ERR_INVALID;
+}
+
+static ck_status run_write(ck_lmdb_txn *t, ck_lmdb_fn fn, void *arg)
+{
+    ck_status rc, res;
+    size_t swept = 0;
+    int mrc;
+
+    rc = ck_lmdb_gate_lock(t->st, t->h);
+    if (rc != CK_OK)
+        return rc;
+    mrc = mdb_txn_begin(t->e->env, NULL, 0, &t->txn);
+    if (mrc != 0) {
+        rc = ck_lmdb_error(t->st, mrc, "starting a write transaction");
+        goto out;
+    }
+    res = fn(t, arg);
+    rc = res;
+    /* A few expired entries go with every write, so sweeping never piles up. */
+    if (!is_failure(rc) && !t->swept)
+        rc = ck_lmdb_sweep_some(t, t->now - CK_LMDB_SWEEP_GRACE, CK_LMDB_SWEEP_SOME, &swept);
+    if (!is_failure(rc))
+        rc = counters_flush(t);
+    if (is_failure(rc)) {
+        mdb_txn_abort(t->txn);
+        goto out;
+    }
+    mrc = mdb_txn_commit(t->txn);
+    rc = mrc != 0 ? ck_lmdb_error(t->st, mrc, "committing") : res;
+out:
+    t->txn = NULL;
+    ck_lmdb_gate_unlock(t->h);
+    return rc;
+}
+
+static ck_status run_read(ck_lmdb_txn *t, ck_lmdb_fn fn, void *arg)
+{
+    ck_status rc;
+    int dead = 0;
+    int mrc = mdb_txn_begin(t->e->env, NULL, MDB_RDONLY, &t->txn);
+
+    if (mrc == MDB_READERS_FULL && mdb_reader_check(t->e->env, &dead) == 0 && dead > 0)
+        mrc = mdb_txn_begin(t->e->env, NULL, MDB_RDONLY, &t->txn);
+    if (mrc != 0)
+        return ck_lmdb_error(t->st, mrc, "starting a read transaction");
+    rc = fn(t, arg);
+    mdb_txn_abort(t->txn);
+    t->txn = NULL;
+    return rc;
+}
+
+ck_status ck_lmdb_run(ck_store *st, int write, int64_t now, ck_lmdb_fn fn, void *arg)
+{
+    ck_lmdb *h = st->impl;
+    ck_lmdb_txn t;
+    ck_status rc = handle_ready(st, h);
+    int dead = 0;
+
+    if (rc != CK_OK)
+        return rc;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        memset(&t, 0, sizeof(t));
+        t.st = st;
+        t.h = h;
+        t.e = h->env;
+        t.now = now;
+        t.write = write;
+        rc = write ? run_write(&t, fn, arg) : run_read(&t, fn, arg);
+        if (rc != CK_ERR_FULL)
+            break;
+        /* Dead readers pin pages and slots: clear them and try once more. */
+        if (mdb_reader_check(h->env->env, &dead) != 0 || dead == 0)
+            break;
+    }
+    return rc;
+}
+
+/* ---- test hooks ------------------------------------------------------------ */
+
+MDB_env *ck_lmdb_test_env(ck_store *st)
+{
+    ck_lmdb *h = st->impl;
+
+    if (handle_ready(st, h) != CK_OK)
+        return NULL;
+    return h->env->env;
+}
+
+ck_status ck_lmdb_test_hold_write(ck_store *st)
+{
+    ck_lmdb *h = st->impl;
+    MDB_txn *txn;
+    MDB_val k = { 4, (void *)"hold" }, v = { 4, (void *)"hold" };
+    ck_status rc = handle_ready(st, h);
+    int mrc;
+
+    if (rc == CK_OK)
+        rc = ck_lmdb_gate_lock(st, h);
+    if (rc != CK_OK)
+        return rc;
+    mrc = mdb_txn_begin(h->env->env, NULL, 0, &txn);
+    if (mrc == 0)
+        mrc = mdb_put(txn, h->env->meta, &k, &v, 0);
+    if (mrc != 0)
+        return ck_lmdb_error(st, mrc, "holding a write transaction");
+    return CK_OK;
+}

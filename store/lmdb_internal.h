@@ -1,0 +1,134 @@
+/*
+ * lmdb_internal.h - the embedded LMDB backend's pieces (internal).
+ *
+ * Layout of one environment (a directory holding data.mdb, lock.mdb and
+ * write.lock):
+ *   sessions  key = tag(2) + SHA-256(sid)(32)      value = session record
+ *   users     key = user id, MDB_DUPSORT           dup = be64 created + skey
+ *   expiry    key = be64 expires + kind + id       value = empty
+ *             kind 's' session (id = skey), 'p' pending state, 'f' counter
+ *   states    key = name                           value = be64 expires + blob
+ *   fails     key = name                           value = be64 end + be64 count
+ *   meta      "format" = CK_LMDB_FORMAT, "counters" = metrics counters
+ */
+#ifndef CK_LMDB_INTERNAL_H
+#define CK_LMDB_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <lmdb.h>
+
+#include "backend.h"
+
+#define CK_LMDB_FORMAT    "checkup-lmdb-1"
+#define CK_LMDB_SKEY_LEN  34        /* tag + SHA-256 */
+#define CK_LMDB_MAX_FDS   8
+
+enum ck_lmdb_end {
+    CK_END_LOGOUT = 0,
+    CK_END_IDLE,
+    CK_END_LIFETIME,
+    CK_END_REVOKED,
+    CK_END_COUNT
+};
+
+typedef struct ck_lmdb_counters {
+    int64_t created;
+    int64_t ended[CK_END_COUNT];
+    int64_t duration_sum;
+    int64_t active[CK_AUTH_METHOD_COUNT];
+} ck_lmdb_counters;
+
+/* One open environment per (process, directory), shared by its handles. */
+typedef struct ck_lmdb_env {
+    struct ck_lmdb_env *next;
+    char *path;
+    pid_t pid;                  /* the process that opened it */
+    MDB_env *env;
+    MDB_dbi sessions, users, expiry, states, fails, meta;
+    int refs;
+    int abandoned;              /* inherited across fork(): fds closed, never used */
+    int fds[CK_LMDB_MAX_FDS];   /* the environment's descriptors */
+    int nfds;
+} ck_lmdb_env;
+
+/* One ck_store handle. */
+typedef struct ck_lmdb {
+    char *path;
+    size_t map_size;
+    int lock_timeout_ms;
+    pid_t pid;                  /* the process env and gate_fd belong to */
+    ck_lmdb_env *env;
+    int gate_fd;                /* write.lock, flock()ed around write txns */
+} ck_lmdb;
+
+/* One transaction as the operations see it. */
+typedef struct ck_lmdb_txn {
+    ck_store *st;
+    ck_lmdb *h;
+    ck_lmdb_env *e;
+    MDB_txn *txn;
+    int64_t now;
+    int write;
+    ck_lmdb_counters c;
+    int c_loaded;
+    int c_dirty;
+    int swept;                  /* the operation swept already */
+} ck_lmdb_txn;
+
+typedef ck_status (*ck_lmdb_fn)(ck_lmdb_txn *t, void *arg);
+
+/* lmdb_env.c */
+ck_status ck_lmdb_error(ck_store *st, int rc, const char *what);
+ck_status ck_lmdb_handle_open(ck_store *st, ck_lmdb *h);
+void ck_lmdb_handle_close(ck_lmdb *h);
+ck_status ck_lmdb_run(ck_store *st, int write, int64_t now, ck_lmdb_fn fn, void *arg);
+ck_status ck_lmdb_counters_get(ck_lmdb_txn *t, ck_lmdb_counters **c);
+ck_status ck_lmdb_gate_lock(ck_store *st, ck_lmdb *h);
+void ck_lmdb_gate_unlock(ck_lmdb *h);
+
+/*
+ * store_lmdb.c: removes up to max entries that expired at or before upto
+ * inside t. Writes sweep a few in passing, but only those expired for
+ * CK_LMDB_SWEEP_GRACE seconds, so that a user coming back just after an
+ * expiry is told why (EXPIRED_IDLE) rather than NOT_FOUND; sweep() and
+ * metrics() take everything expired.
+ */
+#define CK_LMDB_SWEEP_GRACE 300
+#define CK_LMDB_SWEEP_SOME  32
+ck_status ck_lmdb_sweep_some(ck_lmdb_txn *t, int64_t upto, size_t max, size_t *removed);
+
+/* lmdb_record.c */
+size_t ck_lmdb_rec_size(const ck_session *s);
+void ck_lmdb_rec_encode(const ck_session *s, unsigned char *buf);
+/* 0, or -1 with *why set to a static reason. */
+int ck_lmdb_rec_decode(const void *buf, size_t len, ck_session *s, const char **why);
+void ck_lmdb_counters_encode(const ck_lmdb_counters *c, unsigned char *buf, size_t *len);
+int ck_lmdb_counters_decode(const void *buf, size_t len, ck_lmdb_counters *c);
+#define CK_LMDB_COUNTERS_MAX 128
+
+/* For tests: the handle's environment, and a write txn left open. */
+MDB_env *ck_lmdb_test_env(ck_store *st);
+ck_status ck_lmdb_test_hold_write(ck_store *st);
+
+static inline void ck_be64_put(unsigned char *p, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (unsigned char)(u & 0xff);
+        u >>= 8;
+    }
+}
+
+static inline int64_t ck_be64_get(const unsigned char *p)
+{
+    uint64_t u = 0;
+
+    for (int i = 0; i < 8; i++)
+        u = (u << 8) | p[i];
+    return (int64_t)u;
+}
+
+#endif

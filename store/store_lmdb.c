@@ -1,0 +1,988 @@
+/*
+ * store_lmdb.c - the embedded default store: sessions, pending logins and
+ * failure counters in one LMDB environment shared by every process on the
+ * host. Layout in lmdb_internal.h; environment handling in lmdb_env.c.
+ *
+ * Every decision about a session is taken inside one transaction, so
+ * a concurrent touch can never resurrect a deleted session, and the
+ * metrics counters (meta DB) change in the same commit as the sessions
+ * they count. Expired entries are found through the expiry index, a
+ * range scan over expired keys only.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ck_clock.h"
+#include "lmdb_internal.h"
+
+#define EXP_KEY_MAX   (9 + CK_STATE_NAME_MAX)
+#define SWEEP_BATCH   1024
+
+/* ---- keys -------------------------------------------------------------- */
+
+static void skey_bytes(const ck_skey *k, unsigned char out[CK_LMDB_SKEY_LEN])
+{
+    out[0] = (unsigned char)k->tag[0];
+    out[1] = (unsigned char)k->tag[1];
+    memcpy(out + 2, k->hash, CK_KEY_LEN);
+}
+
+static void skey_hex(const unsigned char kb[CK_LMDB_SKEY_LEN], char out[CK_KEY_HEX_LEN])
+{
+    ck_skey k;
+
+    k.tag[0] = (char)kb[0];
+    k.tag[1] = (char)kb[1];
+    k.tag[2] = '\0';
+    memcpy(k.hash, kb + 2, CK_KEY_LEN);
+    ck_skey_hex(&k, out);
+}
+
+static size_t exp_key(unsigned char *out, int64_t expires, char kind, const void *id,
+                      size_t idlen)
+{
+    ck_be64_put(out, expires);
+    out[8] = (unsigned char)kind;
+    memcpy(out + 9, id, idlen);
+    return 9 + idlen;
+}
+
+static ck_status exp_add(ck_lmdb_txn *t, int64_t expires, char kind, const void *id,
+                         size_t idlen)
+{
+    unsigned char buf[EXP_KEY_MAX];
+    MDB_val k = { exp_key(buf, expires, kind, id, idlen), buf }, v = { 0, buf };
+    int rc = mdb_put(t->txn, t->e->expiry, &k, &v, 0);
+
+    return rc ? ck_lmdb_error(t->st, rc, "indexing an expiry") : CK_OK;
+}
+
+static ck_status exp_del(ck_lmdb_txn *t, int64_t expires, char kind, const void *id,
+                         size_t idlen)
+{
+    unsigned char buf[EXP_KEY_MAX];
+    MDB_val k = { exp_key(buf, expires, kind, id, idlen), buf };
+    int rc = mdb_del(t->txn, t->e->expiry, &k, NULL);
+
+    return rc && rc != MDB_NOTFOUND ? ck_lmdb_error(t->st, rc, "unindexing an expiry") : CK_OK;
+}
+
+static MDB_val mval(const void *p, size_t n)
+{
+    MDB_val v = { n, (void *)p };
+
+    return v;
+}
+
+/* ---- sessions ----------------------------------------------------------- */
+
+static ck_status sess_load(ck_lmdb_txn *t, const unsigned char *kb, ck_session *s)
+{
+    MDB_val k = mval(kb, CK_LMDB_SKEY_LEN), v;
+    const char *why = NULL;
+    int rc = mdb_get(t->txn, t->e->sessions, &k, &v);
+
+    if (rc == MDB_NOTFOUND)
+        return CK_NOT_FOUND;
+    if (rc != 0)
+        return ck_lmdb_error(t->st, rc, "reading a session");
+    if (ck_lmdb_rec_decode(v.mv_data, v.mv_size, s, &why) != 0) {
+        char hex[CK_KEY_HEX_LEN];
+
+        skey_hex(kb, hex);
+        return ck_fail(t->st, CK_ERR_CORRUPT,
+                       "store %s/data.mdb: session record %.10s... does not parse: %s",
+                       t->h->path, hex, why);
+    }
+    skey_hex(kb, s->key_hex);
+    return CK_OK;
+}
+
+static ck_status sess_put(ck_lmdb_txn *t, const unsigned char *kb, const ck_session *s,
+                          unsigned flags)
+{
+    size_t n = ck_lmdb_rec_size(s);
+    MDB_val k = mval(kb, CK_LMDB_SKEY_LEN), v = { n, NULL };
+    int rc = mdb_put(t->txn, t->e->sessions, &k, &v, flags | MDB_RESERVE);
+
+    if (rc == MDB_KEYEXIST)
+        return ck_fail(t->st, CK_ERR_INTERNAL, "session id collision");
+    if (rc != 0)
+        return ck_lmdb_error(t->st, rc, "writing a session");
+    ck_lmdb_rec_encode(s, v.mv_data);
+    return exp_add(t, s->expires, 's', kb, CK_LMDB_SKEY_LEN);
+}
+
+static void user_dup(unsigned char out[8 + CK_LMDB_SKEY_LEN], int64_t created,
+                     const unsigned char *kb)
+{
+    ck_be64_put(out, created);
+    memcpy(out + 8, kb, CK_LMDB_SKEY_LEN);
+}
+
+static ck_status user_dup_del(ck_lmdb_txn *t, const char *user_id, const unsigned char *dup)
+{
+    MDB_val k = mval(user_id, strlen(user_id)), v = mval(dup, 8 + CK_LMDB_SKEY_LEN);
+    int rc = mdb_del(t->txn, t->e->users, &k, &v);
+
+    return rc && rc != MDB_NOTFOUND ? ck_lmdb_error(t->st, rc, "updating a user index")
+                                    : CK_OK;
+}
+
+/* Removes a session and both its index entries. */
+static ck_status sess_unlink(ck_lmdb_txn *t, const unsigned char *kb, const ck_session *s)
+{
+    unsigned char dup[8 + CK_LMDB_SKEY_LEN];
+    MDB_val k = mval(kb, CK_LMDB_SKEY_LEN);
+    int rc = mdb_del(t->txn, t->e->sessions, &k, NULL);
+    ck_status st;
+
+    if (rc && rc != MDB_NOTFOUND)
+        return ck_lmdb_error(t->st, rc, "deleting a session");
+    user_dup(dup, s->created, kb);
+    st = user_dup_del(t, s->user_id, dup);
+    if (st == CK_OK)
+        st = exp_del(t, s->expires, 's', kb, CK_LMDB_SKEY_LEN);
+    return st;
+}
+
+/* Ends a session: gone from the store, counted once in the metrics. */
+static ck_status sess_end(ck_lmdb_txn *t, const unsigned char *kb, const ck_session *s,
+                          enum ck_lmdb_end why, int64_t end)
+{
+    ck_lmdb_counters *c;
+    ck_status rc = sess_unlink(t, kb, s);
+
+    if (rc == CK_OK)
+        rc = ck_lmdb_counters_get(t, &c);
+    if (rc != CK_OK)
+        return rc;
+    c->active[s->method]--;
+    c->ended[why]++;
+    c->duration_sum += end - s->created;
+    t->c_dirty = 1;
+    return CK_OK;
+}
+
+/*
+ * The policy of backend.h. A stored expiry that has passed also ends the
+ * session, so that touch, list and the expiry sweep always agree even if
+ * inactivity_timeout changed since the session was last refreshed.
+ */
+static ck_status sess_policy(const ck_store *st, const ck_session *s, int64_t now)
+{
+    if (now >= s->deadline)
+        return CK_EXPIRED_LIFETIME;
+    if (now >= s->last_activity + st->inactivity || now >= s->expires)
+        return CK_EXPIRED_IDLE;
+    return CK_OK;
+}
+
+/* Ends an expired session as its policy status says; end = s.expires. */
+static ck_status sess_expire(ck_lmdb_txn *t, const unsigned char *kb, const ck_session *s,
+                             ck_status why)
+{
+    return sess_end(t, kb, s, why == CK_EXPIRED_LIFETIME ? CK_END_LIFETIME : CK_END_IDLE,
+                    s->expires);
+}
+
+/* A user's index entries (dup values), oldest first. */
+typedef struct dup_list {
+    size_t n;
+    unsigned char (*v)[8 + CK_LMDB_SKEY_LEN];
+} dup_list;
+
+static ck_status user_dups(ck_lmdb_txn *t, const char *user_id, dup_list *out)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k = mval(user_id, strlen(user_id)), v;
+    size_t count = 0;
+    ck_status st = CK_OK;
+    int rc = mdb_cursor_open(t->txn, t->e->users, &cur);
+
+    out->n = 0;
+    out->v = NULL;
+    if (rc == 0)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+    if (rc == MDB_NOTFOUND) {
+        rc = 0;
+        goto out;
+    }
+    if (rc == 0)
+        rc = mdb_cursor_count(cur, &count);
+    if (rc != 0)
+        goto out;
+    out->v = calloc(count, sizeof(*out->v));
+    if (!out->v) {
+        st = ck_fail(t->st, CK_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    while (rc == 0 && out->n < count) {
+        if (v.mv_size != sizeof(*out->v)) {
+            st = ck_fail(t->st, CK_ERR_CORRUPT, "store %s/data.mdb: bad user index entry",
+                         t->h->path);
+            goto out;
+        }
+        memcpy(out->v[out->n++], v.mv_data, v.mv_size);
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+out:
+    if (cur)
+        mdb_cursor_close(cur);
+    if (rc != 0 && st == CK_OK)
+        st = ck_lmdb_error(t->st, rc, "reading a user index");
+    if (st != CK_OK) {
+        free(out->v);
+        out->v = NULL;
+        out->n = 0;
+    }
+    return st;
+}
+
+/*
+ * Visits a user's sessions in creation order inside a write txn: index
+ * entries without a session are dropped, corrupt records deleted and
+ * expired sessions ended. fn sees only live sessions.
+ */
+typedef ck_status (*live_fn)(ck_lmdb_txn *t, const unsigned char *kb, const ck_session *s,
+                             void *arg);
+
+static ck_status user_walk(ck_lmdb_txn *t, const char *user_id, live_fn fn, void *arg)
+{
+    dup_list dl;
+    ck_session s;
+    ck_status rc = user_dups(t, user_id, &dl);
+
+    for (size_t i = 0; rc == CK_OK && i < dl.n; i++) {
+        const unsigned char *kb = dl.v[i] + 8;
+        ck_status pol;
+
+        rc = sess_load(t, kb, &s);
+        if (rc == CK_NOT_FOUND || rc == CK_ERR_CORRUPT) {
+            MDB_val k = mval(kb, CK_LMDB_SKEY_LEN);
+
+            mdb_del(t->txn, t->e->sessions, &k, NULL);
+            rc = user_dup_del(t, user_id, dl.v[i]);
+            continue;
+        }
+        if (rc != CK_OK)
+            break;
+        pol = sess_policy(t->st, &s, t->now);
+        rc = pol != CK_OK ? sess_expire(t, kb, &s, pol) : fn(t, kb, &s, arg);
+    }
+    free(dl.v);
+    return rc;
+}
+
+/* ---- create ----------------------------------------------------------------- */
+
+typedef struct create_arg {
+    const ck_skey *key;
+    const ck_session *s;
+} create_arg;
+
+typedef struct cap_arg {
+    size_t live;            /* live sessions seen so far */
+    size_t evict;           /* how many of the oldest to evict */
+} cap_arg;
+
+static ck_status cap_count(ck_lmdb_txn *t, const unsigned char *kb, const ck_session *s,
+                           void *arg)
+{
+    ((cap_arg *)arg)->live++;
+    return CK_OK;
+}
+
+static ck_status cap_evict(ck_lmdb_txn *t, const unsigned char *kb, const ck_session *s,
+                           void *arg)
+{
+    cap_arg *a = arg;
+
+    if (a->evict == 0)
+        return CK_OK;
+    a->evict--;
+    return sess_end(t, kb, s, CK_END_REVOKED, t->now);
+}
+
+/* Makes room for one more session under the per-user cap, oldest first. */
+static ck_status user_cap(ck_lmdb_txn *t, const char *user_id, size_t max)
+{
+    cap_arg a = { 0, 0 };
+    ck_status rc = user_walk(t, user_id, cap_count, &a);
+
+    if (rc != CK_OK || a.live < max)
+        return rc;
+    a.evict = a.live - max + 1;
+    return user_walk(t, user_id, cap_evict, &a);
+}
+
+static ck_status create_fn(ck_lmdb_txn *t, void *arg)
+{
+    create_arg *a = arg;
+    const ck_session *s = a->s;
+    unsigned char kb[CK_LMDB_SKEY_LEN], dup[8 + CK_LMDB_SKEY_LEN];
+    MDB_val k = mval(s->user_id, strlen(s->user_id)), v = mval(dup, sizeof(dup));
+    ck_lmdb_counters *c;
+    ck_status rc = CK_OK;
+    int mrc;
+
+    skey_bytes(a->key, kb);
+    if (t->st->max_per_user > 0)
+        rc = user_cap(t, s->user_id, (size_t)t->st->max_per_user);
+    if (rc == CK_OK)
+        rc = sess_put(t, kb, s, MDB_NOOVERWRITE);
+    if (rc != CK_OK)
+        return rc;
+    user_dup(dup, s->created, kb);
+    mrc = mdb_put(t->txn, t->e->users, &k, &v, 0);
+    if (mrc != 0)
+        return ck_lmdb_error(t->st, mrc, "indexing a session");
+    rc = ck_lmdb_counters_get(t, &c);
+    if (rc != CK_OK)
+        return rc;
+    c->created++;
+    c->active[s->method]++;
+    t->c_dirty = 1;
+    return CK_OK;
+}
+
+static ck_status lmdb_create(ck_store *st, const ck_skey *key, const ck_session *s)
+{
+    create_arg a = { key, s };
+
+    return ck_lmdb_run(st, 1, s->created, create_fn, &a);
+}
+
+/* ---- touch / get / del ---------------------------------------------------- */
+
+typedef struct sess_arg {
+    const ck_skey *key;
+    ck_session *out;
+    int revoked;
+} sess_arg;
+
+static ck_status touch_fn(ck_lmdb_txn *t, void *arg)
+{
+    sess_arg *a = arg;
+    unsigned char kb[CK_LMDB_SKEY_LEN];
+    ck_session s;
+    ck_status rc, pol;
+    int64_t old_expires;
+
+    skey_bytes(a->key, kb);
+    rc = sess_load(t, kb, &s);
+    if (rc != CK_OK)
+        return rc;
+    pol = sess_policy(t->st, &s, t->now);
+    if (pol != CK_OK) {
+        rc = sess_expire(t, kb, &s, pol);
+        return rc == CK_OK ? pol : rc;
+    }
+    old_expires = s.expires;
+    s.last_activity = t->now;
+    s.expires = t->now + t->st->inactivity < s.deadline ? t->now + t->st->inactivity
+                                                         : s.deadline;
+    rc = exp_del(t, old_expires, 's', kb, CK_LMDB_SKEY_LEN);
+    if (rc == CK_OK)
+        rc = sess_put(t, kb, &s, 0);
+    if (rc == CK_OK && a->out)
+        *a->out = s;
+    return rc;
+}
+
+static ck_status lmdb_touch(ck_store *st, const ck_skey *key, int64_t now, ck_session *out)
+{
+    sess_arg a = { key, out, 0 };
+
+    return ck_lmdb_run(st, 1, now, touch_fn, &a);
+}
+
+/* Read-only: an expired session is reported, and left for the sweep to count. */
+static ck_status get_fn(ck_lmdb_txn *t, void *arg)
+{
+    sess_arg *a = arg;
+    unsigned char kb[CK_LMDB_SKEY_LEN];
+    ck_session s;
+    ck_status rc;
+
+    skey_bytes(a->key, kb);
+    rc = sess_load(t, kb, &s);
+    if (rc != CK_OK)
+        return rc;
+    rc = sess_policy(t->st, &s, t->now);
+    if (rc == CK_OK && a->out)
+        *a->out = s;
+    return rc;
+}
+
+static ck_status lmdb_get(ck_store *st, const ck_skey *key, int64_t now, ck_session *out)
+{
+    sess_arg a = { key, out, 0 };
+
+    return ck_lmdb_run(st, 0, now, get_fn, &a);
+}
+
+static ck_status del_fn(ck_lmdb_txn *t, void *arg)
+{
+    sess_arg *a = arg;
+    unsigned char kb[CK_LMDB_SKEY_LEN];
+    MDB_val k = mval(kb, sizeof(kb));
+    ck_session s;
+    ck_status rc, pol;
+
+    skey_bytes(a->key, kb);
+    rc = sess_load(t, kb, &s);
+    if (rc == CK_NOT_FOUND)
+        return CK_OK;
+    if (rc == CK_ERR_CORRUPT) {
+        /* Unreadable, but the caller wants it gone: drop the record. */
+        int mrc = mdb_del(t->txn, t->e->sessions, &k, NULL);
+
+        return mrc ? ck_lmdb_error(t->st, mrc, "deleting a session") : CK_OK;
+    }
+    if (rc != CK_OK)
+        return rc;
+    pol = sess_policy(t->st, &s, t->now);
+    if (pol != CK_OK)
+        return sess_expire(t, kb, &s, pol);
+    return sess_end(t, kb, &s, a->revoked ? CK_END_REVOKED : CK_END_LOGOUT, t->now);
+}
+
+static ck_status lmdb_del(ck_store *st, const ck_skey *key, int64_t now, int revoked)
+{
+    sess_arg a = { key, NULL, revoked };
+
+    return ck_lmdb_run(st, 1, now, del_fn, &a);
+}
+
+/* ---- per user ------------------------------------------------------------------ */
+
+typedef struct user_arg {
+    const char *user_id;
+    size_t count;
+    ck_session_list *list;
+} user_arg;
+
+static ck_status revoke_one(ck_lmdb_txn *t, const unsigned char *kb, const ck_session *s,
+                            void *arg)
+{
+    ((user_arg *)arg)->count++;
+    return sess_end(t, kb, s, CK_END_REVOKED, t->now);
+}
+
+static ck_status revoke_fn(ck_lmdb_txn *t, void *arg)
+{
+    user_arg *a = arg;
+    MDB_val k = mval(a->user_id, strlen(a->user_id));
+    ck_status rc = user_walk(t, a->user_id, revoke_one, a);
+    int mrc;
+
+    if (rc != CK_OK)
+        return rc;
+    mrc = mdb_del(t->txn, t->e->users, &k, NULL);
+    if (mrc != 0 && mrc != MDB_NOTFOUND)
+        return ck_lmdb_error(t->st, mrc, "clearing a user index");
+    return CK_OK;
+}
+
+static ck_status lmdb_revoke_user(ck_store *st, const char *user_id, int64_t now,
+                                  size_t *count)
+{
+    user_arg a = { user_id, 0, NULL };
+    ck_status rc = ck_lmdb_run(st, 1, now, revoke_fn, &a);
+
+    *count = rc == CK_OK ? a.count : 0;
+    return rc;
+}
+
+/* Read-only: index entries whose session is gone or unreadable are skipped. */
+static ck_status list_fn(ck_lmdb_txn *t, void *arg)
+{
+    user_arg *a = arg;
+    ck_session_list *l = a->list;
+    dup_list dl;
+    ck_status rc = user_dups(t, a->user_id, &dl);
+
+    if (rc != CK_OK || dl.n == 0)
+        goto out;
+    l->items = calloc(dl.n, sizeof(*l->items));
+    if (!l->items) {
+        rc = ck_fail(t->st, CK_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < dl.n; i++) {
+        ck_session *s = &l->items[l->count];
+        ck_status lr = sess_load(t, dl.v[i] + 8, s);
+
+        if (lr == CK_NOT_FOUND || lr == CK_ERR_CORRUPT)
+            continue;
+        if (lr != CK_OK) {
+            rc = lr;
+            goto out;
+        }
+        if (sess_policy(t->st, s, t->now) == CK_OK)
+            l->count++;
+    }
+out:
+    free(dl.v);
+    if (rc != CK_OK || l->count == 0) {
+        free(l->items);
+        l->items = NULL;
+        l->count = 0;
+    }
+    return rc;
+}
+
+static ck_status lmdb_list_user(ck_store *st, const char *user_id, int64_t now,
+                                ck_session_list *out)
+{
+    user_arg a = { user_id, 0, out };
+
+    out->count = 0;
+    out->items = NULL;
+    return ck_lmdb_run(st, 0, now, list_fn, &a);
+}
+
+/* ---- pending states ---------------------------------------------------------- */
+
+typedef struct state_arg {
+    const char *name;
+    const void *v;
+    size_t len;
+    int ttl;
+    int take;
+    void **out;
+    size_t *outlen;
+} state_arg;
+
+/* Deletes a state or counter record and its expiry entry. */
+static ck_status named_del(ck_lmdb_txn *t, MDB_dbi dbi, char kind, const char *name,
+                           int64_t expires)
+{
+    MDB_val k = mval(name, strlen(name));
+    int rc = mdb_del(t->txn, dbi, &k, NULL);
+
+    if (rc && rc != MDB_NOTFOUND)
+        return ck_lmdb_error(t->st, rc, "deleting an entry");
+    return exp_del(t, expires, kind, name, strlen(name));
+}
+
+/* Reads a state or counter: value = be64 expires + rest of at least min bytes. */
+static ck_status named_get(ck_lmdb_txn *t, MDB_dbi dbi, const char *name, size_t min,
+                           MDB_val *v, int64_t *expires)
+{
+    MDB_val k = mval(name, strlen(name));
+    int rc = mdb_get(t->txn, dbi, &k, v);
+
+    if (rc == MDB_NOTFOUND)
+        return CK_NOT_FOUND;
+    if (rc != 0)
+        return ck_lmdb_error(t->st, rc, "reading an entry");
+    if (v->mv_size < 8 + min)
+        return ck_fail(t->st, CK_ERR_CORRUPT, "store %s/data.mdb: a %s record is truncated",
+                       t->h->path, dbi == t->e->states ? "state" : "counter");
+    *expires = ck_be64_get(v->mv_data);
+    return CK_OK;
+}
+
+static ck_status state_put_fn(ck_lmdb_txn *t, void *arg)
+{
+    state_arg *a = arg;
+    MDB_val k = mval(a->name, strlen(a->name)), v;
+    int64_t old, expires = t->now + a->ttl;
+    ck_status rc = named_get(t, t->e->states, a->name, 0, &v, &old);
+    int mrc;
+
+    if (rc == CK_OK)
+        rc = exp_del(t, old, 'p', a->name, strlen(a->name));
+    else if (rc == CK_NOT_FOUND || rc == CK_ERR_CORRUPT)
+        rc = CK_OK;         /* replaced below either way */
+    if (rc != CK_OK)
+        return rc;
+    v.mv_size = 8 + a->len;
+    mrc = mdb_put(t->txn, t->e->states, &k, &v, MDB_RESERVE);
+    if (mrc != 0)
+        return ck_lmdb_error(t->st, mrc, "writing a state");
+    ck_be64_put(v.mv_data, expires);
+    if (a->len)
+        memcpy((unsigned char *)v.mv_data + 8, a->v, a->len);
+    return exp_add(t, expires, 'p', a->name, strlen(a->name));
+}
+
+static ck_status lmdb_state_put(ck_store *st, const char *name, const void *v, size_t len,
+                                int ttl, int64_t now)
+{
+    state_arg a = { name, v, len, ttl, 0, NULL, NULL };
+
+    return ck_lmdb_run(st, 1, now, state_put_fn, &a);
+}
+
+static ck_status state_get_fn(ck_lmdb_txn *t, void *arg)
+{
+    state_arg *a = arg;
+    MDB_val v;
+    int64_t expires;
+    size_t len;
+    ck_status rc = named_get(t, t->e->states, a->name, 0, &v, &expires);
+
+    if (rc != CK_OK)
+        return rc;
+    if (t->now >= expires) {
+        if (t->write)
+            rc = named_del(t, t->e->states, 'p', a->name, expires);
+        return rc == CK_OK ? CK_NOT_FOUND : rc;
+    }
+    len = v.mv_size - 8;
+    *a->out = malloc(len ? len : 1);
+    if (!*a->out)
+        return ck_fail(t->st, CK_ERR_NOMEM, "out of memory");
+    memcpy(*a->out, (unsigned char *)v.mv_data + 8, len);
+    *a->outlen = len;
+    if (a->take)
+        rc = named_del(t, t->e->states, 'p', a->name, expires);
+    if (rc != CK_OK) {
+        free(*a->out);
+        *a->out = NULL;
+        *a->outlen = 0;
+    }
+    return rc;
+}
+
+static ck_status lmdb_state_get(ck_store *st, const char *name, int take, int64_t now,
+                                void **v, size_t *len)
+{
+    state_arg a = { name, NULL, 0, 0, take, v, len };
+    ck_status rc = ck_lmdb_run(st, take, now, state_get_fn, &a);
+
+    /* A take whose commit failed did not happen: hand nothing out. */
+    if (rc != CK_OK) {
+        free(*v);
+        *v = NULL;
+        *len = 0;
+    }
+    return rc;
+}
+
+/* ---- failure counters ------------------------------------------------------- */
+
+typedef struct fail_arg {
+    const char *name;
+    int window;
+    int64_t *count;
+} fail_arg;
+
+static ck_status fail_add_fn(ck_lmdb_txn *t, void *arg)
+{
+    fail_arg *a = arg;
+    MDB_val k = mval(a->name, strlen(a->name)), v;
+    unsigned char buf[16];
+    int64_t end, count = 0;
+    ck_status rc = named_get(t, t->e->fails, a->name, 8, &v, &end);
+    int mrc;
+
+    if (rc == CK_OK && t->now < end) {
+        count = ck_be64_get((unsigned char *)v.mv_data + 8);
+    } else if (rc == CK_OK) {
+        rc = exp_del(t, end, 'f', a->name, strlen(a->name));
+    } else if (rc == CK_NOT_FOUND || rc == CK_ERR_CORRUPT) {
+        rc = CK_OK;         /* a fresh window replaces it */
+    }
+    if (rc != CK_OK)
+        return rc;
+    if (count == 0) {
+        end = t->now + a->window;
+        rc = exp_add(t, end, 'f', a->name, strlen(a->name));
+        if (rc != CK_OK)
+            return rc;
+    }
+    count++;
+    ck_be64_put(buf, end);
+    ck_be64_put(buf + 8, count);
+    v = mval(buf, sizeof(buf));
+    mrc = mdb_put(t->txn, t->e->fails, &k, &v, 0);
+    if (mrc != 0)
+        return ck_lmdb_error(t->st, mrc, "writing a counter");
+    *a->count = count;
+    return CK_OK;
+}
+
+static ck_status lmdb_fail_add(ck_store *st, const char *name, int window, int64_t now,
+                               int64_t *count)
+{
+    fail_arg a = { name, window, count };
+
+    return ck_lmdb_run(st, 1, now, fail_add_fn, &a);
+}
+
+static ck_status fail_count_fn(ck_lmdb_txn *t, void *arg)
+{
+    fail_arg *a = arg;
+    MDB_val v;
+    int64_t end;
+    ck_status rc = named_get(t, t->e->fails, a->name, 8, &v, &end);
+
+    *a->count = 0;
+    if (rc == CK_NOT_FOUND)
+        return CK_OK;
+    if (rc != CK_OK)
+        return rc;
+    if (t->now < end)
+        *a->count = ck_be64_get((unsigned char *)v.mv_data + 8);
+    return CK_OK;
+}
+
+static ck_status lmdb_fail_count(ck_store *st, const char *name, int64_t now, int64_t *count)
+{
+    fail_arg a = { name, 0, count };
+
+    return ck_lmdb_run(st, 0, now, fail_count_fn, &a);
+}
+
+static ck_status fail_reset_fn(ck_lmdb_txn *t, void *arg)
+{
+    fail_arg *a = arg;
+    MDB_val v;
+    int64_t end;
+    ck_status rc = named_get(t, t->e->fails, a->name, 0, &v, &end);
+
+    if (rc == CK_NOT_FOUND)
+        return CK_OK;
+    if (rc == CK_ERR_CORRUPT)
+        end = 0;            /* no index entry to find; drop the record */
+    else if (rc != CK_OK)
+        return rc;
+    return named_del(t, t->e->fails, 'f', a->name, end);
+}
+
+static ck_status lmdb_fail_reset(ck_store *st, const char *name)
+{
+    fail_arg a = { name, 0, NULL };
+
+    /* Time plays no part in a reset; the incremental sweep uses the clock. */
+    return ck_lmdb_run(st, 1, ck_now(), fail_reset_fn, &a);
+}
+
+/* ---- sweeping and metrics ------------------------------------------------------ */
+
+/* One expired index entry: remove what it points at if that has expired. */
+static ck_status sweep_entry(ck_lmdb_txn *t, const unsigned char *key, size_t klen,
+                             size_t *removed)
+{
+    int64_t expires = ck_be64_get(key);
+    const unsigned char *id = key + 9;
+    size_t idlen = klen - 9;
+    char name[CK_STATE_NAME_MAX + 1];
+    ck_session s;
+    ck_status rc;
+    MDB_dbi dbi;
+    MDB_val v;
+    int64_t current;
+
+    switch (key[8]) {
+    case 's':
+        if (idlen != CK_LMDB_SKEY_LEN)
+            return CK_OK;
+        rc = sess_load(t, id, &s);
+        if (rc == CK_ERR_CORRUPT) {
+            MDB_val k = mval(id, idlen);
+
+            mdb_del(t->txn, t->e->sessions, &k, NULL);
+            return CK_OK;
+        }
+        if (rc != CK_OK || s.expires != expires)
+            return rc == CK_NOT_FOUND ? CK_OK : rc;
+        (*removed)++;
+        return sess_expire(t, id, &s, t->now >= s.deadline ? CK_EXPIRED_LIFETIME
+                                                           : CK_EXPIRED_IDLE);
+    case 'p':
+    case 'f':
+        if (idlen == 0 || idlen > CK_STATE_NAME_MAX || memchr(id, '\0', idlen))
+            return CK_OK;
+        memcpy(name, id, idlen);
+        name[idlen] = '\0';
+        dbi = key[8] == 'p' ? t->e->states : t->e->fails;
+        rc = named_get(t, dbi, name, 0, &v, &current);
+        if (rc == CK_NOT_FOUND || (rc == CK_OK && current > t->now))
+            return CK_OK;
+        if (rc != CK_OK && rc != CK_ERR_CORRUPT)
+            return rc;
+        (*removed)++;
+        return named_del(t, dbi, (char)key[8], name, expires);
+    default:
+        return CK_OK;
+    }
+}
+
+ck_status ck_lmdb_sweep_some(ck_lmdb_txn *t, int64_t upto, size_t max, size_t *removed)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    unsigned char key[EXP_KEY_MAX];
+    size_t klen, n = 0;
+    ck_status rc = CK_OK;
+    int mrc = mdb_cursor_open(t->txn, t->e->expiry, &cur);
+
+    while (mrc == 0 && n < max) {
+        mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        if (mrc != 0)
+            break;
+        if (k.mv_size >= 9 && ck_be64_get(k.mv_data) > upto)
+            break;
+        /* Copy: the entry and what it points at are deleted below. */
+        klen = k.mv_size < sizeof(key) ? k.mv_size : sizeof(key);
+        memcpy(key, k.mv_data, klen);
+        mrc = mdb_cursor_del(cur, 0);
+        if (mrc != 0)
+            break;
+        if (klen >= 9)
+            rc = sweep_entry(t, key, klen, removed);
+        if (rc != CK_OK)
+            break;
+        n++;
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    if (rc == CK_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+        rc = ck_lmdb_error(t->st, mrc, "sweeping");
+    return rc;
+}
+
+typedef struct sweep_arg {
+    size_t max;
+    size_t removed;
+    ck_metrics *out;
+} sweep_arg;
+
+static ck_status sweep_fn(ck_lmdb_txn *t, void *arg)
+{
+    sweep_arg *a = arg;
+
+    t->swept = 1;
+    return ck_lmdb_sweep_some(t, t->now, a->max, &a->removed);
+}
+
+/* In batches, so that a large backlog never makes one huge transaction. */
+static ck_status lmdb_sweep(ck_store *st, int64_t now, size_t *removed)
+{
+    sweep_arg a = { SWEEP_BATCH, 0, NULL };
+    size_t before;
+    ck_status rc;
+
+    *removed = 0;
+    do {
+        before = a.removed;
+        rc = ck_lmdb_run(st, 1, now, sweep_fn, &a);
+    } while (rc == CK_OK && a.removed - before >= SWEEP_BATCH);
+    *removed = a.removed;
+    return rc;
+}
+
+static ck_status metrics_fn(ck_lmdb_txn *t, void *arg)
+{
+    sweep_arg *a = arg;
+    ck_metrics *m = a->out;
+    ck_lmdb_counters *c;
+    ck_status rc = ck_lmdb_sweep_some(t, t->now, (size_t)-1, &a->removed);
+
+    t->swept = 1;
+    if (rc == CK_OK)
+        rc = ck_lmdb_counters_get(t, &c);
+    if (rc != CK_OK)
+        return rc;
+    m->active = 0;
+    for (int i = 0; i < CK_AUTH_METHOD_COUNT; i++) {
+        m->active_by_method[i] = c->active[i];
+        m->active += c->active[i];
+    }
+    m->created = c->created;
+    m->ended_logout = c->ended[CK_END_LOGOUT];
+    m->ended_idle = c->ended[CK_END_IDLE];
+    m->ended_lifetime = c->ended[CK_END_LIFETIME];
+    m->ended_revoked = c->ended[CK_END_REVOKED];
+    m->duration_sum = c->duration_sum;
+    return CK_OK;
+}
+
+/* Sweeps first, so that sessions ended by time passing are counted. */
+static ck_status lmdb_metrics(ck_store *st, int64_t now, ck_metrics *out)
+{
+    sweep_arg a = { 0, 0, out };
+
+    return ck_lmdb_run(st, 1, now, metrics_fn, &a);
+}
+
+static ck_status ping_fn(ck_lmdb_txn *t, void *arg)
+{
+    return CK_OK;
+}
+
+static ck_status lmdb_ping(ck_store *st)
+{
+    return ck_lmdb_run(st, 0, 0, ping_fn, NULL);
+}
+
+static void lmdb_close(ck_store *st)
+{
+    ck_lmdb *h = st->impl;
+
+    if (!h)
+        return;
+    ck_lmdb_handle_close(h);
+    free(h->path);
+    free(h);
+    st->impl = NULL;
+}
+
+static const struct ck_backend_ops lmdb_ops = {
+    .name = "lmdb",
+    .create = lmdb_create,
+    .touch = lmdb_touch,
+    .get = lmdb_get,
+    .del = lmdb_del,
+    .revoke_user = lmdb_revoke_user,
+    .list_user = lmdb_list_user,
+    .state_put = lmdb_state_put,
+    .state_get = lmdb_state_get,
+    .fail_add = lmdb_fail_add,
+    .fail_count = lmdb_fail_count,
+    .fail_reset = lmdb_fail_reset,
+    .metrics = lmdb_metrics,
+    .ping = lmdb_ping,
+    .sweep = lmdb_sweep,
+    .close = lmdb_close,
+};
+
+ck_status ck_lmdb_open(ck_store *st, const ck_config *cfg, const char *path)
+{
+    ck_lmdb *h;
+    ck_status rc;
+
+    if (!path || path[0] != '/')
+        return ck_fail(st, CK_ERR_INVALID,
+                       "lmdb store path must be absolute (lmdb:/run/checkup)");
+    h = calloc(1, sizeof(*h));
+    if (!h || !(h->path = strdup(path))) {
+        free(h);
+        return ck_fail(st, CK_ERR_NOMEM, "out of memory");
+    }
+    /* "lmdb:/run/checkup/" and "lmdb:/run/checkup" are one environment. */
+    for (size_t n = strlen(h->path); n > 1 && h->path[n - 1] == '/'; n--)
+        h->path[n - 1] = '\0';
+    h->map_size = cfg->lmdb_map_size ? cfg->lmdb_map_size : (size_t)256 << 20;
+    h->lock_timeout_ms = cfg->command_timeout_ms > 0 ? cfg->command_timeout_ms : 1000;
+    st->impl = h;
+    st->ops = &lmdb_ops;
+    rc = ck_lmdb_handle_open(st, h);
+    if (rc != CK_OK) {
+        free(h->path);
+        free(h);
+        st->impl = NULL;
+        st->ops = NULL;
+    }
+    return rc;
+}
