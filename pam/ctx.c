@@ -51,13 +51,11 @@ void ck_pam_ctx_cleanup(pam_handle_t *pamh, void *data, int error_status)
     if (!ctx)
         return;
     /*
-     * A store handle belongs to the process that opened it: after a fork
-     * the child must not close the parent's LMDB environment or Redis
-     * connection (that would drop the parent's reader slots or state), so
-     * the child leaves it alone.
+     * Also right in a forked child: both backends notice the fork and let
+     * go of what the parent owns (LMDB environment, Redis connection)
+     * without touching it.
      */
-    if (ctx->store && ctx->pid == getpid())
-        ck_store_close(ctx->store);
+    ck_store_close(ctx->store);
     ck_keyring_free(ctx->ring);
     ctx_free_auth(ctx);
     ck_config_free(&ctx->cfg);
@@ -89,7 +87,6 @@ static int ctx_open_store(ck_pam_call *c, ck_pam_ctx *ctx)
                    ctx->cfg.store_url ? ctx->cfg.store_url : CK_DEFAULT_STORE_URL, err);
         return PAM_AUTHINFO_UNAVAIL;
     }
-    ctx->pid = getpid();
     return PAM_SUCCESS;
 }
 
@@ -142,9 +139,11 @@ int ck_pam_begin(ck_pam_call *c, pam_handle_t *pamh, int flags, int argc, const 
         c->rhost = item;
     if (pam_get_item(pamh, PAM_TTY, &item) == PAM_SUCCESS)
         c->tty = item;
-    /* After a fork the parent's handle is abandoned, never used or closed. */
-    if (c->ctx->store && c->ctx->pid != getpid())
-        c->ctx->store = NULL;
+    /*
+     * The store handle lives as long as the PAM handle. A host that forks
+     * between calls (sshd, login) may use it in the child: the backends
+     * detect the fork and open their own environment or connection.
+     */
     if (!c->ctx->store)
         return ctx_open_store(c, c->ctx);
     return PAM_SUCCESS;

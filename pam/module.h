@@ -27,7 +27,6 @@
  * cleanup, at pam_end.
  */
 typedef struct ck_pam_ctx {
-    pid_t pid;                  /* process that opened the store */
     char *config_path;
     ck_config cfg;
     ck_lockout lockout;

@@ -39,8 +39,9 @@ echo 'a long test password' |
 echo "== token cycle on a fresh session"
 echo 'a long test password' | drive -s checkup -u vuser -k "$d/token" auth acct open
 drive -s checkup -u vuser auth acct open close < "$d/token"
-# (A forked child deliberately leaves the parent's store handle alone, so
-# the fork case is checked in test_pam, not here.)
+# The fork case runs in test_pam, not under valgrind: a forked child must
+# not call into the parent's LMDB environment, so the store lets go of it
+# without freeing LMDB's memory, which valgrind (rightly) reports as lost.
 echo "== a refused login"
 if echo 'wrong' | drive -s checkup -u vuser auth; then
     echo "FAIL: a wrong password was accepted"; exit 1
