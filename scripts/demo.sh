@@ -73,8 +73,13 @@ tell "IDLE is back to 0 and EXPIRES to $IDLE s:"
 run "$b/checkup" -c "$d/checkup.conf" sessions list
 
 say "4. alice walks away for longer than $IDLE seconds"
-for i in $(seq "$((IDLE + 1))" -1 1); do printf '\r   waiting %2d s ' "$i"; sleep 1; done
-printf '\r   waited %d s.   \n' "$((IDLE + 1))"
+if [ -t 1 ]; then
+    for i in $(seq "$((IDLE + 1))" -1 1); do printf '\r   waiting %2d s ' "$i"; sleep 1; done
+    printf '\r   waited %d s.   \n' "$((IDLE + 1))"
+else
+    tell "(waiting $((IDLE + 1)) s)"
+    sleep "$((IDLE + 1))"
+fi
 tell "Now the same token is refused, and alice is told why:"
 if "${PAMTESTER:-pamtester}" -v checkup alice authenticate acct_mgmt < "$d/token"; then
     echo "unexpected: the idle session was accepted" >&2
