@@ -221,12 +221,14 @@ void ck_pam_tell(ck_pam_call *c, int error, const char *fmt, ...)
 
 void ck_pam_duration(int s, char *buf, size_t len)
 {
-    if (s % 3600 == 0 && s >= 7200)
+    if (s == 3600)
+        snprintf(buf, len, "1 hour");
+    else if (s == 60)
+        snprintf(buf, len, "1 minute");
+    else if (s % 3600 == 0 && s >= 7200)
         snprintf(buf, len, "%d hours", s / 3600);
     else if (s % 60 == 0 && s >= 120)
         snprintf(buf, len, "%d minutes", s / 60);
-    else if (s == 60 || s == 3600)
-        snprintf(buf, len, "1 %s", s == 60 ? "minute" : "hour");
     else
         snprintf(buf, len, "%d second%s", s, s == 1 ? "" : "s");
 }
