@@ -183,9 +183,9 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
      * No lockout check before a token: a valid signature cannot be guessed,
      * and someone guessing alice's password must not be able to end her
      * running sessions by locking her account. Forged tokens count as
-     * failures (below), and a locked host gets nothing but refusals.
+     * failures below. The signature comes first, so a forged token costs
+     * no store round trip.
      */
-    /* The signature first: a forged token costs no store round trip. */
     ts = ck_token_verify(c->ctx->ring, token, strlen(token), ck_now(), sid, NULL, NULL);
     if (ts != CK_TOKEN_OK) {
         rc = token_reject(c, u ? u->email : name, NULL, token_reason(ts),
