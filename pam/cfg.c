@@ -41,6 +41,7 @@ int ck_pam_args_parse(int argc, const char **argv, ck_pam_args *out,
     int rc = 0;
 
     out->config = CK_CONFIG_PATH;
+    out->config_given = 0;
     out->methods = CK_METHOD_PASSWORD | CK_METHOD_TOKEN;
     out->debug = 0;
     out->use_first_pass = 0;
@@ -57,6 +58,7 @@ int ck_pam_args_parse(int argc, const char **argv, ck_pam_args *out,
                 continue;
             }
             out->config = a + 7;
+            out->config_given = 1;
         } else if (strncmp(a, "method=", 7) == 0) {
             if (parse_methods(a + 7, &out->methods) != 0) {
                 warn(ud, "method= takes password, token or password,token", a);

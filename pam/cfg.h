@@ -19,6 +19,7 @@
 
 typedef struct ck_pam_args {
     const char *config;
+    int config_given;           /* config= was among the arguments */
     unsigned methods;
     int debug;
     int use_first_pass;

@@ -98,7 +98,8 @@ static int ctx_get(ck_pam_call *c)
 
     if (pam_get_data(c->pamh, CK_PAM_DATA, &data) == PAM_SUCCESS && data) {
         c->ctx = (ck_pam_ctx *)data;
-        if (strcmp(c->ctx->config_path, c->args.config) != 0) {
+        /* A line without config= goes on with the handle's configuration. */
+        if (c->args.config_given && strcmp(c->ctx->config_path, c->args.config) != 0) {
             pam_syslog(c->pamh, LOG_ERR,
                        "config=%s differs from config=%s given earlier for this handle",
                        c->args.config, c->ctx->config_path);

@@ -197,6 +197,12 @@ static void setup_dir(char *d)
                   "auth required pam_permit.so\n"
                   "account [success=ok user_unknown=ignore default=bad] %s config=%s/main.conf\n"
                   "account required pam_permit.so\n", mod, d);
+    /* Only the first line names the configuration; a later one conflicts. */
+    write_service(d, "ck_config_once",
+                  "auth required %s config=%s/main.conf\naccount required %s\n", mod, d, mod);
+    write_service(d, "ck_config_conflict",
+                  "auth required %s config=%s/main.conf\naccount required %s config=%s/life.conf\n",
+                  mod, d, mod, d);
     write_service(d, "stack_first_pass",
                   "auth required %s config=%s/main.conf use_first_pass\n", mod, d);
 }
@@ -615,6 +621,9 @@ static void test_broken_setups(void **state)
     /* Nothing listens on port 1: refused fast, and never a success. */
     assert_int_equal(try_auth("ck_noredis", "alice", ALICE_PW, NULL, NULL, 0),
                      PAM_AUTHINFO_UNAVAIL);
+    assert_int_equal(try_auth("ck_config_once", "alice", ALICE_PW, NULL, NULL, 0), PAM_SUCCESS);
+    assert_int_equal(try_auth("ck_config_conflict", "alice", ALICE_PW, NULL, NULL, 0),
+                     PAM_SERVICE_ERR);
     /* Unknown arguments are logged and ignored. */
     assert_int_equal(try_auth("ck_unknownarg", "alice", ALICE_PW, NULL, NULL, 0), PAM_SUCCESS);
 }

@@ -39,6 +39,7 @@ static void test_args_defaults(void **state)
     (void)state;
     assert_int_equal(parse(0, NULL, &a), 0);
     assert_string_equal(a.config, CK_CONFIG_PATH);
+    assert_false(a.config_given);
     assert_int_equal(a.methods, CK_METHOD_PASSWORD | CK_METHOD_TOKEN);
     assert_false(a.debug);
     assert_false(a.use_first_pass);
@@ -54,6 +55,7 @@ static void test_args_values(void **state)
     (void)state;
     assert_int_equal(parse(5, argv, &a), 0);
     assert_string_equal(a.config, "/etc/x.conf");
+    assert_true(a.config_given);
     assert_int_equal(a.methods, CK_METHOD_TOKEN);
     assert_true(a.debug);
     assert_true(a.use_first_pass);
