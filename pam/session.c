@@ -92,15 +92,23 @@ static int create(ck_pam_call *c)
 int ck_pam_open_session(ck_pam_call *c)
 {
     ck_pam_ctx *ctx = c->ctx;
+    ck_user now_user;
     int rc;
 
+    rc = find_user(c, &now_user);
+    if (rc != PAM_SUCCESS)
+        return rc;
+    /* PAM_USER may have changed since authentication (another module). */
+    if (ctx->authed && strcmp(now_user.email, ctx->user.email) != 0) {
+        pam_syslog(c->pamh, LOG_NOTICE, "user changed since authentication: new session");
+        ctx->authed = ctx->attached = 0;
+    }
     if (!ctx->authed) {
-        rc = find_user(c, &ctx->user);
-        if (rc != PAM_SUCCESS)
-            return rc;
+        ctx->user = now_user;
         ctx->authed = 1;
         ctx->method = 0;
     }
+    OPENSSL_cleanse(&now_user, sizeof(now_user));
     if (!ctx->attached && !ctx->created) {
         rc = create(c);
         if (rc != PAM_SUCCESS)
