@@ -9,11 +9,10 @@
  * share one MDB_env, opened with MDB_NOTLS so that threads with their own
  * ck_store can each run transactions on it.
  *
- * Writers first take flock() on write.lock, polling up to the command
- * timeout: a live process stuck inside a write transaction (stopped,
- * debugged) then costs the others a clear error instead of a hang. A dead
- * one releases the flock with its last descriptor, and LMDB's robust mutex
- * recovers its half-done transaction.
+ * Writers first take the mutex in write.lock with the command timeout: a
+ * live process stuck inside a write transaction (stopped, debugged) then
+ * costs the others a clear error instead of a hang, which LMDB's own
+ * writer mutex, taken without a timeout, cannot give.
  */
 #include "config.h"
 
@@ -26,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +40,18 @@ static ck_lmdb_env *registry;
 
 /* ---- errors ------------------------------------------------------------ */
 
+/* The map size in force: another process may have raised it. */
+static size_t map_size(ck_lmdb *h)
+{
+    MDB_envinfo info;
+
+    if (!h)
+        return 0;
+    if (h->env && h->env->pid == getpid() && mdb_env_info(h->env->env, &info) == 0)
+        return info.me_mapsize;
+    return h->map_size;
+}
+
 ck_status ck_lmdb_error(ck_store *st, int rc, const char *what)
 {
     ck_lmdb *h = st->impl;
@@ -49,7 +61,7 @@ ck_status ck_lmdb_error(ck_store *st, int rc, const char *what)
     case MDB_MAP_FULL:
         return ck_fail(st, CK_ERR_FULL,
                        "store full (map size %zu MiB reached; raise [store] map_size)",
-                       h ? h->map_size >> 20 : (size_t)0);
+                       map_size(h) >> 20);
     case MDB_INVALID:
     case MDB_VERSION_MISMATCH:
     case MDB_CORRUPTED:
@@ -222,18 +234,20 @@ static void env_abandon(ck_lmdb_env *e)
 
 /* ---- the write gate ------------------------------------------------------ */
 
-static ck_status gate_open(ck_store *st, ck_lmdb *h)
-{
-    char p[PATH_MAX];
-    ck_status rc = file_path(st, h->path, "write.lock", p, sizeof(p));
+/*
+ * write.lock holds one process-shared robust mutex that writers take with
+ * a timeout (pthread_mutex_clocklock): waiting is a futex sleep, fair
+ * enough under load, and bounded. A holder that died leaves EOWNERDEAD,
+ * which the next writer clears; LMDB's own robust mutex then recovers the
+ * half-done transaction.
+ */
+#define GATE_MAGIC UINT64_C(0x636b2d6761746531)     /* "ck-gate1" */
 
-    if (rc != CK_OK)
-        return rc;
-    h->gate_fd = open(p, O_RDWR | O_CLOEXEC);
-    if (h->gate_fd < 0)
-        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: %s", p, strerror(errno));
-    return CK_OK;
-}
+struct ck_lmdb_gate {
+    uint64_t magic;
+    uint64_t size;
+    pthread_mutex_t mutex;
+};
 
 static int64_t mono_ms(void)
 {
@@ -243,34 +257,129 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* flock with a deadline, for the one-off initialisation of write.lock. */
+static int flock_bounded(int fd, int timeout_ms)
+{
+    int64_t deadline = mono_ms() + timeout_ms;
+    struct timespec pause = { 0, 1000000 };
+
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if ((errno != EWOULDBLOCK && errno != EINTR) || mono_ms() >= deadline)
+            return -1;
+        nanosleep(&pause, NULL);
+    }
+    return 0;
+}
+
+static int gate_init(struct ck_lmdb_gate *g)
+{
+    pthread_mutexattr_t attr;
+    int rc = pthread_mutexattr_init(&attr);
+
+    if (rc == 0)
+        rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    if (rc == 0)
+        rc = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+    if (rc == 0)
+        rc = pthread_mutex_init(&g->mutex, &attr);
+    pthread_mutexattr_destroy(&attr);
+    if (rc == 0) {
+        g->size = sizeof(*g);
+        g->magic = GATE_MAGIC;
+    }
+    return rc;
+}
+
+/* Maps write.lock, initialising it when new (or left half-made by a crash). */
+static ck_status gate_map(ck_store *st, ck_lmdb *h, int fd, const char *p)
+{
+    struct stat sb;
+    struct ck_lmdb_gate *g;
+
+    if (fstat(fd, &sb) != 0)
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: %s", p, strerror(errno));
+    if (sb.st_size == 0 && ftruncate(fd, sizeof(*g)) != 0)
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: %s", p, strerror(errno));
+    if (sb.st_size != 0 && sb.st_size != (off_t)sizeof(*g))
+        return ck_fail(st, CK_ERR_CORRUPT, "store %s is not a checkup lock file (size %lld)",
+                       p, (long long)sb.st_size);
+    g = mmap(NULL, sizeof(*g), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (g == MAP_FAILED)
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: mmap: %s", p, strerror(errno));
+    if (g->magic == 0 && gate_init(g) != 0) {
+        munmap(g, sizeof(*g));
+        return ck_fail(st, CK_ERR_INTERNAL, "store %s: cannot initialise the lock", p);
+    }
+    if (g->magic != GATE_MAGIC || g->size != sizeof(*g)) {
+        munmap(g, sizeof(*g));
+        return ck_fail(st, CK_ERR_CORRUPT, "store %s is not a checkup lock file", p);
+    }
+    h->gate = g;
+    return CK_OK;
+}
+
+static ck_status gate_open(ck_store *st, ck_lmdb *h)
+{
+    char p[PATH_MAX];
+    ck_status rc = file_path(st, h->path, "write.lock", p, sizeof(p));
+    int fd;
+
+    if (rc != CK_OK)
+        return rc;
+    fd = open(p, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: %s", p, strerror(errno));
+    if (flock_bounded(fd, h->lock_timeout_ms) != 0) {
+        rc = ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: cannot lock for setup: %s", p,
+                     strerror(errno));
+    } else {
+        rc = gate_map(st, h, fd, p);
+        flock(fd, LOCK_UN);
+    }
+    close(fd);
+    return rc;
+}
+
+static void gate_close(ck_lmdb *h)
+{
+    if (h->gate)
+        munmap(h->gate, sizeof(*h->gate));
+    h->gate = NULL;
+}
+
 ck_status ck_lmdb_gate_lock(ck_store *st, ck_lmdb *h)
 {
-    int64_t deadline = mono_ms() + h->lock_timeout_ms;
-    long pause_us = 50;
+    struct timespec ts;
+    int rc;
 
-    for (;;) {
-        struct timespec ts;
-
-        if (flock(h->gate_fd, LOCK_EX | LOCK_NB) == 0)
-            return CK_OK;
-        if (errno != EWOULDBLOCK && errno != EINTR)
-            return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: write lock: %s", h->path,
-                           strerror(errno));
-        if (mono_ms() >= deadline)
-            return ck_fail(st, CK_ERR_UNAVAILABLE,
-                           "store %s: busy: another process has held the write lock for "
-                           "over %d ms", h->path, h->lock_timeout_ms);
-        ts.tv_sec = 0;
-        ts.tv_nsec = pause_us * 1000;
-        nanosleep(&ts, NULL);
-        if (pause_us < 2000)
-            pause_us *= 2;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += h->lock_timeout_ms / 1000;
+    ts.tv_nsec += (long)(h->lock_timeout_ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
     }
+    do {
+        rc = pthread_mutex_clocklock(&h->gate->mutex, CLOCK_MONOTONIC, &ts);
+    } while (rc == EINTR);
+    if (rc == EOWNERDEAD) {
+        /* The holder died mid-write; LMDB rolls its transaction back. */
+        pthread_mutex_consistent(&h->gate->mutex);
+        rc = 0;
+    }
+    if (rc == ETIMEDOUT)
+        return ck_fail(st, CK_ERR_UNAVAILABLE,
+                       "store %s: busy: another process has held the write lock for "
+                       "over %d ms", h->path, h->lock_timeout_ms);
+    if (rc != 0)
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: write lock: %s", h->path,
+                       strerror(rc));
+    return CK_OK;
 }
 
 void ck_lmdb_gate_unlock(ck_lmdb *h)
 {
-    flock(h->gate_fd, LOCK_UN);
+    pthread_mutex_unlock(&h->gate->mutex);
 }
 
 /* ---- opening ------------------------------------------------------------- */
@@ -434,8 +543,14 @@ static ck_status env_get(ck_store *st, ck_lmdb *h, pid_t pid, ck_lmdb_env **out)
         return ck_fail(st, CK_ERR_NOMEM, "out of memory");
     }
     e->pid = pid;
+    if (pthread_rwlock_init(&e->resize_lock, NULL) != 0) {
+        free(e->path);
+        free(e);
+        return ck_fail(st, CK_ERR_NOMEM, "out of memory");
+    }
     rc = env_create(st, h, e);
     if (rc != CK_OK) {
+        pthread_rwlock_destroy(&e->resize_lock);
         free(e->path);
         free(e);
         return rc;
@@ -460,8 +575,10 @@ static void env_put(ck_lmdb_env *e, pid_t pid)
             break;
         }
     }
-    if (e->pid == pid)
+    if (e->pid == pid) {
         mdb_env_close(e->env);
+        pthread_rwlock_destroy(&e->resize_lock);
+    }
     free(e->path);
     free(e);
 }
@@ -490,10 +607,8 @@ static ck_status handle_attach(ck_store *st, ck_lmdb *h)
         mdb_reader_check(e->env, &dead);
     }
     pthread_mutex_unlock(&registry_lock);
-    if (rc != CK_OK) {
-        close(h->gate_fd);
-        h->gate_fd = -1;
-    }
+    if (rc != CK_OK)
+        gate_close(h);
     return rc;
 }
 
@@ -507,18 +622,12 @@ static void handle_detach(ck_lmdb *h)
         pthread_mutex_unlock(&registry_lock);
         h->env = NULL;
     }
-    if (h->gate_fd >= 0) {
-        /* An inherited gate fd shares its flock with the parent: just drop it. */
-        if (h->pid == pid)
-            flock(h->gate_fd, LOCK_UN);
-        close(h->gate_fd);
-        h->gate_fd = -1;
-    }
+    gate_close(h);
 }
 
 ck_status ck_lmdb_handle_open(ck_store *st, ck_lmdb *h)
 {
-    h->gate_fd = -1;
+    h->gate = NULL;
     return handle_attach(st, h);
 }
 
@@ -580,6 +689,37 @@ static int is_failure(ck_status rc)
     return rc >= CK_ERR_INVALID;
 }
 
+/*
+ * Begins a txn holding resize_lock for reading. When another process has
+ * grown the map past ours (a raised map_size), LMDB answers MAP_RESIZED:
+ * adopt the new size, which it allows only while this process has no txn
+ * open, hence the lock.
+ */
+static int txn_begin(ck_lmdb_env *e, unsigned flags, MDB_txn **txn)
+{
+    int rc;
+
+    pthread_rwlock_rdlock(&e->resize_lock);
+    rc = mdb_txn_begin(e->env, NULL, flags, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        pthread_rwlock_unlock(&e->resize_lock);
+        pthread_rwlock_wrlock(&e->resize_lock);
+        rc = mdb_env_set_mapsize(e->env, 0);
+        pthread_rwlock_unlock(&e->resize_lock);
+        pthread_rwlock_rdlock(&e->resize_lock);
+        if (rc == 0)
+            rc = mdb_txn_begin(e->env, NULL, flags, txn);
+    }
+    if (rc != 0)
+        pthread_rwlock_unlock(&e->resize_lock);
+    return rc;
+}
+
+static void txn_end(ck_lmdb_env *e)
+{
+    pthread_rwlock_unlock(&e->resize_lock);
+}
+
 static ck_status run_write(ck_lmdb_txn *t, ck_lmdb_fn fn, void *arg)
 {
     ck_status rc, res;
@@ -589,7 +729,7 @@ static ck_status run_write(ck_lmdb_txn *t, ck_lmdb_fn fn, void *arg)
     rc = ck_lmdb_gate_lock(t->st, t->h);
     if (rc != CK_OK)
         return rc;
-    mrc = mdb_txn_begin(t->e->env, NULL, 0, &t->txn);
+    mrc = txn_begin(t->e, 0, &t->txn);
     if (mrc != 0) {
         rc = ck_lmdb_error(t->st, mrc, "starting a write transaction");
         goto out;
@@ -603,9 +743,11 @@ static ck_status run_write(ck_lmdb_txn *t, ck_lmdb_fn fn, void *arg)
         rc = counters_flush(t);
     if (is_failure(rc)) {
         mdb_txn_abort(t->txn);
+        txn_end(t->e);
         goto out;
     }
     mrc = mdb_txn_commit(t->txn);
+    txn_end(t->e);
     rc = mrc != 0 ? ck_lmdb_error(t->st, mrc, "committing") : res;
 out:
     t->txn = NULL;
@@ -617,14 +759,15 @@ static ck_status run_read(ck_lmdb_txn *t, ck_lmdb_fn fn, void *arg)
 {
     ck_status rc;
     int dead = 0;
-    int mrc = mdb_txn_begin(t->e->env, NULL, MDB_RDONLY, &t->txn);
+    int mrc = txn_begin(t->e, MDB_RDONLY, &t->txn);
 
     if (mrc == MDB_READERS_FULL && mdb_reader_check(t->e->env, &dead) == 0 && dead > 0)
-        mrc = mdb_txn_begin(t->e->env, NULL, MDB_RDONLY, &t->txn);
+        mrc = txn_begin(t->e, MDB_RDONLY, &t->txn);
     if (mrc != 0)
         return ck_lmdb_error(t->st, mrc, "starting a read transaction");
     rc = fn(t, arg);
     mdb_txn_abort(t->txn);
+    txn_end(t->e);
     t->txn = NULL;
     return rc;
 }

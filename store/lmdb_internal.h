@@ -10,10 +10,24 @@
  *   states    key = name                           value = be64 expires + blob
  *   fails     key = name                           value = be64 end + be64 count
  *   meta      "format" = CK_LMDB_FORMAT, "counters" = metrics counters
+ * Record formats are in lmdb_record.c.
+ *
+ * Beyond the LMDB defaults:
+ *  - write.lock holds a robust process-shared mutex that every writer takes
+ *    with the command timeout before LMDB's own (untimed) writer mutex, so
+ *    a stopped writer costs others a "busy" error, never a hang;
+ *  - one MDB_env per process and directory (MDB_NOTLS), shared by every
+ *    ck_store of the process, because LMDB breaks if a process opens the
+ *    same environment twice; after fork() the child drops it unused;
+ *  - writes sweep up to CK_LMDB_SWEEP_SOME entries that expired at least
+ *    CK_LMDB_SWEEP_GRACE seconds ago; sweep() and metrics() sweep all;
+ *  - data-adding operations stop short of the map size by a reserve of
+ *    pages, so that a full store still takes logouts.
  */
 #ifndef CK_LMDB_INTERNAL_H
 #define CK_LMDB_INTERNAL_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -51,6 +65,7 @@ typedef struct ck_lmdb_env {
     int abandoned;              /* inherited across fork(): fds closed, never used */
     int fds[CK_LMDB_MAX_FDS];   /* the environment's descriptors */
     int nfds;
+    pthread_rwlock_t resize_lock; /* txns read-hold it; adopting a new map size writes */
 } ck_lmdb_env;
 
 /* One ck_store handle. */
@@ -58,9 +73,9 @@ typedef struct ck_lmdb {
     char *path;
     size_t map_size;
     int lock_timeout_ms;
-    pid_t pid;                  /* the process env and gate_fd belong to */
+    pid_t pid;                  /* the process env and gate belong to */
     ck_lmdb_env *env;
-    int gate_fd;                /* write.lock, flock()ed around write txns */
+    struct ck_lmdb_gate *gate;  /* write.lock, mapped: held around write txns */
 } ck_lmdb;
 
 /* One transaction as the operations see it. */
@@ -75,6 +90,7 @@ typedef struct ck_lmdb_txn {
     int c_loaded;
     int c_dirty;
     int swept;                  /* the operation swept already */
+    size_t sweep_visited;       /* index entries the last sweep went through */
 } ck_lmdb_txn;
 
 typedef ck_status (*ck_lmdb_fn)(ck_lmdb_txn *t, void *arg);

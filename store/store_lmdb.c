@@ -77,6 +77,59 @@ static MDB_val mval(const void *p, size_t n)
     return v;
 }
 
+/*
+ * Pages on LMDB's free list (FREE_DBI values are page lists: count, then
+ * pages). LMDB lets only a read txn open a cursor there; with MDB_NOTLS
+ * one can run beside our write txn and sees the same committed state.
+ */
+static ck_status free_pages(ck_lmdb_txn *t, size_t *n)
+{
+    MDB_txn *rtxn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_txn_begin(t->e->env, NULL, MDB_RDONLY, &rtxn);
+
+    *n = 0;
+    if (rc != 0)
+        return ck_lmdb_error(t->st, rc, "reading the free list");
+    rc = mdb_cursor_open(rtxn, 0, &cur);
+    if (rc == 0) {
+        while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
+            *n += v.mv_size / sizeof(size_t) - 1;
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(rtxn);
+    return rc == MDB_NOTFOUND ? CK_OK : ck_lmdb_error(t->st, rc, "reading the free list");
+}
+
+/*
+ * Operations that add data stop short of the map size, keeping a reserve
+ * of pages for what removes data: a delete rewrites a path of pages in
+ * every tree it touches, and must still work in a full store. The free
+ * list is only read once the file has grown near the map size.
+ */
+static ck_status room_check(ck_lmdb_txn *t)
+{
+    MDB_envinfo info;
+    MDB_stat ms;
+    size_t total, reserve, used, nfree;
+    ck_status rc;
+
+    if (mdb_env_info(t->e->env, &info) != 0 || mdb_env_stat(t->e->env, &ms) != 0)
+        return CK_OK;
+    total = info.me_mapsize / ms.ms_psize;
+    reserve = total / 32 > 32 ? total / 32 : 32;
+    used = info.me_last_pgno + 1;
+    if (used + reserve < total)
+        return CK_OK;
+    rc = free_pages(t, &nfree);
+    if (rc != CK_OK)
+        return rc;
+    if (used - (nfree < used ? nfree : used) + reserve >= total)
+        return ck_lmdb_error(t->st, MDB_MAP_FULL, "adding data");
+    return CK_OK;
+}
+
 /* ---- sessions ----------------------------------------------------------- */
 
 static ck_status sess_load(ck_lmdb_txn *t, const unsigned char *kb, ck_session *s)
@@ -332,7 +385,8 @@ static ck_status create_fn(ck_lmdb_txn *t, void *arg)
     int mrc;
 
     skey_bytes(a->key, kb);
-    if (t->st->max_per_user > 0)
+    rc = room_check(t);
+    if (rc == CK_OK && t->st->max_per_user > 0)
         rc = user_cap(t, s->user_id, (size_t)t->st->max_per_user);
     if (rc == CK_OK)
         rc = sess_put(t, kb, s, MDB_NOOVERWRITE);
@@ -595,9 +649,12 @@ static ck_status state_put_fn(ck_lmdb_txn *t, void *arg)
     state_arg *a = arg;
     MDB_val k = mval(a->name, strlen(a->name)), v;
     int64_t old, expires = t->now + a->ttl;
-    ck_status rc = named_get(t, t->e->states, a->name, 0, &v, &old);
+    ck_status rc = room_check(t);
     int mrc;
 
+    if (rc != CK_OK)
+        return rc;
+    rc = named_get(t, t->e->states, a->name, 0, &v, &old);
     if (rc == CK_OK)
         rc = exp_del(t, old, 'p', a->name, strlen(a->name));
     else if (rc == CK_NOT_FOUND || rc == CK_ERR_CORRUPT)
@@ -682,9 +739,12 @@ static ck_status fail_add_fn(ck_lmdb_txn *t, void *arg)
     MDB_val k = mval(a->name, strlen(a->name)), v;
     unsigned char buf[16];
     int64_t end, count = 0;
-    ck_status rc = named_get(t, t->e->fails, a->name, 8, &v, &end);
+    ck_status rc = room_check(t);
     int mrc;
 
+    if (rc != CK_OK)
+        return rc;
+    rc = named_get(t, t->e->fails, a->name, 8, &v, &end);
     if (rc == CK_OK && t->now < end) {
         count = ck_be64_get((unsigned char *)v.mv_data + 8);
     } else if (rc == CK_OK) {
@@ -845,6 +905,7 @@ ck_status ck_lmdb_sweep_some(ck_lmdb_txn *t, int64_t upto, size_t max, size_t *r
             break;
         n++;
     }
+    t->sweep_visited = n;
     if (cur)
         mdb_cursor_close(cur);
     if (rc == CK_OK && mrc != 0 && mrc != MDB_NOTFOUND)
@@ -855,29 +916,30 @@ ck_status ck_lmdb_sweep_some(ck_lmdb_txn *t, int64_t upto, size_t max, size_t *r
 typedef struct sweep_arg {
     size_t max;
     size_t removed;
+    size_t visited;
     ck_metrics *out;
 } sweep_arg;
 
 static ck_status sweep_fn(ck_lmdb_txn *t, void *arg)
 {
     sweep_arg *a = arg;
+    ck_status rc = ck_lmdb_sweep_some(t, t->now, a->max, &a->removed);
 
     t->swept = 1;
-    return ck_lmdb_sweep_some(t, t->now, a->max, &a->removed);
+    a->visited = t->sweep_visited;
+    return rc;
 }
 
 /* In batches, so that a large backlog never makes one huge transaction. */
 static ck_status lmdb_sweep(ck_store *st, int64_t now, size_t *removed)
 {
-    sweep_arg a = { SWEEP_BATCH, 0, NULL };
-    size_t before;
+    sweep_arg a = { SWEEP_BATCH, 0, 0, NULL };
     ck_status rc;
 
-    *removed = 0;
     do {
-        before = a.removed;
+        a.visited = 0;
         rc = ck_lmdb_run(st, 1, now, sweep_fn, &a);
-    } while (rc == CK_OK && a.removed - before >= SWEEP_BATCH);
+    } while (rc == CK_OK && a.visited >= SWEEP_BATCH);
     *removed = a.removed;
     return rc;
 }
@@ -887,11 +949,8 @@ static ck_status metrics_fn(ck_lmdb_txn *t, void *arg)
     sweep_arg *a = arg;
     ck_metrics *m = a->out;
     ck_lmdb_counters *c;
-    ck_status rc = ck_lmdb_sweep_some(t, t->now, (size_t)-1, &a->removed);
+    ck_status rc = ck_lmdb_counters_get(t, &c);
 
-    t->swept = 1;
-    if (rc == CK_OK)
-        rc = ck_lmdb_counters_get(t, &c);
     if (rc != CK_OK)
         return rc;
     m->active = 0;
@@ -908,12 +967,19 @@ static ck_status metrics_fn(ck_lmdb_txn *t, void *arg)
     return CK_OK;
 }
 
-/* Sweeps first, so that sessions ended by time passing are counted. */
+/*
+ * Sweeps first, so that sessions ended by time passing are counted, then
+ * reads the counters: no scan of the sessions, only of expired entries.
+ */
 static ck_status lmdb_metrics(ck_store *st, int64_t now, ck_metrics *out)
 {
-    sweep_arg a = { 0, 0, out };
+    sweep_arg a = { 0, 0, 0, out };
+    size_t removed;
+    ck_status rc = lmdb_sweep(st, now, &removed);
 
-    return ck_lmdb_run(st, 1, now, metrics_fn, &a);
+    if (rc != CK_OK)
+        return rc;
+    return ck_lmdb_run(st, 0, now, metrics_fn, &a);
 }
 
 static ck_status ping_fn(ck_lmdb_txn *t, void *arg)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -137,6 +139,9 @@ static size_t db_entries(ck_store *st, const char *name)
     mdb_txn_abort(txn);
     return ms.ms_entries;
 }
+
+static void read_all(int fd, void *buf, size_t len);
+static int wait_exit(pid_t pid);
 
 /* ---- sessions and policy through the backend --------------------------- */
 
@@ -388,6 +393,61 @@ static void test_modes(void **state)
     assert_mode(f->store, "write.lock", 0660);
 }
 
+/*
+ * The deployment shape: an admin-made group directory (setgid, 2770), the
+ * store's files take its group, and a process of another user in that
+ * group shares the environment (lock table, mutexes, data). As non-root
+ * only the group inheritance can be checked.
+ */
+static void test_shared_group(void **state)
+{
+    fixture *f = *state;
+    gid_t gid = geteuid() == 0 ? 65534 : getegid();
+    char a[CK_SID_LEN], b[CK_SID_LEN], p[256];
+    ck_session s;
+    struct stat sb;
+    int fds[2];
+    pid_t pid;
+
+    assert_int_equal(chmod(f->dir, 0711), 0);     /* the other user passes through */
+    assert_int_equal(mkdir(f->store, 0700), 0);
+    assert_int_equal(chown(f->store, geteuid(), gid), 0);
+    assert_int_equal(chmod(f->store, 02770), 0);
+    f->st = open_store(f);
+    snprintf(p, sizeof(p), "%s/lock.mdb", f->store);
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(sb.st_gid, gid);
+    assert_int_equal(create(f->st, "tom", CK_AUTH_EMAIL, a), CK_OK);
+    if (geteuid() != 0)
+        return;
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char err[512];
+        ck_store *st;
+        int bad = 0;
+
+        close(fds[0]);
+        if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(65534) != 0)
+            _exit(2);
+        st = ck_store_open(&f->cfg, err, sizeof(err));
+        if (!st)
+            _exit(3);
+        bad |= ck_store_touch(st, a, &s) != CK_OK;
+        bad |= create(st, "tom", CK_AUTH_OIDC, b) != CK_OK;
+        bad |= write(fds[1], b, sizeof(b)) != (ssize_t)sizeof(b);
+        ck_store_close(st);
+        _exit(bad);
+    }
+    close(fds[1]);
+    read_all(fds[0], b, sizeof(b));
+    close(fds[0]);
+    assert_int_equal(wait_exit(pid), 0);
+    assert_int_equal(ck_store_touch(f->st, b, &s), CK_OK);
+    assert_int_equal(s.method, CK_AUTH_OIDC);
+}
+
 static void write_file(const char *dir, const char *name, const void *data, size_t len)
 {
     char p[256];
@@ -556,8 +616,10 @@ static void test_map_full(void **state)
     assert_true(made > 100);
     assert_string_equal(ck_store_errstr(f->st),
                         "store full (map size 1 MiB reached; raise [store] map_size)");
-    /* Logouts free room: the store keeps working. */
-    for (size_t i = 0; i < 50; i++)
+    /* A full store still takes logouts and touches (pages are kept in
+     * reserve for them), and works again once logouts freed room. */
+    assert_int_equal(ck_store_touch(f->st, sids[made - 1], &s), CK_OK);
+    for (size_t i = 0; i < made / 2; i++)
         assert_int_equal(ck_store_delete(f->st, sids[i]), CK_OK);
     for (size_t i = 0; i < 10; i++)
         assert_int_equal(create(f->st, "luke", CK_AUTH_EMAIL, sids[i]), CK_OK);
@@ -589,7 +651,70 @@ static int wait_exit(pid_t pid)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* Parent opens and uses the store, forks; both keep using it. */
+/* Another process raised map_size and grew the file past our map: we adopt
+ * its size instead of failing. */
+static void test_map_raised_elsewhere(void **state)
+{
+    fixture *f = *state;
+    char sid[CK_SID_LEN];
+    static unsigned char blob[CK_STATE_VALUE_MAX];
+    ck_session s;
+    void *v;
+    size_t len;
+    pid_t pid;
+
+    f->cfg.lmdb_map_size = (size_t)1 << 20;
+    f->st = open_store(f);
+    assert_int_equal(create(f->st, "sam", CK_AUTH_EMAIL, sid), CK_OK);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char err[512], name[32];
+        ck_store *big;
+        int bad = 0;
+
+        f->cfg.lmdb_map_size = (size_t)8 << 20;
+        big = ck_store_open(&f->cfg, err, sizeof(err));
+        if (!big)
+            _exit(1);
+        for (int i = 0; i < 200; i++) {
+            snprintf(name, sizeof(name), "big-%d", i);
+            bad |= ck_store_state_put(big, name, blob, sizeof(blob), 0) != CK_OK;
+        }
+        ck_store_close(big);
+        _exit(bad);
+    }
+    assert_int_equal(wait_exit(pid), 0);
+    assert_int_equal(ck_store_touch(f->st, sid, &s), CK_OK);
+    assert_int_equal(create(f->st, "sam", CK_AUTH_EMAIL, sid), CK_OK);
+    assert_int_equal(ck_store_state_get(f->st, "big-199", &v, &len), CK_OK);
+    assert_int_equal(len, sizeof(blob));
+    free(v);
+}
+
+/* Descriptors of this process open on the store's data.mdb or lock.mdb. */
+static int env_fd_count(const char *store)
+{
+    char p[256], link[512];
+    int n = 0;
+
+    for (int fd = 0; fd < 1024; fd++) {
+        ssize_t len;
+
+        snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+        len = readlink(p, link, sizeof(link) - 1);
+        if (len <= 0)
+            continue;
+        link[len] = '\0';
+        if (strncmp(link, store, strlen(store)) == 0 &&
+            (strstr(link, "/data.mdb") || strstr(link, "/lock.mdb")))
+            n++;
+    }
+    return n;
+}
+
+/* Parent opens and uses the store, forks; both keep using it, and the
+ * child's inherited environment is replaced, not added to. */
 static void test_fork(void **state)
 {
     fixture *f = *state;
@@ -604,10 +729,12 @@ static void test_fork(void **state)
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int bad = 0;
+        int bad = 0, inherited = env_fd_count(f->store);
 
         close(fds[0]);
+        bad |= inherited < 2;
         bad |= ck_store_touch(f->st, a, &s) != CK_OK;
+        bad |= env_fd_count(f->store) != inherited;
         bad |= create(f->st, "mia", CK_AUTH_OIDC, b) != CK_OK;
         bad |= write(fds[1], b, sizeof(b)) != (ssize_t)sizeof(b);
         bad |= ck_store_ping(f->st) != CK_OK;
@@ -814,6 +941,61 @@ static void test_two_writers(void **state)
     assert_int_equal(db_entries(f->st, "expiry"), 2 * kept);
 }
 
+/* The daemon's model: one ck_store per thread, all on one environment. */
+#define THREADS 4
+
+typedef struct thread_arg {
+    fixture *f;
+    char user[16];
+    int bad;
+} thread_arg;
+
+static void *thread_main(void *p)
+{
+    thread_arg *a = p;
+    char err[512], sid[CK_SID_LEN];
+    ck_store *st = ck_store_open(&a->f->cfg, err, sizeof(err));
+    ck_session s;
+
+    if (!st) {
+        a->bad = 1;
+        return NULL;
+    }
+    for (int i = 0; i < 200; i++) {
+        a->bad |= create(st, a->user, CK_AUTH_EMAIL, sid) != CK_OK;
+        a->bad |= ck_store_touch(st, sid, &s) != CK_OK;
+        if (i % 2)
+            a->bad |= ck_store_delete(st, sid) != CK_OK;
+    }
+    ck_store_close(st);
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    fixture *f = *state;
+    pthread_t tid[THREADS];
+    thread_arg args[THREADS];
+    ck_metrics m;
+
+    f->st = open_store(f);
+    for (int i = 0; i < THREADS; i++) {
+        args[i].f = f;
+        args[i].bad = 0;
+        snprintf(args[i].user, sizeof(args[i].user), "thread%d", i);
+        assert_int_equal(pthread_create(&tid[i], NULL, thread_main, &args[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_join(tid[i], NULL), 0);
+        assert_int_equal(args[i].bad, 0);
+    }
+    assert_int_equal(ck_store_metrics(f->st, &m), CK_OK);
+    assert_int_equal(m.created, THREADS * 200);
+    assert_int_equal(m.ended_logout, THREADS * 100);
+    assert_int_equal(m.active, THREADS * 100);
+    assert_int_equal(db_entries(f->st, "sessions"), THREADS * 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -825,16 +1007,19 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_incremental_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_backlog, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_data_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_lmdb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_record, setup, teardown),
         cmocka_unit_test(test_record_format),
         cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_raised_elsewhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_reader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("lmdb", tests, NULL, NULL);
