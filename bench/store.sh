@@ -43,20 +43,50 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 n1=20000
 n50=100000
 
+median3() { sort -n | sed -n 2p; }
+
 echo "# backend concurrency create/s touch/s delete/s  (50 in flight = 50 processes, no pipelining)"
+echo "# redis rows: median of 3 runs, each followed by redis-benchmark GET at the same concurrency"
 for conc in 1 50; do
     n=$n1
     [ "$conc" = 50 ] && n=$n50
-    cli flushall >/dev/null
-    out=$("$bench" ops "$url" "$conc" "$n" "$port")
-    c=$(echo "$out" | field create)
-    t=$(echo "$out" | field touch)
-    d=$(echo "$out" | field delete)
-    rtt=$(echo "$out" | field touch_rtt)
-    get=$(get_rps "$conc" $((n * 2)))
-    echo "redis $conc $c $t $d  (redis-benchmark GET/s $get, touch/GET $(ratio "$t" "$get"), client commands per touch $rtt)"
+    cs="" ts="" ds="" gs="" rtt=""
+    for rep in 1 2 3; do
+        cli flushall >/dev/null
+        out=$("$bench" ops "$url" "$conc" "$n" "$port")
+        cs="$cs $(echo "$out" | field create)"
+        ts="$ts $(echo "$out" | field touch)"
+        ds="$ds $(echo "$out" | field delete)"
+        rtt=$(echo "$out" | field touch_rtt)
+        us=$(echo "$out" | field touch_server_us)
+        gs="$gs $(get_rps "$conc" $((n * 2)))"
+    done
+    c=$(printf '%s\n' $cs | median3)
+    t=$(printf '%s\n' $ts | median3)
+    d=$(printf '%s\n' $ds | median3)
+    get=$(printf '%s\n' $gs | median3)
+    echo "redis $conc $c $t $d  (touch/s runs:$ts; GET/s runs:$gs; touch/GET $(ratio "$t" "$get"); client commands per touch $rtt; server us per touch $us)"
     eval "touch_$conc=\$t get_$conc=\$get rtt_$conc=\$rtt"
 done
+
+# The same comparison without our client: redis-benchmark itself sends the
+# touch EVALSHA (one session copied under a printable key), so only the
+# server-side cost of the script differs from GET.
+cli flushall >/dev/null
+"$bench" fill "$url" 1 1 >/dev/null
+tag=$(cli eval "local k = redis.call('SCAN', 0, 'MATCH', 'ck:s:*', 'COUNT', 100)[2][1]
+redis.call('SET', 'ck:s:' .. string.sub(k, 6, 9) .. 'BENCH', redis.call('GET', k), 'EX', 3600)
+return string.sub(k, 7, 8)" 0)
+sha=$(cli script load "$("$bench" touch-script)")
+ss=""
+for rep in 1 2 3; do
+    ss="$ss $(redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -n 200000 --csv evalsha "$sha" 3 \
+        "ck:s:{$tag}BENCH" "ck:m:{$tag}" "ck:mz:{$tag}" "$(date +%s)" 1200 1 "ck:u:{$tag}" BENCH \
+        2>/dev/null | sed -n 's/^"[^"]*","\([0-9.]*\)".*/\1/p')"
+done
+sget=$(get_rps 50 200000)
+st=$(printf '%s\n' $ss | median3)
+echo "# redis-benchmark as the client, 50 in flight: touch EVALSHA/s $st (runs:$ss), GET/s $sget: server-side touch/GET $(ratio "$st" "$sget")"
 
 for conc in 1 50; do
     n=$n1
@@ -87,4 +117,5 @@ m1m=$(echo "$line" | sed -n 's/^metrics_us \([0-9.]*\).*/\1/p')
 echo "# metrics latency: ${m10k} us at 10k sessions, ${m1m} us at 1M sessions ($line)"
 cli flushall >/dev/null
 
+echo "# touch/GET at 1 in flight: $(ratio "$touch_1" "$get_1") ($touch_1 / $get_1); RESULT uses 50 in flight ($touch_50 / $get_50)"
 echo "RESULT touch_rtt=$rtt_1 touch_vs_get=$(ratio "$touch_50" "$get_50") bytes_per_session=$bps metrics_10k_vs_1m=$(ratio "$m1m" "$m10k")"

@@ -12,6 +12,8 @@
  *       creates N sessions, 4 per user, with CONC processes.
  *   store_bench metrics URL REPS
  *       prints the mean latency of ck_store_metrics in microseconds.
+ *   store_bench touch-script
+ *       prints the Lua source of touch, for redis-benchmark EVALSHA.
  */
 #include "config.h"
 
@@ -28,6 +30,7 @@
 
 #include "ck_config.h"
 #include "ck_store.h"
+#include "redis_scripts.h"
 
 enum { PH_CREATE, PH_TOUCH, PH_DELETE, PH_COUNT };
 static const char *const phase_names[PH_COUNT] = { "create", "touch", "delete" };
@@ -136,7 +139,8 @@ static void worker(const char *url, int go, int done, long n, long user0, int np
     _exit(0);
 }
 
-static long long cmdstat(redisContext *rc, const char *name)
+/* A field of INFO commandstats: calls= or usec= of one command. */
+static long long cmdstat_field(redisContext *rc, const char *name, const char *field)
 {
     redisReply *r = redisCommand(rc, "INFO commandstats");
     char pat[64];
@@ -148,12 +152,19 @@ static long long cmdstat(redisContext *rc, const char *name)
             freeReplyObject(r);
         return -1;
     }
-    snprintf(pat, sizeof(pat), "cmdstat_%s:calls=", name);
+    snprintf(pat, sizeof(pat), "cmdstat_%s:", name);
     p = strstr(r->str, pat);
     if (p)
-        v = atoll(p + strlen(pat));
+        p = strstr(p, field);
+    if (p)
+        v = atoll(p + strlen(field));
     freeReplyObject(r);
     return v;
+}
+
+static long long cmdstat(redisContext *rc, const char *name)
+{
+    return cmdstat_field(rc, name, "calls=");
 }
 
 /* Top-level commands only: what a client sends, never what a script calls. */
@@ -234,11 +245,13 @@ static int cmd_ops(const char *url, int conc, long n, int redis_port, int nphase
     if (collect(done_pipe[0], conc) != 0)
         goto out;
     for (int ph = 0; ph < nphases; ph++) {
-        long long before = 0;
+        long long before = 0, usec0 = 0;
         double t0, t1;
 
-        if (rc && ph == PH_TOUCH)
+        if (rc && ph == PH_TOUCH) {
             before = client_commands(rc);
+            usec0 = cmdstat_field(rc, "evalsha", "usec=");
+        }
         t0 = now_s();
         for (int i = 0; i < conc; i++)
             write_byte(go[i], 'G');
@@ -246,9 +259,13 @@ static int cmd_ops(const char *url, int conc, long n, int redis_port, int nphase
             goto out;
         t1 = now_s();
         printf("%s %.0f\n", phase_names[ph], (double)(per * conc) / (t1 - t0));
-        if (rc && ph == PH_TOUCH)
+        if (rc && ph == PH_TOUCH) {
             printf("touch_rtt %.3f\n",
                    (double)(client_commands(rc) - before) / (double)(per * conc));
+            printf("touch_server_us %.2f\n",
+                   (double)(cmdstat_field(rc, "evalsha", "usec=") - usec0) /
+                   (double)(per * conc));
+        }
         fflush(stdout);
     }
     rcode = 0;
@@ -291,7 +308,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: store_bench ops URL CONC N [REDIS_PORT]\n"
                     "       store_bench fill URL N CONC [FIRST_USER]\n"
-                    "       store_bench metrics URL REPS\n");
+                    "       store_bench metrics URL REPS\n"
+                    "       store_bench touch-script\n");
     exit(2);
 }
 
@@ -304,6 +322,10 @@ int main(int argc, char **argv)
     if (argc >= 5 && strcmp(argv[1], "fill") == 0)
         return cmd_ops(argv[2], atoi(argv[4]), atol(argv[3]), 0, 1,
                        argc > 5 ? atol(argv[5]) : 0);
+    if (argc == 2 && strcmp(argv[1], "touch-script") == 0) {
+        fputs(ck_redis_script_src[CK_SCRIPT_TOUCH], stdout);
+        return 0;
+    }
     if (argc == 4 && strcmp(argv[1], "metrics") == 0)
         return cmd_metrics(argv[2], atoi(argv[3]));
     usage();

@@ -30,6 +30,9 @@
 #define REC_FIELDS     8
 #define ARGS_MAX       16
 
+/* The scripts keep per-method counters a0..a2 and check method <= 2. */
+_Static_assert(CK_AUTH_METHOD_COUNT == 3, "update the Lua scripts for a new auth method");
+
 typedef struct rs_impl {
     ck_redis *r;
     char prefix[PREFIX_MAX];

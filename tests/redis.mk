@@ -9,3 +9,10 @@ tests_test_redis_store_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(HIREDIS_CFLAGS) 
 tests_test_redis_store_LDFLAGS = $(AM_LDFLAGS) \
 	-Wl,--wrap=ck_redis_command -Wl,--wrap=ck_redis_pipeline
 tests_test_redis_store_LDADD = libcheckup.la $(CMOCKA_LIBS) $(HIREDIS_LIBS) $(OPENSSL_LIBS)
+
+check_PROGRAMS += tests/test_redis_store_peers
+TESTS += tests/redis_store_peers.sh
+EXTRA_DIST += tests/redis_store_peers.sh
+tests_test_redis_store_peers_SOURCES = tests/test_redis_store_peers.c
+tests_test_redis_store_peers_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_redis_store_peers_LDADD = libcheckup.la $(CMOCKA_LIBS)

@@ -1,8 +1,8 @@
 # Tests of the Redis connection: URL parsing alone, then real servers
 # (started by the .sh wrappers through tests/lib/redis.sh).
-check_PROGRAMS += tests/test_redis_conn_url tests/test_redis_conn
-TESTS += tests/test_redis_conn_url tests/redis_conn.sh
-EXTRA_DIST += tests/redis_conn.sh tests/test_redis_conn_util.h
+check_PROGRAMS += tests/test_redis_conn_url tests/test_redis_conn tests/test_redis_conn_tls
+TESTS += tests/test_redis_conn_url tests/redis_conn.sh tests/redis_conn_tls.sh
+EXTRA_DIST += tests/redis_conn.sh tests/redis_conn_tls.sh tests/test_redis_conn_util.h
 
 tests_test_redis_conn_url_SOURCES = tests/test_redis_conn_url.c
 tests_test_redis_conn_url_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS)
@@ -11,3 +11,7 @@ tests_test_redis_conn_url_LDADD = libcheckup.la $(CMOCKA_LIBS)
 tests_test_redis_conn_SOURCES = tests/test_redis_conn.c tests/test_redis_conn_util.h
 tests_test_redis_conn_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS)
 tests_test_redis_conn_LDADD = libcheckup.la $(CMOCKA_LIBS)
+
+tests_test_redis_conn_tls_SOURCES = tests/test_redis_conn_tls.c tests/test_redis_conn_util.h
+tests_test_redis_conn_tls_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS)
+tests_test_redis_conn_tls_LDADD = libcheckup.la $(CMOCKA_LIBS)
