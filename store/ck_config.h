@@ -48,6 +48,12 @@ typedef struct ck_config {
     /* [users] */
     char *users_file;
 
+    /* [tokens] */
+    char *token_key_file;       /* key ring: "kid base64url-secret" lines */
+
+    /* [audit] */
+    char *audit_file;           /* JSON lines; NULL = syslog only */
+
     /* Where the values came from, for messages. */
     char *path;
 } ck_config;

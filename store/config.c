@@ -37,7 +37,8 @@ void ck_config_free(ck_config *cfg)
         &cfg->store_url, &cfg->key_prefix, &cfg->redis_user, &cfg->redis_password,
         &cfg->redis_password_file, &cfg->tls_ca_file, &cfg->tls_ca_dir,
         &cfg->tls_cert_file, &cfg->tls_key_file, &cfg->tls_server_name,
-        &cfg->tls_min_version, &cfg->users_file, &cfg->path,
+        &cfg->tls_min_version, &cfg->users_file, &cfg->token_key_file,
+        &cfg->audit_file, &cfg->path,
     };
 
     if (cfg->redis_password)
@@ -90,9 +91,13 @@ static const key_spec keys[] = {
     INT_KEY("lockout", "fail_interval", fail_interval, 1, 7 * 86400),
     INT_KEY("lockout", "unlock_time", unlock_time, 0, 7 * 86400),
     STR_KEY("users", "file", users_file),
+    STR_KEY("tokens", "key_file", token_key_file),
+    STR_KEY("audit", "file", audit_file),
 };
 
-static const char *const known_sections[] = { "session", "store", "lockout", "users" };
+static const char *const known_sections[] = {
+    "session", "store", "lockout", "users", "tokens", "audit",
+};
 
 typedef struct load_ctx {
     ck_config *cfg;

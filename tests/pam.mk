@@ -1,1 +1,36 @@
-# (empty until this component lands)
+# pam_checkup.so through the real libpam (pam_wrapper + libpamtest), the
+# token and users-file units, and a full cycle under valgrind.
+check_PROGRAMS += tests/test_token tests/test_users tests/test_pam tests/test_pam_units
+TESTS += tests/test_token tests/test_users tests/test_pam tests/test_pam_units
+
+tests_test_token_SOURCES = tests/test_token.c
+tests_test_token_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_token_LDADD = libcheckup.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+
+tests_test_users_SOURCES = tests/test_users.c
+tests_test_users_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_users_LDADD = libcheckup.la $(CMOCKA_LIBS)
+
+tests_test_pam_SOURCES = tests/test_pam.c
+tests_test_pam_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PAM_CFLAGS) $(PAMTEST_CFLAGS)
+tests_test_pam_LDADD = libcheckup.la $(CMOCKA_LIBS) $(PAMTEST_LIBS) $(PAM_LIBS)
+# The module's internals, from its convenience library.
+tests_test_pam_units_SOURCES = tests/test_pam_units.c
+tests_test_pam_units_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PAM_CFLAGS) \
+	-I$(top_srcdir)/pam
+tests_test_pam_units_LDADD = libpamcheckup.la $(CMOCKA_LIBS)
+
+# The module must be built before its test runs.
+EXTRA_tests_test_pam_DEPENDENCIES = pam_checkup.la
+
+# A driver for the script tests and the demo (built by "make": the demo uses it).
+noinst_PROGRAMS += tests/pam_drive
+tests_pam_drive_SOURCES = tests/pam_drive.c
+tests_pam_drive_CFLAGS = $(AM_CFLAGS) $(PAM_CFLAGS)
+tests_pam_drive_LDADD = $(PAM_LIBS)
+
+TESTS += tests/pam_valgrind.sh tests/pam_cli.sh tests/pam_redis.sh tests/pam_symbols.sh
+EXTRA_DIST += tests/pam_valgrind.sh tests/pam_cli.sh tests/pam_redis.sh tests/pam_symbols.sh tests/lib/pam_env.sh
+check_SCRIPTS += tests/pam_drive$(EXEEXT) checkup$(EXEEXT) pam_checkup.la
+# The sanitizer build runs the cycle without valgrind (see the script).
+AM_TESTS_ENVIRONMENT += CK_SANITIZERS='$(SANITIZER_CFLAGS)'; export CK_SANITIZERS;

@@ -1,0 +1,279 @@
+/*
+ * auth.c - pam_sm_authenticate: a password checked against the users
+ * file, or a checkup session token checked by signature, then in the
+ * store (which keeps the session alive).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <openssl/crypto.h>
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "ck_audit.h"
+#include "ck_clock.h"
+#include "ck_lockout.h"
+#include "module.h"
+
+/* Names longer than any email are nobody's: they never reach a lookup. */
+static const char *user_label(const char *name)
+{
+    return name && strlen(name) < CK_EMAIL_MAX ? name : "(invalid)";
+}
+
+static void debug(ck_pam_call *c, const char *msg)
+{
+    if (c->args.debug)
+        pam_syslog(c->pamh, LOG_DEBUG, "%s", msg);
+}
+
+/* Refuses while the account or the remote host is locked out. */
+static int check_locks(ck_pam_call *c, const char *account, const char *method)
+{
+    char span[64];
+    int locked_user = 0, locked_host = 0;
+    ck_status st;
+
+    st = ck_lockout_check(c->ctx->store, &c->ctx->lockout, CK_LOCK_ACCOUNT, account,
+                          &locked_user);
+    if (st == CK_OK)
+        st = ck_lockout_check(c->ctx->store, &c->ctx->lockout, CK_LOCK_HOST, c->rhost,
+                              &locked_host);
+    if (st != CK_OK)
+        return ck_pam_store_error(c, st, "lockout check");
+    if (!locked_user && !locked_host)
+        return PAM_SUCCESS;
+    ck_pam_audit(c, "locked", user_label(account), method, NULL, "failure",
+                 locked_user ? "account_locked" : "host_locked");
+    if (c->ctx->lockout.unlock_time > 0) {
+        ck_pam_duration(c->ctx->lockout.unlock_time, span, sizeof(span));
+        ck_pam_tell(c, 1, "Too many failed logins: locked for up to %s.", span);
+    } else {
+        ck_pam_tell(c, 1, "Too many failed logins: locked until an administrator unlocks it.");
+    }
+    return PAM_AUTH_ERR;
+}
+
+/* Counts a failure against the account and the host; audits a new lock. */
+static int count_failure(ck_pam_call *c, const char *account, const char *method)
+{
+    int64_t count;
+    int locked = 0;
+    ck_status st;
+
+    st = ck_lockout_fail(c->ctx->store, &c->ctx->lockout, CK_LOCK_ACCOUNT, account, &count,
+                         &locked);
+    if (st != CK_OK)
+        return ck_pam_store_error(c, st, "failure count");
+    if (locked)
+        ck_pam_audit(c, "locked", user_label(account), method, NULL, "failure",
+                     "account_locked");
+    st = ck_lockout_fail(c->ctx->store, &c->ctx->lockout, CK_LOCK_HOST, c->rhost, &count,
+                         &locked);
+    if (st != CK_OK)
+        return ck_pam_store_error(c, st, "failure count");
+    if (locked)
+        ck_pam_audit(c, "locked", user_label(account), method, NULL, "failure", "host_locked");
+    return PAM_AUTH_ERR;
+}
+
+static int remember(ck_pam_call *c, const ck_user *u, unsigned method)
+{
+    c->ctx->authed = 1;
+    c->ctx->method = method;
+    c->ctx->user = *u;
+    return PAM_SUCCESS;
+}
+
+static int password_auth(ck_pam_call *c, const char *name, const char *password)
+{
+    ck_users users = { 0, NULL };
+    const ck_user *u;
+    const char *account;
+    ck_status st;
+    int rc;
+
+    rc = ck_pam_load_users(c, &users);
+    if (rc != PAM_SUCCESS)
+        return rc;
+    u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(&users, name) : NULL;
+    /* Counters are kept per email, so "alice" and her email share one. */
+    account = u ? u->email : name;
+    rc = check_locks(c, account, "password");
+    if (rc != PAM_SUCCESS)
+        goto out;
+    if (strlen(password) > CK_PASSWORD_MAX || !ck_password_verify(&users, u, password)) {
+        ck_pam_audit(c, "login_failure", user_label(account), "password", NULL, "failure",
+                     !u ? "unknown_user" : u->hash[0] != '$' ? "no_password"
+                                                             : "bad_password");
+        rc = count_failure(c, account, "password");
+        goto out;
+    }
+    st = ck_lockout_success(c->ctx->store, &c->ctx->lockout, u->email);
+    if (st != CK_OK) {
+        rc = ck_pam_store_error(c, st, "lockout reset");
+        goto out;
+    }
+    ck_pam_audit(c, "login_success", u->email, "password", NULL, "success", NULL);
+    rc = remember(c, u, CK_METHOD_PASSWORD);
+out:
+    ck_users_free(&users);
+    return rc;
+}
+
+void ck_pam_session_ended(ck_pam_call *c, ck_status st, const char *user, const char *method)
+{
+    char span[64];
+    int idle = st == CK_EXPIRED_IDLE;
+
+    ck_pam_audit(c, idle ? "session_expired_idle" : "session_expired_lifetime", user, method,
+                 c->ctx->sess.key_hex[0] ? c->ctx->sess.key_hex : NULL, "failure",
+                 idle ? "expired_idle" : "expired_lifetime");
+    ck_pam_duration(idle ? c->ctx->cfg.inactivity_timeout : c->ctx->cfg.absolute_lifetime,
+                    span, sizeof(span));
+    if (idle)
+        ck_pam_tell(c, 1, "Your checkup session expired after %s of inactivity. "
+                          "Please log in again.", span);
+    else
+        ck_pam_tell(c, 1, "Your checkup session reached its %s limit. Please log in again.",
+                    span);
+}
+
+/* One word per refusal, for the audit trail. */
+static const char *token_reason(ck_token_status ts)
+{
+    switch (ts) {
+    case CK_TOKEN_BAD_ALG: return "bad_alg";
+    case CK_TOKEN_UNKNOWN_KID: return "unknown_kid";
+    case CK_TOKEN_BAD_SIGNATURE: return "bad_signature";
+    case CK_TOKEN_EXPIRED: return "token_expired";
+    case CK_TOKEN_ERR_INTERNAL: return "internal_error";
+    default: return "malformed";
+    }
+}
+
+static int token_reject(ck_pam_call *c, const char *name, const char *sid_hash,
+                        const char *reason, int count)
+{
+    ck_pam_audit(c, "token_rejected", user_label(name), "token", sid_hash, "failure", reason);
+    /* Forgeries count towards lockout; a session that merely ended does not. */
+    return count ? count_failure(c, name, "token") : PAM_AUTH_ERR;
+}
+
+static int token_auth(ck_pam_call *c, const char *name, const char *token)
+{
+    ck_users users = { 0, NULL };
+    const ck_user *u;
+    char sid[CK_SID_LEN];
+    ck_token_status ts;
+    ck_status st;
+    int rc;
+
+    rc = ck_pam_load_ring(c);
+    if (rc == PAM_SUCCESS)
+        rc = ck_pam_load_users(c, &users);
+    if (rc != PAM_SUCCESS)
+        return rc;
+    u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(&users, name) : NULL;
+    /*
+     * No lockout check before a token: a valid signature cannot be guessed,
+     * and someone guessing alice's password must not be able to end her
+     * running sessions by locking her account. Forged tokens count as
+     * failures below. The signature comes first, so a forged token costs
+     * no store round trip.
+     */
+    ts = ck_token_verify(c->ctx->ring, token, strlen(token), ck_now(), sid, NULL, NULL);
+    if (ts != CK_TOKEN_OK) {
+        rc = token_reject(c, u ? u->email : name, NULL, token_reason(ts),
+                          ts != CK_TOKEN_EXPIRED);
+        goto out;
+    }
+    memset(&c->ctx->sess, 0, sizeof(c->ctx->sess));
+    st = ck_store_touch(c->ctx->store, sid, &c->ctx->sess);
+    /* An ended session is gone from the store: name it from its id for the audit. */
+    if (st != CK_OK)
+        ck_audit_sid_hash_of(sid, c->ctx->sess.key_hex);
+    if (st == CK_EXPIRED_IDLE || st == CK_EXPIRED_LIFETIME) {
+        ck_pam_session_ended(c, st, u ? u->email : user_label(name), "token");
+        rc = PAM_AUTH_ERR;
+        goto out;
+    }
+    if (st == CK_NOT_FOUND || st == CK_ERR_INVALID) {
+        rc = token_reject(c, u ? u->email : name, c->ctx->sess.key_hex, "session_not_found", 0);
+        goto out;
+    }
+    if (st != CK_OK) {
+        rc = ck_pam_store_error(c, st, "touch");
+        goto out;
+    }
+    /* A valid token for someone else's session is an attack, not a login. */
+    if (!u || strcmp(u->email, c->ctx->sess.user_id) != 0) {
+        rc = token_reject(c, u ? u->email : name, c->ctx->sess.key_hex, "user_mismatch", 1);
+        goto out;
+    }
+    /* A token proves a session, not the password: the failure count stays. */
+    ck_pam_audit(c, "login_success", u->email, "token", c->ctx->sess.key_hex, "success",
+                 "keepalive");
+    free(c->ctx->token);
+    c->ctx->token = strdup(token);
+    if (!c->ctx->token) {
+        rc = PAM_BUF_ERR;
+        goto out;
+    }
+    memcpy(c->ctx->sid, sid, sizeof(sid));
+    c->ctx->attached = 1;
+    c->ctx->created = 0;
+    rc = remember(c, u, CK_METHOD_TOKEN);
+out:
+    OPENSSL_cleanse(sid, sizeof(sid));
+    ck_users_free(&users);
+    return rc;
+}
+
+/* Reads the secret, honouring use_first_pass and try_first_pass. */
+static int get_secret(ck_pam_call *c, const char **secret)
+{
+    const void *item = NULL;
+    const char *prompt = c->args.methods == CK_METHOD_TOKEN ? "checkup token: "
+                         : c->args.methods == CK_METHOD_PASSWORD ? "Password: "
+                         : "Password or checkup token: ";
+
+    if (c->args.use_first_pass || c->args.try_first_pass) {
+        if (pam_get_item(c->pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS && item) {
+            *secret = item;
+            return PAM_SUCCESS;
+        }
+        if (c->args.use_first_pass) {
+            debug(c, "use_first_pass: no password from an earlier module");
+            return PAM_AUTH_ERR;
+        }
+    }
+    return pam_get_authtok(c->pamh, PAM_AUTHTOK, secret, prompt);
+}
+
+int ck_pam_authenticate(ck_pam_call *c)
+{
+    const char *name = NULL, *secret = NULL;
+    int rc;
+
+    /* A second authenticate in one handle starts from nothing. */
+    c->ctx->authed = 0;
+    c->ctx->attached = 0;
+    rc = pam_get_user(c->pamh, &name, NULL);
+    if (rc != PAM_SUCCESS || !name || !*name) {
+        pam_syslog(c->pamh, LOG_NOTICE, "no user name");
+        return rc == PAM_SUCCESS ? PAM_USER_UNKNOWN : rc;
+    }
+    rc = get_secret(c, &secret);
+    if (rc != PAM_SUCCESS || !secret)
+        return rc == PAM_SUCCESS ? PAM_AUTH_ERR : rc;
+    if ((c->args.methods & CK_METHOD_TOKEN) && ck_token_looks_like(secret))
+        return token_auth(c, name, secret);
+    if (c->args.methods & CK_METHOD_PASSWORD)
+        return password_auth(c, name, secret);
+    return token_auth(c, name, secret);
+}

@@ -1,0 +1,252 @@
+/*
+ * ctx.c - the per-handle state of pam_checkup: configuration, store,
+ * key ring; logging, audit and messages to the user.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "ck_audit.h"
+#include "ck_clock.h"
+#include "module.h"
+
+static void warn_arg(void *ud, const char *what, const char *arg)
+{
+    /* Arguments come from the service file, not from users: safe to log. */
+    pam_syslog((pam_handle_t *)ud, LOG_ERR, "%s: %s", what, arg);
+}
+
+/* Other components keep their own sections in checkup.conf: not ours. */
+static int other_section(void *ud, const char *section, const char *name, const char *value,
+                         int lineno, char *err, size_t errlen)
+{
+    return 1;
+}
+
+static void ctx_free_auth(ck_pam_ctx *ctx)
+{
+    if (ctx->token) {
+        OPENSSL_cleanse(ctx->token, strlen(ctx->token));
+        free(ctx->token);
+        ctx->token = NULL;
+    }
+    OPENSSL_cleanse(ctx->sid, sizeof(ctx->sid));
+    OPENSSL_cleanse(&ctx->user, sizeof(ctx->user));
+    ctx->authed = ctx->attached = ctx->created = 0;
+}
+
+void ck_pam_ctx_cleanup(pam_handle_t *pamh, void *data, int error_status)
+{
+    ck_pam_ctx *ctx = data;
+
+    if (!ctx)
+        return;
+    /*
+     * Also right in a forked child: both backends notice the fork and let
+     * go of what the parent owns (LMDB environment, Redis connection)
+     * without touching it.
+     */
+    ck_store_close(ctx->store);
+    ck_keyring_free(ctx->ring);
+    ctx_free_auth(ctx);
+    ck_config_free(&ctx->cfg);
+    free(ctx->config_path);
+    free(ctx);
+}
+
+static int ctx_load_config(ck_pam_call *c, ck_pam_ctx *ctx)
+{
+    char err[512];
+
+    ck_config_defaults(&ctx->cfg);
+    if (ck_config_load(&ctx->cfg, c->args.config, other_section, NULL, err, sizeof(err)) != 0) {
+        pam_syslog(c->pamh, LOG_ERR, "configuration: %s", err);
+        return PAM_SERVICE_ERR;
+    }
+    ck_lockout_from_config(&ctx->lockout, &ctx->cfg);
+    ctx->config_path = strdup(c->args.config);
+    return ctx->config_path ? PAM_SUCCESS : PAM_BUF_ERR;
+}
+
+static int ctx_open_store(ck_pam_call *c, ck_pam_ctx *ctx)
+{
+    char err[512];
+
+    ctx->store = ck_store_open(&ctx->cfg, err, sizeof(err));
+    if (!ctx->store) {
+        pam_syslog(c->pamh, LOG_ERR, "store %s: %s",
+                   ctx->cfg.store_url ? ctx->cfg.store_url : CK_DEFAULT_STORE_URL, err);
+        return PAM_AUTHINFO_UNAVAIL;
+    }
+    return PAM_SUCCESS;
+}
+
+static int ctx_get(ck_pam_call *c)
+{
+    const void *data = NULL;
+    ck_pam_ctx *ctx;
+    int rc;
+
+    if (pam_get_data(c->pamh, CK_PAM_DATA, &data) == PAM_SUCCESS && data) {
+        c->ctx = (ck_pam_ctx *)data;
+        /* A line without config= goes on with the handle's configuration. */
+        if (c->args.config_given && strcmp(c->ctx->config_path, c->args.config) != 0) {
+            pam_syslog(c->pamh, LOG_ERR,
+                       "config=%s differs from config=%s given earlier for this handle",
+                       c->args.config, c->ctx->config_path);
+            return PAM_SERVICE_ERR;
+        }
+        return PAM_SUCCESS;
+    }
+    ctx = calloc(1, sizeof(*ctx));
+    if (!ctx)
+        return PAM_BUF_ERR;
+    rc = ctx_load_config(c, ctx);
+    if (rc == PAM_SUCCESS)
+        rc = pam_set_data(c->pamh, CK_PAM_DATA, ctx, ck_pam_ctx_cleanup);
+    if (rc != PAM_SUCCESS) {
+        ck_pam_ctx_cleanup(c->pamh, ctx, rc);
+        return rc;
+    }
+    c->ctx = ctx;
+    return PAM_SUCCESS;
+}
+
+int ck_pam_begin(ck_pam_call *c, pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+    const void *item;
+    int rc;
+
+    memset(c, 0, sizeof(*c));
+    c->pamh = pamh;
+    c->flags = flags;
+    if (ck_pam_args_parse(argc, argv, &c->args, warn_arg, pamh) != 0)
+        return PAM_SERVICE_ERR;
+    rc = ctx_get(c);
+    if (rc != PAM_SUCCESS)
+        return rc;
+    if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
+        c->service = item;
+    if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS)
+        c->rhost = item;
+    if (pam_get_item(pamh, PAM_TTY, &item) == PAM_SUCCESS)
+        c->tty = item;
+    /*
+     * The store handle lives as long as the PAM handle. A host that forks
+     * between calls (sshd, login) may use it in the child: the backends
+     * detect the fork and open their own environment or connection.
+     */
+    if (!c->ctx->store)
+        return ctx_open_store(c, c->ctx);
+    return PAM_SUCCESS;
+}
+
+int ck_pam_load_users(ck_pam_call *c, ck_users *users)
+{
+    const char *path = c->ctx->cfg.users_file ? c->ctx->cfg.users_file : CK_DEFAULT_USERS_FILE;
+    char err[512];
+
+    if (ck_users_load(path, 1, users, err, sizeof(err)) != 0) {
+        pam_syslog(c->pamh, LOG_ERR, "users file: %s", err);
+        return PAM_AUTHINFO_UNAVAIL;
+    }
+    return PAM_SUCCESS;
+}
+
+int ck_pam_load_ring(ck_pam_call *c)
+{
+    const char *path = c->ctx->cfg.token_key_file ? c->ctx->cfg.token_key_file
+                                                  : CK_DEFAULT_KEY_FILE;
+    char err[512];
+
+    if (c->ctx->ring)
+        return PAM_SUCCESS;
+    if (ck_keyring_load(path, 1, &c->ctx->ring, err, sizeof(err)) != 0) {
+        pam_syslog(c->pamh, LOG_ERR, "token keys: %s", err);
+        return PAM_AUTHINFO_UNAVAIL;
+    }
+    return PAM_SUCCESS;
+}
+
+int ck_pam_store_error(ck_pam_call *c, ck_status st, const char *what)
+{
+    pam_syslog(c->pamh, LOG_ERR, "store (%s) %s: %s: %s", ck_store_backend(c->ctx->store),
+               what, ck_status_str(st), ck_store_errstr(c->ctx->store));
+    return st == CK_ERR_NOMEM ? PAM_BUF_ERR : PAM_AUTHINFO_UNAVAIL;
+}
+
+void ck_pam_audit(ck_pam_call *c, const char *event, const char *user, const char *method,
+                  const char *sid_key_hex, const char *result, const char *reason)
+{
+    char sid[CK_SID_HASH_LEN] = "", line[2048], err[512];
+    ck_audit_event ev;
+
+    if (sid_key_hex)
+        ck_audit_sid_hash(sid_key_hex, sid);
+    ev.event = event;
+    ev.user = user;
+    ev.method = method;
+    ev.service = c->service;
+    ev.rhost = c->rhost;
+    ev.sid_hash = sid;
+    ev.result = result;
+    ev.reason = reason;
+    ck_audit_format(&ev, line, sizeof(line));
+    pam_syslog(c->pamh, LOG_NOTICE, "%s", line);
+    if (c->ctx && c->ctx->cfg.audit_file &&
+        ck_audit_write_json(c->ctx->cfg.audit_file, &ev, ck_now(), err, sizeof(err)) != 0)
+        pam_syslog(c->pamh, LOG_ERR, "audit file: %s", err);
+}
+
+void ck_pam_tell(ck_pam_call *c, int error, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    if (c->flags & PAM_SILENT)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    pam_prompt(c->pamh, error ? PAM_ERROR_MSG : PAM_TEXT_INFO, NULL, "%s", msg);
+}
+
+void ck_pam_duration(int s, char *buf, size_t len)
+{
+    if (s == 3600)
+        snprintf(buf, len, "1 hour");
+    else if (s == 60)
+        snprintf(buf, len, "1 minute");
+    else if (s % 3600 == 0 && s >= 7200)
+        snprintf(buf, len, "%d hours", s / 3600);
+    else if (s % 60 == 0 && s >= 120)
+        snprintf(buf, len, "%d minutes", s / 60);
+    else
+        snprintf(buf, len, "%d second%s", s, s == 1 ? "" : "s");
+}
+
+void ck_pam_text(char *dst, size_t max, const char *src)
+{
+    size_t i = 0;
+
+    for (; src && src[i] && i + 1 < max; i++) {
+        unsigned char ch = (unsigned char)src[i];
+
+        dst[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    dst[i] = '\0';
+}
+
+const char *ck_pam_method_name(unsigned method)
+{
+    return method == CK_METHOD_TOKEN ? "token" : "password";
+}

@@ -1,0 +1,101 @@
+/*
+ * module.h - pam_checkup internals, shared by the entry points
+ * (pam_checkup.c) and the unit tests, which link them as a convenience
+ * library. Nothing here is exported from the module.
+ */
+#ifndef CK_PAM_MODULE_H
+#define CK_PAM_MODULE_H
+
+#include <sys/types.h>
+
+#include <security/pam_modules.h>
+
+#include "cfg.h"
+#include "ck_config.h"
+#include "ck_lockout.h"
+#include "ck_store.h"
+#include "ck_token.h"
+#include "ck_users.h"
+
+#define CK_PAM_DATA         "pam_checkup_ctx"
+#define CK_PAM_ENV          "CHECKUP_SESSION"
+#define CK_PASSWORD_MAX     4096
+
+/*
+ * Per PAM handle state, kept with pam_set_data across the auth, account
+ * and session calls of one handle. The store is closed by the data's
+ * cleanup, at pam_end.
+ */
+typedef struct ck_pam_ctx {
+    char *config_path;
+    ck_config cfg;
+    ck_lockout lockout;
+    ck_store *store;
+    ck_keyring *ring;           /* loaded when first needed */
+
+    /* What authentication established in this handle. */
+    int authed;
+    unsigned method;            /* CK_METHOD_PASSWORD or CK_METHOD_TOKEN */
+    ck_user user;
+    int attached;               /* a token named an existing session */
+    int created;                /* open_session created the session */
+    char sid[CK_SID_LEN];
+    char *token;                /* for CHECKUP_SESSION */
+    ck_session sess;            /* as last seen */
+} ck_pam_ctx;
+
+/* One call's view: the handle, its arguments and the shared state. */
+typedef struct ck_pam_call {
+    pam_handle_t *pamh;
+    int flags;
+    ck_pam_args args;
+    ck_pam_ctx *ctx;
+    const char *service;
+    const char *rhost;
+    const char *tty;
+} ck_pam_call;
+
+/*
+ * Parses the arguments, finds or creates the handle's state, loads the
+ * configuration and opens the store (again after a fork). Returns a PAM
+ * code; on failure one clear line has gone to syslog.
+ */
+int ck_pam_begin(ck_pam_call *c, pam_handle_t *pamh, int flags, int argc, const char **argv);
+
+/* Loads the users file. PAM_AUTHINFO_UNAVAIL when missing, unsafe or broken. */
+int ck_pam_load_users(ck_pam_call *c, ck_users *users);
+/* Loads the key ring once. */
+int ck_pam_load_ring(ck_pam_call *c);
+
+/* Maps a store status to a PAM code and logs errors (not NOT_FOUND/EXPIRED). */
+int ck_pam_store_error(ck_pam_call *c, ck_status st, const char *what);
+
+/* Audit: one key=value line to syslog and, if configured, a JSON line. */
+void ck_pam_audit(ck_pam_call *c, const char *event, const char *user, const char *method,
+                  const char *sid_key_hex, const char *result, const char *reason);
+
+/* Tells the user something through the conversation (unless PAM_SILENT). */
+void ck_pam_tell(ck_pam_call *c, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "20 minutes", "8 seconds", "24 hours". */
+void ck_pam_duration(int seconds, char *buf, size_t len);
+
+/* Copies printable ASCII, '?' for anything else, cut to max - 1. */
+void ck_pam_text(char *dst, size_t max, const char *src);
+
+const char *ck_pam_method_name(unsigned method);
+
+/* Audits a session that ended by itself and tells the user why. */
+void ck_pam_session_ended(ck_pam_call *c, ck_status st, const char *user, const char *method);
+
+/* The three phases, for the entry points. */
+int ck_pam_authenticate(ck_pam_call *c);
+int ck_pam_account(ck_pam_call *c);
+int ck_pam_open_session(ck_pam_call *c);
+int ck_pam_close_session(ck_pam_call *c);
+
+/* The pam_set_data cleanup (exposed for tests). */
+void ck_pam_ctx_cleanup(pam_handle_t *pamh, void *data, int error_status);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * ck_lockout.h - lockout after repeated failures, like pam_faillock, but
+ * shared by every process and host through the store's failure counters.
+ *
+ * An account and, separately, a remote host are locked once deny failures
+ * fall within fail_interval seconds; the lock lasts unlock_time seconds
+ * (0 = until an administrator resets it). A success resets the account's
+ * counter. Counter names carry a SHA-256 of the name, so any input (empty,
+ * huge, invalid UTF-8) makes a valid, fixed-size counter name and the
+ * store holds no user names.
+ */
+#ifndef CK_LOCKOUT_H
+#define CK_LOCKOUT_H
+
+#include <stdint.h>
+
+#include "ck_config.h"
+#include "ck_store.h"
+
+typedef enum ck_lock_kind { CK_LOCK_ACCOUNT = 0, CK_LOCK_HOST } ck_lock_kind;
+
+typedef struct ck_lockout {
+    int deny;               /* 0 = lockout off */
+    int fail_interval;
+    int unlock_time;
+} ck_lockout;
+
+void ck_lockout_from_config(ck_lockout *lo, const ck_config *cfg);
+
+/* *locked = 1 while the account (or host) is locked. */
+ck_status ck_lockout_check(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
+                           const char *name, int *locked);
+
+/*
+ * Records one failure; *now_locked = 1 when this failure started a lock
+ * (the caller audits it once). *count gets the failures in the window.
+ */
+ck_status ck_lockout_fail(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
+                          const char *name, int64_t *count, int *now_locked);
+
+/*
+ * After a successful login: clears the account's failures, if any. Only
+ * reads when there is nothing to clear, so a busy keep-alive path costs no
+ * extra write.
+ */
+ck_status ck_lockout_success(ck_store *st, const ck_lockout *lo, const char *name);
+
+/* Clears the failures (and any lock) of an account or host. */
+ck_status ck_lockout_reset(ck_store *st, ck_lock_kind kind, const char *name);
+
+#endif

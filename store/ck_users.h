@@ -1,0 +1,90 @@
+/*
+ * ck_users.h - the checkup users file: who may log in with a password.
+ *
+ * Format (UTF-8 text, one record per line):
+ *
+ *   #checkup-users 1
+ *   # email:hash:role:clinic:local_user:flags:corppass
+ *   alice@example.org:$y$j9T$...:doctor:clinic-7:alice::
+ *   bob@example.org:$y$j9T$...:admin:::disabled:
+ *
+ * - The first line is the version header "#checkup-users 1"; other lines
+ *   starting with '#' and blank lines are comments.
+ * - Seven fields separated by ':': email (required, unique, compared
+ *   without regard to ASCII case), password hash (crypt(5), yescrypt "$y$"
+ *   when written by checkup; "!" or "*" = no password login), role
+ *   (required), clinic id, local account name (unique; the login name
+ *   that maps to this email), flags (comma list; "disabled"), CorpPass
+ *   identity mapping (reserved for CorpPass logins).
+ * - A field never holds a control character. '%' followed by two hex
+ *   digits stands for that byte, so ':' is written "%3A" and '%' "%25";
+ *   any other '%' is an error.
+ * - The file must not be readable or writable by group or others.
+ */
+#ifndef CK_USERS_H
+#define CK_USERS_H
+
+#include <stddef.h>
+
+#include "ck_store.h"
+
+#define CK_USERS_HEADER     "#checkup-users 1"
+#ifdef CK_SYSCONFDIR
+#define CK_DEFAULT_USERS_FILE   CK_SYSCONFDIR "/checkup/users"
+#endif
+#define CK_HASH_MAX         256
+#define CK_LOCAL_USER_MAX   64
+
+typedef struct ck_user {
+    char email[CK_EMAIL_MAX];
+    char hash[CK_HASH_MAX];
+    char role[CK_ROLE_MAX];
+    char clinic_id[CK_CLINIC_MAX];
+    char local_user[CK_LOCAL_USER_MAX];
+    int disabled;
+    char corppass[CK_IDP_SID_MAX];
+} ck_user;
+
+typedef struct ck_users {
+    size_t count;
+    ck_user *items;
+} ck_users;
+
+/*
+ * Reads a users file. check_mode refuses one that group or others can
+ * read or write. Returns 0, or -1 with "path:line: reason" in err.
+ */
+int ck_users_load(const char *path, int check_mode, ck_users *out, char *err, size_t errlen);
+/* Parses users file text (for tests and the loader). */
+int ck_users_parse(const char *text, size_t len, const char *where, ck_users *out,
+                   char *err, size_t errlen);
+void ck_users_free(ck_users *users);
+
+/* Finds a user by email (ASCII case-insensitive) or by local account name. */
+const ck_user *ck_users_find(const ck_users *users, const char *name);
+
+/* Serialises users (with the header) into a fresh string; free() it. */
+char *ck_users_format(const ck_users *users, size_t *len);
+
+/*
+ * Adds one user to the file at path (creating it), under a lock, rewritten
+ * atomically with mode 0600. Fails when the email or local name is taken.
+ */
+int ck_users_add(const char *path, const ck_user *user, char *err, size_t errlen);
+
+/* Checks the text fields of a user record (lengths, no control characters). */
+int ck_user_check(const ck_user *user, char *err, size_t errlen);
+
+/* Hashes a password with yescrypt and a fresh salt into out. */
+int ck_password_hash(const char *password, char *out, size_t outlen,
+                     char *err, size_t errlen);
+
+/*
+ * Checks password against user's hash; user may be NULL (unknown user).
+ * Either way one hash of the same cost is computed, so the time taken
+ * does not tell an unknown user from a wrong password. Returns 1 when the
+ * password matches, 0 otherwise.
+ */
+int ck_password_verify(const ck_users *users, const ck_user *user, const char *password);
+
+#endif

@@ -1,0 +1,496 @@
+/*
+ * users.c - the users file (see ck_users.h for the format) and password
+ * hashing with libxcrypt's yescrypt.
+ */
+#include "config.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "ck_users.h"
+#include "secfile.h"
+
+#define USERS_FILE_MAX  (16 * 1024 * 1024)
+#define LINE_MAX_LEN    4096
+#define FIELD_COUNT     7
+
+/*
+ * Hashed when the user is unknown or has no usable hash, so that the
+ * answer takes as long as a real check (yescrypt, libxcrypt's default
+ * cost "j9T"). No password hashes to it: it is here for the time only.
+ */
+static const char dummy_hash[] =
+    "$y$j9T$i9v21x0AhYPEt2SvjpDd./$74O04NM.paqeHZDefKTuyLAdvVKJCE/GIMhyq.9Y.m1";
+
+static int ascii_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* Locale-free: a host process may run under any locale. */
+static int ascii_casecmp(const char *a, const char *b)
+{
+    for (; *a && ascii_lower((unsigned char)*a) == ascii_lower((unsigned char)*b); a++, b++)
+        ;
+    return ascii_lower((unsigned char)*a) - ascii_lower((unsigned char)*b);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes one field (len bytes at in) into out; returns a reason or NULL. */
+static const char *field_decode(const char *in, size_t len, char *out, size_t outmax)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+
+        if (c == '%') {
+            int hi = i + 2 < len ? hexval(in[i + 1]) : -1;
+            int lo = i + 2 < len ? hexval(in[i + 2]) : -1;
+
+            if (hi < 0 || lo < 0)
+                return "'%' must be followed by two hex digits";
+            c = (unsigned char)(hi * 16 + lo);
+            i += 2;
+        }
+        if (c < 0x20 || c == 0x7f)
+            return "control character";
+        if (o + 1 >= outmax)
+            return "too long";
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return NULL;
+}
+
+/* Valid UTF-8 (no overlongs, no surrogates). */
+static int utf8_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        unsigned char c = *p;
+        int extra;
+
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            extra = 1;
+        else if (c >= 0xe0 && c <= 0xef)
+            extra = 2;
+        else if (c >= 0xf0 && c <= 0xf4)
+            extra = 3;
+        else
+            return 0;
+        if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
+            (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+            return 0;
+        for (int i = 1; i <= extra; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                return 0;
+        p += extra + 1;
+    }
+    return 1;
+}
+
+static int text_ok(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return 0;
+    return utf8_ok(s);
+}
+
+static int local_name_ok(const char *s)
+{
+    if (!*s)
+        return 1;
+    if (*s == '-' || strlen(s) > 32)
+        return 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+int ck_user_check(const ck_user *u, char *err, size_t errlen)
+{
+    const char *what = NULL;
+
+    if (!u->email[0] || strchr(u->email, ' ') || !strchr(u->email, '@'))
+        what = "email must be an address like name@example.org";
+    else if (!u->role[0])
+        what = "role is required";
+    else if (!u->hash[0])
+        what = "password hash is empty (use '!' for no password login)";
+    else if (!local_name_ok(u->local_user))
+        what = "local account name must be 1..32 of A-Z a-z 0-9 _ . - (not starting with -)";
+    else if (!text_ok(u->email) || !text_ok(u->hash) || !text_ok(u->role) ||
+             !text_ok(u->clinic_id) || !text_ok(u->corppass))
+        what = "a field is not valid UTF-8 text";
+    if (what) {
+        snprintf(err, errlen, "%s", what);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_flags(const char *flags, ck_user *u)
+{
+    const char *p = flags;
+
+    while (*p) {
+        size_t n = strcspn(p, ",");
+
+        if (n == 8 && strncmp(p, "disabled", 8) == 0)
+            u->disabled = 1;
+        else if (n != 0)
+            return -1;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+static int parse_record(char *line, ck_user *u, char *err, size_t errlen)
+{
+    struct { char *out; size_t max; const char *name; } f[FIELD_COUNT];
+    char flags[128];
+    char *p = line;
+    const char *why;
+    int i;
+
+    f[0].out = u->email; f[0].max = sizeof(u->email); f[0].name = "email";
+    f[1].out = u->hash; f[1].max = sizeof(u->hash); f[1].name = "hash";
+    f[2].out = u->role; f[2].max = sizeof(u->role); f[2].name = "role";
+    f[3].out = u->clinic_id; f[3].max = sizeof(u->clinic_id); f[3].name = "clinic";
+    f[4].out = u->local_user; f[4].max = sizeof(u->local_user); f[4].name = "local_user";
+    f[5].out = flags; f[5].max = sizeof(flags); f[5].name = "flags";
+    f[6].out = u->corppass; f[6].max = sizeof(u->corppass); f[6].name = "corppass";
+    memset(u, 0, sizeof(*u));
+    for (i = 0; i < FIELD_COUNT; i++) {
+        size_t n = strcspn(p, ":");
+
+        if (i < FIELD_COUNT - 1 && p[n] != ':') {
+            snprintf(err, errlen, "expected %d ':'-separated fields, found %d", FIELD_COUNT,
+                     i + 1);
+            return -1;
+        }
+        if (i == FIELD_COUNT - 1 && p[n] == ':') {
+            snprintf(err, errlen, "more than %d fields (write ':' as %%3A)", FIELD_COUNT);
+            return -1;
+        }
+        why = field_decode(p, n, f[i].out, f[i].max);
+        if (why) {
+            snprintf(err, errlen, "%s: %s", f[i].name, why);
+            return -1;
+        }
+        p += n + 1;
+    }
+    if (parse_flags(flags, u) != 0) {
+        snprintf(err, errlen, "flags: unknown flag (known: disabled)");
+        return -1;
+    }
+    return ck_user_check(u, err, errlen);
+}
+
+static int users_push(ck_users *users, const ck_user *u)
+{
+    ck_user *items = realloc(users->items, (users->count + 1) * sizeof(*items));
+
+    if (!items)
+        return -1;
+    users->items = items;
+    items[users->count++] = *u;
+    return 0;
+}
+
+static int duplicate(const ck_users *users, const ck_user *u, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < users->count; i++) {
+        if (ascii_casecmp(users->items[i].email, u->email) == 0) {
+            snprintf(err, errlen, "email %.200s appears twice", u->email);
+            return 1;
+        }
+        if (u->local_user[0] && strcmp(users->items[i].local_user, u->local_user) == 0) {
+            snprintf(err, errlen, "local account %s appears twice", u->local_user);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int ck_users_parse(const char *text, size_t len, const char *where, ck_users *out,
+                   char *err, size_t errlen)
+{
+    ck_users users = { 0, NULL };
+    ck_user u;
+    char line[LINE_MAX_LEN + 1], sub[256];
+    size_t pos = 0;
+    int lineno = 0, rc = -1;
+
+    out->count = 0;
+    out->items = NULL;
+    while (pos < len) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+
+        lineno++;
+        if (n > LINE_MAX_LEN || memchr(text + pos, '\0', n)) {
+            snprintf(err, errlen, "%s:%d: line too long or holds a NUL byte", where, lineno);
+            goto out;
+        }
+        memcpy(line, text + pos, n);
+        line[n] = '\0';
+        if (n && line[n - 1] == '\r')
+            line[n - 1] = '\0';
+        pos += n + 1;
+        if (lineno == 1) {
+            if (strcmp(line, CK_USERS_HEADER) != 0) {
+                snprintf(err, errlen, "%s:1: not a checkup users file (want \"%s\")", where,
+                         CK_USERS_HEADER);
+                goto out;
+            }
+            continue;
+        }
+        if (line[0] == '\0' || line[0] == '#')
+            continue;
+        if (parse_record(line, &u, sub, sizeof(sub)) != 0 ||
+            duplicate(&users, &u, sub, sizeof(sub))) {
+            snprintf(err, errlen, "%s:%d: %s", where, lineno, sub);
+            goto out;
+        }
+        if (users_push(&users, &u) != 0) {
+            snprintf(err, errlen, "%s: out of memory", where);
+            goto out;
+        }
+    }
+    if (lineno == 0) {
+        snprintf(err, errlen, "%s: empty (want the header \"%s\")", where, CK_USERS_HEADER);
+        goto out;
+    }
+    *out = users;
+    users.items = NULL;
+    rc = 0;
+out:
+    OPENSSL_cleanse(line, sizeof(line));
+    OPENSSL_cleanse(&u, sizeof(u));
+    ck_users_free(&users);
+    return rc;
+}
+
+int ck_users_load(const char *path, int check_mode, ck_users *out, char *err, size_t errlen)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int rc;
+
+    out->count = 0;
+    out->items = NULL;
+    if (ck_secfile_read(path, check_mode, USERS_FILE_MAX, &data, &len, err, errlen) != 0)
+        return -1;
+    rc = ck_users_parse(data, len, path, out, err, errlen);
+    ck_secfile_free(data, len);
+    return rc;
+}
+
+void ck_users_free(ck_users *users)
+{
+    if (!users)
+        return;
+    if (users->items) {
+        OPENSSL_cleanse(users->items, users->count * sizeof(*users->items));
+        free(users->items);
+    }
+    users->items = NULL;
+    users->count = 0;
+}
+
+const ck_user *ck_users_find(const ck_users *users, const char *name)
+{
+    if (!users || !name || !*name)
+        return NULL;
+    for (size_t i = 0; i < users->count; i++)
+        if (ascii_casecmp(users->items[i].email, name) == 0)
+            return &users->items[i];
+    for (size_t i = 0; i < users->count; i++)
+        if (users->items[i].local_user[0] && strcmp(users->items[i].local_user, name) == 0)
+            return &users->items[i];
+    return NULL;
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+static size_t field_encode(const char *in, char *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+
+    for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+        if (*p == ':' || *p == '%' || *p < 0x20 || *p == 0x7f) {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        } else {
+            out[o++] = (char)*p;
+        }
+    }
+    return o;
+}
+
+char *ck_users_format(const ck_users *users, size_t *len)
+{
+    /* Every byte may triple when escaped; one record is bounded by the struct. */
+    size_t cap = sizeof(CK_USERS_HEADER) + 64 + users->count * (3 * sizeof(ck_user) + 16);
+    char *buf = malloc(cap), *p;
+
+    if (!buf)
+        return NULL;
+    p = buf + sprintf(buf, "%s\n# email:hash:role:clinic:local_user:flags:corppass\n",
+                      CK_USERS_HEADER);
+    for (size_t i = 0; i < users->count; i++) {
+        const ck_user *u = &users->items[i];
+
+        p += field_encode(u->email, p);
+        *p++ = ':';
+        p += field_encode(u->hash, p);
+        *p++ = ':';
+        p += field_encode(u->role, p);
+        *p++ = ':';
+        p += field_encode(u->clinic_id, p);
+        *p++ = ':';
+        p += field_encode(u->local_user, p);
+        *p++ = ':';
+        if (u->disabled)
+            p += sprintf(p, "disabled");
+        *p++ = ':';
+        p += field_encode(u->corppass, p);
+        *p++ = '\n';
+    }
+    *p = '\0';
+    *len = (size_t)(p - buf);
+    return buf;
+}
+
+int ck_users_add(const char *path, const ck_user *user, char *err, size_t errlen)
+{
+    ck_users users = { 0, NULL };
+    char *text = NULL, sub[256];
+    size_t len = 0;
+    int lockfd, rc = -1;
+
+    if (ck_user_check(user, sub, sizeof(sub)) != 0) {
+        snprintf(err, errlen, "%s", sub);
+        return -1;
+    }
+    lockfd = ck_secfile_lock(path, err, errlen);
+    if (lockfd < 0)
+        return -1;
+    if (access(path, F_OK) == 0 && ck_users_load(path, 1, &users, err, errlen) != 0)
+        goto out;
+    if (duplicate(&users, user, sub, sizeof(sub))) {
+        snprintf(err, errlen, "%s: %s", path, sub);
+        goto out;
+    }
+    if (users_push(&users, user) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    text = ck_users_format(&users, &len);
+    if (!text) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    rc = ck_secfile_replace(path, text, len, err, errlen);
+out:
+    if (text)
+        ck_secfile_free(text, len);
+    ck_users_free(&users);
+    close(lockfd);
+    return rc;
+}
+
+/* ---- passwords --------------------------------------------------------- */
+
+int ck_password_hash(const char *password, char *out, size_t outlen, char *err, size_t errlen)
+{
+    char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+    struct crypt_data *cd = calloc(1, sizeof(*cd));
+    const char *h;
+    int rc = -1;
+
+    if (!cd) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* count 0 = libxcrypt's default cost; NULL rbytes = salt from the OS. */
+    if (!crypt_gensalt_rn("$y$", 0, NULL, 0, setting, sizeof(setting))) {
+        snprintf(err, errlen, "cannot make a yescrypt salt: %s", strerror(errno));
+        goto out;
+    }
+    h = crypt_rn(password, setting, cd, sizeof(*cd));
+    if (!h || h[0] == '*' || strlen(h) >= outlen) {
+        snprintf(err, errlen, "yescrypt hashing failed");
+        goto out;
+    }
+    memcpy(out, h, strlen(h) + 1);
+    rc = 0;
+out:
+    OPENSSL_cleanse(cd, sizeof(*cd));
+    free(cd);
+    return rc;
+}
+
+/* A real yescrypt hash from the file, for the cost of the dummy check. */
+static const char *cost_twin(const ck_users *users)
+{
+    for (size_t i = 0; users && i < users->count; i++)
+        if (strncmp(users->items[i].hash, "$y$", 3) == 0)
+            return users->items[i].hash;
+    return dummy_hash;
+}
+
+int ck_password_verify(const ck_users *users, const ck_user *user, const char *password)
+{
+    struct crypt_data *cd = calloc(1, sizeof(*cd));
+    const char *setting, *h;
+    int usable, ok = 0;
+
+    if (!cd || !password)
+        goto out;
+    usable = user && user->hash[0] == '$';
+    setting = usable ? user->hash : cost_twin(users);
+    h = crypt_rn(password, setting, cd, sizeof(*cd));
+    if (!usable || !h || h[0] == '*' || strlen(h) != strlen(user->hash))
+        goto out;
+    ok = CRYPTO_memcmp(h, user->hash, strlen(h)) == 0;
+out:
+    if (cd) {
+        OPENSSL_cleanse(cd, sizeof(*cd));
+        free(cd);
+    }
+    return ok;
+}

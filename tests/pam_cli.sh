@@ -1,0 +1,59 @@
+#!/bin/sh
+# checkup (the CLI): exit codes, file modes, and a session made through
+# pam_checkup.so showing up in "checkup sessions list".
+set -eu
+: "${top_builddir:?}" "${top_srcdir:?}"
+. "$top_srcdir/tests/lib/pam_env.sh"
+
+d=$(mktemp -d "${TMPDIR:-/tmp}/ck-cli-XXXXXX")
+trap 'rm -rf "$d"' EXIT INT TERM
+ck=$top_builddir/checkup
+fails=0
+check() {   # check WANT_STATUS DESCRIPTION COMMAND...
+    want=$1 what=$2
+    shift 2
+    set +e
+    "$@" >"$d/out" 2>&1
+    got=$?
+    set -e
+    if [ "$got" -eq "$want" ]; then
+        echo "ok: $what"
+    else
+        echo "FAIL: $what: exit $got, wanted $want"; sed 's/^/    /' "$d/out"; fails=$((fails + 1))
+    fi
+}
+mode() { stat -c %a "$1"; }
+
+ck_pam_setup "$d" "$top_builddir" 60 3600
+check 0 "--help" "$ck" --help
+check 2 "no command" "$ck"
+check 2 "unknown command" "$ck" -c "$d/checkup.conf" frobnicate now
+check 2 "user add without --role" "$ck" -c "$d/checkup.conf" user add a@example.org
+check 2 "user add with a bad email" "$ck" -c "$d/checkup.conf" user add nope --role r
+check 1 "missing config given with -c" "$ck" -c "$d/none.conf" keys generate
+printf 'pw one\n' > "$d/pw"
+check 0 "user add" sh -c "'$ck' -c '$d/checkup.conf' user add a@example.org --role doctor --clinic c1 --local-user auser --password-stdin < '$d/pw'"
+[ "$(mode "$d/users")" = 600 ] && echo "ok: users file is 0600" || { echo "FAIL: users mode $(mode "$d/users")"; fails=$((fails + 1)); }
+check 1 "user add twice" sh -c "'$ck' -c '$d/checkup.conf' user add A@example.org --role doctor --password-stdin < '$d/pw'"
+check 1 "user add with an empty password" sh -c "printf '\n' | '$ck' -c '$d/checkup.conf' user add b@example.org --role doctor --password-stdin"
+check 1 "user add, no terminal and no --password-stdin" setsid -w sh -c "'$ck' -c '$d/checkup.conf' user add c@example.org --role doctor < /dev/null"
+if grep -q 'pw one' "$d/users"; then echo "FAIL: password in clear"; fails=$((fails + 1)); fi
+check 0 "keys generate" "$ck" -c "$d/checkup.conf" keys generate
+[ "$(mode "$d/token.keys")" = 600 ] && echo "ok: key file is 0600" || { echo "FAIL: key mode"; fails=$((fails + 1)); }
+[ "$(grep -c '^k' "$d/token.keys")" = 2 ] && echo "ok: rotation keeps the old key" || { echo "FAIL: key count"; fails=$((fails + 1)); }
+grep -q "$(awk '{print $2; exit}' "$d/token.keys")" "$d/out" && { echo "FAIL: secret printed"; fails=$((fails + 1)); }
+
+ck_pam_wrap "$d"
+LD_PRELOAD=libpam_wrapper.so ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+    "$top_builddir/tests/pam_drive" -s checkup -u auser -r 203.0.113.5 -k "$d/tok" auth acct open < "$d/pw" > "$d/drive" 2>&1 ||
+    { echo "FAIL: login"; cat "$d/drive"; fails=$((fails + 1)); }
+check 0 "sessions list --user" "$ck" -c "$d/checkup.conf" sessions list --user a@example.org
+grep -q '203.0.113.5' "$d/out" && grep -q '^1 session$' "$d/out" && echo "ok: the session is listed" ||
+    { echo "FAIL: session not listed"; cat "$d/out"; fails=$((fails + 1)); }
+[ -s "$d/tok" ] && grep -qF "$(cat "$d/tok")" "$d/out" && { echo "FAIL: token printed"; fails=$((fails + 1)); }
+check 0 "sessions list (every user)" "$ck" -c "$d/checkup.conf" sessions list
+grep -q 'a@example.org' "$d/out" && echo "ok: listed for all users" || { echo "FAIL: all-users list"; fails=$((fails + 1)); }
+chmod 644 "$d/users"
+check 1 "a users file others can read is refused" "$ck" -c "$d/checkup.conf" sessions list
+echo "$fails failure(s)"
+[ "$fails" -eq 0 ]

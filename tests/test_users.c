@@ -1,0 +1,210 @@
+/* The users file: format, escaping, lookups, passwords, safe rewrite. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ck_users.h"
+
+#define H "$y$j9T$i9v21x0AhYPEt2SvjpDd./$74O04NM.paqeHZDefKTuyLAdvVKJCE/GIMhyq.9Y.m1"
+
+static int parse(const char *text, ck_users *u, char *err, size_t errlen)
+{
+    return ck_users_parse(text, strlen(text), "users", u, err, errlen);
+}
+
+static void test_parse_good(void **state)
+{
+    ck_users u;
+    char err[512];
+    const ck_user *a;
+
+    (void)state;
+    assert_int_equal(parse("#checkup-users 1\n"
+                           "# a comment\n"
+                           "\n"
+                           "alice@example.org:" H ":doctor:clinic-7:alice::\n"
+                           "bob@example.org:!:admin:::disabled:s=S1234567A%2Cu=CP1%3Ac=SG\r\n",
+                           &u, err, sizeof(err)), 0);
+    assert_int_equal(u.count, 2);
+    a = ck_users_find(&u, "ALICE@Example.org");
+    assert_non_null(a);
+    assert_string_equal(a->role, "doctor");
+    assert_string_equal(a->clinic_id, "clinic-7");
+    assert_ptr_equal(ck_users_find(&u, "alice"), a);
+    assert_null(ck_users_find(&u, "Alice"));     /* local names are exact */
+    a = ck_users_find(&u, "bob@example.org");
+    assert_non_null(a);
+    assert_true(a->disabled);
+    assert_string_equal(a->corppass, "s=S1234567A,u=CP1:c=SG");
+    assert_null(ck_users_find(&u, "carol@example.org"));
+    assert_null(ck_users_find(&u, ""));
+    ck_users_free(&u);
+}
+
+static void test_parse_errors(void **state)
+{
+    static const struct { const char *text; const char *want; } cases[] = {
+        { "", "empty" },
+        { "alice@example.org:" H ":doctor::::\n", ":1: not a checkup users file" },
+        { "#checkup-users 2\n", "not a checkup users file" },
+        { "#checkup-users 1\nalice@example.org:" H ":doctor\n", ":2: expected 7" },
+        { "#checkup-users 1\na@b:" H ":r:::::x\n", "more than 7" },
+        { "#checkup-users 1\na@b:" H ":r:%4:::\n", "two hex digits" },
+        { "#checkup-users 1\na@b:" H ":r:%0A:::\n", "control character" },
+        { "#checkup-users 1\na@b:" H ":r:\t:::\n", "control character" },
+        { "#checkup-users 1\na@b:" H ":r:::frozen:\n", "unknown flag" },
+        { "#checkup-users 1\nnot-an-email:" H ":r::::\n", "email" },
+        { "#checkup-users 1\na@b:" H ":::::\n", "role" },
+        { "#checkup-users 1\na@b:" H ":r::-rf::\n", "local account" },
+        { "#checkup-users 1\na@b:" H ":r:\xff:::\n", "UTF-8" },
+        { "#checkup-users 1\na@b:" H ":r::x::\nA@B:" H ":r::y::\n", ":3: email" },
+        { "#checkup-users 1\na@b:" H ":r::x::\nc@d:" H ":r::x::\n", "local account x" },
+    };
+    ck_users u;
+    char err[512];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        err[0] = '\0';
+        assert_int_equal(parse(cases[i].text, &u, err, sizeof(err)), -1);
+        if (!strstr(err, cases[i].want))
+            fail_msg("case %zu: '%s' does not mention '%s'", i, err, cases[i].want);
+        assert_null(u.items);
+    }
+}
+
+static void test_nul_and_long_lines(void **state)
+{
+    const char text[] = "#checkup-users 1\na@b:!:r::::\0junk\n";
+    char *big = malloc(10000);
+    ck_users u;
+    char err[512];
+
+    (void)state;
+    assert_int_equal(ck_users_parse(text, sizeof(text) - 1, "users", &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "NUL"));
+    snprintf(big, 10000, "#checkup-users 1\n");
+    memset(big + strlen(big), 'x', 9000);
+    big[9000] = '\0';
+    assert_int_equal(parse(big, &u, err, sizeof(err)), -1);
+    free(big);
+}
+
+static void test_format_roundtrip(void **state)
+{
+    ck_users u, back;
+    ck_user one;
+    char err[512], *text;
+    size_t len;
+
+    (void)state;
+    memset(&one, 0, sizeof(one));
+    snprintf(one.email, sizeof(one.email), "x@example.org");
+    snprintf(one.hash, sizeof(one.hash), "%s", H);
+    snprintf(one.role, sizeof(one.role), "nurse:senior");
+    snprintf(one.clinic_id, sizeof(one.clinic_id), "100%% ok");
+    snprintf(one.corppass, sizeof(one.corppass), "s=S1,u=2,c=SG");
+    one.disabled = 1;
+    u.count = 1;
+    u.items = &one;
+    text = ck_users_format(&u, &len);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "nurse%3Asenior"));
+    assert_non_null(strstr(text, "100%25 ok"));
+    assert_int_equal(ck_users_parse(text, len, "users", &back, err, sizeof(err)), 0);
+    assert_int_equal(back.count, 1);
+    assert_memory_equal(&back.items[0], &one, sizeof(one));
+    ck_users_free(&back);
+    free(text);
+}
+
+static void test_passwords(void **state)
+{
+    ck_users u;
+    ck_user *a;
+    char err[512];
+
+    (void)state;
+    assert_int_equal(parse("#checkup-users 1\na@b:!:r::::\nc@d:*:r::::\n", &u, err,
+                           sizeof(err)), 0);
+    a = &u.items[0];
+    assert_int_equal(ck_password_hash("s3cret pass", a->hash, sizeof(a->hash), err,
+                                      sizeof(err)), 0);
+    assert_memory_equal(a->hash, "$y$", 3);
+    assert_int_equal(ck_password_verify(&u, a, "s3cret pass"), 1);
+    assert_int_equal(ck_password_verify(&u, a, "s3cret pas"), 0);
+    assert_int_equal(ck_password_verify(&u, a, ""), 0);
+    assert_int_equal(ck_password_verify(&u, NULL, "s3cret pass"), 0);
+    /* "*" is no password: nothing matches it, not even "*". */
+    assert_int_equal(ck_password_verify(&u, &u.items[1], "*"), 0);
+    assert_int_equal(ck_password_verify(&u, &u.items[1], ""), 0);
+    ck_users_free(&u);
+}
+
+static void test_add_and_modes(void **state)
+{
+    char dir[] = "/tmp/ck-test-users-XXXXXX", path[256], lock[300], err[512];
+    ck_user one;
+    ck_users u;
+    struct stat sb;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/users", dir);
+    snprintf(lock, sizeof(lock), "%s.lock", path);
+    memset(&one, 0, sizeof(one));
+    snprintf(one.email, sizeof(one.email), "a@example.org");
+    snprintf(one.hash, sizeof(one.hash), "!");
+    snprintf(one.role, sizeof(one.role), "doctor");
+    snprintf(one.local_user, sizeof(one.local_user), "a");
+    assert_int_equal(ck_users_add(path, &one, err, sizeof(err)), 0);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    /* Same email (any case) or the same local name: refused. */
+    snprintf(one.email, sizeof(one.email), "A@EXAMPLE.ORG");
+    assert_int_equal(ck_users_add(path, &one, err, sizeof(err)), -1);
+    snprintf(one.email, sizeof(one.email), "b@example.org");
+    assert_int_equal(ck_users_add(path, &one, err, sizeof(err)), -1);
+    snprintf(one.local_user, sizeof(one.local_user), "b");
+    assert_int_equal(ck_users_add(path, &one, err, sizeof(err)), 0);
+    assert_int_equal(ck_users_load(path, 1, &u, err, sizeof(err)), 0);
+    assert_int_equal(u.count, 2);
+    ck_users_free(&u);
+    /* A readable-by-others users file is refused with a clear reason. */
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(ck_users_load(path, 1, &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "chmod 600"));
+    assert_int_equal(ck_users_add(path, &one, err, sizeof(err)), -1);
+    assert_int_equal(chmod(path, 0660), 0);
+    assert_int_equal(ck_users_load(path, 1, &u, err, sizeof(err)), -1);
+    assert_int_equal(ck_users_load(path, 0, &u, err, sizeof(err)), 0);
+    ck_users_free(&u);
+    unlink(path);
+    unlink(lock);
+    assert_int_equal(ck_users_load(path, 1, &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "cannot open"));
+    assert_int_equal(rmdir(dir), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_good),
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_nul_and_long_lines),
+        cmocka_unit_test(test_format_roundtrip),
+        cmocka_unit_test(test_passwords),
+        cmocka_unit_test(test_add_and_modes),
+    };
+
+    return cmocka_run_group_tests_name("users", tests, NULL, NULL);
+}
