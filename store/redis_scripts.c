@@ -27,7 +27,8 @@
  *   u8 format (1), u8 method, i64 created,
  *   u32 last_activity - created, u32 expires - created, u32 deadline - created,
  *   user_id NUL email NUL role NUL clinic_id NUL remote_host NUL service NUL
- *   tty NUL idp_sid
+ *   tty NUL idp_sid NUL user_agent (records written before user_agent end
+ *   at idp_sid; both are read)
  * touch rewrites the two u32 at offset 10 in place with SETRANGE.
  *
  * Metrics without KEYS/SCAN: each tag's hash holds cumulative counters

@@ -244,6 +244,7 @@ static ck_status session_check(ck_store *st, const ck_session *s)
     CHECK_FIELD(st, s, service, CK_SERVICE_MAX, 0);
     CHECK_FIELD(st, s, tty, CK_TTY_MAX, 0);
     CHECK_FIELD(st, s, idp_sid, CK_IDP_SID_MAX, 0);
+    CHECK_FIELD(st, s, user_agent, CK_UA_MAX, 0);
     if ((unsigned)s->method >= CK_AUTH_METHOD_COUNT)
         return ck_fail(st, CK_ERR_INVALID, "unknown auth method %d", (int)s->method);
     return CK_OK;
@@ -319,6 +320,7 @@ ck_status ck_store_create(ck_store *st, ck_session *in, char sid_out[CK_SID_LEN]
     ck_status rc;
     int64_t now = ck_now();
 
+    st->evicted = 0;
     rc = session_check(st, in);
     if (rc != CK_OK)
         return rc;
@@ -333,6 +335,11 @@ ck_status ck_store_create(ck_store *st, ck_session *in, char sid_out[CK_SID_LEN]
     if (rc != CK_OK)
         OPENSSL_cleanse(sid_out, CK_SID_LEN);
     return rc;
+}
+
+size_t ck_store_last_evicted(const ck_store *st)
+{
+    return st->evicted;
 }
 
 #define SID_TO_KEY(st, sid, key)                                              \
@@ -490,4 +497,13 @@ ck_status ck_store_sweep(ck_store *st, size_t *removed)
     size_t dummy;
 
     return st->ops->sweep(st, ck_now(), removed ? removed : &dummy);
+}
+
+ck_status ck_store_memory_info(ck_store *st, ck_store_memory *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!st->ops->memory)
+        return ck_fail(st, CK_NOT_FOUND, "the %s store has no server memory figures",
+                       st->ops->name);
+    return st->ops->memory(st, out);
 }
