@@ -395,30 +395,42 @@ char *ck_users_format(const ck_users *users, size_t *len)
     return buf;
 }
 
-int ck_users_add(const char *path, const ck_user *user, char *err, size_t errlen)
+int ck_users_append(ck_users *users, const ck_user *user, char *err, size_t errlen)
 {
-    ck_users users = { 0, NULL };
-    char *text = NULL, sub[256];
-    size_t len = 0;
-    int lockfd, rc = -1;
+    char sub[256];
 
-    if (ck_user_check(user, sub, sizeof(sub)) != 0) {
+    if (ck_user_check(user, sub, sizeof(sub)) != 0 || duplicate(users, user, sub, sizeof(sub))) {
         snprintf(err, errlen, "%s", sub);
         return -1;
     }
+    if (users_push(users, user) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int ck_users_edit(const char *path, int create, ck_users_edit_fn fn, void *ud,
+                  char *err, size_t errlen)
+{
+    ck_users users = { 0, NULL };
+    char *text = NULL, sub[512];
+    size_t len = 0;
+    int lockfd, rc = -1;
+
     lockfd = ck_secfile_lock(path, err, errlen);
     if (lockfd < 0)
         return -1;
-    if (access(path, F_OK) == 0 && ck_users_load(path, 1, &users, err, errlen) != 0)
+    if ((!create || access(path, F_OK) == 0) &&
+        ck_users_load(path, 1, &users, err, errlen) != 0)
         goto out;
-    if (duplicate(&users, user, sub, sizeof(sub))) {
+    sub[0] = '\0';
+    rc = fn(&users, ud, sub, sizeof(sub));
+    if (rc < 0)
         snprintf(err, errlen, "%s: %s", path, sub);
+    if (rc != 0)
         goto out;
-    }
-    if (users_push(&users, user) != 0) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
+    rc = -1;
     text = ck_users_format(&users, &len);
     if (!text) {
         snprintf(err, errlen, "out of memory");
@@ -431,6 +443,16 @@ out:
     ck_users_free(&users);
     close(lockfd);
     return rc;
+}
+
+static int add_one(ck_users *users, void *ud, char *err, size_t errlen)
+{
+    return ck_users_append(users, ud, err, errlen);
+}
+
+int ck_users_add(const char *path, const ck_user *user, char *err, size_t errlen)
+{
+    return ck_users_edit(path, 1, add_one, (void *)user, err, errlen);
 }
 
 /* ---- passwords --------------------------------------------------------- */
