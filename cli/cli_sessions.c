@@ -139,6 +139,17 @@ out:
     return rc;
 }
 
+/* A key or key prefix: 6 to 66 lowercase hex characters. */
+static int key_arg_ok(const char *key)
+{
+    size_t n = strlen(key);
+
+    if (n < PREFIX_MIN || n >= CK_KEY_HEX_LEN || strspn(key, "0123456789abcdef") != n)
+        return cli_usage("'%.80s' is not a session key or key prefix (%d to %d of 0-9 a-f)",
+                         key, PREFIX_MIN, CK_KEY_HEX_LEN - 1);
+    return CLI_OK;
+}
+
 /* The one session whose key starts with prefix; prints why when none or several. */
 static int resolve(const ck_config *cfg, ck_store *st, const char *user, const char *prefix,
                    ck_session *out)
@@ -146,9 +157,6 @@ static int resolve(const ck_config *cfg, ck_store *st, const char *user, const c
     found f = { { 0, NULL } };
     size_t n = strlen(prefix), hits = 0;
 
-    if (n < PREFIX_MIN || n >= CK_KEY_HEX_LEN)
-        return cli_usage("a session key prefix has %d to %d characters", PREFIX_MIN,
-                         CK_KEY_HEX_LEN - 1);
     if (gather(cfg, st, user, &f) != 0)
         return CLI_FAIL;
     for (size_t i = 0; i < f.all.count; i++) {
@@ -176,6 +184,8 @@ int cli_sessions_show(const ck_config *cfg, int argc, char **argv)
     int64_t now = ck_now();
     int rc = parse_user_opt(argc, argv, &user, 1);
 
+    if (rc == CLI_OK)
+        rc = key_arg_ok(argv[optind]);
     if (rc != CLI_OK)
         return rc;
     st = cli_store_open(cfg);
@@ -215,6 +225,8 @@ int cli_sessions_revoke(const ck_config *cfg, int argc, char **argv)
     ck_status sr;
     int rc = parse_user_opt(argc, argv, &user, 1);
 
+    if (rc == CLI_OK)
+        rc = key_arg_ok(argv[optind]);
     if (rc != CLI_OK)
         return rc;
     key = argv[optind];
@@ -230,7 +242,7 @@ int cli_sessions_revoke(const ck_config *cfg, int argc, char **argv)
             goto out;
     }
     sr = ck_store_delete_key(st, s.key_hex);
-    if (sr == CK_ERR_INVALID) {
+    if (sr == CK_ERR_INVALID) {     /* the tag is out of range */
         rc = cli_usage("'%.80s' is not a session key: %s", key, ck_store_errstr(st));
         goto out;
     }
