@@ -1,7 +1,8 @@
 #!/bin/sh
 # Session binding through pam_checkup: with [anomaly] bind = enforce a
 # token used from another network is refused and audited; from the same
-# /24 it is accepted; with bind = audit it is accepted and audited.
+# /24 it is accepted; with bind = audit it is accepted and audited. And
+# the per-user cap through pam_checkup: the oldest session ends, audited.
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
 . "$top_srcdir/tests/lib/pam_env.sh"
 
@@ -63,6 +64,18 @@ if grep -qF "$(cat "$d/tok")" "$d/audit.jsonl"; then
     n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - a token in the audit file"
 else
     ok "no token in the audit file"
+fi
+# The per-user cap: a second login ends the first session, audited.
+printf '\n[session]\nmax_per_user = 1\n' >> "$d/checkup.conf"
+"$ck" -c "$d/checkup.conf" sessions revoke-user a@example.org > /dev/null
+drive 203.0.113.5 auth acct open < "$d/pw" && drive 203.0.113.5 auth acct open < "$d/pw" &&
+    ok "two logins under a cap of one" || not_ok "two logins under a cap of one"
+"$ck" -c "$d/checkup.conf" sessions list --user a@example.org > "$d/drive" 2>&1
+if grep -qx '1 session' "$d/drive"; then ok "one session left"; else not_ok "one session left"; fi
+if grep -qF '"event":"session_evicted","user":"a@example.org"' "$d/audit.jsonl"; then
+    ok "the eviction is audited"
+else
+    n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - the eviction is audited"
 fi
 echo "1..$n"
 [ "$fails" = 0 ]
