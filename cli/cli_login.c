@@ -211,6 +211,7 @@ int cli_login(const ck_config *cfg, int argc, char **argv)
     const ck_user *u;
     login_req r;
     ck_lockout lo;
+    ck_status sr;
     ck_store *st = NULL;
     char name[CK_EMAIL_MAX], pw[1024], err[768];
     const char *account;
@@ -251,8 +252,9 @@ int cli_login(const ck_config *cfg, int argc, char **argv)
         goto out;
     }
     ck_lockout_from_config(&lo, cfg);
-    if (ck_lockout_success(st, &lo, u->email) != CK_OK) {
-        rc = cli_store_error(st, CK_ERR_UNAVAILABLE, "lockout reset");
+    sr = ck_lockout_success(st, &lo, u->email);
+    if (sr != CK_OK) {
+        rc = cli_store_error(st, sr, "lockout reset");
         goto out;
     }
     rc = open_session(cfg, st, &r, u);

@@ -207,7 +207,8 @@ out:
     return rc;
 }
 
-static int run_edit(const ck_config *cfg, user_edit *e, const char *what)
+/* what: for the message ("disabled"); reason: one word for the audit. */
+static int run_edit(const ck_config *cfg, user_edit *e, const char *what, const char *reason)
 {
     char err[768];
     int rc = ck_users_edit(cli_users_path(cfg), 0, apply_edit, e, err, sizeof(err));
@@ -219,7 +220,7 @@ static int run_edit(const ck_config *cfg, user_edit *e, const char *what)
         return CLI_OK;
     }
     printf("%s %s in %s\n", what, e->email, cli_users_path(cfg));
-    cli_audit(cfg, "user_changed", e->email, NULL, "success", what);
+    cli_audit(cfg, "user_changed", e->email, NULL, "success", reason);
     return CLI_OK;
 }
 
@@ -275,7 +276,7 @@ int cli_user_set(const ck_config *cfg, int argc, char **argv)
         return cli_usage("nothing to set (--role, --clinic, --local-user, --corppass)");
     if (e.set_role && !e.fields.role[0])
         return cli_usage("the role cannot be empty");
-    return run_edit(cfg, &e, "updated");
+    return run_edit(cfg, &e, "updated", "updated");
 }
 
 static int one_email(int argc, char **argv, const struct option *opts, int *from_stdin,
@@ -318,13 +319,14 @@ int cli_user_passwd(const ck_config *cfg, int argc, char **argv)
         goto out;
     }
     e.set_hash = 1;
-    rc = run_edit(cfg, &e, "new password for");
+    rc = run_edit(cfg, &e, "new password for", "password_set");
 out:
     OPENSSL_cleanse(pw, sizeof(pw));
     OPENSSL_cleanse(&e, sizeof(e));
     return rc;
 }
 
+/* disable, enable, del: the message word is one word, so it is the audit reason too. */
 static int simple_edit(const ck_config *cfg, int argc, char **argv, user_edit *e,
                        const char *what)
 {
@@ -333,7 +335,7 @@ static int simple_edit(const ck_config *cfg, int argc, char **argv, user_edit *e
 
     if (rc != CLI_OK)
         return rc;
-    return run_edit(cfg, e, what);
+    return run_edit(cfg, e, what, what);
 }
 
 int cli_user_disable(const ck_config *cfg, int argc, char **argv)
