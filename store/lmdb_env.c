@@ -387,8 +387,8 @@ ck_status ck_lmdb_gate_lock(ck_store *st, ck_lmdb *h)
     }
     if (rc == ETIMEDOUT)
         return ck_fail(st, CK_ERR_UNAVAILABLE,
-                       "store %s: busy: another process has held the write lock for "
-                       "over %d ms", h->path, h->lock_timeout_ms);
+                       "store %s: busy: waited over %d ms for the write lock "
+                       "(other writers hold it)", h->path, h->lock_timeout_ms);
     if (rc != 0)
         return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: write lock: %s", h->path,
                        strerror(rc));
