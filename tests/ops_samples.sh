@@ -1,0 +1,204 @@
+#!/bin/sh
+# The deployment samples in conf/ work as shipped:
+#  - conf/checkup.conf loads (with its store moved to a temp dir);
+#  - conf/redis/redis.conf + checkup-auth.conf run a real redis-server on
+#    which a PAM login through pam_checkup.so makes a session as the ACL
+#    user "checkup", while that user is refused everything checkup never
+#    sends (FLUSHALL, CONFIG, KEYS, keys outside "ck:"), and the server
+#    keeps noeviction and appendonly;
+#  - conf/redis/sentinel.conf runs a real redis-sentinel through which
+#    checkup finds the primary with the same user and password;
+#  - the systemd unit passes systemd-analyze verify, the tmpfiles entry
+#    gives the mode the embedded store creates, and every YAML file parses.
+# Every server started here is stopped by pid.
+set -u
+: "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
+for tool in "${REDIS_SERVER:-}" "${REDIS_SENTINEL:-}"; do
+    if [ -z "$tool" ]; then
+        echo "FAIL: redis-server and redis-sentinel are required (scripts/install-deps.sh)"
+        exit 1
+    fi
+done
+. "$top_srcdir/tests/lib/redis.sh"
+. "$top_srcdir/tests/lib/pam_env.sh"
+trap redis_stop_all EXIT INT TERM
+d=$CK_TEST_TMP/ops
+mkdir -p "$d"
+conf=$top_srcdir/conf
+ck=$top_builddir/checkup
+fails=0
+ok()   { echo "ok: $*"; }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+cli()  { redis-cli -p "$port" --no-auth-warning "$@" 2>&1; }
+
+# --- checkup.conf --------------------------------------------------------
+sed "s|^url = .*|url = lmdb:$d/store0|" "$conf/checkup.conf" > "$d/sample.conf"
+if "$ck" -c "$d/sample.conf" sessions list --user nobody@example.org > "$d/out" 2>&1; then
+    ok "conf/checkup.conf loads"
+else
+    fail "conf/checkup.conf does not load:"; cat "$d/out"
+fi
+# Every commented-out key is a real key with a usable example value.
+sed -e "s|^url = .*|url = lmdb:$d/store0|" -e 's|^#\([a-z_]* = ..*\)$|\1|' \
+    -e '/^password = *$/d' -e '/^tls_verify/d' \
+    -e "s|^password_file = .*|password_file = $d/none|" "$conf/checkup.conf" > "$d/all.conf"
+if "$ck" -c "$d/all.conf" sessions list --user nobody@example.org > "$d/out" 2>&1; then
+    ok "conf/checkup.conf with every example uncommented loads"
+else
+    fail "conf/checkup.conf with its examples uncommented:"; cat "$d/out"
+fi
+
+# The configurations inside the Docker and Kubernetes samples load too.
+python3 - "$conf/k8s/30-checkupd.yaml" > "$d/k8s.conf" <<'EOF' || fail "no checkup.conf in the k8s ConfigMap"
+import sys, yaml
+for doc in yaml.safe_load_all(open(sys.argv[1])):
+    if doc and doc.get("kind") == "ConfigMap":
+        sys.stdout.write(doc["data"]["checkup.conf"])
+EOF
+for c in "$conf/docker/checkup.conf" "$d/k8s.conf"; do
+    sed "s|^url = .*|url = lmdb:$d/store0|" "$c" > "$d/other.conf"
+    if "$ck" -c "$d/other.conf" sessions list --user nobody@example.org > "$d/out" 2>&1; then
+        ok "$(basename "$c") loads"
+    else
+        fail "$c does not load:"; cat "$d/out"
+    fi
+done
+
+# --- redis.conf and its ACL ----------------------------------------------
+pw() { openssl rand -hex 24; }
+admin=$(pw) app=$(pw) repl=$(pw) sent=$(pw) peer=$(pw)
+sed -e "s/CHANGE-ME-admin/$admin/" -e "s/CHANGE-ME-checkup/$app/" \
+    -e "s/CHANGE-ME-replica/$repl/g" -e "s/CHANGE-ME-sentinel/$sent/" \
+    "$conf/redis/checkup-auth.conf" > "$d/auth.conf"
+if grep -v '^#' "$d/auth.conf" | grep -q CHANGE-ME; then fail "a CHANGE-ME left in checkup-auth.conf"; fi
+# The sample's own lines, less where it puts files and how it listens
+# (the helper sets those for a test server).
+set --
+while IFS= read -r line; do
+    case $line in
+    ''|'#'*|'dir '*|'logfile '*|'port '*|'bind '*|'include '*|'appendonly '*) continue ;;
+    esac
+    set -- "$@" "$line"
+done < "$conf/redis/redis.conf"
+port=$(redis_start sample "$@" "appendonly yes" "include $d/auth.conf") || {
+    fail "redis-server refuses conf/redis/redis.conf"; exit 1; }
+ok "redis-server runs conf/redis/redis.conf"
+
+case $(cli ping) in *NOAUTH*) ok "no password, no service" ;; *) fail "PING without AUTH answered" ;; esac
+policy=$(cli -a "$admin" config get maxmemory-policy | tail -n 1)
+[ "$policy" = noeviction ] && ok "maxmemory-policy noeviction" || fail "maxmemory-policy is '$policy'"
+aof=$(cli -a "$admin" config get appendonly | tail -n 1)
+[ "$aof" = yes ] && ok "appendonly yes" || fail "appendonly is '$aof'"
+set -f   # "keys *" is a command here, not a glob
+for cmd in "flushall" "config get maxmemory" "keys *" "debug sleep 0" "get other:key" \
+           "eval return(1) 0" "script flush"; do
+    # shellcheck disable=SC2086
+    case $(cli --user checkup --pass "$app" $cmd) in
+    *NOPERM*|*"not allowed"*) ok "checkup user refused: $cmd" ;;
+    *) fail "checkup user may run: $cmd" ;;
+    esac
+done
+set +f
+
+# A real login through pam_checkup.so as the ACL user.
+ck_pam_setup "$d" "$top_builddir" 600 3600
+umask 077
+printf '%s\n' "$app" > "$d/redis.password"
+sed -i "s|^url = .*|url = redis://127.0.0.1:$port/0\nuser = checkup\npassword_file = $d/redis.password|" \
+    "$d/checkup.conf"
+printf 'pw one\n' > "$d/pw"
+"$ck" -c "$d/checkup.conf" user add alice@example.org --role doctor --local-user alice \
+    --password-stdin < "$d/pw" > /dev/null
+(
+    ck_pam_wrap "$d"
+    LD_PRELOAD=libpam_wrapper.so "$top_builddir/tests/pam_drive" -s checkup -u alice \
+        -r 192.0.2.1 -t pts/1 -k "$d/token" auth acct open < "$d/pw"
+) > "$d/pam.out" 2>&1 && ok "PAM login on the sample Redis as user checkup" ||
+    { fail "PAM login on the sample Redis:"; cat "$d/pam.out"; }
+n=$("$ck" -c "$d/checkup.conf" sessions list --user alice@example.org 2>&1 | grep -c '^[0-9a-f]\{12\}')
+[ "$n" = 1 ] && ok "the session is listed" || fail "sessions listed: $n"
+keys=$(cli -a "$admin" --scan | grep -vc '^ck:')
+[ "$keys" = 0 ] && ok "every key checkup wrote starts with ck:" || fail "$keys keys outside ck:"
+
+# --- sentinel.conf -------------------------------------------------------
+sed -e "s/CHANGE-ME-sentinel-peer/$peer/g" -e "s/CHANGE-ME-sentinel/$sent/g" \
+    -e "s/CHANGE-ME-checkup/$app/g" "$conf/redis/sentinel.conf" > "$d/sentinel.lines"
+set --
+while IFS= read -r line; do
+    case $line in
+    ''|'#'*|'dir '*|'logfile '*|'port '*|'bind '*|'sentinel monitor '*) continue ;;
+    esac
+    set -- "$@" "$line"
+done < "$d/sentinel.lines"
+sport=$(sentinel_start sentinel checkup "$port" "$@") || {
+    fail "redis-sentinel refuses conf/redis/sentinel.conf"; exit 1; }
+ok "redis-sentinel runs conf/redis/sentinel.conf"
+sed -i "s|^url = .*|url = redis+sentinel://127.0.0.1:$sport/checkup|" "$d/checkup.conf"
+if "$ck" -c "$d/checkup.conf" sessions list --user alice@example.org > "$d/out" 2>&1 &&
+    [ "$(grep -c '^[0-9a-f]\{12\}' "$d/out")" = 1 ]; then
+    ok "checkup finds the primary through the sample sentinel"
+else
+    fail "through the sentinel:"; cat "$d/out"
+fi
+case $(redis-cli -p "$sport" sentinel masters 2>&1) in
+*NOAUTH*|*WRONGPASS*|*NOPERM*) ok "the sentinel refuses anonymous clients" ;;
+*) fail "the sentinel answers anonymous clients" ;;
+esac
+case $(redis-cli -p "$sport" --no-auth-warning --user checkup --pass "$app" sentinel masters 2>&1) in
+*NOPERM*) ok "the checkup user may only ask where the primary is" ;;
+*) fail "the checkup user may run SENTINEL MASTERS" ;;
+esac
+redis_stop sentinel
+
+# --- systemd, tmpfiles ---------------------------------------------------
+unit=$d/checkupd.service
+sed -e 's|^ExecStart=.*|ExecStart=/bin/sleep 1|' "$conf/systemd/checkupd.service" > "$unit"
+if ! command -v systemd-analyze > /dev/null; then
+    fail "systemd-analyze is required (package systemd)"
+else
+    systemd-analyze verify --man=no "$unit" > "$d/verify" 2>&1
+    if [ $? -eq 0 ] && [ ! -s "$d/verify" ]; then
+        ok "systemd-analyze verify: clean"
+    else
+        fail "systemd-analyze verify:"; cat "$d/verify"
+    fi
+fi
+for want in NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/run/checkup PrivateTmp=yes \
+            ProtectHome=yes CapabilityBoundingSet= RestrictAddressFamilies= SystemCallFilter=; do
+    grep -q "^$want" "$unit" && ok "unit has $want" || fail "unit lacks $want"
+done
+# The embedded store makes its directory 2770 and its files 0660.
+grep -q '^mkdir(dir, 02770)\|mkdir(dir, 02770)' "$top_srcdir/store/lmdb_env.c" ||
+    fail "lmdb_env.c no longer creates the store 02770: update conf/tmpfiles.d"
+grep -q '^d[[:space:]]\+/run/checkup[[:space:]]\+2770[[:space:]]\+root[[:space:]]\+checkup' \
+    "$conf/tmpfiles.d/checkup.conf" && ok "tmpfiles: /run/checkup 2770 root:checkup" ||
+    fail "tmpfiles entry for /run/checkup"
+
+# --- YAML ----------------------------------------------------------------
+if ! python3 -c 'import yaml' 2>/dev/null; then
+    fail "python3 with the yaml module is required (package python3-yaml)"
+else
+    for y in "$conf"/docker-compose.yml "$conf"/k8s/*.yaml; do
+        if python3 - "$y" > "$d/yaml" 2>&1 <<'EOF'
+import sys, yaml
+docs = [x for x in yaml.safe_load_all(open(sys.argv[1])) if x is not None]
+assert docs, "no document"
+for doc in docs:
+    assert isinstance(doc, dict), "a document is not a mapping"
+    if "apiVersion" in doc or "kind" in doc:
+        assert doc.get("apiVersion") and doc.get("kind"), "apiVersion and kind"
+        assert doc.get("metadata", {}).get("name"), "metadata.name"
+    else:
+        assert "services" in doc, "a compose file has services"
+print(len(docs), "document(s)")
+EOF
+        then
+            ok "YAML: ${y#"$conf"/}: $(cat "$d/yaml")"
+        else
+            fail "YAML: ${y#"$conf"/}:"; cat "$d/yaml"
+        fi
+    done
+fi
+
+echo "$fails failure(s)"
+[ "$fails" -eq 0 ]
