@@ -150,6 +150,43 @@ case $(redis-cli -p "$sport" --no-auth-warning --user checkup --pass "$app" sent
 esac
 redis_stop sentinel
 
+# --- pam.d stacks ---------------------------------------------------------
+# The auth and account lines of the stacks that combine pam_unix and
+# pam_checkup, with the real pam_unix: a checkup user gets in with the
+# password pam_unix read (use_first_pass), a wrong one is refused.
+pd=$CK_TEST_TMP/pamd
+mkdir -p "$pd"
+ck_pam_setup "$pd" "$top_builddir" 600 3600
+"$ck" -c "$pd/checkup.conf" user add bea@example.org --role nurse --local-user bea \
+    --password-stdin < "$d/pw" > /dev/null
+m="$top_builddir/.libs/pam_checkup.so config=$pd/checkup.conf"
+for sample in common-auth-checkup login sshd; do
+    grep -E '^(auth|account)[[:space:]]' "$conf/pam.d/$sample" |
+        grep -v 'pam_faildelay\|pam_nologin\|pam_group' |
+        sed "s|pam_checkup\.so|$m|" > "$pd/services/stack"
+    grep -q 'pam_unix.so' "$pd/services/stack" && grep -q 'use_first_pass' "$pd/services/stack" ||
+        fail "pam.d/$sample: no pam_unix with pam_checkup use_first_pass after it"
+    grep -q '^account' "$pd/services/stack" ||
+        echo "account [success=ok user_unknown=ignore default=bad] $m" >> "$pd/services/stack"
+    printf '%s\n' "account required pam_permit.so" "session required $m" \
+        "session required pam_permit.so" >> "$pd/services/stack"
+    run() {
+        ( ck_pam_wrap "$pd"
+          printf '%s\n' "$2" | LD_PRELOAD=libpam_wrapper.so "$top_builddir/tests/pam_drive" \
+            -s stack -u "$1" -k "$pd/token" auth acct open ) > "$pd/out" 2>&1
+    }
+    if run bea 'pw one'; then
+        ok "pam.d/$sample: a checkup user logs in through the stack"
+    else
+        fail "pam.d/$sample: the checkup user is refused:"; cat "$pd/out"
+    fi
+    if run bea 'not it'; then
+        fail "pam.d/$sample: a wrong password gets in"
+    else
+        ok "pam.d/$sample: a wrong password is refused"
+    fi
+done
+
 # --- systemd, tmpfiles ---------------------------------------------------
 unit=$d/checkupd.service
 sed -e 's|^ExecStart=.*|ExecStart=/bin/sleep 1|' "$conf/systemd/checkupd.service" > "$unit"
