@@ -1,6 +1,9 @@
 #!/bin/sh
 # Installs what building, testing and running the demo need on Debian bookworm.
 # Safe to run more than once: apt-get skips what is already installed.
+# man-db, groff-base and bsdextrautils (col) render the man pages in
+# tests/man.sh; systemd (systemd-analyze) and python3-yaml check the unit
+# and the YAML samples in tests/ops_samples.sh.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 
@@ -9,7 +12,8 @@ PKGS="build-essential autoconf automake libtool pkg-config
   libhiredis-dev liblmdb-dev lmdb-utils libmicrohttpd-dev libinih-dev
   libqrencode-dev libpam0g-dev libcrypt-dev
   libcmocka-dev libpam-wrapper libpamtest0-dev pamtester
-  redis-server redis-sentinel redis-tools valgrind clang"
+  redis-server redis-sentinel redis-tools valgrind clang
+  man-db groff-base bsdextrautils systemd python3-yaml"
 
 missing=""
 for p in $PKGS; do
