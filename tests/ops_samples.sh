@@ -30,6 +30,13 @@ fails=0
 ok()   { echo "ok: $*"; }
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 cli()  { redis-cli -p "$port" --no-auth-warning "$@" 2>&1; }
+# drive ARGS...: tests/pam_drive through pam_wrapper (in a sanitizer build
+# the ASan runtime cannot come first once libpam_wrapper is preloaded).
+drive() {
+    LD_PRELOAD=libpam_wrapper.so \
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+        "$top_builddir/tests/pam_drive" "$@"
+}
 
 # --- checkup.conf --------------------------------------------------------
 sed "s|^url = .*|url = lmdb:$d/store0|" "$conf/checkup.conf" > "$d/sample.conf"
@@ -111,7 +118,7 @@ printf 'pw one\n' > "$d/pw"
     --password-stdin < "$d/pw" > /dev/null
 (
     ck_pam_wrap "$d"
-    LD_PRELOAD=libpam_wrapper.so "$top_builddir/tests/pam_drive" -s checkup -u alice \
+    drive -s checkup -u alice \
         -r 192.0.2.1 -t pts/1 -k "$d/token" auth acct open < "$d/pw"
 ) > "$d/pam.out" 2>&1 && ok "PAM login on the sample Redis as user checkup" ||
     { fail "PAM login on the sample Redis:"; cat "$d/pam.out"; }
@@ -172,8 +179,7 @@ for sample in common-auth-checkup login sshd; do
         "session required pam_permit.so" >> "$pd/services/stack"
     run() {
         ( ck_pam_wrap "$pd"
-          printf '%s\n' "$2" | LD_PRELOAD=libpam_wrapper.so "$top_builddir/tests/pam_drive" \
-            -s stack -u "$1" -k "$pd/token" auth acct open ) > "$pd/out" 2>&1
+          printf '%s\n' "$2" | drive -s stack -u "$1" -k "$pd/token" auth acct open ) > "$pd/out" 2>&1
     }
     if run bea 'pw one'; then
         ok "pam.d/$sample: a checkup user logs in through the stack"
