@@ -124,8 +124,15 @@ printf 'pw one\n' > "$d/pw"
     { fail "PAM login on the sample Redis:"; cat "$d/pam.out"; }
 n=$("$ck" -c "$d/checkup.conf" sessions list --user alice@example.org 2>&1 | grep -c '^[0-9a-f]\{12\}')
 [ "$n" = 1 ] && ok "the session is listed" || fail "sessions listed: $n"
-keys=$(cli -a "$admin" --scan | grep -vc '^ck:')
-[ "$keys" = 0 ] && ok "every key checkup wrote starts with ck:" || fail "$keys keys outside ck:"
+# Counted inside Redis: session keys hold raw hash bytes, newlines included.
+counts=$(cli -a "$admin" eval "local all, other = redis.call('KEYS', '*'), 0
+    for _, k in ipairs(all) do if string.sub(k, 1, 3) ~= 'ck:' then other = other + 1 end end
+    return {#all, other}" 0 | tr '\n' ' ')
+case $counts in
+"0 "*|"") fail "no key in Redis after a login ($counts)" ;;
+*" 0 ") ok "every key checkup wrote starts with ck: ($counts)" ;;
+*) fail "keys outside ck: (all, outside: $counts)" ;;
+esac
 
 # --- sentinel.conf -------------------------------------------------------
 sed -e "s/CHANGE-ME-sentinel-peer/$peer/g" -e "s/CHANGE-ME-sentinel/$sent/g" \
