@@ -1,9 +1,6 @@
 #!/bin/sh
 # Installs what building, testing and running the demo need on Debian bookworm.
 # Safe to run more than once: apt-get skips what is already installed.
-# man-db, groff-base and bsdextrautils (col) render the man pages in
-# tests/man.sh; systemd (systemd-analyze) and python3-yaml check the unit
-# and the YAML samples in tests/ops_samples.sh.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 
@@ -12,8 +9,13 @@ PKGS="build-essential autoconf automake libtool pkg-config
   libhiredis-dev liblmdb-dev lmdb-utils libmicrohttpd-dev libinih-dev
   libqrencode-dev libpam0g-dev libcrypt-dev
   libcmocka-dev libpam-wrapper libpamtest0-dev pamtester
-  redis-server redis-sentinel redis-tools valgrind clang
-  man-db groff-base bsdextrautils systemd python3-yaml"
+  redis-server redis-sentinel redis-tools valgrind clang"
+
+# The man page and deployment sample tests: man-db, groff-base and
+# bsdextrautils (col) render the pages (tests/man.sh); systemd
+# (systemd-analyze), python3-yaml, nginx and curl check the unit, the YAML
+# files and the nginx sample (tests/ops_samples.sh).
+PKGS="$PKGS man-db groff-base bsdextrautils systemd python3-yaml nginx curl"
 
 missing=""
 for p in $PKGS; do

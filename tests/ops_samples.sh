@@ -200,6 +200,113 @@ for sample in common-auth-checkup login sshd; do
     fi
 done
 
+# --- nginx auth_request ------------------------------------------------------
+# conf/nginx/checkup.conf in a real nginx, over TLS, in front of a stand-in
+# checkupd (200 with X-Checkup-* headers for one cookie, 401 otherwise) and
+# a stand-in tool that echoes the headers it receives.
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+if [ ! -x "$NGINX" ]; then
+    fail "nginx is required (scripts/install-deps.sh installs it)"
+else
+    nx=$CK_TEST_TMP/nginx
+    mkdir -p "$nx"
+    cat > "$nx/stub.py" <<'EOF'
+import http.server, sys
+role = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        if role == "checkupd":
+            if self.path == "/session":
+                if "__Host-checkup=good" in (self.headers.get("Cookie") or ""):
+                    self.send_response(200)
+                    self.send_header("X-Checkup-User", "alice@example.org")
+                    self.send_header("X-Checkup-Role", "doctor")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                else:
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                return
+            body = ("checkupd page " + self.path).encode()
+        else:
+            body = "".join("%s: %s\n" % (k.lower(), v) for k, v in self.headers.items()).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[2], "w").write(str(s.server_address[1]))
+s.serve_forever()
+EOF
+    python3 "$nx/stub.py" checkupd "$nx/ckd.port" & echo $! > "$nx/ckd.pid"
+    python3 "$nx/stub.py" tool "$nx/tool.port" & echo $! > "$nx/tool.pid"
+    i=0
+    while { [ ! -s "$nx/ckd.port" ] || [ ! -s "$nx/tool.port" ]; } && [ $i -lt 50 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+        -subj /CN=tools.example.org -keyout "$nx/key.pem" -out "$nx/cert.pem" 2>/dev/null
+    tries=0
+    while [ $tries -lt 10 ]; do
+        tries=$((tries + 1))
+        hp=$(ck_free_port); sp=$(ck_free_port)
+        sed -e "s|127.0.0.1:8080|127.0.0.1:$(cat "$nx/ckd.port")|" \
+            -e "s|127.0.0.1:3000|127.0.0.1:$(cat "$nx/tool.port")|" \
+            -e "s|/etc/ssl/certs/tools.example.org.pem|$nx/cert.pem|" \
+            -e "s|/etc/ssl/private/tools.example.org.key|$nx/key.pem|" \
+            -e "s|listen 80;|listen 127.0.0.1:$hp;|" -e "s|listen 443 ssl http2;|listen 127.0.0.1:$sp ssl http2;|" \
+            -e '/listen \[::\]/d' "$conf/nginx/checkup.conf" > "$nx/site.conf"
+        cat > "$nx/nginx.conf" <<EOF
+pid $nx/nginx.pid;
+error_log $nx/error.log;
+daemon off;
+events {}
+http {
+    access_log off;
+    client_body_temp_path $nx/body; proxy_temp_path $nx/proxy;
+    fastcgi_temp_path $nx/fastcgi; uwsgi_temp_path $nx/uwsgi; scgi_temp_path $nx/scgi;
+    include $nx/site.conf;
+}
+EOF
+        "$NGINX" -p "$nx" -c "$nx/nginx.conf" 2>> "$nx/error.log" & echo $! > "$nx/nginx.run"
+        i=0
+        while ! curl -sk -o /dev/null "https://127.0.0.1:$sp/login" && [ $i -lt 30 ]; do
+            ck_alive "$(cat "$nx/nginx.run")" || break
+            sleep 0.1; i=$((i + 1))
+        done
+        ck_alive "$(cat "$nx/nginx.run")" && break
+    done
+    u=https://127.0.0.1:$sp
+    curl -sk -H 'Cookie: __Host-checkup=good' -H 'X-Checkup-User: mallory@example.org' \
+        -H 'X-Checkup-Role: admin' "$u/chart/7" > "$nx/tool.out"
+    if grep -qx 'x-checkup-user: alice@example.org' "$nx/tool.out" &&
+        grep -qx 'x-checkup-role: doctor' "$nx/tool.out" &&
+        ! grep -q 'mallory\|admin' "$nx/tool.out" && ! grep -qi '^cookie:' "$nx/tool.out"; then
+        ok "nginx: a live session reaches the tool with checkupd's headers, never the client's or the cookie"
+    else
+        fail "nginx: what the tool received:"; cat "$nx/tool.out"; tail -n 5 "$nx/error.log"
+    fi
+    got=$(curl -sk -o /dev/null -w '%{http_code} %{redirect_url}' "$u/chart/7?x=1")
+    [ "$got" = "302 https://127.0.0.1/login?rd=/chart/7?x=1" ] &&
+        ok "nginx: no session, off to the login page ($got)" || fail "nginx: without a session: $got"
+    got=$(curl -sk "$u/login")
+    [ "$got" = "checkupd page /login" ] && ok "nginx: /login reaches checkupd without a session" ||
+        fail "nginx: /login: $got"
+    got=$(curl -sk -o /dev/null -w '%{http_code}' "$u/metrics")
+    [ "$got" = 302 ] && ok "nginx: /metrics is not published" || fail "nginx: /metrics answers $got"
+    got=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$hp/x")
+    [ "$got" = "301 https://127.0.0.1/x" ] && ok "nginx: plain http goes to https" ||
+        fail "nginx: plain http: $got"
+    for p in nginx.run ckd.pid tool.pid; do
+        pid=$(cat "$nx/$p")
+        kill "$pid" 2>/dev/null
+        i=0
+        while ck_alive "$pid" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    done
+fi
+
 # --- systemd, tmpfiles ---------------------------------------------------
 unit=$d/checkupd.service
 sed -e 's|^ExecStart=.*|ExecStart=/bin/sleep 1|' "$conf/systemd/checkupd.service" > "$unit"
