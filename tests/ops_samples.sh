@@ -324,12 +324,27 @@ for want in NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/run/checkup
             ProtectHome=yes CapabilityBoundingSet= RestrictAddressFamilies= SystemCallFilter=; do
     grep -q "^$want" "$unit" && ok "unit has $want" || fail "unit lacks $want"
 done
-# The embedded store makes its directory 2770 and its files 0660.
-grep -q '^mkdir(dir, 02770)\|mkdir(dir, 02770)' "$top_srcdir/store/lmdb_env.c" ||
-    fail "lmdb_env.c no longer creates the store 02770: update conf/tmpfiles.d"
-grep -q '^d[[:space:]]\+/run/checkup[[:space:]]\+2770[[:space:]]\+root[[:space:]]\+checkup' \
-    "$conf/tmpfiles.d/checkup.conf" && ok "tmpfiles: /run/checkup 2770 root:checkup" ||
-    fail "tmpfiles entry for /run/checkup"
+# sysusers.d and tmpfiles.d, applied to a scratch root: the group exists,
+# and /run/checkup is 2770 root:checkup, as the embedded store makes its
+# directory (store/lmdb_env.c creates it 02770 with files 0660).
+grep -q 'mkdir(dir, 02770)' "$top_srcdir/store/lmdb_env.c" ||
+    fail "store/lmdb_env.c no longer creates the store 02770: update conf/tmpfiles.d"
+sr=$d/sysroot
+mkdir -p "$sr/etc/tmpfiles.d" "$sr/etc/sysusers.d" "$sr/run"
+cp "$conf/sysusers.d/checkup.conf" "$sr/etc/sysusers.d/"
+cp "$conf/tmpfiles.d/checkup.conf" "$sr/etc/tmpfiles.d/"
+echo 'root:x:0:' > "$sr/etc/group"
+echo 'root:x:0:0::/root:/bin/sh' > "$sr/etc/passwd"
+if systemd-sysusers --root="$sr" checkup.conf > "$d/tmpfiles.out" 2>&1 &&
+    systemd-tmpfiles --create --root="$sr" checkup.conf >> "$d/tmpfiles.out" 2>&1; then
+    gid=$(awk -F: '$1 == "checkup" { print $3 }' "$sr/etc/group")
+    got=$(stat -c '%a %u %g' "$sr/run/checkup" 2>&1)
+    [ -n "$gid" ] && [ "$got" = "2770 0 $gid" ] &&
+        ok "sysusers + tmpfiles: /run/checkup 2770 root:checkup" ||
+        fail "sysusers + tmpfiles: /run/checkup is '$got', group checkup '$gid'"
+else
+    fail "systemd-sysusers / systemd-tmpfiles:"; cat "$d/tmpfiles.out"
+fi
 
 # --- YAML ----------------------------------------------------------------
 if ! python3 -c 'import yaml' 2>/dev/null; then
