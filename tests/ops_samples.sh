@@ -174,7 +174,7 @@ ck_pam_setup "$pd" "$top_builddir" 600 3600
 "$ck" -c "$pd/checkup.conf" user add bea@example.org --role nurse --local-user bea \
     --password-stdin < "$d/pw" > /dev/null
 m="$top_builddir/.libs/pam_checkup.so config=$pd/checkup.conf"
-for sample in common-auth-checkup login sshd; do
+for sample in common-auth-checkup login sshd sshd-checkup; do
     grep -E '^(auth|account)[[:space:]]' "$conf/pam.d/$sample" |
         grep -v 'pam_faildelay\|pam_nologin\|pam_group' |
         sed "s|pam_checkup\.so|$m|" > "$pd/services/stack"
