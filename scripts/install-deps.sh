@@ -12,6 +12,12 @@ PKGS="build-essential autoconf automake libtool pkg-config
   redis-server redis-sentinel redis-tools valgrind clang
   man-db groff-base"
 
+# The man page and deployment sample tests: man-db, groff-base and
+# bsdextrautils (col) render the pages (tests/man.sh); systemd
+# (systemd-analyze), python3-yaml, nginx and curl check the unit, the YAML
+# files and the nginx sample (tests/ops_samples.sh).
+PKGS="$PKGS man-db groff-base bsdextrautils systemd python3-yaml nginx curl"
+
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
