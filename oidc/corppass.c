@@ -1,0 +1,3 @@
+/* corppass.c (stub) */
+#include <config.h>
+#include "ck_idtoken.h"

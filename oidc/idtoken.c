@@ -1,0 +1,3 @@
+/* idtoken.c (stub) */
+#include <config.h>
+#include "ck_idtoken.h"

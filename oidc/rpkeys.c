@@ -1,0 +1,3 @@
+/* rpkeys.c (stub) */
+#include <config.h>
+#include "ck_idtoken.h"
