@@ -110,10 +110,10 @@ static int hdr_b64(json_t *hdr, const char *name, uint8_t **out, size_t *outlen)
     const char *s = json_string_value(v);
 
     if (v == NULL)
-        return ck_b64url_decode("", 0, out, outlen);
+        return ck_jose_b64dec("", 0, out, outlen);
     if (s == NULL)
         return -1;
-    return ck_b64url_decode(s, strlen(s), out, outlen);
+    return ck_jose_b64dec(s, strlen(s), out, outlen);
 }
 
 /* The sender's ephemeral key: EC P-256 only (our keys are P-256), and a
@@ -136,8 +136,8 @@ static int epk_load(json_t *epk, EVP_PKEY **out)
     if (kty == NULL || crv == NULL || x == NULL || y == NULL ||
         strcmp(kty, "EC") != 0 || strcmp(crv, "P-256") != 0)
         goto out;
-    if (ck_b64url_decode(x, strlen(x), &bx, &lx) != 0 ||
-        ck_b64url_decode(y, strlen(y), &by, &ly) != 0 || lx != 32 || ly != 32)
+    if (ck_jose_b64dec(x, strlen(x), &bx, &lx) != 0 ||
+        ck_jose_b64dec(y, strlen(y), &by, &ly) != 0 || lx != 32 || ly != 32)
         goto out;
     point[0] = 0x04;
     memcpy(point + 1, bx, 32);
@@ -194,7 +194,7 @@ static int jwe_parse(struct jwe *j, const char *compact, size_t len,
         ck_jose_err(reason, rlen, "malformed: not a compact JWE");
         return -1;
     }
-    if (ck_b64url_decode(j->part[0].p, j->part[0].len, &raw, &rawlen) != 0) {
+    if (ck_jose_b64dec(j->part[0].p, j->part[0].len, &raw, &rawlen) != 0) {
         ck_jose_err(reason, rlen, "malformed: JWE header encoding");
         return -1;
     }
@@ -223,10 +223,10 @@ static int jwe_parse(struct jwe *j, const char *compact, size_t len,
     }
     if (hdr_b64(j->hdr, "apu", &j->apu, &j->apulen) != 0 ||
         hdr_b64(j->hdr, "apv", &j->apv, &j->apvlen) != 0 ||
-        ck_b64url_decode(j->part[1].p, j->part[1].len, &j->ek, &j->eklen) != 0 ||
-        ck_b64url_decode(j->part[2].p, j->part[2].len, &j->iv, &j->ivlen) != 0 ||
-        ck_b64url_decode(j->part[3].p, j->part[3].len, &j->ct, &j->ctlen) != 0 ||
-        ck_b64url_decode(j->part[4].p, j->part[4].len, &j->tag, &j->taglen) != 0) {
+        ck_jose_b64dec(j->part[1].p, j->part[1].len, &j->ek, &j->eklen) != 0 ||
+        ck_jose_b64dec(j->part[2].p, j->part[2].len, &j->iv, &j->ivlen) != 0 ||
+        ck_jose_b64dec(j->part[3].p, j->part[3].len, &j->ct, &j->ctlen) != 0 ||
+        ck_jose_b64dec(j->part[4].p, j->part[4].len, &j->tag, &j->taglen) != 0) {
         ck_jose_err(reason, rlen, "malformed: JWE part encoding");
         return -1;
     }
