@@ -64,4 +64,15 @@ int ck_jwe_decrypt(const struct ck_rp_keys *rp, const char *compact,
                    size_t len, uint8_t **pt, size_t *ptlen, char *reason,
                    size_t rlen);
 
+/*
+ * The inverse, for the benchmark and the fuzz target: a compact JWE of pt
+ * for rcpt (P-256) with a fresh ephemeral key; *out malloc'd.
+ */
+int ck_jwe_encrypt(EVP_PKEY *rcpt, const char *kid, const char *alg,
+                   const char *enc, const uint8_t *pt, size_t ptlen,
+                   char **out);
+
+/* The first encryption key of rp and its kid (NULL when none). */
+EVP_PKEY *ck_rp_enc_key(const ck_rp_keys *rp, size_t i, const char **kid);
+
 #endif

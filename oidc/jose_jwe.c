@@ -8,15 +8,18 @@
  */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
 #include <openssl/param_build.h>
+#include <openssl/rand.h>
 
 #include "jose_internal.h"
 
@@ -397,19 +400,16 @@ static int decrypt_gcm(const struct jwe *j, const uint8_t *cek, uint8_t *pt,
     return rc;
 }
 
-/* RFC 7518 5.2.2.2: check the tag, HMAC(MAC_KEY, AAD || IV || C || AL)
- * cut to half, before decrypting anything. */
-static int decrypt_cbc_hs(const struct jwe *j, const uint8_t *cek, uint8_t *pt,
-                          size_t *ptlen)
+/* RFC 7518 5.2.2.1: HMAC(MAC_KEY, AAD || IV || C || AL), cut to half. */
+static int cbc_hs_tag(const struct jwe *j, const uint8_t *cek, const uint8_t *ct,
+                      size_t ctlen, uint8_t *tag)
 {
-    size_t half = j->enc->keylen / 2;
-    size_t aadlen = j->part[0].len;
-    size_t maclen = aadlen + j->ivlen + j->ctlen + 8;
+    size_t half = j->enc->keylen / 2, aadlen = j->part[0].len;
+    size_t maclen = aadlen + j->ivlen + ctlen + 8;
     uint8_t *macin = malloc(maclen), *p, md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
     uint64_t al = (uint64_t)aadlen * 8;
-    EVP_CIPHER_CTX *c = NULL;
-    int outl = 0, fin = 0, rc = -1, i;
+    unsigned int mdlen = 0;
+    int i, rc = -1;
 
     if (macin == NULL)
         return -1;
@@ -418,15 +418,32 @@ static int decrypt_cbc_hs(const struct jwe *j, const uint8_t *cek, uint8_t *pt,
     p += aadlen;
     memcpy(p, j->iv, j->ivlen);
     p += j->ivlen;
-    memcpy(p, j->ct, j->ctlen);
-    p += j->ctlen;
-    for (i = 7; i >= 0; i--) {
+    memcpy(p, ct, ctlen);
+    p += ctlen;
+    for (i = 7; i >= 0; i--)
         *p++ = (uint8_t)(al >> (8 * i));
-    }
     if (HMAC(hs_digest(j->enc->keylen), cek, (int)half, macin, maclen, md,
-             &mdlen) == NULL || mdlen < half ||
-        CRYPTO_memcmp(md, j->tag, half) != 0)
-        goto out;
+             &mdlen) != NULL && mdlen >= half) {
+        memcpy(tag, md, half);
+        rc = 0;
+    }
+    OPENSSL_cleanse(md, sizeof(md));
+    free(macin);
+    return rc;
+}
+
+/* Checks the tag before decrypting anything (RFC 7518 5.2.2.2). */
+static int decrypt_cbc_hs(const struct jwe *j, const uint8_t *cek, uint8_t *pt,
+                          size_t *ptlen)
+{
+    size_t half = j->enc->keylen / 2;
+    uint8_t tag[32];
+    EVP_CIPHER_CTX *c = NULL;
+    int outl = 0, fin = 0, rc = -1;
+
+    if (cbc_hs_tag(j, cek, j->ct, j->ctlen, tag) != 0 ||
+        CRYPTO_memcmp(tag, j->tag, half) != 0)
+        return -1;
     c = EVP_CIPHER_CTX_new();
     if (c != NULL &&
         EVP_DecryptInit_ex(c, cbc_cipher(half), NULL, cek + half, j->iv) > 0 &&
@@ -435,9 +452,7 @@ static int decrypt_cbc_hs(const struct jwe *j, const uint8_t *cek, uint8_t *pt,
         *ptlen = (size_t)(outl + fin);
         rc = 0;
     }
-out:
     EVP_CIPHER_CTX_free(c);
-    free(macin);
     return rc;
 }
 
@@ -514,5 +529,160 @@ out:
     OPENSSL_cleanse(cek, sizeof(cek));
     free(out);
     jwe_clear(&j);
+    return rc;
+}
+
+/* ---- Encryption: the inverse, for the benchmark and the fuzz target
+ * (which need valid tokens without keeping a private key in the tree). */
+
+static int wrap(const struct jwe *j, const uint8_t *kek, const uint8_t *cek,
+                uint8_t *ek)
+{
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int outl = 0, fin = 0, rc = -1;
+
+    if (c == NULL)
+        return -1;
+    EVP_CIPHER_CTX_set_flags(c, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+    if (EVP_EncryptInit_ex(c, wrap_cipher(j->kw->keklen), NULL, kek, NULL) > 0 &&
+        EVP_EncryptUpdate(c, ek, &outl, cek, (int)j->enc->keylen) > 0 &&
+        EVP_EncryptFinal_ex(c, ek + outl, &fin) > 0 &&
+        (size_t)(outl + fin) == j->enc->keylen + 8)
+        rc = 0;
+    EVP_CIPHER_CTX_free(c);
+    return rc;
+}
+
+static char *epk_header(const struct jwe *j, EVP_PKEY *eph, const char *kid)
+{
+    uint8_t x[32], y[32];
+    BIGNUM *bx = NULL, *by = NULL;
+    char *ex = NULL, *ey = NULL, *text = NULL, *h64 = NULL;
+    json_t *hdr = NULL;
+
+    if (!EVP_PKEY_get_bn_param(eph, OSSL_PKEY_PARAM_EC_PUB_X, &bx) ||
+        !EVP_PKEY_get_bn_param(eph, OSSL_PKEY_PARAM_EC_PUB_Y, &by) ||
+        BN_bn2binpad(bx, x, 32) != 32 || BN_bn2binpad(by, y, 32) != 32)
+        goto out;
+    ex = ck_jose_b64enc(x, 32);
+    ey = ck_jose_b64enc(y, 32);
+    if (ex == NULL || ey == NULL)
+        goto out;
+    hdr = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "alg",
+                    j->kw->name, "enc", j->enc->name, "cty", "JWT", "epk",
+                    "kty", "EC", "crv", "P-256", "x", ex, "y", ey);
+    if (hdr != NULL && kid != NULL)
+        json_object_set_new(hdr, "kid", json_string(kid));
+    text = hdr != NULL ? json_dumps(hdr, JSON_COMPACT) : NULL;
+    if (text != NULL)
+        h64 = ck_jose_b64enc((const uint8_t *)text, strlen(text));
+out:
+    BN_free(bx);
+    BN_free(by);
+    free(ex);
+    free(ey);
+    free(text);
+    json_decref(hdr);
+    return h64;
+}
+
+static int encrypt_content(const struct jwe *j, const uint8_t *cek,
+                           const uint8_t *pt, size_t ptlen, uint8_t *ct,
+                           size_t *ctlen, uint8_t *tag)
+{
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    size_t half = j->enc->keylen / 2;
+    int outl = 0, fin = 0, aadl = 0, rc = -1;
+
+    if (c == NULL)
+        return -1;
+    if (j->enc->gcm) {
+        if (EVP_EncryptInit_ex(c, gcm_cipher(j->enc->keylen), NULL, cek, j->iv) > 0 &&
+            EVP_EncryptUpdate(c, NULL, &aadl, (const uint8_t *)j->part[0].p,
+                              (int)j->part[0].len) > 0 &&
+            EVP_EncryptUpdate(c, ct, &outl, pt, (int)ptlen) > 0 &&
+            EVP_EncryptFinal_ex(c, ct + outl, &fin) > 0 &&
+            EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, tag) > 0)
+            rc = 0;
+        *ctlen = (size_t)(outl + fin);
+        EVP_CIPHER_CTX_free(c);
+        return rc;
+    }
+    if (EVP_EncryptInit_ex(c, cbc_cipher(half), NULL, cek + half, j->iv) > 0 &&
+        EVP_EncryptUpdate(c, ct, &outl, pt, (int)ptlen) > 0 &&
+        EVP_EncryptFinal_ex(c, ct + outl, &fin) > 0)
+        rc = 0;
+    EVP_CIPHER_CTX_free(c);
+    *ctlen = (size_t)(outl + fin);
+    return rc;
+}
+
+static char *join5(const char *h64, const uint8_t *ek, size_t eklen,
+                   const uint8_t *iv, size_t ivlen, const uint8_t *ct,
+                   size_t ctlen, const uint8_t *tag, size_t taglen)
+{
+    char *p[4], *out = NULL;
+    size_t n, i;
+
+    p[0] = ck_jose_b64enc(ek, eklen);
+    p[1] = ck_jose_b64enc(iv, ivlen);
+    p[2] = ck_jose_b64enc(ct, ctlen);
+    p[3] = ck_jose_b64enc(tag, taglen);
+    if (p[0] != NULL && p[1] != NULL && p[2] != NULL && p[3] != NULL) {
+        n = strlen(h64) + strlen(p[0]) + strlen(p[1]) + strlen(p[2]) +
+            strlen(p[3]) + 5;
+        out = malloc(n);
+        if (out != NULL)
+            snprintf(out, n, "%s.%s.%s.%s.%s", h64, p[0], p[1], p[2], p[3]);
+    }
+    for (i = 0; i < 4; i++)
+        free(p[i]);
+    return out;
+}
+
+int ck_jwe_encrypt(EVP_PKEY *rcpt, const char *kid, const char *alg,
+                   const char *enc, const uint8_t *pt, size_t ptlen,
+                   char **out)
+{
+    struct jwe j;
+    EVP_PKEY *eph = NULL;
+    uint8_t z[66], kek[32], cek[64], ek[72], iv[16], tag[32], *ct = NULL;
+    size_t zlen = sizeof(z), ctlen = 0;
+    char *h64 = NULL;
+    int rc = -1;
+
+    *out = NULL;
+    memset(&j, 0, sizeof(j));
+    j.kw = find_kw(alg);
+    j.enc = find_enc(enc);
+    if (j.kw == NULL || j.enc == NULL || ptlen > CK_JOSE_MAX_INPUT)
+        return -1;
+    j.ivlen = j.enc->gcm ? 12 : 16;
+    j.iv = iv;
+    eph = EVP_EC_gen("P-256");
+    ct = malloc(ptlen + 16);
+    if (eph == NULL || ct == NULL || ecdh(eph, rcpt, z, &zlen) != 0 ||
+        concat_kdf(&j, z, zlen, kek) != 0 ||
+        RAND_bytes(cek, (int)j.enc->keylen) != 1 || wrap(&j, kek, cek, ek) != 0 ||
+        RAND_bytes(iv, (int)j.ivlen) != 1)
+        goto out;
+    h64 = epk_header(&j, eph, kid);
+    if (h64 == NULL)
+        goto out;
+    j.part[0].p = h64;
+    j.part[0].len = strlen(h64);
+    if (encrypt_content(&j, cek, pt, ptlen, ct, &ctlen, tag) != 0 ||
+        (!j.enc->gcm && cbc_hs_tag(&j, cek, ct, ctlen, tag) != 0))
+        goto out;
+    *out = join5(h64, ek, j.enc->keylen + 8, iv, j.ivlen, ct, ctlen, tag,
+                 j.enc->gcm ? 16 : j.enc->keylen / 2);
+    rc = *out != NULL ? 0 : -1;
+out:
+    OPENSSL_cleanse(z, sizeof(z));
+    OPENSSL_cleanse(kek, sizeof(kek));
+    OPENSSL_cleanse(cek, sizeof(cek));
+    EVP_PKEY_free(eph);
+    free(ct);
+    free(h64);
     return rc;
 }

@@ -446,3 +446,12 @@ const char *ck_dpop_jkt(const ck_rp_keys *k)
         return NULL;
     return k->sig[0].kid;
 }
+
+EVP_PKEY *ck_rp_enc_key(const ck_rp_keys *rp, size_t i, const char **kid)
+{
+    if (rp == NULL || i >= rp->nenc)
+        return NULL;
+    if (kid != NULL)
+        *kid = rp->enc[i].kid;
+    return rp->enc[i].pkey;
+}

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "ck_idtoken.h"
+#include "jose_internal.h"
 #include "oidc_jose_util.h"
 
 struct fx {
@@ -267,6 +268,35 @@ static void test_jwe_rejections(void **state)
     run(t, "malformed");
     free(t);
     EVP_PKEY_free(stranger);
+    json_decref(c);
+    free(inner);
+}
+
+/* The library's own encryptor (bench, fuzz) yields what the decryptor and
+ * the test's independent encryptor agree on. */
+static void test_library_encrypt_round_trip(void **state)
+{
+    static const char *const enc[] = { "A128GCM", "A256GCM", "A128CBC-HS256",
+                                       "A256CBC-HS512" };
+    json_t *c = t_claims();
+    char *inner = t_jws(F.es, "ES256", "k-es", c), *t = NULL;
+    const char *kid = NULL;
+    EVP_PKEY *pk = ck_rp_enc_key(F.rp, 1, &kid);
+    size_t i;
+
+    (void)state;
+    assert_non_null(pk);
+    assert_string_equal(kid, F.enc_kid[1]);
+    assert_null(ck_rp_enc_key(F.rp, 2, NULL));
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(ck_jwe_encrypt(pk, kid, "ECDH-ES+A192KW", enc[i],
+                                        (const uint8_t *)inner, strlen(inner), &t), 0);
+        run(t, NULL);
+        free(t);
+    }
+    assert_int_equal(ck_jwe_encrypt(pk, kid, "RSA-OAEP", "A256GCM",
+                                    (const uint8_t *)inner, strlen(inner), &t), -1);
+    assert_null(t);
     json_decref(c);
     free(inner);
 }
@@ -602,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_good_jwe_matrix),
         cmocka_unit_test(test_jwe_without_kid_tries_each_key),
         cmocka_unit_test(test_jwe_rejections),
+        cmocka_unit_test(test_library_encrypt_round_trip),
         cmocka_unit_test(test_require_encryption),
         cmocka_unit_test(test_bad_signature),
         cmocka_unit_test(test_claim_rejections),

@@ -252,7 +252,12 @@ static void test_client_assertion(void **state)
     assert_true(strlen(json_string_value(json_object_get(c1, "jti"))) >= 22);
     assert_string_not_equal(json_string_value(json_object_get(c1, "jti")),
                             json_string_value(json_object_get(c2, "jti")));
-    assert_int_equal(ck_client_assertion(NULL, T_CLIENT, T_ISS, T_NOW, &a2 + 0, err, sizeof(err)), -1);
+    {
+        char *none = (char *)"unchanged";
+
+        assert_int_equal(ck_client_assertion(NULL, T_CLIENT, T_ISS, T_NOW, &none, err, sizeof(err)), -1);
+        assert_null(none);
+    }
     json_decref(c1);
     json_decref(c2);
     json_decref(h1);
