@@ -14,3 +14,11 @@ tests_oidc_idtoken_LDADD = $(OIDC_TEST_LIBS)
 tests_oidc_jose_SOURCES = tests/oidc_jose.c $(OIDC_TEST_UTIL)
 tests_oidc_jose_CFLAGS = $(OIDC_TEST_CFLAGS)
 tests_oidc_jose_LDADD = $(OIDC_TEST_LIBS)
+
+# The fuzz target "jose" (tests/fuzz/fuzz.mk runs it; seeds in
+# tests/fuzz/corpus/jose/). This fragment is included after fuzz.mk.
+tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_jose.c
+FUZZ_CODE += $(liboidc_la_SOURCES)
+FUZZ_CODE_LIBS += liboidc.la
+FUZZ_DEP_CFLAGS += $(CJOSE_CFLAGS) -I$(top_srcdir)/oidc
+FUZZ_DEP_LIBS += $(CJOSE_LIBS) $(CURL_LIBS)
