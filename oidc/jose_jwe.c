@@ -158,7 +158,7 @@ static int epk_load(json_t *epk, EVP_PKEY **out)
         EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
         goto out;
     check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-    if (check == NULL || EVP_PKEY_public_check(check) != 1)
+    if (check == NULL || EVP_PKEY_public_check_quick(check) != 1)
         goto out;
     *out = pkey;
     pkey = NULL;
