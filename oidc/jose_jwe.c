@@ -270,11 +270,14 @@ static int concat_kdf(const struct jwe *j, const uint8_t *z, size_t zlen,
     be32(p, (uint32_t)alglen);
     memcpy(p + 4, j->kw->name, alglen);
     p += 4 + alglen;
+    /* apu and apv may be absent (NULL, length 0). */
     be32(p, (uint32_t)j->apulen);
-    memcpy(p + 4, j->apu, j->apulen);
+    if (j->apulen > 0)
+        memcpy(p + 4, j->apu, j->apulen);
     p += 4 + j->apulen;
     be32(p, (uint32_t)j->apvlen);
-    memcpy(p + 4, j->apv, j->apvlen);
+    if (j->apvlen > 0)
+        memcpy(p + 4, j->apv, j->apvlen);
     p += 4 + j->apvlen;
     be32(p, (uint32_t)(j->kw->keklen * 8));
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
