@@ -18,7 +18,6 @@
 #include <openssl/ec.h>
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
-#include <openssl/param_build.h>
 #include <openssl/rand.h>
 
 #include "jose_internal.h"
@@ -119,9 +118,14 @@ static int hdr_b64(json_t *hdr, const char *name, uint8_t **out, size_t *outlen)
     return ck_jose_b64dec(s, strlen(s), out, outlen);
 }
 
-/* The sender's ephemeral key: EC P-256 only (our keys are P-256), and a
- * point on the curve, which defeats invalid-curve attacks. */
-static int epk_load(json_t *epk, EVP_PKEY **out)
+/*
+ * The sender's ephemeral key: EC P-256 only (our keys are P-256). It takes
+ * its group from one of our keys, which is cheaper than building the group
+ * by name; setting the encoded point decodes it with EC_POINT_oct2point,
+ * which refuses a point off the curve, so an invalid-curve attack fails
+ * here (P-256 has cofactor 1, so on the curve is in the group).
+ */
+static int epk_load(json_t *epk, EVP_PKEY *group_of, EVP_PKEY **out)
 {
     const char *kty = json_string_value(json_object_get(epk, "kty"));
     const char *crv = json_string_value(json_object_get(epk, "crv"));
@@ -129,9 +133,6 @@ static int epk_load(json_t *epk, EVP_PKEY **out)
     const char *y = json_string_value(json_object_get(epk, "y"));
     uint8_t *bx = NULL, *by = NULL, point[65];
     size_t lx = 0, ly = 0;
-    OSSL_PARAM_BLD *bld = NULL;
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = NULL, *check = NULL;
     EVP_PKEY *pkey = NULL;
     int rc = -1;
 
@@ -145,30 +146,15 @@ static int epk_load(json_t *epk, EVP_PKEY **out)
     point[0] = 0x04;
     memcpy(point + 1, bx, 32);
     memcpy(point + 33, by, 32);
-    bld = OSSL_PARAM_BLD_new();
-    if (bld == NULL ||
-        !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-                                         "prime256v1", 0) ||
-        !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point,
-                                          sizeof(point)))
-        goto out;
-    params = OSSL_PARAM_BLD_to_param(bld);
-    ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
-        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-        goto out;
-    check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-    if (check == NULL || EVP_PKEY_public_check_quick(check) != 1)
+    pkey = EVP_PKEY_new();
+    if (pkey == NULL || EVP_PKEY_copy_parameters(pkey, group_of) <= 0 ||
+        EVP_PKEY_set1_encoded_public_key(pkey, point, sizeof(point)) <= 0)
         goto out;
     *out = pkey;
     pkey = NULL;
     rc = 0;
 out:
     EVP_PKEY_free(pkey);
-    EVP_PKEY_CTX_free(check);
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(bld);
     free(bx);
     free(by);
     return rc;
@@ -187,7 +173,7 @@ static void jwe_clear(struct jwe *j)
 }
 
 static int jwe_parse(struct jwe *j, const char *compact, size_t len,
-                     char *reason, size_t rlen)
+                     EVP_PKEY *group_of, char *reason, size_t rlen)
 {
     uint8_t *raw = NULL;
     size_t rawlen = 0;
@@ -220,7 +206,7 @@ static int jwe_parse(struct jwe *j, const char *compact, size_t len,
         ck_jose_err(reason, rlen, "bad_enc_alg: JWE zip or crit not supported");
         return -1;
     }
-    if (epk_load(json_object_get(j->hdr, "epk"), &j->epk) != 0) {
+    if (epk_load(json_object_get(j->hdr, "epk"), group_of, &j->epk) != 0) {
         ck_jose_err(reason, rlen, "malformed: JWE epk is not a P-256 public key");
         return -1;
     }
@@ -302,8 +288,11 @@ static int ecdh(EVP_PKEY *priv, EVP_PKEY *peer, uint8_t *z, size_t *zlen)
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL);
     int rc = -1;
 
+    /* The peer point was checked when it was decoded (epk_load); the
+     * default peer validation would add a scalar multiplication by the
+     * group order, which proves nothing more for P-256. */
     if (ctx != NULL && EVP_PKEY_derive_init(ctx) > 0 &&
-        EVP_PKEY_derive_set_peer(ctx, peer) > 0 &&
+        EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) > 0 &&
         EVP_PKEY_derive(ctx, z, zlen) > 0)
         rc = 0;
     EVP_PKEY_CTX_free(ctx);
@@ -499,7 +488,7 @@ int ck_jwe_decrypt(const struct ck_rp_keys *rp, const char *compact,
         ck_jose_err(reason, rlen, "too_large: token over %d bytes", CK_JOSE_MAX_INPUT);
         return -1;
     }
-    if (jwe_parse(&j, compact, len, reason, rlen) != 0)
+    if (jwe_parse(&j, compact, len, rp->enc[0].pkey, reason, rlen) != 0)
         goto out;
     if (pick_keys(rp, j.hdr, keys, &n) != 0) {
         ck_jose_err(reason, rlen, "unknown_enc_kid: no encryption key with the JWE kid");
