@@ -183,13 +183,16 @@ static double rate(struct ctx *c, double secs, int ref)
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 3.0, best_v = 0, best_r = 0, v, r;
-    char dir[] = "/tmp/ck-bench-oidc-XXXXXX";
+    const char *tmp = getenv("TMPDIR");
+    char dir[4096];
     struct ctx c;
     int i;
 
     if (secs <= 0)
         secs = 0.1;
     memset(&c, 0, sizeof(c));
+    snprintf(dir, sizeof(dir), "%s/ck-bench-oidc-XXXXXX",
+             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
     if (mkdtemp(dir) == NULL)
         die("mkdtemp");
     setup(&c, dir);
