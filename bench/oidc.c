@@ -79,7 +79,7 @@ static char *make_jws(cjose_jwk_t *key, int i)
 
 static void setup(struct ctx *c, char *dir)
 {
-    char path[512], err[256], doc[2048], *pub;
+    char path[4200], err[256], doc[2048], *pub;
     const char *enc[1] = { path };
     const char *kid = NULL;
     cjose_jwk_t *sig;
