@@ -49,4 +49,7 @@ tests_fuzz_ckfuzz_LDADD = $(FUZZ_CODE_LIBS) $(FUZZ_DEP_LIBS) -lpthread
 TESTS += tests/fuzz/ckfuzz
 endif
 
+# No token, password or key in the logs of a representative workload.
+TESTS += tests/secrets_scan.sh
+
 EXTRA_DIST += tests/fuzz_smoke.sh tests/fuzz/corpus bench/fuzz.sh tests/secrets_scan.sh
