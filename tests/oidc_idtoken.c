@@ -267,6 +267,26 @@ static void test_jwe_rejections(void **state)
               "\"y\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}}");
     run(t, "malformed");
     free(t);
+    /* coordinates of (0,0) and of x = y = 2^256 - 1 (not field elements) */
+    t = t_jwe(inner, "ECDH-ES+A256KW", "A256GCM", F.enc[0], F.enc_kid[0],
+              "{\"epk\":{\"kty\":\"EC\",\"crv\":\"P-256\","
+              "\"x\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+              "\"y\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}}");
+    run(t, "malformed");
+    free(t);
+    t = t_jwe(inner, "ECDH-ES+A256KW", "A256GCM", F.enc[0], F.enc_kid[0],
+              "{\"epk\":{\"kty\":\"EC\",\"crv\":\"P-256\","
+              "\"x\":\"__________________________________________8\","
+              "\"y\":\"__________________________________________8\"}}");
+    run(t, "malformed");
+    free(t);
+    /* a P-384 epk against our P-256 keys */
+    t = t_jwe(inner, "ECDH-ES+A256KW", "A256GCM", F.enc[0], F.enc_kid[0],
+              "{\"epk\":{\"kty\":\"EC\",\"crv\":\"P-384\","
+              "\"x\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+              "\"y\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}}");
+    run(t, "malformed");
+    free(t);
     /* the JWE content must be a JWS */
     t = t_jwe("{\"sub\":\"x\"}", "ECDH-ES+A256KW", "A256GCM", F.enc[0], F.enc_kid[0], NULL);
     run(t, "malformed");
