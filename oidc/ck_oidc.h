@@ -1,0 +1,127 @@
+/*
+ * ck_oidc.h - the OIDC / CorpPass relying party: providers from
+ * checkup.conf, discovery and JWKS (cached in the store), the
+ * authorization request (PKCE, PAR, DPoP) and the callback (code exchange,
+ * ID token, userinfo) that ends in a verified identity.
+ *
+ * Functions return a ck_oidc_status; the detail is read with
+ * ck_oidc_errstr(). For CK_OIDC_REJECT it is a short stable word and a
+ * detail ("unknown_state: no pending login (expired or replayed)") meant
+ * for the audit log. No message ever holds a token, code, secret or body.
+ */
+#ifndef CK_OIDC_H
+#define CK_OIDC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ck_store.h"
+#include "ck_idtoken.h"
+
+typedef enum ck_oidc_status {
+    CK_OIDC_OK = 0,
+    CK_OIDC_REJECT,         /* the login is refused (audit reason in errstr) */
+    CK_OIDC_ERR_PROVIDER,   /* provider unreachable, slow or answering nonsense */
+    CK_OIDC_ERR_STORE,      /* the store failed: fail closed */
+    CK_OIDC_ERR_CONFIG,
+    CK_OIDC_ERR_INTERNAL
+} ck_oidc_status;
+
+const char *ck_oidc_status_str(ck_oidc_status st);
+
+/* ---- providers ----------------------------------------------------------- */
+
+typedef struct ck_oidc_providers ck_oidc_providers;
+typedef struct ck_oidc_provider ck_oidc_provider;
+
+ck_oidc_providers *ck_oidc_providers_new(void);
+void ck_oidc_providers_free(ck_oidc_providers *ps);
+
+/*
+ * A ck_config_section_fn (pass the set as ud): takes [provider NAME]
+ * sections, returns 0 for any other section. Errors read
+ * "[provider corp] client_auth: 'x' is not one of ...".
+ */
+int ck_oidc_config_section(void *ud, const char *section, const char *name,
+                           const char *value, int lineno, char *err,
+                           size_t errlen);
+
+/*
+ * After ck_config_load: checks every provider's required keys and
+ * combinations, reads client_secret_file and loads the PEM keys.
+ * path is the configuration file, for messages.
+ */
+int ck_oidc_providers_finish(ck_oidc_providers *ps, const char *path,
+                             char *err, size_t errlen);
+
+const ck_oidc_provider *ck_oidc_provider_find(const ck_oidc_providers *ps,
+                                              const char *name);
+size_t ck_oidc_providers_count(const ck_oidc_providers *ps);
+const char *ck_oidc_provider_name(const ck_oidc_provider *p);
+/* The relying party's public JWKS (sig and enc keys); free(). NULL if none. */
+char *ck_oidc_provider_rp_jwks(const ck_oidc_provider *p);
+
+/* ---- one provider at work ------------------------------------------------ */
+
+typedef struct ck_oidc ck_oidc;
+
+/* st is borrowed and must outlive the handle. */
+ck_oidc *ck_oidc_new(const ck_oidc_provider *p, ck_store *st);
+void ck_oidc_free(ck_oidc *o);
+const char *ck_oidc_errstr(const ck_oidc *o);
+
+typedef struct ck_oidc_stats {
+    uint64_t discovery_fetches;
+    uint64_t jwks_fetches;
+    uint64_t logins;          /* callbacks that ended in an identity */
+} ck_oidc_stats;
+
+void ck_oidc_get_stats(const ck_oidc *o, ck_oidc_stats *out);
+
+/*
+ * Starts a login: a pending login in the store (state, nonce, PKCE
+ * verifier, return_to) for pending_ttl, and the URL to send the browser
+ * to (through PAR for FAPI 2.0). state_out (CK_OIDC_STATE_LEN) receives
+ * the state, for the browser binding cookie. Free *url with free().
+ */
+#define CK_OIDC_STATE_LEN 44
+ck_oidc_status ck_oidc_auth_begin(ck_oidc *o, const char *return_to,
+                                  char **url, char state_out[CK_OIDC_STATE_LEN]);
+
+typedef struct ck_oidc_result {
+    ck_identity id;          /* user_id, email, role, clinic, idp_sid, CorpPass */
+    char return_to[1024];
+    int64_t auth_time;       /* from the ID token when present, else 0 */
+} ck_oidc_result;
+
+/*
+ * Ends a login from the callback's query string (without '?').
+ * bound_state is the state from the browser binding cookie (NULL when
+ * the caller has none): it must equal the state parameter. The pending
+ * login is taken exactly once: a replayed callback is rejected.
+ */
+ck_oidc_status ck_oidc_callback(ck_oidc *o, const char *query,
+                                const char *bound_state, ck_oidc_result *out);
+
+/* ---- the callback query, parsed (also the fuzz target's entry) ---------- */
+
+#define CK_OIDC_QUERY_MAX 8192
+
+typedef struct ck_oidc_cbparams {
+    char *code;
+    char *state;
+    char *iss;
+    char *error;
+    char *error_description;
+} ck_oidc_cbparams;
+
+/*
+ * Parses application/x-www-form-urlencoded text. Unknown parameters are
+ * ignored; a repeated known one, a bad %-escape, a NUL or control
+ * character, or more than CK_OIDC_QUERY_MAX bytes is an error.
+ */
+int ck_oidc_parse_callback(const char *query, size_t len, ck_oidc_cbparams *out,
+                           char *err, size_t errlen);
+void ck_oidc_cbparams_clear(ck_oidc_cbparams *p);
+
+#endif
