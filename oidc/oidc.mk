@@ -3,7 +3,8 @@
 # appends its sources with +=.
 noinst_LTLIBRARIES += liboidc.la
 liboidc_la_SOURCES = \
-	oidc/ck_jose.h oidc/jose_jwks.c oidc/rpkeys.c \
+	oidc/ck_jose.h oidc/jose_internal.h oidc/jose_util.c oidc/jose_jwks.c \
+	oidc/jose_jwe.c oidc/rpkeys.c \
 	oidc/ck_idtoken.h oidc/idtoken.c oidc/corppass.c
 liboidc_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/oidc
 liboidc_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) \
