@@ -215,6 +215,8 @@ static ck_oidc_status add_client_auth(ck_oidc *o, char **form, client_auth *a,
     const ck_oidc_provider *p = o->p;
     char sub[256], *jwt = NULL;
     int bad = 0;
+    /* PAR carries client_id among the request's own parameters already. */
+    int has_id = strncmp(*form, "client_id=", 10) == 0 || strstr(*form, "&client_id=") != NULL;
 
     switch (p->client_auth) {
     case CK_CA_SECRET_BASIC:
@@ -227,14 +229,16 @@ static ck_oidc_status add_client_auth(ck_oidc *o, char **form, client_auth *a,
         rq->basic_pass = a->pass;
         return CK_OIDC_OK;
     case CK_CA_SECRET_POST:
-        bad |= ck_form_add(form, "client_id", p->client_id);
+        if (!has_id)
+            bad |= ck_form_add(form, "client_id", p->client_id);
         bad |= ck_form_add(form, "client_secret", p->client_secret);
         break;
     default:
         if (ck_client_assertion(p->rp, p->client_id, p->issuer, ck_now(), &jwt, sub,
                                 sizeof(sub)) != 0)
             return ck_oidc_fail(o, CK_OIDC_ERR_INTERNAL, "client assertion: %s", sub);
-        bad |= ck_form_add(form, "client_id", p->client_id);
+        if (!has_id)
+            bad |= ck_form_add(form, "client_id", p->client_id);
         bad |= ck_form_add(form, "client_assertion_type", ASSERTION_TYPE);
         bad |= ck_form_add(form, "client_assertion", jwt);
         free(jwt);

@@ -8,3 +8,10 @@ tests_test_oidc_flow_LDADD = liboidc.la libcheckup.la $(CMOCKA_LIBS) $(JANSSON_L
 TESTS += tests/oidc_flow_mock.sh
 EXTRA_DIST += tests/oidc_flow_mock.sh tests/idp/idp.sh tests/idp/package.json \
 	tests/idp/package-lock.json tests/idp/mockop.mjs
+check_PROGRAMS += tests/oidc_flow_drive
+tests_oidc_flow_drive_SOURCES = tests/oidc_flow_drive.c
+tests_oidc_flow_drive_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/oidc
+tests_oidc_flow_drive_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+tests_oidc_flow_drive_LDADD = liboidc.la libcheckup.la $(JANSSON_LIBS) $(CURL_LIBS)
+TESTS += tests/oidc_flow_provider.sh
+EXTRA_DIST += tests/oidc_flow_provider.sh tests/idp/op.mjs tests/idp/login.mjs

@@ -1,0 +1,92 @@
+// login.mjs - plays the browser through an identity provider's login pages,
+// headless, over HTTP: follows redirects, keeps cookies, fills the forms.
+//
+//   node login.mjs AUTH_URL REDIRECT_PREFIX LOGIN
+//
+// Prints the redirect to REDIRECT_PREFIX (the callback URL with code, state,
+// iss) and exits 0; anything unexpected exits 1 with the status on stderr.
+// Pages understood: oidc-provider's devInteractions (login, consent) and
+// mockpass's CorpPass login (a form whose user is picked by a field value).
+
+const [authUrl, redirectPrefix, login] = process.argv.slice(2);
+if (!authUrl || !redirectPrefix || !login) {
+  console.error('usage: node login.mjs AUTH_URL REDIRECT_PREFIX LOGIN');
+  process.exit(2);
+}
+
+const jar = new Map();
+
+function keepCookies(res) {
+  for (const line of res.headers.getSetCookie()) {
+    const [pair] = line.split(';');
+    const eq = pair.indexOf('=');
+    if (eq > 0) jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+  }
+}
+
+const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+
+function decodeEntities(s) {
+  return s.replace(/&amp;/g, '&').replace(/&#x2F;/gi, '/').replace(/&#47;/g, '/')
+    .replace(/&quot;/g, '"').replace(/&#39;/g, "'");
+}
+
+// The next request a person would make on this page, or null.
+function nextFromPage(html, base) {
+  const forms = [...html.matchAll(/<form[^>]*>[\s\S]*?<\/form>/gi)].map((m) => m[0]);
+  for (const form of forms) {
+    const action = decodeEntities((form.match(/action="([^"]*)"/i) || [])[1] || base.href);
+    const method = ((form.match(/method="([^"]*)"/i) || [])[1] || 'GET').toUpperCase();
+    const fields = new URLSearchParams();
+    for (const m of form.matchAll(/<input[^>]*>/gi)) {
+      const tag = m[0];
+      const name = (tag.match(/name="([^"]*)"/i) || [])[1];
+      const value = decodeEntities((tag.match(/value="([^"]*)"/i) || [])[1] || '');
+      if (name) fields.set(name, value);
+    }
+    if (fields.get('prompt') === 'login') {
+      fields.set('login', login);
+      fields.set('password', 'any');
+    } else if (fields.get('prompt') === 'consent') {
+      // accept as shown
+    } else if (fields.has('code') || fields.has('nric') || fields.has('uinfin')) {
+      // mockpass: the user is chosen by this field
+      for (const k of ['code', 'nric', 'uinfin']) if (fields.has(k)) fields.set(k, login);
+    } else {
+      continue;
+    }
+    const url = new URL(action, base);
+    if (method === 'GET') {
+      for (const [k, v] of fields) url.searchParams.set(k, v);
+      return { url, method: 'GET' };
+    }
+    return { url, method: 'POST', body: fields.toString() };
+  }
+  return null;
+}
+
+let step = { url: new URL(authUrl), method: 'GET' };
+for (let i = 0; i < 25; i++) {
+  const headers = { cookie: cookieHeader() };
+  if (step.body) headers['content-type'] = 'application/x-www-form-urlencoded';
+  const res = await fetch(step.url, { method: step.method, body: step.body, headers, redirect: 'manual' });
+  keepCookies(res);
+  if (res.status >= 300 && res.status < 400) {
+    const to = new URL(res.headers.get('location'), step.url);
+    if (to.href.startsWith(redirectPrefix)) {
+      console.log(to.href);
+      process.exit(0);
+    }
+    step = { url: to, method: 'GET' };
+    continue;
+  }
+  const text = await res.text();
+  const next = res.status === 200 ? nextFromPage(text, step.url) : null;
+  if (!next) {
+    console.error(`login: HTTP ${res.status} at ${step.url.pathname}: ${text.slice(0, 300)}`);
+    process.exit(1);
+  }
+  step = next;
+}
+console.error('login: too many steps');
+process.exit(1);
