@@ -15,3 +15,5 @@ tests_oidc_flow_drive_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 tests_oidc_flow_drive_LDADD = liboidc.la libcheckup.la $(JANSSON_LIBS) $(CURL_LIBS)
 TESTS += tests/oidc_flow_provider.sh
 EXTRA_DIST += tests/oidc_flow_provider.sh tests/idp/op.mjs tests/idp/login.mjs
+TESTS += tests/oidc_flow_mockpass.sh
+EXTRA_DIST += tests/oidc_flow_mockpass.sh tests/idp/mockpass.mjs

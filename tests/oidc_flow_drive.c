@@ -69,8 +69,12 @@ static void print_identity(const ck_oidc_result *r)
 {
     const ck_identity *id = &r->id;
 
-    printf("user_id=%s\nemail=%s\nrole=%s\nclinic_id=%s\nidp_sid_set=%d\n", id->user_id,
-           id->email, id->role, id->clinic_id, id->idp_sid[0] != '\0');
+    /* A CorpPass legacy sub holds the NRIC: never print it. */
+    if (id->cp_nric[0] && strstr(id->user_id, id->cp_nric))
+        printf("user_id=(withheld: holds the NRIC)\n");
+    else
+        printf("user_id=%s\n", id->user_id);
+    printf("email=%s\nrole=%s\nclinic_id=%s\nidp_sid_set=%d\n", id->email, id->role, id->clinic_id, id->idp_sid[0] != '\0');
     printf("is_corppass=%d\ncp_nric_set=%d\ncp_uuid=%s\ncp_cpuid=%s\ncp_country=%s\n",
            id->is_corppass, id->cp_nric[0] != '\0', id->cp_uuid, id->cp_cpuid, id->cp_country);
     printf("cp_entity_id=%s\ncp_entity_type=%s\ncp_role=%s\nreturn_to=%s\n", id->cp_entity_id,

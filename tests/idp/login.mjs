@@ -27,8 +27,10 @@ function keepCookies(res) {
 const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
 
 function decodeEntities(s) {
-  return s.replace(/&amp;/g, '&').replace(/&#x2F;/gi, '/').replace(/&#47;/g, '/')
-    .replace(/&quot;/g, '"').replace(/&#39;/g, "'");
+  return s.replace(/&#x([0-9a-f]+);/gi, (m, h) => String.fromCodePoint(parseInt(h, 16)))
+    .replace(/&#([0-9]+);/g, (m, d) => String.fromCodePoint(parseInt(d, 10)))
+    .replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 // The next request a person would make on this page, or null.
