@@ -17,3 +17,4 @@ TESTS += tests/oidc_flow_provider.sh
 EXTRA_DIST += tests/oidc_flow_provider.sh tests/idp/op.mjs tests/idp/login.mjs
 TESTS += tests/oidc_flow_mockpass.sh
 EXTRA_DIST += tests/oidc_flow_mockpass.sh tests/idp/mockpass.mjs
+EXTRA_DIST += bench/oidc_flow.sh
