@@ -28,6 +28,8 @@
 static const char *mock_url;
 static const char *mock_secret;
 static const char *test_dir;
+static const char *mock_tls_url;
+static const char *mock_ca;
 static int64_t clock_offset;
 
 static int64_t shifted_clock(void)
@@ -84,13 +86,20 @@ static void mock_conf(char *buf, size_t len, const char *store)
              "client_secret = %s\nredirect_uri = https://rp.example/cb\n"
              "scopes = openid email\nclaim_clinic = clinic_id\nhttp_timeout = 2\n"
              "[provider other]\nissuer = %s\nclient_id = mock-client\n"
-             "client_secret = %s\nredirect_uri = https://rp.example/cb\n",
-             test_dir, store, mock_url, mock_secret, mock_url, mock_secret);
+             "client_secret = %s\nredirect_uri = https://rp.example/cb\n"
+             "[provider tls]\nissuer = %s\nclient_id = mock-client\nca_file = %s\n"
+             "client_secret = %s\nredirect_uri = https://rp.example/cb\n"
+             "[provider tls-noca]\nissuer = %s\nclient_id = mock-client\n"
+             "client_secret = %s\nredirect_uri = https://rp.example/cb\n"
+             "[provider cleartext]\nissuer = http://localhost:1\nclient_id = mock-client\n"
+             "client_secret = x\nredirect_uri = https://rp.example/cb\n",
+             test_dir, store, mock_url, mock_secret, mock_url, mock_secret, mock_tls_url,
+             mock_ca, mock_secret, mock_tls_url, mock_secret);
 }
 
 static void env_open(env *e, const char *provider, const char *store)
 {
-    char conf[2048], err[512], dir[512];
+    char conf[4096], err[512], dir[512];
     const ck_oidc_provider *p;
 
     snprintf(dir, sizeof(dir), "%s/%s", test_dir, store);
@@ -140,6 +149,7 @@ static char *browse(const char *url)
 
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(c, CURLOPT_CAINFO, mock_ca);
     assert_int_equal(curl_easy_perform(c), CURLE_OK);
     curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc);
     assert_non_null(loc);
@@ -447,6 +457,33 @@ static void test_jwks_cached(void **state)
     env_close(&e2);
 }
 
+/* TLS: verified against the configured CA; refused without it; no cleartext. */
+static void test_tls(void **state)
+{
+    env e;
+    char st[CK_OIDC_STATE_LEN], *q, *url = NULL;
+    ck_oidc_result r;
+
+    (void)state;
+    env_open(&e, "tls", "s-tls");
+    q = begin(&e, st);
+    if (ck_oidc_callback(e.o, q, st, &r) != CK_OIDC_OK)
+        fail_msg("tls login: %s", ck_oidc_errstr(e.o));
+    assert_string_equal(r.id.user_id, "alice");
+    free(q);
+    env_close(&e);
+    env_open(&e, "tls-noca", "s-tls");
+    assert_int_equal(ck_oidc_auth_begin(e.o, NULL, &url, st), CK_OIDC_ERR_PROVIDER);
+    assert_null(url);
+    if (!strstr(ck_oidc_errstr(e.o), "certificate"))
+        fail_msg("no CA: %s", ck_oidc_errstr(e.o));
+    env_close(&e);
+    env_open(&e, "cleartext", "s-tls");
+    assert_int_equal(ck_oidc_auth_begin(e.o, NULL, &url, st), CK_OIDC_ERR_PROVIDER);
+    assert_non_null(strstr(ck_oidc_errstr(e.o), "only https is allowed"));
+    env_close(&e);
+}
+
 static long maxrss_kb(void)
 {
     struct rusage ru;
@@ -513,13 +550,16 @@ int main(void)
         cmocka_unit_test(test_discovery_issuer_mismatch),
         cmocka_unit_test(test_key_rotation),
         cmocka_unit_test(test_jwks_cached),
+        cmocka_unit_test(test_tls),
         cmocka_unit_test(test_token_endpoint_faults),
     };
 
     mock_url = getenv("CK_MOCKOP_URL");
     mock_secret = getenv("CK_MOCKOP_SECRET");
     test_dir = getenv("CK_TEST_DIR");
-    if (!mock_url || !mock_secret || !test_dir) {
+    mock_tls_url = getenv("CK_MOCKOP_TLS_URL");
+    mock_ca = getenv("CK_MOCKOP_CA");
+    if (!mock_url || !mock_secret || !test_dir || !mock_tls_url || !mock_ca) {
         fprintf(stderr, "run through tests/oidc_flow_mock.sh\n");
         return 1;
     }

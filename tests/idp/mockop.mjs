@@ -3,11 +3,14 @@
 // once, a token endpoint with fault modes, userinfo. Only node's own
 // modules. Listens on a free loopback port, written to the file named by
 // argv[2]; stops on SIGTERM. Behaviour is switched with POST /ctl?k=v.
+//
+//   node mockop.mjs PORTFILE [CERT.pem KEY.pem]     (https with a cert)
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 
-const portFile = process.argv[2];
+const [portFile, certFile, keyFile] = process.argv.slice(2);
 if (!portFile) {
   console.error('usage: node mockop.mjs PORTFILE');
   process.exit(2);
@@ -155,7 +158,7 @@ async function token(req, res) {
   }, { 'cache-control': 'no-store' });
 }
 
-const server = http.createServer(async (req, res) => {
+const handler = async (req, res) => {
   const url = new URL(req.url, issuer);
   try {
     if (url.pathname === '/.well-known/openid-configuration') return discovery(res);
@@ -187,10 +190,13 @@ const server = http.createServer(async (req, res) => {
   } catch (e) {
     return json(res, 500, { error: 'server_error' });
   }
-});
+};
+const server = certFile
+  ? https.createServer({ cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile) }, handler)
+  : http.createServer(handler);
 
 server.listen(0, '127.0.0.1', () => {
-  issuer = `http://127.0.0.1:${server.address().port}`;
+  issuer = `${certFile ? 'https' : 'http'}://127.0.0.1:${server.address().port}`;
   fs.writeFileSync(`${portFile}.tmp`, `${server.address().port}\n`);
   fs.renameSync(`${portFile}.tmp`, portFile);
 });
