@@ -91,7 +91,7 @@ static json_t *jws_header(const char *compact, size_t len)
     json_t *hdr;
 
     if (dot == NULL ||
-        ck_b64url_decode(compact, (size_t)(dot - compact), &raw, &rawlen) != 0)
+        ck_jose_b64dec(compact, (size_t)(dot - compact), &raw, &rawlen) != 0)
         return NULL;
     hdr = json_loadb((const char *)raw, rawlen, JSON_REJECT_DUPLICATES, &jerr);
     free(raw);
@@ -154,7 +154,13 @@ static ck_idt_status jws_keys(json_t *hdr, const ck_idtoken_policy *p,
         if (key_fits(e, req))
             cand[(*ncand)++] = e;
     }
-    if (kid != NULL && named == 0) {
+    /* A provider that publishes keys without kid may still name one in
+     * its tokens: those keys are the provider's all the same. */
+    for (i = 0; kid != NULL && named == 0 && i < jwks->n; i++) {
+        if (jwks->keys[i].kid == NULL && key_fits(&jwks->keys[i], req))
+            cand[(*ncand)++] = &jwks->keys[i];
+    }
+    if (kid != NULL && named == 0 && *ncand == 0) {
         ck_jose_err(reason, rlen, "unknown_kid: kid not in the provider's keys");
         return CK_IDT_UNKNOWN_KID;
     }

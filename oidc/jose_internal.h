@@ -47,11 +47,11 @@ struct ck_rp_keys {
 void ck_jose_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* base64url without padding. ck_b64url_decode refuses any character
+/* base64url without padding. ck_jose_b64dec refuses any character
  * outside the URL-safe alphabet; *out is malloc'd (NUL-terminated). */
-int ck_b64url_decode(const char *in, size_t inlen, uint8_t **out,
+int ck_jose_b64dec(const char *in, size_t inlen, uint8_t **out,
                      size_t *outlen);
-char *ck_b64url_encode(const uint8_t *in, size_t inlen);
+char *ck_jose_b64enc(const uint8_t *in, size_t inlen);
 
 /* RFC 7638 thumbprint of a P-256 public key into out (>= 44 bytes). */
 int ck_ec_thumbprint(EVP_PKEY *pkey, char *out, size_t outlen);
@@ -63,5 +63,16 @@ int ck_ec_thumbprint(EVP_PKEY *pkey, char *out, size_t outlen);
 int ck_jwe_decrypt(const struct ck_rp_keys *rp, const char *compact,
                    size_t len, uint8_t **pt, size_t *ptlen, char *reason,
                    size_t rlen);
+
+/*
+ * The inverse, for the benchmark and the fuzz target: a compact JWE of pt
+ * for rcpt (P-256) with a fresh ephemeral key; *out malloc'd.
+ */
+int ck_jwe_encrypt(EVP_PKEY *rcpt, const char *kid, const char *alg,
+                   const char *enc, const uint8_t *pt, size_t ptlen,
+                   char **out);
+
+/* The first encryption key of rp and its kid (NULL when none). */
+EVP_PKEY *ck_rp_enc_key(const ck_rp_keys *rp, size_t i, const char **kid);
 
 #endif

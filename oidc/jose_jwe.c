@@ -8,15 +8,17 @@
  */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
-#include <openssl/param_build.h>
+#include <openssl/rand.h>
 
 #include "jose_internal.h"
 
@@ -110,15 +112,20 @@ static int hdr_b64(json_t *hdr, const char *name, uint8_t **out, size_t *outlen)
     const char *s = json_string_value(v);
 
     if (v == NULL)
-        return ck_b64url_decode("", 0, out, outlen);
+        return ck_jose_b64dec("", 0, out, outlen);
     if (s == NULL)
         return -1;
-    return ck_b64url_decode(s, strlen(s), out, outlen);
+    return ck_jose_b64dec(s, strlen(s), out, outlen);
 }
 
-/* The sender's ephemeral key: EC P-256 only (our keys are P-256), and a
- * point on the curve, which defeats invalid-curve attacks. */
-static int epk_load(json_t *epk, EVP_PKEY **out)
+/*
+ * The sender's ephemeral key: EC P-256 only (our keys are P-256). It takes
+ * its group from one of our keys, which is cheaper than building the group
+ * by name; setting the encoded point decodes it with EC_POINT_oct2point,
+ * which refuses a point off the curve, so an invalid-curve attack fails
+ * here (P-256 has cofactor 1, so on the curve is in the group).
+ */
+static int epk_load(json_t *epk, EVP_PKEY *group_of, EVP_PKEY **out)
 {
     const char *kty = json_string_value(json_object_get(epk, "kty"));
     const char *crv = json_string_value(json_object_get(epk, "crv"));
@@ -126,9 +133,6 @@ static int epk_load(json_t *epk, EVP_PKEY **out)
     const char *y = json_string_value(json_object_get(epk, "y"));
     uint8_t *bx = NULL, *by = NULL, point[65];
     size_t lx = 0, ly = 0;
-    OSSL_PARAM_BLD *bld = NULL;
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = NULL, *check = NULL;
     EVP_PKEY *pkey = NULL;
     int rc = -1;
 
@@ -136,36 +140,21 @@ static int epk_load(json_t *epk, EVP_PKEY **out)
     if (kty == NULL || crv == NULL || x == NULL || y == NULL ||
         strcmp(kty, "EC") != 0 || strcmp(crv, "P-256") != 0)
         goto out;
-    if (ck_b64url_decode(x, strlen(x), &bx, &lx) != 0 ||
-        ck_b64url_decode(y, strlen(y), &by, &ly) != 0 || lx != 32 || ly != 32)
+    if (ck_jose_b64dec(x, strlen(x), &bx, &lx) != 0 ||
+        ck_jose_b64dec(y, strlen(y), &by, &ly) != 0 || lx != 32 || ly != 32)
         goto out;
     point[0] = 0x04;
     memcpy(point + 1, bx, 32);
     memcpy(point + 33, by, 32);
-    bld = OSSL_PARAM_BLD_new();
-    if (bld == NULL ||
-        !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-                                         "prime256v1", 0) ||
-        !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point,
-                                          sizeof(point)))
-        goto out;
-    params = OSSL_PARAM_BLD_to_param(bld);
-    ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
-        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-        goto out;
-    check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-    if (check == NULL || EVP_PKEY_public_check(check) != 1)
+    pkey = EVP_PKEY_new();
+    if (pkey == NULL || EVP_PKEY_copy_parameters(pkey, group_of) <= 0 ||
+        EVP_PKEY_set1_encoded_public_key(pkey, point, sizeof(point)) <= 0)
         goto out;
     *out = pkey;
     pkey = NULL;
     rc = 0;
 out:
     EVP_PKEY_free(pkey);
-    EVP_PKEY_CTX_free(check);
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(bld);
     free(bx);
     free(by);
     return rc;
@@ -184,7 +173,7 @@ static void jwe_clear(struct jwe *j)
 }
 
 static int jwe_parse(struct jwe *j, const char *compact, size_t len,
-                     char *reason, size_t rlen)
+                     EVP_PKEY *group_of, char *reason, size_t rlen)
 {
     uint8_t *raw = NULL;
     size_t rawlen = 0;
@@ -194,7 +183,7 @@ static int jwe_parse(struct jwe *j, const char *compact, size_t len,
         ck_jose_err(reason, rlen, "malformed: not a compact JWE");
         return -1;
     }
-    if (ck_b64url_decode(j->part[0].p, j->part[0].len, &raw, &rawlen) != 0) {
+    if (ck_jose_b64dec(j->part[0].p, j->part[0].len, &raw, &rawlen) != 0) {
         ck_jose_err(reason, rlen, "malformed: JWE header encoding");
         return -1;
     }
@@ -217,16 +206,16 @@ static int jwe_parse(struct jwe *j, const char *compact, size_t len,
         ck_jose_err(reason, rlen, "bad_enc_alg: JWE zip or crit not supported");
         return -1;
     }
-    if (epk_load(json_object_get(j->hdr, "epk"), &j->epk) != 0) {
+    if (epk_load(json_object_get(j->hdr, "epk"), group_of, &j->epk) != 0) {
         ck_jose_err(reason, rlen, "malformed: JWE epk is not a P-256 public key");
         return -1;
     }
     if (hdr_b64(j->hdr, "apu", &j->apu, &j->apulen) != 0 ||
         hdr_b64(j->hdr, "apv", &j->apv, &j->apvlen) != 0 ||
-        ck_b64url_decode(j->part[1].p, j->part[1].len, &j->ek, &j->eklen) != 0 ||
-        ck_b64url_decode(j->part[2].p, j->part[2].len, &j->iv, &j->ivlen) != 0 ||
-        ck_b64url_decode(j->part[3].p, j->part[3].len, &j->ct, &j->ctlen) != 0 ||
-        ck_b64url_decode(j->part[4].p, j->part[4].len, &j->tag, &j->taglen) != 0) {
+        ck_jose_b64dec(j->part[1].p, j->part[1].len, &j->ek, &j->eklen) != 0 ||
+        ck_jose_b64dec(j->part[2].p, j->part[2].len, &j->iv, &j->ivlen) != 0 ||
+        ck_jose_b64dec(j->part[3].p, j->part[3].len, &j->ct, &j->ctlen) != 0 ||
+        ck_jose_b64dec(j->part[4].p, j->part[4].len, &j->tag, &j->taglen) != 0) {
         ck_jose_err(reason, rlen, "malformed: JWE part encoding");
         return -1;
     }
@@ -267,11 +256,14 @@ static int concat_kdf(const struct jwe *j, const uint8_t *z, size_t zlen,
     be32(p, (uint32_t)alglen);
     memcpy(p + 4, j->kw->name, alglen);
     p += 4 + alglen;
+    /* apu and apv may be absent (NULL, length 0). */
     be32(p, (uint32_t)j->apulen);
-    memcpy(p + 4, j->apu, j->apulen);
+    if (j->apulen > 0)
+        memcpy(p + 4, j->apu, j->apulen);
     p += 4 + j->apulen;
     be32(p, (uint32_t)j->apvlen);
-    memcpy(p + 4, j->apv, j->apvlen);
+    if (j->apvlen > 0)
+        memcpy(p + 4, j->apv, j->apvlen);
     p += 4 + j->apvlen;
     be32(p, (uint32_t)(j->kw->keklen * 8));
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
@@ -296,8 +288,11 @@ static int ecdh(EVP_PKEY *priv, EVP_PKEY *peer, uint8_t *z, size_t *zlen)
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL);
     int rc = -1;
 
+    /* The peer point was checked when it was decoded (epk_load); the
+     * default peer validation would add a scalar multiplication by the
+     * group order, which proves nothing more for P-256. */
     if (ctx != NULL && EVP_PKEY_derive_init(ctx) > 0 &&
-        EVP_PKEY_derive_set_peer(ctx, peer) > 0 &&
+        EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) > 0 &&
         EVP_PKEY_derive(ctx, z, zlen) > 0)
         rc = 0;
     EVP_PKEY_CTX_free(ctx);
@@ -397,19 +392,16 @@ static int decrypt_gcm(const struct jwe *j, const uint8_t *cek, uint8_t *pt,
     return rc;
 }
 
-/* RFC 7518 5.2.2.2: check the tag, HMAC(MAC_KEY, AAD || IV || C || AL)
- * cut to half, before decrypting anything. */
-static int decrypt_cbc_hs(const struct jwe *j, const uint8_t *cek, uint8_t *pt,
-                          size_t *ptlen)
+/* RFC 7518 5.2.2.1: HMAC(MAC_KEY, AAD || IV || C || AL), cut to half. */
+static int cbc_hs_tag(const struct jwe *j, const uint8_t *cek, const uint8_t *ct,
+                      size_t ctlen, uint8_t *tag)
 {
-    size_t half = j->enc->keylen / 2;
-    size_t aadlen = j->part[0].len;
-    size_t maclen = aadlen + j->ivlen + j->ctlen + 8;
+    size_t half = j->enc->keylen / 2, aadlen = j->part[0].len;
+    size_t maclen = aadlen + j->ivlen + ctlen + 8;
     uint8_t *macin = malloc(maclen), *p, md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
     uint64_t al = (uint64_t)aadlen * 8;
-    EVP_CIPHER_CTX *c = NULL;
-    int outl = 0, fin = 0, rc = -1, i;
+    unsigned int mdlen = 0;
+    int i, rc = -1;
 
     if (macin == NULL)
         return -1;
@@ -418,15 +410,32 @@ static int decrypt_cbc_hs(const struct jwe *j, const uint8_t *cek, uint8_t *pt,
     p += aadlen;
     memcpy(p, j->iv, j->ivlen);
     p += j->ivlen;
-    memcpy(p, j->ct, j->ctlen);
-    p += j->ctlen;
-    for (i = 7; i >= 0; i--) {
+    memcpy(p, ct, ctlen);
+    p += ctlen;
+    for (i = 7; i >= 0; i--)
         *p++ = (uint8_t)(al >> (8 * i));
-    }
     if (HMAC(hs_digest(j->enc->keylen), cek, (int)half, macin, maclen, md,
-             &mdlen) == NULL || mdlen < half ||
-        CRYPTO_memcmp(md, j->tag, half) != 0)
-        goto out;
+             &mdlen) != NULL && mdlen >= half) {
+        memcpy(tag, md, half);
+        rc = 0;
+    }
+    OPENSSL_cleanse(md, sizeof(md));
+    free(macin);
+    return rc;
+}
+
+/* Checks the tag before decrypting anything (RFC 7518 5.2.2.2). */
+static int decrypt_cbc_hs(const struct jwe *j, const uint8_t *cek, uint8_t *pt,
+                          size_t *ptlen)
+{
+    size_t half = j->enc->keylen / 2;
+    uint8_t tag[32];
+    EVP_CIPHER_CTX *c = NULL;
+    int outl = 0, fin = 0, rc = -1;
+
+    if (cbc_hs_tag(j, cek, j->ct, j->ctlen, tag) != 0 ||
+        CRYPTO_memcmp(tag, j->tag, half) != 0)
+        return -1;
     c = EVP_CIPHER_CTX_new();
     if (c != NULL &&
         EVP_DecryptInit_ex(c, cbc_cipher(half), NULL, cek + half, j->iv) > 0 &&
@@ -435,9 +444,7 @@ static int decrypt_cbc_hs(const struct jwe *j, const uint8_t *cek, uint8_t *pt,
         *ptlen = (size_t)(outl + fin);
         rc = 0;
     }
-out:
     EVP_CIPHER_CTX_free(c);
-    free(macin);
     return rc;
 }
 
@@ -481,7 +488,7 @@ int ck_jwe_decrypt(const struct ck_rp_keys *rp, const char *compact,
         ck_jose_err(reason, rlen, "too_large: token over %d bytes", CK_JOSE_MAX_INPUT);
         return -1;
     }
-    if (jwe_parse(&j, compact, len, reason, rlen) != 0)
+    if (jwe_parse(&j, compact, len, rp->enc[0].pkey, reason, rlen) != 0)
         goto out;
     if (pick_keys(rp, j.hdr, keys, &n) != 0) {
         ck_jose_err(reason, rlen, "unknown_enc_kid: no encryption key with the JWE kid");
@@ -514,5 +521,160 @@ out:
     OPENSSL_cleanse(cek, sizeof(cek));
     free(out);
     jwe_clear(&j);
+    return rc;
+}
+
+/* ---- Encryption: the inverse, for the benchmark and the fuzz target
+ * (which need valid tokens without keeping a private key in the tree). */
+
+static int wrap(const struct jwe *j, const uint8_t *kek, const uint8_t *cek,
+                uint8_t *ek)
+{
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int outl = 0, fin = 0, rc = -1;
+
+    if (c == NULL)
+        return -1;
+    EVP_CIPHER_CTX_set_flags(c, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+    if (EVP_EncryptInit_ex(c, wrap_cipher(j->kw->keklen), NULL, kek, NULL) > 0 &&
+        EVP_EncryptUpdate(c, ek, &outl, cek, (int)j->enc->keylen) > 0 &&
+        EVP_EncryptFinal_ex(c, ek + outl, &fin) > 0 &&
+        (size_t)(outl + fin) == j->enc->keylen + 8)
+        rc = 0;
+    EVP_CIPHER_CTX_free(c);
+    return rc;
+}
+
+static char *epk_header(const struct jwe *j, EVP_PKEY *eph, const char *kid)
+{
+    uint8_t x[32], y[32];
+    BIGNUM *bx = NULL, *by = NULL;
+    char *ex = NULL, *ey = NULL, *text = NULL, *h64 = NULL;
+    json_t *hdr = NULL;
+
+    if (!EVP_PKEY_get_bn_param(eph, OSSL_PKEY_PARAM_EC_PUB_X, &bx) ||
+        !EVP_PKEY_get_bn_param(eph, OSSL_PKEY_PARAM_EC_PUB_Y, &by) ||
+        BN_bn2binpad(bx, x, 32) != 32 || BN_bn2binpad(by, y, 32) != 32)
+        goto out;
+    ex = ck_jose_b64enc(x, 32);
+    ey = ck_jose_b64enc(y, 32);
+    if (ex == NULL || ey == NULL)
+        goto out;
+    hdr = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "alg",
+                    j->kw->name, "enc", j->enc->name, "cty", "JWT", "epk",
+                    "kty", "EC", "crv", "P-256", "x", ex, "y", ey);
+    if (hdr != NULL && kid != NULL)
+        json_object_set_new(hdr, "kid", json_string(kid));
+    text = hdr != NULL ? json_dumps(hdr, JSON_COMPACT) : NULL;
+    if (text != NULL)
+        h64 = ck_jose_b64enc((const uint8_t *)text, strlen(text));
+out:
+    BN_free(bx);
+    BN_free(by);
+    free(ex);
+    free(ey);
+    free(text);
+    json_decref(hdr);
+    return h64;
+}
+
+static int encrypt_content(const struct jwe *j, const uint8_t *cek,
+                           const uint8_t *pt, size_t ptlen, uint8_t *ct,
+                           size_t *ctlen, uint8_t *tag)
+{
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    size_t half = j->enc->keylen / 2;
+    int outl = 0, fin = 0, aadl = 0, rc = -1;
+
+    if (c == NULL)
+        return -1;
+    if (j->enc->gcm) {
+        if (EVP_EncryptInit_ex(c, gcm_cipher(j->enc->keylen), NULL, cek, j->iv) > 0 &&
+            EVP_EncryptUpdate(c, NULL, &aadl, (const uint8_t *)j->part[0].p,
+                              (int)j->part[0].len) > 0 &&
+            EVP_EncryptUpdate(c, ct, &outl, pt, (int)ptlen) > 0 &&
+            EVP_EncryptFinal_ex(c, ct + outl, &fin) > 0 &&
+            EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, tag) > 0)
+            rc = 0;
+        *ctlen = (size_t)(outl + fin);
+        EVP_CIPHER_CTX_free(c);
+        return rc;
+    }
+    if (EVP_EncryptInit_ex(c, cbc_cipher(half), NULL, cek + half, j->iv) > 0 &&
+        EVP_EncryptUpdate(c, ct, &outl, pt, (int)ptlen) > 0 &&
+        EVP_EncryptFinal_ex(c, ct + outl, &fin) > 0)
+        rc = 0;
+    EVP_CIPHER_CTX_free(c);
+    *ctlen = (size_t)(outl + fin);
+    return rc;
+}
+
+static char *join5(const char *h64, const uint8_t *ek, size_t eklen,
+                   const uint8_t *iv, size_t ivlen, const uint8_t *ct,
+                   size_t ctlen, const uint8_t *tag, size_t taglen)
+{
+    char *p[4], *out = NULL;
+    size_t n, i;
+
+    p[0] = ck_jose_b64enc(ek, eklen);
+    p[1] = ck_jose_b64enc(iv, ivlen);
+    p[2] = ck_jose_b64enc(ct, ctlen);
+    p[3] = ck_jose_b64enc(tag, taglen);
+    if (p[0] != NULL && p[1] != NULL && p[2] != NULL && p[3] != NULL) {
+        n = strlen(h64) + strlen(p[0]) + strlen(p[1]) + strlen(p[2]) +
+            strlen(p[3]) + 5;
+        out = malloc(n);
+        if (out != NULL)
+            snprintf(out, n, "%s.%s.%s.%s.%s", h64, p[0], p[1], p[2], p[3]);
+    }
+    for (i = 0; i < 4; i++)
+        free(p[i]);
+    return out;
+}
+
+int ck_jwe_encrypt(EVP_PKEY *rcpt, const char *kid, const char *alg,
+                   const char *enc, const uint8_t *pt, size_t ptlen,
+                   char **out)
+{
+    struct jwe j;
+    EVP_PKEY *eph = NULL;
+    uint8_t z[66], kek[32], cek[64], ek[72], iv[16], tag[32], *ct = NULL;
+    size_t zlen = sizeof(z), ctlen = 0;
+    char *h64 = NULL;
+    int rc = -1;
+
+    *out = NULL;
+    memset(&j, 0, sizeof(j));
+    j.kw = find_kw(alg);
+    j.enc = find_enc(enc);
+    if (j.kw == NULL || j.enc == NULL || ptlen > CK_JOSE_MAX_INPUT)
+        return -1;
+    j.ivlen = j.enc->gcm ? 12 : 16;
+    j.iv = iv;
+    eph = EVP_EC_gen("P-256");
+    ct = malloc(ptlen + 16);
+    if (eph == NULL || ct == NULL || ecdh(eph, rcpt, z, &zlen) != 0 ||
+        concat_kdf(&j, z, zlen, kek) != 0 ||
+        RAND_bytes(cek, (int)j.enc->keylen) != 1 || wrap(&j, kek, cek, ek) != 0 ||
+        RAND_bytes(iv, (int)j.ivlen) != 1)
+        goto out;
+    h64 = epk_header(&j, eph, kid);
+    if (h64 == NULL)
+        goto out;
+    j.part[0].p = h64;
+    j.part[0].len = strlen(h64);
+    if (encrypt_content(&j, cek, pt, ptlen, ct, &ctlen, tag) != 0 ||
+        (!j.enc->gcm && cbc_hs_tag(&j, cek, ct, ctlen, tag) != 0))
+        goto out;
+    *out = join5(h64, ek, j.enc->keylen + 8, iv, j.ivlen, ct, ctlen, tag,
+                 j.enc->gcm ? 16 : j.enc->keylen / 2);
+    rc = *out != NULL ? 0 : -1;
+out:
+    OPENSSL_cleanse(z, sizeof(z));
+    OPENSSL_cleanse(kek, sizeof(kek));
+    OPENSSL_cleanse(cek, sizeof(cek));
+    EVP_PKEY_free(eph);
+    free(ct);
+    free(h64);
     return rc;
 }

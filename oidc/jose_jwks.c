@@ -35,7 +35,7 @@ static size_t rsa_bits(json_t *key)
     size_t rawlen = 0, i = 0, bits = 0;
     int top;
 
-    if (n == NULL || ck_b64url_decode(n, strlen(n), &raw, &rawlen) != 0)
+    if (n == NULL || ck_jose_b64dec(n, strlen(n), &raw, &rawlen) != 0)
         return 0;
     while (i < rawlen && raw[i] == 0)
         i++;

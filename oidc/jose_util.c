@@ -31,7 +31,7 @@ static int b64url_char(unsigned char c)
            (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
-int ck_b64url_decode(const char *in, size_t inlen, uint8_t **out,
+int ck_jose_b64dec(const char *in, size_t inlen, uint8_t **out,
                      size_t *outlen)
 {
     uint8_t *raw = NULL;
@@ -66,7 +66,7 @@ int ck_b64url_decode(const char *in, size_t inlen, uint8_t **out,
     return 0;
 }
 
-char *ck_b64url_encode(const uint8_t *in, size_t inlen)
+char *ck_jose_b64enc(const uint8_t *in, size_t inlen)
 {
     char *enc = NULL;
     char *copy;
@@ -102,8 +102,8 @@ int ck_ec_thumbprint(EVP_PKEY *pkey, char *out, size_t outlen)
     if (bn_coord(pkey, OSSL_PKEY_PARAM_EC_PUB_X, x) != 0 ||
         bn_coord(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, y) != 0)
         goto out;
-    bx = ck_b64url_encode(x, sizeof(x));
-    by = ck_b64url_encode(y, sizeof(y));
+    bx = ck_jose_b64enc(x, sizeof(x));
+    by = ck_jose_b64enc(y, sizeof(y));
     if (bx == NULL || by == NULL)
         goto out;
     /* RFC 7638 3.2: the required members only, in lexicographic order,
@@ -112,7 +112,7 @@ int ck_ec_thumbprint(EVP_PKEY *pkey, char *out, size_t outlen)
              "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
              bx, by);
     SHA256((const unsigned char *)json, strlen(json), md);
-    t = ck_b64url_encode(md, sizeof(md));
+    t = ck_jose_b64enc(md, sizeof(md));
     if (t == NULL || strlen(t) >= outlen)
         goto out;
     memcpy(out, t, strlen(t) + 1);

@@ -93,7 +93,7 @@ static int key_load(const char *path, struct ck_rp_key *key, char *err,
 
     if (ck_secfile_read(path, 1, CK_RP_KEY_MAX_FILE, &data, &len, ferr,
                         sizeof(ferr)) != 0) {
-        ck_jose_err(err, errlen, "rp key %s: %s", path, ferr);
+        ck_jose_err(err, errlen, "rp key: %s", ferr);
         return -1;
     }
     bio = BIO_new_mem_buf(data, (int)len);
@@ -185,8 +185,8 @@ static json_t *public_jwk(const struct ck_rp_key *key, const char *use,
     if (bn_bytes(key->pkey, OSSL_PKEY_PARAM_EC_PUB_X, x) != 0 ||
         bn_bytes(key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, y) != 0)
         return NULL;
-    bx = ck_b64url_encode(x, sizeof(x));
-    by = ck_b64url_encode(y, sizeof(y));
+    bx = ck_jose_b64enc(x, sizeof(x));
+    by = ck_jose_b64enc(y, sizeof(y));
     if (bx != NULL && by != NULL)
         o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "EC",
                       "crv", "P-256", "x", bx, "y", by, "kid", key->kid,
@@ -273,7 +273,7 @@ static char *new_jti(void)
 
     if (RAND_bytes(r, sizeof(r)) != 1)
         return NULL;
-    return ck_b64url_encode(r, sizeof(r));
+    return ck_jose_b64enc(r, sizeof(r));
 }
 
 /* Signs claims with key under a protected header; *out is malloc'd. */
@@ -367,7 +367,7 @@ static char *token_hash(const char *token)
     uint8_t md[SHA256_DIGEST_LENGTH];
 
     SHA256((const unsigned char *)token, strlen(token), md);
-    return ck_b64url_encode(md, sizeof(md));
+    return ck_jose_b64enc(md, sizeof(md));
 }
 
 static json_t *dpop_claims(const char *htm, const char *htu,
@@ -445,4 +445,13 @@ const char *ck_dpop_jkt(const ck_rp_keys *k)
     if (k == NULL || k->nsig == 0)
         return NULL;
     return k->sig[0].kid;
+}
+
+EVP_PKEY *ck_rp_enc_key(const ck_rp_keys *rp, size_t i, const char **kid)
+{
+    if (rp == NULL || i >= rp->nenc)
+        return NULL;
+    if (kid != NULL)
+        *kid = rp->enc[i].kid;
+    return rp->enc[i].pkey;
 }
