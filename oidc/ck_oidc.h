@@ -24,7 +24,8 @@ typedef enum ck_oidc_status {
     CK_OIDC_ERR_PROVIDER,   /* provider unreachable, slow or answering nonsense */
     CK_OIDC_ERR_STORE,      /* the store failed: fail closed */
     CK_OIDC_ERR_CONFIG,
-    CK_OIDC_ERR_INTERNAL
+    CK_OIDC_ERR_INTERNAL,
+    CK_OIDC_PENDING         /* device flow: the user has not finished yet */
 } ck_oidc_status;
 
 const char *ck_oidc_status_str(ck_oidc_status st);
@@ -102,6 +103,32 @@ typedef struct ck_oidc_result {
  */
 ck_oidc_status ck_oidc_callback(ck_oidc *o, const char *query,
                                 const char *bound_state, ck_oidc_result *out);
+
+/* ---- device authorization grant (RFC 8628) ------------------------------ */
+
+typedef struct ck_oidc_device {
+    char user_code[64];                 /* show it to the user */
+    char verification_uri[512];
+    char verification_uri_complete[1024];   /* empty when not given */
+    int interval;                       /* seconds between polls; slow_down adds 5 */
+    int64_t expires_at;
+    char device_code[512];              /* secret: never shown or logged */
+} ck_oidc_device;
+
+/* Asks the provider's device_authorization_endpoint for a user code. */
+ck_oidc_status ck_oidc_device_begin(ck_oidc *o, ck_oidc_device *d);
+
+/*
+ * One poll of the token endpoint. CK_OIDC_PENDING while the user has not
+ * finished (authorization_pending; slow_down also raises d->interval by
+ * 5 s): wait d->interval seconds and poll again. CK_OIDC_OK with the
+ * identity; CK_OIDC_REJECT on access_denied or expired_token
+ * ("device_denied", "device_expired").
+ */
+ck_oidc_status ck_oidc_device_poll(ck_oidc *o, ck_oidc_device *d, ck_oidc_result *out);
+
+/* Polls every d->interval seconds until an answer or d->expires_at. */
+ck_oidc_status ck_oidc_device_wait(ck_oidc *o, ck_oidc_device *d, ck_oidc_result *out);
 
 /* ---- the callback query, parsed (also the fuzz target's entry) ---------- */
 

@@ -33,6 +33,7 @@ const char *ck_oidc_status_str(ck_oidc_status st)
     case CK_OIDC_ERR_STORE: return "store error";
     case CK_OIDC_ERR_CONFIG: return "configuration error";
     case CK_OIDC_ERR_INTERNAL: return "internal error";
+    case CK_OIDC_PENDING: return "pending";
     }
     return "unknown";
 }
@@ -265,8 +266,9 @@ static void error_code(const ck_http_resp *r, char *out, size_t outlen)
  * provider binds tokens), retrying once when the server asks for a DPoP
  * nonce. Every attempt has a fresh client assertion: its jti is single-use.
  */
-static ck_oidc_status post_form(ck_oidc *o, const char *what, const char *url,
-                                const char *params, int dpop, ck_http_resp *r)
+ck_oidc_status ck_oidc_post_form(ck_oidc *o, const char *what, const char *url,
+                                 const char *params, int dpop, ck_http_resp *r,
+                                 char *ecode, size_t ecodelen)
 {
     char nonce[512] = "", sub[384], code[80];
     ck_oidc_status rc = CK_OIDC_OK;
@@ -303,6 +305,8 @@ static ck_oidc_status post_form(ck_oidc *o, const char *what, const char *url,
             ck_http_resp_clear(r);
             continue;
         }
+        if (ecode)
+            snprintf(ecode, ecodelen, "%s", code);
         rc = ck_oidc_fail(o, r->status >= 500 ? CK_OIDC_ERR_PROVIDER : CK_OIDC_REJECT,
                           "%s: HTTP status %ld, error %s", what, r->status, code);
         ck_http_resp_clear(r);
@@ -407,7 +411,7 @@ static ck_oidc_status push_request(ck_oidc *o, const ck_oidc_meta *m, const char
     if (!m->par_endpoint)
         return ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER,
                             "par: the provider advertises no pushed_authorization_request_endpoint");
-    rc = post_form(o, "par", m->par_endpoint, params, 0, &r);
+    rc = ck_oidc_post_form(o, "par", m->par_endpoint, params, 0, &r, NULL, 0);
     if (rc != CK_OIDC_OK)
         return rc;
     doc = json_loadb(r.body, r.len, 0, NULL);
@@ -518,11 +522,9 @@ static ck_oidc_status take_pending(ck_oidc *o, const char *state, json_t **out)
 }
 
 static ck_oidc_status exchange_code(ck_oidc *o, const ck_oidc_meta *m, const char *code,
-                                    const char *verifier, tokens *t)
+                                    const char *verifier, ck_http_resp *r)
 {
     char *params = NULL;
-    ck_http_resp r;
-    json_t *doc;
     ck_oidc_status rc;
     int bad = 0;
 
@@ -534,11 +536,17 @@ static ck_oidc_status exchange_code(ck_oidc *o, const ck_oidc_meta *m, const cha
         wipe_free(params);
         return ck_oidc_fail(o, CK_OIDC_ERR_INTERNAL, "out of memory");
     }
-    rc = post_form(o, "token", m->token_endpoint, params, o->p->dpop, &r);
+    rc = ck_oidc_post_form(o, "token", m->token_endpoint, params, o->p->dpop, r, NULL, 0);
     wipe_free(params);
-    if (rc != CK_OIDC_OK)
-        return rc;
-    doc = json_loadb(r.body, r.len, 0, NULL);
+    return rc;
+}
+
+/* The token endpoint's answer: id_token, access_token, token_type. */
+static ck_oidc_status parse_tokens(ck_oidc *o, const ck_http_resp *r, tokens *t)
+{
+    json_t *doc = json_loadb(r->body, r->len, 0, NULL);
+    ck_oidc_status rc = CK_OIDC_OK;
+
     if (!json_is_object(doc)) {
         rc = ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER, "token: the answer is not a JSON object");
         goto out;
@@ -554,12 +562,7 @@ static ck_oidc_status exchange_code(ck_oidc *o, const ck_oidc_meta *m, const cha
     if (o->p->dpop && strcasecmp(t->token_type, "DPoP") != 0)
         rc = ck_oidc_fail(o, CK_OIDC_REJECT, "token_type: expected a DPoP-bound token");
 out:
-    if (doc) {
-        /* The answer held tokens: wipe the copy jansson does not own. */
-        json_decref(doc);
-    }
-    OPENSSL_cleanse(r.body, r.len);
-    ck_http_resp_clear(&r);
+    json_decref(doc);
     return rc;
 }
 
@@ -716,10 +719,37 @@ static ck_oidc_status finish_identity(ck_oidc *o, json_t *claims, json_t *pend,
     }
     if (json_is_integer(at))
         out->auth_time = json_integer_value(at);
-    snprintf(out->return_to, sizeof(out->return_to), "%s",
-             json_string_value(json_object_get(pend, "r")) ?
-             json_string_value(json_object_get(pend, "r")) : "");
+    if (pend && json_string_value(json_object_get(pend, "r")))
+        snprintf(out->return_to, sizeof(out->return_to), "%s",
+                 json_string_value(json_object_get(pend, "r")));
     return CK_OIDC_OK;
+}
+
+ck_oidc_status ck_oidc_tokens_finish(ck_oidc *o, ck_http_resp *r, const char *nonce,
+                                     json_t *pend, ck_oidc_result *out)
+{
+    tokens t = { NULL, NULL, NULL };
+    json_t *claims = NULL, *ui = NULL;
+    ck_oidc_status rc = parse_tokens(o, r, &t);
+
+    /* The answer held tokens: wipe it as soon as they are copied out. */
+    OPENSSL_cleanse(r->body, r->len);
+    ck_http_resp_clear(r);
+    if (rc == CK_OIDC_OK)
+        rc = verify_id_token(o, &t, nonce, &claims);
+    if (rc == CK_OIDC_OK && o->p->userinfo) {
+        rc = fetch_userinfo(o, o->meta, &t, &ui);
+        if (rc == CK_OIDC_OK)
+            rc = merge_userinfo(o, claims, ui);
+    }
+    if (rc == CK_OIDC_OK)
+        rc = finish_identity(o, claims, pend, out);
+    if (rc == CK_OIDC_OK)
+        o->stats.logins++;
+    tokens_clear(&t);
+    json_decref(claims);
+    json_decref(ui);
+    return rc;
 }
 
 static int same_state(const char *a, const char *b)
@@ -734,8 +764,9 @@ ck_oidc_status ck_oidc_callback(ck_oidc *o, const char *query, const char *bound
 {
     ck_oidc_cbparams cb;
     const ck_oidc_meta *m;
-    json_t *pend = NULL, *claims = NULL, *ui = NULL;
-    tokens t = { NULL, NULL, NULL };
+    json_t *pend = NULL;
+    ck_http_resp r;
+    const char *verifier;
     char sub[256];
     ck_oidc_status rc;
 
@@ -757,28 +788,17 @@ ck_oidc_status ck_oidc_callback(ck_oidc *o, const char *query, const char *bound
         rc = take_pending(o, cb.state, &pend);
     if (rc == CK_OIDC_OK)
         rc = check_response(o, m, &cb, pend);
+    if (rc != CK_OIDC_OK)
+        goto out;
+    verifier = json_string_value(json_object_get(pend, "v"));
+    rc = exchange_code(o, m, cb.code, verifier ? verifier : "", &r);
     if (rc == CK_OIDC_OK)
-        rc = exchange_code(o, m, cb.code,
-                           json_string_value(json_object_get(pend, "v")) ?
-                           json_string_value(json_object_get(pend, "v")) : "", &t);
-    if (rc == CK_OIDC_OK)
-        rc = verify_id_token(o, &t, json_string_value(json_object_get(pend, "n")), &claims);
-    if (rc == CK_OIDC_OK && o->p->userinfo) {
-        rc = fetch_userinfo(o, o->meta, &t, &ui);
-        if (rc == CK_OIDC_OK)
-            rc = merge_userinfo(o, claims, ui);
-    }
-    if (rc == CK_OIDC_OK)
-        rc = finish_identity(o, claims, pend, out);
-    if (rc == CK_OIDC_OK)
-        o->stats.logins++;
+        rc = ck_oidc_tokens_finish(o, &r, json_string_value(json_object_get(pend, "n")), pend,
+                                   out);
 out:
     if (rc != CK_OIDC_OK)
         memset(out, 0, sizeof(*out));
-    tokens_clear(&t);
     json_decref(pend);
-    json_decref(claims);
-    json_decref(ui);
     ck_oidc_cbparams_clear(&cb);
     return rc;
 }

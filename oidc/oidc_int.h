@@ -114,6 +114,21 @@ ck_oidc_status ck_oidc_meta_get(ck_oidc *o, const ck_oidc_meta **out);
 ck_oidc_status ck_oidc_jwks_refresh(ck_oidc *o);
 void ck_oidc_meta_free(ck_oidc_meta *m);
 
+/* ---- shared by the code flow and the device flow (flow.c) ---------------- */
+
+/*
+ * POSTs params with client authentication (and DPoP when dpop), retrying
+ * once on use_dpop_nonce. A 4xx answer is CK_OIDC_REJECT with the
+ * provider's error code (sanitised) copied to ecode when not NULL.
+ */
+ck_oidc_status ck_oidc_post_form(ck_oidc *o, const char *what, const char *url,
+                                 const char *params, int dpop, ck_http_resp *r,
+                                 char *ecode, size_t ecodelen);
+/* A token endpoint's 2xx answer to an identity: ID token (nonce NULL = none
+ * expected), userinfo when enabled, claim mapping. Clears r. */
+ck_oidc_status ck_oidc_tokens_finish(ck_oidc *o, ck_http_resp *r, const char *nonce,
+                                     json_t *pend, ck_oidc_result *out);
+
 /* ---- helpers (util in flow.c) -------------------------------------------- */
 
 char *ck_b64url(const unsigned char *in, size_t len);

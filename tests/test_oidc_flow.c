@@ -484,6 +484,45 @@ static void test_tls(void **state)
     env_close(&e);
 }
 
+/* RFC 8628 against the mock: pending, slow_down (+5 s), approval; denial. */
+static void test_device_flow(void **state)
+{
+    env e;
+    ck_oidc_device d;
+    ck_oidc_result r;
+
+    (void)state;
+    env_open(&e, "mock", "s-device");
+    ctl("device=pending");
+    if (ck_oidc_device_begin(e.o, &d) != CK_OIDC_OK)
+        fail_msg("device begin: %s", ck_oidc_errstr(e.o));
+    assert_string_equal(d.user_code, "WDJB-MJHT");
+    assert_non_null(strstr(d.verification_uri, "/activate"));
+    assert_int_equal(d.interval, 1);
+    assert_int_equal(ck_oidc_device_poll(e.o, &d, &r), CK_OIDC_PENDING);
+    assert_string_equal(ck_oidc_errstr(e.o), "authorization_pending");
+    ctl("device=slow");
+    assert_int_equal(ck_oidc_device_poll(e.o, &d, &r), CK_OIDC_PENDING);
+    assert_int_equal(d.interval, 6);
+    ctl("device=approve");
+    if (ck_oidc_device_poll(e.o, &d, &r) != CK_OIDC_OK)
+        fail_msg("device poll: %s", ck_oidc_errstr(e.o));
+    assert_string_equal(r.id.user_id, "alice");
+    assert_string_equal(r.id.clinic_id, "c-17");
+    /* The device code was single use. */
+    assert_int_equal(ck_oidc_device_poll(e.o, &d, &r), CK_OIDC_REJECT);
+    ctl("device=deny");
+    assert_int_equal(ck_oidc_device_begin(e.o, &d), CK_OIDC_OK);
+    assert_int_equal(ck_oidc_device_poll(e.o, &d, &r), CK_OIDC_REJECT);
+    assert_non_null(strstr(ck_oidc_errstr(e.o), "device_denied"));
+    /* An expired code is refused without asking the provider. */
+    d.expires_at = 1;
+    assert_int_equal(ck_oidc_device_poll(e.o, &d, &r), CK_OIDC_REJECT);
+    assert_non_null(strstr(ck_oidc_errstr(e.o), "device_expired"));
+    ctl("device=pending");
+    env_close(&e);
+}
+
 static long maxrss_kb(void)
 {
     struct rusage ru;
@@ -551,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_key_rotation),
         cmocka_unit_test(test_jwks_cached),
         cmocka_unit_test(test_tls),
+        cmocka_unit_test(test_device_flow),
         cmocka_unit_test(test_token_endpoint_faults),
     };
 

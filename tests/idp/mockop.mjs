@@ -23,6 +23,7 @@ const ctl = {
   iss_supported: '1',     // advertise authorization_response_iss_parameter_supported
   iss_mode: 'ok',         // ok | missing | wrong
   token_mode: 'ok',       // ok | 400 | 500html | truncated | huge | hang
+  device: 'pending',      // device grant polls: pending | slow | deny | approve
   sub: 'alice',
 };
 const stats = { discovery: 0, jwks: 0, token: 0, authorize: 0 };
@@ -68,6 +69,7 @@ function discovery(res) {
     token_endpoint: `${issuer}/token`,
     userinfo_endpoint: `${issuer}/userinfo`,
     jwks_uri: `${issuer}/jwks`,
+    device_authorization_endpoint: `${issuer}/device`,
     response_types_supported: ['code'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['ES256'],
@@ -129,14 +131,51 @@ function faultAnswer(res) {
   }
 }
 
+function clientOk(req) {
+  const auth = req.headers.authorization || '';
+  const [id, secret] = Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString().split(':')
+    .map(decodeURIComponent);
+  return id === CLIENT_ID && secret === CLIENT_SECRET;
+}
+
+function idToken(claims) {
+  const now = Math.floor(Date.now() / 1000);
+  return signJwt({
+    iss: issuer, sub: ctl.sub, aud: CLIENT_ID, iat: now, exp: now + 300,
+    email: `${ctl.sub}@clinic.example`, role: 'doctor', clinic_id: 'c-17', sid: 'idp-session-1',
+    ...claims,
+  });
+}
+
+async function device(req, res) {
+  await readBody(req);
+  if (!clientOk(req)) return json(res, 401, { error: 'invalid_client' });
+  const code = crypto.randomBytes(24).toString('base64url');
+  codes.set(`dc:${code}`, {});
+  return json(res, 200, {
+    device_code: code, user_code: 'WDJB-MJHT', verification_uri: `${issuer}/activate`,
+    verification_uri_complete: `${issuer}/activate?user_code=WDJB-MJHT`, expires_in: 60, interval: 1,
+  });
+}
+
+function deviceGrant(body, res) {
+  if (!codes.has(`dc:${body.get('device_code')}`)) return json(res, 400, { error: 'invalid_grant' });
+  switch (ctl.device) {
+    case 'slow': return json(res, 400, { error: 'slow_down' });
+    case 'deny': return json(res, 400, { error: 'access_denied' });
+    case 'approve':
+      codes.delete(`dc:${body.get('device_code')}`);
+      return json(res, 200, { access_token: 'x', token_type: 'Bearer', id_token: idToken({}) });
+    default: return json(res, 400, { error: 'authorization_pending' });
+  }
+}
+
 async function token(req, res) {
   stats.token++;
   const body = await readBody(req);
   if (faultAnswer(res) !== null) return;
-  const auth = req.headers.authorization || '';
-  const [id, secret] = Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString().split(':')
-    .map(decodeURIComponent);
-  if (id !== CLIENT_ID || secret !== CLIENT_SECRET) return json(res, 401, { error: 'invalid_client' });
+  if (!clientOk(req)) return json(res, 401, { error: 'invalid_client' });
+  if (body.get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code') return deviceGrant(body, res);
   const c = codes.get(body.get('code'));
   codes.delete(body.get('code'));
   if (!c) return json(res, 400, { error: 'invalid_grant' });
@@ -168,6 +207,7 @@ const handler = async (req, res) => {
     }
     if (url.pathname === '/authorize') return authorize(url, res);
     if (url.pathname === '/token' && req.method === 'POST') return await token(req, res);
+    if (url.pathname === '/device' && req.method === 'POST') return await device(req, res);
     if (url.pathname === '/userinfo') {
       const at = (req.headers.authorization || '').replace(/^Bearer /, '');
       const s = codes.get(`at:${at}`);
