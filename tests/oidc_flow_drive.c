@@ -6,6 +6,8 @@
  *   oidc_flow_drive CONF PROVIDER begin             prints "STATE URL"
  *   oidc_flow_drive CONF PROVIDER callback QUERY STATE
  *                                                   prints the identity, key=value
+ *   oidc_flow_drive CONF PROVIDER device            device grant: prints
+ *       "DEVICE <verification_uri_complete>", waits, prints the identity
  *   oidc_flow_drive CONF PROVIDER logins N          N logins against an
  *       authorization endpoint that redirects at once (tests/idp/mockop.mjs);
  *       prints RESULT jwks_fetches_per_1000_logins=...
@@ -167,6 +169,23 @@ static int run(drive *d, int argc, char **argv)
         if (rc != CK_OIDC_OK) {
             fprintf(stderr, "callback: %s: %s\n", ck_oidc_status_str(rc),
                     ck_oidc_errstr(d->o));
+            return 1;
+        }
+        print_identity(&r);
+        return 0;
+    }
+    if (!strcmp(cmd, "device")) {
+        ck_oidc_device dev;
+
+        rc = ck_oidc_device_begin(d->o, &dev);
+        if (rc == CK_OIDC_OK) {
+            printf("DEVICE %s\n", dev.verification_uri_complete[0] ?
+                   dev.verification_uri_complete : dev.verification_uri);
+            fflush(stdout);
+            rc = ck_oidc_device_wait(d->o, &dev, &r);
+        }
+        if (rc != CK_OIDC_OK) {
+            fprintf(stderr, "device: %s: %s\n", ck_oidc_status_str(rc), ck_oidc_errstr(d->o));
             return 1;
         }
         print_identity(&r);

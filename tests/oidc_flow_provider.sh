@@ -1,6 +1,6 @@
 #!/bin/sh
-# Full code flows, headless, against oidc-provider (npm) on loopback:
-#  - a plain provider with client_secret_basic;
+# Full flows, headless, against oidc-provider (npm) on loopback:
+#  - a plain provider with client_secret_basic, code flow and device flow;
 #  - configured like CorpPass FAPI 2.0: private_key_jwt (ES256), PKCE, PAR,
 #    DPoP with server nonces, ID token encrypted ECDH-ES+A256KW + A256GCM.
 # tests/idp/login.mjs plays the browser; tests/oidc_flow_drive is the RP.
@@ -117,6 +117,24 @@ if grep -q 'request_uri=' "$T/fapi.url" && ! grep -q 'code_challenge=' "$T/fapi.
     ok "FAPI 2.0 authorization URL carries only a PAR request_uri"
 else
     not_ok "FAPI 2.0 authorization URL is not a PAR reference"
+fi
+
+# Device authorization grant: the RP polls while the user approves in a browser.
+"$drive" "$T/checkup.conf" plain device >"$T/device.out" 2>"$T/device.err" &
+dpid=$!
+i=0
+while ! grep -q '^DEVICE ' "$T/device.out" 2>/dev/null && [ $i -lt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+durl=$(sed -n 's/^DEVICE //p' "$T/device.out")
+if [ -n "$durl" ] && "$NODE" "$IDP_DIR/login.mjs" "$durl" device alice >/dev/null &&
+    wait "$dpid" && expect "$T/device.out" user_id=alice email=alice@clinic.example clinic_id=c-17; then
+    ok "oidc-provider device flow (RFC 8628): alice logged in on the terminal"
+else
+    kill "$dpid" 2>/dev/null
+    wait "$dpid" 2>/dev/null
+    not_ok "device flow: $(cat "$T/device.err")"
 fi
 
 if [ "$failed" -ne 0 ]; then

@@ -5,6 +5,8 @@
 //
 // Prints the redirect to REDIRECT_PREFIX (the callback URL with code, state,
 // iss) and exits 0; anything unexpected exits 1 with the status on stderr.
+// With REDIRECT_PREFIX "device", AUTH_URL is a device verification URL and
+// the run ends at the provider's success page.
 // Pages understood: oidc-provider's devInteractions (login, consent) and
 // mockpass's CorpPass login (a form whose user is picked by a field value).
 
@@ -46,7 +48,10 @@ function nextFromPage(html, base) {
       const value = decodeEntities((tag.match(/value="([^"]*)"/i) || [])[1] || '');
       if (name) fields.set(name, value);
     }
-    if (fields.get('prompt') === 'login') {
+    if (fields.has('xsrf')) {
+      // oidc-provider's device pages: confirm the code shown
+      if (/name="confirm"/.test(html)) fields.set('confirm', 'yes');
+    } else if (fields.get('prompt') === 'login') {
       fields.set('login', login);
       fields.set('password', 'any');
     } else if (fields.get('prompt') === 'consent') {
@@ -83,6 +88,10 @@ for (let i = 0; i < 25; i++) {
     continue;
   }
   const text = await res.text();
+  if (redirectPrefix === 'device' && res.status === 200 && /<title>Sign-in Success<\/title>/.test(text)) {
+    console.log('device approved');
+    process.exit(0);
+  }
   const next = res.status === 200 ? nextFromPage(text, step.url) : null;
   if (!next) {
     console.error(`login: HTTP ${res.status} at ${step.url.pathname}: ${text.slice(0, 300)}`);

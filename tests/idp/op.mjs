@@ -4,7 +4,8 @@
 //   node op.mjs PORTFILE MODE REDIRECT_URI [RP_JWKS_FILE]
 //
 // MODE plain:  a generic provider; client "checkup-plain" with
-//              client_secret_basic (secret in $CK_OP_SECRET), ES256 ID tokens.
+//              client_secret_basic (secret in $CK_OP_SECRET), ES256 ID tokens,
+//              and the device authorization grant (RFC 8628).
 // MODE fapi:   configured like CorpPass FAPI 2.0: client "checkup-fapi" with
 //              private_key_jwt (ES256, the RP's public JWKS from RP_JWKS_FILE),
 //              PKCE required, PAR required, DPoP-bound tokens with server
@@ -65,6 +66,7 @@ function clientFor() {
       client_id: 'checkup-plain',
       client_secret: process.env.CK_OP_SECRET,
       token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'],
     };
   }
   const rpJwks = JSON.parse(fs.readFileSync(rpJwksFile, 'utf8'));
@@ -101,6 +103,7 @@ function configuration() {
       userinfo: { enabled: true },
       pushedAuthorizationRequests: { enabled: true },
       backchannelLogout: { enabled: true },
+      deviceFlow: { enabled: mode === 'plain' },
     },
     findAccount: (ctx, id) => ({
       accountId: id,
