@@ -130,6 +130,34 @@ ck_oidc_status ck_oidc_device_poll(ck_oidc *o, ck_oidc_device *d, ck_oidc_result
 /* Polls every d->interval seconds until an answer or d->expires_at. */
 ck_oidc_status ck_oidc_device_wait(ck_oidc *o, ck_oidc_device *d, ck_oidc_result *out);
 
+/* ---- logout --------------------------------------------------------------- */
+
+/*
+ * RP-initiated logout: the provider's end_session_endpoint with client_id,
+ * and id_token_hint, post_logout_redirect_uri and state when not NULL.
+ * Free *url with free().
+ */
+ck_oidc_status ck_oidc_logout_url(ck_oidc *o, const char *id_token_hint,
+                                  const char *post_logout_redirect_uri,
+                                  const char *state, char **url);
+
+/* Whose sessions a back-channel logout ends: by idp sid, else by user. */
+typedef struct ck_oidc_logout {
+    char sub[256];
+    char sid[256];      /* empty when the token names only the subject */
+    char user_id[256];  /* sub mapped through claim_user_id when that is sub */
+} ck_oidc_logout;
+
+/*
+ * Validates a back-channel logout token (OpenID Connect Back-Channel
+ * Logout 1.0): signature and iss/aud/iat/exp as for ID tokens, the
+ * back-channel logout event, sid or sub, no nonce, and a jti seen only
+ * once per provider (kept in the store for jti_window seconds; 0 = 600).
+ * Reasons: "logout_replay", "logout_no_event", "logout_nonce", ...
+ */
+ck_oidc_status ck_oidc_backchannel_logout(ck_oidc *o, const char *logout_token,
+                                          int jti_window, ck_oidc_logout *out);
+
 /* ---- the callback query, parsed (also the fuzz target's entry) ---------- */
 
 #define CK_OIDC_QUERY_MAX 8192

@@ -141,6 +141,45 @@ static void ctl(const char *query)
     curl_easy_cleanup(c);
 }
 
+typedef struct buf {
+    char data[8192];
+    size_t len;
+} buf;
+
+static size_t keep(char *d, size_t s, size_t n, void *u)
+{
+    buf *b = u;
+
+    if (b->len + s * n >= sizeof(b->data))
+        return 0;
+    memcpy(b->data + b->len, d, s * n);
+    b->len += s * n;
+    b->data[b->len] = '\0';
+    return s * n;
+}
+
+/* A logout token minted by the mock: {"token":"..."} -> the token. */
+static char *logout_token(const char *query)
+{
+    char url[1024], *t, *end;
+    CURL *c = curl_easy_init();
+    buf b;
+
+    memset(&b, 0, sizeof(b));
+    snprintf(url, sizeof(url), "%s/ctl/logout_token?%s", mock_url, query);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_cleanup(c);
+    t = strstr(b.data, "\"token\":\"");
+    assert_non_null(t);
+    t += 9;
+    end = strchr(t, '"');
+    assert_non_null(end);
+    return strndup(t, (size_t)(end - t));
+}
+
 /* Plays the browser: GET the authorization URL, return the query of the redirect. */
 static char *browse(const char *url)
 {
@@ -523,6 +562,56 @@ static void test_device_flow(void **state)
     env_close(&e);
 }
 
+static void expect_logout_reject(env *e, const char *query, const char *word)
+{
+    char *t = logout_token(query);
+    ck_oidc_logout lo;
+    ck_oidc_status rc = ck_oidc_backchannel_logout(e->o, t, 0, &lo);
+
+    if (rc != CK_OIDC_REJECT || !strstr(ck_oidc_errstr(e->o), word))
+        fail_msg("logout token (%s): expected %s, got %s: %s", query, word,
+                 ck_oidc_status_str(rc), ck_oidc_errstr(e->o));
+    assert_string_equal(lo.sid, "");
+    free(t);
+}
+
+static void test_logout(void **state)
+{
+    env e;
+    ck_oidc_logout lo;
+    char *t, *url = NULL;
+
+    (void)state;
+    env_open(&e, "mock", "s-logout");
+    t = logout_token("jti=first");
+    if (ck_oidc_backchannel_logout(e.o, t, 0, &lo) != CK_OIDC_OK)
+        fail_msg("logout token: %s", ck_oidc_errstr(e.o));
+    assert_string_equal(lo.sid, "idp-session-1");
+    assert_string_equal(lo.sub, "alice");
+    assert_string_equal(lo.user_id, "alice");
+    /* The same token again: its jti was seen. */
+    assert_int_equal(ck_oidc_backchannel_logout(e.o, t, 0, &lo), CK_OIDC_REJECT);
+    assert_non_null(strstr(ck_oidc_errstr(e.o), "logout_replay"));
+    free(t);
+    expect_logout_reject(&e, "nonce=1", "logout_nonce");
+    expect_logout_reject(&e, "noevent=1", "logout_no_event");
+    expect_logout_reject(&e, "aud=someone-else", "logout_token: bad_aud");
+    assert_int_equal(ck_oidc_backchannel_logout(e.o, "not.a.token", 0, &lo), CK_OIDC_REJECT);
+    assert_int_equal(ck_oidc_backchannel_logout(e.o, "", 0, &lo), CK_OIDC_REJECT);
+    t = logout_token("nosid=1");
+    assert_int_equal(ck_oidc_backchannel_logout(e.o, t, 0, &lo), CK_OIDC_OK);
+    assert_string_equal(lo.sid, "");
+    assert_string_equal(lo.user_id, "alice");
+    free(t);
+    /* RP-initiated logout */
+    assert_int_equal(ck_oidc_logout_url(e.o, NULL, "https://rp.example/bye", "s 1", &url),
+                     CK_OIDC_OK);
+    assert_non_null(strstr(url, "/logout?client_id=mock-client&"
+                           "post_logout_redirect_uri=https%3A%2F%2Frp.example%2Fbye&state=s%201"));
+    free(url);
+    env_close(&e);
+}
+
 static long maxrss_kb(void)
 {
     struct rusage ru;
@@ -591,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_jwks_cached),
         cmocka_unit_test(test_tls),
         cmocka_unit_test(test_device_flow),
+        cmocka_unit_test(test_logout),
         cmocka_unit_test(test_token_endpoint_faults),
     };
 

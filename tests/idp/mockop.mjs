@@ -70,6 +70,7 @@ function discovery(res) {
     userinfo_endpoint: `${issuer}/userinfo`,
     jwks_uri: `${issuer}/jwks`,
     device_authorization_endpoint: `${issuer}/device`,
+    end_session_endpoint: `${issuer}/logout`,
     response_types_supported: ['code'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['ES256'],
@@ -226,6 +227,20 @@ const handler = async (req, res) => {
       return json(res, 200, { ok: true });
     }
     if (url.pathname === '/ctl/stats') return json(res, 200, stats);
+    if (url.pathname === '/ctl/logout_token') {
+      // A back-channel logout token; the query says what to get wrong.
+      const q = url.searchParams;
+      const now = Math.floor(Date.now() / 1000);
+      const claims = {
+        iss: issuer, aud: q.get('aud') || CLIENT_ID, iat: now, exp: now + 120,
+        jti: q.get('jti') || crypto.randomBytes(12).toString('hex'), sub: ctl.sub, sid: 'idp-session-1',
+        events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+      };
+      if (q.has('nonce')) claims.nonce = 'n';
+      if (q.has('noevent')) delete claims.events;
+      if (q.has('nosid')) delete claims.sid;
+      return json(res, 200, { token: signJwt(claims) });
+    }
     return json(res, 404, { error: 'not_found' });
   } catch (e) {
     return json(res, 500, { error: 'server_error' });
