@@ -8,6 +8,9 @@
  *                                                   prints the identity, key=value
  *   oidc_flow_drive CONF PROVIDER device            device grant: prints
  *       "DEVICE <verification_uri_complete>", waits, prints the identity
+ *   oidc_flow_drive CONF PROVIDER logout_url        RP-initiated logout URL
+ *   oidc_flow_drive CONF PROVIDER bcl TOKEN         back-channel logout token:
+ *       prints sid_set=, sub=, user_id= of the sessions to end
  *   oidc_flow_drive CONF PROVIDER logins N          N logins against an
  *       authorization endpoint that redirects at once (tests/idp/mockop.mjs);
  *       prints RESULT jwks_fetches_per_1000_logins=...
@@ -189,6 +192,27 @@ static int run(drive *d, int argc, char **argv)
             return 1;
         }
         print_identity(&r);
+        return 0;
+    }
+    if (!strcmp(cmd, "logout_url")) {
+        rc = ck_oidc_logout_url(d->o, NULL, NULL, NULL, &url);
+        if (rc != CK_OIDC_OK) {
+            fprintf(stderr, "logout_url: %s\n", ck_oidc_errstr(d->o));
+            return 1;
+        }
+        printf("%s\n", url);
+        free(url);
+        return 0;
+    }
+    if (!strcmp(cmd, "bcl") && argc == 5) {
+        ck_oidc_logout lo;
+
+        rc = ck_oidc_backchannel_logout(d->o, argv[4], 0, &lo);
+        if (rc != CK_OIDC_OK) {
+            fprintf(stderr, "bcl: %s: %s\n", ck_oidc_status_str(rc), ck_oidc_errstr(d->o));
+            return 1;
+        }
+        printf("sid_set=%d\nsub=%s\nuser_id=%s\n", lo.sid[0] != '\0', lo.sub, lo.user_id);
         return 0;
     }
     if (!strcmp(cmd, "logins") && argc == 5)

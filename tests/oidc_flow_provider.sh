@@ -78,7 +78,7 @@ login() {
     state=${out%% *}
     url=${out#* }
     echo "$url" >"$T/$1.url"
-    cb=$("$NODE" "$IDP_DIR/login.mjs" "$url" "$redirect" "$2") || return 1
+    cb=$(CK_COOKIE_JAR="$T/$1.jar" "$NODE" "$IDP_DIR/login.mjs" "$url" "$redirect" "$2") || return 1
     echo "${cb#*\?}" >"$T/$1.query"
     echo "$state" >"$T/$1.state"
     "$drive" "$T/checkup.conf" "$1" callback "${cb#*\?}" "$state" >"$3"
@@ -90,6 +90,32 @@ if login plain alice "$T/plain.id" &&
     ok "oidc-provider, client_secret_basic: alice logged in"
 else
     not_ok "oidc-provider, client_secret_basic"
+fi
+# Back-channel logout: alice signs out at the provider (RP-initiated, with
+# her browser's cookies); the provider POSTs a logout token to the RP.
+bcl="$CK_IDP_TMP/op-plain.port.bcl"
+if lurl=$("$drive" "$T/checkup.conf" plain logout_url) &&
+    CK_COOKIE_JAR="$T/plain.jar" "$NODE" "$IDP_DIR/login.mjs" "$lurl" logout alice >/dev/null; then
+    i=0
+    while [ ! -s "$bcl" ] && [ $i -lt 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    if "$drive" "$T/checkup.conf" plain bcl "$(head -n 1 "$bcl")" >"$T/bcl.out" 2>"$T/bcl.err" &&
+        expect "$T/bcl.out" sid_set=1 sub=alice user_id=alice; then
+        ok "oidc-provider back-channel logout token accepted: alice's session by sid"
+    else
+        not_ok "back-channel logout token: $(cat "$T/bcl.err")"
+    fi
+    if "$drive" "$T/checkup.conf" plain bcl "$(head -n 1 "$bcl")" >/dev/null 2>"$T/bcl2.err"; then
+        not_ok "replayed logout token accepted"
+    elif grep -q logout_replay "$T/bcl2.err"; then
+        ok "replayed logout token refused"
+    else
+        not_ok "replayed logout token: $(cat "$T/bcl2.err")"
+    fi
+else
+    not_ok "RP-initiated logout at oidc-provider"
 fi
 if grep -q 'code_challenge_method=S256' "$T/plain.url" && grep -q 'nonce=' "$T/plain.url"; then
     ok "authorization request has PKCE S256 and a nonce"

@@ -6,7 +6,10 @@
 // Prints the redirect to REDIRECT_PREFIX (the callback URL with code, state,
 // iss) and exits 0; anything unexpected exits 1 with the status on stderr.
 // With REDIRECT_PREFIX "device", AUTH_URL is a device verification URL and
-// the run ends at the provider's success page.
+// the run ends at the provider's success page; with "logout", AUTH_URL is an
+// end-session URL and the run ends when the provider has signed the user out.
+// $CK_COOKIE_JAR, when set, names a file that keeps the cookies between runs.
+import fs from 'node:fs';
 // Pages understood: oidc-provider's devInteractions (login, consent) and
 // mockpass's CorpPass login (a form whose user is picked by a field value).
 
@@ -16,7 +19,9 @@ if (!authUrl || !redirectPrefix || !login) {
   process.exit(2);
 }
 
-const jar = new Map();
+const jarFile = process.env.CK_COOKIE_JAR;
+const jar = new Map(jarFile && fs.existsSync(jarFile) ? JSON.parse(fs.readFileSync(jarFile, 'utf8')) : []);
+const saveJar = () => { if (jarFile) fs.writeFileSync(jarFile, JSON.stringify([...jar]), { mode: 0o600 }); };
 
 function keepCookies(res) {
   for (const line of res.headers.getSetCookie()) {
@@ -51,6 +56,7 @@ function nextFromPage(html, base) {
     if (fields.has('xsrf')) {
       // oidc-provider's device pages: confirm the code shown
       if (/name="confirm"/.test(html)) fields.set('confirm', 'yes');
+      if (/name="logout"/.test(html)) fields.set('logout', 'yes');
     } else if (fields.get('prompt') === 'login') {
       fields.set('login', login);
       fields.set('password', 'any');
@@ -81,6 +87,7 @@ for (let i = 0; i < 25; i++) {
   if (res.status >= 300 && res.status < 400) {
     const to = new URL(res.headers.get('location'), step.url);
     if (to.href.startsWith(redirectPrefix)) {
+      saveJar();
       console.log(to.href);
       process.exit(0);
     }
@@ -89,7 +96,13 @@ for (let i = 0; i < 25; i++) {
   }
   const text = await res.text();
   if (redirectPrefix === 'device' && res.status === 200 && /<title>Sign-in Success<\/title>/.test(text)) {
+    saveJar();
     console.log('device approved');
+    process.exit(0);
+  }
+  if (redirectPrefix === 'logout' && res.status === 200 && /<title>Sign-out Success<\/title>/.test(text)) {
+    saveJar();
+    console.log('signed out');
     process.exit(0);
   }
   const next = res.status === 200 ? nextFromPage(text, step.url) : null;

@@ -3,6 +3,10 @@
 //
 //   node op.mjs PORTFILE MODE REDIRECT_URI [RP_JWKS_FILE]
 //
+// Back-channel logout tokens this provider sends to the RP are caught by
+// this same server at /rp-backchannel and appended to PORTFILE.bcl, one a
+// line, for the test to hand to the RP.
+//
 // MODE plain:  a generic provider; client "checkup-plain" with
 //              client_secret_basic (secret in $CK_OP_SECRET), ES256 ID tokens,
 //              and the device authorization grant (RFC 8628).
@@ -50,14 +54,14 @@ function corppassClaims(uen) {
   };
 }
 
-function clientFor() {
+function clientFor(port) {
   const base = {
     redirect_uris: [redirectUri],
     grant_types: ['authorization_code'],
     response_types: ['code'],
     id_token_signed_response_alg: 'ES256',
     // so that ID tokens carry sid (the daemon keeps it for back-channel logout)
-    backchannel_logout_uri: new URL('/backchannel-logout', redirectUri).href,
+    backchannel_logout_uri: `http://127.0.0.1:${port}/rp-backchannel`,
     backchannel_logout_session_required: true,
   };
   if (mode === 'plain') {
@@ -83,9 +87,9 @@ function clientFor() {
   };
 }
 
-function configuration() {
+function configuration(port) {
   const config = {
-    clients: [clientFor()],
+    clients: [clientFor(port)],
     jwks: { keys: [signingKey()] },
     cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
     pkce: { required: () => true },
@@ -98,6 +102,12 @@ function configuration() {
       'user.identity': ['act', 'sub_account', 'sub_attributes'],
     },
     extraParams: ['authentication_context_type'],
+    // The RP's back-channel endpoint is on loopback, which oidc-provider's
+    // SSRF guard refuses; this provider talks to nothing else.
+    fetch: (url, options) => {
+      const { dispatcher, ...rest } = options;
+      return globalThis.fetch(url, rest);
+    },
     features: {
       devInteractions: { enabled: true },
       userinfo: { enabled: true },
@@ -135,13 +145,27 @@ function configuration() {
 const server = http.createServer();
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
-  const provider = new Provider(`http://127.0.0.1:${port}`, configuration());
+  const provider = new Provider(`http://127.0.0.1:${port}`, configuration(port));
   provider.on('server_error', (ctx, err) => console.error('server_error', err));
   provider.on('grant.error', (ctx, err) => console.error('grant.error', err.message, err.error_description || ''));
   provider.on('authorization.error', (ctx, err) => console.error('authorization.error', err.message, err.error_description || ''));
   provider.on('pushed_authorization_request.error', (ctx, err) => console.error('par.error', err.message, err.error_description || ''));
+  provider.on('backchannel.error', (ctx, err) => console.error('backchannel.error', err.message, String(err.cause || '')));
+  provider.on('end_session.error', (ctx, err) => console.error('end_session.error', err.message, err.error_description || ''));
   provider.on('userinfo.error', (ctx, err) => console.error('userinfo.error', err.message, err.error_description || ''));
-  server.on('request', provider.callback());
+  const op = provider.callback();
+  server.on('request', (req, res) => {
+    if (req.url !== '/rp-backchannel' || req.method !== 'POST') return op(req, res);
+    let body = '';
+    req.on('data', (c) => { if (body.length < 65536) body += c; });
+    req.on('end', () => {
+      const token = new URLSearchParams(body).get('logout_token') || '';
+      fs.appendFileSync(`${portFile}.bcl`, `${token}\n`);
+      res.writeHead(200);
+      res.end();
+    });
+    return undefined;
+  });
   fs.writeFileSync(`${portFile}.tmp`, `${port}\n`);
   fs.renameSync(`${portFile}.tmp`, portFile);
 });
