@@ -18,3 +18,9 @@ EXTRA_DIST += tests/oidc_flow_provider.sh tests/idp/op.mjs tests/idp/login.mjs
 TESTS += tests/oidc_flow_mockpass.sh
 EXTRA_DIST += tests/oidc_flow_mockpass.sh tests/idp/mockpass.mjs
 EXTRA_DIST += bench/oidc_flow.sh
+# tests/idp/idp.sh installs the npm packages under the build dir when the
+# source tree has none (make distcheck).
+clean-local: clean-oidc-idp
+clean-oidc-idp:
+	rm -rf tests/idp-run
+.PHONY: clean-oidc-idp
