@@ -307,8 +307,10 @@ ck_oidc_status ck_oidc_post_form(ck_oidc *o, const char *what, const char *url,
         }
         if (ecode)
             snprintf(ecode, ecodelen, "%s", code);
-        rc = ck_oidc_fail(o, r->status >= 500 ? CK_OIDC_ERR_PROVIDER : CK_OIDC_REJECT,
-                          "%s: HTTP status %ld, error %s", what, r->status, code);
+        /* 4xx: the provider refused us; 3xx (never followed) and 5xx: a fault. */
+        rc = ck_oidc_fail(o, r->status >= 400 && r->status < 500 ? CK_OIDC_REJECT :
+                          CK_OIDC_ERR_PROVIDER, "%s: HTTP status %ld, error %s", what,
+                          r->status, code);
         ck_http_resp_clear(r);
         return rc;
     }

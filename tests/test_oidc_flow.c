@@ -655,6 +655,7 @@ static void test_token_endpoint_faults(void **state)
     before = maxrss_kb();
     fault(&e, "400", CK_OIDC_REJECT, "token: HTTP status 400, error invalid_grant");
     fault(&e, "500html", CK_OIDC_ERR_PROVIDER, "token: HTTP status 500, error (not JSON)");
+    fault(&e, "redirect", CK_OIDC_ERR_PROVIDER, "token: HTTP status 307");
     fault(&e, "truncated", CK_OIDC_ERR_PROVIDER, "token: the answer is not a JSON object");
     fault(&e, "huge", CK_OIDC_ERR_PROVIDER, "response larger than 1048576 bytes, aborted");
     fault(&e, "hang", CK_OIDC_ERR_PROVIDER, "no complete answer within 2 s");

@@ -22,7 +22,7 @@ const ctl = {
   disc_issuer: '',        // discovery names this issuer instead of ours
   iss_supported: '1',     // advertise authorization_response_iss_parameter_supported
   iss_mode: 'ok',         // ok | missing | wrong
-  token_mode: 'ok',       // ok | 400 | 500html | truncated | huge | hang
+  token_mode: 'ok',       // ok | 400 | 500html | truncated | huge | hang | redirect
   device: 'pending',      // device grant polls: pending | slow | deny | approve
   sub: 'alice',
 };
@@ -104,6 +104,9 @@ function faultAnswer(res) {
     case '500html':
       res.writeHead(500, { 'content-type': 'text/html' });
       return res.end('<html><body><h1>Internal Server Error</h1></body></html>');
+    case 'redirect':
+      res.writeHead(307, { location: `${issuer}/token-elsewhere` });
+      return res.end();
     case 'truncated':
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end('{"access_token":"abc","token_type":"Bear');
