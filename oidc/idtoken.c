@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -102,6 +103,14 @@ static json_t *jws_header(const char *compact, size_t len)
     return hdr;
 }
 
+static int typ_ok(json_t *hdr)
+{
+    const char *typ = json_string_value(json_object_get(hdr, "typ"));
+
+    return typ != NULL && (strcasecmp(typ, "JWT") == 0 ||
+                           strcasecmp(typ, "application/jwt") == 0);
+}
+
 /* Checks the JWS header and picks the candidate keys. */
 static ck_idt_status jws_keys(json_t *hdr, const ck_idtoken_policy *p,
                               const ck_jwks *jwks,
@@ -135,6 +144,12 @@ static ck_idt_status jws_keys(json_t *hdr, const ck_idtoken_policy *p,
     }
     if (json_object_get(hdr, "crit") != NULL) {
         ck_jose_err(reason, rlen, "bad_alg: crit header not supported");
+        return CK_IDT_REJECT;
+    }
+    /* Other provider-signed JWTs (logout+jwt, at+jwt) carry the same iss
+     * and aud: their typ keeps them from passing for an ID token. */
+    if (json_object_get(hdr, "typ") != NULL && !typ_ok(hdr)) {
+        ck_jose_err(reason, rlen, "bad_typ: not an ID token (typ)");
         return CK_IDT_REJECT;
     }
     if (kidv != NULL && kid == NULL) {

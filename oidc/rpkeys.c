@@ -82,6 +82,17 @@ static int is_p256(EVP_PKEY *pkey)
     return strcmp(group, "prime256v1") == 0;
 }
 
+/* An encrypted PEM fails instead of prompting on a terminal (OpenSSL's
+ * default when no callback is given), which would hang a daemon. */
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
 static int key_load(const char *path, struct ck_rp_key *key, char *err,
                     size_t errlen)
 {
@@ -97,7 +108,7 @@ static int key_load(const char *path, struct ck_rp_key *key, char *err,
         return -1;
     }
     bio = BIO_new_mem_buf(data, (int)len);
-    key->pkey = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    key->pkey = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL) : NULL;
     if (key->pkey == NULL || !is_p256(key->pkey)) {
         ck_jose_err(err, errlen, "rp key %s: not a PEM EC P-256 private key", path);
         goto out;

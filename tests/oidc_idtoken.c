@@ -481,6 +481,10 @@ static void test_alg_rejections(void **state)
                                    "012345678901234567890123", 64);
     run(t, "bad_key");
     free(t);
+    t = t_jws_raw("{\"alg\":\"ES256\",\"kid\":\"k-es\",\"typ\":\"logout+jwt\"}",
+                  claims, (const uint8_t *)"x", 1);
+    run(t, "bad_typ");
+    free(t);
     t = t_jws_raw("{\"alg\":\"ES256\",\"kid\":\"k-es\",\"crit\":[\"exp\"],\"exp\":1}",
                   claims, (const uint8_t *)"x", 1);
     run(t, "bad_alg");

@@ -91,6 +91,18 @@ static void test_load_refuses_wrong_keys(void **state)
     files[0] = q;
     assert_int_equal(ck_rp_keys_load(NULL, 0, files, 1, &k, err, sizeof(err)), -1);
     printf("# %s\n", err);
+    /* a passphrase-protected key fails at once, no prompt */
+    f = fopen(q, "w");
+    {
+        EVP_PKEY *k256 = EVP_EC_gen("P-256");
+
+        assert_true(PEM_write_PrivateKey(f, k256, EVP_aes_128_cbc(), NULL, 0, NULL,
+                                         (void *)"secret-pass"));
+        EVP_PKEY_free(k256);
+    }
+    fclose(f);
+    assert_int_equal(ck_rp_keys_load(NULL, 0, files, 1, &k, err, sizeof(err)), -1);
+    printf("# %s\n", err);
     files[0] = "/nonexistent/key.pem";
     assert_int_equal(ck_rp_keys_load(files, 1, NULL, 0, &k, err, sizeof(err)), -1);
     files[0] = r;

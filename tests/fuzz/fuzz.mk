@@ -29,6 +29,8 @@ tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_redis_url.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_redis_reply.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_pam_args.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_audit.c
+tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_keyring.c
+tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_store_records.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_callback.c
 
 # What the targets exercise, and what that code links with.
@@ -54,5 +56,8 @@ tests_fuzz_ckfuzz_SOURCES += tests/fuzz/driver.c
 tests_fuzz_ckfuzz_LDADD = $(FUZZ_CODE_LIBS) $(FUZZ_DEP_LIBS) -lpthread
 TESTS += tests/fuzz/ckfuzz
 endif
+
+# No token, password or key in the logs of a representative workload.
+TESTS += tests/secrets_scan.sh
 
 EXTRA_DIST += tests/fuzz_smoke.sh tests/fuzz/corpus bench/fuzz.sh tests/secrets_scan.sh
