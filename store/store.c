@@ -250,7 +250,8 @@ ck_store *ck_store_open(const ck_config *cfg, char *err, size_t errlen)
     if (strncmp(url, "lmdb:", 5) == 0) {
         rc = ck_lmdb_open(st, cfg, url + 5);
     } else if (strncmp(url, "redis://", 8) == 0 || strncmp(url, "rediss://", 9) == 0 ||
-               strncmp(url, "redis+sentinel://", 17) == 0) {
+               strncmp(url, "redis+sentinel://", 17) == 0 ||
+               strncmp(url, "rediss+sentinel://", 18) == 0) {
         rc = ck_redis_store_open(st, cfg, url);
     } else {
         snprintf(st->errstr, sizeof(st->errstr),
