@@ -4,10 +4,15 @@
  * logout), and the logout token the provider POSTs to the daemon
  * (back-channel logout), which names the sessions to end.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <strings.h>
+
+#include <cjose/cjose.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
@@ -51,33 +56,172 @@ ck_oidc_status ck_oidc_logout_url(ck_oidc *o, const char *id_token_hint,
     return *url ? CK_OIDC_OK : ck_oidc_fail(o, CK_OIDC_ERR_INTERNAL, "out of memory");
 }
 
-static ck_oidc_status verify_logout_token(ck_oidc *o, const char *token, json_t **claims)
-{
-    ck_idtoken_policy pol;
-    char reason[256];
-    ck_idt_status vs;
-    ck_oidc_status rc;
-    int attempt;
+/*
+ * Logout tokens are JWS with typ "logout+jwt", which ck_idtoken_verify
+ * refuses by design (a typ keeps one kind of token from passing for
+ * another). So they are verified here with cjose against the provider's
+ * JWKS under the same rules: an asymmetric algorithm from the allowlist,
+ * a key whose type fits it, chosen by kid.
+ */
+static const char *const default_algs[] = { "ES256", "RS256", "PS256", NULL };
 
-    memset(&pol, 0, sizeof(pol));
-    pol.issuer = o->p->issuer;
-    pol.client_id = o->p->client_id;
-    pol.nonce = NULL;
-    pol.skew = o->p->clock_skew ? o->p->clock_skew : -1;
-    pol.algs = o->p->algs[0] ? o->p->algs : NULL;
-    for (attempt = 0; attempt < 2; attempt++) {
-        pol.now = ck_now();
-        vs = ck_idtoken_verify(token, strlen(token), &pol, o->meta->jwks, o->p->rp, claims,
-                               reason, sizeof(reason));
-        if (vs == CK_IDT_OK)
-            return CK_OIDC_OK;
-        if (vs != CK_IDT_UNKNOWN_KID || attempt > 0)
+static int alg_allowed(const ck_oidc_provider *p, const char *alg)
+{
+    const char *const *a = p->algs[0] ? p->algs : default_algs;
+
+    for (; alg && *a; a++) {
+        if (strcmp(*a, alg) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int key_fits(json_t *k, const char *alg)
+{
+    const char *kty = json_string_value(json_object_get(k, "kty"));
+    const char *use = json_string_value(json_object_get(k, "use"));
+    const char *crv = json_string_value(json_object_get(k, "crv"));
+    const char *kalg = json_string_value(json_object_get(k, "alg"));
+
+    if (!kty || (use && strcmp(use, "sig") != 0) || (kalg && strcmp(kalg, alg) != 0))
+        return 0;
+    if (alg[0] == 'E')
+        return strcmp(kty, "EC") == 0 && crv &&
+               strcmp(crv, !strcmp(alg, "ES256") ? "P-256" :
+                      !strcmp(alg, "ES384") ? "P-384" : "P-521") == 0;
+    return strcmp(kty, "RSA") == 0;
+}
+
+/* 1 verified, 0 no key with this kid, -1 bad signature. */
+static int jws_verify_by_kid(cjose_jws_t *jws, const char *jwks_json, const char *alg,
+                             const char *kid)
+{
+    json_t *set = json_loads(jwks_json, 0, NULL), *k;
+    size_t i;
+    int found = 0, ok = 0;
+
+    json_array_foreach(json_object_get(set, "keys"), i, k) {
+        const char *kk = json_string_value(json_object_get(k, "kid"));
+        cjose_jwk_t *jwk;
+        cjose_err e;
+
+        if ((kid && (!kk || strcmp(kk, kid) != 0)) || !key_fits(k, alg))
+            continue;
+        found = 1;
+        jwk = cjose_jwk_import_json((cjose_header_t *)k, &e);
+        if (jwk && cjose_jws_verify(jws, jwk, &e))
+            ok = 1;
+        cjose_jwk_release(jwk);
+        if (ok)
             break;
+    }
+    json_decref(set);
+    return ok ? 1 : found ? -1 : 0;
+}
+
+static int has_aud(json_t *aud, const char *client_id)
+{
+    json_t *v;
+    size_t i;
+
+    if (json_is_string(aud))
+        return strcmp(json_string_value(aud), client_id) == 0;
+    json_array_foreach(aud, i, v) {
+        if (json_is_string(v) && strcmp(json_string_value(v), client_id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static ck_oidc_status check_logout_times(ck_oidc *o, json_t *c)
+{
+    json_t *iat = json_object_get(c, "iat"), *exp = json_object_get(c, "exp");
+    int64_t now = ck_now(), skew = o->p->clock_skew;
+
+    if (!json_is_string(json_object_get(c, "iss")) ||
+        strcmp(json_string_value(json_object_get(c, "iss")), o->p->issuer) != 0)
+        return ck_oidc_fail(o, CK_OIDC_REJECT, "logout_token: bad_iss: issuer is not the "
+                            "configured one");
+    if (!has_aud(json_object_get(c, "aud"), o->p->client_id))
+        return ck_oidc_fail(o, CK_OIDC_REJECT, "logout_token: bad_aud: client id not in aud");
+    if (!json_is_integer(iat) || json_integer_value(iat) > now + skew)
+        return ck_oidc_fail(o, CK_OIDC_REJECT, "logout_token: bad_iat: missing or in the future");
+    if (!json_is_integer(exp) || json_integer_value(exp) <= now - skew)
+        return ck_oidc_fail(o, CK_OIDC_REJECT, "logout_token: expired: exp missing or past");
+    return CK_OIDC_OK;
+}
+
+static ck_oidc_status verify_jws(ck_oidc *o, cjose_jws_t *jws, const char *alg,
+                                 const char *kid)
+{
+    int v = jws_verify_by_kid(jws, o->meta->jwks_json, alg, kid);
+    ck_oidc_status rc;
+
+    if (v == 0) {
+        /* A key rotated in since the JWKS was fetched: one refetch. */
         rc = ck_oidc_jwks_refresh(o);
         if (rc != CK_OIDC_OK)
             return rc;
+        v = jws_verify_by_kid(jws, o->meta->jwks_json, alg, kid);
     }
-    return ck_oidc_fail(o, CK_OIDC_REJECT, "logout_token: %s", reason);
+    if (v == 0)
+        return ck_oidc_fail(o, CK_OIDC_REJECT, "logout_token: unknown_kid: no provider key "
+                            "for this token");
+    if (v < 0)
+        return ck_oidc_fail(o, CK_OIDC_REJECT, "logout_token: bad_signature");
+    return CK_OIDC_OK;
+}
+
+static ck_oidc_status verify_logout_token(ck_oidc *o, const char *token, json_t **claims)
+{
+    cjose_jws_t *jws = NULL;
+    cjose_header_t *hdr;
+    const char *alg, *kid, *typ;
+    uint8_t *plain = NULL;
+    size_t plen = 0;
+    cjose_err e;
+    ck_oidc_status rc;
+
+    *claims = NULL;
+    if (strlen(token) > CK_JOSE_MAX_INPUT)
+        return ck_oidc_fail(o, CK_OIDC_REJECT, "logout_token: too large");
+    jws = cjose_jws_import(token, strlen(token), &e);
+    hdr = jws ? cjose_jws_get_protected(jws) : NULL;
+    if (!hdr) {
+        rc = ck_oidc_fail(o, CK_OIDC_REJECT, "logout_token: not a compact JWS");
+        goto out;
+    }
+    alg = cjose_header_get(hdr, "alg", &e);
+    kid = cjose_header_get(hdr, "kid", &e);
+    typ = cjose_header_get(hdr, "typ", &e);
+    if (!alg_allowed(o->p, alg)) {
+        rc = ck_oidc_fail(o, CK_OIDC_REJECT, "logout_token: bad_alg: not an allowed algorithm");
+        goto out;
+    }
+    if (typ && strcasecmp(typ, "logout+jwt") != 0 && strcasecmp(typ, "JWT") != 0) {
+        rc = ck_oidc_fail(o, CK_OIDC_REJECT, "logout_token: bad_typ: not a logout token");
+        goto out;
+    }
+    rc = verify_jws(o, jws, alg, kid);
+    if (rc != CK_OIDC_OK)
+        goto out;
+    if (!cjose_jws_get_plaintext(jws, &plain, &plen, &e)) {
+        rc = ck_oidc_fail(o, CK_OIDC_REJECT, "logout_token: no payload");
+        goto out;
+    }
+    *claims = json_loadb((const char *)plain, plen, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(*claims)) {
+        rc = ck_oidc_fail(o, CK_OIDC_REJECT, "logout_token: payload is not a JSON object");
+        goto out;
+    }
+    rc = check_logout_times(o, *claims);
+out:
+    if (rc != CK_OIDC_OK) {
+        json_decref(*claims);
+        *claims = NULL;
+    }
+    cjose_jws_release(jws);
+    return rc;
 }
 
 static ck_oidc_status check_logout_claims(ck_oidc *o, json_t *c, ck_oidc_logout *out)

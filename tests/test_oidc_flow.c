@@ -596,6 +596,12 @@ static void test_logout(void **state)
     expect_logout_reject(&e, "nonce=1", "logout_nonce");
     expect_logout_reject(&e, "noevent=1", "logout_no_event");
     expect_logout_reject(&e, "aud=someone-else", "logout_token: bad_aud");
+    expect_logout_reject(&e, "typ=at%2Bjwt", "logout_token: bad_typ");
+    t = logout_token("jti=tampered");
+    t[strlen(t) - 2] = t[strlen(t) - 2] == 'A' ? 'B' : 'A';
+    assert_int_equal(ck_oidc_backchannel_logout(e.o, t, 0, &lo), CK_OIDC_REJECT);
+    assert_non_null(strstr(ck_oidc_errstr(e.o), "logout_token: bad_signature"));
+    free(t);
     assert_int_equal(ck_oidc_backchannel_logout(e.o, "not.a.token", 0, &lo), CK_OIDC_REJECT);
     assert_int_equal(ck_oidc_backchannel_logout(e.o, "", 0, &lo), CK_OIDC_REJECT);
     t = logout_token("nosid=1");
@@ -603,6 +609,12 @@ static void test_logout(void **state)
     assert_string_equal(lo.sid, "");
     assert_string_equal(lo.user_id, "alice");
     free(t);
+    t = logout_token("nosub=1");
+    assert_int_equal(ck_oidc_backchannel_logout(e.o, t, 0, &lo), CK_OIDC_OK);
+    assert_string_equal(lo.sid, "idp-session-1");
+    assert_string_equal(lo.user_id, "");
+    free(t);
+    expect_logout_reject(&e, "nosub=1&nosid=1", "logout_no_subject");
     /* RP-initiated logout */
     assert_int_equal(ck_oidc_logout_url(e.o, NULL, "https://rp.example/bye", "s 1", &url),
                      CK_OIDC_OK);

@@ -41,8 +41,8 @@ function newKey() {
 
 const b64u = (buf) => Buffer.from(buf).toString('base64url');
 
-function signJwt(claims) {
-  const header = { alg: 'ES256', typ: 'JWT', kid: key.kid };
+function signJwt(claims, typ = 'JWT') {
+  const header = { alg: 'ES256', typ, kid: key.kid };
   const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(claims))}`;
   const sig = crypto.sign('sha256', Buffer.from(input), { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
   return `${input}.${b64u(sig)}`;
@@ -242,7 +242,8 @@ const handler = async (req, res) => {
       if (q.has('nonce')) claims.nonce = 'n';
       if (q.has('noevent')) delete claims.events;
       if (q.has('nosid')) delete claims.sid;
-      return json(res, 200, { token: signJwt(claims) });
+      if (q.has('nosub')) delete claims.sub;
+      return json(res, 200, { token: signJwt(claims, q.get('typ') || 'logout+jwt') });
     }
     return json(res, 404, { error: 'not_found' });
   } catch (e) {
