@@ -22,15 +22,23 @@ idp_dir() {
         return 0
     fi
     IDP_DIR="$top_builddir/tests/idp-run"
-    if [ ! -d "$IDP_DIR/node_modules/oidc-provider" ]; then
-        mkdir -p "$IDP_DIR" || return 1
-        cp "$src"/package.json "$src"/package-lock.json "$src"/*.mjs "$IDP_DIR"/ || return 1
-        chmod u+w "$IDP_DIR"/* || return 1
-        npm ci --prefix "$IDP_DIR" --prefer-offline --no-audit --no-fund \
-            >"$CK_IDP_TMP/npm.log" 2>&1 || { cat "$CK_IDP_TMP/npm.log" >&2; return 1; }
-    else
-        cp "$src"/*.mjs "$IDP_DIR"/ || return 1
-    fi
+    mkdir -p "$IDP_DIR" || return 1
+    # Tests run in parallel: one installs, the others wait for it.
+    (
+        flock 9 || exit 1
+        if [ ! -d "$IDP_DIR/node_modules/oidc-provider" ]; then
+            cp "$src"/package.json "$src"/package-lock.json "$IDP_DIR"/ || exit 1
+            chmod u+w "$IDP_DIR"/package.json "$IDP_DIR"/package-lock.json || exit 1
+            npm ci --prefix "$IDP_DIR" --prefer-offline --no-audit --no-fund \
+                >"$CK_IDP_TMP/npm.log" 2>&1 || { cat "$CK_IDP_TMP/npm.log" >&2; exit 1; }
+        fi
+        # Only changed scripts: another test may be starting node from them.
+        for f in "$src"/*.mjs; do
+            cmp -s "$f" "$IDP_DIR/${f##*/}" && continue
+            cp "$f" "$IDP_DIR/.tmp.mjs" && chmod u+w "$IDP_DIR/.tmp.mjs" &&
+                mv "$IDP_DIR/.tmp.mjs" "$IDP_DIR/${f##*/}" || exit 1
+        done
+    ) 9>"$IDP_DIR/.lock"
 }
 
 # idp_start NAME SCRIPT [ARGS...]: starts node, waits up to 20 s for its
