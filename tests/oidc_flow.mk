@@ -5,8 +5,8 @@ tests_test_oidc_flow_SOURCES = tests/test_oidc_flow.c
 tests_test_oidc_flow_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/oidc
 tests_test_oidc_flow_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 tests_test_oidc_flow_LDADD = liboidc.la libcheckup.la $(CMOCKA_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
-TESTS += tests/oidc_flow_mock.sh
-EXTRA_DIST += tests/oidc_flow_mock.sh tests/idp/idp.sh tests/idp/package.json \
+TESTS += tests/oidc_flow_mock.sh tests/oidc_flow_mock_redis.sh
+EXTRA_DIST += tests/oidc_flow_mock.sh tests/oidc_flow_mock_redis.sh tests/idp/idp.sh tests/idp/package.json \
 	tests/idp/package-lock.json tests/idp/mockop.mjs
 check_PROGRAMS += tests/oidc_flow_drive
 tests_oidc_flow_drive_SOURCES = tests/oidc_flow_drive.c

@@ -78,10 +78,26 @@ static void env_close(env *e)
     memset(e, 0, sizeof(*e));
 }
 
+/* The store: LMDB in a directory per test, or Redis ($CK_TEST_REDIS_URL)
+ * with a key prefix per test, so that no test sees another's cache. */
+static void store_conf(char *buf, size_t len, const char *store)
+{
+    const char *redis = getenv("CK_TEST_REDIS_URL");
+
+    if (redis)
+        snprintf(buf, len, "[store]\nurl = %s\nkey_prefix = ck-%s-%ld:\n", redis, store,
+                 (long)getpid());
+    else
+        snprintf(buf, len, "[store]\nurl = lmdb:%s/%s\n", test_dir, store);
+}
+
 static void mock_conf(char *buf, size_t len, const char *store)
 {
+    char st[512];
+
+    store_conf(st, sizeof(st), store);
     snprintf(buf, len,
-             "[store]\nurl = lmdb:%s/%s\n"
+             "%s"
              "[provider mock]\nissuer = %s\nclient_id = mock-client\n"
              "client_secret = %s\nredirect_uri = https://rp.example/cb\n"
              "scopes = openid email\nclaim_clinic = clinic_id\nhttp_timeout = 2\n"
@@ -93,7 +109,7 @@ static void mock_conf(char *buf, size_t len, const char *store)
              "client_secret = %s\nredirect_uri = https://rp.example/cb\n"
              "[provider cleartext]\nissuer = http://localhost:1\nclient_id = mock-client\n"
              "client_secret = x\nredirect_uri = https://rp.example/cb\n",
-             test_dir, store, mock_url, mock_secret, mock_url, mock_secret, mock_tls_url,
+             st, mock_url, mock_secret, mock_url, mock_secret, mock_tls_url,
              mock_ca, mock_secret, mock_tls_url, mock_secret);
 }
 
@@ -707,5 +723,6 @@ int main(void)
         return 1;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    printf("# store: %s\n", getenv("CK_TEST_REDIS_URL") ? "redis" : "lmdb");
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
