@@ -107,10 +107,13 @@ static void mock_conf(char *buf, size_t len, const char *store)
              "client_secret = %s\nredirect_uri = https://rp.example/cb\n"
              "[provider tls-noca]\nissuer = %s\nclient_id = mock-client\n"
              "client_secret = %s\nredirect_uri = https://rp.example/cb\n"
+             "[provider mock-ui]\nissuer = %s\nclient_id = mock-client\nuserinfo = yes\n"
+             "client_secret = %s\nredirect_uri = https://rp.example/cb\n"
+             "claim_role = phone\n"
              "[provider cleartext]\nissuer = http://localhost:1\nclient_id = mock-client\n"
              "client_secret = x\nredirect_uri = https://rp.example/cb\n",
              st, mock_url, mock_secret, mock_url, mock_secret, mock_tls_url,
-             mock_ca, mock_secret, mock_tls_url, mock_secret);
+             mock_ca, mock_secret, mock_tls_url, mock_secret, mock_url, mock_secret);
 }
 
 static void env_open(env *e, const char *provider, const char *store)
@@ -539,6 +542,28 @@ static void test_tls(void **state)
     env_close(&e);
 }
 
+/* Userinfo fills claims the ID token lacks; another subject there is refused. */
+static void test_userinfo(void **state)
+{
+    env e;
+    char st[CK_OIDC_STATE_LEN], *q;
+    ck_oidc_result r;
+
+    (void)state;
+    env_open(&e, "mock-ui", "s-ui");
+    q = begin(&e, st);
+    if (ck_oidc_callback(e.o, q, st, &r) != CK_OIDC_OK)
+        fail_msg("userinfo login: %s", ck_oidc_errstr(e.o));
+    assert_string_equal(r.id.role, "+65 0000 0000");
+    free(q);
+    ctl("ui_sub=mallory");
+    q = begin(&e, st);
+    expect_reject(&e, q, st, "userinfo_sub_mismatch");
+    free(q);
+    ctl("ui_sub=");
+    env_close(&e);
+}
+
 /* RFC 8628 against the mock: pending, slow_down (+5 s), approval; denial. */
 static void test_device_flow(void **state)
 {
@@ -708,6 +733,7 @@ int main(void)
         cmocka_unit_test(test_key_rotation),
         cmocka_unit_test(test_jwks_cached),
         cmocka_unit_test(test_tls),
+        cmocka_unit_test(test_userinfo),
         cmocka_unit_test(test_device_flow),
         cmocka_unit_test(test_logout),
         cmocka_unit_test(test_token_endpoint_faults),

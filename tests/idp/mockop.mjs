@@ -25,6 +25,7 @@ const ctl = {
   token_mode: 'ok',       // ok | 400 | 500html | truncated | huge | hang | redirect
   device: 'pending',      // device grant polls: pending | slow | deny | approve
   sub: 'alice',
+  ui_sub: '',             // userinfo names this subject instead
 };
 const stats = { discovery: 0, jwks: 0, token: 0, authorize: 0 };
 const codes = new Map();
@@ -216,7 +217,7 @@ const handler = async (req, res) => {
       const at = (req.headers.authorization || '').replace(/^Bearer /, '');
       const s = codes.get(`at:${at}`);
       if (!s) return json(res, 401, { error: 'invalid_token' });
-      return json(res, 200, { sub: s.sub, email: `${s.sub}@clinic.example` });
+      return json(res, 200, { sub: ctl.ui_sub || s.sub, email: `${s.sub}@clinic.example`, phone: '+65 0000 0000' });
     }
     if (url.pathname === '/ctl' && req.method === 'POST') {
       for (const [k, v] of url.searchParams) {
