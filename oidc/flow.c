@@ -714,6 +714,16 @@ static ck_oidc_status finish_identity(ck_oidc *o, json_t *claims, json_t *pend,
     if (ck_identity_from_claims(claims, &map, p->profile != CK_PROF_OIDC, &out->id, sub,
                                 sizeof(sub)) != 0)
         return ck_oidc_fail(o, CK_OIDC_REJECT, "claims: %s", sub);
+    /* A CorpPass legacy sub holds the NRIC: never let it become the user id
+     * that sessions, listings and audit lines carry. */
+    if (out->id.is_corppass && out->id.cp_nric[0] && strstr(out->id.user_id, out->id.cp_nric)) {
+        const char *alt = out->id.cp_uuid[0] ? out->id.cp_uuid : out->id.cp_cpuid;
+
+        if (!alt[0])
+            return ck_oidc_fail(o, CK_OIDC_REJECT, "claims: the user id would hold the NRIC "
+                                "and there is no uuid or CPUID to use instead");
+        memmove(out->id.user_id, alt, strlen(alt) + 1);
+    }
     if (!out->id.idp_sid[0] && json_is_string(sid)) {
         if (json_string_length(sid) >= sizeof(out->id.idp_sid))
             return ck_oidc_fail(o, CK_OIDC_REJECT, "claims: sid too long");

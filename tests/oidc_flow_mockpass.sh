@@ -58,7 +58,7 @@ state=${out%% *}
 url=${out#* }
 if cb=$("$NODE" "$IDP_DIR/login.mjs" "$url" "$redirect" S9000002A) &&
     "$drive" "$T/checkup.conf" corppass callback "${cb#*\?}" "$state" >"$T/cp.id" &&
-    expect "$T/cp.id" is_corppass=1 cp_nric_set=1 cp_cpuid=ef39a074-b64d-4990-a937-6f80772e2bb8 \
+    expect "$T/cp.id" user_id=ef39a074-b64d-4990-a937-6f80772e2bb8 is_corppass=1 cp_nric_set=1 cp_cpuid=ef39a074-b64d-4990-a937-6f80772e2bb8 \
         cp_country=SG cp_entity_id=123456789D cp_entity_type=UEN cp_role=User \
         return_to=/after-login; then
     ok "mockpass CorpPass: JWE (ECDH-ES+A256KW, A256CBC-HS512) ID token verified, CorpPass fields parsed"
