@@ -39,11 +39,6 @@ FUZZ_CODE_LIBS = libcheckup.la libpamcheckup.la
 FUZZ_DEP_CFLAGS = $(OPENSSL_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLAGS) \
 	$(JANSSON_CFLAGS) $(CRYPT_CFLAGS)
 FUZZ_DEP_LIBS = $(libcheckup_la_LIBADD)
-# liboidc (the callback target; the JOSE targets use the same code)
-FUZZ_CODE += $(liboidc_la_SOURCES)
-FUZZ_CODE_LIBS += liboidc.la
-FUZZ_DEP_CFLAGS += $(CJOSE_CFLAGS) $(CURL_CFLAGS) -I$(top_srcdir)/oidc
-FUZZ_DEP_LIBS += $(CJOSE_LIBS) $(CURL_LIBS)
 
 tests_fuzz_ckfuzz_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) $(FUZZ_DEP_CFLAGS) -I$(top_srcdir)/pam
 if FUZZING
