@@ -27,3 +27,16 @@ if [ -n "$missing" ]; then
   # shellcheck disable=SC2086
   apt-get install -y -q --no-install-recommends $missing
 fi
+
+# Identity providers for the OIDC integration tests (tests/idp/): node and
+# npm (the machine image brings Node 20; else Debian's nodejs and npm), and
+# the npm packages pinned by tests/idp/package-lock.json.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends nodejs npm
+fi
+idp="$(cd "$(dirname "$0")/.." && pwd)/tests/idp"
+if [ ! -f "$idp/node_modules/.package-lock.json" ] ||
+   [ "$idp/package-lock.json" -nt "$idp/node_modules/.package-lock.json" ]; then
+  npm ci --prefix "$idp" --no-audit --no-fund --prefer-offline
+fi

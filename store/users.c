@@ -312,7 +312,8 @@ static size_t field_encode(const char *in, char *out)
     size_t o = 0;
 
     for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-        if (*p == ':' || *p == '%' || *p < 0x20 || *p == 0x7f) {
+        /* '#' too: an email starting with it would make its line a comment. */
+        if (*p == ':' || *p == '%' || *p == '#' || *p < 0x20 || *p == 0x7f) {
             out[o++] = '%';
             out[o++] = hex[*p >> 4];
             out[o++] = hex[*p & 15];

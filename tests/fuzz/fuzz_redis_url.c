@@ -39,12 +39,19 @@ static void check_opts(const ck_redis_opts *o, const char *url)
         ck_fuzz_fail("url: empty master name");
 }
 
-/* The password as written ("scheme://user:PASSWORD@host"), if long enough to tell. */
-static void check_no_password(const char *url, const char *err)
+/*
+ * The password must never be echoed. A substring test on the input's own
+ * password would trip on coincidences ("edis+senti" is in a fixed message),
+ * so the same URL is parsed again with a password no message could hold.
+ */
+#define MARKER "Xq9Zk3Wm7Vb1Tj5"
+
+static void check_no_password(const char *url, const ck_config *cfg)
 {
     const char *s = strstr(url, "://");
     const char *end, *at = NULL, *colon;
-    char pw[512];
+    char *url2, err[256];
+    ck_redis_opts o;
     size_t n;
 
     if (!s)
@@ -54,18 +61,22 @@ static void check_no_password(const char *url, const char *err)
     for (const char *p = s; p < end; p++)
         if (*p == '@')
             at = p;
-    if (!at)
-        return;
-    colon = memchr(s, ':', (size_t)(at - s));
+    colon = at ? memchr(s, ':', (size_t)(at - s)) : NULL;
     if (!colon)
         return;
-    n = (size_t)(at - colon - 1);
-    if (n < 6 || n >= sizeof(pw))
-        return;
-    memcpy(pw, colon + 1, n);
-    pw[n] = '\0';
-    if (strstr(err, pw))
+    n = (size_t)(colon + 1 - url);
+    url2 = malloc(n + strlen(MARKER) + strlen(at) + 1);
+    if (!url2)
+        ck_fuzz_fail("out of memory");
+    memcpy(url2, url, n);
+    strcpy(url2 + n, MARKER);
+    strcat(url2, at);
+    err[0] = '\0';
+    if (ck_redis_opts_from_url(&o, url2, cfg, err, sizeof(err)) == 0)
+        ck_redis_opts_free(&o);
+    else if (strstr(err, MARKER))
         ck_fuzz_fail("url: the error message holds the password");
+    free(url2);
 }
 
 CK_FUZZ_TARGET(redis_url)
@@ -74,6 +85,7 @@ CK_FUZZ_TARGET(redis_url)
     char err[256];
     ck_redis_opts o;
     ck_config cfg;
+    const ck_config *use;
 
     ck_config_defaults(&cfg);
     /* The first byte picks the [store] settings applied over the URL, the rest is the URL. */
@@ -81,9 +93,9 @@ CK_FUZZ_TARGET(redis_url)
         cfg.tls_min_version = (char *)"1.2";
     if (size && (data[0] & 2))
         cfg.redis_user = (char *)"cfguser";
+    use = size && (data[0] & 4) ? &cfg : NULL;
     err[0] = '\0';
-    if (ck_redis_opts_from_url(&o, url, size && (data[0] & 4) ? &cfg : NULL,
-                               err, sizeof(err)) == 0) {
+    if (ck_redis_opts_from_url(&o, url, use, err, sizeof(err)) == 0) {
         check_opts(&o, url);
         if (o.password && !o.password[0])
             ck_fuzz_fail("url: empty password kept");
@@ -91,7 +103,7 @@ CK_FUZZ_TARGET(redis_url)
     } else {
         if (!err[0])
             ck_fuzz_fail("url: refused without a reason");
-        check_no_password(url, err);
+        check_no_password(url, use);
     }
     free(url);
     return 0;
