@@ -72,7 +72,7 @@ token_parts() {
     remember token_signature "$(echo "$_t" | cut -d. -f3)"
     while [ $((${#_p} % 4)) -ne 0 ]; do _p="$_p="; done
     _sid=$(echo "$_p" | basenc --base64url -d | sed -n 's/.*"sid":"\([^"]*\)".*/\1/p')
-    [ ${#_sid} -eq 44 ] || { fail "no session id in a token"; return 0; }
+    [ ${#_sid} -eq 45 ] || { fail "no session id in a token"; return 0; }
     remember session_id "$_sid"
 }
 

@@ -17,7 +17,7 @@
 #include "ck_token.h"
 #include "fuzz.h"
 
-#define SID "0aAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+#define SID "0aAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 /*
  * Does err hold a secret: a word of 16+ characters after the first (the

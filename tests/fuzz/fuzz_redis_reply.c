@@ -182,7 +182,7 @@ static void start_server(void)
 
 /* ---- the client side ---- */
 
-#define SID "0aAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+#define SID "0aAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 static void check_session(const ck_session *s)
 {
