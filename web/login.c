@@ -229,7 +229,8 @@ enum MHD_Result ckd_login_post(struct MHD_Connection *c, const ckd *d, ckd_req *
         return ckd_error(c, d, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
     if (rq->bad_form)
         return ckd_error(c, d, MHD_HTTP_BAD_REQUEST, "malformed form");
-    if (!ckd_redirect_ok(d, rd))
+    /* No rd: the site's root, which is ours whatever the allowlist says. */
+    if (rq->rd[0] && !ckd_redirect_ok(d, rd))
         return ckd_error(c, d, MHD_HTTP_BAD_REQUEST, "redirect target not allowed");
     if (!rq->email[0] || !rq->password[0])
         return ckd_login_page(c, d, MHD_HTTP_BAD_REQUEST, rd,
