@@ -9,7 +9,8 @@ PKGS="build-essential autoconf automake libtool pkg-config
   libhiredis-dev liblmdb-dev lmdb-utils libmicrohttpd-dev libinih-dev
   libqrencode-dev libpam0g-dev libcrypt-dev
   libcmocka-dev libpam-wrapper libpamtest0-dev pamtester
-  redis-server redis-sentinel redis-tools valgrind clang"
+  redis-server redis-sentinel redis-tools valgrind clang
+  nginx wrk chromium jq curl nodejs npm"
 
 missing=""
 for p in $PKGS; do
