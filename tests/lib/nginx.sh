@@ -7,6 +7,7 @@
 #       SERVER-BLOCK-FILE holds the lines inside http { server { ... } }
 #       with @PORT@ and @DIR@ standing for the chosen port and the prefix.
 #   nginx_stop NAME
+# NGINX_WORKERS sets worker_processes (default 1; benchmarks use auto).
 
 : "${NGINX:=nginx}"
 
@@ -17,7 +18,7 @@ ck_nginx_conf() {
     [ "$(id -u)" = 0 ] && _user="user nobody nogroup;"
     cat <<CONF
 $_user
-worker_processes 1;
+worker_processes ${NGINX_WORKERS:-1};
 pid $_dir/nginx.pid;
 error_log $_dir/error.log warn;
 events { worker_connections 1024; }
