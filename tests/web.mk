@@ -1,6 +1,13 @@
 # checkupd tests: the daemon on each store driven by curl, two daemons on
 # one Redis, nginx auth_request in front of a dummy page, and Chromium.
-TESTS += tests/web_lmdb.sh tests/web_redis.sh tests/web_peers.sh tests/web_nginx.sh
+TESTS += tests/web_lmdb.sh tests/web_redis.sh tests/web_peers.sh tests/web_nginx.sh tests/web_browser.sh
 EXTRA_DIST += tests/web_lmdb.sh tests/web_redis.sh tests/web_peers.sh tests/web_nginx.sh \
-	tests/web_nginx.conf.in tests/lib/nginx.sh tests/web_common.sh tests/web_suite.sh
+	tests/web_nginx.conf.in tests/lib/nginx.sh tests/web_browser.sh \
+	tests/browser/package.json tests/browser/package-lock.json tests/browser/login.mjs \
+	tests/web_common.sh tests/web_suite.sh
 check_SCRIPTS += checkupd$(EXEEXT)
+clean-local: clean-browser
+clean-browser:
+	rm -rf tests/browser/node_modules
+	-test "$(abs_srcdir)" = "$(abs_builddir)" || rm -rf tests/browser
+.PHONY: clean-browser

@@ -121,3 +121,40 @@ web_login() {
         "http://127.0.0.1:$_p/login" |
         sed -n "s/^[Ss]et-[Cc]ookie: $WEB_COOKIE=\([^;]*\);.*/\1/p"
 }
+
+# web_front: checkupd ("ck", embedded store in $CK_TEST_TMP/ngx) behind
+# nginx ("front", TLS with a CA made now) serving a dummy tool under /app/
+# through auth_request. Sets NP (nginx's port) and WEB_ORIGIN. Needs
+# tests/lib/nginx.sh.
+web_front() {
+    _D=$CK_TEST_TMP/ngx
+    _dir="$CK_TEST_TMP/nginx-front"
+    ck_tls_certs "$CK_TEST_TMP/certs" || return 1
+    # nginx picks its port first (checkupd's public URL names it); its
+    # config is then rewritten with the daemon's port and nginx restarted.
+    sed -e "s|@CERTS@|$CK_TEST_TMP/certs|g" -e "s|@CKD@|127.0.0.1:@CKPORT@|g" \
+        "$top_srcdir/tests/web_nginx.conf.in" > "$CK_TEST_TMP/block.tmpl"
+    sed "s/@CKPORT@/9/g" "$CK_TEST_TMP/block.tmpl" > "$CK_TEST_TMP/block"
+    NP=$(nginx_start front "$CK_TEST_TMP/block") || return 1
+    nginx_stop front
+    WEB_ORIGIN=https://localhost:$NP
+    web_setup "$_D" "lmdb:$_D/store" "redirect_allowlist = /app/" \
+        "trusted_proxies = 127.0.0.1" || return 1
+    web_start ck "$_D/checkup.conf" || return 1
+    sed "s|@CKPORT@|$WEB_PORT|g" "$CK_TEST_TMP/block.tmpl" > "$CK_TEST_TMP/block"
+    ck_nginx_conf "$_dir" "$NP" "$CK_TEST_TMP/block" > "$_dir/nginx.conf"
+    "$NGINX" -p "$_dir" -e "$_dir/error.log" -c "$_dir/nginx.conf" ||
+        { cat "$_dir/error.log" >&2; return 1; }
+    _i=0
+    while [ ! -s "$_dir/nginx.pid" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+    mkdir -p "$_dir/www/app"
+    cat > "$_dir/www/app/index.html" <<'HTML'
+<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>dummy tool</title></head>
+<body><p id="tool">internal tool</p>
+<form method="post" action="/logout"><button type="submit">Log out</button></form>
+<form method="post" action="/logout/all"><button type="submit">Log out from all devices</button></form>
+</body></html>
+HTML
+    chmod -R a+rX "$_dir/www"
+}

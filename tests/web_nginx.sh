@@ -9,28 +9,9 @@
 trap 'nginx_stop_all; web_stop_all; redis_stop_all' EXIT
 command -v "$NGINX" >/dev/null 2>&1 || { echo "nginx is required (scripts/install-deps.sh)"; exit 1; }
 
+web_front || exit 1
 D=$CK_TEST_TMP/ngx
-ck_tls_certs "$CK_TEST_TMP/certs" || exit 1
-# nginx picks its port first; checkupd learns its public URL from it.
-sed -e "s|@CERTS@|$CK_TEST_TMP/certs|g" -e "s|@CKD@|127.0.0.1:@CKPORT@|g" \
-    "$top_srcdir/tests/web_nginx.conf.in" > "$CK_TEST_TMP/block.tmpl"
-sed "s/@CKPORT@/9/g" "$CK_TEST_TMP/block.tmpl" > "$CK_TEST_TMP/block"
-NP=$(nginx_start front "$CK_TEST_TMP/block") || exit 1
-nginx_stop front
-WEB_ORIGIN=https://localhost:$NP
-web_setup "$D" "lmdb:$D/store" "redirect_allowlist = /app/" "trusted_proxies = 127.0.0.1" || exit 1
-web_start ck "$D/checkup.conf" || exit 1
-sed "s|@CKPORT@|$WEB_PORT|g" "$CK_TEST_TMP/block.tmpl" > "$CK_TEST_TMP/block"
-# Same port as before: the nginx config is rewritten with the daemon's port.
 dir="$CK_TEST_TMP/nginx-front"
-ck_nginx_conf "$dir" "$NP" "$CK_TEST_TMP/block" > "$dir/nginx.conf"
-"$NGINX" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" || { cat "$dir/error.log"; exit 1; }
-i=0
-while [ ! -s "$dir/nginx.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-mkdir -p "$dir/www/app"
-echo '<!doctype html><title>dummy tool</title><p id="tool">internal tool</p>' > "$dir/www/app/index.html"
-chmod -R a+rX "$dir/www"
-
 N="https://localhost:$NP"
 K="--cacert $CK_TEST_TMP/certs/ca.crt"
 # shellcheck disable=SC2086
