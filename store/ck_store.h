@@ -42,7 +42,7 @@ const char *ck_auth_method_name(ck_auth_method m);
 int ck_auth_method_parse(const char *name, ck_auth_method *out);
 
 /* Field limits, including the terminating NUL. */
-#define CK_SID_LEN        45   /* 2 tag chars + 43 base64url chars */
+#define CK_SID_LEN        46   /* 2 tag chars + 43 base64url chars (256 bits) + NUL */
 #define CK_KEY_LEN        32   /* SHA-256 of the session id */
 #define CK_KEY_HEX_LEN    67   /* 2 tag chars + 64 hex chars */
 #define CK_USER_MAX      256

@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "ck_clock.h"
 #include "ck_store.h"
+#include "ck_text.h"
 
 static const char *const status_names[] = {
     [CK_OK] = "ok",
@@ -186,42 +187,14 @@ static int sid_to_key(const char *sid, ck_skey *key)
 
 /* ---- argument checks --------------------------------------------------- */
 
-/* Valid UTF-8 without control characters, shorter than max (with NUL). */
+/* Valid text (ck_text.h), shorter than max (with NUL). */
 static int text_ok(const char *s, size_t max, int required)
 {
     size_t len = strnlen(s, max);
-    const unsigned char *p = (const unsigned char *)s;
 
     if (len >= max || (required && len == 0))
         return 0;
-    while (*p) {
-        unsigned char c = *p;
-        int extra;
-
-        if (c < 0x20 || c == 0x7f)
-            return 0;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf)
-            extra = 1;
-        else if (c >= 0xe0 && c <= 0xef)
-            extra = 2;
-        else if (c >= 0xf0 && c <= 0xf4)
-            extra = 3;
-        else
-            return 0;
-        /* Reject overlongs and surrogates through the second byte's range. */
-        if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
-            (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
-            return 0;
-        for (int i = 1; i <= extra; i++)
-            if ((p[i] & 0xc0) != 0x80)
-                return 0;
-        p += extra + 1;
-    }
-    return 1;
+    return ck_text_ok(s);
 }
 
 #define CHECK_FIELD(st, s, field, max, required)                                 \
