@@ -5,6 +5,7 @@
 #ifndef CHECKUPD_H
 #define CHECKUPD_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -85,6 +86,9 @@ void ckd_log(const ckd *d, int prio, const char *fmt, ...)
 void ckd_audit(const ckd *d, const char *event, const char *user, const char *method,
                const char *rhost, const char *sid_key_hex, const char *result,
                const char *reason);
+
+/* libmicrohttpd's messages, through ckd_log (MHD_OPTION_EXTERNAL_LOGGER). */
+void ckd_mhd_log(void *cls, const char *fmt, va_list ap);
 
 /* The calling thread's store handle, opened on first use. */
 ck_store *ckd_store(const ckd *d);
