@@ -55,17 +55,27 @@ web_setup() {
         --role doctor --clinic clinic-7 --local-user alice --password-stdin >/dev/null || return 1
     printf '%s\n' "$WEB_PW_BOB" | "$_ck" -c "$_d/checkup.conf" user add bob@example.org \
         --role admin --local-user bob --password-stdin >/dev/null || return 1
+    # carol: disabled, with alice's password.
+    sed -n 's/^alice@example.org:\([^:]*\):.*/carol@example.org:\1:nurse:::disabled:/p' \
+        "$_d/users" >> "$_d/users"
 }
 
 # web_start NAME CONF [ARGS...]: starts checkupd, waits for its port.
 web_start() {
     _n=$1 _c=$2
     shift 2
-    "$top_builddir/checkupd" -c "$_c" "$@" 2> "$CK_TEST_TMP/$_n.log" &
+    _log="$CK_TEST_TMP/$_n.log"
+    # A restart keeps the earlier log (for the secrets checks) beside it.
+    if [ -f "$_log" ]; then
+        cat "$_log" >> "$_log.prev"
+        rm -f "$_log"
+    fi
+    "$top_builddir/checkupd" -c "$_c" "$@" 2> "$_log" &
     echo $! > "$CK_TEST_TMP/$_n.web.pid"
+    WEB_PORT=
     _i=0
     while [ $_i -lt 100 ]; do
-        WEB_PORT=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$CK_TEST_TMP/$_n.log")
+        WEB_PORT=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$_log" 2>/dev/null)
         [ -n "$WEB_PORT" ] && return 0
         ck_alive "$(cat "$CK_TEST_TMP/$_n.web.pid")" || break
         sleep 0.1

@@ -29,6 +29,9 @@ web_suite_basic() {
         --data-urlencode email=alice@example.org --data-urlencode "password=nope-$WEB_PW_BOB")"
     check "unknown user" 401 "$(status "$u/login" -H "$O" \
         --data-urlencode email=nobody@example.org --data-urlencode "password=$WEB_PW_ALICE")"
+    check "disabled account" 403 "$(status "$u/login" -H "$O" \
+        --data-urlencode email=carol@example.org --data-urlencode "password=$WEB_PW_ALICE")"
+    check_grep "disabled account audited" '"reason":"account_disabled"' "$D/audit.jsonl"
     check "empty form" 400 "$(status "$u/login" -H "$O" --data-urlencode email=)"
 
     # A good login: 303 to rd with the session cookie, flags exactly as specified.
@@ -187,7 +190,8 @@ web_suite_keepalive() {
 }
 
 web_suite_secrets() {
-    for f in "$CK_TEST_TMP"/main.log "$CK_TEST_TMP"/short.log "$D/audit.jsonl"; do
+    for f in "$CK_TEST_TMP"/main.log "$CK_TEST_TMP"/main.log.prev "$CK_TEST_TMP"/short.log \
+        "$D/audit.jsonl"; do
         while read -r t; do
             [ -n "$t" ] || continue
             sig=${t##*.}
@@ -205,7 +209,7 @@ web_suite() {
         "trusted_proxies = 127.0.0.1/32, ::1" "login_rate_limit = 3" || return 1
     : > "$D/tokens"
     # A second daemon on the same store: short inactivity, no trusted proxy.
-    sed -e 's/^login_rate_limit.*//' -e 's/^trusted_proxies.*//' "$D/checkup.conf" > "$D/short.conf"
+    sed -e 's/^login_rate_limit.*/login_rate_limit = 0/' -e 's/^trusted_proxies.*//' "$D/checkup.conf" > "$D/short.conf"
     printf '%s\n' "[session]" "inactivity_timeout = 4" "absolute_lifetime = 3600" >> "$D/short.conf"
     sed -i 's/^login_rate_limit = 3/login_rate_limit = 1000/' "$D/checkup.conf"
     web_start main "$D/checkup.conf" || return 1

@@ -1,7 +1,7 @@
 /*
  * login.c - GET /login (the form) and POST /login (email and password
- * against the users file, with the same lockout and audit as the PAM
- * module, a per-address rate limit, then a session and its cookie).
+ * through ck_login_password, the PAM module's own login with its lockout
+ * and audit; a per-address rate limit; then a session and its cookie).
  */
 #include "config.h"
 
@@ -16,6 +16,7 @@
 #include "checkupd.h"
 #include "ck_audit.h"
 #include "ck_clock.h"
+#include "ck_login.h"
 #include "ck_users.h"
 
 #define PAGE_CSP "default-src 'none'; form-action 'self'; frame-ancestors 'none'; " \
@@ -94,25 +95,18 @@ static enum MHD_Result store_failed(struct MHD_Connection *c, const ckd *d, ck_s
     return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
 }
 
-/* Counts a failure against the account and the address; audits new locks. */
-static ck_status count_failure(const ckd *d, ck_store *st, const char *account,
-                               const char *client)
-{
-    int64_t count;
-    int locked = 0;
-    ck_status s;
+/* Audit events of the shared login (ck_login.h) go to the daemon's log. */
+typedef struct web_login {
+    const ckd *d;
+    const char *client;
+} web_login;
 
-    s = ck_lockout_fail(st, &d->lockout, CK_LOCK_ACCOUNT, account, &count, &locked);
-    if (s != CK_OK)
-        return s;
-    if (locked)
-        ckd_audit(d, "locked", account, "password", client, NULL, "failure",
-                  "account_locked");
-    s = ck_lockout_fail(st, &d->lockout, CK_LOCK_HOST, client, &count, &locked);
-    if (s == CK_OK && locked)
-        ckd_audit(d, "locked", account, "password", client, NULL, "failure",
-                  "host_locked");
-    return s;
+static void login_audit(void *ud, const char *event, const char *user, const char *result,
+                        const char *reason)
+{
+    web_login *wl = ud;
+
+    ckd_audit(wl->d, event, user, "password", wl->client, NULL, result, reason);
 }
 
 /* Creates the session and answers 303 to rd with the cookie. */
@@ -155,64 +149,49 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d, ck_
     return ckd_send(c, d, MHD_HTTP_SEE_OTHER, r, 1);
 }
 
-static enum MHD_Result refuse_locked(struct MHD_Connection *c, const ckd *d,
-                                     const char *account, const char *client, int user,
-                                     const char *rd)
-{
-    ckd_audit(d, "locked", account, "password", client, NULL, "failure",
-              user ? "account_locked" : "host_locked");
-    return ckd_login_page(c, d, MHD_HTTP_FORBIDDEN, rd,
-                          "Too many failed logins. Try again later.");
-}
-
 static enum MHD_Result check_password(struct MHD_Connection *c, const ckd *d, ck_store *st,
                                       ckd_req *rq, const char *rd)
 {
     ck_users users = { 0, NULL };
-    const ck_user *u;
-    const char *account;
+    web_login wl = { d, rq->client };
+    ck_login lg;
     char err[512];
-    int locked_user = 0, locked_host = 0;
     enum MHD_Result ret;
-    ck_status s;
 
     if (ck_users_load(d->cfg.users_file, 1, &users, err, sizeof(err)) != 0) {
         ckd_log(d, LOG_ERR, "users file: %s", err);
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "users file unavailable");
     }
-    u = strlen(rq->email) < CK_EMAIL_MAX ? ck_users_find(&users, rq->email) : NULL;
-    /* Counters are kept per email, as in the PAM module. */
-    account = u ? u->email : rq->email;
-    s = ck_lockout_check(st, &d->lockout, CK_LOCK_ACCOUNT, account, &locked_user);
-    if (s == CK_OK)
-        s = ck_lockout_check(st, &d->lockout, CK_LOCK_HOST, rq->client, &locked_host);
-    if (s != CK_OK) {
-        ret = store_failed(c, d, st, s, "lockout check");
-        goto out;
+    memset(&lg, 0, sizeof(lg));
+    lg.store = st;
+    lg.lockout = &d->lockout;
+    lg.users = &users;
+    lg.rhost = rq->client;
+    lg.audit = login_audit;
+    lg.ud = &wl;
+    switch (ck_login_password(&lg, rq->email, rq->password)) {
+    case CK_LOGIN_OK:
+        /* PAM refuses a disabled account in its account stage; here, now. */
+        if (lg.user->disabled) {
+            ckd_audit(d, "login_failure", lg.user->email, "password", rq->client, NULL,
+                      "failure", "account_disabled");
+            ret = ckd_login_page(c, d, MHD_HTTP_FORBIDDEN, rd,
+                                 "This account is disabled. Ask your administrator.");
+        } else {
+            ret = start_session(c, d, st, lg.user, rq->client, rd);
+        }
+        break;
+    case CK_LOGIN_LOCKED:
+        ret = ckd_login_page(c, d, MHD_HTTP_FORBIDDEN, rd,
+                             "Too many failed logins. Try again later.");
+        break;
+    case CK_LOGIN_FAILED:
+        ret = ckd_login_page(c, d, MHD_HTTP_UNAUTHORIZED, rd, "Wrong email or password.");
+        break;
+    default:
+        ret = store_failed(c, d, st, lg.store_status, lg.store_what);
+        break;
     }
-    if (locked_user || locked_host) {
-        ret = refuse_locked(c, d, account, rq->client, locked_user, rd);
-        goto out;
-    }
-    if (!ck_password_verify(&users, u, rq->password) || u->disabled) {
-        ckd_audit(d, "login_failure", account, "password", rq->client, NULL, "failure",
-                  !u ? "unknown_user" : u->disabled ? "disabled"
-                  : u->hash[0] != '$' ? "no_password" : "bad_password");
-        s = count_failure(d, st, account, rq->client);
-        if (s != CK_OK)
-            ret = store_failed(c, d, st, s, "failure count");
-        else
-            ret = ckd_login_page(c, d, MHD_HTTP_UNAUTHORIZED, rd,
-                                 "Wrong email or password.");
-        goto out;
-    }
-    s = ck_lockout_success(st, &d->lockout, u->email);
-    if (s != CK_OK) {
-        ret = store_failed(c, d, st, s, "lockout reset");
-        goto out;
-    }
-    ret = start_session(c, d, st, u, rq->client, rd);
-out:
     ck_users_free(&users);
     return ret;
 }
