@@ -65,6 +65,14 @@ static void test_conf(void **state)
     assert_string_equal(dc.cors[1], "https://b.example");
     assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), 0);
     assert_string_equal(dc.public_url, "https://login.example.org");
+    assert_int_equal(set(&dc, "listen", "unix:relative.sock", err, sizeof(err)), 1);
+    assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), -1);
+    assert_int_equal(set(&dc, "listen", "127.0.0.1:70000", err, sizeof(err)), 1);
+    assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), -1);
+    assert_int_equal(set(&dc, "listen", ":80", err, sizeof(err)), 1);
+    assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), -1);
+    assert_int_equal(set(&dc, "listen", "[::1]:8080", err, sizeof(err)), 1);
+    assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), 0);
 
     assert_int_equal(set(&dc, "cors_origins", "javascript:x", err, sizeof(err)), 1);
     assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), -1);

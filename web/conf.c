@@ -240,6 +240,19 @@ static int url_ok(const char *s)
     return 1;
 }
 
+/* HOST:PORT with a numeric port; the address itself is read at bind time. */
+static int listen_check(const char *v, char *err, size_t errlen)
+{
+    const char *colon = strrchr(v, ':');
+    long port;
+
+    if (!colon || colon == v || parse_int(colon + 1, 0, 65535, &port, err, errlen) != 0) {
+        snprintf(err, errlen, "[daemon] listen: '%.64s' is not HOST:PORT or unix:PATH", v);
+        return -1;
+    }
+    return 0;
+}
+
 int ckd_conf_check(ckd_conf *dc, char *err, size_t errlen)
 {
     size_t n;
@@ -275,9 +288,12 @@ int ckd_conf_check(ckd_conf *dc, char *err, size_t errlen)
             return -1;
         }
     }
-    if (strncmp(dc->listen, "unix:", 5) == 0 && !dc->listen[5]) {
-        snprintf(err, errlen, "[daemon] listen: unix: needs a path");
-        return -1;
+    if (strncmp(dc->listen, "unix:", 5) == 0) {
+        if (!dc->listen[5] || dc->listen[5] != '/') {
+            snprintf(err, errlen, "[daemon] listen: unix: needs an absolute path");
+            return -1;
+        }
+        return 0;
     }
-    return 0;
+    return listen_check(dc->listen, err, errlen);
 }
