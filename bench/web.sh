@@ -8,7 +8,9 @@
 #   - nginx (worker_processes auto) returning a static 204, in the same run,
 #     as the reference for what this machine serves at all.
 # Every /session call verifies the token and touches the session in the
-# store (the sliding timeout: at most one write per session and second). Everything runs on loopback and is
+# store (the sliding timeout). With one session, as here, the embedded
+# store writes once a second and answers the other touches of that second
+# from a read transaction (docs/design.md, checkupd). Everything runs on loopback and is
 # stopped by pid on exit. THREADS sets checkupd's worker threads.
 # The last line is the RESULT; session_vs_nginx = lmdb rps / nginx rps.
 set -eu
