@@ -18,6 +18,10 @@ PKGS="build-essential autoconf automake libtool pkg-config
 # files and the nginx sample (tests/ops_samples.sh).
 PKGS="$PKGS man-db groff-base bsdextrautils systemd python3-yaml nginx curl"
 
+# checkupd's tests and bench: nginx in front, Chromium for the browser
+# test, wrk for the load, jq to read JSON answers.
+PKGS="$PKGS wrk chromium jq"
+
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
