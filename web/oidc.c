@@ -55,19 +55,20 @@ int ckd_conf_sections(void *ud, const char *section, const char *name, const cha
         return ckd_conf_section(&d->dc, section, name, value, lineno, err, errlen);
     if (strncmp(section, "provider ", 9) != 0)
         return 0;
+    /* The library checks the name (1-64 of A-Z a-z 0-9 . _ -) and the key first. */
+    if (!ck_oidc_config_section(d->providers, section, name, value, lineno, err, errlen))
+        return 0;
     pname = section + 9;
+    pname += strspn(pname, " ");
     for (i = 0; i < d->npnames; i++)
         if (strcmp(d->pnames[i], pname) == 0)
-            break;
-    if (i == d->npnames) {
-        if (d->npnames == CKD_LIST_MAX || strlen(pname) >= sizeof(d->pnames[0])) {
-            snprintf(err, errlen, "[%.80s]: at most %d providers with names under 72 bytes",
-                     section, CKD_LIST_MAX);
-            return 0;
-        }
-        snprintf(d->pnames[d->npnames++], sizeof(d->pnames[0]), "%s", pname);
+            return 1;
+    if (d->npnames == CKD_LIST_MAX || strlen(pname) >= sizeof(d->pnames[0])) {
+        snprintf(err, errlen, "at most %d providers", CKD_LIST_MAX);
+        return 0;
     }
-    return ck_oidc_config_section(d->providers, section, name, value, lineno, err, errlen);
+    snprintf(d->pnames[d->npnames++], sizeof(d->pnames[0]), "%s", pname);
+    return 1;
 }
 
 /* ---- one ck_oidc per worker thread and provider -------------------------- */
@@ -535,6 +536,27 @@ enum MHD_Result ckd_oidc_callback(struct MHD_Connection *c, const ckd *d)
 
 /* ---- GET /.well-known/jwks.json ----------------------------------------- */
 
+/* Appends the keys whose kid is not there yet (providers may share key files). */
+static void add_keys(json_t *all, json_t *keys)
+{
+    size_t i, k;
+    json_t *key, *have;
+
+    json_array_foreach(keys, i, key) {
+        const char *kid = json_string_value(json_object_get(key, "kid"));
+        int dup = 0;
+
+        json_array_foreach(all, k, have) {
+            const char *hk = json_string_value(json_object_get(have, "kid"));
+
+            if (kid && hk && strcmp(kid, hk) == 0)
+                dup = 1;
+        }
+        if (!dup)
+            json_array_append(all, key);
+    }
+}
+
 /* The union of every provider's public RP keys (no private part is ever given). */
 enum MHD_Result ckd_jwks(struct MHD_Connection *c, const ckd *d)
 {
@@ -548,7 +570,7 @@ enum MHD_Result ckd_jwks(struct MHD_Connection *c, const ckd *d)
         json_t *j = one ? json_loads(one, 0, NULL) : NULL;
 
         free(one);
-        json_array_extend(all, json_object_get(j, "keys"));
+        add_keys(all, json_object_get(j, "keys"));
         json_decref(j);
     }
     doc = all ? json_pack("{s:o}", "keys", all) : NULL;

@@ -292,6 +292,8 @@ static enum MHD_Result route_get(struct MHD_Connection *c, const ckd *d, const c
         return ckd_terminal_done(c, d);
     if (strncmp(url, "/t/", 3) == 0)
         return ckd_terminal(c, d, url + 3);
+    if (strncmp(url, "/backchannel-logout", 19) == 0)
+        return ckd_error(c, d, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "not found");
 }
 
