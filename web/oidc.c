@@ -12,12 +12,13 @@
  * another browser is refused, and the record also says which provider
  * the state belongs to.
  *
- * Identity -> session (documented in checkupd(8)): a users file record
- * whose corppass field equals the CorpPass uuid, CPUID or mapped user id,
- * or (non-CorpPass providers) whose email equals the verified email,
- * gives user, role and clinic; a disabled record is refused. Without a
- * record, a CorpPass login is refused (not_mapped) and an OIDC login
- * needs a role claim. The session's service is "checkupd:<provider>",
+ * Identity -> session (documented in checkupd(8)), the PAM module's own
+ * mapping: a users file record whose corppass field is the CorpPass uuid
+ * (lower case) or "<entity id>/<CPUID>", or for other providers whose
+ * email is the verified email, gives user, role and clinic; a disabled
+ * record is refused, and so is a CorpPass identity two records claim.
+ * Without a record, a CorpPass login is refused (not_mapped) and an OIDC
+ * login needs a role claim. The session's service is "checkupd:<provider>",
  * which is how logout finds the provider's end-session endpoint.
  */
 #include "config.h"
@@ -360,13 +361,43 @@ static ck_status bind_take(ck_store *st, const char *state, char provider[72], c
     return cs;
 }
 
+/*
+ * The users file's corppass field, as the PAM module reads it
+ * (pam/termlogin.c): the CorpPass uuid in lower case, or
+ * "<entity id>/<CPUID>".
+ */
 static int corppass_match(const ck_user *u, const ck_identity *id)
 {
+    char uuid[sizeof(id->cp_uuid)], eu[sizeof(id->cp_entity_id) + sizeof(id->cp_cpuid) + 1];
+    size_t i;
+
     if (!u->corppass[0])
         return 0;
-    return (id->cp_uuid[0] && strcmp(u->corppass, id->cp_uuid) == 0) ||
-           (id->cp_cpuid[0] && strcmp(u->corppass, id->cp_cpuid) == 0) ||
-           (id->user_id[0] && strcmp(u->corppass, id->user_id) == 0);
+    for (i = 0; id->cp_uuid[i] && i + 1 < sizeof(uuid); i++)
+        uuid[i] = (char)(id->cp_uuid[i] >= 'A' && id->cp_uuid[i] <= 'F'
+                         ? id->cp_uuid[i] - 'A' + 'a' : id->cp_uuid[i]);
+    uuid[i] = '\0';
+    eu[0] = '\0';
+    if (id->cp_entity_id[0] && id->cp_cpuid[0])
+        snprintf(eu, sizeof(eu), "%s/%s", id->cp_entity_id, id->cp_cpuid);
+    return (uuid[0] && strcmp(u->corppass, uuid) == 0) ||
+           (eu[0] && strcmp(u->corppass, eu) == 0);
+}
+
+/* The one record mapped to a CorpPass identity; NULL when none or several. */
+static const ck_user *map_corppass(const ck_users *users, const ck_identity *id,
+                                   int *ambiguous)
+{
+    const ck_user *found = NULL;
+
+    for (size_t i = 0; i < users->count; i++) {
+        if (!corppass_match(&users->items[i], id))
+            continue;
+        if (found)
+            *ambiguous = 1;
+        found = &users->items[i];
+    }
+    return *ambiguous ? NULL : found;
 }
 
 /*
@@ -379,17 +410,19 @@ static const char *map_identity(const ckd *d, const ck_identity *id, ck_session 
     const ck_user *u = NULL;
     const char *why = NULL;
     char err[512];
+    int ambiguous = 0;
 
     if (ck_users_load(d->cfg.users_file, 1, &users, err, sizeof(err)) != 0) {
         ckd_log(d, LOG_ERR, "users file: %s", err);
         return "users_file_unavailable";
     }
-    for (size_t i = 0; i < users.count && !u; i++)
-        if (corppass_match(&users.items[i], id))
-            u = &users.items[i];
-    if (!u && !id->is_corppass && id->email[0])
+    if (id->is_corppass)
+        u = map_corppass(&users, id, &ambiguous);
+    else if (id->email[0])
         u = ck_users_find(&users, id->email);
-    if (u && u->disabled) {
+    if (ambiguous) {
+        why = "ambiguous_mapping";
+    } else if (u && u->disabled) {
         why = "account_disabled";
     } else if (u) {
         snprintf(s->user_id, sizeof(s->user_id), "%s", u->email);
@@ -406,6 +439,33 @@ static const char *map_identity(const ckd *d, const ck_identity *id, ck_session 
     }
     ck_users_free(&users);
     return why;
+}
+
+/* "ckd-sub:" + SHA-256(provider, sub): the sub itself may hold an NRIC. */
+static void sub_name(const char *provider, const char *sub, char out[80])
+{
+    char both[CK_IDP_SID_MAX + 80], h[65];
+
+    snprintf(both, sizeof(both), "%s\n%s", provider, sub);
+    sha256_hex(both, h);
+    snprintf(out, 80, "ckd-sub:%s", h);
+}
+
+/*
+ * Remembers which user a provider's sub was mapped to, for as long as a
+ * session can live, so that a back-channel logout naming the sub finds
+ * the sessions with one list_user.
+ */
+static void sub_remember(const ckd *d, ck_store *st, const char *provider, const char *sub,
+                         const char *user)
+{
+    char name[80];
+
+    if (!sub[0])
+        return;
+    sub_name(provider, sub, name);
+    if (ck_store_state_put(st, name, user, strlen(user), d->cfg.absolute_lifetime) != CK_OK)
+        ckd_log(d, LOG_WARNING, "back-channel logout index: %s", ck_store_errstr(st));
 }
 
 static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d,
@@ -447,6 +507,7 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d,
         return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot sign the session");
     }
     OPENSSL_cleanse(sid, sizeof(sid));
+    sub_remember(d, st, provider, res->id.sub, s.user_id);
     ckd_audit(d, "login_success", s.user_id, ck_auth_method_name(s.method), client, s.key_hex,
               "success", NULL);
     r = ckd_text("text/plain; charset=utf-8", "Signed in.\n");
@@ -615,31 +676,30 @@ static size_t end_sessions(const ckd *d, ck_store *st, const char *user, const c
 }
 
 /*
- * Whose sessions: the mapped user id itself (unmapped OIDC logins), and
- * every users file record mapped to it (corppass field, or email). Each is
- * one list_user, never a scan of the store.
+ * Whose sessions: the user id a login from this provider with this sub
+ * was mapped to (kept at login, see sub_remember), else the logout
+ * token's own user id (unmapped OIDC logins). Each is one list_user,
+ * never a scan of the store.
  */
 static size_t end_for(const ckd *d, ck_store *st, const char *provider,
                       const ck_oidc_logout *lo)
 {
-    ck_users users = { 0, NULL };
-    char service[CK_SERVICE_MAX], err[512];
-    size_t n;
+    char service[CK_SERVICE_MAX], name[80], user[CK_USER_MAX];
+    void *v = NULL;
+    size_t len = 0, n;
 
     snprintf(service, sizeof(service), "%s%s", SERVICE_PREFIX, provider);
     n = end_sessions(d, st, lo->user_id, service, lo->sid);
-    if (ck_users_load(d->cfg.users_file, 1, &users, err, sizeof(err)) != 0)
+    sub_name(provider, lo->sub, name);
+    if (!lo->sub[0] || ck_store_state_get(st, name, &v, &len) != CK_OK)
         return n;
-    for (size_t i = 0; i < users.count; i++) {
-        const ck_user *u = &users.items[i];
-        int mine = (u->corppass[0] && (strcmp(u->corppass, lo->user_id) == 0 ||
-                                       strcmp(u->corppass, lo->sub) == 0)) ||
-                   strcasecmp(u->email, lo->user_id) == 0;
-
-        if (mine && strcmp(u->email, lo->user_id) != 0)
-            n += end_sessions(d, st, u->email, service, lo->sid);
+    if (len > 0 && len < sizeof(user) && !memchr(v, '\0', len)) {
+        memcpy(user, v, len);
+        user[len] = '\0';
+        if (strcmp(user, lo->user_id) != 0)
+            n += end_sessions(d, st, user, service, lo->sid);
     }
-    ck_users_free(&users);
+    free(v);
     return n;
 }
 
