@@ -76,7 +76,7 @@ drive() {
 link() {
     i=0
     while [ $i -lt 100 ]; do
-        l=$(sed -n 's|.*open \(https\{0,1\}://[^ ]*/t/[A-Z0-9]*\).*|\1|p' "$D/$1.out")
+        l=$(sed -n 's|.*open \(https\{0,1\}://[^ ]*/t/[A-Z0-9]*\).*|\1|p' "$D/$1.out" 2>/dev/null)
         [ -n "$l" ] && { echo "$l"; return 0; }
         sleep 0.1
         i=$((i + 1))
