@@ -441,6 +441,34 @@ static const char *map_identity(const ckd *d, const ck_identity *id, ck_session 
     return why;
 }
 
+/*
+ * The answer that carries the new session cookie is a page that moves on
+ * to rd itself, not a redirect: the callback arrives through a
+ * cross-site redirect chain from the provider, and a browser sends no
+ * SameSite=Strict cookie anywhere along such a chain, so a 302 to rd
+ * would land without the session. A navigation the page starts is
+ * same-site. No script (the CSP forbids it): a meta refresh and a link.
+ */
+static struct MHD_Response *continue_page(const char *rd)
+{
+    char esc[CKD_FORM_FIELD_MAX * 6], body[sizeof(esc) * 2 + 512];
+    struct MHD_Response *r;
+
+    if (ckd_html_escape(rd, esc, sizeof(esc)) != 0)
+        snprintf(esc, sizeof(esc), "/");
+    snprintf(body, sizeof(body),
+             "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+             "<meta http-equiv=\"refresh\" content=\"0;url=%s\">\n"
+             "<title>Signed in - checkup</title>\n</head>\n<body>\n<main>\n<h1>Signed in</h1>\n"
+             "<p><a id=\"continue\" href=\"%s\">Continue</a></p>\n</main>\n</body>\n</html>\n",
+             esc, esc);
+    r = ckd_text("text/html; charset=utf-8", body);
+    if (r)
+        MHD_add_response_header(r, "Content-Security-Policy",
+                                "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+    return r;
+}
+
 /* "ckd-sub:" + SHA-256(provider, sub): the sub itself may hold an NRIC. */
 static void sub_name(const char *provider, const char *sub, char out[80])
 {
@@ -510,16 +538,15 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d,
     sub_remember(d, st, provider, res->id.sub, s.user_id);
     ckd_audit(d, "login_success", s.user_id, ck_auth_method_name(s.method), client, s.key_hex,
               "success", NULL);
-    r = ckd_text("text/plain; charset=utf-8", "Signed in.\n");
+    r = continue_page(rd);
     if (r) {
         ckd_set_cookie(r, d, token, d->cfg.absolute_lifetime);
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, CKD_BIND_COOKIE
                                 "=; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=0");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rd);
     }
     OPENSSL_cleanse(token, strlen(token));
     free(token);
-    return ckd_send(c, d, MHD_HTTP_FOUND, r, 1);
+    return ckd_send(c, d, MHD_HTTP_OK, r, 1);
 }
 
 static enum MHD_Result finish(struct MHD_Connection *c, const ckd *d, const char *query,
