@@ -36,7 +36,8 @@ providers() {
 }
 
 setup() {
-    web_setup "$D" "lmdb:$D/store" "redirect_allowlist = /app/" || return 1
+    web_setup "$D" "lmdb:$D/store" "redirect_allowlist = /app/" "login_rate_limit = 100" ||
+        return 1
     cp "$D/checkup.conf" "$D/base.conf"
     for k in sig enc; do
         openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$D/$k.pem" \
@@ -234,10 +235,23 @@ check_grep "metrics: store up" 'checkup_store_up' "$D/metrics"
 
 web_stop ck
 check "checkupd stops cleanly" 0 "$WEB_RC"
+
+# Starting provider logins is rate limited per address like password logins.
+# (A store of its own: this address has started many logins already.)
+mkdir -p "$D/store2"
+sed -e 's/^login_rate_limit = 100$/login_rate_limit = 2/' -e "s|^url = lmdb:.*|url = lmdb:$D/store2|" \
+    "$D/checkup.conf" > "$D/limit.conf"
+web_start ck2 "$D/limit.conf" || exit 1
+P=$WEB_PORT
+check "rate limit: starts within the limit" "302 302" \
+    "$(status "http://127.0.0.1:$P/login/plain") $(status "http://127.0.0.1:$P/login/plain")"
+check "rate limit: one start too many" 429 "$(status "http://127.0.0.1:$P/login/plain")"
+web_stop ck2
 # No secret in any log: codes, tokens, binding values, the NRIC.
 for f in "$D"/*.q; do
     code=$(sed -n 's/.*code=\([^&]*\).*/\1/p' "$f")
     [ -n "$code" ] && check_nogrep "no authorization code in the log ($(basename "$f"))" "$code" "$CK_TEST_TMP/ck.log"
+    [ -n "$code" ] && check_nogrep "no authorization code in the audit file ($(basename "$f"))" "$code" "$D/audit.jsonl"
 done
 for f in "$D"/*.bind; do
     check_nogrep "no binding value in the log ($(basename "$f"))" "$(cat "$f")" "$CK_TEST_TMP/ck.log"

@@ -251,6 +251,31 @@ static ck_status bind_put(ck_store *st, const char *state, const char *provider,
     return cs;
 }
 
+/*
+ * Each start leaves two store records for 10 minutes, so starts are
+ * limited per client address like password logins (login_rate_limit per
+ * minute, a counter of their own named by a hash of the address).
+ */
+static int start_limited(struct MHD_Connection *c, const ckd *d)
+{
+    char client[CKD_ADDR_MAX], h[65], name[80];
+    ck_store *st = ckd_store(d);
+    int64_t count = 0;
+
+    if (d->dc.login_rate_limit <= 0 || !st)
+        return 0;
+    ckd_client_addr(c, d, client);
+    sha256_hex(client, h);
+    snprintf(name, sizeof(name), "web-oidc:%.32s", h);
+    if (ck_store_fail_add(st, name, 60, &count) != CK_OK)
+        return 0;
+    if (count <= d->dc.login_rate_limit)
+        return 0;
+    ckd_audit(d, "login_failure", "(rate limited)", "oidc", client, NULL, "failure",
+              "rate_limited");
+    return 1;
+}
+
 enum MHD_Result ckd_oidc_start(struct MHD_Connection *c, const ckd *d, const char *provider,
                                const char *rd, const char *terminal_code)
 {
@@ -265,6 +290,9 @@ enum MHD_Result ckd_oidc_start(struct MHD_Connection *c, const ckd *d, const cha
 
     if (i < 0)
         return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "no such identity provider");
+    if (start_limited(c, d))
+        return page(c, d, MHD_HTTP_TOO_MANY_REQUESTS, "Too many attempts",
+                    "Too many sign-ins were started from here. Wait a minute.");
     o = thread_handle(d, i);
     if (!o)
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
