@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "ck_oidc.h"
+#include "ck_text.h"
 
 static void wipe_free(char *s)
 {
@@ -29,17 +30,6 @@ void ck_oidc_cbparams_clear(ck_oidc_cbparams *p)
     memset(p, 0, sizeof(*p));
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes s[0..n) (+ is a space); control characters and NUL are refused. */
 static char *form_decode(const char *s, size_t n, const char **why)
 {
@@ -56,8 +46,8 @@ static char *form_decode(const char *s, size_t n, const char **why)
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            int hi = i + 2 < n ? ck_hex_digit(s[i + 1]) : -1;
+            int lo = i + 2 < n ? ck_hex_digit(s[i + 2]) : -1;
 
             if (hi < 0 || lo < 0) {
                 *why = "bad %-escape";

@@ -32,6 +32,7 @@
 #include <hiredis/hiredis.h>
 
 #include "redis_conn_int.h"
+#include "ck_text.h"
 
 /* ---- time ---- */
 
@@ -119,17 +120,6 @@ void ck_redis_opts_free(ck_redis_opts *o)
     memset(o, 0, sizeof(*o));
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX in [s, s+len); refuses bad escapes and NUL. NULL on error. */
 static char *pct_decode(const char *s, size_t len)
 {
@@ -145,8 +135,8 @@ static char *pct_decode(const char *s, size_t len)
         }
         if (i + 2 >= len)
             goto bad;
-        int hi = hexval((unsigned char)s[i + 1]);
-        int lo = hi < 0 ? -1 : hexval((unsigned char)s[i + 2]);
+        int hi = ck_hex_digit((unsigned char)s[i + 1]);
+        int lo = hi < 0 ? -1 : ck_hex_digit((unsigned char)s[i + 2]);
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
             goto bad;
         out[j++] = (char)(hi * 16 + lo);

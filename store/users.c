@@ -42,17 +42,6 @@ static int ascii_casecmp(const char *a, const char *b)
     return ascii_lower((unsigned char)*a) - ascii_lower((unsigned char)*b);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes one field (len bytes at in) into out; returns a reason or NULL. */
 static const char *field_decode(const char *in, size_t len, char *out, size_t outmax)
 {
@@ -62,8 +51,8 @@ static const char *field_decode(const char *in, size_t len, char *out, size_t ou
         unsigned char c = (unsigned char)in[i];
 
         if (c == '%') {
-            int hi = i + 2 < len ? hexval(in[i + 1]) : -1;
-            int lo = i + 2 < len ? hexval(in[i + 2]) : -1;
+            int hi = i + 2 < len ? ck_hex_digit(in[i + 1]) : -1;
+            int lo = i + 2 < len ? ck_hex_digit(in[i + 2]) : -1;
 
             if (hi < 0 || lo < 0)
                 return "'%' must be followed by two hex digits";
