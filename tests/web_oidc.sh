@@ -15,6 +15,14 @@ trap 'exit 1' INT TERM
 
 idp_dir || exit 1
 D=$CK_TEST_TMP/oidc
+# tests/web_oidc_redis.sh runs all of it on a real redis-server.
+STORE_URL="lmdb:$D/store"
+STORE2_URL="lmdb:$D/store2"
+if [ "${WEB_OIDC_REDIS-}" = 1 ]; then
+    rport=$(redis_start oidc) || exit 1
+    STORE_URL="redis://127.0.0.1:$rport/0"
+    STORE2_URL="redis://127.0.0.1:$rport/1"
+fi
 BIND=__Host-checkup_login
 CB="$WEB_ORIGIN/callback"
 CP_ID=123456789D/ef39a074-b64d-4990-a937-6f80772e2bb8
@@ -36,7 +44,7 @@ providers() {
 }
 
 setup() {
-    web_setup "$D" "lmdb:$D/store" "redirect_allowlist = /app/" "login_rate_limit = 100" ||
+    web_setup "$D" "$STORE_URL" "redirect_allowlist = /app/" "login_rate_limit = 100" ||
         return 1
     cp "$D/checkup.conf" "$D/base.conf"
     for k in sig enc; do
@@ -239,7 +247,7 @@ check "checkupd stops cleanly" 0 "$WEB_RC"
 # Starting provider logins is rate limited per address like password logins.
 # (A store of its own: this address has started many logins already.)
 mkdir -p "$D/store2"
-sed -e 's/^login_rate_limit = 100$/login_rate_limit = 2/' -e "s|^url = lmdb:.*|url = lmdb:$D/store2|" \
+sed -e 's/^login_rate_limit = 100$/login_rate_limit = 2/' -e "s|^url = .*|url = $STORE2_URL|" \
     "$D/checkup.conf" > "$D/limit.conf"
 web_start ck2 "$D/limit.conf" || exit 1
 P=$WEB_PORT
