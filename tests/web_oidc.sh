@@ -239,7 +239,7 @@ fi
 
 curl -s -o "$D/metrics" "http://127.0.0.1:$P/metrics"
 check_grep "metrics: CorpPass sessions counted" 'method="corppass"' "$D/metrics"
-check_grep "metrics: store up" 'checkup_store_up' "$D/metrics"
+check_grep "metrics: store up (${STORE_URL%%:*})" "checkup_store_up{backend=\"${STORE_URL%%:*}\"} 1" "$D/metrics"
 
 web_stop ck
 check "checkupd stops cleanly" 0 "$WEB_RC"
