@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "checkupd.h"
+#include "ck_oidc.h"
 
 static int set(ckd_conf *dc, const char *name, const char *value, char *err, size_t len)
 {
@@ -154,28 +155,42 @@ static void test_html_escape(void **state)
     assert_string_equal(tiny, "");
 }
 
-static void test_metrics(void **state)
+/* [daemon] and [provider NAME] through the one callback; names kept in order. */
+static void test_provider_sections(void **state)
 {
-    ck_metrics m;
-    char *text;
+    static ckd d;
+    char err[256] = "";
+    char *html;
 
     (void)state;
-    memset(&m, 0, sizeof(m));
-    m.active = 3;
-    m.active_by_method[CK_AUTH_EMAIL] = 2;
-    m.active_by_method[CK_AUTH_OIDC] = 1;
-    m.created = 10;
-    m.ended_revoked = 4;
-    m.avg_duration = 1.5;
-    text = ckd_metrics_render(&m, "lmdb");
-    assert_non_null(text);
-    assert_non_null(strstr(text, "checkup_sessions_active{method=\"email\"} 2\n"));
-    assert_non_null(strstr(text, "checkup_sessions_active{method=\"oidc\"} 1\n"));
-    assert_non_null(strstr(text, "checkup_sessions_created_total 10\n"));
-    assert_non_null(strstr(text, "checkup_sessions_ended_total{reason=\"revoked\"} 4\n"));
-    assert_non_null(strstr(text, "checkup_session_duration_seconds_avg 1.500\n"));
-    assert_non_null(strstr(text, "checkup_store_info{backend=\"lmdb\"} 1\n"));
-    free(text);
+    memset(&d, 0, sizeof(d));
+    ckd_conf_defaults(&d.dc);
+    d.providers = ck_oidc_providers_new();
+    assert_non_null(d.providers);
+    assert_int_equal(ckd_conf_sections(&d, "daemon", "threads", "2", 1, err, sizeof(err)), 1);
+    assert_int_equal(d.dc.threads, 2);
+    assert_int_equal(ckd_conf_sections(&d, "provider corp", "client_id", "c1", 2, err,
+                                       sizeof(err)), 1);
+    assert_int_equal(ckd_conf_sections(&d, "provider fapi", "client_id", "c2", 3, err,
+                                       sizeof(err)), 1);
+    assert_int_equal(ckd_conf_sections(&d, "provider corp", "scopes", "openid", 4, err,
+                                       sizeof(err)), 1);
+    assert_int_equal(d.npnames, 2);
+    assert_string_equal(d.pnames[0], "corp");
+    assert_string_equal(d.pnames[1], "fapi");
+    /* A bad key is the OIDC library's error, passed through. */
+    assert_int_equal(ckd_conf_sections(&d, "provider corp", "client_auth", "bogus", 5, err,
+                                       sizeof(err)), 0);
+    assert_non_null(strstr(err, "bogus"));
+    assert_int_equal(ckd_conf_sections(&d, "session", "x", "y", 6, err, sizeof(err)), 0);
+    /* The login page's buttons carry rd encoded and escaped, never raw. */
+    html = ckd_provider_buttons(&d, "/app/x?a=1&b=\"<");
+    assert_non_null(html);
+    assert_non_null(strstr(html, "href=\"/login/corp?rd=%2Fapp%2Fx%3Fa%3D1%26b%3D%22%3C\""));
+    assert_non_null(strstr(html, "Sign in with fapi"));
+
+    free(html);
+    ck_oidc_providers_free(d.providers);
 }
 
 int main(void)
@@ -186,7 +201,7 @@ int main(void)
         cmocka_unit_test(test_conf_list_limits),
         cmocka_unit_test(test_redirects),
         cmocka_unit_test(test_html_escape),
-        cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_provider_sections),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

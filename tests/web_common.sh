@@ -135,7 +135,9 @@ web_login() {
 # web_front: checkupd ("ck", embedded store in $CK_TEST_TMP/ngx) behind
 # nginx ("front", TLS with a CA made now) serving a dummy tool under /app/
 # through auth_request. Sets NP (nginx's port) and WEB_ORIGIN. Needs
-# tests/lib/nginx.sh.
+# tests/lib/nginx.sh. $WEB_FRONT_HOOK, when set, names a function called
+# with the daemon's directory once WEB_ORIGIN is known; what it prints is
+# added to checkupd's configuration.
 web_front() {
     _D=$CK_TEST_TMP/ngx
     _dir="$CK_TEST_TMP/nginx-front"
@@ -150,6 +152,11 @@ web_front() {
     WEB_ORIGIN=https://localhost:$NP
     web_setup "$_D" "lmdb:$_D/store" "redirect_allowlist = /app/" \
         "trusted_proxies = 127.0.0.1" || return 1
+    # A test may add to the configuration once the public origin is known
+    # (identity providers registered with https://localhost:NP/callback).
+    if [ -n "${WEB_FRONT_HOOK-}" ]; then
+        "$WEB_FRONT_HOOK" "$_D" >> "$_D/checkup.conf" || return 1
+    fi
     web_start ck "$_D/checkup.conf" || return 1
     sed "s|@CKPORT@|$WEB_PORT|g" "$CK_TEST_TMP/block.tmpl" > "$CK_TEST_TMP/block"
     ck_nginx_conf "$_dir" "$NP" "$CK_TEST_TMP/block" > "$_dir/nginx.conf"

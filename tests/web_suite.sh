@@ -137,10 +137,12 @@ web_suite_bad_input() {
     check "allowlisted absolute rd" 303 "$(status "$u/login" -H "$O" --data-urlencode email=bob@example.org \
         --data-urlencode "password=$WEB_PW_BOB" --data-urlencode "rd=https://tool.example.org/x")"
 
-    for p in /nope /session/x /login/corppass /callback /backchannel-logout \
-        /.well-known/jwks.json /t/abcd /v1/users; do
-        check "unknown or not yet wired $p" 404 "$(status "$u$p")"
+    for p in /nope /session/x /login/corppass /t/abcd /v1/users; do
+        check "unknown $p" 404 "$(status "$u$p")"
     done
+    check "GET /callback without a login" 400 "$(status "$u/callback")"
+    check "GET /backchannel-logout" 405 "$(status "$u/backchannel-logout")"
+    check "no provider: an empty JWKS" '{"keys":[]}' "$(curl -s "$u/.well-known/jwks.json")"
     check "PUT /session" 405 "$(status "$u/session" -X PUT)"
     check "POST /session" 404 "$(status "$u/session" -X POST -H "$O")"
     check "logout/all without Origin" 403 "$(status "$u/logout/all" -X POST -H "Authorization: Bearer $T")"

@@ -26,6 +26,7 @@
 #include "checkupd.h"
 #include "ck_audit.h"
 #include "ck_clock.h"
+#include "ck_oidc.h"
 
 static const char usage_text[] =
     "Usage: checkupd [-c CONFIG] [--syslog] [-v]\n"
@@ -191,7 +192,11 @@ static int load(ckd *d, const char *path)
 
     ck_config_defaults(&d->cfg);
     ckd_conf_defaults(&d->dc);
-    if (ck_config_load(&d->cfg, path, ckd_conf_section, &d->dc, err, sizeof(err)) != 0 ||
+    d->providers = ck_oidc_providers_new();
+    if (!d->providers)
+        return 1;
+    if (ck_config_load(&d->cfg, path, ckd_conf_sections, d, err, sizeof(err)) != 0 ||
+        ck_oidc_providers_finish(d->providers, path, err, sizeof(err)) != 0 ||
         ck_config_apply_env(&d->cfg, err, sizeof(err)) != 0 ||
         ck_config_validate(&d->cfg, err, sizeof(err)) != 0 ||
         ckd_conf_check(&d->dc, err, sizeof(err)) != 0) {
@@ -317,7 +322,9 @@ int main(int argc, char **argv)
         if (strncmp(d.dc.listen, "unix:", 5) == 0)
             unlink(d.dc.listen + 5);
     }
+    ckd_oidc_close_all();
     ckd_store_close_all();
+    ck_oidc_providers_free(d.providers);
     ck_keyring_free(d.ring);
     ck_config_free(&d.cfg);
     return rc;

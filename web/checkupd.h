@@ -17,6 +17,8 @@
 #include "ck_store.h"
 #include "ck_token.h"
 
+typedef struct ck_oidc_providers ck_oidc_providers;
+
 #define CKD_LIST_MAX        16      /* entries per list setting */
 #define CKD_URL_MAX         512
 #define CKD_ADDR_MAX        64      /* text form of a client address */
@@ -66,6 +68,9 @@ typedef struct ckd {
     char cookie_name[64];
     int use_syslog;
     int verbose;
+    ck_oidc_providers *providers;   /* [provider NAME] sections; may be empty */
+    char pnames[CKD_LIST_MAX][72];  /* their names, in file order */
+    size_t npnames;
 } ckd;
 
 /* A request in progress (MHD's per-connection context). */
@@ -78,6 +83,9 @@ typedef struct ckd_req {
     char password[CKD_FORM_FIELD_MAX];
     char rd[CKD_FORM_FIELD_MAX];
     char client[CKD_ADDR_MAX];      /* after X-Forwarded-For from a trusted proxy */
+    char *logout_token;             /* POST /backchannel-logout: body_max + 1 bytes */
+    size_t logout_cap;
+    char bcl_provider[72];          /* POST /backchannel-logout/<provider> */
 } ckd_req;
 
 /* Logging: stderr or syslog; never pass a token or a password. */
@@ -126,7 +134,25 @@ enum MHD_Result ckd_login_page(struct MHD_Connection *c, const ckd *d, unsigned 
                                const char *rd, const char *message);
 enum MHD_Result ckd_login_post(struct MHD_Connection *c, const ckd *d, ckd_req *rq);
 
-/* metrics.c */
-char *ckd_metrics_render(const ck_metrics *m, const char *backend);
+/* oidc.c: the OIDC / CorpPass half (providers, callback, terminal logins). */
+#define CKD_BIND_COOKIE "__Host-checkup_login"
+/* ck_config_load's callback: [daemon] and [provider NAME] sections; ud is the ckd. */
+int ckd_conf_sections(void *ud, const char *section, const char *name, const char *value,
+                      int lineno, char *err, size_t errlen);
+enum MHD_Result ckd_oidc_start(struct MHD_Connection *c, const ckd *d, const char *provider,
+                               const char *rd, const char *terminal_code);
+enum MHD_Result ckd_oidc_callback(struct MHD_Connection *c, const ckd *d);
+enum MHD_Result ckd_jwks(struct MHD_Connection *c, const ckd *d);
+enum MHD_Result ckd_backchannel_logout(struct MHD_Connection *c, const ckd *d, ckd_req *rq);
+enum MHD_Result ckd_terminal(struct MHD_Connection *c, const ckd *d, const char *code);
+enum MHD_Result ckd_terminal_done(struct MHD_Connection *c, const ckd *d);
+struct ck_oidc_result;
+enum MHD_Result ckd_terminal_finish(struct MHD_Connection *c, const ckd *d, const char *code,
+                                    const struct ck_oidc_result *res);
+/* The provider's end-session URL for a session made by one; NULL otherwise. */
+char *ckd_oidc_logout_url(const ckd *d, const ck_session *s);
+/* HTML for the provider buttons of the login page ("" when none); free(). */
+char *ckd_provider_buttons(const ckd *d, const char *rd);
+void ckd_oidc_close_all(void);
 
 #endif

@@ -42,20 +42,31 @@ static const char page_form[] =
 enum MHD_Result ckd_login_page(struct MHD_Connection *c, const ckd *d, unsigned status,
                                const char *rd, const char *message)
 {
-    char rd_html[CKD_FORM_FIELD_MAX * 6], body[sizeof(page_head) + sizeof(page_form) +
-                                               sizeof(rd_html) + 512];
+    char rd_html[CKD_FORM_FIELD_MAX * 6];
+    char *body, *buttons = ckd_provider_buttons(d, rd);
     struct MHD_Response *r;
-    size_t n;
+    size_t n, cap;
+
+    if (!buttons)
+        return MHD_NO;
+    cap = sizeof(page_head) + sizeof(page_form) + sizeof(rd_html) + strlen(buttons) + 512;
+    body = malloc(cap);
+    if (!body) {
+        free(buttons);
+        return MHD_NO;
+    }
 
     if (ckd_html_escape(rd ? rd : "", rd_html, sizeof(rd_html)) != 0)
         rd_html[0] = '\0';
-    n = (size_t)snprintf(body, sizeof(body), "%s", page_head);
+    n = (size_t)snprintf(body, cap, "%s", page_head);
     /* message is always one of our fixed sentences, never user input. */
     if (message)
-        n += (size_t)snprintf(body + n, sizeof(body) - n, "<p role=\"alert\">%s</p>\n",
-                              message);
-    snprintf(body + n, sizeof(body) - n, page_form, rd_html);
+        n += (size_t)snprintf(body + n, cap - n, "<p role=\"alert\">%s</p>\n", message);
+    n += (size_t)snprintf(body + n, cap - n, "%s", buttons);
+    snprintf(body + n, cap - n, page_form, rd_html);
+    free(buttons);
     r = ckd_text("text/html; charset=utf-8", body);
+    free(body);
     if (r)
         MHD_add_response_header(r, "Content-Security-Policy", PAGE_CSP);
     return ckd_send(c, d, status, r, 1);

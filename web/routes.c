@@ -15,6 +15,7 @@
 #include "checkupd.h"
 #include "ck_audit.h"
 #include "ck_clock.h"
+#include "ck_metrics.h"
 
 /* ---- the request body (POST /login form) -------------------------------- */
 
@@ -25,9 +26,16 @@ static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char
 {
     ckd_req *rq = cls;
     char *dst = NULL;
+    size_t max = CKD_FORM_FIELD_MAX;
 
     (void)kind; (void)filename; (void)content_type; (void)transfer_encoding;
-    if (strcmp(key, "email") == 0)
+    if (rq->logout_token) {
+        /* The body limit (checked as it comes) bounds the token. */
+        if (strcmp(key, "logout_token") != 0)
+            return MHD_YES;
+        dst = rq->logout_token;
+        max = rq->logout_cap;
+    } else if (strcmp(key, "email") == 0)
         dst = rq->email;
     else if (strcmp(key, "password") == 0)
         dst = rq->password;
@@ -35,7 +43,7 @@ static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char
         dst = rq->rd;
     if (!dst)
         return MHD_YES;
-    if (off + size >= CKD_FORM_FIELD_MAX || (size > 0 && memchr(data, '\0', size))) {
+    if (off + size >= max || (size > 0 && memchr(data, '\0', size))) {
         rq->bad_form = 1;
         return MHD_NO;
     }
@@ -177,6 +185,7 @@ static enum MHD_Result logout_endpoint(struct MHD_Connection *c, const ckd *d, i
     ck_store *st;
     ck_status cs;
     auth_result ar;
+    char *idp;
 
     if (!ckd_same_origin(c, d))
         return ckd_error(c, d, MHD_HTTP_FORBIDDEN, "cross-origin request refused");
@@ -199,12 +208,15 @@ static enum MHD_Result logout_endpoint(struct MHD_Connection *c, const ckd *d, i
         ckd_audit(d, all ? "logout_all" : "logout", s.user_id, "session", client, s.key_hex,
                   "success", NULL);
     }
+    /* A provider's session ends at the provider too (RP-initiated logout). */
+    idp = ar == AUTH_OK ? ckd_oidc_logout_url(d, &s) : NULL;
     /* Logging out without a session still clears whatever cookie is there. */
     r = ckd_text("text/plain; charset=utf-8", "Signed out.\n");
     if (r) {
         ckd_set_cookie(r, d, "", 0);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, "/login");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, idp ? idp : "/login");
     }
+    free(idp);
     return ckd_send(c, d, MHD_HTTP_SEE_OTHER, r, 1);
 }
 
@@ -220,18 +232,20 @@ static enum MHD_Result healthz_endpoint(struct MHD_Connection *c, const ckd *d)
     return ckd_send(c, d, MHD_HTTP_OK, ckd_text("text/plain; charset=utf-8", "ok\n"), 0);
 }
 
+/* The same figures and rendering as "checkup metrics" (ck_metrics.h). */
 static enum MHD_Result metrics_endpoint(struct MHD_Connection *c, const ckd *d)
 {
     ck_store *st = ckd_store(d);
-    ck_metrics m;
+    ck_figures f;
     struct MHD_Response *r;
     char *body;
 
-    if (!st || ck_store_metrics(st, &m) != CK_OK) {
-        ckd_log(d, LOG_WARNING, "metrics: store: %s", st ? ck_store_errstr(st) : "not open");
+    if (!st)
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "store unreachable");
-    }
-    body = ckd_metrics_render(&m, ck_store_backend(st));
+    /* A store that does not answer still yields figures (store_up 0). */
+    if (ck_figures_collect(st, &d->cfg, &f) != CK_OK)
+        ckd_log(d, LOG_WARNING, "metrics: %s", f.error);
+    body = ck_figures_prometheus(&f);
     if (!body)
         return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "no memory");
     r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
@@ -245,18 +259,6 @@ static enum MHD_Result metrics_endpoint(struct MHD_Connection *c, const ckd *d)
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
-
-/*
- * Paths kept for the OIDC half (GET /login/<provider>, /callback,
- * /backchannel-logout, /.well-known/jwks.json, /t/<code>): 404 until the
- * OIDC library is wired in, so that nothing half-done answers.
- */
-static int oidc_seam(const char *url)
-{
-    return strncmp(url, "/login/", 7) == 0 || strcmp(url, "/callback") == 0 ||
-           strcmp(url, "/backchannel-logout") == 0 ||
-           strcmp(url, "/.well-known/jwks.json") == 0 || strncmp(url, "/t/", 3) == 0;
-}
 
 static enum MHD_Result route_get(struct MHD_Connection *c, const ckd *d, const char *url)
 {
@@ -276,6 +278,22 @@ static enum MHD_Result route_get(struct MHD_Connection *c, const ckd *d, const c
             return ckd_error(c, d, MHD_HTTP_BAD_REQUEST, "redirect target not allowed");
         return ckd_login_page(c, d, MHD_HTTP_OK, rd, NULL);
     }
+    if (strncmp(url, "/login/", 7) == 0) {
+        rd = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "rd");
+        if (rd && (strlen(rd) >= CKD_FORM_FIELD_MAX || !ckd_redirect_ok(d, rd)))
+            return ckd_error(c, d, MHD_HTTP_BAD_REQUEST, "redirect target not allowed");
+        return ckd_oidc_start(c, d, url + 7, rd ? rd : "/", NULL);
+    }
+    if (strcmp(url, "/callback") == 0)
+        return ckd_oidc_callback(c, d);
+    if (strcmp(url, "/.well-known/jwks.json") == 0)
+        return ckd_jwks(c, d);
+    if (strcmp(url, "/t/done") == 0)
+        return ckd_terminal_done(c, d);
+    if (strncmp(url, "/t/", 3) == 0)
+        return ckd_terminal(c, d, url + 3);
+    if (strncmp(url, "/backchannel-logout", 19) == 0)
+        return ckd_error(c, d, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "not found");
 }
 
@@ -286,8 +304,6 @@ static enum MHD_Result route(struct MHD_Connection *c, const ckd *d, ckd_req *rq
               strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 
-    if (oidc_seam(url))
-        return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "not found");
     if (strncmp(url, "/v1/", 4) == 0 && strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
         return cors_preflight(c, d);
     if (get)
@@ -300,7 +316,26 @@ static enum MHD_Result route(struct MHD_Connection *c, const ckd *d, ckd_req *rq
         return logout_endpoint(c, d, 0);
     if (strcmp(url, "/logout/all") == 0)
         return logout_endpoint(c, d, 1);
+    if (rq->logout_token)
+        return ckd_backchannel_logout(c, d, rq);
     return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "not found");
+}
+
+/* POST /backchannel-logout or /backchannel-logout/<provider>. */
+static int backchannel_path(const ckd *d, const char *url, char provider[72])
+{
+    const char *rest;
+
+    (void)d;
+    if (strncmp(url, "/backchannel-logout", 19) != 0)
+        return 0;
+    rest = url + 19;
+    if (rest[0] == '\0')
+        return 1;
+    if (rest[0] != '/' || !rest[1] || strlen(rest + 1) >= 72)
+        return 0;
+    snprintf(provider, 72, "%s", rest + 1);
+    return 1;
 }
 
 static ckd_req *req_new(struct MHD_Connection *c, const ckd *d, const char *url,
@@ -311,7 +346,17 @@ static ckd_req *req_new(struct MHD_Connection *c, const ckd *d, const char *url,
     if (!rq)
         return NULL;
     ckd_client_addr(c, d, rq->client);
-    if (strcmp(method, MHD_HTTP_METHOD_POST) == 0 && strcmp(url, "/login") == 0)
+    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+        return rq;
+    if (backchannel_path(d, url, rq->bcl_provider)) {
+        rq->logout_cap = d->dc.body_max + 1;
+        rq->logout_token = calloc(1, rq->logout_cap);
+        if (!rq->logout_token) {
+            free(rq);
+            return NULL;
+        }
+    }
+    if (strcmp(url, "/login") == 0 || rq->logout_token)
         rq->pp = MHD_create_post_processor(c, 1024, form_field, rq);
     return rq;
 }
@@ -367,6 +412,10 @@ void ckd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (rq->pp)
         MHD_destroy_post_processor(rq->pp);
     OPENSSL_cleanse(rq->password, sizeof(rq->password));
+    if (rq->logout_token) {
+        OPENSSL_cleanse(rq->logout_token, rq->logout_cap);
+        free(rq->logout_token);
+    }
     free(rq);
     *con_cls = NULL;
 }
