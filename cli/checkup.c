@@ -325,12 +325,6 @@ static const cli_cmd *find_command(int argc, char **argv, int *shift)
     return NULL;
 }
 
-static int other_section(void *ud, const char *section, const char *name, const char *value,
-                         int lineno, char *err, size_t errlen)
-{
-    return 1;   /* sections of other components (providers, daemon) */
-}
-
 static int load_config(const char *path, int explicit_path, ck_config *cfg)
 {
     char err[512];
@@ -342,7 +336,7 @@ static int load_config(const char *path, int explicit_path, ck_config *cfg)
         cli_fail("%s", err);
         return -1;
     }
-    if (ck_config_load(cfg, path, other_section, NULL, err, sizeof(err)) != 0 ||
+    if (ck_config_load(cfg, path, cli_config_section, NULL, err, sizeof(err)) != 0 ||
         ck_config_apply_env(cfg, err, sizeof(err)) != 0) {
         cli_fail("%s", err);
         return -1;
@@ -376,11 +370,14 @@ static int run(const char *config, int explicit_config, int argc, char **argv)
         print_command_help(c);
         return CLI_OK;
     }
-    if (load_config(config, explicit_config, &cfg) != 0)
+    if (load_config(config, explicit_config, &cfg) != 0) {
+        cli_providers_free();
         return CLI_FAIL;
+    }
     openlog("checkup", LOG_PID, LOG_AUTHPRIV);
     rc = c->fn(&cfg, argc - shift + 1, argv + shift - 1);
     closelog();
+    cli_providers_free();
     ck_config_free(&cfg);
     return rc;
 }

@@ -309,6 +309,30 @@ metrics_checks() {
     has out "sessions ended:   logout 2, idle 3, lifetime 0, revoked 2" "text: the endings"
     has out "timeout rate:     42.9 %" "text: the timeout rate"
     has out "average duration: 1143 s" "text: the average duration"
+    oidc_session_checks "$conf"
+}
+
+# The workload's OIDC session: method and provider listed, the provider's
+# sid shown only as a hash.
+oidc_session_checks() {
+    conf=$1
+    expect 0 "sessions list of an OIDC user" "$ck" -c "$conf" sessions list --user w4@example.org
+    has out " IDP " "the list has an IDP column"
+    key=$(awk '$3 == "oidc" { print $1 }' "$d/out")
+    if [ -n "$key" ] && awk '$3 == "oidc" && $4 == "corp-idp"' "$d/out" | grep -q .; then
+        ok "the OIDC session lists method oidc and idp corp-idp"
+    else not_ok "the OIDC session lists method oidc and idp corp-idp"; show "$d/out"; fi
+    expect 0 "sessions list of a CorpPass user" "$ck" -c "$conf" sessions list --user w3@example.org
+    if awk '$3 == "corppass" && $4 == "corppass"' "$d/out" | grep -q . &&
+        awk '$3 == "email" && $4 == "-"' "$d/out" | grep -q .; then
+        ok "CorpPass and password sessions list their idp"
+    else not_ok "CorpPass and password sessions list their idp"; show "$d/out"; fi
+    expect 0 "sessions show of the OIDC session" "$ck" -c "$conf" sessions show "${key:-000000}"
+    has out "method:        oidc" "show names the method"
+    has out "idp:           corp-idp" "show names the provider"
+    want=$(printf '%s' idp-sid-7 | openssl dgst -sha256 -r | cut -c1-16)
+    has out "idp session:   sha256:$want" "show gives the hash of the provider's sid"
+    hasnt out "idp-sid-7" "show never gives the provider's sid itself"
 }
 
 keys_checks() {
