@@ -8,7 +8,8 @@
  * rotation copies the current key to signing_key_old / encryption_key_old
  * (which liboidc loads and publishes too, so what was signed or encrypted
  * with it before still verifies and decrypts) and puts a new key in its
- * place. jwks prints the public halves, as checkupd serves them.
+ * place. generate makes the files that do not exist yet and never
+ * replaces one. jwks prints the public halves, as checkupd serves them.
  */
 #include "config.h"
 
@@ -33,7 +34,7 @@
 /* What keys generate / rotate were asked for. */
 typedef struct keys_req {
     const char *provider;   /* NULL: the token key ring */
-    int use;                /* 0 both, CLI_KEY_SIG or CLI_KEY_ENC */
+    int use;                /* -1 both, else CLI_KEY_SIG or CLI_KEY_ENC */
     long keep;              /* token ring only; -1 when not given */
 } keys_req;
 
@@ -49,6 +50,7 @@ static int parse_keys(int argc, char **argv, int with_keep, keys_req *r)
     int opt;
 
     memset(r, 0, sizeof(*r));
+    r->use = -1;
     r->keep = -1;
     optind = 0;
     opterr = 0;
@@ -61,7 +63,6 @@ static int parse_keys(int argc, char **argv, int with_keep, keys_req *r)
             if (strcmp(optarg, "sig") != 0 && strcmp(optarg, "enc") != 0)
                 return cli_usage("--use '%.40s' is neither sig nor enc", optarg);
             r->use = optarg[0] == 's' ? CLI_KEY_SIG : CLI_KEY_ENC;
-            r->use += 1;    /* 0 stays "both" */
             break;
         case 'k':
             if (!with_keep)
@@ -77,7 +78,7 @@ static int parse_keys(int argc, char **argv, int with_keep, keys_req *r)
     }
     if (optind != argc)
         return cli_usage("takes no arguments besides options");
-    if (r->use && !r->provider)
+    if (r->use >= 0 && !r->provider)
         return cli_usage("--use needs --provider");
     if (r->keep >= 0 && r->provider)
         return cli_usage("--keep is for the token key ring, not with --provider");
@@ -87,7 +88,7 @@ static int parse_keys(int argc, char **argv, int with_keep, keys_req *r)
 /* 1 when kind (CLI_KEY_SIG or CLI_KEY_ENC) was asked for. */
 static int wanted(const keys_req *r, int kind)
 {
-    return r->use == 0 || r->use - 1 == kind;
+    return r->use < 0 || r->use == kind;
 }
 
 /* ---- token key ring ------------------------------------------------------ */
@@ -215,7 +216,7 @@ static int kinds_of(const ck_config *cfg, const cli_provider *p, const keys_req 
     for (int kind = CLI_KEY_SIG; kind <= CLI_KEY_ENC; kind += 2) {
         todo[kind / 2] = wanted(r, kind) && p->key[kind];
         n += todo[kind / 2];
-        if (wanted(r, kind) && r->use && !p->key[kind])
+        if (r->use == kind && !p->key[kind])
             return cli_fail("%s: [provider %s] has no %s: name the file to hold the key",
                             conf, p->name, cli_key_name(kind));
     }
@@ -429,7 +430,7 @@ int cli_keys_jwks(const ck_config *cfg, int argc, char **argv)
     keys_req r;
     int rc = parse_keys(argc, argv, 0, &r);
 
-    if (rc == CLI_OK && r.use)
+    if (rc == CLI_OK && r.use >= 0)
         rc = cli_usage("--use is for generate and rotate");
     if (rc != CLI_OK)
         return rc;

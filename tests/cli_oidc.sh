@@ -87,6 +87,9 @@ expect 2 "keys generate --use x" "$ck" -c "$conf" keys generate --provider corp 
 expect 2 "keys rotate --keep with --provider" "$ck" -c "$conf" keys rotate --provider corp \
     --keep 1
 expect 2 "keys generate --use without --provider" "$ck" -c "$conf" keys generate --use sig
+expect 2 "keys jwks --use" "$ck" -c "$conf" keys jwks --use sig
+expect 1 "keys jwks of an unknown provider" "$ck" -c "$conf" keys jwks --provider nope
+has err "no [provider nope]" "jwks names the unknown provider"
 
 expect 0 "keys generate --provider" "$ck" -c "$conf" keys generate --provider corp
 for f in sig sig-old enc enc-old; do
