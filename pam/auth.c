@@ -269,6 +269,9 @@ int ck_pam_authenticate(ck_pam_call *c)
     /* A second authenticate in one handle starts from nothing. */
     c->ctx->authed = 0;
     c->ctx->attached = 0;
+    /* The browser login names the account: PAM_USER is checked or set there. */
+    if (c->args.methods & CK_METHOD_TERMINAL)
+        return ck_pam_terminal_auth(c);
     rc = pam_get_user(c->pamh, &name, NULL);
     if (rc != PAM_SUCCESS || !name || !*name) {
         pam_syslog(c->pamh, LOG_NOTICE, "no user name");

@@ -25,10 +25,30 @@ static void warn_arg(void *ud, const char *what, const char *arg)
     pam_syslog((pam_handle_t *)ud, LOG_ERR, "%s: %s", what, arg);
 }
 
-/* Other components keep their own sections in checkup.conf: not ours. */
+/*
+ * Other components keep their own sections in checkup.conf: not ours,
+ * except [daemon] public_url, the base of the link a terminal login shows.
+ * checkupd checks the rest of [daemon]; a bad public_url is refused here
+ * only when a terminal login needs it (see termlogin.c).
+ */
 static int other_section(void *ud, const char *section, const char *name, const char *value,
                          int lineno, char *err, size_t errlen)
 {
+    ck_pam_ctx *ctx = ud;
+    size_t n;
+
+    (void)lineno;
+    if (strcmp(section, "daemon") != 0 || strcmp(name, "public_url") != 0)
+        return 1;
+    free(ctx->public_url);
+    ctx->public_url = strdup(value);
+    if (!ctx->public_url) {
+        snprintf(err, errlen, "out of memory");
+        return 0;
+    }
+    n = strlen(ctx->public_url);
+    while (n > 0 && ctx->public_url[n - 1] == '/')
+        ctx->public_url[--n] = '\0';
     return 1;
 }
 
@@ -40,6 +60,7 @@ static void ctx_free_auth(ck_pam_ctx *ctx)
         ctx->token = NULL;
     }
     OPENSSL_cleanse(ctx->sid, sizeof(ctx->sid));
+    OPENSSL_cleanse(ctx->idp_sid, sizeof(ctx->idp_sid));
     OPENSSL_cleanse(&ctx->user, sizeof(ctx->user));
     ctx->authed = ctx->attached = ctx->created = 0;
 }
@@ -59,6 +80,7 @@ void ck_pam_ctx_cleanup(pam_handle_t *pamh, void *data, int error_status)
     ck_keyring_free(ctx->ring);
     ctx_free_auth(ctx);
     ck_config_free(&ctx->cfg);
+    free(ctx->public_url);
     free(ctx->config_path);
     free(ctx);
 }
@@ -68,7 +90,7 @@ static int ctx_load_config(ck_pam_call *c, ck_pam_ctx *ctx)
     char err[512];
 
     ck_config_defaults(&ctx->cfg);
-    if (ck_config_load(&ctx->cfg, c->args.config, other_section, NULL, err, sizeof(err)) != 0) {
+    if (ck_config_load(&ctx->cfg, c->args.config, other_section, ctx, err, sizeof(err)) != 0) {
         pam_syslog(c->pamh, LOG_ERR, "configuration: %s", err);
         return PAM_SERVICE_ERR;
     }
@@ -248,5 +270,10 @@ void ck_pam_text(char *dst, size_t max, const char *src)
 
 const char *ck_pam_method_name(unsigned method)
 {
-    return method == CK_METHOD_TOKEN ? "token" : "password";
+    switch (method) {
+    case CK_METHOD_TOKEN: return "token";
+    case CK_METHOD_CORPPASS: return "corppass";
+    case CK_METHOD_OIDC: return "oidc";
+    default: return "password";
+    }
 }

@@ -32,10 +32,12 @@ typedef struct ck_pam_ctx {
     ck_lockout lockout;
     ck_store *store;
     ck_keyring *ring;           /* loaded when first needed */
+    char *public_url;           /* [daemon] public_url, without a trailing '/' */
 
     /* What authentication established in this handle. */
     int authed;
-    unsigned method;            /* CK_METHOD_PASSWORD or CK_METHOD_TOKEN */
+    unsigned method;            /* CK_METHOD_PASSWORD, _TOKEN, _CORPPASS or _OIDC */
+    char idp_sid[CK_IDP_SID_MAX];   /* terminal logins: the provider's session */
     ck_user user;
     int attached;               /* a token named an existing session */
     int created;                /* open_session created the session */
@@ -88,6 +90,16 @@ const char *ck_pam_method_name(unsigned method);
 
 /* Audits a session that ended by itself and tells the user why. */
 void ck_pam_session_ended(ck_pam_call *c, ck_status st, const char *user, const char *method);
+
+/*
+ * Draws text as a QR code (level L) in half-block characters, rows ending
+ * in '\n'. NULL when it would be wider than max_cols or on an error.
+ * Free the result.
+ */
+char *ck_pam_qr_draw(const char *text, int max_cols, int *rows);
+
+/* A CorpPass / OIDC login finished in a browser (termlogin.c). */
+int ck_pam_terminal_auth(ck_pam_call *c);
 
 /* The three phases, for the entry points. */
 int ck_pam_authenticate(ck_pam_call *c);

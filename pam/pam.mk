@@ -3,9 +3,10 @@
 # libcurl or cjose.
 noinst_LTLIBRARIES += libpamcheckup.la
 libpamcheckup_la_SOURCES = \
-	pam/cfg.h pam/cfg.c pam/module.h pam/ctx.c pam/auth.c pam/account.c pam/session.c
-libpamcheckup_la_CFLAGS = $(AM_CFLAGS) $(PAM_CFLAGS) $(OPENSSL_CFLAGS)
-libpamcheckup_la_LIBADD = libcheckup.la $(PAM_LIBS) $(OPENSSL_LIBS)
+	pam/cfg.h pam/cfg.c pam/module.h pam/ctx.c pam/auth.c pam/account.c pam/session.c \
+	pam/termlogin.c pam/qr.c
+libpamcheckup_la_CFLAGS = $(AM_CFLAGS) $(PAM_CFLAGS) $(OPENSSL_CFLAGS) $(QRENCODE_CFLAGS)
+libpamcheckup_la_LIBADD = libcheckup.la $(PAM_LIBS) $(OPENSSL_LIBS) $(QRENCODE_LIBS)
 
 pammod_LTLIBRARIES += pam_checkup.la
 pam_checkup_la_SOURCES = pam/pam_checkup.c

@@ -68,7 +68,11 @@ static int create(ck_pam_call *c)
     snprintf(s->email, sizeof(s->email), "%s", ctx->user.email);
     snprintf(s->role, sizeof(s->role), "%s", ctx->user.role);
     snprintf(s->clinic_id, sizeof(s->clinic_id), "%s", ctx->user.clinic_id);
-    s->method = CK_AUTH_EMAIL;
+    s->method = ctx->method == CK_METHOD_CORPPASS ? CK_AUTH_CORPPASS
+                : ctx->method == CK_METHOD_OIDC ? CK_AUTH_OIDC : CK_AUTH_EMAIL;
+    /* The provider's session, so that its logout can end this one. */
+    if (ctx->method & CK_METHOD_TERMINAL)
+        snprintf(s->idp_sid, sizeof(s->idp_sid), "%s", ctx->idp_sid);
     ck_pam_text(s->remote_host, sizeof(s->remote_host), c->rhost);
     ck_pam_text(s->service, sizeof(s->service), c->service);
     ck_pam_text(s->tty, sizeof(s->tty), c->tty);

@@ -6,6 +6,7 @@ libcheckup_la_SOURCES += \
 	store/ck_lockout.h store/lockout.c \
 	store/ck_login.h store/login.c \
 	store/ck_audit.h store/audit.c \
-	store/secfile.h store/secfile.c
+	store/secfile.h store/secfile.c \
+	store/ck_terminal.h store/terminal.c
 libcheckup_la_CFLAGS += $(JANSSON_CFLAGS) $(CRYPT_CFLAGS)
 libcheckup_la_LIBADD += $(JANSSON_LIBS) $(CRYPT_LIBS)

@@ -34,3 +34,23 @@ EXTRA_DIST += tests/pam_valgrind.sh tests/pam_cli.sh tests/pam_redis.sh tests/pa
 check_SCRIPTS += tests/pam_drive$(EXEEXT) checkup$(EXEEXT) pam_checkup.la
 # The sanitizer build runs the cycle without valgrind (see the script).
 AM_TESTS_ENVIRONMENT += CK_SANITIZERS='$(SANITIZER_CFLAGS)'; export CK_SANITIZERS;
+
+# Terminal logins (method=corppass / oidc): ck_terminal on both stores, and
+# the PAM conversation with the test playing checkupd's part.
+check_PROGRAMS += tests/pam_corppass_store tests/pam_corppass_pam tests/pam_corppass_qr
+TESTS += tests/pam_corppass_pam tests/pam_corppass_qr tests/pam_corppass_store_lmdb.sh \
+	tests/pam_corppass_store_redis.sh tests/pam_corppass_redis.sh
+EXTRA_DIST += tests/pam_corppass_store_lmdb.sh tests/pam_corppass_store_redis.sh \
+	tests/pam_corppass_redis.sh
+tests_pam_corppass_store_SOURCES = tests/pam_corppass_store.c tests/contract_common.h
+tests_pam_corppass_store_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_pam_corppass_store_LDADD = libcheckup.la $(CMOCKA_LIBS)
+tests_pam_corppass_pam_SOURCES = tests/pam_corppass_pam.c
+tests_pam_corppass_pam_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PAM_CFLAGS) $(PAMTEST_CFLAGS)
+tests_pam_corppass_pam_LDADD = libcheckup.la $(CMOCKA_LIBS) $(PAMTEST_LIBS) $(PAM_LIBS)
+EXTRA_tests_pam_corppass_pam_DEPENDENCIES = pam_checkup.la
+check_SCRIPTS += tests/pam_corppass_store$(EXEEXT) tests/pam_corppass_pam$(EXEEXT)
+tests_pam_corppass_qr_SOURCES = tests/pam_corppass_qr.c
+tests_pam_corppass_qr_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PAM_CFLAGS) $(QRENCODE_CFLAGS) \
+	-I$(top_srcdir)/pam
+tests_pam_corppass_qr_LDADD = libpamcheckup.la $(CMOCKA_LIBS) $(QRENCODE_LIBS)
