@@ -66,17 +66,33 @@ static const cli_cmd commands[] = {
       "failures, lockouts, anomalies, store health and round trip, Redis memory,\n"
       "and the [alerts] of checkup.conf. A crossed threshold is logged once to\n"
       "syslog. Exit status 1 when the store did not answer.\n" },
-    { "keys", "generate", cli_keys_generate, "keys generate",
-      "Add a new token signing key in front of the key ring (mode 0600); the\n"
-      "keys already there still verify.\n" },
-    { "keys", "rotate", cli_keys_rotate, "keys rotate [--keep N]",
-      "Add a new signing key and keep only the N newest older keys (default 1),\n"
-      "so tokens signed before still verify until they expire.\n" },
-    { "keys", "jwks", cli_keys_jwks, "keys jwks",
-      "Print the relying party's public JWKS for the identity provider.\n" },
+    { "keys", "generate", cli_keys_generate, "keys generate [--provider NAME [--use sig|enc]]",
+      "Without --provider: add a new token signing key in front of the key ring\n"
+      "(mode 0600); the keys already there still verify.\n"
+      "With --provider NAME: write the relying-party EC P-256 keys that the\n"
+      "provider's section names (signing_key, encryption_key and their *_old)\n"
+      "and that do not exist yet, mode 0600. An existing key is never replaced.\n"
+      "--use sig or enc makes only that kind.\n" },
+    { "keys", "rotate", cli_keys_rotate,
+      "keys rotate [--keep N] | keys rotate --provider NAME [--use sig|enc]",
+      "Without --provider: add a new token signing key and keep only the N newest\n"
+      "older keys (default 1), so tokens signed before still verify until they\n"
+      "expire.\n"
+      "With --provider NAME: copy the current signing and encryption keys to\n"
+      "signing_key_old and encryption_key_old (which stay published and loaded,\n"
+      "so assertions signed and ID tokens encrypted before still work) and put\n"
+      "new keys in their place; the key before the old one is dropped. Restart\n"
+      "checkupd afterwards. --use sig or enc rotates only that kind.\n" },
+    { "keys", "jwks", cli_keys_jwks, "keys jwks [--provider NAME]",
+      "Print the relying party's public JWKS (signing and encryption keys, never\n"
+      "a private part): of one provider, or of every provider as checkupd\n"
+      "serves it at /.well-known/jwks.json.\n" },
     { "config", "check", cli_config_check, "config check",
       "Check the configuration: it parses and validates, the users file and key\n"
-      "ring load, and the store answers. One line per check.\n" },
+      "ring load, the store answers, and for each [provider NAME] the section is\n"
+      "complete, its keys load and its discovery document and JWKS can be\n"
+      "fetched (issuer mismatch, unreachable, TLS failure, missing endpoint).\n"
+      "One line per check; exit status 1 when anything is wrong.\n" },
     { "sweep", NULL, cli_sweep, "sweep",
       "Remove expired entries from the embedded store now (Redis expires keys\n"
       "by itself).\n" },
@@ -325,12 +341,6 @@ static const cli_cmd *find_command(int argc, char **argv, int *shift)
     return NULL;
 }
 
-static int other_section(void *ud, const char *section, const char *name, const char *value,
-                         int lineno, char *err, size_t errlen)
-{
-    return 1;   /* sections of other components (providers, daemon) */
-}
-
 static int load_config(const char *path, int explicit_path, ck_config *cfg)
 {
     char err[512];
@@ -342,7 +352,7 @@ static int load_config(const char *path, int explicit_path, ck_config *cfg)
         cli_fail("%s", err);
         return -1;
     }
-    if (ck_config_load(cfg, path, other_section, NULL, err, sizeof(err)) != 0 ||
+    if (ck_config_load(cfg, path, cli_config_section, NULL, err, sizeof(err)) != 0 ||
         ck_config_apply_env(cfg, err, sizeof(err)) != 0) {
         cli_fail("%s", err);
         return -1;
@@ -376,11 +386,14 @@ static int run(const char *config, int explicit_config, int argc, char **argv)
         print_command_help(c);
         return CLI_OK;
     }
-    if (load_config(config, explicit_config, &cfg) != 0)
+    if (load_config(config, explicit_config, &cfg) != 0) {
+        cli_providers_free();
         return CLI_FAIL;
+    }
     openlog("checkup", LOG_PID, LOG_AUTHPRIV);
     rc = c->fn(&cfg, argc - shift + 1, argv + shift - 1);
     closelog();
+    cli_providers_free();
     ck_config_free(&cfg);
     return rc;
 }

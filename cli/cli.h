@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "ck_config.h"
+#include "ck_oidc.h"
 #include "ck_store.h"
 
 #define CLI_OK      0
@@ -52,6 +53,40 @@ void cli_fmt_time(int64_t t, char *buf, size_t len);
 /* Audits an administrative action (syslog authpriv, and the audit file). */
 void cli_audit(const ck_config *cfg, const char *event, const char *user,
                const char *key_hex, const char *result, const char *reason);
+
+/* ---- [provider NAME] sections (cli_provider.c) ---- */
+
+enum { CLI_KEY_SIG, CLI_KEY_SIG_OLD, CLI_KEY_ENC, CLI_KEY_ENC_OLD, CLI_KEY_KINDS };
+
+typedef struct cli_provider {
+    char name[65];
+    int lineno;
+    ck_oidc_providers *ps;          /* this provider alone, parsed by liboidc */
+    char *issuer;
+    char *key[CLI_KEY_KINDS];       /* file names of the relying-party keys, or NULL */
+} cli_provider;
+
+typedef struct cli_providers {
+    size_t count;
+    cli_provider *items;            /* in the order of the file */
+} cli_providers;
+
+/* A ck_config_section_fn: takes [provider NAME], accepts other sections. */
+int cli_config_section(void *ud, const char *section, const char *name, const char *value,
+                       int lineno, char *err, size_t errlen);
+const cli_providers *cli_providers_loaded(void);
+const cli_provider *cli_provider_find(const char *name);
+/* The configuration key of a key file: "signing_key", ... */
+const char *cli_key_name(int kind);
+/* Checks the section and loads its keys (once per provider); NULL with err. */
+const ck_oidc_provider *cli_provider_finish(const cli_provider *p, const ck_config *cfg,
+                                            char *err, size_t errlen);
+void cli_providers_free(void);
+
+/* One line of "config check"; returns 1 when it is a failure. */
+int cli_check_line(int ok, const char *what, const char *detail);
+/* The "config check" lines of every provider; returns the failures. */
+int cli_check_providers(const ck_config *cfg);
 
 /* The commands, one file per group. */
 int cli_user_add(const ck_config *cfg, int argc, char **argv);

@@ -1,9 +1,11 @@
 # checkup: the admin and user tool.
 bin_PROGRAMS += checkup
 checkup_SOURCES = cli/checkup.c cli/cli.h cli/cli_users.c cli/cli_sessions.c cli/cli_ops.c \
-	cli/cli_login.c
-checkup_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
-checkup_LDADD = libcheckup.la $(OPENSSL_LIBS)
+	cli/cli_login.c cli/cli_keys.c cli/cli_provider.c
+# The relying-party keys and the providers' discovery come from liboidc.
+checkup_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/oidc
+checkup_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
+checkup_LDADD = liboidc.la libcheckup.la $(JANSSON_LIBS) $(OPENSSL_LIBS)
 
 # The figures and alerts of "checkup metrics" and /metrics, and anomaly
 # detection: part of libcheckup, so the daemon reuses them.

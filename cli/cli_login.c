@@ -2,9 +2,10 @@
  * cli_login.c - "checkup login": a terminal login for trying a setup.
  *
  * It goes through the users file directly rather than through libpam, so
- * that it needs no pam.d service file and tests the checkup pieces alone:
- * the same lockout, failure-burst detection, audit events and session
- * creation (with the per-user cap) as pam_checkup.
+ * that it needs no pam.d service file and tests the checkup pieces alone.
+ * The password check is ck_login_password, the one PAM and checkupd use
+ * (lockout, failure bursts, audit events); the session is created as a
+ * PAM login creates it (with the per-user cap).
  */
 #include "config.h"
 
@@ -17,10 +18,10 @@
 
 #include <openssl/crypto.h>
 
-#include "ck_anomaly.h"
 #include "ck_audit.h"
 #include "ck_clock.h"
 #include "ck_lockout.h"
+#include "ck_login.h"
 #include "ck_users.h"
 #include "cli.h"
 
@@ -124,49 +125,19 @@ static int ask_name(char *buf, size_t len)
     return buf[0] ? 0 : -1;
 }
 
-/* Counts a failure: lockout of the account and the address, failure bursts. */
-static int failed(const ck_config *cfg, ck_store *st, const login_req *r, const char *account,
-                  const char *reason)
+/* What the audit callback of the shared login needs. */
+typedef struct login_ctx {
+    const ck_config *cfg;
+    const login_req *r;
+} login_ctx;
+
+/* Audit events of the shared login (ck_login.h), with method "password". */
+static void login_audit(void *ud, const char *event, const char *user, const char *result,
+                        const char *reason)
 {
-    ck_lockout lo;
-    int64_t count;
-    int locked = 0;
-    ck_status sr;
+    const login_ctx *lc = ud;
 
-    audit(cfg, r, "login_failure", account, NULL, "failure", reason);
-    ck_lockout_from_config(&lo, cfg);
-    sr = ck_lockout_fail(st, &lo, CK_LOCK_ACCOUNT, account, &count, &locked);
-    if (sr == CK_OK && locked)
-        audit(cfg, r, "locked", account, NULL, "failure", "account_locked");
-    if (sr == CK_OK)
-        sr = ck_lockout_fail(st, &lo, CK_LOCK_HOST, r->rhost, &count, &locked);
-    if (sr == CK_OK && locked)
-        audit(cfg, r, "locked", account, NULL, "failure", "host_locked");
-    if (sr == CK_OK)
-        sr = ck_anomaly_failure(st, cfg, r->rhost, account, &locked);
-    if (sr != CK_OK)
-        return cli_store_error(st, sr, "failure count");
-    return cli_fail("login refused");
-}
-
-static int locked_out(const ck_config *cfg, ck_store *st, const login_req *r,
-                      const char *account, int *locked)
-{
-    ck_lockout lo;
-    int user_locked = 0, host_locked = 0;
-    ck_status sr;
-
-    ck_lockout_from_config(&lo, cfg);
-    sr = ck_lockout_check(st, &lo, CK_LOCK_ACCOUNT, account, &user_locked);
-    if (sr == CK_OK)
-        sr = ck_lockout_check(st, &lo, CK_LOCK_HOST, r->rhost, &host_locked);
-    if (sr != CK_OK)
-        return cli_store_error(st, sr, "lockout check");
-    *locked = user_locked || host_locked;
-    if (*locked)
-        audit(cfg, r, "locked", account, NULL, "failure",
-              user_locked ? "account_locked" : "host_locked");
-    return CLI_OK;
+    audit(lc->cfg, lc->r, event, user, NULL, result, reason);
 }
 
 static int open_session(const ck_config *cfg, ck_store *st, const login_req *r,
@@ -196,7 +167,6 @@ static int open_session(const ck_config *cfg, ck_store *st, const login_req *r,
         snprintf(why, sizeof(why), "cap_%d_evicted_%zu", cfg->max_per_user, evicted);
         audit(cfg, r, "session_evicted", u->email, NULL, "success", why);
     }
-    audit(cfg, r, "login_success", u->email, NULL, "success", NULL);
     audit(cfg, r, "session_open", u->email, s.key_hex, "success", NULL);
     cli_fmt_time(s.deadline, until, sizeof(until));
     printf("logged in as %s: session %.14s, idle timeout %d s, ends by %s%s\n", u->email,
@@ -205,17 +175,57 @@ static int open_session(const ck_config *cfg, ck_store *st, const login_req *r,
     return CLI_OK;
 }
 
+/*
+ * The password check, lockout and failure bursts of ck_login_password, as
+ * PAM and checkupd do them. A disabled account is refused after the
+ * password, as PAM's account stage and checkupd refuse it.
+ */
+static int check_password(const ck_config *cfg, ck_store *st, const login_req *r,
+                          const ck_users *users, const char *pw, const ck_user **user)
+{
+    login_ctx lc = { cfg, r };
+    ck_lockout lo;
+    ck_login lg;
+    ck_login_result lr;
+
+    ck_lockout_from_config(&lo, cfg);
+    memset(&lg, 0, sizeof(lg));
+    lg.store = st;
+    lg.lockout = &lo;
+    lg.users = users;
+    lg.rhost = r->rhost;
+    lg.cfg = cfg;
+    lg.audit = login_audit;
+    lg.ud = &lc;
+    lr = ck_login_password(&lg, r->name, pw);
+    switch (lr) {
+    case CK_LOGIN_OK:
+        if (lg.user->disabled) {
+            login_audit(&lc, "login_failure", lg.user->email, "failure", "account_disabled");
+            return cli_fail("%s is disabled", lg.user->email);
+        }
+        *user = lg.user;
+        return CLI_OK;
+    case CK_LOGIN_LOCKED:
+        return cli_fail("too many failed logins: %s is locked for now",
+                        lg.locked_account ? ck_login_user_label(lg.account)
+                                          : "this address");
+    case CK_LOGIN_FAILED:
+        return cli_fail("login refused");
+    case CK_LOGIN_STORE_ERROR:
+    default:
+        return cli_store_error(st, lg.store_status, lg.store_what ? lg.store_what : "login");
+    }
+}
+
 int cli_login(const ck_config *cfg, int argc, char **argv)
 {
     ck_users users = { 0, NULL };
-    const ck_user *u;
+    const ck_user *u = NULL;
     login_req r;
-    ck_lockout lo;
-    ck_status sr;
     ck_store *st = NULL;
-    char name[CK_EMAIL_MAX], pw[1024], err[768];
-    const char *account;
-    int rc = parse(argc, argv, &r), locked = 0;
+    char name[CK_EMAIL_MAX], pw[CK_LOGIN_PASSWORD_MAX + 2], err[768];
+    int rc = parse(argc, argv, &r);
 
     if (rc != CLI_OK)
         return rc;
@@ -231,33 +241,11 @@ int cli_login(const ck_config *cfg, int argc, char **argv)
     st = cli_store_open(cfg);
     if (!st)
         goto out;
-    u = strlen(r.name) < CK_EMAIL_MAX ? ck_users_find(&users, r.name) : NULL;
-    account = u ? u->email : r.name;
-    if (locked_out(cfg, st, &r, account, &locked) != CLI_OK)
-        goto out;
-    if (locked) {
-        rc = cli_fail("too many failed logins: %s is locked for now", account);
-        goto out;
-    }
     if (cli_read_password(r.from_stdin, 0, "Password: ", pw, sizeof(pw)) != 0)
         goto out;
-    if (!ck_password_verify(&users, u, pw)) {
-        rc = failed(cfg, st, &r, account, !u ? "unknown_user" : u->hash[0] != '$'
-                                                                ? "no_password"
-                                                                : "bad_password");
-        goto out;
-    }
-    if (u->disabled) {
-        rc = failed(cfg, st, &r, account, "account_disabled");
-        goto out;
-    }
-    ck_lockout_from_config(&lo, cfg);
-    sr = ck_lockout_success(st, &lo, u->email);
-    if (sr != CK_OK) {
-        rc = cli_store_error(st, sr, "lockout reset");
-        goto out;
-    }
-    rc = open_session(cfg, st, &r, u);
+    rc = check_password(cfg, st, &r, &users, pw, &u);
+    if (rc == CLI_OK)
+        rc = open_session(cfg, st, &r, u);
 out:
     OPENSSL_cleanse(pw, sizeof(pw));
     ck_store_close(st);

@@ -10,11 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include "ck_clock.h"
 #include "ck_users.h"
 #include "cli.h"
 
 #define PREFIX_MIN 6
+/* checkupd names the service of an OIDC or CorpPass session "checkupd:<provider>". */
+#define DAEMON_SERVICE_PREFIX "checkupd:"
+#define IDP_SID_HASH_HEX 16
 
 /* Every live session of one user, or of every user of the users file. */
 typedef struct found {
@@ -73,10 +78,38 @@ static int gather(const ck_config *cfg, ck_store *st, const char *user, found *f
     return rc;
 }
 
+/*
+ * The identity provider of an OIDC or CorpPass session: the provider
+ * named in checkupd's service, else "-" (a password login, or a terminal
+ * login whose service is the PAM service).
+ */
+static const char *session_idp(const ck_session *s)
+{
+    size_t n = strlen(DAEMON_SERVICE_PREFIX);
+
+    if (s->method == CK_AUTH_EMAIL || strncmp(s->service, DAEMON_SERVICE_PREFIX, n) != 0 ||
+        !s->service[n])
+        return "-";
+    return s->service + n;
+}
+
+/*
+ * The provider's session id is not shown, only the first hex digits of
+ * its SHA-256: enough to match a back-channel logout, useless to replay.
+ */
+static void idp_sid_hash(const char *idp_sid, char out[IDP_SID_HASH_HEX + 1])
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+
+    SHA256((const unsigned char *)idp_sid, strlen(idp_sid), md);
+    for (size_t i = 0; i < IDP_SID_HASH_HEX / 2; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
 static void print_header(void)
 {
-    printf("%-16s %-28s %-8s %-20s %7s %7s %-15s %-10s %s\n", "SESSION", "USER", "METHOD",
-           "CREATED", "IDLE", "EXPIRES", "FROM", "SERVICE", "TTY");
+    printf("%-16s %-28s %-8s %-12s %-20s %7s %7s %-15s %-10s %s\n", "SESSION", "USER",
+           "METHOD", "IDP", "CREATED", "IDLE", "EXPIRES", "FROM", "SERVICE", "TTY");
 }
 
 static void print_row(const ck_session *s, int64_t now)
@@ -84,8 +117,8 @@ static void print_row(const ck_session *s, int64_t now)
     char created[32];
 
     cli_fmt_time(s->created, created, sizeof(created));
-    printf("%-16.14s %-28s %-8s %-20s %6llds %6llds %-15s %-10s %s\n", s->key_hex,
-           s->user_id, ck_auth_method_name(s->method), created,
+    printf("%-16.14s %-28s %-8s %-12s %-20s %6llds %6llds %-15s %-10s %s\n", s->key_hex,
+           s->user_id, ck_auth_method_name(s->method), session_idp(s), created,
            (long long)(now - s->last_activity), (long long)(s->expires - now),
            s->remote_host[0] ? s->remote_host : "-", s->service[0] ? s->service : "-",
            s->tty[0] ? s->tty : "-");
@@ -178,7 +211,7 @@ static int resolve(const ck_config *cfg, ck_store *st, const char *user, const c
 int cli_sessions_show(const ck_config *cfg, int argc, char **argv)
 {
     const char *user = NULL;
-    char t1[32], t2[32], t3[32], t4[32];
+    char t1[32], t2[32], t3[32], t4[32], sidh[IDP_SID_HASH_HEX + 1];
     ck_session s;
     ck_store *st;
     int64_t now = ck_now();
@@ -213,7 +246,13 @@ int cli_sessions_show(const ck_config *cfg, int argc, char **argv)
     printf("service:       %s\n", s.service[0] ? s.service : "-");
     printf("tty:           %s\n", s.tty[0] ? s.tty : "-");
     printf("user agent:    %s\n", s.user_agent[0] ? s.user_agent : "-");
-    printf("idp session:   %s\n", s.idp_sid[0] ? "yes" : "-");
+    printf("idp:           %s\n", session_idp(&s));
+    if (s.idp_sid[0]) {
+        idp_sid_hash(s.idp_sid, sidh);
+        printf("idp session:   sha256:%s\n", sidh);
+    } else {
+        printf("idp session:   -\n");
+    }
     return CLI_OK;
 }
 

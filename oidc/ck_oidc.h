@@ -62,6 +62,16 @@ const char *ck_oidc_provider_name(const ck_oidc_provider *p);
 /* The relying party's public JWKS (sig and enc keys); free(). NULL if none. */
 char *ck_oidc_provider_rp_jwks(const ck_oidc_provider *p);
 
+/*
+ * Fetches the provider's discovery document and JWKS now, past the store's
+ * cache and without writing to it (for "checkup config check"). On
+ * CK_OIDC_OK *nkeys is the number of usable keys in the JWKS; otherwise
+ * err says what is wrong, starting with the step: "discovery: ...",
+ * "discovery_issuer_mismatch: ...", "jwks: ...".
+ */
+ck_oidc_status ck_oidc_provider_probe(const ck_oidc_provider *p, size_t *nkeys, char *err,
+                                      size_t errlen);
+
 /* ---- one provider at work ------------------------------------------------ */
 
 typedef struct ck_oidc ck_oidc;

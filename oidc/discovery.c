@@ -254,7 +254,8 @@ static ck_oidc_status fetch_jwks(ck_oidc *o, ck_oidc_meta *m, int64_t now)
     return rc;
 }
 
-static ck_oidc_status meta_fetch(ck_oidc *o, int64_t now, ck_oidc_meta **out)
+/* Fetches discovery and JWKS; save: keep the result in the store's cache. */
+static ck_oidc_status meta_fetch(ck_oidc *o, int64_t now, int save, ck_oidc_meta **out)
 {
     const char *iss = o->p->issuer;
     size_t il = strlen(iss);
@@ -285,7 +286,7 @@ static ck_oidc_status meta_fetch(ck_oidc *o, int64_t now, ck_oidc_meta **out)
         goto out;
     m->fetched = now;
     rc = fetch_jwks(o, m, now);
-    if (rc == CK_OIDC_OK)
+    if (rc == CK_OIDC_OK && save)
         rc = meta_save(o, m);
     if (rc == CK_OIDC_OK) {
         *out = m;
@@ -311,7 +312,7 @@ ck_oidc_status ck_oidc_meta_get(ck_oidc *o, const ck_oidc_meta **out)
     }
     rc = meta_load_cached(o, now, &m);
     if (rc == CK_OIDC_OK && !m)
-        rc = meta_fetch(o, now, &m);
+        rc = meta_fetch(o, now, 1, &m);
     if (rc != CK_OIDC_OK)
         return rc;
     ck_oidc_meta_free(o->meta);
@@ -345,5 +346,24 @@ ck_oidc_status ck_oidc_jwks_refresh(ck_oidc *o)
     rc = fetch_jwks(o, o->meta, now);
     if (rc == CK_OIDC_OK)
         rc = meta_save(o, o->meta);
+    return rc;
+}
+
+ck_oidc_status ck_oidc_provider_probe(const ck_oidc_provider *p, size_t *nkeys, char *err,
+                                      size_t errlen)
+{
+    ck_oidc o;
+    ck_oidc_meta *m = NULL;
+    ck_oidc_status rc;
+
+    /* No store: nothing is read from the cache or written to it. */
+    memset(&o, 0, sizeof(o));
+    o.p = p;
+    *nkeys = 0;
+    rc = meta_fetch(&o, ck_now(), 0, &m);
+    if (rc == CK_OIDC_OK)
+        *nkeys = ck_jwks_count(m->jwks);
+    snprintf(err, errlen, "%s", rc == CK_OIDC_OK ? "" : o.err);
+    ck_oidc_meta_free(m);
     return rc;
 }

@@ -14,3 +14,13 @@ tests_cli_workload_SOURCES = tests/cli_workload.c
 tests_cli_workload_LDADD = libcheckup.la
 
 check_SCRIPTS += checkup$(EXEEXT) tests/pam_drive$(EXEEXT) pam_checkup.la
+
+# keys --provider and config check against providers started by the test
+# (tests/idp/mockop.mjs); cli_keys checks that a rotation keeps what the
+# old relying-party keys made working.
+check_PROGRAMS += tests/cli_keys
+TESTS += tests/cli_oidc.sh
+EXTRA_DIST += tests/cli_oidc.sh
+tests_cli_keys_SOURCES = tests/cli_keys.c $(OIDC_TEST_UTIL)
+tests_cli_keys_CFLAGS = $(OIDC_TEST_CFLAGS)
+tests_cli_keys_LDADD = $(OIDC_TEST_LIBS)

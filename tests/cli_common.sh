@@ -309,6 +309,31 @@ metrics_checks() {
     has out "sessions ended:   logout 2, idle 3, lifetime 0, revoked 2" "text: the endings"
     has out "timeout rate:     42.9 %" "text: the timeout rate"
     has out "average duration: 1143 s" "text: the average duration"
+    oidc_session_checks "$conf"
+}
+
+# The workload's OIDC session: method and provider listed, the provider's
+# sid shown only as a hash.
+oidc_session_checks() {
+    conf=$1
+    expect 0 "sessions list of an OIDC user" "$ck" -c "$conf" sessions list --user w4@example.org
+    has out " IDP " "the list has an IDP column"
+    key=$(awk '$3 == "oidc" { print $1 }' "$d/out")
+    if [ -n "$key" ] && awk '$3 == "oidc" && $4 == "corp-idp"' "$d/out" | grep -q . &&
+        awk '$3 == "email" && $4 == "-"' "$d/out" | grep -q .; then
+        ok "OIDC and password sessions list their method and idp"
+    else not_ok "OIDC and password sessions list their method and idp"; show "$d/out"; fi
+    expect 0 "sessions list of a CorpPass user" "$ck" -c "$conf" sessions list --user w3@example.org
+    if awk '$3 == "corppass" && $4 == "corppass"' "$d/out" | grep -q .; then
+        ok "a CorpPass session lists its idp"
+    else not_ok "a CorpPass session lists its idp"; show "$d/out"; fi
+    expect 0 "sessions show of the OIDC session" "$ck" -c "$conf" sessions show "${key:-000000}" \
+        --user w4@example.org
+    has out "method:        oidc" "show names the method"
+    has out "idp:           corp-idp" "show names the provider"
+    want=$(printf '%s' idp-sid-7 | openssl dgst -sha256 -r | cut -c1-16)
+    has out "idp session:   sha256:$want" "show gives the hash of the provider's sid"
+    hasnt out "idp-sid-7" "show never gives the provider's sid itself"
 }
 
 keys_checks() {
@@ -324,8 +349,8 @@ keys_checks() {
     expect 0 "keys rotate --keep 0" "$ck" -c "$conf" keys rotate --keep 0
     if [ "$(grep -vc '^#' "$d/token.keys")" = 1 ]; then ok "one key after --keep 0"
     else not_ok "one key after --keep 0"; fi
-    expect 1 "keys jwks (no relying-party keys in this build)" "$ck" -c "$conf" keys jwks
-    has err "no relying-party keys" "jwks says why"
+    expect 1 "keys jwks without a provider" "$ck" -c "$conf" keys jwks
+    has err "no relying-party keys: no provider has" "jwks says why"
 }
 
 config_checks() {

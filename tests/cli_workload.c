@@ -8,6 +8,9 @@
  *   now - 1000  touch 7 of them; the other 3 idle out at now - 800
  *   now -  900  log out 2 (w1's and w2's second), revoke w5's 2
  *
+ * The CorpPass and OIDC sessions are named as checkupd names them (service
+ * "checkupd:<provider>", the provider's sid), for "sessions list/show".
+ *
  * At the real now: 3 active (email 1, corppass 1, oidc 1), created 10,
  * ended logout 2, idle 3, lifetime 0, revoked 2; durations 3 x 1200 +
  * 4 x 1100 = 8000 s. The 3 active live until now + 200.
@@ -56,6 +59,11 @@ static int run(ck_store *st)
         snprintf(s.role, sizeof(s.role), "doctor");
         snprintf(s.service, sizeof(s.service), "workload");
         s.method = i == 5 ? CK_AUTH_CORPPASS : i == 7 ? CK_AUTH_OIDC : CK_AUTH_EMAIL;
+        if (s.method != CK_AUTH_EMAIL) {
+            snprintf(s.service, sizeof(s.service), "checkupd:%s",
+                     i == 5 ? "corppass" : "corp-idp");
+            snprintf(s.idp_sid, sizeof(s.idp_sid), "idp-sid-%d", i);
+        }
         if (check(st, ck_store_create(st, &s, sid[i]), "create") != 0)
             return -1;
     }
