@@ -2,7 +2,8 @@
  * fuzz_pam_args.c - pam_checkup's module arguments (pam/cfg.c): the input
  * is split at newlines into argv, as a pam.d line would be at blanks.
  *
- * Properties: methods is always a non-empty subset of password|token;
+ * Properties: methods is always a non-empty subset of password|token,
+ * or corppass alone, or oidc alone;
  * config is absolute; every complaint names an argument we were given.
  */
 #include "config.h"
@@ -52,7 +53,8 @@ CK_FUZZ_TARGET(pam_args)
     rc = ck_pam_args_parse(w.argc, argv, &a, warn, &w);
     if (rc != 0 && w.warned == 0)
         ck_fuzz_fail("pam args: refused without a complaint");
-    if (a.methods == 0 || (a.methods & ~(CK_METHOD_PASSWORD | CK_METHOD_TOKEN)))
+    if (a.methods == 0 || ((a.methods & ~(CK_METHOD_PASSWORD | CK_METHOD_TOKEN)) &&
+                           a.methods != CK_METHOD_CORPPASS && a.methods != CK_METHOD_OIDC))
         ck_fuzz_fail("pam args: methods 0x%x", a.methods);
     if (!a.config || a.config[0] != '/')
         ck_fuzz_fail("pam args: config is not an absolute path");
