@@ -174,6 +174,12 @@ check "provider error answer" 400 "$(status "http://127.0.0.1:$P/callback?error=
 check "open redirect: rd to another host" 400 "$(status "http://127.0.0.1:$P/login/corppass?rd=https%3A%2F%2Fevil.example%2F")"
 check "open redirect: //host" 400 "$(status "http://127.0.0.1:$P/login/corppass?rd=%2F%2Fevil.example")"
 check "open redirect: rd outside the allowlist" 400 "$(status "http://127.0.0.1:$P/login/corppass?rd=%2Fadmin")"
+# HEAD must neither start a provider login nor consume one.
+curl -s -o /dev/null -I -D "$D/head.h" --max-time 10 "http://127.0.0.1:$P/login/corppass?rd=/app/x"
+check "HEAD /login/<provider> is 405 with Allow: GET" "1 1" \
+    "$(grep -c '^HTTP/1.1 405' "$D/head.h") $(grep -c '^[Aa]llow: GET' "$D/head.h")"
+check "HEAD /callback" 405 "$(status "http://127.0.0.1:$P/callback?code=abc&state=x" -I)"
+check "HEAD /login is still answered" 200 "$(status "http://127.0.0.1:$P/login" -I)"
 check "unknown provider" 404 "$(status "http://127.0.0.1:$P/login/nosuch")"
 check "GET /backchannel-logout" 405 "$(status "http://127.0.0.1:$P/backchannel-logout")"
 check "back-channel logout without a token" 400 "$(status "http://127.0.0.1:$P/backchannel-logout" -d x=y)"
