@@ -190,9 +190,8 @@ check "back-channel logout with a forged token" 400 "$(status "http://127.0.0.1:
 # provider, whose back-channel logout token ends the other session. Plain
 # OIDC, unmapped (user from the claims) and mapped through the users file
 # by email (found again by the token's sub). FAPI 2.0: the provider's
-# logout token is encrypted like its ID tokens, which the OIDC library's
-# back-channel logout does not read yet: only the RP-initiated half.
-# two_sessions NAME PROVIDER LOGIN PORT EXPECTED-WHO [nobcl]
+# logout token is a JWE to checkupd's enc key, like its ID tokens.
+# two_sessions NAME PROVIDER LOGIN PORT EXPECTED-WHO bcl|nobcl JWS|JWE
 two_sessions() {
     bcl="$CK_IDP_TMP/$2.port.bcl"
     if ! { login_ok "$1a" "$3" "$4" /app/p && cp "$D/$1a.jar" "$D/$1b.jar" &&
@@ -221,6 +220,8 @@ two_sessions() {
         i=$((i + 1))
     done
     ltok=$(tail -n 1 "$bcl")
+    check "$3: the logout token is a compact $8" "$8" \
+        "$(printf '%s' "$ltok" | awk -F. '{ print NF == 5 ? "JWE" : NF == 3 ? "JWS" : "other" }')"
     code=$(status "http://127.0.0.1:$P/backchannel-logout" --data-urlencode "logout_token=$ltok")
     check "$3: back-channel logout accepted" 200 "$code"
     [ "$code" = 200 ] || tail -n 1 "$D/audit.jsonl" | sed 's/^/# /'
@@ -230,10 +231,10 @@ two_sessions() {
     check "$3: the CorpPass session is untouched" "cpuser@example.org method=corppass" \
         "$(who "$(cat "$D/cp.tok")")"
 }
-two_sessions p op-plain plain alice "$pp" "alice method=oidc"
+two_sessions p op-plain plain alice "$pp" "alice method=oidc" bcl JWS
 printf '%s\n' "alice@clinic.example:*:nurse:clinic-5:calice::" >> "$D/users"
-two_sessions m op-plain plain alice "$pp" "alice@clinic.example method=oidc"
-two_sessions f op-fapi fapi T16LL0001A "$fp" "fapiadmin@example.org method=corppass" nobcl
+two_sessions m op-plain plain alice "$pp" "alice@clinic.example method=oidc" bcl JWS
+two_sessions f op-fapi fapi T16LL0001A "$fp" "fapiadmin@example.org method=corppass" bcl JWE
 
 # 6. An unmapped CorpPass identity gets no session.
 printf '%s\n' "$(grep -v '^cpuser@' "$D/users")" > "$D/users.new" && chmod 600 "$D/users.new" &&
