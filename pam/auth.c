@@ -159,6 +159,21 @@ static int token_reject(ck_pam_call *c, const char *name, const char *sid_hash,
     return count ? count_failure(c, name, "token") : PAM_AUTH_ERR;
 }
 
+/* Answers a token whose session the store did not give back (st != CK_OK). */
+static int token_store_failed(ck_pam_call *c, ck_status st, const char *sid,
+                              const char *who, const char *op)
+{
+    /* An ended session is gone from the store: name it from its id for the audit. */
+    ck_audit_sid_hash_of(sid, c->ctx->sess.key_hex);
+    if (st == CK_EXPIRED_IDLE || st == CK_EXPIRED_LIFETIME) {
+        ck_pam_session_ended(c, st, ck_login_user_label(who), "token");
+        return PAM_AUTH_ERR;
+    }
+    if (st == CK_NOT_FOUND || st == CK_ERR_INVALID)
+        return token_reject(c, who, c->ctx->sess.key_hex, "session_not_found", 0);
+    return ck_pam_store_error(c, st, op);
+}
+
 static int token_auth(ck_pam_call *c, const char *name, const char *token)
 {
     ck_users users = { 0, NULL };
@@ -167,7 +182,7 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
     ck_token_status ts;
     ck_anomaly_result ar;
     ck_status st;
-    int rc;
+    int rc, enforce;
 
     rc = ck_pam_load_ring(c);
     if (rc == PAM_SUCCESS)
@@ -188,22 +203,17 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
                           ts != CK_TOKEN_EXPIRED);
         goto out;
     }
+    /*
+     * Under bind = enforce the session is only read until the binding
+     * allows this use, so a refused use from elsewhere does not refresh
+     * its idle clock; that costs one more round trip, in that mode only.
+     */
+    enforce = c->ctx->cfg.bind_mode == CK_BIND_ENFORCE;
     memset(&c->ctx->sess, 0, sizeof(c->ctx->sess));
-    st = ck_store_touch(c->ctx->store, sid, &c->ctx->sess);
-    /* An ended session is gone from the store: name it from its id for the audit. */
-    if (st != CK_OK)
-        ck_audit_sid_hash_of(sid, c->ctx->sess.key_hex);
-    if (st == CK_EXPIRED_IDLE || st == CK_EXPIRED_LIFETIME) {
-        ck_pam_session_ended(c, st, u ? u->email : ck_login_user_label(name), "token");
-        rc = PAM_AUTH_ERR;
-        goto out;
-    }
-    if (st == CK_NOT_FOUND || st == CK_ERR_INVALID) {
-        rc = token_reject(c, u ? u->email : name, c->ctx->sess.key_hex, "session_not_found", 0);
-        goto out;
-    }
+    st = enforce ? ck_store_get(c->ctx->store, sid, &c->ctx->sess)
+                 : ck_store_touch(c->ctx->store, sid, &c->ctx->sess);
     if (st != CK_OK) {
-        rc = ck_pam_store_error(c, st, "touch");
+        rc = token_store_failed(c, st, sid, u ? u->email : name, enforce ? "get" : "touch");
         goto out;
     }
     /* A valid token for someone else's session is an attack, not a login. */
@@ -220,6 +230,13 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
         ck_pam_tell(c, 1, "This checkup session belongs to another address.");
         rc = PAM_AUTH_ERR;
         goto out;
+    }
+    if (enforce) {
+        st = ck_store_touch(c->ctx->store, sid, &c->ctx->sess);
+        if (st != CK_OK) {
+            rc = token_store_failed(c, st, sid, u->email, "touch");
+            goto out;
+        }
     }
     /* A token proves a session, not the password: the failure count stays. */
     ck_pam_audit(c, "login_success", u->email, "token", c->ctx->sess.key_hex, "success",

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -214,48 +213,6 @@ static int wait_result(ck_pam_call *c, const char *code, const ck_terminal *star
 
 /* ---- the identity, mapped to a users file record ---------------------------- */
 
-static const ck_user *map_corppass(const ck_users *users, const ck_terminal_identity *id,
-                                   int *ambiguous)
-{
-    char uuid[CK_TERMINAL_ID_MAX], eu[2 * CK_TERMINAL_ID_MAX];
-    const ck_user *found = NULL;
-    size_t i;
-
-    /* The users file keeps UUIDs in lower case (checkup user --corppass). */
-    for (i = 0; id->cp_uuid[i] && i + 1 < sizeof(uuid); i++)
-        uuid[i] = (char)(id->cp_uuid[i] >= 'A' && id->cp_uuid[i] <= 'F'
-                         ? id->cp_uuid[i] - 'A' + 'a' : id->cp_uuid[i]);
-    uuid[i] = '\0';
-    eu[0] = '\0';
-    if (id->cp_entity_id[0] && id->cp_user_id[0])
-        snprintf(eu, sizeof(eu), "%s/%s", id->cp_entity_id, id->cp_user_id);
-    for (i = 0; i < users->count; i++) {
-        const ck_user *u = &users->items[i];
-
-        if (!u->corppass[0])
-            continue;
-        if ((uuid[0] && strcmp(u->corppass, uuid) == 0) ||
-            (eu[0] && strcmp(u->corppass, eu) == 0)) {
-            if (found)
-                *ambiguous = 1;
-            found = u;
-        }
-    }
-    return *ambiguous ? NULL : found;
-}
-
-/* A generic OIDC identity maps by its (provider-verified) email. */
-static const ck_user *map_oidc(const ck_users *users, const ck_terminal_identity *id)
-{
-    if (!id->email[0])
-        return NULL;
-    for (size_t i = 0; i < users->count; i++) {
-        if (strcasecmp(users->items[i].email, id->email) == 0)
-            return &users->items[i];
-    }
-    return NULL;
-}
-
 /*
  * The mapped record must be the account PAM_USER names. When the
  * application left PAM_USER empty, the login names the account.
@@ -300,16 +257,19 @@ static int check_locks(ck_pam_call *c, const ck_user *u)
 static int finish(ck_pam_call *c, const ck_terminal_identity *id)
 {
     ck_users users = { 0, NULL };
+    const ck_user_identity uid = { c->args.methods == CK_METHOD_CORPPASS, id->email,
+                                   id->cp_uuid, id->cp_entity_id, id->cp_user_id };
     const ck_user *u;
-    int ambiguous = 0, rc;
+    ck_users_map m;
+    int rc;
 
     rc = ck_pam_load_users(c, &users);
     if (rc != PAM_SUCCESS)
         return rc;
-    u = c->args.methods == CK_METHOD_CORPPASS ? map_corppass(&users, id, &ambiguous)
-                                              : map_oidc(&users, id);
-    if (!u) {
-        fail_audit(c, NULL, ambiguous ? "identity_ambiguous" : "identity_not_mapped");
+    m = ck_users_map_identity(&users, &uid, &u);
+    if (m != CK_USERS_MAPPED) {
+        fail_audit(c, NULL, m == CK_USERS_AMBIGUOUS ? "identity_ambiguous"
+                                                    : "identity_not_mapped");
         ck_pam_tell(c, 1, "This %s login is not linked to a checkup account.",
                     provider_label(c));
         rc = PAM_AUTH_ERR;

@@ -63,6 +63,32 @@ void ck_users_free(ck_users *users);
 /* Finds a user by email (ASCII case-insensitive) or by local account name. */
 const ck_user *ck_users_find(const ck_users *users, const char *name);
 
+/*
+ * What a provider verified about a login, as the users file maps it
+ * (checkupd's OIDC callback and the PAM terminal logins share this). A
+ * CorpPass identity matches a record whose corppass field is its uuid in
+ * lower case or "<entity id>/<CPUID>"; any other identity matches by its
+ * verified email (ASCII case ignored; never a local account name). NULL
+ * strings count as empty.
+ */
+typedef struct ck_user_identity {
+    int is_corppass;
+    const char *email;
+    const char *cp_uuid;
+    const char *cp_entity_id;
+    const char *cp_cpuid;
+} ck_user_identity;
+
+typedef enum ck_users_map {
+    CK_USERS_MAPPED = 0,        /* *out is the one matching record */
+    CK_USERS_NOT_MAPPED = 1,    /* no record matches */
+    CK_USERS_AMBIGUOUS = 2,     /* several records match: refused */
+} ck_users_map;
+
+/* Maps id to its one record; *out is NULL unless CK_USERS_MAPPED. */
+ck_users_map ck_users_map_identity(const ck_users *users, const ck_user_identity *id,
+                                   const ck_user **out);
+
 /* Serialises users (with the header) into a fresh string; free() it. */
 char *ck_users_format(const ck_users *users, size_t *len);
 

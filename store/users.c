@@ -293,6 +293,60 @@ const ck_user *ck_users_find(const ck_users *users, const char *name)
     return NULL;
 }
 
+/* ---- identity mapping ------------------------------------------------- */
+
+static const char *or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+/* The users file keeps CorpPass uuids in lower case (checkup user --corppass). */
+static int corppass_match(const ck_user *u, const ck_user_identity *id)
+{
+    const char *uuid = or_empty(id->cp_uuid), *ent = or_empty(id->cp_entity_id);
+    const char *cpuid = or_empty(id->cp_cpuid);
+    size_t elen = strlen(ent), ulen = strlen(u->corppass);
+
+    if (!u->corppass[0])
+        return 0;
+    if (uuid[0] && ulen == strlen(uuid)) {
+        size_t i;
+
+        for (i = 0; uuid[i] && (unsigned char)u->corppass[i] ==
+                                   ascii_lower((unsigned char)uuid[i]); i++)
+            ;
+        if (!uuid[i])
+            return 1;
+    }
+    return ent[0] && cpuid[0] && ulen == elen + 1 + strlen(cpuid) &&
+           strncmp(u->corppass, ent, elen) == 0 && u->corppass[elen] == '/' &&
+           strcmp(u->corppass + elen + 1, cpuid) == 0;
+}
+
+ck_users_map ck_users_map_identity(const ck_users *users, const ck_user_identity *id,
+                                   const ck_user **out)
+{
+    const ck_user *found = NULL;
+    const char *email = id ? or_empty(id->email) : "";
+
+    *out = NULL;
+    if (!users || !id)
+        return CK_USERS_NOT_MAPPED;
+    for (size_t i = 0; i < users->count; i++) {
+        const ck_user *u = &users->items[i];
+        int match = id->is_corppass ? corppass_match(u, id)
+                                    : email[0] && ascii_casecmp(u->email, email) == 0;
+
+        if (!match)
+            continue;
+        if (found)
+            return CK_USERS_AMBIGUOUS;
+        found = u;
+    }
+    *out = found;
+    return found ? CK_USERS_MAPPED : CK_USERS_NOT_MAPPED;
+}
+
 /* ---- writing ----------------------------------------------------------- */
 
 static size_t field_encode(const char *in, char *out)

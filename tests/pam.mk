@@ -29,8 +29,9 @@ tests_pam_drive_SOURCES = tests/pam_drive.c
 tests_pam_drive_CFLAGS = $(AM_CFLAGS) $(PAM_CFLAGS)
 tests_pam_drive_LDADD = $(PAM_LIBS)
 
-TESTS += tests/pam_valgrind.sh tests/pam_cli.sh tests/pam_redis.sh tests/pam_symbols.sh
-EXTRA_DIST += tests/pam_valgrind.sh tests/pam_cli.sh tests/pam_redis.sh tests/pam_symbols.sh tests/lib/pam_env.sh
+TESTS += tests/pam_valgrind.sh tests/pam_cli.sh tests/pam_redis.sh tests/pam_symbols.sh tests/pam_bind_touch.sh
+EXTRA_DIST += tests/pam_valgrind.sh tests/pam_cli.sh tests/pam_redis.sh tests/pam_symbols.sh tests/lib/pam_env.sh \
+	tests/pam_bind_touch.sh
 check_SCRIPTS += tests/pam_drive$(EXEEXT) checkup$(EXEEXT) pam_checkup.la
 # The sanitizer build runs the cycle without valgrind (see the script).
 AM_TESTS_ENVIRONMENT += CK_SANITIZERS='$(SANITIZER_CFLAGS)'; export CK_SANITIZERS;

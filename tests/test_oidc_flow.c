@@ -644,6 +644,11 @@ static void test_logout(void **state)
     assert_non_null(strstr(ck_oidc_errstr(e.o), "logout_token: bad_signature"));
     free(t);
     assert_int_equal(ck_oidc_backchannel_logout(e.o, "not.a.token", 0, &lo), CK_OIDC_REJECT);
+    /* A JWE logout token: this provider has no enc key, and garbage is refused. */
+    assert_int_equal(ck_oidc_backchannel_logout(e.o, "eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9.a.b.c.d",
+                                                0, &lo), CK_OIDC_REJECT);
+    assert_non_null(strstr(ck_oidc_errstr(e.o), "logout_token: no_enc_key"));
+    assert_int_equal(ck_oidc_backchannel_logout(e.o, "....", 0, &lo), CK_OIDC_REJECT);
     assert_int_equal(ck_oidc_backchannel_logout(e.o, "", 0, &lo), CK_OIDC_REJECT);
     t = logout_token("nosid=1");
     assert_int_equal(ck_oidc_backchannel_logout(e.o, t, 0, &lo), CK_OIDC_OK);

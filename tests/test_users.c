@@ -195,6 +195,65 @@ static void test_add_and_modes(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* One mapping for checkupd and the PAM terminal logins. */
+static void test_map_identity(void **state)
+{
+    static const char text[] =
+        "#checkup-users 1\n"
+        "alice@example.org:!:doctor:c1:alice::0f6a1c2e-9b1d-4f00-8a11-3c2b7e9d0a01\n"
+        "bob@example.org:!:nurse:c1:bob::T00000001A/S1234567A\n"
+        "carol@example.org:!:admin:::disabled:dup-uuid\n"
+        "dave@example.org:!:admin::dave::dup-uuid\n"
+        "erin@example.org:!:admin::mallory::\n";
+    ck_users u;
+    char err[512];
+    const ck_user *r = (const ck_user *)&u;
+    ck_user_identity id;
+
+    (void)state;
+    if (parse(text, &u, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    /* CorpPass by uuid, ASCII case ignored */
+    id = (ck_user_identity){ 1, "dave@example.org", "0F6A1C2E-9B1D-4F00-8A11-3C2B7E9D0A01",
+                             NULL, NULL };
+    assert_int_equal(ck_users_map_identity(&u, &id, &r), CK_USERS_MAPPED);
+    assert_string_equal(r->email, "alice@example.org");
+    /* CorpPass by entity/CPUID; an email never maps a CorpPass login */
+    id = (ck_user_identity){ 1, "alice@example.org", "", "T00000001A", "S1234567A" };
+    assert_int_equal(ck_users_map_identity(&u, &id, &r), CK_USERS_MAPPED);
+    assert_string_equal(r->email, "bob@example.org");
+    id.cp_cpuid = "S1234567";
+    assert_int_equal(ck_users_map_identity(&u, &id, &r), CK_USERS_NOT_MAPPED);
+    assert_null(r);
+    id = (ck_user_identity){ 1, NULL, NULL, "T00000001A/S1234567A", "" };
+    assert_int_equal(ck_users_map_identity(&u, &id, &r), CK_USERS_NOT_MAPPED);
+    id = (ck_user_identity){ 1, NULL, NULL, "T00000001A", NULL };
+    assert_int_equal(ck_users_map_identity(&u, &id, &r), CK_USERS_NOT_MAPPED);
+    /* two records with one identity: refused, even when one is disabled */
+    r = (const ck_user *)&u;
+    id = (ck_user_identity){ 1, NULL, "DUP-UUID", NULL, NULL };
+    assert_int_equal(ck_users_map_identity(&u, &id, &r), CK_USERS_AMBIGUOUS);
+    assert_null(r);
+    /* OIDC by verified email only: not by local name, not by corppass */
+    id = (ck_user_identity){ 0, "ALICE@example.ORG", "dup-uuid", NULL, NULL };
+    assert_int_equal(ck_users_map_identity(&u, &id, &r), CK_USERS_MAPPED);
+    assert_string_equal(r->email, "alice@example.org");
+    id.email = "mallory";
+    assert_int_equal(ck_users_map_identity(&u, &id, &r), CK_USERS_NOT_MAPPED);
+    id.email = "mallory@example.org";
+    assert_int_equal(ck_users_map_identity(&u, &id, &r), CK_USERS_NOT_MAPPED);
+    id.email = "alice";
+    assert_int_equal(ck_users_map_identity(&u, &id, &r), CK_USERS_NOT_MAPPED);
+    id.email = "";
+    assert_int_equal(ck_users_map_identity(&u, &id, &r), CK_USERS_NOT_MAPPED);
+    /* a disabled record still maps: the caller refuses it */
+    id.email = "carol@example.org";
+    assert_int_equal(ck_users_map_identity(&u, &id, &r), CK_USERS_MAPPED);
+    assert_true(r->disabled);
+    assert_int_equal(ck_users_map_identity(&u, NULL, &r), CK_USERS_NOT_MAPPED);
+    ck_users_free(&u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_format_roundtrip),
         cmocka_unit_test(test_passwords),
         cmocka_unit_test(test_add_and_modes),
+        cmocka_unit_test(test_map_identity),
     };
 
     return cmocka_run_group_tests_name("users", tests, NULL, NULL);

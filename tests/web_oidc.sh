@@ -174,6 +174,12 @@ check "provider error answer" 400 "$(status "http://127.0.0.1:$P/callback?error=
 check "open redirect: rd to another host" 400 "$(status "http://127.0.0.1:$P/login/corppass?rd=https%3A%2F%2Fevil.example%2F")"
 check "open redirect: //host" 400 "$(status "http://127.0.0.1:$P/login/corppass?rd=%2F%2Fevil.example")"
 check "open redirect: rd outside the allowlist" 400 "$(status "http://127.0.0.1:$P/login/corppass?rd=%2Fadmin")"
+# HEAD must neither start a provider login nor consume one.
+curl -s -o /dev/null -I -D "$D/head.h" --max-time 10 "http://127.0.0.1:$P/login/corppass?rd=/app/x"
+check "HEAD /login/<provider> is 405 with Allow: GET" "1 1" \
+    "$(grep -c '^HTTP/1.1 405' "$D/head.h") $(grep -c '^[Aa]llow: GET' "$D/head.h")"
+check "HEAD /callback" 405 "$(status "http://127.0.0.1:$P/callback?code=abc&state=x" -I)"
+check "HEAD /login is still answered" 200 "$(status "http://127.0.0.1:$P/login" -I)"
 check "unknown provider" 404 "$(status "http://127.0.0.1:$P/login/nosuch")"
 check "GET /backchannel-logout" 405 "$(status "http://127.0.0.1:$P/backchannel-logout")"
 check "back-channel logout without a token" 400 "$(status "http://127.0.0.1:$P/backchannel-logout" -d x=y)"
@@ -184,9 +190,8 @@ check "back-channel logout with a forged token" 400 "$(status "http://127.0.0.1:
 # provider, whose back-channel logout token ends the other session. Plain
 # OIDC, unmapped (user from the claims) and mapped through the users file
 # by email (found again by the token's sub). FAPI 2.0: the provider's
-# logout token is encrypted like its ID tokens, which the OIDC library's
-# back-channel logout does not read yet: only the RP-initiated half.
-# two_sessions NAME PROVIDER LOGIN PORT EXPECTED-WHO [nobcl]
+# logout token is a JWE to checkupd's enc key, like its ID tokens.
+# two_sessions NAME PROVIDER LOGIN PORT EXPECTED-WHO bcl|nobcl JWS|JWE
 two_sessions() {
     bcl="$CK_IDP_TMP/$2.port.bcl"
     if ! { login_ok "$1a" "$3" "$4" /app/p && cp "$D/$1a.jar" "$D/$1b.jar" &&
@@ -215,6 +220,8 @@ two_sessions() {
         i=$((i + 1))
     done
     ltok=$(tail -n 1 "$bcl")
+    check "$3: the logout token is a compact $8" "$8" \
+        "$(printf '%s' "$ltok" | awk -F. '{ print NF == 5 ? "JWE" : NF == 3 ? "JWS" : "other" }')"
     code=$(status "http://127.0.0.1:$P/backchannel-logout" --data-urlencode "logout_token=$ltok")
     check "$3: back-channel logout accepted" 200 "$code"
     [ "$code" = 200 ] || tail -n 1 "$D/audit.jsonl" | sed 's/^/# /'
@@ -224,10 +231,10 @@ two_sessions() {
     check "$3: the CorpPass session is untouched" "cpuser@example.org method=corppass" \
         "$(who "$(cat "$D/cp.tok")")"
 }
-two_sessions p op-plain plain alice "$pp" "alice method=oidc"
+two_sessions p op-plain plain alice "$pp" "alice method=oidc" bcl JWS
 printf '%s\n' "alice@clinic.example:*:nurse:clinic-5:calice::" >> "$D/users"
-two_sessions m op-plain plain alice "$pp" "alice@clinic.example method=oidc"
-two_sessions f op-fapi fapi T16LL0001A "$fp" "fapiadmin@example.org method=corppass" nobcl
+two_sessions m op-plain plain alice "$pp" "alice@clinic.example method=oidc" bcl JWS
+two_sessions f op-fapi fapi T16LL0001A "$fp" "fapiadmin@example.org method=corppass" bcl JWE
 
 # 6. An unmapped CorpPass identity gets no session.
 printf '%s\n' "$(grep -v '^cpuser@' "$D/users")" > "$D/users.new" && chmod 600 "$D/users.new" &&

@@ -89,6 +89,10 @@ drive ok
 if l=$(link ok); then
     code=${l##*/}
     check "the link is on checkupd's public URL" "$WEB_ORIGIN/t/" "${l%"$code"}"
+    # A HEAD (a link previewer) is refused and does not use the link up.
+    curl -s -o /dev/null -I -D "$D/th.h" --max-time 10 "http://127.0.0.1:$P/t/$code"
+    check "HEAD on the link is 405 with Allow: GET" "1 1" \
+        "$(grep -c '^HTTP/1.1 405' "$D/th.h") $(grep -c '^[Aa]llow: GET' "$D/th.h")"
     curl -s -o /dev/null -D "$D/t.h" --max-time 10 "http://127.0.0.1:$P/t/$code"
     check "the link starts the provider login" 1 "$(grep -c '^HTTP/1.1 302' "$D/t.h")"
     url=$(sed -n 's/^[Ll]ocation: \(.*\)\r$/\1/p' "$D/t.h")

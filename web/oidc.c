@@ -390,65 +390,25 @@ static ck_status bind_take(ck_store *st, const char *state, char provider[72], c
 }
 
 /*
- * The users file's corppass field, as the PAM module reads it
- * (pam/termlogin.c): the CorpPass uuid in lower case, or
- * "<entity id>/<CPUID>".
- */
-static int corppass_match(const ck_user *u, const ck_identity *id)
-{
-    char uuid[sizeof(id->cp_uuid)], eu[sizeof(id->cp_entity_id) + sizeof(id->cp_cpuid) + 1];
-    size_t i;
-
-    if (!u->corppass[0])
-        return 0;
-    for (i = 0; id->cp_uuid[i] && i + 1 < sizeof(uuid); i++)
-        uuid[i] = (char)(id->cp_uuid[i] >= 'A' && id->cp_uuid[i] <= 'F'
-                         ? id->cp_uuid[i] - 'A' + 'a' : id->cp_uuid[i]);
-    uuid[i] = '\0';
-    eu[0] = '\0';
-    if (id->cp_entity_id[0] && id->cp_cpuid[0])
-        snprintf(eu, sizeof(eu), "%s/%s", id->cp_entity_id, id->cp_cpuid);
-    return (uuid[0] && strcmp(u->corppass, uuid) == 0) ||
-           (eu[0] && strcmp(u->corppass, eu) == 0);
-}
-
-/* The one record mapped to a CorpPass identity; NULL when none or several. */
-static const ck_user *map_corppass(const ck_users *users, const ck_identity *id,
-                                   int *ambiguous)
-{
-    const ck_user *found = NULL;
-
-    for (size_t i = 0; i < users->count; i++) {
-        if (!corppass_match(&users->items[i], id))
-            continue;
-        if (found)
-            *ambiguous = 1;
-        found = &users->items[i];
-    }
-    return *ambiguous ? NULL : found;
-}
-
-/*
  * Fills the identity fields of s from the users file or the claims; NULL
  * on success, else the audit reason.
  */
 static const char *map_identity(const ckd *d, const ck_identity *id, ck_session *s)
 {
     ck_users users = { 0, NULL };
+    const ck_user_identity uid = { id->is_corppass, id->email, id->cp_uuid,
+                                   id->cp_entity_id, id->cp_cpuid };
     const ck_user *u = NULL;
     const char *why = NULL;
     char err[512];
-    int ambiguous = 0;
+    ck_users_map m;
 
     if (ck_users_load(d->cfg.users_file, 1, &users, err, sizeof(err)) != 0) {
         ckd_log(d, LOG_ERR, "users file: %s", err);
         return "users_file_unavailable";
     }
-    if (id->is_corppass)
-        u = map_corppass(&users, id, &ambiguous);
-    else if (id->email[0])
-        u = ck_users_find(&users, id->email);
-    if (ambiguous) {
+    m = ck_users_map_identity(&users, &uid, &u);
+    if (m == CK_USERS_AMBIGUOUS) {
         why = "ambiguous_mapping";
     } else if (u && u->disabled) {
         why = "account_disabled";

@@ -297,6 +297,27 @@ static enum MHD_Result route_get(struct MHD_Connection *c, const ckd *d, const c
     return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "not found");
 }
 
+/*
+ * Paths where a GET starts or consumes a pending login: a HEAD there
+ * (link previewers, monitors) must not, so it is refused rather than
+ * answered as a GET without the body.
+ */
+static int changes_state(const char *url)
+{
+    return strncmp(url, "/login/", 7) == 0 || strcmp(url, "/callback") == 0 ||
+           (strncmp(url, "/t/", 3) == 0 && strcmp(url, "/t/done") != 0);
+}
+
+static enum MHD_Result get_only(struct MHD_Connection *c, const ckd *d)
+{
+    struct MHD_Response *r;
+
+    r = ckd_text("text/plain; charset=utf-8", "405 method not allowed\n");
+    if (r)
+        MHD_add_response_header(r, "Allow", "GET");
+    return ckd_send(c, d, MHD_HTTP_METHOD_NOT_ALLOWED, r, 1);
+}
+
 static enum MHD_Result route(struct MHD_Connection *c, const ckd *d, ckd_req *rq,
                              const char *url, const char *method)
 {
@@ -306,6 +327,8 @@ static enum MHD_Result route(struct MHD_Connection *c, const ckd *d, ckd_req *rq
 
     if (strncmp(url, "/v1/", 4) == 0 && strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
         return cors_preflight(c, d);
+    if (get && strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 && changes_state(url))
+        return get_only(c, d);
     if (get)
         return route_get(c, d, url);
     if (!post)
