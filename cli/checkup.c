@@ -1,12 +1,10 @@
 /*
- * checkup - the checkup admin tool (first part: users, sessions, keys).
+ * checkup - the checkup admin tool: users, sessions, metrics, keys,
+ * configuration check, sweep and a terminal login.
  *
- *   checkup [-c CONFIG] user add EMAIL --role R [--clinic C] [--local-user U]
- *                                      [--password-stdin]
- *   checkup [-c CONFIG] sessions list [--user U]
- *   checkup [-c CONFIG] keys generate
- *
- * Exit status: 0 success, 1 failure, 2 usage error.
+ * Exit status, as coreutils: 0 success, 1 failure, 2 usage error.
+ * Every command takes --help. Messages name the file, key or value at
+ * fault and never a password, token or session id.
  */
 #include "config.h"
 
@@ -16,41 +14,98 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
+#include "ck_audit.h"
 #include "ck_clock.h"
-#include "ck_config.h"
-#include "ck_store.h"
 #include "ck_token.h"
 #include "ck_users.h"
+#include "cli.h"
 
-#define EXIT_USAGE 2
+const char *cli_current = NULL;
 
-static const char usage_text[] =
-    "Usage: checkup [-c CONFIG] COMMAND ...\n"
-    "\n"
-    "Commands:\n"
-    "  user add EMAIL --role ROLE [--clinic ID] [--local-user NAME] [--password-stdin]\n"
-    "      Add a user to the users file. The password is read from the terminal\n"
-    "      without echo, or as one line from standard input with --password-stdin.\n"
-    "  sessions list [--user EMAIL]\n"
-    "      Show live sessions (of one user, or of every user in the users file).\n"
-    "  keys generate\n"
-    "      Add a new token signing key in front of the key ring (mode 0600).\n"
-    "\n"
-    "Options:\n"
-    "  -c, --config FILE   configuration file (default " CK_CONFIG_PATH ")\n"
-    "  -h, --help          show this help\n"
-    "\n"
-    "Exit status: 0 success, 1 failure, 2 usage error.\n";
+static const cli_cmd commands[] = {
+    { "user", "add", cli_user_add,
+      "user add EMAIL --role ROLE [--clinic ID] [--local-user NAME] [--corppass ID]\n"
+      "         [--password-stdin | --no-password]",
+      "Add a user to the users file (mode 0600, yescrypt hash). The password is\n"
+      "read twice from the terminal without echo, or as one line from standard\n"
+      "input with --password-stdin; --no-password makes a CorpPass/OIDC-only user.\n"
+      "--corppass maps a CorpPass identity: a UUID, or ENTITY/USER (entity id and\n"
+      "CorpPass user id).\n" },
+    { "user", "set", cli_user_set,
+      "user set EMAIL [--role ROLE] [--clinic ID] [--local-user NAME] [--corppass ID]",
+      "Change a user's role, clinic, local account or CorpPass mapping; an empty\n"
+      "value ('') clears an optional field.\n" },
+    { "user", "passwd", cli_user_passwd, "user passwd EMAIL [--password-stdin]",
+      "Set a user's password (read as for user add).\n" },
+    { "user", "disable", cli_user_disable, "user disable EMAIL",
+      "Refuse every login of the user (sessions already open stay: see\n"
+      "'sessions revoke-user').\n" },
+    { "user", "enable", cli_user_enable, "user enable EMAIL", "Allow the user to log in again.\n" },
+    { "user", "del", cli_user_del, "user del EMAIL", "Remove the user from the users file.\n" },
+    { "user", "list", cli_user_list, "user list",
+      "Show the users: email, role, clinic, local account, CorpPass mapping, state.\n" },
+    { "sessions", "list", cli_sessions_list, "sessions list [--user EMAIL]",
+      "Show live sessions of one user, or of every user in the users file.\n" },
+    { "sessions", "show", cli_sessions_show, "sessions show KEY-PREFIX [--user EMAIL]",
+      "Show every field of the one session whose key starts with KEY-PREFIX\n"
+      "(at least 6 characters, as 'sessions list' shows them).\n" },
+    { "sessions", "revoke", cli_sessions_revoke, "sessions revoke KEY [--user EMAIL]",
+      "End one session, named by its full key or a unique prefix of it.\n" },
+    { "sessions", "revoke-user", cli_sessions_revoke_user, "sessions revoke-user EMAIL",
+      "End every session of a user (log out from all devices).\n" },
+    { "metrics", NULL, cli_metrics, "metrics [--json | --prometheus]",
+      "Show active sessions (total and by method), created, ended by logout, idle\n"
+      "timeout, lifetime and revocation, timeout rate, average duration, login\n"
+      "failures, lockouts, anomalies, store health and round trip, Redis memory,\n"
+      "and the [alerts] of checkup.conf. A crossed threshold is logged once to\n"
+      "syslog. Exit status 1 when the store did not answer.\n" },
+    { "keys", "generate", cli_keys_generate, "keys generate",
+      "Add a new token signing key in front of the key ring (mode 0600); the\n"
+      "keys already there still verify.\n" },
+    { "keys", "rotate", cli_keys_rotate, "keys rotate [--keep N]",
+      "Add a new signing key and keep only the N newest older keys (default 1),\n"
+      "so tokens signed before still verify until they expire.\n" },
+    { "keys", "jwks", cli_keys_jwks, "keys jwks",
+      "Print the relying party's public JWKS for the identity provider.\n" },
+    { "config", "check", cli_config_check, "config check",
+      "Check the configuration: it parses and validates, the users file and key\n"
+      "ring load, and the store answers. One line per check.\n" },
+    { "sweep", NULL, cli_sweep, "sweep",
+      "Remove expired entries from the embedded store now (Redis expires keys\n"
+      "by itself).\n" },
+    { "login", NULL, cli_login,
+      "login [EMAIL] [--password-stdin] [--service NAME] [--rhost ADDR]",
+      "Log in at the terminal against the users file (not through PAM): the\n"
+      "password is checked with lockout, and a session is created as a PAM login\n"
+      "would create it. --rhost names the client address for lockout and\n"
+      "anomaly checks (default: from SSH_CONNECTION).\n" },
+};
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-static int usage_error(const char *fmt, ...)
+/* ---- messages ------------------------------------------------------------ */
+
+int cli_usage(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "checkup%s%s: ", cli_current ? " " : "", cli_current ? cli_current : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'checkup %s%s--help'.\n", cli_current ? cli_current : "",
+            cli_current ? " " : "");
+    return CLI_USAGE;
+}
+
+int cli_fail(const char *fmt, ...)
 {
     va_list ap;
 
@@ -58,37 +113,80 @@ static int usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'checkup --help'.\n");
-    return EXIT_USAGE;
+    fputc('\n', stderr);
+    return CLI_FAIL;
 }
 
-static int other_section(void *ud, const char *section, const char *name, const char *value,
-                         int lineno, char *err, size_t errlen)
-{
-    return 1;   /* sections of other components */
-}
-
-static int load_config(const char *path, int explicit_path, ck_config *cfg)
-{
-    char err[512];
-
-    ck_config_defaults(cfg);
-    if (!explicit_path && access(path, F_OK) != 0 && errno == ENOENT)
-        return ck_config_apply_env(cfg, err, sizeof(err)) == 0 ? 0 : -1;
-    if (ck_config_load(cfg, path, other_section, NULL, err, sizeof(err)) != 0 ||
-        ck_config_apply_env(cfg, err, sizeof(err)) != 0) {
-        fprintf(stderr, "checkup: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static const char *users_path(const ck_config *cfg)
+const char *cli_users_path(const ck_config *cfg)
 {
     return cfg->users_file ? cfg->users_file : CK_DEFAULT_USERS_FILE;
 }
 
-/* ---- passwords ---------------------------------------------------------- */
+const char *cli_keys_path(const ck_config *cfg)
+{
+    return cfg->token_key_file ? cfg->token_key_file : CK_DEFAULT_KEY_FILE;
+}
+
+ck_store *cli_store_open(const ck_config *cfg)
+{
+    char err[512];
+    ck_store *st = ck_store_open(cfg, err, sizeof(err));
+
+    if (!st)
+        cli_fail("store %s: %s", cfg->store_url ? cfg->store_url : CK_DEFAULT_STORE_URL, err);
+    return st;
+}
+
+int cli_store_error(ck_store *st, ck_status rc, const char *what)
+{
+    return cli_fail("%s: %s: %s", what, ck_status_str(rc), ck_store_errstr(st));
+}
+
+int cli_set_field(char *dst, size_t max, const char *value, const char *what)
+{
+    size_t n = strlen(value);
+
+    if (n >= max) {
+        cli_usage("%s is longer than %zu bytes", what, max - 1);
+        return -1;
+    }
+    memcpy(dst, value, n + 1);
+    return 0;
+}
+
+void cli_fmt_time(int64_t t, char *buf, size_t len)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, len, "%lld", (long long)t);
+}
+
+void cli_audit(const ck_config *cfg, const char *event, const char *user,
+               const char *key_hex, const char *result, const char *reason)
+{
+    ck_audit_event ev;
+    char sid[CK_SID_HASH_LEN], line[1024], err[256];
+
+    memset(&ev, 0, sizeof(ev));
+    ev.event = event;
+    ev.user = user;
+    ev.service = "checkup";
+    if (key_hex && *key_hex) {
+        ck_audit_sid_hash(key_hex, sid);
+        ev.sid_hash = sid;
+    }
+    ev.result = result;
+    ev.reason = reason;
+    ck_audit_format(&ev, line, sizeof(line));
+    syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s", line);
+    if (cfg->audit_file &&
+        ck_audit_write_json(cfg->audit_file, &ev, ck_now(), err, sizeof(err)) != 0)
+        cli_fail("audit file: %s", err);
+}
+
+/* ---- passwords ----------------------------------------------------------- */
 
 static int read_line(FILE *in, char *buf, size_t len)
 {
@@ -130,7 +228,7 @@ static int prompt_noecho(const char *prompt, char *buf, size_t len)
     return rc;
 }
 
-static int get_password(int from_stdin, char *pw, size_t len)
+int cli_read_password(int from_stdin, int confirm, const char *prompt, char *pw, size_t len)
 {
     char again[1024];
     int rc;
@@ -138,8 +236,8 @@ static int get_password(int from_stdin, char *pw, size_t len)
     if (from_stdin) {
         rc = read_line(stdin, pw, len);
     } else {
-        rc = prompt_noecho("New password: ", pw, len);
-        if (rc == 0 && prompt_noecho("Repeat it: ", again, sizeof(again)) == 0 &&
+        rc = prompt_noecho(prompt, pw, len);
+        if (rc == 0 && confirm && prompt_noecho("Repeat it: ", again, sizeof(again)) == 0 &&
             strcmp(pw, again) != 0) {
             fprintf(stderr, "checkup: the passwords differ\n");
             rc = -3;
@@ -154,224 +252,171 @@ static int get_password(int from_stdin, char *pw, size_t len)
         fprintf(stderr, "checkup: empty password\n");
         rc = -1;
     }
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
-/* ---- user add ----------------------------------------------------------- */
+/* ---- help and dispatch --------------------------------------------------- */
 
-static int set_field(char *dst, size_t max, const char *value, const char *what)
+static void print_usage(FILE *out)
 {
-    if (strlen(value) >= max) {
-        fprintf(stderr, "checkup: %s longer than %zu bytes\n", what, max - 1);
-        return -1;
+    fputs("Usage: checkup [-c CONFIG] COMMAND [ARGS...]\n\nCommands:\n", out);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %s\n", commands[i].synopsis);
+    fputs("\nOptions:\n"
+          "  -c, --config FILE   configuration file (default " CK_CONFIG_PATH ")\n"
+          "  -h, --help          show this help; 'checkup COMMAND --help' for one command\n"
+          "  -V, --version       show the version\n"
+          "\nExit status: 0 success, 1 failure, 2 usage error.\n", out);
+}
+
+static void print_command_help(const cli_cmd *c)
+{
+    printf("Usage: checkup [-c CONFIG] %s\n\n%s", c->synopsis, c->help);
+    printf("\nExit status: 0 success, 1 failure, 2 usage error.\n");
+}
+
+/* Prints the commands of a group: "checkup user --help". */
+static void print_group_help(const char *group)
+{
+    printf("Usage: checkup [-c CONFIG] %s COMMAND ...\n\nCommands:\n", group);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].group, group) == 0)
+            printf("  %s\n", commands[i].synopsis);
+    printf("\n'checkup %s COMMAND --help' shows one command.\n", group);
+}
+
+/* --help or -h anywhere before "--", after the command words. */
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
     }
-    memcpy(dst, value, strlen(value) + 1);
     return 0;
 }
 
-static int cmd_user_add(const ck_config *cfg, int argc, char **argv)
+static int known_group(const char *group)
 {
-    static const struct option opts[] = {
-        { "role", required_argument, NULL, 'r' },
-        { "clinic", required_argument, NULL, 'C' },
-        { "local-user", required_argument, NULL, 'l' },
-        { "password-stdin", no_argument, NULL, 'p' },
-        { NULL, 0, NULL, 0 },
-    };
-    ck_user u;
-    char pw[1024], err[512];
-    int from_stdin = 0, opt, rc = 1;
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].group, group) == 0)
+            return 1;
+    return 0;
+}
 
-    memset(&u, 0, sizeof(u));
-    optind = 0;   /* re-initialise getopt; permute options after EMAIL */
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'r':
-            if (set_field(u.role, sizeof(u.role), optarg, "role") != 0)
-                return EXIT_USAGE;
-            break;
-        case 'C':
-            if (set_field(u.clinic_id, sizeof(u.clinic_id), optarg, "clinic") != 0)
-                return EXIT_USAGE;
-            break;
-        case 'l':
-            if (set_field(u.local_user, sizeof(u.local_user), optarg, "local user") != 0)
-                return EXIT_USAGE;
-            break;
-        case 'p':
-            from_stdin = 1;
-            break;
-        default:
-            return usage_error("user add: bad option");
+/* Finds the command; *shift = words it takes from argv (1 or 2). */
+static const cli_cmd *find_command(int argc, char **argv, int *shift)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const cli_cmd *c = &commands[i];
+
+        if (strcmp(c->group, argv[0]) != 0)
+            continue;
+        if (!c->name) {
+            *shift = 1;
+            return c;
+        }
+        if (argc > 1 && strcmp(c->name, argv[1]) == 0) {
+            *shift = 2;
+            return c;
         }
     }
-    if (optind + 1 != argc)
-        return usage_error("user add needs exactly one EMAIL");
-    if (!u.role[0])
-        return usage_error("user add needs --role");
-    if (set_field(u.email, sizeof(u.email), argv[optind], "email") != 0)
-        return EXIT_USAGE;
-    snprintf(u.hash, sizeof(u.hash), "!");
-    if (ck_user_check(&u, err, sizeof(err)) != 0)
-        return usage_error("%s", err);
-    if (get_password(from_stdin, pw, sizeof(pw)) != 0)
-        goto out;
-    if (ck_password_hash(pw, u.hash, sizeof(u.hash), err, sizeof(err)) != 0 ||
-        ck_users_add(users_path(cfg), &u, err, sizeof(err)) != 0) {
-        fprintf(stderr, "checkup: %s\n", err);
-        goto out;
-    }
-    printf("added %s (role %s) to %s\n", u.email, u.role, users_path(cfg));
-    rc = 0;
-out:
-    OPENSSL_cleanse(pw, sizeof(pw));
-    OPENSSL_cleanse(&u, sizeof(u));
-    return rc;
+    return NULL;
 }
 
-/* ---- sessions list ------------------------------------------------------ */
-
-static void fmt_time(int64_t t, char *buf, size_t len)
+static int other_section(void *ud, const char *section, const char *name, const char *value,
+                         int lineno, char *err, size_t errlen)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(buf, len, "%lld", (long long)t);
+    return 1;   /* sections of other components (providers, daemon) */
 }
 
-static void print_session(const ck_session *s, int64_t now)
+static int load_config(const char *path, int explicit_path, ck_config *cfg)
 {
-    char created[32];
+    char err[512];
 
-    fmt_time(s->created, created, sizeof(created));
-    printf("%-16.14s %-28s %-8s %-20s %6llds %6llds %-15s %-10s %s\n", s->key_hex,
-           s->user_id, ck_auth_method_name(s->method), created,
-           (long long)(now - s->last_activity), (long long)(s->expires - now),
-           s->remote_host[0] ? s->remote_host : "-", s->service[0] ? s->service : "-",
-           s->tty[0] ? s->tty : "-");
-}
-
-static int list_one(ck_store *st, const char *user, int64_t now, size_t *shown)
-{
-    ck_session_list list = { 0, NULL };
-    ck_status rc = ck_store_list_user(st, user, &list);
-
-    if (rc != CK_OK) {
-        fprintf(stderr, "checkup: sessions of %s: %s: %s\n", user, ck_status_str(rc),
-                ck_store_errstr(st));
+    ck_config_defaults(cfg);
+    if (!explicit_path && access(path, F_OK) != 0 && errno == ENOENT) {
+        if (ck_config_apply_env(cfg, err, sizeof(err)) == 0)
+            return 0;
+        cli_fail("%s", err);
         return -1;
     }
-    for (size_t i = 0; i < list.count; i++)
-        print_session(&list.items[i], now);
-    *shown += list.count;
-    ck_session_list_free(&list);
+    if (ck_config_load(cfg, path, other_section, NULL, err, sizeof(err)) != 0 ||
+        ck_config_apply_env(cfg, err, sizeof(err)) != 0) {
+        cli_fail("%s", err);
+        return -1;
+    }
     return 0;
 }
 
-static int cmd_sessions_list(const ck_config *cfg, int argc, char **argv)
+static int run(const char *config, int explicit_config, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "user", required_argument, NULL, 'u' },
-        { NULL, 0, NULL, 0 },
-    };
-    ck_users users = { 0, NULL };
-    const char *user = NULL;
-    ck_store *st = NULL;
-    char err[512];
-    size_t shown = 0;
-    int64_t now = ck_now();
-    int opt, rc = 1;
+    static char name[64];
+    const cli_cmd *c;
+    ck_config cfg;
+    int shift = 0, rc;
 
-    optind = 0;   /* re-initialise getopt; permute options after EMAIL */
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (opt != 'u')
-            return usage_error("sessions list: bad option");
-        user = optarg;
+    c = find_command(argc, argv, &shift);
+    if (!c) {
+        if (!known_group(argv[0]))
+            return cli_usage("unknown command '%s'", argv[0]);
+        cli_current = argv[0];
+        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+            print_group_help(argv[0]);
+            return CLI_OK;
+        }
+        if (argc < 2)
+            return cli_usage("a sub-command is needed");
+        return cli_usage("unknown sub-command '%s'", argv[1]);
     }
-    if (optind != argc)
-        return usage_error("sessions list takes no arguments besides --user");
-    if (!user && ck_users_load(users_path(cfg), 1, &users, err, sizeof(err)) != 0) {
-        fprintf(stderr, "checkup: %s\n", err);
-        return 1;
+    snprintf(name, sizeof(name), "%s%s%s", c->group, c->name ? " " : "", c->name ? c->name : "");
+    cli_current = name;
+    if (wants_help(argc - shift + 1, argv + shift - 1)) {
+        print_command_help(c);
+        return CLI_OK;
     }
-    st = ck_store_open(cfg, err, sizeof(err));
-    if (!st) {
-        fprintf(stderr, "checkup: store: %s\n", err);
-        goto out;
-    }
-    printf("%-16s %-28s %-8s %-20s %7s %7s %-15s %-10s %s\n", "SESSION", "USER", "METHOD",
-           "CREATED", "IDLE", "EXPIRES", "FROM", "SERVICE", "TTY");
-    if (user && list_one(st, user, now, &shown) != 0)
-        goto out;
-    for (size_t i = 0; !user && i < users.count; i++)
-        if (list_one(st, users.items[i].email, now, &shown) != 0)
-            goto out;
-    printf("%zu session%s\n", shown, shown == 1 ? "" : "s");
-    rc = 0;
-out:
-    ck_store_close(st);
-    ck_users_free(&users);
+    if (load_config(config, explicit_config, &cfg) != 0)
+        return CLI_FAIL;
+    openlog("checkup", LOG_PID, LOG_AUTHPRIV);
+    rc = c->fn(&cfg, argc - shift + 1, argv + shift - 1);
+    closelog();
+    ck_config_free(&cfg);
     return rc;
 }
-
-/* ---- keys generate ------------------------------------------------------ */
-
-static int cmd_keys_generate(const ck_config *cfg, int argc, char **argv)
-{
-    const char *path = cfg->token_key_file ? cfg->token_key_file : CK_DEFAULT_KEY_FILE;
-    char kid[CK_KID_MAX], err[512];
-
-    if (argc != 1)
-        return usage_error("keys generate takes no arguments");
-    if (ck_keyring_generate(path, kid, err, sizeof(err)) != 0) {
-        fprintf(stderr, "checkup: %s\n", err);
-        return 1;
-    }
-    printf("new signing key %s in %s\n", kid, path);
-    return 0;
-}
-
-/* ---- main --------------------------------------------------------------- */
 
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     const char *config = CK_CONFIG_PATH;
-    ck_config cfg;
-    int explicit_config = 0, opt, rc;
+    int explicit_config = 0, opt;
 
-    while ((opt = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
         switch (opt) {
         case 'c':
             config = optarg;
             explicit_config = 1;
             break;
         case 'h':
-            fputs(usage_text, stdout);
-            return 0;
+            print_usage(stdout);
+            return CLI_OK;
+        case 'V':
+            printf("checkup %s\n", PACKAGE_VERSION);
+            return CLI_OK;
         default:
-            return usage_error("unknown option");
+            return cli_usage("unknown option '%s'", argv[optind - 1]);
         }
     }
     argc -= optind;
     argv += optind;
-    if (argc < 2)
-        return usage_error("a command is needed");
-    if (load_config(config, explicit_config, &cfg) != 0)
-        return 1;
-    if (strcmp(argv[0], "user") == 0 && strcmp(argv[1], "add") == 0)
-        rc = cmd_user_add(&cfg, argc - 1, argv + 1);
-    else if (strcmp(argv[0], "sessions") == 0 && strcmp(argv[1], "list") == 0)
-        rc = cmd_sessions_list(&cfg, argc - 1, argv + 1);
-    else if (strcmp(argv[0], "keys") == 0 && strcmp(argv[1], "generate") == 0)
-        rc = cmd_keys_generate(&cfg, argc - 1, argv + 1);
-    else
-        rc = usage_error("unknown command '%s'", argv[0]);
-    ck_config_free(&cfg);
-    return rc;
+    if (argc < 1)
+        return cli_usage("a command is needed");
+    /* Each command parses its own options from optind = 1 of its argv. */
+    return run(config, explicit_config, argc, argv);
 }

@@ -14,6 +14,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "ck_anomaly.h"
 #include "ck_audit.h"
 #include "ck_clock.h"
 #include "ck_lockout.h"
@@ -78,6 +79,10 @@ static int count_failure(ck_pam_call *c, const char *account, const char *method
         return ck_pam_store_error(c, st, "failure count");
     if (locked)
         ck_pam_audit(c, "locked", user_label(account), method, NULL, "failure", "host_locked");
+    /* Failures across many accounts from one address lock it (audited there). */
+    st = ck_anomaly_failure(c->ctx->store, &c->ctx->cfg, c->rhost, account, &locked);
+    if (st != CK_OK)
+        return ck_pam_store_error(c, st, "failure burst count");
     return PAM_AUTH_ERR;
 }
 
@@ -168,8 +173,9 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
 {
     ck_users users = { 0, NULL };
     const ck_user *u;
-    char sid[CK_SID_LEN];
+    char sid[CK_SID_LEN], why[32];
     ck_token_status ts;
+    ck_anomaly_result ar;
     ck_status st;
     int rc;
 
@@ -213,6 +219,16 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
     /* A valid token for someone else's session is an attack, not a login. */
     if (!u || strcmp(u->email, c->ctx->sess.user_id) != 0) {
         rc = token_reject(c, u ? u->email : name, c->ctx->sess.key_hex, "user_mismatch", 1);
+        goto out;
+    }
+    /* A session bound to its client ([anomaly] bind): a use from elsewhere. */
+    ar = ck_anomaly_check(&c->ctx->cfg, &c->ctx->sess, c->rhost, NULL, why, sizeof(why));
+    if (ar != CK_ANOMALY_OK)
+        ck_anomaly_audit(c->ctx->store, &c->ctx->cfg, u->email, c->service, c->rhost,
+                         c->ctx->sess.key_hex, why, ar == CK_ANOMALY_REFUSE);
+    if (ar == CK_ANOMALY_REFUSE) {
+        ck_pam_tell(c, 1, "This checkup session belongs to another address.");
+        rc = PAM_AUTH_ERR;
         goto out;
     }
     /* A token proves a session, not the password: the failure count stays. */

@@ -77,6 +77,10 @@ static int create(ck_pam_call *c)
         ck_pam_store_error(c, st, "create");
         return PAM_SESSION_ERR;
     }
+    /* [session] max_per_user ended the user's oldest session to make room. */
+    if (ck_store_last_evicted(ctx->store) > 0)
+        ck_pam_audit(c, "session_evicted", ctx->user.email, NULL, NULL, "success",
+                     "per_user_cap");
     if (ck_token_sign(ctx->ring, ctx->sid, s->created, s->deadline, &token) != CK_TOKEN_OK) {
         pam_syslog(c->pamh, LOG_ERR, "cannot sign the session token");
         ck_store_delete(ctx->store, ctx->sid);

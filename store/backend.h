@@ -59,6 +59,8 @@ struct ck_backend_ops {
     ck_status (*metrics)(ck_store *st, int64_t now, ck_metrics *out);
     ck_status (*ping)(ck_store *st);
     ck_status (*sweep)(ck_store *st, int64_t now, size_t *removed);
+    /* May be NULL: the backend has no server memory to report. */
+    ck_status (*memory)(ck_store *st, ck_store_memory *out);
     void (*close)(ck_store *st);
 };
 
@@ -69,6 +71,7 @@ struct ck_store {
     int lifetime;               /* seconds */
     int pending_ttl;            /* seconds */
     int max_per_user;           /* 0 = no cap */
+    size_t evicted;             /* by the last create, set by the backend */
     char errstr[512];
 };
 

@@ -16,6 +16,11 @@
 #define CK_DEFAULT_LIFETIME         86400
 #define CK_DEFAULT_PENDING_TTL      600
 
+/* [anomaly] bind */
+#define CK_BIND_OFF      0
+#define CK_BIND_AUDIT    1
+#define CK_BIND_ENFORCE  2
+
 typedef struct ck_config {
     /* [session] */
     int inactivity_timeout;     /* seconds, 1 .. 86400 */
@@ -53,6 +58,19 @@ typedef struct ck_config {
 
     /* [audit] */
     char *audit_file;           /* JSON lines; NULL = syslog only */
+
+    /* [alerts] thresholds; 0 turns one off */
+    int alert_active_sessions;      /* live sessions, default 10000 */
+    int alert_redis_memory_percent; /* used_memory / maxmemory, default 80 */
+    int alert_idle_timeout_rate;    /* percent of ended sessions that idled out, default 0 */
+
+    /* [anomaly] */
+    int bind_mode;              /* CK_BIND_OFF (default), CK_BIND_AUDIT, CK_BIND_ENFORCE */
+    int bind_prefix_v4;         /* bits of the address that must match, default 24 */
+    int bind_prefix_v6;         /* default 64 */
+    int bind_user_agent;        /* the user agent must match too, default no */
+    int spray_accounts;         /* distinct accounts failing from one address, default 10; 0 = off */
+    int spray_window;           /* seconds, default 600 */
 
     /* Where the values came from, for messages. */
     char *path;

@@ -34,6 +34,8 @@ ck_status ck_lockout_check(ck_store *st, const ck_lockout *lo, ck_lock_kind kind
 /*
  * Records one failure; *now_locked = 1 when this failure started a lock
  * (the caller audits it once). *count gets the failures in the window.
+ * Each account failure and each new lock is also counted in the metrics
+ * (login failures, lockouts), with lockout on or off.
  */
 ck_status ck_lockout_fail(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
                           const char *name, int64_t *count, int *now_locked);
@@ -44,6 +46,14 @@ ck_status ck_lockout_fail(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
  * extra write.
  */
 ck_status ck_lockout_success(ck_store *st, const ck_lockout *lo, const char *name);
+
+/*
+ * Locks an account or host now, whatever its failure count (a burst of
+ * failures across accounts, see ck_anomaly.h); *now_locked = 1 when it was
+ * not locked before. Counted as a lockout in the metrics.
+ */
+ck_status ck_lockout_lock(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
+                          const char *name, int *now_locked);
 
 /* Clears the failures (and any lock) of an account or host. */
 ck_status ck_lockout_reset(ck_store *st, ck_lock_kind kind, const char *name);

@@ -42,7 +42,7 @@ const char *ck_auth_method_name(ck_auth_method m);
 int ck_auth_method_parse(const char *name, ck_auth_method *out);
 
 /* Field limits, including the terminating NUL. */
-#define CK_SID_LEN        45   /* 2 tag chars + 43 base64url chars */
+#define CK_SID_LEN        46   /* 2 tag chars + 43 base64url chars (256 bits) + NUL */
 #define CK_KEY_LEN        32   /* SHA-256 of the session id */
 #define CK_KEY_HEX_LEN    67   /* 2 tag chars + 64 hex chars */
 #define CK_USER_MAX      256
@@ -53,6 +53,7 @@ int ck_auth_method_parse(const char *name, ck_auth_method *out);
 #define CK_SERVICE_MAX    64
 #define CK_TTY_MAX        64
 #define CK_IDP_SID_MAX   256
+#define CK_UA_MAX         48   /* "sha256:" + 32 hex: a digest, never the raw agent */
 
 /*
  * A session as stored. The session id itself is never stored: only
@@ -75,6 +76,7 @@ typedef struct ck_session {
     char service[CK_SERVICE_MAX];
     char tty[CK_TTY_MAX];
     char idp_sid[CK_IDP_SID_MAX];
+    char user_agent[CK_UA_MAX];        /* digest of the client's user agent, or "" */
 } ck_session;
 
 typedef struct ck_session_list {
@@ -114,14 +116,17 @@ const char *ck_store_backend(const ck_store *st);
 
 /*
  * Creates a session from the identity fields of *in (user_id, email, role,
- * clinic_id, method, remote_host, service, tty, idp_sid). created,
+ * clinic_id, method, remote_host, service, tty, idp_sid, user_agent). created,
  * last_activity, deadline, expires and key_hex are filled in *in by the
  * store. The new session id is written to sid_out: hand it to the client
  * (inside a token), it cannot be recovered from the store later. When the
  * configured per-user cap is reached the oldest session of the user is
- * evicted (counted as revoked).
+ * evicted (counted as revoked); ck_store_last_evicted() then tells how
+ * many, so that the caller can audit it.
  */
 ck_status ck_store_create(ck_store *st, ck_session *in, char sid_out[CK_SID_LEN]);
+/* Sessions the last ck_store_create evicted under the per-user cap. */
+size_t ck_store_last_evicted(const ck_store *st);
 
 /* Validate-and-refresh; see the store contract in docs/design.md. */
 ck_status ck_store_touch(ck_store *st, const char *sid, ck_session *out);
@@ -165,6 +170,17 @@ ck_status ck_store_metrics(ck_store *st, ck_metrics *out);
 
 /* Reachability check with one round trip (health endpoints). */
 ck_status ck_store_ping(ck_store *st);
+
+/*
+ * Memory use of the store server (Redis INFO memory): used_memory and
+ * maxmemory in bytes; max = 0 when no limit is set. CK_NOT_FOUND when the
+ * backend has no such figure (the embedded store).
+ */
+typedef struct ck_store_memory {
+    int64_t used;
+    int64_t max;
+} ck_store_memory;
+ck_status ck_store_memory_info(ck_store *st, ck_store_memory *out);
 
 /* Remove expired entries now (embedded store; a no-op on Redis). */
 ck_status ck_store_sweep(ck_store *st, size_t *removed);

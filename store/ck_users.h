@@ -72,6 +72,20 @@ char *ck_users_format(const ck_users *users, size_t *len);
  */
 int ck_users_add(const char *path, const ck_user *user, char *err, size_t errlen);
 
+/*
+ * Read-modify-write of the users file under its lock: loads path (an
+ * absent file is an empty list when create is set), calls fn, and when fn
+ * returns 0 rewrites the file atomically with mode 0600. fn returns 0 to
+ * write, 1 to leave the file as it is, or -1 with a reason in err. Two
+ * processes editing at once are serialised, so neither loses a record.
+ */
+typedef int (*ck_users_edit_fn)(ck_users *users, void *ud, char *err, size_t errlen);
+int ck_users_edit(const char *path, int create, ck_users_edit_fn fn, void *ud,
+                  char *err, size_t errlen);
+
+/* Appends a checked user to a list; -1 when the email or local name is taken. */
+int ck_users_append(ck_users *users, const ck_user *user, char *err, size_t errlen);
+
 /* Checks the text fields of a user record (lengths, no control characters). */
 int ck_user_check(const ck_user *user, char *err, size_t errlen);
 

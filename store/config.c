@@ -29,6 +29,13 @@ void ck_config_defaults(ck_config *cfg)
     cfg->fail_deny = 5;
     cfg->fail_interval = 900;
     cfg->unlock_time = 900;
+    cfg->alert_active_sessions = 10000;
+    cfg->alert_redis_memory_percent = 80;
+    cfg->bind_mode = CK_BIND_OFF;
+    cfg->bind_prefix_v4 = 24;
+    cfg->bind_prefix_v6 = 64;
+    cfg->spray_accounts = 10;
+    cfg->spray_window = 600;
 }
 
 void ck_config_free(ck_config *cfg)
@@ -49,7 +56,7 @@ void ck_config_free(ck_config *cfg)
     }
 }
 
-typedef enum { T_INT, T_STR, T_BOOL, T_SIZE } key_type;
+typedef enum { T_INT, T_STR, T_BOOL, T_SIZE, T_BIND } key_type;
 
 typedef struct key_spec {
     const char *section;
@@ -93,10 +100,19 @@ static const key_spec keys[] = {
     STR_KEY("users", "file", users_file),
     STR_KEY("tokens", "key_file", token_key_file),
     STR_KEY("audit", "file", audit_file),
+    INT_KEY("alerts", "active_sessions", alert_active_sessions, 0, 1000000000),
+    INT_KEY("alerts", "redis_memory_percent", alert_redis_memory_percent, 0, 100),
+    INT_KEY("alerts", "idle_timeout_rate", alert_idle_timeout_rate, 0, 100),
+    { "anomaly", "bind", T_BIND, offsetof(ck_config, bind_mode), 0, 2 },
+    INT_KEY("anomaly", "bind_prefix_v4", bind_prefix_v4, 0, 32),
+    INT_KEY("anomaly", "bind_prefix_v6", bind_prefix_v6, 0, 128),
+    BOOL_KEY("anomaly", "bind_user_agent", bind_user_agent),
+    INT_KEY("anomaly", "spray_accounts", spray_accounts, 0, 100000),
+    INT_KEY("anomaly", "spray_window", spray_window, 1, 86400),
 };
 
 static const char *const known_sections[] = {
-    "session", "store", "lockout", "users", "tokens", "audit",
+    "session", "store", "lockout", "users", "tokens", "audit", "alerts", "anomaly",
 };
 
 typedef struct load_ctx {
@@ -169,6 +185,21 @@ static int parse_bool(const char *value, int *out)
     return -1;
 }
 
+static int parse_bind(const char *value, int *out)
+{
+    static const char *const modes[] = {
+        [CK_BIND_OFF] = "off", [CK_BIND_AUDIT] = "audit", [CK_BIND_ENFORCE] = "enforce",
+    };
+
+    for (int i = 0; i < 3; i++) {
+        if (strcasecmp(value, modes[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static int set_key(load_ctx *c, const key_spec *k, const char *value, int lineno)
 {
     char *field = (char *)c->cfg + k->offset;
@@ -185,6 +216,14 @@ static int set_key(load_ctx *c, const key_spec *k, const char *value, int lineno
         *(char **)field = dup;
         return 1;
     }
+    case T_BIND:
+        if (parse_bind(value, &b) != 0) {
+            snprintf(c->err, c->errlen, "%s:%d: [%s] %s: '%s' is not off, audit or enforce",
+                     c->path, lineno, k->section, k->name, value);
+            return 0;
+        }
+        *(int *)field = b;
+        return 1;
     case T_BOOL:
         if (parse_bool(value, &b) != 0) {
             snprintf(c->err, c->errlen, "%s:%d: [%s] %s: '%s' is not yes or no",

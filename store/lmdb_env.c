@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +265,7 @@ struct ck_lmdb_gate {
     uint64_t magic;
     uint64_t size;
     pthread_mutex_t mutex;
+    int waiters;                /* writers queued on mutex (atomic) */
 };
 
 static int64_t mono_ms(void)
@@ -377,9 +379,11 @@ ck_status ck_lmdb_gate_lock(ck_store *st, ck_lmdb *h)
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000;
     }
+    __atomic_add_fetch(&h->gate->waiters, 1, __ATOMIC_RELAXED);
     do {
         rc = pthread_mutex_clocklock(&h->gate->mutex, CLOCK_MONOTONIC, &ts);
     } while (rc == EINTR);
+    __atomic_sub_fetch(&h->gate->waiters, 1, __ATOMIC_RELAXED);
     if (rc == EOWNERDEAD) {
         /* The holder died mid-write; LMDB rolls its transaction back. */
         pthread_mutex_consistent(&h->gate->mutex);
@@ -387,8 +391,8 @@ ck_status ck_lmdb_gate_lock(ck_store *st, ck_lmdb *h)
     }
     if (rc == ETIMEDOUT)
         return ck_fail(st, CK_ERR_UNAVAILABLE,
-                       "store %s: busy: another process has held the write lock for "
-                       "over %d ms", h->path, h->lock_timeout_ms);
+                       "store %s: busy: waited over %d ms for the write lock "
+                       "(other writers hold it)", h->path, h->lock_timeout_ms);
     if (rc != 0)
         return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: write lock: %s", h->path,
                        strerror(rc));
@@ -398,6 +402,14 @@ ck_status ck_lmdb_gate_lock(ck_store *st, ck_lmdb *h)
 void ck_lmdb_gate_unlock(ck_lmdb *h)
 {
     pthread_mutex_unlock(&h->gate->mutex);
+    /*
+     * A futex mutex lets the writer that just let go take it straight back
+     * before the waiter it woke is even scheduled; under many more writers
+     * than cores a waiter could lose every turn until its timeout. Stepping
+     * aside while others wait hands the lock on instead.
+     */
+    if (__atomic_load_n(&h->gate->waiters, __ATOMIC_RELAXED) > 0)
+        sched_yield();
 }
 
 /* ---- opening ------------------------------------------------------------- */

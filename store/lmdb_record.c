@@ -1,12 +1,15 @@
 /*
  * lmdb_record.c - the stored form of a session and of the metrics counters.
  *
- * Session record, version 1 (all integers big-endian):
- *   u8 version (1), u8 method,
+ * Session record, version 2 (all integers big-endian):
+ *   u8 version (2), u8 method,
  *   i64 created, i64 last_activity, i64 deadline, i64 expires,
- *   then 8 strings, each u16 length + bytes without NUL, in the order
- *   user_id, email, role, clinic_id, remote_host, service, tty, idp_sid.
- * The record is exactly that long; anything else fails to parse.
+ *   then 9 strings, each u16 length + bytes without NUL, in the order
+ *   user_id, email, role, clinic_id, remote_host, service, tty, idp_sid,
+ *   user_agent.
+ * Version 1 is the same without user_agent; it is still read, so that
+ * sessions written before the upgrade stay valid. The record is exactly
+ * that long; anything else fails to parse.
  *
  * Counters: u8 version (1), u8 n, then n i64 values.
  */
@@ -17,7 +20,8 @@
 
 #include "lmdb_internal.h"
 
-#define REC_VERSION   1
+#define REC_VERSION   2
+#define REC_V1_FIELDS 8
 #define REC_FIXED     34
 #define CNT_VERSION   1
 #define CNT_N         (2 + CK_END_COUNT + CK_AUTH_METHOD_COUNT)
@@ -34,6 +38,7 @@ static const struct rec_field {
     { offsetof(ck_session, service), CK_SERVICE_MAX },
     { offsetof(ck_session, tty), CK_TTY_MAX },
     { offsetof(ck_session, idp_sid), CK_IDP_SID_MAX },
+    { offsetof(ck_session, user_agent), CK_UA_MAX },
 };
 
 #define REC_NFIELDS (sizeof(rec_fields) / sizeof(rec_fields[0]))
@@ -77,16 +82,18 @@ void ck_lmdb_rec_encode(const ck_session *s, unsigned char *buf)
 int ck_lmdb_rec_decode(const void *buf, size_t len, ck_session *s, const char **why)
 {
     const unsigned char *p = buf, *end = p + len;
+    size_t nfields;
 
     memset(s, 0, sizeof(*s));
     if (len < REC_FIXED) {
         *why = "record shorter than its fixed part";
         return -1;
     }
-    if (p[0] != REC_VERSION) {
+    if (p[0] != REC_VERSION && p[0] != 1) {
         *why = "unknown record version";
         return -1;
     }
+    nfields = p[0] == 1 ? REC_V1_FIELDS : REC_NFIELDS;
     if (p[1] >= CK_AUTH_METHOD_COUNT) {
         *why = "unknown auth method";
         return -1;
@@ -97,7 +104,7 @@ int ck_lmdb_rec_decode(const void *buf, size_t len, ck_session *s, const char **
     s->deadline = ck_be64_get(p + 18);
     s->expires = ck_be64_get(p + 26);
     p += REC_FIXED;
-    for (size_t i = 0; i < REC_NFIELDS; i++) {
+    for (size_t i = 0; i < nfields; i++) {
         size_t flen;
         char *f = (char *)s + rec_fields[i].offset;
 

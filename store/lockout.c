@@ -11,6 +11,7 @@
 #include <openssl/sha.h>
 
 #include "ck_lockout.h"
+#include "ck_metrics.h"
 
 /* With unlock_time = 0 the lock holds until reset: ten years is as good. */
 #define FOREVER (10 * 365 * 86400)
@@ -63,6 +64,12 @@ ck_status ck_lockout_fail(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
 
     *count = 0;
     *now_locked = 0;
+    /* One failed login is reported once per account (the host is the same event). */
+    if (kind == CK_LOCK_ACCOUNT) {
+        rc = ck_metrics_count(st, CK_COUNT_LOGIN_FAILURE);
+        if (rc != CK_OK)
+            return rc;
+    }
     if (lo->deny <= 0 || !name || !*name)
         return CK_OK;
     counter_name("lf:", kind, name, cname);
@@ -74,9 +81,32 @@ ck_status ck_lockout_fail(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
     if (rc != CK_OK)
         return rc;
     *now_locked = dummy == 1;
+    if (*now_locked) {
+        rc = ck_metrics_count(st, CK_COUNT_LOCKOUT);
+        if (rc != CK_OK)
+            return rc;
+    }
     /* The lock now carries the state; failures start afresh after it. */
     counter_name("lf:", kind, name, cname);
     return ck_store_fail_reset(st, cname);
+}
+
+ck_status ck_lockout_lock(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
+                          const char *name, int *now_locked)
+{
+    char cname[80];
+    int64_t n = 0;
+    ck_status rc;
+
+    *now_locked = 0;
+    if (!name || !*name)
+        return CK_OK;
+    counter_name("lk:", kind, name, cname);
+    rc = ck_store_fail_add(st, cname, lo->unlock_time > 0 ? lo->unlock_time : FOREVER, &n);
+    if (rc != CK_OK || n != 1)
+        return rc;
+    *now_locked = 1;
+    return ck_metrics_count(st, CK_COUNT_LOCKOUT);
 }
 
 ck_status ck_lockout_reset(ck_store *st, ck_lock_kind kind, const char *name)

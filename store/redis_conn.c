@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -793,6 +794,15 @@ int ck_conn_exchange(ck_redis *r, ck_conn *c, const char *buf, size_t len, size_
         *sent_nothing = 0;
         off += (size_t)w;
     }
+    /*
+     * The reply cannot be there yet: wait for it instead of trying a read
+     * that would only say EAGAIN (TLS may hold decrypted bytes: it reads).
+     */
+    if (!c->ssl && ck_conn_wait(c, POLLIN, deadline) < 0) {
+        c->err_no = errno;
+        io_error(r, "reading", timeout_ms);
+        return -1;
+    }
     while (got < n) {
         void *reply = NULL;
         ssize_t rd;
@@ -818,6 +828,7 @@ int ck_conn_exchange(ck_redis *r, ck_conn *c, const char *buf, size_t len, size_
             return -1;
         }
     }
+    c->last_used_ms = ck_redis_now_ms();
     return 0;
 }
 
@@ -826,6 +837,8 @@ int ck_conn_exchange(ck_redis *r, ck_conn *c, const char *buf, size_t len, size_
  * restarted, or timed the client out). Noticing that before writing means
  * the command is sent on a fresh connection and never twice.
  */
+#define IDLE_CHECK_MS 100
+
 static int conn_idle_ok(ck_conn *c)
 {
     struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
@@ -845,6 +858,35 @@ static int conn_idle_ok(ck_conn *c)
 
 /* ---- the handle ---- */
 
+/*
+ * A page that the kernel zeroes in a child after fork() (MADV_WIPEONFORK,
+ * Linux 4.14) tells a forked process apart without a getpid() system call
+ * on every command. Where the kernel lacks it, getpid() decides.
+ */
+static volatile unsigned char *fork_canary_new(void)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    void *p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_WIPEONFORK
+    if (madvise(p, pg, MADV_WIPEONFORK) == 0) {
+        *(volatile unsigned char *)p = 1;
+        return p;
+    }
+#endif
+    munmap(p, pg);
+    return NULL;
+}
+
+static int forked(const ck_redis *r)
+{
+    if (r->fork_canary)
+        return *r->fork_canary == 0;
+    return r->pid != getpid();
+}
+
 ck_redis *ck_redis_new(ck_redis_opts *o)
 {
     ck_redis *r = calloc(1, sizeof(*r));
@@ -860,6 +902,7 @@ ck_redis *ck_redis_new(ck_redis_opts *o)
         r->o.command_timeout_ms = 1000;
     ck_conn_init(&r->c);
     r->pid = getpid();
+    r->fork_canary = fork_canary_new();
     return r;
 }
 
@@ -867,7 +910,9 @@ void ck_redis_free(ck_redis *r)
 {
     if (!r)
         return;
-    ck_conn_close(&r->c, r->pid == getpid());
+    ck_conn_close(&r->c, !forked(r));
+    if (r->fork_canary)
+        munmap((void *)r->fork_canary, (size_t)sysconf(_SC_PAGESIZE));
     ck_tls_free_ctx(r);
     ck_redis_opts_free(&r->o);
     free(r);
@@ -969,14 +1014,17 @@ static int ensure_connected(ck_redis *r)
 {
     int64_t delay, waited;
 
-    if (r->pid != getpid()) {
+    if (forked(r)) {
         /* The parent owns the socket and the TLS state: write nothing. */
         ck_conn_close(&r->c, 0);
         r->pid = getpid();
+        if (r->fork_canary)
+            *r->fork_canary = 1;
         r->attempt = 0;
     }
     if (r->c.fd >= 0) {
-        if (conn_idle_ok(&r->c))
+        /* A connection in steady use needs no idle check (a system call). */
+        if (ck_redis_now_ms() - r->c.last_used_ms < IDLE_CHECK_MS || conn_idle_ok(&r->c))
             return 0;
         drop(r);
     }

@@ -18,6 +18,7 @@ typedef struct ck_conn {
     SSL *ssl;
     redisReader *reader;
     int used;                   /* a command completed on it after setup */
+    int64_t last_used_ms;       /* when the last exchange ended */
     int err_no;                 /* errno of the last transport failure */
     char peer[300];             /* "host:port" */
 } ck_conn;
@@ -27,6 +28,7 @@ struct ck_redis {
     ck_conn c;
     SSL_CTX *ssl_ctx;
     pid_t pid;                  /* the process that owns c */
+    volatile unsigned char *fork_canary; /* 1 in the owner; 0 after fork() */
     int attempt;                /* consecutive failures, for the backoff */
     int64_t last_fail_ms;
     size_t next_sentinel;       /* Sentinel: who answered last */

@@ -27,8 +27,9 @@
  *   u8 format (1), u8 method, i64 created,
  *   u32 last_activity - created, u32 expires - created, u32 deadline - created,
  *   user_id NUL email NUL role NUL clinic_id NUL remote_host NUL service NUL
- *   tty NUL idp_sid
- * touch rewrites the two u32 at offset 10 in place with SETRANGE.
+ *   tty NUL idp_sid NUL user_agent (records written before user_agent end
+ *   at idp_sid; both are read)
+ * touch rewrites the two u32 at offset 10 and the TTL in one SET ... EX.
  *
  * Metrics without KEYS/SCAN: each tag's hash holds cumulative counters
  * c (created), lo (logout), rv (revoked), id (idle), lt (lifetime),
@@ -178,7 +179,7 @@ static const char lua_touch[] =
     /*
      * The hot path first, before the shared helpers are even defined: a
      * live session whose expiry stays in the same minute bucket (touches
-     * less than a minute apart) costs GET, HINCRBY, SETRANGE and EXPIRE.
+     * less than a minute apart) costs GET, HINCRBY and SET ... EX.
      */
     "local sk, mh, mz = KEYS[1], KEYS[2], KEYS[3]\n"
     "local r = redis.call('GET', sk)\n"
@@ -194,8 +195,8 @@ static const char lua_touch[] =
     "    if om == math.floor(nex / 60) and (ex >= dl) == (nex >= dl) then\n"
     "      local f = string.format('%d:%ss', om, (ex >= dl) and 'l' or 'i')\n"
     "      redis.call('HINCRBY', mh, f, string.format('%d', nex - ex))\n"
-    "      redis.call('SETRANGE', sk, 10, struct.pack('<I4I4', now - cr, nex - cr))\n"
-    "      redis.call('EXPIRE', sk, string.format('%d', nex - now))\n"
+    "      redis.call('SET', sk, string.sub(r, 1, 10) .. struct.pack('<I4I4', now - cr, nex - cr)\n"
+    "                 .. string.sub(r, 19), 'EX', string.format('%d', nex - now))\n"
     "      return r\n"
     "    end\n"
     "  end\n"
@@ -224,9 +225,9 @@ static const char lua_touch[] =
     "  else redis.call('HINCRBY', mh, 'a' .. s.m, 1) end\n"
     "  b_add(mh, mz, n, 1)\n"
     "end\n"
-    /* In place; the caller applies the same refresh to the record it gets. */
-    "redis.call('SETRANGE', sk, 10, struct.pack('<I4I4', now - s.cr, n.ex - s.cr))\n"
-    "redis.call('EXPIRE', sk, I(n.ex - now))\n"
+    /* The caller applies the same refresh to the record it gets. */
+    "redis.call('SET', sk, string.sub(r, 1, 10) .. struct.pack('<I4I4', now - s.cr, n.ex - s.cr)\n"
+    "           .. string.sub(r, 19), 'EX', I(n.ex - now))\n"
     "return r\n";
 
 /*

@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "ck_clock.h"
 #include "ck_store.h"
+#include "ck_text.h"
 
 static const char *const status_names[] = {
     [CK_OK] = "ok",
@@ -186,42 +187,14 @@ static int sid_to_key(const char *sid, ck_skey *key)
 
 /* ---- argument checks --------------------------------------------------- */
 
-/* Valid UTF-8 without control characters, shorter than max (with NUL). */
+/* Valid text (ck_text.h), shorter than max (with NUL). */
 static int text_ok(const char *s, size_t max, int required)
 {
     size_t len = strnlen(s, max);
-    const unsigned char *p = (const unsigned char *)s;
 
     if (len >= max || (required && len == 0))
         return 0;
-    while (*p) {
-        unsigned char c = *p;
-        int extra;
-
-        if (c < 0x20 || c == 0x7f)
-            return 0;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf)
-            extra = 1;
-        else if (c >= 0xe0 && c <= 0xef)
-            extra = 2;
-        else if (c >= 0xf0 && c <= 0xf4)
-            extra = 3;
-        else
-            return 0;
-        /* Reject overlongs and surrogates through the second byte's range. */
-        if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
-            (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
-            return 0;
-        for (int i = 1; i <= extra; i++)
-            if ((p[i] & 0xc0) != 0x80)
-                return 0;
-        p += extra + 1;
-    }
-    return 1;
+    return ck_text_ok(s);
 }
 
 #define CHECK_FIELD(st, s, field, max, required)                                 \
@@ -244,6 +217,7 @@ static ck_status session_check(ck_store *st, const ck_session *s)
     CHECK_FIELD(st, s, service, CK_SERVICE_MAX, 0);
     CHECK_FIELD(st, s, tty, CK_TTY_MAX, 0);
     CHECK_FIELD(st, s, idp_sid, CK_IDP_SID_MAX, 0);
+    CHECK_FIELD(st, s, user_agent, CK_UA_MAX, 0);
     if ((unsigned)s->method >= CK_AUTH_METHOD_COUNT)
         return ck_fail(st, CK_ERR_INVALID, "unknown auth method %d", (int)s->method);
     return CK_OK;
@@ -282,7 +256,8 @@ ck_store *ck_store_open(const ck_config *cfg, char *err, size_t errlen)
         rc = ck_redis_store_open(st, cfg, url);
     } else {
         snprintf(st->errstr, sizeof(st->errstr),
-                 "unknown store URL scheme (use lmdb:, redis://, rediss:// or redis+sentinel://)");
+                 "unknown store URL scheme (use lmdb:, redis://, rediss://, "
+                 "redis+sentinel:// or rediss+sentinel://)");
         rc = CK_ERR_INVALID;
     }
     if (rc != CK_OK) {
@@ -320,6 +295,7 @@ ck_status ck_store_create(ck_store *st, ck_session *in, char sid_out[CK_SID_LEN]
     ck_status rc;
     int64_t now = ck_now();
 
+    st->evicted = 0;
     rc = session_check(st, in);
     if (rc != CK_OK)
         return rc;
@@ -334,6 +310,11 @@ ck_status ck_store_create(ck_store *st, ck_session *in, char sid_out[CK_SID_LEN]
     if (rc != CK_OK)
         OPENSSL_cleanse(sid_out, CK_SID_LEN);
     return rc;
+}
+
+size_t ck_store_last_evicted(const ck_store *st)
+{
+    return st->evicted;
 }
 
 #define SID_TO_KEY(st, sid, key)                                              \
@@ -491,4 +472,13 @@ ck_status ck_store_sweep(ck_store *st, size_t *removed)
     size_t dummy;
 
     return st->ops->sweep(st, ck_now(), removed ? removed : &dummy);
+}
+
+ck_status ck_store_memory_info(ck_store *st, ck_store_memory *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!st->ops->memory)
+        return ck_fail(st, CK_NOT_FOUND, "the %s store has no server memory figures",
+                       st->ops->name);
+    return st->ops->memory(st, out);
 }

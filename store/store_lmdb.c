@@ -363,6 +363,7 @@ static ck_status cap_evict(ck_lmdb_txn *t, const unsigned char *kb, const ck_ses
     if (a->evict == 0)
         return CK_OK;
     a->evict--;
+    t->st->evicted++;
     return sess_end(t, kb, s, CK_END_REVOKED, t->now);
 }
 
@@ -389,6 +390,7 @@ static ck_status create_fn(ck_lmdb_txn *t, void *arg)
     int mrc;
 
     skey_bytes(a->key, kb);
+    t->st->evicted = 0;     /* a retried transaction counts afresh */
     rc = room_check(t);
     if (rc == CK_OK && t->st->max_per_user > 0)
         rc = user_cap(t, s->user_id, (size_t)t->st->max_per_user);

@@ -27,7 +27,8 @@
 
 #define KEY_MAX        1024
 #define PREFIX_MAX     128
-#define REC_FIELDS     8
+#define REC_FIELDS     9
+#define REC_V1_FIELDS  8     /* records written before user_agent */
 #define ARGS_MAX       16
 
 /* The scripts keep per-method counters a0..a2 and check method <= 2. */
@@ -104,7 +105,8 @@ static char *rec_field(ck_session *s, int i, size_t *max)
     case 4: *max = sizeof(s->remote_host); return s->remote_host;
     case 5: *max = sizeof(s->service); return s->service;
     case 6: *max = sizeof(s->tty); return s->tty;
-    default: *max = sizeof(s->idp_sid); return s->idp_sid;
+    case 7: *max = sizeof(s->idp_sid); return s->idp_sid;
+    default: *max = sizeof(s->user_agent); return s->user_agent;
     }
 }
 
@@ -138,26 +140,41 @@ static size_t rec_encode(const ck_session *s, unsigned char *buf, size_t cap)
     return len;
 }
 
+static size_t count_nul(const char *p, size_t len)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < len; i++)
+        n += p[i] == '\0';
+    return n;
+}
+
 /* Decodes a record into *s (key_hex left alone); -1 when malformed. */
 static int rec_decode(const char *rec, size_t len, ck_session *s)
 {
     const unsigned char *p = (const unsigned char *)rec;
     size_t off = CK_REDIS_REC_HDR;
+    int nfields = REC_V1_FIELDS;
 
-    if (len < CK_REDIS_REC_HDR + REC_FIELDS - 1 || p[0] != 1 || p[1] >= CK_AUTH_METHOD_COUNT)
+    if (len < CK_REDIS_REC_HDR + REC_V1_FIELDS - 1 || p[0] != 1 ||
+        p[1] >= CK_AUTH_METHOD_COUNT)
         return -1;
+    /* Eight text fields (seven NULs) before user_agent existed, nine since. */
+    if (count_nul(rec + off, len - off) == REC_FIELDS - 1)
+        nfields = REC_FIELDS;
+    s->user_agent[0] = '\0';
     s->method = (ck_auth_method)p[1];
     s->created = (int64_t)get_le(p + 2, 8);
     s->last_activity = s->created + (int64_t)get_le(p + 10, 4);
     s->expires = s->created + (int64_t)get_le(p + 14, 4);
     s->deadline = s->created + (int64_t)get_le(p + 18, 4);
-    for (int i = 0; i < REC_FIELDS; i++) {
+    for (int i = 0; i < nfields; i++) {
         size_t max, n;
         char *f = rec_field(s, i, &max);
         const char *end = memchr(rec + off, '\0', len - off);
 
         n = end ? (size_t)(end - (rec + off)) : len - off;
-        if ((end != NULL) != (i < REC_FIELDS - 1) || n >= max)
+        if ((end != NULL) != (i < nfields - 1) || n >= max)
             return -1;
         memcpy(f, rec + off, n);
         f[n] = '\0';
@@ -328,8 +345,9 @@ static ck_status rs_create(ck_store *st, const ck_skey *key, const ck_session *s
     rc = rs_eval(st, CK_SCRIPT_CREATE, &a, &rep);
     if (rc != CK_OK)
         return rc;
-    if (rep->type != REDIS_REPLY_INTEGER)
+    if (rep->type != REDIS_REPLY_INTEGER || rep->integer < 0)
         return wrong_shape(st, rep, "create");
+    st->evicted = (size_t)rep->integer;
     freeReplyObject(rep);
     return CK_OK;
 }
@@ -834,6 +852,55 @@ static ck_status rs_sweep(ck_store *st, int64_t now, size_t *removed)
     return CK_OK;
 }
 
+/* Reads "name:value" from an INFO reply; -1 when the line is missing. */
+static int info_field(const char *info, const char *name, int64_t *out)
+{
+    size_t n = strlen(name);
+    const char *p = info;
+    char *end;
+    long long v;
+
+    while (p && *p) {
+        if (strncmp(p, name, n) == 0 && p[n] == ':') {
+            errno = 0;
+            v = strtoll(p + n + 1, &end, 10);
+            if (errno || end == p + n + 1 || v < 0)
+                return -1;
+            *out = v;
+            return 0;
+        }
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return -1;
+}
+
+/* INFO memory: one round trip, no key is read. */
+static ck_status rs_memory(ck_store *st, ck_store_memory *out)
+{
+    rs_args a = { 0 };
+    redisReply *rep;
+    ck_status rc;
+
+    arg_str(&a, "INFO");
+    arg_str(&a, "memory");
+    rc = rs_command(st, &a, &rep);
+    if (rc != CK_OK)
+        return rc;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        rc = reply_error(st, rep);
+        freeReplyObject(rep);
+        return rc;
+    }
+    if ((rep->type != REDIS_REPLY_STRING && rep->type != REDIS_REPLY_STATUS) || !rep->str ||
+        info_field(rep->str, "used_memory", &out->used) != 0 ||
+        info_field(rep->str, "maxmemory", &out->max) != 0)
+        return wrong_shape(st, rep, "INFO memory");
+    freeReplyObject(rep);
+    return CK_OK;
+}
+
 static void rs_close(ck_store *st)
 {
     rs_impl *ri = impl(st);
@@ -861,6 +928,7 @@ static const struct ck_backend_ops redis_ops = {
     .metrics = rs_metrics,
     .ping = rs_ping,
     .sweep = rs_sweep,
+    .memory = rs_memory,
     .close = rs_close,
 };
 

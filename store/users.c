@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ck_text.h"
 #include "ck_users.h"
 #include "secfile.h"
 
@@ -79,45 +80,6 @@ static const char *field_decode(const char *in, size_t len, char *out, size_t ou
     return NULL;
 }
 
-/* Valid UTF-8 (no overlongs, no surrogates). */
-static int utf8_ok(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    while (*p) {
-        unsigned char c = *p;
-        int extra;
-
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf)
-            extra = 1;
-        else if (c >= 0xe0 && c <= 0xef)
-            extra = 2;
-        else if (c >= 0xf0 && c <= 0xf4)
-            extra = 3;
-        else
-            return 0;
-        if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
-            (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
-            return 0;
-        for (int i = 1; i <= extra; i++)
-            if ((p[i] & 0xc0) != 0x80)
-                return 0;
-        p += extra + 1;
-    }
-    return 1;
-}
-
-static int text_ok(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return 0;
-    return utf8_ok(s);
-}
 
 static int local_name_ok(const char *s)
 {
@@ -147,8 +109,8 @@ int ck_user_check(const ck_user *u, char *err, size_t errlen)
         what = "password hash is empty (use '!' for no password login)";
     else if (!local_name_ok(u->local_user))
         what = "local account name must be 1..32 of A-Z a-z 0-9 _ . - (not starting with -)";
-    else if (!text_ok(u->email) || !text_ok(u->hash) || !text_ok(u->role) ||
-             !text_ok(u->clinic_id) || !text_ok(u->corppass))
+    else if (!ck_text_ok(u->email) || !ck_text_ok(u->hash) || !ck_text_ok(u->role) ||
+             !ck_text_ok(u->clinic_id) || !ck_text_ok(u->corppass))
         what = "a field is not valid UTF-8 text";
     if (what) {
         snprintf(err, errlen, "%s", what);
@@ -396,30 +358,42 @@ char *ck_users_format(const ck_users *users, size_t *len)
     return buf;
 }
 
-int ck_users_add(const char *path, const ck_user *user, char *err, size_t errlen)
+int ck_users_append(ck_users *users, const ck_user *user, char *err, size_t errlen)
 {
-    ck_users users = { 0, NULL };
-    char *text = NULL, sub[256];
-    size_t len = 0;
-    int lockfd, rc = -1;
+    char sub[256];
 
-    if (ck_user_check(user, sub, sizeof(sub)) != 0) {
+    if (ck_user_check(user, sub, sizeof(sub)) != 0 || duplicate(users, user, sub, sizeof(sub))) {
         snprintf(err, errlen, "%s", sub);
         return -1;
     }
+    if (users_push(users, user) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int ck_users_edit(const char *path, int create, ck_users_edit_fn fn, void *ud,
+                  char *err, size_t errlen)
+{
+    ck_users users = { 0, NULL };
+    char *text = NULL, sub[512];
+    size_t len = 0;
+    int lockfd, rc = -1;
+
     lockfd = ck_secfile_lock(path, err, errlen);
     if (lockfd < 0)
         return -1;
-    if (access(path, F_OK) == 0 && ck_users_load(path, 1, &users, err, errlen) != 0)
+    if ((!create || access(path, F_OK) == 0) &&
+        ck_users_load(path, 1, &users, err, errlen) != 0)
         goto out;
-    if (duplicate(&users, user, sub, sizeof(sub))) {
+    sub[0] = '\0';
+    rc = fn(&users, ud, sub, sizeof(sub));
+    if (rc < 0)
         snprintf(err, errlen, "%s: %s", path, sub);
+    if (rc != 0)
         goto out;
-    }
-    if (users_push(&users, user) != 0) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
+    rc = -1;
     text = ck_users_format(&users, &len);
     if (!text) {
         snprintf(err, errlen, "out of memory");
@@ -432,6 +406,16 @@ out:
     ck_users_free(&users);
     close(lockfd);
     return rc;
+}
+
+static int add_one(ck_users *users, void *ud, char *err, size_t errlen)
+{
+    return ck_users_append(users, ud, err, errlen);
+}
+
+int ck_users_add(const char *path, const ck_user *user, char *err, size_t errlen)
+{
+    return ck_users_edit(path, 1, add_one, (void *)user, err, errlen);
 }
 
 /* ---- passwords --------------------------------------------------------- */

@@ -709,7 +709,13 @@ static void test_record_format(void **state)
         (void)ck_lmdb_rec_decode(buf, n, &back, &why);
         buf[i] = save;
     }
-    buf[0] = 2;
+    /* A version 1 record (before user_agent) is the same without the last field. */
+    assert_int_equal(s.user_agent[0], '\0');
+    buf[0] = 1;
+    assert_int_equal(ck_lmdb_rec_decode(buf, n - 2, &back, &why), 0);
+    assert_string_equal(back.idp_sid, "idp-123");
+    assert_int_equal(ck_lmdb_rec_decode(buf, n, &back, &why), -1);
+    buf[0] = 3;
     assert_int_equal(ck_lmdb_rec_decode(buf, n, &back, &why), -1);
     assert_string_equal(why, "unknown record version");
 }

@@ -133,7 +133,7 @@ static void test_audit_line(void **state)
 static void test_audit_sid_hash(void **state)
 {
     char a[CK_SID_HASH_LEN], b[CK_SID_HASH_LEN];
-    const char *sid = "0aABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop";
+    const char *sid = "0aABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq";
 
     (void)state;
     ck_audit_sid_hash_of(sid, a);

@@ -60,6 +60,14 @@ typedef struct shared {
 } shared;
 
 static shared *sh;
+/*
+ * These tests check what concurrency never breaks, not how fast it is: on
+ * a loaded machine a writer may wait long for the lock, which must not
+ * read as a violation. test_writer_fairness alone keeps the default
+ * timeout, since a writer starved past it is what that test looks for.
+ */
+#define RACE_TIMEOUT_MS 15000
+
 static ck_config g_cfg;         /* freed by teardown, also after a failure */
 
 static double now_s(void)
@@ -273,6 +281,7 @@ static void test_touch_delete_race(void **state)
     int live = 0, gone = 0;
 
     ct_config(&g_cfg, "race-touch", 1200, 86400, 0);
+    g_cfg.command_timeout_ms = RACE_TIMEOUT_MS;
     st = parent_open(&g_cfg);
     for (int i = 0; i < NSESS; i++) {
         char user[32];
@@ -382,6 +391,7 @@ static void test_revoke_create_race(void **state)
     size_t last = 0;
 
     ct_config(&g_cfg, "race-revoke", 1200, 86400, 0);
+    g_cfg.command_timeout_ms = RACE_TIMEOUT_MS;
     pids[0] = spawn(creator, &g_cfg, 0);
     pids[1] = spawn(revoker, &g_cfg, 1);
     reap(pids, 2);
@@ -441,6 +451,7 @@ static void test_state_take_race(void **state)
     pid_t pids[2];
 
     ct_config(&g_cfg, "race-state", 1200, 86400, 0);
+    g_cfg.command_timeout_ms = RACE_TIMEOUT_MS;
     st = parent_open(&g_cfg);
     for (int i = 0; i < NSTATES; i++) {
         char name[64], value[64];
@@ -492,6 +503,7 @@ static void test_fail_add_race(void **state)
     int64_t n = 0;
 
     ct_config(&g_cfg, "race-fail", 1200, 86400, 0);
+    g_cfg.command_timeout_ms = RACE_TIMEOUT_MS;
     pids[0] = spawn(adder, &g_cfg, 0);
     pids[1] = spawn(adder, &g_cfg, 1);
     reap(pids, 2);
@@ -540,6 +552,7 @@ static void test_cap_race(void **state)
     pid_t pids[2];
 
     ct_config(&g_cfg, "race-cap", 1200, 86400, CAP);
+    g_cfg.command_timeout_ms = RACE_TIMEOUT_MS;
     pids[0] = spawn(cap_creator, &g_cfg, 0);
     pids[1] = spawn(cap_creator, &g_cfg, 1);
     reap(pids, 2);
@@ -619,7 +632,7 @@ static void test_writer_fairness(void **state)
     ck_store *st;
     pid_t pids[3];
 
-    ct_config(&g_cfg, "race-fair", 1200, 86400, 0);
+    ct_config(&g_cfg, "race-fair", 1200, 86400, 0);     /* the default timeout */
     st = parent_open(&g_cfg);       /* the store exists before the race */
     ck_store_close(st);
     pids[0] = spawn(hammer, &g_cfg, 0);
@@ -647,6 +660,7 @@ static void test_child_closes_inherited(void **state)
     int status;
 
     ct_config(&g_cfg, "race-fork", 1200, 86400, 0);
+    g_cfg.command_timeout_ms = RACE_TIMEOUT_MS;
     st = parent_open(&g_cfg);
     ct_fill(&s, "forker", CK_AUTH_EMAIL);
     assert_status(st, ck_store_create(st, &s, sid), CK_OK);
@@ -746,6 +760,7 @@ static void test_sweep_touch_race(void **state)
     pid_t pids[2];
 
     ct_config(&g_cfg, "race-sweep", 2, 3600, 0);
+    g_cfg.command_timeout_ms = RACE_TIMEOUT_MS;
     st = parent_open(&g_cfg);
     for (int i = 0; i < SW_SESS; i++) {
         ct_fill(&s, "sweepme", (ck_auth_method)(i % 3));

@@ -16,7 +16,7 @@
 
 #include "ck_token.h"
 
-#define SID "0aABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"   /* 2 + 42 */
+#define SID "0aABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"  /* 2 + 43 */
 #define NOW 1800000000LL
 
 /* The test ring {k1 (signs), k0} is written at test time. */

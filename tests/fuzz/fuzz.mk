@@ -31,6 +31,7 @@ tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_pam_args.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_audit.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_keyring.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_store_records.c
+tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_callback.c
 
 # What the targets exercise, and what that code links with.
 FUZZ_CODE = $(libcheckup_la_SOURCES) pam/cfg.h pam/cfg.c

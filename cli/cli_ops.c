@@ -1,0 +1,280 @@
+/*
+ * cli_ops.c - "checkup metrics", "keys ...", "config check" and "sweep".
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ck_metrics.h"
+#include "ck_token.h"
+#include "ck_users.h"
+#include "cli.h"
+#include "secfile.h"
+
+#define RING_MAX (64 * 1024)
+
+/* ---- metrics ------------------------------------------------------------- */
+
+int cli_metrics(const ck_config *cfg, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "json", no_argument, NULL, 'j' },
+        { "prometheus", no_argument, NULL, 'p' },
+        { NULL, 0, NULL, 0 },
+    };
+    ck_figures f;
+    ck_store *st;
+    ck_status sr;
+    char *out;
+    int format = 0, opt, warned = 0;
+
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt != 'j' && opt != 'p')
+            return cli_usage("unknown option '%s'", argv[optind - 1]);
+        if (format && format != opt)
+            return cli_usage("--json and --prometheus exclude each other");
+        format = opt;
+    }
+    if (optind != argc)
+        return cli_usage("takes no arguments");
+    st = cli_store_open(cfg);
+    if (!st)
+        return CLI_FAIL;
+    sr = ck_figures_collect(st, cfg, &f);
+    if (sr == CK_OK && ck_figures_alert_log(st, &f, &warned) != CK_OK)
+        cli_fail("alerts: %s", ck_store_errstr(st));
+    ck_store_close(st);
+    out = format == 'j' ? ck_figures_json(&f)
+        : format == 'p' ? ck_figures_prometheus(&f) : ck_figures_text(&f);
+    if (!out)
+        return cli_fail("out of memory");
+    fputs(out, stdout);
+    if (format == 'j')
+        fputc('\n', stdout);
+    free(out);
+    if (sr != CK_OK)
+        return cli_fail("store: %s", f.error);
+    return CLI_OK;
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+int cli_keys_generate(const ck_config *cfg, int argc, char **argv)
+{
+    char kid[CK_KID_MAX], err[512];
+
+    if (argc != 1)
+        return cli_usage("takes no arguments");
+    if (ck_keyring_generate(cli_keys_path(cfg), kid, err, sizeof(err)) != 0)
+        return cli_fail("%s", err);
+    printf("new signing key %s in %s\n", kid, cli_keys_path(cfg));
+    cli_audit(cfg, "key_generated", NULL, NULL, "success", kid);
+    return CLI_OK;
+}
+
+/* Keeps comments and the first keep + 1 key lines of a ring; *dropped counts the rest. */
+static size_t trim_ring(char *text, size_t len, long keep, size_t *dropped)
+{
+    size_t in = 0, out = 0;
+    long keys = 0;
+
+    *dropped = 0;
+    while (in < len) {
+        char *nl = memchr(text + in, '\n', len - in);
+        size_t n = nl ? (size_t)(nl - (text + in)) + 1 : len - in;
+        int is_key = text[in] != '#' && text[in] != '\n';
+
+        if (is_key && keys++ > keep) {
+            (*dropped)++;
+        } else {
+            memmove(text + out, text + in, n);
+            out += n;
+        }
+        in += n;
+    }
+    return out;
+}
+
+int cli_keys_rotate(const ck_config *cfg, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "keep", required_argument, NULL, 'k' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *path = cli_keys_path(cfg);
+    char kid[CK_KID_MAX], err[512], *text = NULL, *end;
+    size_t len = 0, newlen, dropped = 0;
+    long keep = 1;
+    int opt, lockfd, rc = CLI_FAIL;
+
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt != 'k')
+            return cli_usage("unknown option '%s'", argv[optind - 1]);
+        errno = 0;
+        keep = strtol(optarg, &end, 10);
+        if (errno || end == optarg || *end || keep < 0 || keep > 100)
+            return cli_usage("--keep '%.40s' is not a number from 0 to 100", optarg);
+    }
+    if (optind != argc)
+        return cli_usage("takes no arguments besides --keep");
+    if (ck_keyring_generate(path, kid, err, sizeof(err)) != 0)
+        return cli_fail("%s", err);
+    lockfd = ck_secfile_lock(path, err, sizeof(err));
+    if (lockfd < 0)
+        return cli_fail("%s", err);
+    if (ck_secfile_read(path, 1, RING_MAX, &text, &len, err, sizeof(err)) != 0) {
+        cli_fail("%s", err);
+        goto out;
+    }
+    newlen = trim_ring(text, len, keep, &dropped);
+    if (dropped && ck_secfile_replace(path, text, newlen, err, sizeof(err)) != 0) {
+        cli_fail("%s", err);
+        goto out;
+    }
+    printf("new signing key %s in %s; %zu old key%s dropped\n", kid, path, dropped,
+           dropped == 1 ? "" : "s");
+    cli_audit(cfg, "key_rotated", NULL, NULL, "success", kid);
+    rc = CLI_OK;
+out:
+    if (text)
+        ck_secfile_free(text, len);
+    close(lockfd);
+    return rc;
+}
+
+int cli_keys_jwks(const ck_config *cfg, int argc, char **argv)
+{
+    if (argc != 1)
+        return cli_usage("takes no arguments");
+    /*
+     * The token ring holds HMAC secrets, which are never published; the
+     * relying-party EC keys come with the OIDC component (liboidc).
+     */
+    return cli_fail("no relying-party keys in this build: the OIDC component that "
+                    "holds them is not built in (token keys are secret and have no JWKS)");
+}
+
+/* ---- config check -------------------------------------------------------- */
+
+static int check_line(int ok, const char *what, const char *detail)
+{
+    printf("%-8s %s%s%s\n", ok ? "ok" : "FAIL", what, detail && *detail ? ": " : "",
+           detail ? detail : "");
+    return ok ? 0 : 1;
+}
+
+static int check_users(const ck_config *cfg)
+{
+    ck_users users = { 0, NULL };
+    char err[768], detail[800];
+    const char *path = cli_users_path(cfg);
+
+    if (access(path, F_OK) != 0) {
+        printf("%-8s users file %s is absent (no password logins)\n", "note", path);
+        return 0;
+    }
+    if (ck_users_load(path, 1, &users, err, sizeof(err)) != 0)
+        return check_line(0, "users file", err);
+    snprintf(detail, sizeof(detail), "%s, %zu user%s", path, users.count,
+             users.count == 1 ? "" : "s");
+    ck_users_free(&users);
+    return check_line(1, "users file", detail);
+}
+
+static int check_keys(const ck_config *cfg)
+{
+    ck_keyring *ring = NULL;
+    char err[512], detail[700];
+    const char *path = cli_keys_path(cfg);
+
+    if (access(path, F_OK) != 0) {
+        printf("%-8s token key ring %s is absent (no token logins; 'checkup keys generate' "
+               "makes one)\n", "note", path);
+        return 0;
+    }
+    if (ck_keyring_load(path, 1, &ring, err, sizeof(err)) != 0)
+        return check_line(0, "token key ring", err);
+    snprintf(detail, sizeof(detail), "%s, %zu key%s, signing with %s", path,
+             ck_keyring_count(ring), ck_keyring_count(ring) == 1 ? "" : "s",
+             ck_keyring_signing_kid(ring));
+    ck_keyring_free(ring);
+    return check_line(1, "token key ring", detail);
+}
+
+static int check_store(const ck_config *cfg)
+{
+    const char *url = cfg->store_url ? cfg->store_url : CK_DEFAULT_STORE_URL;
+    char err[512], detail[700];
+    struct timespec a, b;
+    ck_store *st = ck_store_open(cfg, err, sizeof(err));
+    ck_status sr;
+
+    if (!st)
+        return check_line(0, "store", err);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    sr = ck_store_ping(st);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    if (sr != CK_OK)
+        snprintf(detail, sizeof(detail), "%s (%s): %s: %s", ck_store_backend(st),
+                 url[0] == 'l' ? url : "redis", ck_status_str(sr), ck_store_errstr(st));
+    else
+        snprintf(detail, sizeof(detail), "%s answered in %.3f ms", ck_store_backend(st),
+                 (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6);
+    ck_store_close(st);
+    return check_line(sr == CK_OK, "store", detail);
+}
+
+int cli_config_check(const ck_config *cfg, int argc, char **argv)
+{
+    char err[512];
+    int bad = 0;
+
+    if (argc != 1)
+        return cli_usage("takes no arguments");
+    /* Loading already parsed the file: reaching here means it parsed. */
+    bad += check_line(1, "configuration", cfg->path ? cfg->path : "no file, defaults and environment");
+    err[0] = '\0';
+    bad += check_line(ck_config_validate(cfg, err, sizeof(err)) == 0, "validation", err);
+    bad += check_users(cfg);
+    bad += check_keys(cfg);
+    bad += check_store(cfg);
+    printf("%s\n", bad ? "configuration has problems" : "configuration is usable");
+    return bad ? CLI_FAIL : CLI_OK;
+}
+
+/* ---- sweep --------------------------------------------------------------- */
+
+int cli_sweep(const ck_config *cfg, int argc, char **argv)
+{
+    ck_store *st;
+    ck_status sr;
+    size_t removed = 0;
+
+    if (argc != 1)
+        return cli_usage("takes no arguments");
+    st = cli_store_open(cfg);
+    if (!st)
+        return CLI_FAIL;
+    sr = ck_store_sweep(st, &removed);
+    if (sr != CK_OK) {
+        int rc = cli_store_error(st, sr, "sweep");
+
+        ck_store_close(st);
+        return rc;
+    }
+    printf("%s store: removed %zu expired entr%s\n", ck_store_backend(st), removed,
+           removed == 1 ? "y" : "ies");
+    ck_store_close(st);
+    return CLI_OK;
+}

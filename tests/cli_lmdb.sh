@@ -1,0 +1,8 @@
+#!/bin/sh
+# Every checkup command end to end on the embedded store.
+: "${top_srcdir:?run through make check}"
+. "$top_srcdir/tests/cli_common.sh"
+d=$(mktemp -d "${TMPDIR:-/tmp}/ck-cli.XXXXXX") || exit 99
+trap 'rm -rf "$d"' EXIT
+mkdir "$d/store" || exit 99
+cli_suite "lmdb:$d/store"

@@ -1,0 +1,4 @@
+#!/bin/sh
+# Metrics, alerts and anomaly detection on the embedded store.
+. "$top_srcdir/tests/contract_common.sh"
+contract_lmdb cli_units

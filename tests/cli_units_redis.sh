@@ -1,0 +1,4 @@
+#!/bin/sh
+# Metrics, alerts and anomaly detection on a redis-server of our own.
+. "$top_srcdir/tests/contract_common.sh"
+contract_redis cli_units
