@@ -7,10 +7,11 @@
 #     -m  afterwards, merge what each run found into tests/fuzz/corpus/TARGET/
 #         (libFuzzer -merge=1: only inputs that add coverage, at most 8 KiB)
 #
-# Builds the libFuzzer program in build/fuzz (CC=clang --enable-fuzzing) when
-# it is missing. Each target's working corpus stays in build/fuzz/corpus/TARGET
-# so that a later run continues from it; crash, leak, timeout and out-of-memory
-# inputs go to build/fuzz/artifacts/TARGET/. libFuzzer stops a target at its
+# Builds (or brings up to date) the libFuzzer program in build/fuzzbench
+# (CC=clang --enable-fuzzing; not build/fuzz, which scripts/test.sh remakes).
+# Each target's working corpus stays in build/fuzzbench/corpus/TARGET so that
+# a later run continues from it; crash, leak, timeout and out-of-memory
+# inputs go to build/fuzzbench/artifacts/TARGET/. libFuzzer stops a target at its
 # first finding, so crashes counts the targets that found one.
 # Ends with: RESULT fuzz_targets=<n> fuzz_seconds_each=<s> crashes=<n>
 set -eu
@@ -29,12 +30,13 @@ while getopts s:j:m opt; do
 done
 shift $((OPTIND - 1))
 
-b=$top/build/fuzz
-if [ ! -x "$b/tests/fuzz/ckfuzz" ]; then
+b=$top/build/fuzzbench
+if [ ! -f "$b/Makefile" ]; then
     [ -x "$top/configure" ] || autoreconf -fi
     mkdir -p "$b"
-    (cd "$b" && "$top/configure" CC=clang --enable-fuzzing --quiet && make -j"$jobs" tests/fuzz/ckfuzz) >&2
+    (cd "$b" && "$top/configure" CC=clang --enable-fuzzing --quiet) >&2
 fi
+(cd "$b" && make -j"$jobs" tests/fuzz/ckfuzz) >&2
 bin=$b/tests/fuzz/ckfuzz
 targets=${*:-$(CK_FUZZ_TARGET=list "$bin")}
 n=$(echo $targets | wc -w)
@@ -82,8 +84,8 @@ for t in $targets; do
         ls "$b/artifacts/$t" | sed "s|^|    artifact: $b/artifacts/$t/|"
     fi
     if [ "$merge" -eq 1 ]; then
-        CK_FUZZ_TARGET=$t "$bin" -merge=1 -max_len=8192 "$top/tests/fuzz/corpus/$t" \
-            "$b/corpus/$t" > "$b/$t.merge.log" 2>&1 ||
+        CK_FUZZ_TARGET=$t "$bin" -merge=1 -max_len=8192 -artifact_prefix="$b/artifacts/$t/" \
+            "$top/tests/fuzz/corpus/$t" "$b/corpus/$t" > "$b/$t.merge.log" 2>&1 ||
             echo "    merge failed: see $b/$t.merge.log"
     fi
 done

@@ -215,7 +215,7 @@ static ck_idt_status jws_verify(const char *compact, size_t len,
     if (st != CK_IDT_OK)
         goto out;
     st = CK_IDT_REJECT;
-    jws = cjose_jws_import(compact, len, &cerr);
+    jws = ck_jose_compact_ok(compact, len, 3) ? cjose_jws_import(compact, len, &cerr) : NULL;
     if (jws == NULL) {
         ck_jose_err(reason, rlen, "malformed: not a compact JWS");
         goto out;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <cjose/cjose.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "ck_jose.h"
@@ -46,6 +47,16 @@ struct ck_rp_keys {
 /* snprintf into err when err is not NULL. */
 void ck_jose_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * A compact serialization of exactly parts base64url parts (3 for a JWS):
+ * only the URL-safe alphabet and no part of 1 mod 4 characters. cjose
+ * 0.6.2.1 aborts on some malformed base64url ("AQAS2=6"), so anything
+ * handed to cjose_jws_import passes this first.
+ */
+int ck_jose_compact_ok(const char *s, size_t len, int parts);
+/* The same care for a JWK: its base64url members (n, e, x, y, k, d) are strict. */
+int ck_jose_jwk_b64_ok(json_t *key);
 
 /* base64url without padding. ck_jose_b64dec refuses any character
  * outside the URL-safe alphabet; *out is malloc'd (NUL-terminated). */

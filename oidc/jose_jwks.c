@@ -75,6 +75,8 @@ static int entry_from_json(json_t *key, struct ck_jwk_entry *e)
     /* A kid that is not a string cannot be matched: skip the key. */
     if (kid_member != NULL && kid == NULL)
         return 1;
+    if (!ck_jose_jwk_b64_ok(key))
+        return 1;
     if (strcmp(kty, "EC") == 0) {
         e->kty = CJOSE_JWK_KTY_EC;
         e->crv = ec_curve(json_string_value(json_object_get(key, "crv")));

@@ -31,6 +31,45 @@ static int b64url_char(unsigned char c)
            (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
+int ck_jose_compact_ok(const char *s, size_t len, int parts)
+{
+    size_t start = 0;
+    int seen = 1;
+
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && s[i] != '.') {
+            if (!b64url_char((unsigned char)s[i]))
+                return 0;
+            continue;
+        }
+        if ((i - start) % 4 == 1)
+            return 0;
+        if (i < len)
+            seen++;
+        start = i + 1;
+    }
+    return seen == parts;
+}
+
+int ck_jose_jwk_b64_ok(json_t *key)
+{
+    static const char *const names[] = { "n", "e", "x", "y", "k", "d" };
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        json_t *v = json_object_get(key, names[i]);
+        uint8_t *raw = NULL;
+        size_t rawlen = 0;
+
+        if (v == NULL)
+            continue;
+        if (!json_is_string(v) ||
+            ck_jose_b64dec(json_string_value(v), json_string_length(v), &raw, &rawlen) != 0)
+            return 0;
+        free(raw);
+    }
+    return 1;
+}
+
 int ck_jose_b64dec(const char *in, size_t inlen, uint8_t **out,
                      size_t *outlen)
 {

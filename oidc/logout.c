@@ -107,7 +107,8 @@ static int jws_verify_by_kid(cjose_jws_t *jws, const char *jwks_json, const char
         cjose_jwk_t *jwk;
         cjose_err e;
 
-        if ((kid && (!kk || strcmp(kk, kid) != 0)) || !key_fits(k, alg))
+        if ((kid && (!kk || strcmp(kk, kid) != 0)) || !key_fits(k, alg) ||
+            !ck_jose_jwk_b64_ok(k))
             continue;
         found = 1;
         jwk = cjose_jwk_import_json((cjose_header_t *)k, &e);
@@ -243,7 +244,8 @@ static ck_oidc_status verify_logout_jws(ck_oidc *o, const char *token, json_t **
     *claims = NULL;
     if (strlen(token) > CK_JOSE_MAX_INPUT)
         return ck_oidc_fail(o, CK_OIDC_REJECT, "logout_token: too large");
-    jws = cjose_jws_import(token, strlen(token), &e);
+    jws = ck_jose_compact_ok(token, strlen(token), 3) ?
+          cjose_jws_import(token, strlen(token), &e) : NULL;
     hdr = jws ? cjose_jws_get_protected(jws) : NULL;
     if (!hdr) {
         rc = ck_oidc_fail(o, CK_OIDC_REJECT, "logout_token: not a compact JWS");

@@ -398,7 +398,8 @@ static int read_password_file(const char *path, char **out, char *err, size_t er
     ssize_t n;
     int fd, rc = -1;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO named here must be refused below, not block the open. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         set_err(err, errlen, "redis_password_file %s: %s", path, strerror(errno));
         return -1;

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ck_store.h"
+
 typedef int (*ck_fuzz_fn)(const uint8_t *data, size_t size);
 
 void ck_fuzz_register(const char *name, ck_fuzz_fn fn);
@@ -39,6 +41,9 @@ ck_fuzz_fn ck_fuzz_find(const char *name);
 
 /* Prints "target property broken: why" and aborts. */
 void ck_fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* A well-formed session id ("0a" then base64url), the same every call. */
+const char *ck_fuzz_sid(void);
 
 /* A NUL-terminated copy of the input (free() it); never NULL. */
 char *ck_fuzz_strndup(const uint8_t *data, size_t size);

@@ -17,7 +17,6 @@
 #include "ck_token.h"
 #include "fuzz.h"
 
-#define SID "0aAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 /*
  * Does err hold a secret: a word of 16+ characters after the first (the
@@ -80,7 +79,7 @@ CK_FUZZ_TARGET(keyring)
     if (ck_keyring_count(ring) < 1 || !ck_keyring_signing_kid(ring) ||
         !ck_keyring_signing_kid(ring)[0])
         ck_fuzz_fail("a loaded ring without a signing key");
-    if (ck_token_sign(ring, SID, 1, 4000000000LL, &tok) != CK_TOKEN_OK ||
+    if (ck_token_sign(ring, ck_fuzz_sid(), 1, 4000000000LL, &tok) != CK_TOKEN_OK ||
         ck_token_verify(ring, tok, strlen(tok), 2, sid, NULL, NULL) != CK_TOKEN_OK)
         ck_fuzz_fail("a loaded ring does not sign and verify");
     free(tok);

@@ -182,7 +182,6 @@ static void start_server(void)
 
 /* ---- the client side ---- */
 
-#define SID "0aAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 static void check_session(const ck_session *s)
 {
@@ -202,15 +201,15 @@ static ck_status run_op(ck_store *st, unsigned op)
     ck_status rc;
 
     memset(&s, 0, sizeof(s));
-    switch (op % 14) {
+    switch (op % 15) {
     case 0: rc = ck_store_ping(st); break;
     case 1:
-        rc = ck_store_touch(st, SID, &s);
+        rc = ck_store_touch(st, ck_fuzz_sid(), &s);
         if (rc == CK_OK)
             check_session(&s);
         break;
     case 2:
-        rc = ck_store_get(st, SID, &s);
+        rc = ck_store_get(st, ck_fuzz_sid(), &s);
         if (rc == CK_OK)
             check_session(&s);
         break;
@@ -220,7 +219,7 @@ static ck_status run_op(ck_store *st, unsigned op)
         snprintf(s.role, sizeof(s.role), "doctor");
         rc = ck_store_create(st, &s, sid);
         break;
-    case 4: rc = ck_store_delete(st, SID); break;
+    case 4: rc = ck_store_delete(st, ck_fuzz_sid()); break;
     case 5: rc = ck_store_revoke_user(st, "alice@example.org", &n); break;
     case 6:
         rc = ck_store_list_user(st, "alice@example.org", &list);
@@ -234,6 +233,14 @@ static ck_status run_op(ck_store *st, unsigned op)
     case 10: rc = ck_store_fail_add(st, "user:alice", 900, &count); break;
     case 11: rc = ck_store_fail_count(st, "user:alice", &count); break;
     case 12: rc = ck_store_fail_reset(st, "user:alice"); break;
+    case 13: {
+        ck_store_memory mem;
+
+        rc = ck_store_memory_info(st, &mem);
+        if (rc == CK_OK && (mem.used < 0 || mem.max < 0))
+            ck_fuzz_fail("redis reply: negative memory figures accepted");
+        break;
+    }
     default: rc = ck_store_metrics(st, &m); break;
     }
     free(v);
@@ -281,7 +288,7 @@ CK_FUZZ_TARGET(redis_reply)
     rc = run_op(st, data[0]);
     /* For checking what a seed reaches: CK_FUZZ_VERBOSE=1 ckfuzz redis_reply FILE... */
     if (getenv("CK_FUZZ_VERBOSE"))
-        fprintf(stderr, "op %u: %s: %s\n", data[0] % 14u, ck_status_str(rc),
+        fprintf(stderr, "op %u: %s: %s\n", data[0] % 15u, ck_status_str(rc),
                 rc == CK_OK ? "" : ck_store_errstr(st));
     ck_store_close(st);
     return 0;

@@ -36,6 +36,19 @@ char *ck_fuzz_strndup(const uint8_t *data, size_t size)
     return s;
 }
 
+const char *ck_fuzz_sid(void)
+{
+    static char sid[CK_SID_LEN];
+
+    if (!sid[0]) {
+        memset(sid, 'A', sizeof(sid) - 1);
+        sid[0] = '0';
+        sid[1] = 'a';
+        sid[sizeof(sid) - 1] = '\0';
+    }
+    return sid;
+}
+
 static char tmpdir[4096];
 
 /* Files are flat: the targets never make subdirectories. */
