@@ -18,13 +18,8 @@
 #include "ck_audit.h"
 #include "ck_clock.h"
 #include "ck_lockout.h"
+#include "ck_login.h"
 #include "module.h"
-
-/* Names longer than any email are nobody's: they never reach a lookup. */
-static const char *user_label(const char *name)
-{
-    return name && strlen(name) < CK_EMAIL_MAX ? name : "(invalid)";
-}
 
 static void debug(ck_pam_call *c, const char *msg)
 {
@@ -32,58 +27,69 @@ static void debug(ck_pam_call *c, const char *msg)
         pam_syslog(c->pamh, LOG_DEBUG, "%s", msg);
 }
 
-/* Refuses while the account or the remote host is locked out. */
-static int check_locks(ck_pam_call *c, const char *account, const char *method)
+/* The shared password login (ck_login.h), auditing through pam_syslog. */
+typedef struct pam_login {
+    ck_pam_call *c;
+    const char *method;
+} pam_login;
+
+static void login_audit(void *ud, const char *event, const char *user, const char *result,
+                        const char *reason)
+{
+    pam_login *pl = ud;
+
+    ck_pam_audit(pl->c, event, user, pl->method, NULL, result, reason);
+}
+
+static void login_init(ck_pam_call *c, ck_login *lg, pam_login *pl, const ck_users *users,
+                       const char *method)
+{
+    memset(lg, 0, sizeof(*lg));
+    pl->c = c;
+    pl->method = method;
+    lg->store = c->ctx->store;
+    lg->lockout = &c->ctx->lockout;
+    lg->users = users;
+    lg->rhost = c->rhost;
+    lg->audit = login_audit;
+    lg->ud = pl;
+}
+
+static void tell_locked(ck_pam_call *c)
 {
     char span[64];
-    int locked_user = 0, locked_host = 0;
-    ck_status st;
 
-    st = ck_lockout_check(c->ctx->store, &c->ctx->lockout, CK_LOCK_ACCOUNT, account,
-                          &locked_user);
-    if (st == CK_OK)
-        st = ck_lockout_check(c->ctx->store, &c->ctx->lockout, CK_LOCK_HOST, c->rhost,
-                              &locked_host);
-    if (st != CK_OK)
-        return ck_pam_store_error(c, st, "lockout check");
-    if (!locked_user && !locked_host)
-        return PAM_SUCCESS;
-    ck_pam_audit(c, "locked", user_label(account), method, NULL, "failure",
-                 locked_user ? "account_locked" : "host_locked");
     if (c->ctx->lockout.unlock_time > 0) {
         ck_pam_duration(c->ctx->lockout.unlock_time, span, sizeof(span));
         ck_pam_tell(c, 1, "Too many failed logins: locked for up to %s.", span);
     } else {
         ck_pam_tell(c, 1, "Too many failed logins: locked until an administrator unlocks it.");
     }
+}
+
+/* Failures across many accounts from one address lock it (audited there). */
+static int count_burst(ck_pam_call *c, const char *account)
+{
+    int locked = 0;
+    ck_status st;
+
+    st = ck_anomaly_failure(c->ctx->store, &c->ctx->cfg, c->rhost, account, &locked);
+    if (st != CK_OK)
+        return ck_pam_store_error(c, st, "failure burst count");
     return PAM_AUTH_ERR;
 }
 
 /* Counts a failure against the account and the host; audits a new lock. */
 static int count_failure(ck_pam_call *c, const char *account, const char *method)
 {
-    int64_t count;
-    int locked = 0;
-    ck_status st;
+    ck_login lg;
+    pam_login pl;
 
-    st = ck_lockout_fail(c->ctx->store, &c->ctx->lockout, CK_LOCK_ACCOUNT, account, &count,
-                         &locked);
-    if (st != CK_OK)
-        return ck_pam_store_error(c, st, "failure count");
-    if (locked)
-        ck_pam_audit(c, "locked", user_label(account), method, NULL, "failure",
-                     "account_locked");
-    st = ck_lockout_fail(c->ctx->store, &c->ctx->lockout, CK_LOCK_HOST, c->rhost, &count,
-                         &locked);
-    if (st != CK_OK)
-        return ck_pam_store_error(c, st, "failure count");
-    if (locked)
-        ck_pam_audit(c, "locked", user_label(account), method, NULL, "failure", "host_locked");
-    /* Failures across many accounts from one address lock it (audited there). */
-    st = ck_anomaly_failure(c->ctx->store, &c->ctx->cfg, c->rhost, account, &locked);
-    if (st != CK_OK)
-        return ck_pam_store_error(c, st, "failure burst count");
-    return PAM_AUTH_ERR;
+    login_init(c, &lg, &pl, NULL, method);
+    lg.account = account;
+    if (ck_login_fail(&lg) != CK_LOGIN_FAILED)
+        return ck_pam_store_error(c, lg.store_status, lg.store_what);
+    return count_burst(c, account);
 }
 
 static int remember(ck_pam_call *c, const ck_user *u, unsigned method)
@@ -97,35 +103,29 @@ static int remember(ck_pam_call *c, const ck_user *u, unsigned method)
 static int password_auth(ck_pam_call *c, const char *name, const char *password)
 {
     ck_users users = { 0, NULL };
-    const ck_user *u;
-    const char *account;
-    ck_status st;
+    ck_login lg;
+    pam_login pl;
     int rc;
 
     rc = ck_pam_load_users(c, &users);
     if (rc != PAM_SUCCESS)
         return rc;
-    u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(&users, name) : NULL;
-    /* Counters are kept per email, so "alice" and her email share one. */
-    account = u ? u->email : name;
-    rc = check_locks(c, account, "password");
-    if (rc != PAM_SUCCESS)
-        goto out;
-    if (strlen(password) > CK_PASSWORD_MAX || !ck_password_verify(&users, u, password)) {
-        ck_pam_audit(c, "login_failure", user_label(account), "password", NULL, "failure",
-                     !u ? "unknown_user" : u->hash[0] != '$' ? "no_password"
-                                                             : "bad_password");
-        rc = count_failure(c, account, "password");
-        goto out;
+    login_init(c, &lg, &pl, &users, "password");
+    switch (ck_login_password(&lg, name, password)) {
+    case CK_LOGIN_OK:
+        rc = remember(c, lg.user, CK_METHOD_PASSWORD);
+        break;
+    case CK_LOGIN_LOCKED:
+        tell_locked(c);
+        rc = PAM_AUTH_ERR;
+        break;
+    case CK_LOGIN_FAILED:
+        rc = count_burst(c, lg.account);
+        break;
+    default:
+        rc = ck_pam_store_error(c, lg.store_status, lg.store_what);
+        break;
     }
-    st = ck_lockout_success(c->ctx->store, &c->ctx->lockout, u->email);
-    if (st != CK_OK) {
-        rc = ck_pam_store_error(c, st, "lockout reset");
-        goto out;
-    }
-    ck_pam_audit(c, "login_success", u->email, "password", NULL, "success", NULL);
-    rc = remember(c, u, CK_METHOD_PASSWORD);
-out:
     ck_users_free(&users);
     return rc;
 }
@@ -164,7 +164,8 @@ static const char *token_reason(ck_token_status ts)
 static int token_reject(ck_pam_call *c, const char *name, const char *sid_hash,
                         const char *reason, int count)
 {
-    ck_pam_audit(c, "token_rejected", user_label(name), "token", sid_hash, "failure", reason);
+    ck_pam_audit(c, "token_rejected", ck_login_user_label(name), "token", sid_hash, "failure",
+                 reason);
     /* Forgeries count towards lockout; a session that merely ended does not. */
     return count ? count_failure(c, name, "token") : PAM_AUTH_ERR;
 }
@@ -204,7 +205,7 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
     if (st != CK_OK)
         ck_audit_sid_hash_of(sid, c->ctx->sess.key_hex);
     if (st == CK_EXPIRED_IDLE || st == CK_EXPIRED_LIFETIME) {
-        ck_pam_session_ended(c, st, u ? u->email : user_label(name), "token");
+        ck_pam_session_ended(c, st, u ? u->email : ck_login_user_label(name), "token");
         rc = PAM_AUTH_ERR;
         goto out;
     }

@@ -10,7 +10,7 @@ PKGS="build-essential autoconf automake libtool pkg-config
   libqrencode-dev libpam0g-dev libcrypt-dev
   libcmocka-dev libpam-wrapper libpamtest0-dev pamtester
   redis-server redis-sentinel redis-tools valgrind clang
-  man-db groff-base"
+  nginx wrk chromium jq curl man-db groff-base"
 
 missing=""
 for p in $PKGS; do
@@ -20,4 +20,11 @@ if [ -n "$missing" ]; then
   apt-get update -q
   # shellcheck disable=SC2086
   apt-get install -y -q --no-install-recommends $missing
+fi
+
+# checkupd's browser test drives Chromium with playwright-core (npm, pinned in
+# tests/browser/package-lock.json). A Node that brings its own npm (e.g. a
+# vendor build) must not be replaced by Debian's nodejs/npm pair.
+if ! command -v npm >/dev/null 2>&1; then
+  apt-get install -y -q --no-install-recommends nodejs npm
 fi

@@ -455,10 +455,45 @@ static ck_status touch_fn(ck_lmdb_txn *t, void *arg)
     return rc;
 }
 
+/*
+ * A session already touched in this second would be rewritten with the
+ * same fields: a read transaction finds that out without a write (and its
+ * fsync), so a burst of requests on one session (a page and its assets
+ * through auth_request) costs one write per second. *done = 1 when the
+ * answer is complete; anything else goes through the write transaction,
+ * which decides again under the writer lock.
+ */
+typedef struct touch_read_arg {
+    const ck_skey *key;
+    ck_session *out;
+    int done;
+} touch_read_arg;
+
+static ck_status touch_read_fn(ck_lmdb_txn *t, void *arg)
+{
+    touch_read_arg *a = arg;
+    unsigned char kb[CK_LMDB_SKEY_LEN];
+    ck_session s;
+    ck_status rc;
+
+    skey_bytes(a->key, kb);
+    rc = sess_load(t, kb, &s);
+    if (rc != CK_OK || sess_policy(t->st, &s, t->now) != CK_OK || s.last_activity != t->now)
+        return CK_OK;
+    if (a->out)
+        *a->out = s;
+    a->done = 1;
+    return CK_OK;
+}
+
 static ck_status lmdb_touch(ck_store *st, const ck_skey *key, int64_t now, ck_session *out)
 {
     sess_arg a = { key, out, 0 };
+    touch_read_arg r = { key, out, 0 };
+    ck_status rc = ck_lmdb_run(st, 0, now, touch_read_fn, &r);
 
+    if (rc == CK_OK && r.done)
+        return CK_OK;
     return ck_lmdb_run(st, 1, now, touch_fn, &a);
 }
 

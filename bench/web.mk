@@ -1,0 +1,3 @@
+# bench/web.sh: wrk against checkupd's /session on each store and against a
+# static nginx in the same run (not part of make check).
+EXTRA_DIST += bench/web.sh

@@ -1,0 +1,94 @@
+/*
+ * login.c - one password login for the PAM module and checkupd: the
+ * lockout checks, the hash, failure counting and the audit events.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "ck_login.h"
+
+const char *ck_login_user_label(const char *name)
+{
+    return name && strlen(name) < CK_EMAIL_MAX ? name : "(invalid)";
+}
+
+static void audit(ck_login *lg, const char *event, const char *result, const char *reason)
+{
+    if (lg->audit)
+        lg->audit(lg->ud, event, ck_login_user_label(lg->account), result, reason);
+}
+
+static ck_login_result store_error(ck_login *lg, ck_status st, const char *what)
+{
+    lg->store_status = st;
+    lg->store_what = what;
+    return CK_LOGIN_STORE_ERROR;
+}
+
+ck_login_result ck_login_fail(ck_login *lg)
+{
+    int64_t count;
+    int locked = 0;
+    ck_status st;
+
+    st = ck_lockout_fail(lg->store, lg->lockout, CK_LOCK_ACCOUNT, lg->account, &count,
+                         &locked);
+    if (st != CK_OK)
+        return store_error(lg, st, "failure count");
+    if (locked)
+        audit(lg, "locked", "failure", "account_locked");
+    st = ck_lockout_fail(lg->store, lg->lockout, CK_LOCK_HOST, lg->rhost, &count, &locked);
+    if (st != CK_OK)
+        return store_error(lg, st, "failure count");
+    if (locked)
+        audit(lg, "locked", "failure", "host_locked");
+    return CK_LOGIN_FAILED;
+}
+
+/* Refuses while the account or the remote host is locked out. */
+static ck_login_result check_locks(ck_login *lg)
+{
+    int locked_user = 0, locked_host = 0;
+    ck_status st;
+
+    st = ck_lockout_check(lg->store, lg->lockout, CK_LOCK_ACCOUNT, lg->account, &locked_user);
+    if (st == CK_OK)
+        st = ck_lockout_check(lg->store, lg->lockout, CK_LOCK_HOST, lg->rhost, &locked_host);
+    if (st != CK_OK)
+        return store_error(lg, st, "lockout check");
+    if (!locked_user && !locked_host)
+        return CK_LOGIN_OK;
+    lg->locked_account = locked_user;
+    audit(lg, "locked", "failure", locked_user ? "account_locked" : "host_locked");
+    return CK_LOGIN_LOCKED;
+}
+
+ck_login_result ck_login_password(ck_login *lg, const char *name, const char *password)
+{
+    const ck_user *u;
+    ck_login_result rc;
+    ck_status st;
+
+    lg->store_status = CK_OK;
+    lg->store_what = NULL;
+    lg->locked_account = 0;
+    u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(lg->users, name) : NULL;
+    lg->user = u;
+    lg->account = u ? u->email : name;
+    rc = check_locks(lg);
+    if (rc != CK_LOGIN_OK)
+        return rc;
+    /* The hash is computed even for an unknown user: timing tells nothing. */
+    if (strlen(password) > CK_LOGIN_PASSWORD_MAX ||
+        !ck_password_verify(lg->users, u, password)) {
+        audit(lg, "login_failure", "failure",
+              !u ? "unknown_user" : u->hash[0] != '$' ? "no_password" : "bad_password");
+        return ck_login_fail(lg);
+    }
+    st = ck_lockout_success(lg->store, lg->lockout, u->email);
+    if (st != CK_OK)
+        return store_error(lg, st, "lockout reset");
+    audit(lg, "login_success", "success", NULL);
+    return CK_LOGIN_OK;
+}

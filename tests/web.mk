@@ -1,0 +1,19 @@
+# checkupd tests: the daemon on each store driven by curl, two daemons on
+# one Redis, nginx auth_request in front of a dummy page, and Chromium.
+TESTS += tests/web_lmdb.sh tests/web_redis.sh tests/web_peers.sh tests/web_nginx.sh tests/web_browser.sh tests/web_cli.sh
+EXTRA_DIST += tests/web_lmdb.sh tests/web_redis.sh tests/web_peers.sh tests/web_nginx.sh \
+	tests/web_nginx.conf.in tests/lib/nginx.sh tests/web_browser.sh tests/web_cli.sh \
+	tests/browser/package.json tests/browser/package-lock.json tests/browser/login.mjs \
+	tests/web_common.sh tests/web_suite.sh
+check_SCRIPTS += checkupd$(EXEEXT)
+
+check_PROGRAMS += tests/test_web_units
+TESTS += tests/test_web_units
+tests_test_web_units_SOURCES = tests/test_web_units.c
+tests_test_web_units_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(MHD_CFLAGS) -I$(top_srcdir)/web
+tests_test_web_units_LDADD = libcheckupd.la $(CMOCKA_LIBS)
+clean-local: clean-browser
+clean-browser:
+	rm -rf tests/browser/node_modules
+	-test "$(abs_srcdir)" = "$(abs_builddir)" || rm -rf tests/browser
+.PHONY: clean-browser

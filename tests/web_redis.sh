@@ -1,0 +1,32 @@
+#!/bin/sh
+# checkupd on a real redis-server: the whole behaviour suite, then the
+# store going away (fail closed: 503, never a session accepted unverified).
+: "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
+if [ -z "${REDIS_SERVER:-}" ]; then
+    echo "redis-server is required (scripts/install-deps.sh installs it)"
+    exit 1
+fi
+. "$top_srcdir/tests/lib/redis.sh"
+. "$top_srcdir/tests/web_common.sh"
+. "$top_srcdir/tests/web_suite.sh"
+trap 'web_stop_all; redis_stop_all' EXIT
+port=$(redis_start web) || exit 99
+url="redis://127.0.0.1:$port/0"
+web_suite "$CK_TEST_TMP/redis" "$url" || check "suite set-up" ok failed
+
+D=$CK_TEST_TMP/redis
+web_start down "$D/checkup.conf" || check "start" ok failed
+u="http://127.0.0.1:$WEB_PORT"
+T=$(web_login "$WEB_PORT" alice@example.org "$WEB_PW_ALICE" -H "X-Forwarded-For: 203.0.113.99")
+check "login before the outage" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$T")"
+redis_stop web
+check "/healthz with redis down" 503 "$(status "$u/healthz")"
+check "/session with redis down fails closed" 503 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$T")"
+check "a forged token costs no store trip" 401 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$T"x)"
+check "/metrics with redis down" 503 "$(status "$u/metrics")"
+redis_restart web
+check "/healthz after redis is back" 200 "$(status "$u/healthz")"
+web_stop down
+check "clean exit" 0 "$WEB_RC"
+check_nogrep "no token in the log" "${T##*.}" "$CK_TEST_TMP/down.log"
+web_summary

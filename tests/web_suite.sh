@@ -1,0 +1,233 @@
+# The checkupd behaviour suite, run against one store by tests/web_lmdb.sh
+# and tests/web_redis.sh. Source it after tests/web_common.sh and call
+# web_suite DIR STORE_URL; it starts and stops its own daemons.
+
+b64url() {
+    base64 -w0 | tr '+/' '-_' | tr -d '='
+}
+
+web_suite_basic() {
+    u="http://127.0.0.1:$P"
+    O="Origin: $WEB_ORIGIN"
+    check "GET /login" 200 "$(status "$u/login")"
+    curl -s -D "$D/h" -o "$D/b" "$u/login"
+    check_grep "login page has a CSP" "Content-Security-Policy: default-src 'none'" "$D/h"
+    check_grep "login page is not cached" "Cache-Control: no-store" "$D/h"
+    check_grep "HSTS on an https public URL" "Strict-Transport-Security: max-age=31536000; includeSubDomains" "$D/h"
+    check_nogrep "login page has no script" "<script" "$D/b"
+    check_grep "login page labels its fields" '<label for="password">' "$D/b"
+    check "GET /healthz" 200 "$(status "$u/healthz")"
+
+    # Cross-origin and origin-less POSTs are refused before anything else.
+    check "POST /login without Origin" 403 "$(status "$u/login" \
+        --data-urlencode email=alice@example.org --data-urlencode "password=$WEB_PW_ALICE")"
+    check "POST /login from another origin" 403 "$(status "$u/login" -H "Origin: https://evil.example" \
+        --data-urlencode email=alice@example.org --data-urlencode "password=$WEB_PW_ALICE")"
+    check "POST /login with a same-origin Referer" 303 "$(status "$u/login" -H "Referer: $WEB_ORIGIN/login" \
+        --data-urlencode email=alice@example.org --data-urlencode "password=$WEB_PW_ALICE")"
+    check "wrong password" 401 "$(status "$u/login" -H "$O" \
+        --data-urlencode email=alice@example.org --data-urlencode "password=nope-$WEB_PW_BOB")"
+    check "unknown user" 401 "$(status "$u/login" -H "$O" \
+        --data-urlencode email=nobody@example.org --data-urlencode "password=$WEB_PW_ALICE")"
+    check "disabled account" 403 "$(status "$u/login" -H "$O" \
+        --data-urlencode email=carol@example.org --data-urlencode "password=$WEB_PW_ALICE")"
+    check_grep "disabled account audited" '"reason":"account_disabled"' "$D/audit.jsonl"
+    check "empty form" 400 "$(status "$u/login" -H "$O" --data-urlencode email=)"
+
+    # A good login: 303 to rd with the session cookie, flags exactly as specified.
+    curl -s -o /dev/null -D "$D/h" -H "$O" --data-urlencode email=alice@example.org \
+        --data-urlencode "password=$WEB_PW_ALICE" --data-urlencode rd=/app/page "$u/login"
+    check "login answers 303" 1 "$(grep -c '^HTTP/1.1 303' "$D/h")"
+    check_grep "login redirects to rd" "Location: /app/page" "$D/h"
+    flags=$(sed -n "s/^Set-Cookie: $WEB_COOKIE=[^;]*\(;.*\)$/\1/p" "$D/h" | tr -d '\r')
+    check "cookie flags" "; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=86400" "$flags"
+    A=$(sed -n "s/^Set-Cookie: $WEB_COOKIE=\([^;]*\);.*/\1/p" "$D/h")
+    echo "$A" >> "$D/tokens"
+    check "token has three parts" 3 "$(echo "$A" | awk -F. '{print NF}')"
+
+    # /session for auth_request: headers from the session.
+    curl -s -o /dev/null -D "$D/h" -H "Cookie: other=1; $WEB_COOKIE=$A; x=y" "$u/session"
+    check "/session with the cookie" 1 "$(grep -c '^HTTP/1.1 200' "$D/h")"
+    check_grep "X-Checkup-User" "X-Checkup-User: alice@example.org" "$D/h"
+    check_grep "X-Checkup-Email" "X-Checkup-Email: alice@example.org" "$D/h"
+    check_grep "X-Checkup-Role" "X-Checkup-Role: doctor" "$D/h"
+    check_grep "X-Checkup-Clinic" "X-Checkup-Clinic: clinic-7" "$D/h"
+    check_grep "X-Checkup-Auth-Method" "X-Checkup-Auth-Method: email" "$D/h"
+    check_grep "/session is not cached" "Cache-Control: no-store" "$D/h"
+    check "/session with a Bearer token" 200 "$(status "$u/session" -H "Authorization: Bearer $A")"
+    check "/session without anything" 401 "$(status "$u/session")"
+
+    # /v1/users/me: JSON, JSON errors, CORS allowlist with credentials.
+    curl -s -D "$D/h" -o "$D/b" -H "Cookie: $WEB_COOKIE=$A" -H "Origin: https://tool.example.org" \
+        "$u/v1/users/me"
+    check "/v1/users/me role" doctor "$(jq -r .role "$D/b")"
+    check_grep "CORS origin allowed" "Access-Control-Allow-Origin: https://tool.example.org" "$D/h"
+    check_grep "CORS with credentials" "Access-Control-Allow-Credentials: true" "$D/h"
+    curl -s -D "$D/h" -o "$D/b" -H "Origin: https://evil.example" "$u/v1/users/me"
+    check "/v1/users/me without a session" unauthorized "$(jq -r .error "$D/b")"
+    check_nogrep "CORS refuses an unlisted origin" "Access-Control-Allow-Origin" "$D/h"
+    check "CORS preflight" 204 "$(status "$u/v1/users/me" -X OPTIONS -H "Origin: https://tool.example.org")"
+
+    # Logout: needs the same origin, ends the session, clears the cookie.
+    check "logout without Origin" 403 "$(status "$u/logout" -X POST -H "Cookie: $WEB_COOKIE=$A")"
+    check "still valid after a refused logout" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$A")"
+    curl -s -o /dev/null -D "$D/h" -X POST -H "$O" -H "Cookie: $WEB_COOKIE=$A" "$u/logout"
+    check_grep "logout clears the cookie" "Set-Cookie: $WEB_COOKIE=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0" "$D/h"
+    check "after logout" 401 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$A")"
+    check "/v1/users/me after logout" 401 "$(status "$u/v1/users/me" -H "Cookie: $WEB_COOKIE=$A")"
+
+    # Logout from all devices: one cookie ends the other.
+    A=$(web_login "$P" alice@example.org "$WEB_PW_ALICE")
+    B=$(web_login "$P" alice@example.org "$WEB_PW_ALICE")
+    C=$(web_login "$P" bob@example.org "$WEB_PW_BOB")
+    printf '%s\n%s\n%s\n' "$A" "$B" "$C" >> "$D/tokens"
+    check "second device valid" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$B")"
+    check "logout/all" 303 "$(status "$u/logout/all" -X POST -H "$O" -H "Cookie: $WEB_COOKIE=$A")"
+    check "first device ended" 401 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$A")"
+    check "second device ended" 401 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$B")"
+    check "another user's session kept" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$C")"
+
+    curl -s -o "$D/b" "$u/metrics"
+    check_grep "metrics: created counter" "checkup_sessions_created_total" "$D/b"
+    # A, B and the session of the Referer login above.
+    check_grep "metrics: ended by revocation" 'checkup_sessions_ended_total{reason="revoked"} 3' "$D/b"
+}
+
+web_suite_bad_input() {
+    u="http://127.0.0.1:$P"
+    O="Origin: $WEB_ORIGIN"
+    T=$(web_login "$P" bob@example.org "$WEB_PW_BOB")
+    echo "$T" >> "$D/tokens"
+    hdr=${T%%.*}
+    rest=${T#*.}
+    pay=${rest%%.*}
+    sig=${rest#*.}
+    # The same payload under other signatures and algorithms.
+    flipped=$(printf '%s' "$sig" | tr 'A-Za-z' 'B-ZAb-za')
+    none=$(printf '{"alg":"none","typ":"JWT"}' | b64url)
+    check "forged signature" 401 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$hdr.$pay.$flipped")"
+    check "alg none" 401 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$none.$pay.")"
+    check "garbage cookie" 401 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=%%%;;;===")"
+    check "empty cookie" 401 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=")"
+    check "two session cookies" 401 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$T; $WEB_COOKIE=$T")"
+    check "Basic instead of Bearer" 401 "$(status "$u/session" -H "Authorization: Basic Ym9iOmJvYg==")"
+    long=$(head -c 3000 /dev/zero | tr '\0' A)
+    check "over-long token" 401 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$long.$long.$long")"
+    check "bare token shape" 401 "$(status "$u/session" -H "Authorization: Bearer a.b.c")"
+    check "valid token still works" 200 "$(status "$u/session" -H "Authorization: Bearer $T")"
+
+    big=$(head -c 60000 /dev/zero | tr '\0' a)
+    check "oversized header" 431 "$(status "$u/session" -H "X-Big: $big")"
+    head -c 100000 /dev/zero | tr '\0' a > "$D/body"
+    check "oversized body" 413 "$(status "$u/login" -H "$O" --data-binary "@$D/body")"
+    check "oversized chunked body" 413 "$(status "$u/login" -H "$O" -H "Transfer-Encoding: chunked" \
+        --data-binary "@$D/body")"
+    check "over-long form field" 400 "$(status "$u/login" -H "$O" \
+        --data-urlencode "email=$(head -c 2000 /dev/zero | tr '\0' a)" --data-urlencode password=x)"
+
+    for rd in //evil.example https://evil.example/ '/\evil.example' 'http://localhost:8443/' \
+        '/app/%0d%0aX: y' 'javascript:alert(1)' '/other' ' /app'; do
+        check "open redirect $rd" 400 "$(status "$u/login" -H "$O" --data-urlencode email=bob@example.org \
+            --data-urlencode "password=$WEB_PW_BOB" --data-urlencode "rd=$rd")"
+    done
+    check "GET /login?rd=//evil" 400 "$(status "$u/login?rd=//evil.example")"
+    check "allowlisted absolute rd" 303 "$(status "$u/login" -H "$O" --data-urlencode email=bob@example.org \
+        --data-urlencode "password=$WEB_PW_BOB" --data-urlencode "rd=https://tool.example.org/x")"
+
+    for p in /nope /session/x /login/corppass /callback /backchannel-logout \
+        /.well-known/jwks.json /t/abcd /v1/users; do
+        check "unknown or not yet wired $p" 404 "$(status "$u$p")"
+    done
+    check "PUT /session" 405 "$(status "$u/session" -X PUT)"
+    check "POST /session" 404 "$(status "$u/session" -X POST -H "$O")"
+    check "logout/all without Origin" 403 "$(status "$u/logout/all" -X POST -H "Authorization: Bearer $T")"
+    check "bob's session survived the bad input" 200 "$(status "$u/session" -H "Authorization: Bearer $T")"
+}
+
+# Lockout and rate limit, with client addresses from a trusted proxy.
+web_suite_limits() {
+    u="http://127.0.0.1:$P"
+    O="Origin: $WEB_ORIGIN"
+    i=0
+    while [ $i -lt 5 ]; do
+        status "$u/login" -H "$O" -H "X-Forwarded-For: 198.51.100.$i" \
+            --data-urlencode email=bob@example.org --data-urlencode "password=bad$i" >/dev/null
+        i=$((i + 1))
+    done
+    check "locked after 5 failures" 403 "$(status "$u/login" -H "$O" -H "X-Forwarded-For: 198.51.100.77" \
+        --data-urlencode email=bob@example.org --data-urlencode "password=$WEB_PW_BOB")"
+    check_grep "lock audited" '"event":"locked"' "$D/audit.jsonl"
+    check_grep "client address from the trusted proxy" '"rhost":"198.51.100.3"' "$D/audit.jsonl"
+    check "another user unaffected" 303 "$(status "$u/login" -H "$O" -H "X-Forwarded-For: 198.51.100.78" \
+        --data-urlencode email=alice@example.org --data-urlencode "password=$WEB_PW_ALICE")"
+    i=0
+    last=
+    while [ $i -lt 4 ]; do
+        last=$(status "$u/login" -H "$O" -H "X-Forwarded-For: 192.0.2.1" \
+            --data-urlencode "email=u$i@example.org" --data-urlencode "password=x")
+        i=$((i + 1))
+    done
+    check "rate limit after 3 per minute" 429 "$last"
+    check "other address not limited" 401 "$(status "$u/login" -H "$O" -H "X-Forwarded-For: 192.0.2.2" \
+        --data-urlencode "email=x@example.org" --data-urlencode "password=x")"
+}
+
+# The inactivity timeout slides on every /session call.
+web_suite_keepalive() {
+    u="http://127.0.0.1:$Q"
+    K=$(web_login "$Q" alice@example.org "$WEB_PW_ALICE" -H "X-Forwarded-For: 203.0.113.5")
+    echo "$K" >> "$D/tokens"
+    sleep 2
+    check "keep-alive 1" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$K")"
+    sleep 2
+    check "keep-alive 2 (past the timeout from login)" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$K")"
+    sleep 2
+    check "keep-alive 3" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$K")"
+    sleep 5
+    check "idle past the timeout" 401 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$K")"
+    check_grep "untrusted X-Forwarded-For ignored" '"rhost":"127.0.0.1"' "$D/audit.jsonl"
+    check_nogrep "no address from an untrusted peer" '203.0.113.5' "$D/audit.jsonl"
+}
+
+web_suite_secrets() {
+    for f in "$CK_TEST_TMP"/main.log "$CK_TEST_TMP"/main.log.prev "$CK_TEST_TMP"/short.log \
+        "$D/audit.jsonl"; do
+        while read -r t; do
+            [ -n "$t" ] || continue
+            sig=${t##*.}
+            check_nogrep "no token in $(basename "$f")" "$sig" "$f"
+        done < "$D/tokens"
+        check_nogrep "no password in $(basename "$f")" "$WEB_PW_ALICE" "$f"
+        check_nogrep "no bob password in $(basename "$f")" "$WEB_PW_BOB" "$f"
+    done
+}
+
+web_suite() {
+    D=$1
+    web_setup "$D" "$2" "cors_origins = https://tool.example.org" \
+        "redirect_allowlist = /app, https://tool.example.org/" \
+        "trusted_proxies = 127.0.0.1/32, ::1" "login_rate_limit = 3" || return 1
+    : > "$D/tokens"
+    # A second daemon on the same store: short inactivity, no trusted proxy.
+    sed -e 's/^login_rate_limit.*/login_rate_limit = 0/' -e 's/^trusted_proxies.*//' "$D/checkup.conf" > "$D/short.conf"
+    printf '%s\n' "[session]" "inactivity_timeout = 4" "absolute_lifetime = 3600" >> "$D/short.conf"
+    sed -i 's/^login_rate_limit = 3/login_rate_limit = 1000/' "$D/checkup.conf"
+    web_start main "$D/checkup.conf" || return 1
+    P=$WEB_PORT
+    web_start short "$D/short.conf" || return 1
+    Q=$WEB_PORT
+    web_suite_basic
+    web_suite_bad_input
+    sed -i 's/^login_rate_limit = 1000/login_rate_limit = 3/' "$D/checkup.conf"
+    web_stop main
+    web_start main "$D/checkup.conf" || return 1
+    P=$WEB_PORT
+    web_suite_limits
+    web_suite_keepalive
+    check "/healthz still fine" 200 "$(status "http://127.0.0.1:$P/healthz")"
+    web_stop main
+    check "SIGTERM: clean exit" 0 "$WEB_RC"
+    web_stop short
+    check "SIGTERM: clean exit (second)" 0 "$WEB_RC"
+    web_suite_secrets
+}

@@ -1,0 +1,132 @@
+/*
+ * checkupd.h - the HTTP half of checkup: internals shared by the files of
+ * web/. Nothing here is public API; the daemon is one program.
+ */
+#ifndef CHECKUPD_H
+#define CHECKUPD_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "ck_config.h"
+#include "ck_lockout.h"
+#include "ck_store.h"
+#include "ck_token.h"
+
+#define CKD_LIST_MAX        16      /* entries per list setting */
+#define CKD_URL_MAX         512
+#define CKD_ADDR_MAX        64      /* text form of a client address */
+#define CKD_FORM_FIELD_MAX  1024    /* email, password, rd in the login form */
+
+/* One trusted proxy: an address with a prefix length, or the Unix socket. */
+typedef struct ckd_net {
+    int family;                     /* AF_INET, AF_INET6, or AF_UNIX */
+    unsigned char addr[16];
+    int prefix;
+} ckd_net;
+
+/* [daemon] settings. */
+typedef struct ckd_conf {
+    char listen[CKD_URL_MAX];       /* "127.0.0.1:8080" or "unix:/path" */
+    char public_url[CKD_URL_MAX];   /* origin the browser sees, no trailing '/' */
+    char cookie_domain[256];        /* empty: __Host- cookie without Domain */
+    ckd_net proxies[CKD_LIST_MAX];
+    size_t nproxies;
+    char cors[CKD_LIST_MAX][CKD_URL_MAX];
+    size_t ncors;
+    char redirects[CKD_LIST_MAX][CKD_URL_MAX];
+    size_t nredirects;
+    int login_rate_limit;           /* POST /login per address per minute; 0 = off */
+    int threads;                    /* worker threads, each with its own store */
+    int connection_limit;
+    int per_ip_limit;               /* connections per client address; 0 = none */
+    int connection_timeout;         /* seconds idle before a connection is closed */
+    size_t memory_limit;            /* per connection: request line + headers */
+    size_t body_max;                /* request body bytes */
+} ckd_conf;
+
+void ckd_conf_defaults(ckd_conf *dc);
+/* ck_config_load's extra-section callback for [daemon]. */
+int ckd_conf_section(void *ud, const char *section, const char *name, const char *value,
+                     int lineno, char *err, size_t errlen);
+int ckd_conf_check(ckd_conf *dc, char *err, size_t errlen);
+
+/* The daemon: settings and what every thread reads but never writes. */
+typedef struct ckd {
+    ck_config cfg;
+    ckd_conf dc;
+    ck_keyring *ring;
+    ck_lockout lockout;
+    int https;                      /* public_url is https: HSTS */
+    char origin[CKD_URL_MAX];       /* scheme://host[:port] of public_url */
+    char cookie_name[64];
+    int use_syslog;
+    int verbose;
+} ckd;
+
+/* A request in progress (MHD's per-connection context). */
+typedef struct ckd_req {
+    struct MHD_PostProcessor *pp;
+    size_t body_len;
+    int too_big;                    /* body over the limit: answer 413 */
+    int bad_form;                   /* unreadable form: answer 400 */
+    char email[CKD_FORM_FIELD_MAX];
+    char password[CKD_FORM_FIELD_MAX];
+    char rd[CKD_FORM_FIELD_MAX];
+    char client[CKD_ADDR_MAX];      /* after X-Forwarded-For from a trusted proxy */
+} ckd_req;
+
+/* Logging: stderr or syslog; never pass a token or a password. */
+void ckd_log(const ckd *d, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ckd_audit(const ckd *d, const char *event, const char *user, const char *method,
+               const char *rhost, const char *sid_key_hex, const char *result,
+               const char *reason);
+
+/* libmicrohttpd's messages, through ckd_log (MHD_OPTION_EXTERNAL_LOGGER). */
+void ckd_mhd_log(void *cls, const char *fmt, va_list ap);
+
+/* The calling thread's store handle, opened on first use. */
+ck_store *ckd_store(const ckd *d);
+void ckd_store_close_all(void);
+
+/* http.c: responses, cookies, addresses, origins. */
+struct MHD_Response *ckd_text(const char *type, const char *body);
+enum MHD_Result ckd_send(struct MHD_Connection *c, const ckd *d, unsigned status,
+                         struct MHD_Response *r, int identity);
+enum MHD_Result ckd_error(struct MHD_Connection *c, const ckd *d, unsigned status,
+                          const char *msg);
+enum MHD_Result ckd_json_error(struct MHD_Connection *c, const ckd *d, unsigned status,
+                               const char *code, const char *msg);
+/* The session token from the cookie or Authorization: Bearer; NULL if none. */
+const char *ckd_request_token(struct MHD_Connection *c, const ckd *d, size_t *len,
+                              int *malformed);
+void ckd_set_cookie(struct MHD_Response *r, const ckd *d, const char *token, int max_age);
+int ckd_same_origin(struct MHD_Connection *c, const ckd *d);
+void ckd_client_addr(struct MHD_Connection *c, const ckd *d, char out[CKD_ADDR_MAX]);
+int ckd_redirect_ok(const ckd *d, const char *rd);
+int ckd_net_parse(const char *s, ckd_net *out);
+int ckd_html_escape(const char *in, char *out, size_t outlen);
+void ckd_cors(struct MHD_Connection *c, const ckd *d, struct MHD_Response *r);
+
+/* routes.c */
+enum MHD_Result ckd_dispatch(void *cls, struct MHD_Connection *c, const char *url,
+                             const char *method, const char *version,
+                             const char *upload_data, size_t *upload_data_size,
+                             void **con_cls);
+void ckd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                   enum MHD_RequestTerminationCode toe);
+
+/* login.c */
+enum MHD_Result ckd_login_page(struct MHD_Connection *c, const ckd *d, unsigned status,
+                               const char *rd, const char *message);
+enum MHD_Result ckd_login_post(struct MHD_Connection *c, const ckd *d, ckd_req *rq);
+
+/* metrics.c */
+char *ckd_metrics_render(const ck_metrics *m, const char *backend);
+
+#endif

@@ -1,0 +1,233 @@
+/*
+ * login.c - GET /login (the form) and POST /login (email and password
+ * through ck_login_password, the PAM module's own login with its lockout
+ * and audit; a per-address rate limit; then a session and its cookie).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "checkupd.h"
+#include "ck_audit.h"
+#include "ck_clock.h"
+#include "ck_login.h"
+#include "ck_users.h"
+
+#define PAGE_CSP "default-src 'none'; form-action 'self'; frame-ancestors 'none'; " \
+                 "base-uri 'none'"
+#define RATE_WINDOW 60
+
+static const char page_head[] =
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>Sign in - checkup</title>\n</head>\n<body>\n<main>\n<h1>Sign in</h1>\n";
+
+static const char page_form[] =
+    "<form method=\"post\" action=\"/login\">\n"
+    "<input type=\"hidden\" name=\"rd\" value=\"%s\">\n"
+    "<p><label for=\"email\">Email</label><br>\n"
+    "<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" "
+    "required autofocus></p>\n"
+    "<p><label for=\"password\">Password</label><br>\n"
+    "<input id=\"password\" name=\"password\" type=\"password\" "
+    "autocomplete=\"current-password\" required></p>\n"
+    "<p><button type=\"submit\">Sign in</button></p>\n</form>\n</main>\n</body>\n</html>\n";
+
+enum MHD_Result ckd_login_page(struct MHD_Connection *c, const ckd *d, unsigned status,
+                               const char *rd, const char *message)
+{
+    char rd_html[CKD_FORM_FIELD_MAX * 6], body[sizeof(page_head) + sizeof(page_form) +
+                                               sizeof(rd_html) + 512];
+    struct MHD_Response *r;
+    size_t n;
+
+    if (ckd_html_escape(rd ? rd : "", rd_html, sizeof(rd_html)) != 0)
+        rd_html[0] = '\0';
+    n = (size_t)snprintf(body, sizeof(body), "%s", page_head);
+    /* message is always one of our fixed sentences, never user input. */
+    if (message)
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "<p role=\"alert\">%s</p>\n",
+                              message);
+    snprintf(body + n, sizeof(body) - n, page_form, rd_html);
+    r = ckd_text("text/html; charset=utf-8", body);
+    if (r)
+        MHD_add_response_header(r, "Content-Security-Policy", PAGE_CSP);
+    return ckd_send(c, d, status, r, 1);
+}
+
+/* A counter name that holds no address: "web-login:" + SHA-256 hex. */
+static void rate_name(const char *client, char out[80])
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    int n;
+
+    SHA256((const unsigned char *)client, strlen(client), md);
+    n = snprintf(out, 80, "web-login:");
+    for (size_t i = 0; i < 16; i++)
+        n += snprintf(out + n, (size_t)(80 - n), "%02x", md[i]);
+}
+
+/* Returns 1 when this address has posted too many logins this minute. */
+static int rate_limited(const ckd *d, ck_store *st, const char *client, ck_status *err)
+{
+    char name[80];
+    int64_t count = 0;
+
+    *err = CK_OK;
+    if (d->dc.login_rate_limit <= 0)
+        return 0;
+    rate_name(client, name);
+    *err = ck_store_fail_add(st, name, RATE_WINDOW, &count);
+    return *err == CK_OK && count > d->dc.login_rate_limit;
+}
+
+static enum MHD_Result store_failed(struct MHD_Connection *c, const ckd *d, ck_store *st,
+                                    ck_status s, const char *what)
+{
+    ckd_log(d, LOG_ERR, "%s: %s: %s", what, ck_status_str(s),
+            st ? ck_store_errstr(st) : "no store");
+    return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
+}
+
+/* Audit events of the shared login (ck_login.h) go to the daemon's log. */
+typedef struct web_login {
+    const ckd *d;
+    const char *client;
+} web_login;
+
+static void login_audit(void *ud, const char *event, const char *user, const char *result,
+                        const char *reason)
+{
+    web_login *wl = ud;
+
+    ckd_audit(wl->d, event, user, "password", wl->client, NULL, result, reason);
+}
+
+/* Creates the session and answers 303 to rd with the cookie. */
+static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d, ck_store *st,
+                                     const ck_user *u, const char *client, const char *rd)
+{
+    ck_session s;
+    char sid[CK_SID_LEN];
+    char *token = NULL;
+    struct MHD_Response *r;
+    ck_status cs;
+
+    memset(&s, 0, sizeof(s));
+    snprintf(s.user_id, sizeof(s.user_id), "%s", u->email);
+    snprintf(s.email, sizeof(s.email), "%s", u->email);
+    snprintf(s.role, sizeof(s.role), "%s", u->role);
+    snprintf(s.clinic_id, sizeof(s.clinic_id), "%s", u->clinic_id);
+    s.method = CK_AUTH_EMAIL;
+    snprintf(s.remote_host, sizeof(s.remote_host), "%s", client);
+    snprintf(s.service, sizeof(s.service), "checkupd");
+    cs = ck_store_create(st, &s, sid);
+    if (cs != CK_OK)
+        return store_failed(c, d, st, cs, "create session");
+    if (ck_token_sign(d->ring, sid, s.created, s.deadline, &token) != CK_TOKEN_OK) {
+        ckd_log(d, LOG_ERR, "cannot sign a session token");
+        ck_store_delete(st, sid);
+        OPENSSL_cleanse(sid, sizeof(sid));
+        return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot sign the session");
+    }
+    OPENSSL_cleanse(sid, sizeof(sid));
+    ckd_audit(d, "login_success", u->email, "password", client, s.key_hex, "success",
+              NULL);
+    r = ckd_text("text/plain; charset=utf-8", "Signed in.\n");
+    if (r) {
+        ckd_set_cookie(r, d, token, d->cfg.absolute_lifetime);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rd);
+    }
+    OPENSSL_cleanse(token, strlen(token));
+    free(token);
+    return ckd_send(c, d, MHD_HTTP_SEE_OTHER, r, 1);
+}
+
+static enum MHD_Result check_password(struct MHD_Connection *c, const ckd *d, ck_store *st,
+                                      ckd_req *rq, const char *rd)
+{
+    ck_users users = { 0, NULL };
+    web_login wl = { d, rq->client };
+    ck_login lg;
+    char err[512];
+    enum MHD_Result ret;
+
+    if (ck_users_load(d->cfg.users_file, 1, &users, err, sizeof(err)) != 0) {
+        ckd_log(d, LOG_ERR, "users file: %s", err);
+        return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "users file unavailable");
+    }
+    memset(&lg, 0, sizeof(lg));
+    lg.store = st;
+    lg.lockout = &d->lockout;
+    lg.users = &users;
+    lg.rhost = rq->client;
+    lg.audit = login_audit;
+    lg.ud = &wl;
+    switch (ck_login_password(&lg, rq->email, rq->password)) {
+    case CK_LOGIN_OK:
+        /* PAM refuses a disabled account in its account stage; here, now. */
+        if (lg.user->disabled) {
+            ckd_audit(d, "login_failure", lg.user->email, "password", rq->client, NULL,
+                      "failure", "account_disabled");
+            ret = ckd_login_page(c, d, MHD_HTTP_FORBIDDEN, rd,
+                                 "This account is disabled. Ask your administrator.");
+        } else {
+            ret = start_session(c, d, st, lg.user, rq->client, rd);
+        }
+        break;
+    case CK_LOGIN_LOCKED:
+        ret = ckd_login_page(c, d, MHD_HTTP_FORBIDDEN, rd,
+                             "Too many failed logins. Try again later.");
+        break;
+    case CK_LOGIN_FAILED:
+        ret = ckd_login_page(c, d, MHD_HTTP_UNAUTHORIZED, rd, "Wrong email or password.");
+        break;
+    default:
+        ret = store_failed(c, d, st, lg.store_status, lg.store_what);
+        break;
+    }
+    ck_users_free(&users);
+    return ret;
+}
+
+enum MHD_Result ckd_login_post(struct MHD_Connection *c, const ckd *d, ckd_req *rq)
+{
+    const char *rd = rq->rd[0] ? rq->rd : "/";
+    ck_store *st;
+    ck_status s;
+
+    if (!ckd_same_origin(c, d))
+        return ckd_error(c, d, MHD_HTTP_FORBIDDEN, "cross-origin request refused");
+    if (rq->too_big)
+        return ckd_error(c, d, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+    if (rq->bad_form)
+        return ckd_error(c, d, MHD_HTTP_BAD_REQUEST, "malformed form");
+    /* No rd: the site's root, which is ours whatever the allowlist says. */
+    if (rq->rd[0] && !ckd_redirect_ok(d, rd))
+        return ckd_error(c, d, MHD_HTTP_BAD_REQUEST, "redirect target not allowed");
+    if (!rq->email[0] || !rq->password[0])
+        return ckd_login_page(c, d, MHD_HTTP_BAD_REQUEST, rd,
+                              "Enter your email and password.");
+    st = ckd_store(d);
+    if (!st)
+        return store_failed(c, d, NULL, CK_ERR_UNAVAILABLE, "open store");
+    if (rate_limited(d, st, rq->client, &s)) {
+        struct MHD_Response *r = ckd_text("text/plain; charset=utf-8",
+                                          "429 too many login attempts\n");
+
+        ckd_audit(d, "login_failure", "(rate limited)", "password", rq->client, NULL,
+                  "failure", "rate_limited");
+        if (r)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "60");
+        return ckd_send(c, d, MHD_HTTP_TOO_MANY_REQUESTS, r, 1);
+    }
+    if (s != CK_OK)
+        return store_failed(c, d, st, s, "rate limit");
+    return check_password(c, d, st, rq, rd);
+}

@@ -1,0 +1,371 @@
+/*
+ * routes.c - the endpoints: which method and path go where, the request
+ * body, and the session-bearing answers (/session, /v1/users/me, logout).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "checkupd.h"
+#include "ck_audit.h"
+#include "ck_clock.h"
+
+/* ---- the request body (POST /login form) -------------------------------- */
+
+static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *filename, const char *content_type,
+                                  const char *transfer_encoding, const char *data,
+                                  uint64_t off, size_t size)
+{
+    ckd_req *rq = cls;
+    char *dst = NULL;
+
+    (void)kind; (void)filename; (void)content_type; (void)transfer_encoding;
+    if (strcmp(key, "email") == 0)
+        dst = rq->email;
+    else if (strcmp(key, "password") == 0)
+        dst = rq->password;
+    else if (strcmp(key, "rd") == 0)
+        dst = rq->rd;
+    if (!dst)
+        return MHD_YES;
+    if (off + size >= CKD_FORM_FIELD_MAX || memchr(data, '\0', size)) {
+        rq->bad_form = 1;
+        return MHD_NO;
+    }
+    memcpy(dst + off, data, size);
+    dst[off + size] = '\0';
+    return MHD_YES;
+}
+
+/* Takes one chunk of body; answers nothing yet (the last call does). */
+static void take_body(ckd_req *rq, const ckd *d, const char *data, size_t size)
+{
+    rq->body_len += size;
+    if (rq->body_len > d->dc.body_max) {
+        rq->too_big = 1;
+        return;
+    }
+    if (rq->too_big || rq->bad_form)
+        return;
+    if (!rq->pp || MHD_post_process(rq->pp, data, size) != MHD_YES)
+        rq->bad_form = 1;
+}
+
+/* ---- sessions ----------------------------------------------------------- */
+
+typedef enum { AUTH_OK, AUTH_NONE, AUTH_BAD, AUTH_ENDED, AUTH_STORE } auth_result;
+
+/*
+ * The session of a request, touched (every valid call is a keep-alive).
+ * The signature is checked before the store is asked.
+ */
+static auth_result authenticate(struct MHD_Connection *c, const ckd *d, ck_session *s,
+                                char sid[CK_SID_LEN])
+{
+    const char *tok;
+    size_t len = 0;
+    int malformed = 0;
+    ck_store *st;
+    ck_status cs;
+
+    tok = ckd_request_token(c, d, &len, &malformed);
+    if (malformed)
+        return AUTH_BAD;
+    if (!tok)
+        return AUTH_NONE;
+    if (ck_token_verify(d->ring, tok, len, ck_now(), sid, NULL, NULL) != CK_TOKEN_OK)
+        return AUTH_BAD;
+    st = ckd_store(d);
+    if (!st)
+        return AUTH_STORE;
+    cs = ck_store_touch(st, sid, s);
+    if (cs == CK_OK)
+        return AUTH_OK;
+    if (cs == CK_EXPIRED_IDLE || cs == CK_EXPIRED_LIFETIME || cs == CK_NOT_FOUND ||
+        cs == CK_ERR_INVALID)
+        return AUTH_ENDED;
+    ckd_log(d, LOG_ERR, "touch: %s: %s", ck_status_str(cs), ck_store_errstr(st));
+    return AUTH_STORE;
+}
+
+static enum MHD_Result session_endpoint(struct MHD_Connection *c, const ckd *d)
+{
+    ck_session s;
+    char sid[CK_SID_LEN];
+    struct MHD_Response *r;
+    auth_result ar = authenticate(c, d, &s, sid);
+
+    OPENSSL_cleanse(sid, sizeof(sid));
+    if (ar == AUTH_STORE)
+        return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
+    if (ar != AUTH_OK)
+        return ckd_error(c, d, MHD_HTTP_UNAUTHORIZED, "no valid session");
+    r = ckd_text("text/plain; charset=utf-8", "");
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "X-Checkup-User", s.user_id);
+    MHD_add_response_header(r, "X-Checkup-Email", s.email);
+    MHD_add_response_header(r, "X-Checkup-Role", s.role);
+    MHD_add_response_header(r, "X-Checkup-Clinic", s.clinic_id);
+    MHD_add_response_header(r, "X-Checkup-Auth-Method", ck_auth_method_name(s.method));
+    return ckd_send(c, d, MHD_HTTP_OK, r, 1);
+}
+
+static enum MHD_Result me_endpoint(struct MHD_Connection *c, const ckd *d)
+{
+    ck_session s;
+    char sid[CK_SID_LEN];
+    struct MHD_Response *r;
+    json_t *j;
+    char *body;
+    auth_result ar = authenticate(c, d, &s, sid);
+
+    OPENSSL_cleanse(sid, sizeof(sid));
+    if (ar == AUTH_STORE)
+        return ckd_json_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                              "session store unavailable");
+    if (ar != AUTH_OK)
+        return ckd_json_error(c, d, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+                              "no valid session");
+    j = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:I, s:I, s:I}", "user", s.user_id,
+                  "email", s.email, "role", s.role, "clinic",
+                  s.clinic_id[0] ? s.clinic_id : NULL, "auth_method",
+                  ck_auth_method_name(s.method), "created", (json_int_t)s.created,
+                  "expires", (json_int_t)s.expires, "deadline", (json_int_t)s.deadline);
+    body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!body)
+        return ckd_json_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "no memory");
+    r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    ckd_cors(c, d, r);
+    return ckd_send(c, d, MHD_HTTP_OK, r, 1);
+}
+
+static enum MHD_Result cors_preflight(struct MHD_Connection *c, const ckd *d)
+{
+    struct MHD_Response *r = ckd_text(NULL, "");
+
+    if (!r)
+        return MHD_NO;
+    ckd_cors(c, d, r);
+    MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET");
+    MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization");
+    MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+    return ckd_send(c, d, MHD_HTTP_NO_CONTENT, r, 0);
+}
+
+/* POST /logout and /logout/all: end this session, or all of the user's. */
+static enum MHD_Result logout_endpoint(struct MHD_Connection *c, const ckd *d, int all)
+{
+    ck_session s;
+    char sid[CK_SID_LEN], client[CKD_ADDR_MAX];
+    struct MHD_Response *r;
+    size_t count = 0;
+    ck_store *st;
+    ck_status cs;
+    auth_result ar;
+
+    if (!ckd_same_origin(c, d))
+        return ckd_error(c, d, MHD_HTTP_FORBIDDEN, "cross-origin request refused");
+    ar = authenticate(c, d, &s, sid);
+    if (ar == AUTH_STORE) {
+        OPENSSL_cleanse(sid, sizeof(sid));
+        return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
+    }
+    st = ckd_store(d);
+    cs = CK_OK;
+    if (ar == AUTH_OK)
+        cs = all ? ck_store_revoke_user(st, s.user_id, &count) : ck_store_delete(st, sid);
+    OPENSSL_cleanse(sid, sizeof(sid));
+    if (cs != CK_OK) {
+        ckd_log(d, LOG_ERR, "logout: %s: %s", ck_status_str(cs), ck_store_errstr(st));
+        return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
+    }
+    if (ar == AUTH_OK) {
+        ckd_client_addr(c, d, client);
+        ckd_audit(d, all ? "logout_all" : "logout", s.user_id, "session", client, s.key_hex,
+                  "success", NULL);
+    }
+    /* Logging out without a session still clears whatever cookie is there. */
+    r = ckd_text("text/plain; charset=utf-8", "Signed out.\n");
+    if (r) {
+        ckd_set_cookie(r, d, "", 0);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, "/login");
+    }
+    return ckd_send(c, d, MHD_HTTP_SEE_OTHER, r, 1);
+}
+
+static enum MHD_Result healthz_endpoint(struct MHD_Connection *c, const ckd *d)
+{
+    ck_store *st = ckd_store(d);
+    ck_status cs = st ? ck_store_ping(st) : CK_ERR_UNAVAILABLE;
+
+    if (cs != CK_OK) {
+        ckd_log(d, LOG_WARNING, "health: store: %s", st ? ck_store_errstr(st) : "not open");
+        return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "store unreachable");
+    }
+    return ckd_send(c, d, MHD_HTTP_OK, ckd_text("text/plain; charset=utf-8", "ok\n"), 0);
+}
+
+static enum MHD_Result metrics_endpoint(struct MHD_Connection *c, const ckd *d)
+{
+    ck_store *st = ckd_store(d);
+    ck_metrics m;
+    struct MHD_Response *r;
+    char *body;
+
+    if (!st || ck_store_metrics(st, &m) != CK_OK) {
+        ckd_log(d, LOG_WARNING, "metrics: store: %s", st ? ck_store_errstr(st) : "not open");
+        return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "store unreachable");
+    }
+    body = ckd_metrics_render(&m, ck_store_backend(st));
+    if (!body)
+        return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "no memory");
+    r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "text/plain; version=0.0.4; charset=utf-8");
+    return ckd_send(c, d, MHD_HTTP_OK, r, 0);
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+/*
+ * Paths kept for the OIDC half (GET /login/<provider>, /callback,
+ * /backchannel-logout, /.well-known/jwks.json, /t/<code>): 404 until the
+ * OIDC library is wired in, so that nothing half-done answers.
+ */
+static int oidc_seam(const char *url)
+{
+    return strncmp(url, "/login/", 7) == 0 || strcmp(url, "/callback") == 0 ||
+           strcmp(url, "/backchannel-logout") == 0 ||
+           strcmp(url, "/.well-known/jwks.json") == 0 || strncmp(url, "/t/", 3) == 0;
+}
+
+static enum MHD_Result route_get(struct MHD_Connection *c, const ckd *d, const char *url)
+{
+    const char *rd;
+
+    if (strcmp(url, "/session") == 0)
+        return session_endpoint(c, d);
+    if (strcmp(url, "/v1/users/me") == 0)
+        return me_endpoint(c, d);
+    if (strcmp(url, "/healthz") == 0)
+        return healthz_endpoint(c, d);
+    if (strcmp(url, "/metrics") == 0)
+        return metrics_endpoint(c, d);
+    if (strcmp(url, "/login") == 0) {
+        rd = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "rd");
+        if (rd && (strlen(rd) >= CKD_FORM_FIELD_MAX || !ckd_redirect_ok(d, rd)))
+            return ckd_error(c, d, MHD_HTTP_BAD_REQUEST, "redirect target not allowed");
+        return ckd_login_page(c, d, MHD_HTTP_OK, rd, NULL);
+    }
+    return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "not found");
+}
+
+static enum MHD_Result route(struct MHD_Connection *c, const ckd *d, ckd_req *rq,
+                             const char *url, const char *method)
+{
+    int get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+              strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+
+    if (oidc_seam(url))
+        return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "not found");
+    if (strncmp(url, "/v1/", 4) == 0 && strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
+        return cors_preflight(c, d);
+    if (get)
+        return route_get(c, d, url);
+    if (!post)
+        return ckd_error(c, d, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    if (strcmp(url, "/login") == 0)
+        return ckd_login_post(c, d, rq);
+    if (strcmp(url, "/logout") == 0)
+        return logout_endpoint(c, d, 0);
+    if (strcmp(url, "/logout/all") == 0)
+        return logout_endpoint(c, d, 1);
+    return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "not found");
+}
+
+static ckd_req *req_new(struct MHD_Connection *c, const ckd *d, const char *url,
+                        const char *method)
+{
+    ckd_req *rq = calloc(1, sizeof(*rq));
+
+    if (!rq)
+        return NULL;
+    ckd_client_addr(c, d, rq->client);
+    if (strcmp(method, MHD_HTTP_METHOD_POST) == 0 && strcmp(url, "/login") == 0)
+        rq->pp = MHD_create_post_processor(c, 1024, form_field, rq);
+    return rq;
+}
+
+/* A declared body over the limit is refused before it is read. */
+static int declared_too_big(struct MHD_Connection *c, const ckd *d)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char *end;
+    unsigned long long n;
+
+    if (!cl)
+        return 0;
+    n = strtoull(cl, &end, 10);
+    return *end != '\0' || n > d->dc.body_max;
+}
+
+enum MHD_Result ckd_dispatch(void *cls, struct MHD_Connection *c, const char *url,
+                             const char *method, const char *version,
+                             const char *upload_data, size_t *upload_data_size,
+                             void **con_cls)
+{
+    const ckd *d = cls;
+    ckd_req *rq = *con_cls;
+
+    (void)version;
+    if (!rq) {
+        if (declared_too_big(c, d))
+            return ckd_error(c, d, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+        rq = req_new(c, d, url, method);
+        if (!rq)
+            return MHD_NO;
+        *con_cls = rq;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        take_body(rq, d, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return route(c, d, rq, url, method);
+}
+
+void ckd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                   enum MHD_RequestTerminationCode toe)
+{
+    ckd_req *rq = *con_cls;
+
+    (void)cls; (void)c; (void)toe;
+    if (!rq)
+        return;
+    if (rq->pp)
+        MHD_destroy_post_processor(rq->pp);
+    OPENSSL_cleanse(rq->password, sizeof(rq->password));
+    free(rq);
+    *con_cls = NULL;
+}

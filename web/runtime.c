@@ -1,0 +1,133 @@
+/*
+ * runtime.c - what every request handler leans on: logging (standard
+ * error or syslog), audit events, and one store handle per worker thread.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "checkupd.h"
+#include "ck_audit.h"
+#include "ck_clock.h"
+
+/* ---- logging ------------------------------------------------------------ */
+
+static void vlog(int use_syslog, int prio, const char *fmt, va_list ap)
+{
+    static const char *const names[] = { "emerg", "alert", "crit", "error",
+                                         "warning", "notice", "info", "debug" };
+
+    if (use_syslog) {
+        vsyslog(prio, fmt, ap);
+        return;
+    }
+    fprintf(stderr, "checkupd: %s: ", names[prio & 7]);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void ckd_log(const ckd *d, int prio, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (prio >= LOG_DEBUG && !d->verbose)
+        return;
+    va_start(ap, fmt);
+    vlog(d->use_syslog, prio, fmt, ap);
+    va_end(ap);
+}
+
+void ckd_audit(const ckd *d, const char *event, const char *user, const char *method,
+               const char *rhost, const char *sid_key_hex, const char *result,
+               const char *reason)
+{
+    char sid[CK_SID_HASH_LEN] = "", line[2048], err[512];
+    ck_audit_event ev;
+
+    if (sid_key_hex && sid_key_hex[0])
+        ck_audit_sid_hash(sid_key_hex, sid);
+    ev.event = event;
+    ev.user = user;
+    ev.method = method;
+    ev.service = "checkupd";
+    ev.rhost = rhost;
+    ev.sid_hash = sid;
+    ev.result = result;
+    ev.reason = reason;
+    ck_audit_format(&ev, line, sizeof(line));
+    ckd_log(d, LOG_NOTICE, "%s", line);
+    if (d->cfg.audit_file &&
+        ck_audit_write_json(d->cfg.audit_file, &ev, ck_now(), err, sizeof(err)) != 0)
+        ckd_log(d, LOG_ERR, "audit file: %s", err);
+}
+
+void ckd_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    const ckd *d = cls;
+    char msg[512];
+    size_t n;
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n > 0 && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    ckd_log(d, LOG_WARNING, "http: %s", msg);
+}
+
+/* ---- one store handle per worker thread --------------------------------- */
+
+typedef struct handle {
+    ck_store *st;
+    struct handle *next;
+} handle;
+
+static __thread ck_store *thread_store;
+static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static handle *handles;
+
+/*
+ * A ck_store belongs to one thread at a time, so each libmicrohttpd
+ * worker opens its own on first use; all are closed after the workers
+ * have stopped.
+ */
+ck_store *ckd_store(const ckd *d)
+{
+    char err[512];
+    handle *h;
+
+    if (thread_store)
+        return thread_store;
+    h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    h->st = ck_store_open(&d->cfg, err, sizeof(err));
+    if (!h->st) {
+        ckd_log(d, LOG_ERR, "store: %s", err);
+        free(h);
+        return NULL;
+    }
+    pthread_mutex_lock(&handles_lock);
+    h->next = handles;
+    handles = h;
+    pthread_mutex_unlock(&handles_lock);
+    thread_store = h->st;
+    return h->st;
+}
+
+void ckd_store_close_all(void)
+{
+    pthread_mutex_lock(&handles_lock);
+    while (handles) {
+        handle *h = handles;
+
+        handles = h->next;
+        ck_store_close(h->st);
+        free(h);
+    }
+    pthread_mutex_unlock(&handles_lock);
+}
