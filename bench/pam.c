@@ -71,7 +71,11 @@ static void write_text(const char *path, const char *text)
 static void prepare(const char *dir, int idx, const char *url, char *conf, size_t len)
 {
     const char *b = getenv("top_builddir");
-    char path[4096], text[16384];
+    char path[4096], text[16384], cwd[2048];
+
+    /* libpam wants an absolute module path: default to the build dir we run in. */
+    if (!b && getcwd(cwd, sizeof(cwd)))
+        b = cwd;
 
     snprintf(conf, len, "%s/checkup-%d.conf", dir, idx);
     snprintf(text, sizeof(text),

@@ -51,6 +51,7 @@ static void login_init(ck_pam_call *c, ck_login *lg, pam_login *pl, const ck_use
     lg->lockout = &c->ctx->lockout;
     lg->users = users;
     lg->rhost = c->rhost;
+    lg->cfg = &c->ctx->cfg;
     lg->audit = login_audit;
     lg->ud = pl;
 }
@@ -67,18 +68,6 @@ static void tell_locked(ck_pam_call *c)
     }
 }
 
-/* Failures across many accounts from one address lock it (audited there). */
-static int count_burst(ck_pam_call *c, const char *account)
-{
-    int locked = 0;
-    ck_status st;
-
-    st = ck_anomaly_failure(c->ctx->store, &c->ctx->cfg, c->rhost, account, &locked);
-    if (st != CK_OK)
-        return ck_pam_store_error(c, st, "failure burst count");
-    return PAM_AUTH_ERR;
-}
-
 /* Counts a failure against the account and the host; audits a new lock. */
 static int count_failure(ck_pam_call *c, const char *account, const char *method)
 {
@@ -87,9 +76,9 @@ static int count_failure(ck_pam_call *c, const char *account, const char *method
 
     login_init(c, &lg, &pl, NULL, method);
     lg.account = account;
-    if (ck_login_fail(&lg) != CK_LOGIN_FAILED)
-        return ck_pam_store_error(c, lg.store_status, lg.store_what);
-    return count_burst(c, account);
+    if (ck_login_fail(&lg) == CK_LOGIN_FAILED)
+        return PAM_AUTH_ERR;
+    return ck_pam_store_error(c, lg.store_status, lg.store_what);
 }
 
 static int remember(ck_pam_call *c, const ck_user *u, unsigned method)
@@ -120,7 +109,7 @@ static int password_auth(ck_pam_call *c, const char *name, const char *password)
         rc = PAM_AUTH_ERR;
         break;
     case CK_LOGIN_FAILED:
-        rc = count_burst(c, lg.account);
+        rc = PAM_AUTH_ERR;
         break;
     default:
         rc = ck_pam_store_error(c, lg.store_status, lg.store_what);

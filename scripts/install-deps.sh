@@ -10,7 +10,17 @@ PKGS="build-essential autoconf automake libtool pkg-config
   libqrencode-dev libpam0g-dev libcrypt-dev
   libcmocka-dev libpam-wrapper libpamtest0-dev pamtester
   redis-server redis-sentinel redis-tools valgrind clang
-  nginx wrk chromium jq curl man-db groff-base"
+  man-db groff-base"
+
+# The man page and deployment sample tests: man-db, groff-base and
+# bsdextrautils (col) render the pages (tests/man.sh); systemd
+# (systemd-analyze), python3-yaml, nginx and curl check the unit, the YAML
+# files and the nginx sample (tests/ops_samples.sh).
+PKGS="$PKGS man-db groff-base bsdextrautils systemd python3-yaml nginx curl"
+
+# checkupd's tests and bench: nginx in front, Chromium for the browser
+# test, wrk for the load, jq to read JSON answers.
+PKGS="$PKGS wrk chromium jq"
 
 missing=""
 for p in $PKGS; do
@@ -22,9 +32,15 @@ if [ -n "$missing" ]; then
   apt-get install -y -q --no-install-recommends $missing
 fi
 
-# checkupd's browser test drives Chromium with playwright-core (npm, pinned in
-# tests/browser/package-lock.json). A Node that brings its own npm (e.g. a
-# vendor build) must not be replaced by Debian's nodejs/npm pair.
-if ! command -v npm >/dev/null 2>&1; then
+# Identity providers for the OIDC integration tests (tests/idp/): node and
+# npm (the machine image brings Node 20; else Debian's nodejs and npm), and
+# the npm packages pinned by tests/idp/package-lock.json.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  apt-get update -q
   apt-get install -y -q --no-install-recommends nodejs npm
+fi
+idp="$(cd "$(dirname "$0")/.." && pwd)/tests/idp"
+if [ ! -f "$idp/node_modules/.package-lock.json" ] ||
+   [ "$idp/package-lock.json" -nt "$idp/node_modules/.package-lock.json" ]; then
+  npm ci --prefix "$idp" --no-audit --no-fund --prefer-offline
 fi

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Sets up a fresh Debian bookworm machine (as root) and runs every test:
 # a -Werror build with make check, make check again under AddressSanitizer
-# and UndefinedBehaviorSanitizer, then make distcheck.
+# and UndefinedBehaviorSanitizer, a short libFuzzer pass over every fuzz
+# target (clang), then make distcheck.
 # Safe to run again: builds go to build/ and are redone.
 set -eu
 cd "$(dirname "$0")/.."
@@ -27,6 +28,12 @@ rm -rf build/asan && mkdir -p build/asan
     make -j"$jobs" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 make -j"$jobs" check) || {
     find build/asan -name '*.log' -path '*tests*' -exec sh -c 'tail -n 60 "$1"' _ {} \; ; exit 1; }
+
+step "libFuzzer: every fuzz target for ${CK_FUZZ_SMOKE_SECONDS:-10}s (clang, ASan, UBSan)"
+rm -rf build/fuzz && mkdir -p build/fuzz
+(cd build/fuzz && "$top/configure" CC=clang --enable-fuzzing --quiet &&
+    make -j"$jobs" check TESTS=tests/fuzz_smoke.sh check_PROGRAMS=tests/fuzz/ckfuzz) || {
+    tail -n 80 build/fuzz/tests/fuzz_smoke.log 2>/dev/null; exit 1; }
 
 step "make distcheck"
 (cd build/plain && make -j"$jobs" distcheck)

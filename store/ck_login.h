@@ -34,6 +34,7 @@ typedef struct ck_login {
     const ck_lockout *lockout;
     const ck_users *users;
     const char *rhost;              /* remote host or address; "" when none */
+    const ck_config *cfg;           /* [anomaly] failure bursts; NULL: not watched */
     ck_login_audit_fn audit;
     void *ud;
     /* out */

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "ck_anomaly.h"
 #include "ck_login.h"
 
 const char *ck_login_user_label(const char *name)
@@ -43,6 +44,12 @@ ck_login_result ck_login_fail(ck_login *lg)
         return store_error(lg, st, "failure count");
     if (locked)
         audit(lg, "locked", "failure", "host_locked");
+    /* Failures across many accounts from one address lock it (audited there). */
+    if (lg->cfg) {
+        st = ck_anomaly_failure(lg->store, lg->cfg, lg->rhost, lg->account, &locked);
+        if (st != CK_OK)
+            return store_error(lg, st, "failure burst count");
+    }
     return CK_LOGIN_FAILED;
 }
 

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@
 #include <hiredis/hiredis.h>
 
 #include "redis_conn_int.h"
+#include "ck_text.h"
 
 /* ---- time ---- */
 
@@ -118,17 +120,6 @@ void ck_redis_opts_free(ck_redis_opts *o)
     memset(o, 0, sizeof(*o));
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX in [s, s+len); refuses bad escapes and NUL. NULL on error. */
 static char *pct_decode(const char *s, size_t len)
 {
@@ -144,8 +135,8 @@ static char *pct_decode(const char *s, size_t len)
         }
         if (i + 2 >= len)
             goto bad;
-        int hi = hexval((unsigned char)s[i + 1]);
-        int lo = hi < 0 ? -1 : hexval((unsigned char)s[i + 2]);
+        int hi = ck_hex_digit((unsigned char)s[i + 1]);
+        int lo = hi < 0 ? -1 : ck_hex_digit((unsigned char)s[i + 2]);
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
             goto bad;
         out[j++] = (char)(hi * 16 + lo);
@@ -514,6 +505,90 @@ int ck_redis_opts_from_url(ck_redis_opts *o, const char *url, const ck_config *c
     return 0;
 }
 
+/* ---- the reply parser ---- */
+
+/*
+ * hiredis 0.14 believes a server's array length and allocates for it at
+ * once: the 14 bytes "*2147483647\r\n" ask calloc for 16 GiB, and nested
+ * headers multiply that. No reply checkup reads comes near this bound (a
+ * user's session list is 2 x max_per_user <= 20000), so a larger one,
+ * counted over all the arrays of one reply, is refused as a protocol error.
+ */
+#define REPLY_ELEMENTS_MAX  (1 << 20)
+
+typedef struct reply_budget {
+    size_t used;        /* elements allocated for the reply being read */
+    int refused;
+} reply_budget;
+
+static redisReplyObjectFunctions bounded_fns;
+static void *(*hiredis_create_array)(const redisReadTask *, int);
+static pthread_once_t bounded_once = PTHREAD_ONCE_INIT;
+
+static void *bounded_create_array(const redisReadTask *task, int elements)
+{
+    reply_budget *b = task->privdata;
+
+    if (!task->parent)
+        b->used = 0;    /* a new reply starts */
+    if (elements > REPLY_ELEMENTS_MAX || b->used + (size_t)elements > REPLY_ELEMENTS_MAX) {
+        b->refused = 1;
+        return NULL;    /* hiredis reports it as an error */
+    }
+    b->used += (size_t)elements;
+    return hiredis_create_array(task, elements);
+}
+
+static void bounded_init(void)
+{
+    redisReader *tmp = redisReaderCreate();
+
+    /* hiredis does not export its default functions: copy them from a reader. */
+    if (!tmp)
+        return;
+    bounded_fns = *tmp->fn;
+    hiredis_create_array = bounded_fns.createArray;
+    bounded_fns.createArray = bounded_create_array;
+    redisReaderFree(tmp);
+}
+
+static redisReader *reader_new(void)
+{
+    redisReader *rd;
+    reply_budget *b;
+
+    if (pthread_once(&bounded_once, bounded_init) != 0 || !hiredis_create_array)
+        return NULL;
+    b = calloc(1, sizeof(*b));
+    rd = b ? redisReaderCreateWithFunctions(&bounded_fns) : NULL;
+    if (!rd) {
+        free(b);
+        return NULL;
+    }
+    rd->privdata = b;
+    return rd;
+}
+
+static void reader_free(redisReader *rd)
+{
+    if (!rd)
+        return;
+    free(rd->privdata);
+    redisReaderFree(rd);
+}
+
+/* Says why the reader failed, naming our own bound rather than "Out of memory". */
+static void reader_error(ck_redis *r, const redisReader *rd)
+{
+    const reply_budget *b = rd->privdata;
+
+    if (b && b->refused)
+        ck_redis_set_error(r, "protocol error: a reply with more than %d array elements",
+                           REPLY_ELEMENTS_MAX);
+    else
+        ck_redis_set_error(r, "protocol error: %s", rd->errstr);
+}
+
 /* ---- the socket ---- */
 
 void ck_conn_init(ck_conn *c)
@@ -529,8 +604,7 @@ void ck_conn_close(ck_conn *c, int graceful)
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
-    if (c->reader)
-        redisReaderFree(c->reader);
+    reader_free(c->reader);
     c->reader = NULL;
     c->used = 0;
 }
@@ -618,7 +692,7 @@ int ck_conn_open(ck_redis *r, ck_conn *c, const char *host, int port)
             ck_redis_set_error(r, "connect: %s", strerror(saved));
         return -1;
     }
-    c->reader = redisReaderCreate();
+    c->reader = reader_new();
     if (!c->reader) {
         ck_redis_set_error(r, "out of memory");
         goto fail;
@@ -725,7 +799,7 @@ int ck_conn_exchange(ck_redis *r, ck_conn *c, const char *buf, size_t len, size_
 
         if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
             c->err_no = EPROTO;
-            ck_redis_set_error(r, "protocol error: %s", c->reader->errstr);
+            reader_error(r, c->reader);
             return -1;
         }
         if (reply) {
@@ -740,7 +814,7 @@ int ck_conn_exchange(ck_redis *r, ck_conn *c, const char *buf, size_t len, size_
         }
         if (redisReaderFeed(c->reader, rbuf, (size_t)rd) != REDIS_OK) {
             c->err_no = EPROTO;
-            ck_redis_set_error(r, "protocol error: %s", c->reader->errstr);
+            reader_error(r, c->reader);
             return -1;
         }
     }

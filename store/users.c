@@ -42,17 +42,6 @@ static int ascii_casecmp(const char *a, const char *b)
     return ascii_lower((unsigned char)*a) - ascii_lower((unsigned char)*b);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes one field (len bytes at in) into out; returns a reason or NULL. */
 static const char *field_decode(const char *in, size_t len, char *out, size_t outmax)
 {
@@ -62,8 +51,8 @@ static const char *field_decode(const char *in, size_t len, char *out, size_t ou
         unsigned char c = (unsigned char)in[i];
 
         if (c == '%') {
-            int hi = i + 2 < len ? hexval(in[i + 1]) : -1;
-            int lo = i + 2 < len ? hexval(in[i + 2]) : -1;
+            int hi = i + 2 < len ? ck_hex_digit(in[i + 1]) : -1;
+            int lo = i + 2 < len ? ck_hex_digit(in[i + 2]) : -1;
 
             if (hi < 0 || lo < 0)
                 return "'%' must be followed by two hex digits";
@@ -312,7 +301,8 @@ static size_t field_encode(const char *in, char *out)
     size_t o = 0;
 
     for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-        if (*p == ':' || *p == '%' || *p < 0x20 || *p == 0x7f) {
+        /* '#' too: an email starting with it would make its line a comment. */
+        if (*p == ':' || *p == '%' || *p == '#' || *p < 0x20 || *p == 0x7f) {
             out[o++] = '%';
             out[o++] = hex[*p >> 4];
             out[o++] = hex[*p & 15];

@@ -122,6 +122,9 @@ web_suite_bad_input() {
     check "oversized body" 413 "$(status "$u/login" -H "$O" --data-binary "@$D/body")"
     check "oversized chunked body" 413 "$(status "$u/login" -H "$O" -H "Transfer-Encoding: chunked" \
         --data-binary "@$D/body")"
+    check "NUL in a form field" 400 "$(status "$u/login" -H "$O" --data "email=bob%00@example.org&password=x")"
+    check "form sent as JSON" 400 "$(status "$u/login" -H "$O" -H "Content-Type: application/json" \
+        --data '{"email":"bob@example.org"}')"
     check "over-long form field" 400 "$(status "$u/login" -H "$O" \
         --data-urlencode "email=$(head -c 2000 /dev/zero | tr '\0' a)" --data-urlencode password=x)"
 

@@ -167,6 +167,7 @@ static enum MHD_Result check_password(struct MHD_Connection *c, const ckd *d, ck
     lg.lockout = &d->lockout;
     lg.users = &users;
     lg.rhost = rq->client;
+    lg.cfg = &d->cfg;
     lg.audit = login_audit;
     lg.ud = &wl;
     switch (ck_login_password(&lg, rq->email, rq->password)) {

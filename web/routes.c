@@ -35,11 +35,12 @@ static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char
         dst = rq->rd;
     if (!dst)
         return MHD_YES;
-    if (off + size >= CKD_FORM_FIELD_MAX || memchr(data, '\0', size)) {
+    if (off + size >= CKD_FORM_FIELD_MAX || (size > 0 && memchr(data, '\0', size))) {
         rq->bad_form = 1;
         return MHD_NO;
     }
-    memcpy(dst + off, data, size);
+    if (size > 0)
+        memcpy(dst + off, data, size);
     dst[off + size] = '\0';
     return MHD_YES;
 }

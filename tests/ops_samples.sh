@@ -1,0 +1,377 @@
+#!/bin/sh
+# The deployment samples in conf/ work as shipped:
+#  - conf/checkup.conf loads (with its store moved to a temp dir);
+#  - conf/redis/redis.conf + checkup-auth.conf run a real redis-server on
+#    which a PAM login through pam_checkup.so makes a session as the ACL
+#    user "checkup", while that user is refused everything checkup never
+#    sends (FLUSHALL, CONFIG, KEYS, keys outside "ck:"), and the server
+#    keeps noeviction and appendonly;
+#  - conf/redis/sentinel.conf runs a real redis-sentinel through which
+#    checkup finds the primary with the same user and password;
+#  - the systemd unit passes systemd-analyze verify, the tmpfiles entry
+#    gives the mode the embedded store creates, and every YAML file parses.
+# Every server started here is stopped by pid.
+set -u
+: "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
+for tool in "${REDIS_SERVER:-}" "${REDIS_SENTINEL:-}"; do
+    if [ -z "$tool" ]; then
+        echo "FAIL: redis-server and redis-sentinel are required (scripts/install-deps.sh)"
+        exit 1
+    fi
+done
+. "$top_srcdir/tests/lib/redis.sh"
+. "$top_srcdir/tests/lib/pam_env.sh"
+trap redis_stop_all EXIT INT TERM
+d=$CK_TEST_TMP/ops
+mkdir -p "$d"
+conf=$top_srcdir/conf
+ck=$top_builddir/checkup
+fails=0
+ok()   { echo "ok: $*"; }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+cli()  { redis-cli -p "$port" --no-auth-warning "$@" 2>&1; }
+# drive ARGS...: tests/pam_drive through pam_wrapper (in a sanitizer build
+# the ASan runtime cannot come first once libpam_wrapper is preloaded).
+drive() {
+    LD_PRELOAD=libpam_wrapper.so \
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+        "$top_builddir/tests/pam_drive" "$@"
+}
+
+# --- checkup.conf --------------------------------------------------------
+sed "s|^url = .*|url = lmdb:$d/store0|" "$conf/checkup.conf" > "$d/sample.conf"
+if "$ck" -c "$d/sample.conf" sessions list --user nobody@example.org > "$d/out" 2>&1; then
+    ok "conf/checkup.conf loads"
+else
+    fail "conf/checkup.conf does not load:"; cat "$d/out"
+fi
+# Every commented-out key is a real key with a usable example value.
+sed -e "s|^url = .*|url = lmdb:$d/store0|" -e 's|^#\([a-z_]* = ..*\)$|\1|' \
+    -e '/^password = *$/d' -e '/^tls_verify/d' \
+    -e "s|^password_file = .*|password_file = $d/none|" "$conf/checkup.conf" > "$d/all.conf"
+if "$ck" -c "$d/all.conf" sessions list --user nobody@example.org > "$d/out" 2>&1; then
+    ok "conf/checkup.conf with every example uncommented loads"
+else
+    fail "conf/checkup.conf with its examples uncommented:"; cat "$d/out"
+fi
+
+# The configurations inside the Docker and Kubernetes samples load too.
+python3 - "$conf/k8s/30-checkupd.yaml" > "$d/k8s.conf" <<'EOF' || fail "no checkup.conf in the k8s ConfigMap"
+import sys, yaml
+for doc in yaml.safe_load_all(open(sys.argv[1])):
+    if doc and doc.get("kind") == "ConfigMap":
+        sys.stdout.write(doc["data"]["checkup.conf"])
+EOF
+for c in "$conf/docker/checkup.conf" "$d/k8s.conf"; do
+    sed "s|^url = .*|url = lmdb:$d/store0|" "$c" > "$d/other.conf"
+    if "$ck" -c "$d/other.conf" sessions list --user nobody@example.org > "$d/out" 2>&1; then
+        ok "$(basename "$c") loads"
+    else
+        fail "$c does not load:"; cat "$d/out"
+    fi
+done
+
+# --- redis.conf and its ACL ----------------------------------------------
+pw() { openssl rand -hex 24; }
+admin=$(pw) app=$(pw) repl=$(pw) sent=$(pw) peer=$(pw)
+sed -e "s/CHANGE-ME-admin/$admin/" -e "s/CHANGE-ME-checkup/$app/" \
+    -e "s/CHANGE-ME-replica/$repl/g" -e "s/CHANGE-ME-sentinel/$sent/" \
+    "$conf/redis/checkup-auth.conf" > "$d/auth.conf"
+if grep -v '^#' "$d/auth.conf" | grep -q CHANGE-ME; then fail "a CHANGE-ME left in checkup-auth.conf"; fi
+# The sample's own lines, less where it puts files and how it listens
+# (the helper sets those for a test server).
+set --
+while IFS= read -r line; do
+    case $line in
+    ''|'#'*|'dir '*|'logfile '*|'port '*|'bind '*|'include '*|'appendonly '*) continue ;;
+    esac
+    set -- "$@" "$line"
+done < "$conf/redis/redis.conf"
+port=$(redis_start sample "$@" "appendonly yes" "include $d/auth.conf") || {
+    fail "redis-server refuses conf/redis/redis.conf"; exit 1; }
+ok "redis-server runs conf/redis/redis.conf"
+
+case $(cli ping) in *NOAUTH*) ok "no password, no service" ;; *) fail "PING without AUTH answered" ;; esac
+policy=$(cli -a "$admin" config get maxmemory-policy | tail -n 1)
+[ "$policy" = noeviction ] && ok "maxmemory-policy noeviction" || fail "maxmemory-policy is '$policy'"
+aof=$(cli -a "$admin" config get appendonly | tail -n 1)
+[ "$aof" = yes ] && ok "appendonly yes" || fail "appendonly is '$aof'"
+set -f   # "keys *" is a command here, not a glob
+for cmd in "flushall" "config get maxmemory" "keys *" "debug sleep 0" "get other:key" \
+           "eval return(1) 0" "script flush"; do
+    # shellcheck disable=SC2086
+    case $(cli --user checkup --pass "$app" $cmd) in
+    *NOPERM*|*"not allowed"*) ok "checkup user refused: $cmd" ;;
+    *) fail "checkup user may run: $cmd" ;;
+    esac
+done
+set +f
+
+# A real login through pam_checkup.so as the ACL user.
+ck_pam_setup "$d" "$top_builddir" 600 3600
+umask 077
+printf '%s\n' "$app" > "$d/redis.password"
+sed -i "s|^url = .*|url = redis://127.0.0.1:$port/0\nuser = checkup\npassword_file = $d/redis.password|" \
+    "$d/checkup.conf"
+printf 'pw one\n' > "$d/pw"
+"$ck" -c "$d/checkup.conf" user add alice@example.org --role doctor --local-user alice \
+    --password-stdin < "$d/pw" > /dev/null
+(
+    ck_pam_wrap "$d"
+    drive -s checkup -u alice \
+        -r 192.0.2.1 -t pts/1 -k "$d/token" auth acct open < "$d/pw"
+) > "$d/pam.out" 2>&1 && ok "PAM login on the sample Redis as user checkup" ||
+    { fail "PAM login on the sample Redis:"; cat "$d/pam.out"; }
+n=$("$ck" -c "$d/checkup.conf" sessions list --user alice@example.org 2>&1 | grep -c '^[0-9a-f]\{12\}')
+[ "$n" = 1 ] && ok "the session is listed" || fail "sessions listed: $n"
+# Counted inside Redis: session keys hold raw hash bytes, newlines included.
+counts=$(cli -a "$admin" eval "local all, other = redis.call('KEYS', '*'), 0
+    for _, k in ipairs(all) do if string.sub(k, 1, 3) ~= 'ck:' then other = other + 1 end end
+    return {#all, other}" 0 | tr '\n' ' ')
+case $counts in
+"0 "*|"") fail "no key in Redis after a login ($counts)" ;;
+*" 0 ") ok "every key checkup wrote starts with ck: ($counts)" ;;
+*) fail "keys outside ck: (all, outside: $counts)" ;;
+esac
+
+# --- sentinel.conf -------------------------------------------------------
+sed -e "s/CHANGE-ME-sentinel-peer/$peer/g" -e "s/CHANGE-ME-sentinel/$sent/g" \
+    -e "s/CHANGE-ME-checkup/$app/g" "$conf/redis/sentinel.conf" > "$d/sentinel.lines"
+set --
+while IFS= read -r line; do
+    case $line in
+    ''|'#'*|'dir '*|'logfile '*|'port '*|'bind '*|'sentinel monitor '*) continue ;;
+    esac
+    set -- "$@" "$line"
+done < "$d/sentinel.lines"
+sport=$(sentinel_start sentinel checkup "$port" "$@") || {
+    fail "redis-sentinel refuses conf/redis/sentinel.conf"; exit 1; }
+ok "redis-sentinel runs conf/redis/sentinel.conf"
+sed -i "s|^url = .*|url = redis+sentinel://127.0.0.1:$sport/checkup|" "$d/checkup.conf"
+if "$ck" -c "$d/checkup.conf" sessions list --user alice@example.org > "$d/out" 2>&1 &&
+    [ "$(grep -c '^[0-9a-f]\{12\}' "$d/out")" = 1 ]; then
+    ok "checkup finds the primary through the sample sentinel"
+else
+    fail "through the sentinel:"; cat "$d/out"
+fi
+case $(redis-cli -p "$sport" sentinel masters 2>&1) in
+*NOAUTH*|*WRONGPASS*|*NOPERM*) ok "the sentinel refuses anonymous clients" ;;
+*) fail "the sentinel answers anonymous clients" ;;
+esac
+case $(redis-cli -p "$sport" --no-auth-warning --user checkup --pass "$app" sentinel masters 2>&1) in
+*NOPERM*) ok "the checkup user may only ask where the primary is" ;;
+*) fail "the checkup user may run SENTINEL MASTERS" ;;
+esac
+redis_stop sentinel
+
+# --- pam.d stacks ---------------------------------------------------------
+# The auth and account lines of the stacks that combine pam_unix and
+# pam_checkup, with the real pam_unix: a checkup user gets in with the
+# password pam_unix read (use_first_pass), a wrong one is refused.
+pd=$CK_TEST_TMP/pamd
+mkdir -p "$pd"
+ck_pam_setup "$pd" "$top_builddir" 600 3600
+"$ck" -c "$pd/checkup.conf" user add bea@example.org --role nurse --local-user bea \
+    --password-stdin < "$d/pw" > /dev/null
+m="$top_builddir/.libs/pam_checkup.so config=$pd/checkup.conf"
+for sample in common-auth-checkup login sshd sshd-checkup; do
+    grep -E '^(auth|account)[[:space:]]' "$conf/pam.d/$sample" |
+        grep -v 'pam_faildelay\|pam_nologin\|pam_group' |
+        sed "s|pam_checkup\.so|$m|" > "$pd/services/stack"
+    grep -q 'pam_unix.so' "$pd/services/stack" && grep -q 'use_first_pass' "$pd/services/stack" ||
+        fail "pam.d/$sample: no pam_unix with pam_checkup use_first_pass after it"
+    grep -q '^account' "$pd/services/stack" ||
+        echo "account [success=ok user_unknown=ignore default=bad] $m" >> "$pd/services/stack"
+    printf '%s\n' "account required pam_permit.so" "session required $m" \
+        "session required pam_permit.so" >> "$pd/services/stack"
+    run() {
+        ( ck_pam_wrap "$pd"
+          printf '%s\n' "$2" | drive -s stack -u "$1" -k "$pd/token" auth acct open ) > "$pd/out" 2>&1
+    }
+    if run bea 'pw one'; then
+        ok "pam.d/$sample: a checkup user logs in through the stack"
+    else
+        fail "pam.d/$sample: the checkup user is refused:"; cat "$pd/out"
+    fi
+    if run bea 'not it'; then
+        fail "pam.d/$sample: a wrong password gets in"
+    else
+        ok "pam.d/$sample: a wrong password is refused"
+    fi
+done
+
+# --- nginx auth_request ------------------------------------------------------
+# conf/nginx/checkup.conf in a real nginx, over TLS, in front of a stand-in
+# checkupd (200 with X-Checkup-* headers for one cookie, 401 otherwise) and
+# a stand-in tool that echoes the headers it receives.
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+if [ ! -x "$NGINX" ]; then
+    fail "nginx is required (scripts/install-deps.sh installs it)"
+else
+    nx=$CK_TEST_TMP/nginx
+    mkdir -p "$nx"
+    cat > "$nx/stub.py" <<'EOF'
+import http.server, sys
+role = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        if role == "checkupd":
+            if self.path == "/session":
+                if "__Host-checkup=good" in (self.headers.get("Cookie") or ""):
+                    self.send_response(200)
+                    self.send_header("X-Checkup-User", "alice@example.org")
+                    self.send_header("X-Checkup-Role", "doctor")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                else:
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                return
+            body = ("checkupd page " + self.path).encode()
+        else:
+            body = "".join("%s: %s\n" % (k.lower(), v) for k, v in self.headers.items()).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[2], "w").write(str(s.server_address[1]))
+s.serve_forever()
+EOF
+    python3 "$nx/stub.py" checkupd "$nx/ckd.port" & echo $! > "$nx/ckd.pid"
+    python3 "$nx/stub.py" tool "$nx/tool.port" & echo $! > "$nx/tool.pid"
+    i=0
+    while { [ ! -s "$nx/ckd.port" ] || [ ! -s "$nx/tool.port" ]; } && [ $i -lt 50 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+        -subj /CN=tools.example.org -keyout "$nx/key.pem" -out "$nx/cert.pem" 2>/dev/null
+    tries=0
+    while [ $tries -lt 10 ]; do
+        tries=$((tries + 1))
+        hp=$(ck_free_port); sp=$(ck_free_port)
+        sed -e "s|127.0.0.1:8080|127.0.0.1:$(cat "$nx/ckd.port")|" \
+            -e "s|127.0.0.1:3000|127.0.0.1:$(cat "$nx/tool.port")|" \
+            -e "s|/etc/ssl/certs/tools.example.org.pem|$nx/cert.pem|" \
+            -e "s|/etc/ssl/private/tools.example.org.key|$nx/key.pem|" \
+            -e "s|listen 80;|listen 127.0.0.1:$hp;|" -e "s|listen 443 ssl http2;|listen 127.0.0.1:$sp ssl http2;|" \
+            -e '/listen \[::\]/d' "$conf/nginx/checkup.conf" > "$nx/site.conf"
+        cat > "$nx/nginx.conf" <<EOF
+pid $nx/nginx.pid;
+error_log $nx/error.log;
+daemon off;
+events {}
+http {
+    access_log off;
+    client_body_temp_path $nx/body; proxy_temp_path $nx/proxy;
+    fastcgi_temp_path $nx/fastcgi; uwsgi_temp_path $nx/uwsgi; scgi_temp_path $nx/scgi;
+    include $nx/site.conf;
+}
+EOF
+        "$NGINX" -p "$nx" -c "$nx/nginx.conf" 2>> "$nx/error.log" & echo $! > "$nx/nginx.run"
+        i=0
+        while ! curl -sk -o /dev/null "https://127.0.0.1:$sp/login" && [ $i -lt 30 ]; do
+            ck_alive "$(cat "$nx/nginx.run")" || break
+            sleep 0.1; i=$((i + 1))
+        done
+        ck_alive "$(cat "$nx/nginx.run")" && break
+    done
+    u=https://127.0.0.1:$sp
+    curl -sk -H 'Cookie: __Host-checkup=good' -H 'X-Checkup-User: mallory@example.org' \
+        -H 'X-Checkup-Role: admin' "$u/chart/7" > "$nx/tool.out"
+    if grep -qx 'x-checkup-user: alice@example.org' "$nx/tool.out" &&
+        grep -qx 'x-checkup-role: doctor' "$nx/tool.out" &&
+        ! grep -q 'mallory\|admin' "$nx/tool.out" && ! grep -qi '^cookie:' "$nx/tool.out"; then
+        ok "nginx: a live session reaches the tool with checkupd's headers, never the client's or the cookie"
+    else
+        fail "nginx: what the tool received:"; cat "$nx/tool.out"; tail -n 5 "$nx/error.log"
+    fi
+    got=$(curl -sk -o /dev/null -w '%{http_code} %{redirect_url}' "$u/chart/7?x=1")
+    [ "$got" = "302 https://127.0.0.1/login?rd=/chart/7?x=1" ] &&
+        ok "nginx: no session, off to the login page ($got)" || fail "nginx: without a session: $got"
+    got=$(curl -sk "$u/login")
+    [ "$got" = "checkupd page /login" ] && ok "nginx: /login reaches checkupd without a session" ||
+        fail "nginx: /login: $got"
+    got=$(curl -sk -o /dev/null -w '%{http_code}' "$u/metrics")
+    [ "$got" = 302 ] && ok "nginx: /metrics is not published" || fail "nginx: /metrics answers $got"
+    got=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$hp/x")
+    [ "$got" = "301 https://127.0.0.1/x" ] && ok "nginx: plain http goes to https" ||
+        fail "nginx: plain http: $got"
+    for p in nginx.run ckd.pid tool.pid; do
+        pid=$(cat "$nx/$p")
+        kill "$pid" 2>/dev/null
+        i=0
+        while ck_alive "$pid" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    done
+fi
+
+# --- systemd, tmpfiles ---------------------------------------------------
+unit=$d/checkupd.service
+sed -e 's|^ExecStart=.*|ExecStart=/bin/sleep 1|' "$conf/systemd/checkupd.service" > "$unit"
+if ! command -v systemd-analyze > /dev/null; then
+    fail "systemd-analyze is required (package systemd)"
+else
+    # verify exits 0 on unknown keys and bad values, but complains: any
+    # output is a failure.
+    if systemd-analyze verify --man=no "$unit" > "$d/verify" 2>&1 && [ ! -s "$d/verify" ]; then
+        ok "systemd-analyze verify: clean"
+    else
+        fail "systemd-analyze verify:"; cat "$d/verify"
+    fi
+fi
+for want in NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/run/checkup PrivateTmp=yes \
+            ProtectHome=yes CapabilityBoundingSet= RestrictAddressFamilies= SystemCallFilter=; do
+    grep -q "^$want" "$unit" && ok "unit has $want" || fail "unit lacks $want"
+done
+# sysusers.d and tmpfiles.d, applied to a scratch root: the group exists,
+# and /run/checkup is 2770 root:checkup, as the embedded store makes its
+# directory (store/lmdb_env.c creates it 02770 with files 0660).
+grep -q 'mkdir(dir, 02770)' "$top_srcdir/store/lmdb_env.c" ||
+    fail "store/lmdb_env.c no longer creates the store 02770: update conf/tmpfiles.d"
+sr=$d/sysroot
+mkdir -p "$sr/etc/tmpfiles.d" "$sr/etc/sysusers.d" "$sr/run"
+cp "$conf/sysusers.d/checkup.conf" "$sr/etc/sysusers.d/"
+cp "$conf/tmpfiles.d/checkup.conf" "$sr/etc/tmpfiles.d/"
+echo 'root:x:0:' > "$sr/etc/group"
+echo 'root:x:0:0::/root:/bin/sh' > "$sr/etc/passwd"
+if systemd-sysusers --root="$sr" checkup.conf > "$d/tmpfiles.out" 2>&1 &&
+    systemd-tmpfiles --create --root="$sr" checkup.conf >> "$d/tmpfiles.out" 2>&1; then
+    gid=$(awk -F: '$1 == "checkup" { print $3 }' "$sr/etc/group")
+    got=$(stat -c '%a %u %g' "$sr/run/checkup" 2>&1)
+    [ -n "$gid" ] && [ "$got" = "2770 0 $gid" ] &&
+        ok "sysusers + tmpfiles: /run/checkup 2770 root:checkup" ||
+        fail "sysusers + tmpfiles: /run/checkup is '$got', group checkup '$gid'"
+else
+    fail "systemd-sysusers / systemd-tmpfiles:"; cat "$d/tmpfiles.out"
+fi
+
+# --- YAML ----------------------------------------------------------------
+if ! python3 -c 'import yaml' 2>/dev/null; then
+    fail "python3 with the yaml module is required (package python3-yaml)"
+else
+    for y in "$conf"/docker-compose.yml "$conf"/k8s/*.yaml; do
+        if python3 - "$y" > "$d/yaml" 2>&1 <<'EOF'
+import sys, yaml
+docs = [x for x in yaml.safe_load_all(open(sys.argv[1])) if x is not None]
+assert docs, "no document"
+for doc in docs:
+    assert isinstance(doc, dict), "a document is not a mapping"
+    if "apiVersion" in doc or "kind" in doc:
+        assert doc.get("apiVersion") and doc.get("kind"), "apiVersion and kind"
+        assert doc.get("metadata", {}).get("name"), "metadata.name"
+    else:
+        assert "services" in doc, "a compose file has services"
+print(len(docs), "document(s)")
+EOF
+        then
+            ok "YAML: ${y#"$conf"/}: $(cat "$d/yaml")"
+        else
+            fail "YAML: ${y#"$conf"/}:"; cat "$d/yaml"
+        fi
+    done
+fi
+
+echo "$fails failure(s)"
+[ "$fails" -eq 0 ]
