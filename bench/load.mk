@@ -5,5 +5,6 @@ EXTRA_PROGRAMS += bench/load_gen
 bench_load_gen_SOURCES = bench/load_gen.c
 bench_load_gen_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
 bench_load_gen_LDADD = $(CURL_LIBS)
-EXTRA_DIST += bench/load.sh bench/faults.sh bench/scale.sh bench/load_common.sh
+EXTRA_DIST += bench/load.sh bench/faults.sh bench/scale.sh bench/load_common.sh \
+	bench/faults_common.sh
 CLEANFILES += bench/load_gen
