@@ -106,6 +106,7 @@ fault_end() {
     F_ERRORS=$(gen_field errors)
     F_UNVERIFIED=$(gen_field accepted_unverified)
     F_MAX_REFUSED_MS=$(gen_field max_refused_ms)
+    F_MAX_REFUSED_ME_MS=$(gen_field max_refused_me_ms)
     F_REFUSED=$(gen_field refused)
     _f401=$(gen_field me_401)
     F_ALIVE=$(load_count_alive "$FPORT" "$FD")
@@ -121,7 +122,8 @@ fault_end() {
     echo "$1: sessions before $F_BEFORE after $F_ALIVE; load: $LOAD_GEN"
     echo "RESULT scenario=$1 lost_sessions=$F_LOST accepted_unverified=${F_UNVERIFIED:--1}" \
         "recovery_s=${F_RECOVERY:--1} errors=$F_ERRORS refused=${F_REFUSED:--1}" \
-        "max_refused_ms=${F_MAX_REFUSED_MS:--1} crashed=$F_CRASHED rss_growth_kb=$F_RSS_KB" \
+        "max_refused_ms=${F_MAX_REFUSED_MS:--1} max_refused_me_ms=${F_MAX_REFUSED_ME_MS:--1}" \
+        "crashed=$F_CRASHED rss_growth_kb=$F_RSS_KB" \
         "max_threads=$F_THREADS_MAX${2:+ $2}"
 }
 
