@@ -69,13 +69,13 @@ idp_stop_all() {
     for f in "$CK_IDP_TMP"/*.pid; do
         [ -f "$f" ] || continue
         pid=$(cat "$f")
-        kill "$pid" 2>/dev/null
+        kill "$pid" 2>/dev/null || :
         i=0
         while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
             sleep 0.1
             i=$((i + 1))
         done
-        kill -9 "$pid" 2>/dev/null
+        kill -9 "$pid" 2>/dev/null || :
         rm -f "$f"
     done
     rm -rf "$CK_IDP_TMP"
