@@ -76,7 +76,7 @@ done
 # touch EVALSHA (one session copied under a printable key), so only the
 # server-side cost of the script differs from GET.
 cli flushall >/dev/null
-"$bench" fill "$url" 1 1 >/dev/null
+CK_BENCH_TIMEOUT_MS=10000 "$bench" fill "$url" 1 1 >/dev/null
 tag=$(cli eval "local k = redis.call('SCAN', 0, 'MATCH', 'ck:s:*', 'COUNT', 100)[2][1]
 redis.call('SET', 'ck:s:' .. string.sub(k, 6, 9) .. 'BENCH', redis.call('GET', k), 'EX', 3600)
 return string.sub(k, 7, 8)" 0)
@@ -105,16 +105,16 @@ done
 # Memory: 100k sessions, 4 per user, on an empty server.
 cli flushall >/dev/null
 m0=$(used_memory)
-"$bench" fill "$url" 100000 8 >/dev/null
+CK_BENCH_TIMEOUT_MS=10000 "$bench" fill "$url" 100000 8 >/dev/null
 m1=$(used_memory)
 bps=$(( (m1 - m0) / 100000 ))
 echo "# used_memory before $m0, after 100k sessions $m1: $bps bytes per session"
 
 # Metrics latency at 10k and at 1M sessions (the same data set, grown).
 cli flushall >/dev/null
-"$bench" fill "$url" 10000 8 >/dev/null
+CK_BENCH_TIMEOUT_MS=10000 "$bench" fill "$url" 10000 8 >/dev/null
 m10k=$("$bench" metrics "$url" 50 | sed -n 's/^metrics_us \([0-9.]*\).*/\1/p')
-"$bench" fill "$url" 990000 8 1000000 >/dev/null
+CK_BENCH_TIMEOUT_MS=10000 "$bench" fill "$url" 990000 8 1000000 >/dev/null
 line=$("$bench" metrics "$url" 50)
 m1m=$(echo "$line" | sed -n 's/^metrics_us \([0-9.]*\).*/\1/p')
 echo "# metrics latency: ${m10k} us at 10k sessions, ${m1m} us at 1M sessions ($line)"

@@ -52,6 +52,12 @@ static ck_store *open_url(const char *url)
     ck_config_defaults(&cfg);
     cfg.store_url = strdup(url);
     cfg.lmdb_map_size = (size_t)4 << 30;
+    /*
+     * A bench measures throughput; on a loaded machine one slow reply
+     * must not end the run (CK_BENCH_TIMEOUT_MS, default the config's).
+     */
+    if (getenv("CK_BENCH_TIMEOUT_MS"))
+        cfg.command_timeout_ms = atoi(getenv("CK_BENCH_TIMEOUT_MS"));
     st = ck_store_open(&cfg, err, sizeof(err));
     ck_config_free(&cfg);
     if (!st)
