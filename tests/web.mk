@@ -17,3 +17,10 @@ clean-browser:
 	rm -rf tests/browser/node_modules
 	-test "$(abs_srcdir)" = "$(abs_builddir)" || rm -rf tests/browser
 .PHONY: clean-browser
+
+# The request parts checkupd reads before trusting anything (tests/fuzz/fuzz.mk).
+tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_web_headers.c
+FUZZ_CODE += $(libcheckupd_la_SOURCES)
+FUZZ_CODE_LIBS += libcheckupd.la
+FUZZ_DEP_CFLAGS += $(MHD_CFLAGS) -I$(top_srcdir)/web
+FUZZ_DEP_LIBS += $(MHD_LIBS)

@@ -117,6 +117,10 @@ void ckd_set_cookie(struct MHD_Response *r, const ckd *d, const char *token, int
 int ckd_same_origin(struct MHD_Connection *c, const ckd *d);
 void ckd_client_addr(struct MHD_Connection *c, const ckd *d, char out[CKD_ADDR_MAX]);
 int ckd_redirect_ok(const ckd *d, const char *rd);
+/* name=value in a Cookie header; *dup = 1 when the name comes twice. */
+const char *ckd_cookie_value(const char *header, const char *name, size_t *len, int *dup);
+/* The client address behind trusted proxies in X-Forwarded-For (right to left). */
+void ckd_forwarded_client(const char *xff, const ckd *d, int *family, unsigned char addr[16]);
 int ckd_net_parse(const char *s, ckd_net *out);
 int ckd_html_escape(const char *in, char *out, size_t outlen);
 void ckd_cors(struct MHD_Connection *c, const ckd *d, struct MHD_Response *r);

@@ -95,8 +95,7 @@ void ckd_cors(struct MHD_Connection *c, const ckd *d, struct MHD_Response *r)
 }
 
 /* Finds name=value in a Cookie header; several cookies of one name are refused. */
-static const char *cookie_value(const char *header, const char *name, size_t *len,
-                                int *dup)
+const char *ckd_cookie_value(const char *header, const char *name, size_t *len, int *dup)
 {
     size_t nlen = strlen(name);
     const char *p = header, *found = NULL;
@@ -150,7 +149,7 @@ const char *ckd_request_token(struct MHD_Connection *c, const ckd *d, size_t *le
     cookies = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
     if (!cookies)
         return NULL;
-    tok = cookie_value(cookies, d->cookie_name, len, &dup);
+    tok = ckd_cookie_value(cookies, d->cookie_name, len, &dup);
     if (!tok)
         return NULL;
     if (dup || *len == 0 || *len > CK_TOKEN_MAX) {
@@ -272,8 +271,8 @@ static void addr_text(int family, const unsigned char *addr, char out[CKD_ADDR_M
  * the first untrusted address is the client. Anything unreadable stops
  * the walk at the last address we could trust.
  */
-static void forwarded_client(const char *xff, const ckd *d, int *family,
-                             unsigned char addr[16])
+void ckd_forwarded_client(const char *xff, const ckd *d, int *family,
+                          unsigned char addr[16])
 {
     size_t end = strlen(xff);
 
@@ -318,7 +317,7 @@ void ckd_client_addr(struct MHD_Connection *c, const ckd *d, char out[CKD_ADDR_M
     }
     xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
     if (xff && trusted(d, family, addr))
-        forwarded_client(xff, d, &family, addr);
+        ckd_forwarded_client(xff, d, &family, addr);
     addr_text(family, addr, out);
 }
 
