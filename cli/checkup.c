@@ -179,27 +179,35 @@ void cli_fmt_time(int64_t t, char *buf, size_t len)
         snprintf(buf, len, "%lld", (long long)t);
 }
 
+/* Sends ev (its sid_hash from key_hex, when given) to syslog and the JSON audit file. */
+void cli_audit_write(const ck_config *cfg, ck_audit_event *ev, const char *key_hex)
+{
+    char sid[CK_SID_HASH_LEN], line[1024], err[256];
+
+    if (key_hex && *key_hex) {
+        ck_audit_sid_hash(key_hex, sid);
+        ev->sid_hash = sid;
+    }
+    ck_audit_format(ev, line, sizeof(line));
+    syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s", line);
+    if (cfg->audit_file &&
+        ck_audit_write_json(cfg->audit_file, ev, ck_now(), err, sizeof(err)) != 0)
+        cli_fail("audit file: %s", err);
+    ev->sid_hash = NULL;
+}
+
 void cli_audit(const ck_config *cfg, const char *event, const char *user,
                const char *key_hex, const char *result, const char *reason)
 {
     ck_audit_event ev;
-    char sid[CK_SID_HASH_LEN], line[1024], err[256];
 
     memset(&ev, 0, sizeof(ev));
     ev.event = event;
     ev.user = user;
     ev.service = "checkup";
-    if (key_hex && *key_hex) {
-        ck_audit_sid_hash(key_hex, sid);
-        ev.sid_hash = sid;
-    }
     ev.result = result;
     ev.reason = reason;
-    ck_audit_format(&ev, line, sizeof(line));
-    syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s", line);
-    if (cfg->audit_file &&
-        ck_audit_write_json(cfg->audit_file, &ev, ck_now(), err, sizeof(err)) != 0)
-        cli_fail("audit file: %s", err);
+    cli_audit_write(cfg, &ev, key_hex);
 }
 
 /* ---- passwords ----------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ck_audit.h"
 #include "ck_config.h"
 #include "ck_oidc.h"
 #include "ck_store.h"
@@ -51,6 +52,7 @@ int cli_set_field(char *dst, size_t max, const char *value, const char *what);
 void cli_fmt_time(int64_t t, char *buf, size_t len);
 
 /* Audits an administrative action (syslog authpriv, and the audit file). */
+void cli_audit_write(const ck_config *cfg, ck_audit_event *ev, const char *key_hex);
 void cli_audit(const ck_config *cfg, const char *event, const char *user,
                const char *key_hex, const char *result, const char *reason);
 

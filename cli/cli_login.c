@@ -37,7 +37,6 @@ static void audit(const ck_config *cfg, const login_req *r, const char *event,
                   const char *reason)
 {
     ck_audit_event ev;
-    char sid[CK_SID_HASH_LEN], line[1024], err[256];
 
     memset(&ev, 0, sizeof(ev));
     ev.event = event;
@@ -45,17 +44,9 @@ static void audit(const ck_config *cfg, const login_req *r, const char *event,
     ev.method = "password";
     ev.service = r->service;
     ev.rhost = r->rhost;
-    if (key_hex) {
-        ck_audit_sid_hash(key_hex, sid);
-        ev.sid_hash = sid;
-    }
     ev.result = result;
     ev.reason = reason;
-    ck_audit_format(&ev, line, sizeof(line));
-    syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s", line);
-    if (cfg->audit_file &&
-        ck_audit_write_json(cfg->audit_file, &ev, ck_now(), err, sizeof(err)) != 0)
-        cli_fail("audit file: %s", err);
+    cli_audit_write(cfg, &ev, key_hex);
 }
 
 /* The client address of an SSH login, "" at a local terminal. */

@@ -65,6 +65,8 @@ int ck_jose_b64dec(const char *in, size_t inlen, uint8_t **out,
 char *ck_jose_b64enc(const uint8_t *in, size_t inlen);
 
 /* RFC 7638 thumbprint of a P-256 public key into out (>= 44 bytes). */
+/* A P-256 key's parameter (x, y or the private d) as 32 big-endian bytes. */
+int ck_ec_param32(EVP_PKEY *pkey, const char *name, uint8_t out[32]);
 int ck_ec_thumbprint(EVP_PKEY *pkey, char *out, size_t outlen);
 
 /*

@@ -119,7 +119,7 @@ char *ck_jose_b64enc(const uint8_t *in, size_t inlen)
     return copy;
 }
 
-static int bn_coord(EVP_PKEY *pkey, const char *name, uint8_t out[32])
+int ck_ec_param32(EVP_PKEY *pkey, const char *name, uint8_t out[32])
 {
     BIGNUM *bn = NULL;
     int rc;
@@ -138,8 +138,8 @@ int ck_ec_thumbprint(EVP_PKEY *pkey, char *out, size_t outlen)
     char json[256];
     int rc = -1;
 
-    if (bn_coord(pkey, OSSL_PKEY_PARAM_EC_PUB_X, x) != 0 ||
-        bn_coord(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, y) != 0)
+    if (ck_ec_param32(pkey, OSSL_PKEY_PARAM_EC_PUB_X, x) != 0 ||
+        ck_ec_param32(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, y) != 0)
         goto out;
     bx = ck_jose_b64enc(x, sizeof(x));
     by = ck_jose_b64enc(y, sizeof(y));

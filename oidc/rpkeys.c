@@ -27,18 +27,6 @@
 /* RFC 7523 / CorpPass: a client assertion lives at most two minutes. */
 #define CK_ASSERTION_LIFETIME 120
 
-static int bn_bytes(EVP_PKEY *pkey, const char *name, uint8_t out[32])
-{
-    BIGNUM *bn = NULL;
-    int rc;
-
-    if (!EVP_PKEY_get_bn_param(pkey, name, &bn))
-        return -1;
-    rc = BN_bn2binpad(bn, out, 32) == 32 ? 0 : -1;
-    BN_clear_free(bn);
-    return rc;
-}
-
 /* The same key as cjose sees it, for signing with cjose_jws_sign. */
 static cjose_jwk_t *jwk_from_pkey(EVP_PKEY *pkey, const char *kid)
 {
@@ -47,9 +35,9 @@ static cjose_jwk_t *jwk_from_pkey(EVP_PKEY *pkey, const char *kid)
     cjose_jwk_t *jwk = NULL;
     cjose_err cerr;
 
-    if (bn_bytes(pkey, OSSL_PKEY_PARAM_PRIV_KEY, d) != 0 ||
-        bn_bytes(pkey, OSSL_PKEY_PARAM_EC_PUB_X, x) != 0 ||
-        bn_bytes(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, y) != 0)
+    if (ck_ec_param32(pkey, OSSL_PKEY_PARAM_PRIV_KEY, d) != 0 ||
+        ck_ec_param32(pkey, OSSL_PKEY_PARAM_EC_PUB_X, x) != 0 ||
+        ck_ec_param32(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, y) != 0)
         goto out;
     memset(&spec, 0, sizeof(spec));
     spec.crv = CJOSE_JWK_EC_P_256;
@@ -193,8 +181,8 @@ static json_t *public_jwk(const struct ck_rp_key *key, const char *use,
     char *bx = NULL, *by = NULL;
     json_t *o = NULL;
 
-    if (bn_bytes(key->pkey, OSSL_PKEY_PARAM_EC_PUB_X, x) != 0 ||
-        bn_bytes(key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, y) != 0)
+    if (ck_ec_param32(key->pkey, OSSL_PKEY_PARAM_EC_PUB_X, x) != 0 ||
+        ck_ec_param32(key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, y) != 0)
         return NULL;
     bx = ck_jose_b64enc(x, sizeof(x));
     by = ck_jose_b64enc(y, sizeof(y));
