@@ -58,12 +58,14 @@ static int provider_ok(const char *name)
 }
 
 /* Cross-argument rules, after every argument is read. */
-static int args_check(ck_pam_args *out, ck_pam_warn_fn warn, void *ud)
+static int args_check(ck_pam_args *out, const char *method_arg, ck_pam_warn_fn warn,
+                      void *ud)
 {
     if (out->methods == CK_METHOD_CORPPASS && !out->provider)
         out->provider = "corppass";
     if (out->methods == CK_METHOD_OIDC && !out->provider) {
-        warn(ud, "method=oidc needs provider=NAME", "method=oidc");
+        /* The complaint names the argument as the admin wrote it. */
+        warn(ud, "method=oidc needs provider=NAME", method_arg);
         return -1;
     }
     return 0;
@@ -72,6 +74,7 @@ static int args_check(ck_pam_args *out, ck_pam_warn_fn warn, void *ud)
 int ck_pam_args_parse(int argc, const char **argv, ck_pam_args *out,
                       ck_pam_warn_fn warn, void *ud)
 {
+    const char *method_arg = NULL;
     int rc = 0;
 
     out->config = CK_CONFIG_PATH;
@@ -97,6 +100,7 @@ int ck_pam_args_parse(int argc, const char **argv, ck_pam_args *out,
             out->config = a + 7;
             out->config_given = 1;
         } else if (strncmp(a, "method=", 7) == 0) {
+            method_arg = a;
             if (parse_methods(a + 7, &out->methods) != 0) {
                 warn(ud, "method= takes password, token or password,token; "
                      "or corppass or oidc alone", a);
@@ -124,6 +128,6 @@ int ck_pam_args_parse(int argc, const char **argv, ck_pam_args *out,
         }
     }
     if (rc == 0)
-        rc = args_check(out, warn, ud);
+        rc = args_check(out, method_arg, warn, ud);
     return rc;
 }
