@@ -208,14 +208,14 @@ static const cli_provider *provider_arg(const ck_config *cfg, const char *name)
 
 /* Which kinds to work on: those asked for that the section names. */
 static int kinds_of(const ck_config *cfg, const cli_provider *p, const keys_req *r,
-                    int todo[2])
+                    int chosen[2])
 {
     const char *conf = cfg->path ? cfg->path : CK_CONFIG_PATH;
     int n = 0;
 
     for (int kind = CLI_KEY_SIG; kind <= CLI_KEY_ENC; kind += 2) {
-        todo[kind / 2] = wanted(r, kind) && p->key[kind];
-        n += todo[kind / 2];
+        chosen[kind / 2] = wanted(r, kind) && p->key[kind];
+        n += chosen[kind / 2];
         if (r->use == kind && !p->key[kind])
             return cli_fail("%s: [provider %s] has no %s: name the file to hold the key",
                             conf, p->name, cli_key_name(kind));
@@ -237,17 +237,17 @@ static int rp_generate(const ck_config *cfg, const keys_req *r)
 {
     const cli_provider *p = provider_arg(cfg, r->provider);
     char kid[KID_MAX], err[512];
-    int todo[2], made = 0, rc;
+    int chosen[2], made = 0, rc;
 
     if (!p)
         return CLI_FAIL;
-    rc = kinds_of(cfg, p, r, todo);
+    rc = kinds_of(cfg, p, r, chosen);
     if (rc != CLI_OK)
         return rc;
     for (int k = 0; k < CLI_KEY_KINDS; k++) {
         int kind = k & ~1;      /* CLI_KEY_SIG or CLI_KEY_ENC */
 
-        if (!todo[kind / 2] || !p->key[k] || access(p->key[k], F_OK) == 0)
+        if (!chosen[kind / 2] || !p->key[k] || access(p->key[k], F_OK) == 0)
             continue;
         if (ck_rp_key_generate(p->key[k], err, sizeof(err)) != 0 ||
             key_kid(p->key[k], kind, kid, err, sizeof(err)) != 0)
@@ -331,16 +331,16 @@ static int rp_rotate(const ck_config *cfg, const keys_req *r)
 {
     const char *conf = cfg->path ? cfg->path : CK_CONFIG_PATH;
     const cli_provider *p = provider_arg(cfg, r->provider);
-    int todo[2], rc;
+    int chosen[2], rc;
 
     if (!p)
         return CLI_FAIL;
-    rc = kinds_of(cfg, p, r, todo);
+    rc = kinds_of(cfg, p, r, chosen);
     if (rc != CLI_OK)
         return rc;
     /* Every precondition first, so that a rotation is all or nothing when it can be. */
     for (int kind = CLI_KEY_SIG; kind <= CLI_KEY_ENC; kind += 2) {
-        if (!todo[kind / 2])
+        if (!chosen[kind / 2])
             continue;
         if (!p->key[kind + 1])
             return cli_fail("%s: [provider %s] has no %s: without it the current %s key "
@@ -354,7 +354,7 @@ static int rp_rotate(const ck_config *cfg, const keys_req *r)
                             p->key[kind], strerror(errno), p->name);
     }
     for (int kind = CLI_KEY_SIG; kind <= CLI_KEY_ENC; kind += 2) {
-        if (todo[kind / 2] && rotate_one(cfg, p, kind) != CLI_OK)
+        if (chosen[kind / 2] && rotate_one(cfg, p, kind) != CLI_OK)
             return CLI_FAIL;
     }
     printf("restart checkupd (and reload anything else using these keys) to use them\n");
