@@ -14,19 +14,8 @@ fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; sed 's/^/#   /' "$d/drive"; }
 
-ck_pam_setup "$d" "$top_builddir" 600 3600
-printf '\n[anomaly]\nbind = enforce\n' >> "$d/checkup.conf"
-printf 'bind touch pw 1\n' > "$d/pw"
-"$ck" -c "$d/checkup.conf" user add a@example.org --role doctor --local-user auser \
-    --password-stdin < "$d/pw" > /dev/null || exit 99
-ck_pam_wrap "$d"
-drive() {   # drive RHOST OPS... (stdin: the secret)
-    r=$1
-    shift
-    LD_PRELOAD=libpam_wrapper.so \
-        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-        "$top_builddir/tests/pam_drive" -s checkup -u auser -r "$r" "$@" > "$d/drive" 2>&1
-}
+ck_bind_setup "$d" "bind touch pw 1" || exit 99
+drive() { ck_pam_drive "$d" auser "$@"; }   # drive RHOST OPS... (stdin: the secret)
 # The session's last activity as "sessions show" prints it (no secret in it).
 last_activity() {
     "$ck" -c "$d/checkup.conf" sessions show "$key" --user a@example.org |

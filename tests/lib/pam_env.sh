@@ -50,3 +50,25 @@ ck_pam_wrap() {
     export PAM_WRAPPER PAM_WRAPPER_SERVICE_DIR PAM_WRAPPER_DISABLE_DEEPBIND
     export UID_WRAPPER_DISABLE_DEEPBIND
 }
+
+# ck_pam_drive DIR USER RHOST OPS...: tests/pam_drive through pam_wrapper
+# (stdin: the secret), its output in DIR/drive.
+ck_pam_drive() {
+    _dir=$1 _user=$2 _rhost=$3
+    shift 3
+    LD_PRELOAD=libpam_wrapper.so \
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+        "$top_builddir/tests/pam_drive" -s checkup -u "$_user" -r "$_rhost" "$@" \
+        > "$_dir/drive" 2>&1
+}
+
+# ck_bind_setup DIR PASSWORD: a PAM test dir with [anomaly] bind = enforce
+# and one user a@example.org (local name auser) whose password is in DIR/pw.
+ck_bind_setup() {
+    ck_pam_setup "$1" "$top_builddir" 600 3600
+    printf '\n[anomaly]\nbind = enforce\n' >> "$1/checkup.conf"
+    printf '%s\n' "$2" > "$1/pw"
+    "$top_builddir/checkup" -c "$1/checkup.conf" user add a@example.org --role doctor \
+        --local-user auser --password-stdin < "$1/pw" > /dev/null || return 1
+    ck_pam_wrap "$1"
+}
