@@ -23,6 +23,8 @@
 #include <stdarg.h>
 #include <sys/types.h>
 
+#include <openssl/evp.h>
+
 #include "ck_store.h"
 
 /*
@@ -72,6 +74,7 @@ struct ck_store {
     int pending_ttl;            /* seconds */
     int max_per_user;           /* 0 = no cap */
     size_t evicted;             /* by the last create, set by the backend */
+    EVP_MD *sha256;             /* fetched once per handle; NULL: SHA256() */
     char errstr[512];
 };
 
