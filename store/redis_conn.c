@@ -1164,6 +1164,18 @@ int ck_redis_pipeline(ck_redis *r, size_t n, const int *argc, const char ***argv
             return -1;
         }
     }
+    if (n == 1) {
+        /* The common case: send the formatted command as it is. */
+        int clen = redisFormatCommandArgv(&buf, argc[0], argv[0], argvlen ? argvlen[0] : NULL);
+
+        if (clen < 0) {
+            ck_redis_set_error(r, "out of memory");
+            return -1;
+        }
+        rc = send_buf(r, buf, (size_t)clen, 1, replies);
+        redisFreeCommand(buf);
+        return rc;
+    }
     for (size_t i = 0; i < n; i++) {
         char *cmd = NULL;
         int clen = redisFormatCommandArgv(&cmd, argc[i], argv[i],

@@ -54,6 +54,8 @@ typedef struct rs_seen {
 typedef struct rs_impl {
     ck_redis *r;
     char prefix[PREFIX_MAX];
+    char sprefix[PREFIX_MAX + 8];       /* "P s:{" */
+    size_t sprefix_len;
     char sha[CK_SCRIPT_COUNT][SHA_DIGEST_LENGTH * 2 + 1];
     rs_seen *seen;
 } rs_impl;
@@ -271,10 +273,15 @@ static int rec_decode(const char *rec, size_t len, ck_session *s)
  */
 static size_t key_session(ck_store *st, const ck_skey *k, char *out)
 {
-    int n = snprintf(out, KEY_MAX, "%ss:{%s}", impl(st)->prefix, k->tag);
+    const rs_impl *ri = impl(st);
+    size_t n = ri->sprefix_len;
 
+    memcpy(out, ri->sprefix, n);
+    out[n++] = k->tag[0];
+    out[n++] = k->tag[1];
+    out[n++] = '}';
     memcpy(out + n, k->hash, CK_KEY_LEN);
-    return (size_t)n + CK_KEY_LEN;
+    return n + CK_KEY_LEN;
 }
 
 /* "P <kind>:{tt}" followed by rest. */
@@ -1137,6 +1144,7 @@ ck_status ck_redis_store_open(ck_store *st, const ck_config *cfg, const char *ur
         return ck_fail(st, CK_ERR_NOMEM, "out of memory");
     }
     snprintf(ri->prefix, sizeof(ri->prefix), "%s", prefix);
+    ri->sprefix_len = (size_t)snprintf(ri->sprefix, sizeof(ri->sprefix), "%ss:{", prefix);
     for (int i = 0; i < CK_SCRIPT_COUNT; i++)
         sha1_hex(ck_redis_script_src[i], ri->sha[i]);
     st->impl = ri;
