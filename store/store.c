@@ -171,7 +171,18 @@ static int sid_generate(const char *user_id, char sid[CK_SID_LEN])
     return 0;
 }
 
-static int sid_to_key(const char *sid, ck_skey *key)
+static void sid_hash(ck_store *st, const char *sid, unsigned char md[SHA256_DIGEST_LENGTH])
+{
+    unsigned int len = 0;
+
+    if (st->sha256 && EVP_DigestInit_ex2(st->sha256, NULL, NULL) == 1 &&
+        EVP_DigestUpdate(st->sha256, sid, CK_SID_LEN - 1) == 1 &&
+        EVP_DigestFinal_ex(st->sha256, md, &len) == 1 && len == SHA256_DIGEST_LENGTH)
+        return;
+    SHA256((const unsigned char *)sid, CK_SID_LEN - 1, md);
+}
+
+static int sid_to_key(ck_store *st, const char *sid, ck_skey *key)
 {
     if (!sid || strlen(sid) != CK_SID_LEN - 1 || !tag_valid(sid))
         return -1;
@@ -181,7 +192,7 @@ static int sid_to_key(const char *sid, ck_skey *key)
     key->tag[0] = sid[0];
     key->tag[1] = sid[1];
     key->tag[2] = '\0';
-    SHA256((const unsigned char *)sid, CK_SID_LEN - 1, key->hash);
+    sid_hash(st, sid, key->hash);
     return 0;
 }
 
@@ -232,6 +243,21 @@ static ck_status name_check(ck_store *st, const char *what, const char *name, si
 
 /* ---- open / close ------------------------------------------------------ */
 
+/* A SHA-256 context kept for reuse; NULL if OpenSSL fails (then SHA256()). */
+static EVP_MD_CTX *sha256_new(void)
+{
+    EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    EVP_MD_CTX *c = md ? EVP_MD_CTX_new() : NULL;
+
+    if (c && EVP_DigestInit_ex2(c, md, NULL) != 1) {
+        EVP_MD_CTX_free(c);
+        c = NULL;
+    }
+    /* The context holds its own reference. */
+    EVP_MD_free(md);
+    return c;
+}
+
 ck_store *ck_store_open(const ck_config *cfg, char *err, size_t errlen)
 {
     ck_store *st;
@@ -247,6 +273,7 @@ ck_store *ck_store_open(const ck_config *cfg, char *err, size_t errlen)
     st->lifetime = cfg->absolute_lifetime;
     st->pending_ttl = cfg->pending_ttl;
     st->max_per_user = cfg->max_per_user;
+    st->sha256 = sha256_new();
 
     if (strncmp(url, "lmdb:", 5) == 0) {
         rc = ck_lmdb_open(st, cfg, url + 5);
@@ -262,6 +289,7 @@ ck_store *ck_store_open(const ck_config *cfg, char *err, size_t errlen)
     }
     if (rc != CK_OK) {
         snprintf(err, errlen, "%s", st->errstr);
+        EVP_MD_CTX_free(st->sha256);
         free(st);
         return NULL;
     }
@@ -274,6 +302,7 @@ void ck_store_close(ck_store *st)
         return;
     if (st->ops && st->ops->close)
         st->ops->close(st);
+    EVP_MD_CTX_free(st->sha256);
     free(st);
 }
 
@@ -299,7 +328,7 @@ ck_status ck_store_create(ck_store *st, ck_session *in, char sid_out[CK_SID_LEN]
     rc = session_check(st, in);
     if (rc != CK_OK)
         return rc;
-    if (sid_generate(in->user_id, sid_out) != 0 || sid_to_key(sid_out, &key) != 0)
+    if (sid_generate(in->user_id, sid_out) != 0 || sid_to_key(st, sid_out, &key) != 0)
         return ck_fail(st, CK_ERR_INTERNAL, "the system random generator failed");
     in->created = now;
     in->last_activity = now;
@@ -319,7 +348,7 @@ size_t ck_store_last_evicted(const ck_store *st)
 
 #define SID_TO_KEY(st, sid, key)                                              \
     do {                                                                      \
-        if (sid_to_key((sid), (key)) != 0)                                    \
+        if (sid_to_key((st), (sid), (key)) != 0)                              \
             return ck_fail((st), CK_ERR_INVALID, "malformed session id");     \
     } while (0)
 
