@@ -30,6 +30,7 @@
 #define HEADER_MAX      256     /* decoded header bytes */
 #define PAYLOAD_MAX     256     /* decoded payload bytes */
 #define SIG_LEN         32
+#define HEADER64_MAX    192     /* base64url of the header we write, kid included */
 
 typedef struct ck_key {
     char kid[CK_KID_MAX];
@@ -41,6 +42,13 @@ typedef struct ck_key {
      * OpenSSL 3) nor the key schedule are paid per token.
      */
     EVP_MAC_CTX *mac;
+    /*
+     * The header ck_token_sign writes for this key, base64url. A token
+     * carrying exactly these bytes needs no JSON parse to know its alg
+     * (HS256) and key; any other header is parsed and checked in full.
+     */
+    char header64[HEADER64_MAX];
+    size_t header64_len;
 } ck_key;
 
 struct ck_keyring {
@@ -159,6 +167,25 @@ static int kid_valid(const char *kid, size_t len)
     return 1;
 }
 
+static char *json_b64(json_t *obj);
+
+/* Fills k->header64; -1 on an allocation failure. */
+static int key_header(ck_key *k)
+{
+    json_t *hdr = json_pack("{s:s, s:s, s:s}", "alg", "HS256", "typ", "JWT", "kid", k->kid);
+    char *h64 = hdr ? json_b64(hdr) : NULL;
+    int rc = -1;
+
+    if (h64 && strlen(h64) < sizeof(k->header64)) {
+        k->header64_len = strlen(h64);
+        memcpy(k->header64, h64, k->header64_len + 1);
+        rc = 0;
+    }
+    free(h64);
+    json_decref(hdr);
+    return rc;
+}
+
 /* The key's prepared HMAC; NULL on an OpenSSL failure. */
 static EVP_MAC_CTX *key_mac(const unsigned char *secret, size_t len)
 {
@@ -198,7 +225,8 @@ static int ring_add(ck_keyring *ring, const char *kid, size_t kidlen,
     }
     k->len = (size_t)n;
     k->mac = key_mac(k->secret, k->len);
-    if (!k->mac) {
+    if (!k->mac || key_header(k) != 0) {
+        EVP_MAC_CTX_free(k->mac);
         OPENSSL_cleanse(k, sizeof(*k));
         return -3;
     }
@@ -245,8 +273,8 @@ static int parse_ring_line(ck_keyring *ring, const char *path, int lineno, char 
                  CK_KEY_MIN_BYTES, CK_KEY_MAX_BYTES);
         return -1;
     case -3:
-        snprintf(err, errlen, "%s:%d: OpenSSL cannot prepare HMAC-SHA256 with this key",
-                 path, lineno);
+        snprintf(err, errlen, "%s:%d: cannot prepare HMAC-SHA256 with this key "
+                 "(OpenSSL or memory)", path, lineno);
         return -1;
     default:
         snprintf(err, errlen, "%s: out of memory", path);
@@ -318,6 +346,15 @@ size_t ck_keyring_count(const ck_keyring *ring)
 const char *ck_keyring_signing_kid(const ck_keyring *ring)
 {
     return ring && ring->count ? ring->keys[0].kid : NULL;
+}
+
+/* The key whose own header is exactly these n bytes, if any. */
+static const ck_key *ring_find_header(const ck_keyring *ring, const char *h64, size_t n)
+{
+    for (size_t i = 0; i < ring->count; i++)
+        if (ring->keys[i].header64_len == n && memcmp(ring->keys[i].header64, h64, n) == 0)
+            return &ring->keys[i];
+    return NULL;
 }
 
 static const ck_key *ring_find(const ck_keyring *ring, const char *kid)
@@ -412,8 +449,8 @@ ck_token_status ck_token_sign(const ck_keyring *ring, const char *sid,
                               int64_t iat, int64_t exp, char **out)
 {
     const ck_key *k;
-    json_t *hdr = NULL, *claims = NULL;
-    char *h64 = NULL, *p64 = NULL, *tok = NULL;
+    json_t *claims = NULL;
+    char *p64 = NULL, *tok = NULL;
     unsigned char mac[SIG_LEN];
     size_t hl, pl, sl = ck_b64url_encoded_len(SIG_LEN);
     ck_token_status rc = CK_TOKEN_ERR_INTERNAL;
@@ -422,21 +459,19 @@ ck_token_status ck_token_sign(const ck_keyring *ring, const char *sid,
     if (!ring || ring->count == 0 || !sid)
         return CK_TOKEN_ERR_INTERNAL;
     k = &ring->keys[0];
-    hdr = json_pack("{s:s, s:s, s:s}", "alg", "HS256", "typ", "JWT", "kid", k->kid);
     claims = json_pack("{s:s, s:I, s:I}", "sid", sid, "iat", (json_int_t)iat,
                        "exp", (json_int_t)exp);
-    if (!hdr || !claims)
+    if (!claims)
         goto out;
-    h64 = json_b64(hdr);
     p64 = json_b64(claims);
-    if (!h64 || !p64)
+    if (!p64)
         goto out;
-    hl = strlen(h64);
+    hl = k->header64_len;
     pl = strlen(p64);
     tok = malloc(hl + 1 + pl + 1 + sl + 1);
     if (!tok)
         goto out;
-    memcpy(tok, h64, hl);
+    memcpy(tok, k->header64, hl);
     tok[hl] = '.';
     memcpy(tok + hl + 1, p64, pl + 1);
     if (hmac(k, tok, hl + 1 + pl, mac) != 0)
@@ -447,12 +482,10 @@ ck_token_status ck_token_sign(const ck_keyring *ring, const char *sid,
     tok = NULL;
     rc = CK_TOKEN_OK;
 out:
-    json_decref(hdr);
     if (claims) {
         json_object_clear(claims);
         json_decref(claims);
     }
-    free(h64);
     if (p64) {
         OPENSSL_cleanse(p64, strlen(p64));
         free(p64);
@@ -539,12 +572,15 @@ ck_token_status ck_token_verify(const ck_keyring *ring, const char *token, size_
     dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token));
     if (!dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)))
         return CK_TOKEN_MALFORMED;
-    hdr = part_json(token, (size_t)(dot1 - token), HEADER_MAX);
-    if (!hdr)
-        goto out;
-    rc = check_header(ring, hdr, &key);
-    if (rc != CK_TOKEN_OK)
-        goto out;
+    key = ring_find_header(ring, token, (size_t)(dot1 - token));
+    if (!key) {
+        hdr = part_json(token, (size_t)(dot1 - token), HEADER_MAX);
+        if (!hdr)
+            goto out;
+        rc = check_header(ring, hdr, &key);
+        if (rc != CK_TOKEN_OK)
+            goto out;
+    }
     rc = CK_TOKEN_MALFORMED;
     if (ck_b64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - token), given,
                          sizeof(given)) != SIG_LEN)
