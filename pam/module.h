@@ -42,6 +42,7 @@ typedef struct ck_pam_ctx {
      */
     ck_users users;
     int users_loaded;
+    int users_racy;             /* changed too recently for its stat to be trusted */
     struct stat users_sb;
 
     /* What authentication established in this handle. */
