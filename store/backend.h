@@ -23,7 +23,7 @@
 #include <stdarg.h>
 #include <sys/types.h>
 
-#include <openssl/types.h>
+#include <openssl/evp.h>
 
 #include "ck_store.h"
 
@@ -74,13 +74,8 @@ struct ck_store {
     int pending_ttl;            /* seconds */
     int max_per_user;           /* 0 = no cap */
     size_t evicted;             /* by the last create, set by the backend */
+    EVP_MD *sha256;             /* fetched once per handle; NULL: SHA256() */
     char errstr[512];
-    /*
-     * SHA-256 for session keys, fetched once per handle: SHA256() looks
-     * the algorithm up (under OpenSSL 3's global lock) on every call, and
-     * every operation hashes a session id. NULL: SHA256() it is.
-     */
-    EVP_MD_CTX *sha256;
 };
 
 /* Sets st->errstr (printf-style) and returns status, for "return ck_fail(...)". */

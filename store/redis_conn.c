@@ -664,6 +664,23 @@ fail:
 }
 
 /* TCP (and TLS) connect to host:port within the connect timeout. */
+/*
+ * A plain connection blocks its reads for at most the command timeout
+ * (every other call passes MSG_DONTWAIT). TLS keeps a non-blocking socket:
+ * OpenSSL reads it on its own.
+ */
+static void conn_set_wait(ck_conn *c, int timeout_ms)
+{
+    struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+    int fl = fcntl(c->fd, F_GETFL);
+
+    if (timeout_ms <= 0 || fl < 0 ||
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+        fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+        return;
+    c->wait_ms = timeout_ms;
+}
+
 int ck_conn_open(ck_redis *r, ck_conn *c, const char *host, int port)
 {
     struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
@@ -700,6 +717,8 @@ int ck_conn_open(ck_redis *r, ck_conn *c, const char *host, int port)
     }
     if (r->o.tls && ck_tls_handshake(r, c, host, deadline) < 0)
         goto fail;
+    if (!r->o.tls)
+        conn_set_wait(c, r->o.command_timeout_ms);
     return 0;
 fail:
     ck_conn_close(c, 0);
@@ -714,7 +733,7 @@ static ssize_t conn_write_some(ck_redis *r, ck_conn *c, const char *buf, size_t 
 
         if (c->ssl)
             return ck_tls_write(r, c, buf, len, deadline);
-        n = send(c->fd, buf, len, MSG_NOSIGNAL);
+        n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n >= 0)
             return n;
         if (errno == EINTR)
@@ -734,7 +753,7 @@ static ssize_t conn_read_some(ck_redis *r, ck_conn *c, char *buf, size_t len,
 
         if (c->ssl)
             return ck_tls_read(r, c, buf, len, deadline);
-        n = recv(c->fd, buf, len, 0);
+        n = recv(c->fd, buf, len, MSG_DONTWAIT);
         if (n > 0)
             return n;
         if (n == 0) {
@@ -748,6 +767,25 @@ static ssize_t conn_read_some(ck_redis *r, ck_conn *c, char *buf, size_t len,
         if (ck_conn_wait(c, POLLIN, deadline) < 0)
             return -1;
     }
+}
+
+/*
+ * The first read of a reply on a plain connection: one recv that sleeps
+ * until the reply comes or SO_RCVTIMEO (the command timeout) passes, where
+ * poll + recv took two system calls per command.
+ */
+static ssize_t conn_read_wait(ck_conn *c, char *buf, size_t len)
+{
+    ssize_t n;
+
+    do
+        n = recv(c->fd, buf, len, 0);
+    while (n < 0 && errno == EINTR);
+    if (n == 0)
+        errno = ECONNRESET;
+    else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        errno = ETIMEDOUT;
+    return n > 0 ? n : -1;
 }
 
 static void io_error(ck_redis *r, const char *what, int timeout_ms)
@@ -773,6 +811,7 @@ int ck_conn_exchange(ck_redis *r, ck_conn *c, const char *buf, size_t len, size_
     int64_t deadline = ck_redis_now_ms() + timeout_ms;
     size_t off = 0, got = 0;
     char rbuf[16384];
+    int first;
 
     *sent_nothing = 1;
     while (off < len) {
@@ -789,7 +828,8 @@ int ck_conn_exchange(ck_redis *r, ck_conn *c, const char *buf, size_t len, size_
      * The reply cannot be there yet: wait for it instead of trying a read
      * that would only say EAGAIN (TLS may hold decrypted bytes: it reads).
      */
-    if (!c->ssl && ck_conn_wait(c, POLLIN, deadline) < 0) {
+    first = !c->ssl;
+    if (first && c->wait_ms != timeout_ms && ck_conn_wait(c, POLLIN, deadline) < 0) {
         c->err_no = errno;
         io_error(r, "reading", timeout_ms);
         return -1;
@@ -807,7 +847,11 @@ int ck_conn_exchange(ck_redis *r, ck_conn *c, const char *buf, size_t len, size_
             replies[got++] = reply;
             continue;
         }
-        rd = conn_read_some(r, c, rbuf, sizeof(rbuf), deadline);
+        if (first && c->wait_ms == timeout_ms)
+            rd = conn_read_wait(c, rbuf, sizeof(rbuf));
+        else
+            rd = conn_read_some(r, c, rbuf, sizeof(rbuf), deadline);
+        first = 0;
         if (rd < 0) {
             c->err_no = errno;
             io_error(r, "reading", timeout_ms);

@@ -20,6 +20,7 @@ typedef struct ck_conn {
     int used;                   /* a command completed on it after setup */
     int64_t last_used_ms;       /* when the last exchange ended */
     int err_no;                 /* errno of the last transport failure */
+    int wait_ms;                /* plain TCP: blocking, SO_RCVTIMEO this long; else 0 */
     char peer[300];             /* "host:port" */
 } ck_conn;
 

@@ -8,7 +8,9 @@
  *
  * Keys (P = key_prefix, default "ck:"; tt = the 2-hex-char user tag;
  * h = SHA-256(session id), the 32 raw bytes; never the id itself):
- *   P s:{tt}h        string, the session record, TTL = expires - now.
+ *   P s:{tt}h        string, the session record; the key expires at the
+ *                    session's expires, set as an absolute time by our
+ *                    clock (PXAT / PEXPIREAT, read with PEXPIRETIME).
  *                    h is raw, not hex or base64url: with the default
  *                    prefix the key is 41 bytes and its sds fits the
  *                    48-byte allocator class (base64url: 64), and the index
@@ -25,19 +27,35 @@
  * Session record: a 22-byte little-endian header, then the text fields
  * separated by NUL bytes (text fields never contain control characters):
  *   u8 format (1), u8 method, i64 created,
- *   u32 last_activity - created, u32 expires - created, u32 deadline - created,
+ *   u32 last_activity - created, u32 bucket expires - created,
+ *   u32 deadline - created,
  *   user_id NUL email NUL role NUL clinic_id NUL remote_host NUL service NUL
  *   tty NUL idp_sid NUL user_agent (records written before user_agent end
  *   at idp_sid; both are read)
- * touch rewrites the two u32 at offset 10 and the TTL in one SET ... EX.
+ *
+ * Touch and the two expiries. The record's expires is the session's
+ * metrics bucket (below) and changes only when touch moves the session to
+ * another minute. A touch whose new expiry stays in that minute moves only
+ * the key's expiry, which is then the session's true expires (and, for a
+ * session not yet held at its deadline, expires - inactivity its last
+ * activity); it costs no record rewrite, and the client can send it as one
+ * GETEX ... PXAT without a script (store_redis.c). Scripts read both and
+ * hand readers the record with the true values (rec_fresh). A touch that
+ * changes the minute rewrites the two u32 at offset 10 with SET ... PXAT.
+ * Absolute expiry times follow our clock, so a test clock may run ahead of
+ * real time but not behind it.
  *
  * Metrics without KEYS/SCAN: each tag's hash holds cumulative counters
  * c (created), lo (logout), rv (revoked), id (idle), lt (lifetime),
  * d (sum of durations), a0..a2 (active by method), and buckets of the live
  * sessions by the minute of their current expiry:
  *   "<minute>:<method><i|l>"  count of sessions expiring idle / at lifetime
- *   "<minute>:<i|l>s"         sum of (expires - created) of those sessions
+ *   "<minute>:<i|l>s"         sum of (bucket expires - created) of those
  * A session moves between buckets when touch changes its expiry minute.
+ * Touches within the minute leave the bucket alone, so the duration of a
+ * session found expired by fold is measured to its bucket's expires: up to
+ * 59 s short when it was kept alive within its last minute. Sessions that
+ * end any other way are measured exactly.
  * Once a minute has passed, every session still in its bucket has expired
  * (Redis drops the key by its TTL): "fold" adds the bucket to id/lt/d and
  * drops it. A session that a script finds expired is counted by that
@@ -54,18 +72,30 @@
     "local HDR = 22\n"                                                          \
     /* redis.call would format big numbers in exponent form: pass integers as text. */ \
     "local function I(x) return string.format('%d', x) end\n"                   \
-    "local function rec_parse(r)\n"                                             \
+    /* px: PEXPIRETIME of the key, the session's expires by our clock in ms. */ \
+    "local function rec_parse(r, px, inact)\n"                                  \
     "  if type(r) ~= 'string' or #r < HDR + 7 or string.byte(r, 1) ~= 1 then return nil end\n" \
     "  local _, m, cr, la, ex, dl = struct.unpack('<BBi8I4I4I4', r)\n"          \
     "  local z = string.find(r, '\\0', HDR + 1, true)\n"                        \
     "  if not z or m > 2 then return nil end\n"                                 \
-    "  return {m = m, cr = cr, la = cr + la, ex = cr + ex, dl = cr + dl,\n"     \
-    "          user = string.sub(r, HDR + 1, z - 1)}\n"                         \
+    "  local s = {m = m, cr = cr, la = cr + la, bx = cr + ex, ex = cr + ex, dl = cr + dl,\n" \
+    "             user = string.sub(r, HDR + 1, z - 1)}\n"                      \
+    /* A touch within the bucket's minute moved only the key's expiry. */       \
+    "  local t = math.floor(px / 1000)\n"                                       \
+    "  if px > 0 and t < s.dl then\n"                                            \
+    "    s.ex = t\n"                                                            \
+    "    s.la = math.max(s.la, t - inact)\n"                                    \
+    "  end\n"                                                                   \
+    "  return s\n"                                                              \
+    "end\n"                                                                     \
+    /* The record with its true last_activity and expires, for readers. */      \
+    "local function rec_fresh(r, s)\n"                                          \
+    "  return string.sub(r, 1, 10) .. struct.pack('<I4I4', s.la - s.cr, s.ex - s.cr) .. string.sub(r, 19)\n" \
     "end\n"                                                                     \
     "local function bucket(s)\n"                                                \
     "  local kind = 'i'\n"                                                      \
-    "  if s.ex >= s.dl then kind = 'l' end\n"                                   \
-    "  return I(math.floor(s.ex / 60)), kind\n"                          \
+    "  if s.bx >= s.dl then kind = 'l' end\n"                                   \
+    "  return I(math.floor(s.bx / 60)), kind\n"                                 \
     "end\n"                                                                     \
     "local function b_add(mh, mz, s, sign)\n"                                   \
     "  local m, kind = bucket(s)\n"                                             \
@@ -73,7 +103,7 @@
     "  local f = m .. ':' .. s.m .. kind\n"                                     \
     "  if redis.call('HINCRBY', mh, f, I(sign)) == 0 then redis.call('HDEL', mh, f) end\n" \
     "  f = m .. ':' .. kind .. 's'\n"                                           \
-    "  if redis.call('HINCRBY', mh, f, I(sign * (s.ex - s.cr))) == 0 then redis.call('HDEL', mh, f) end\n" \
+    "  if redis.call('HINCRBY', mh, f, I(sign * (s.bx - s.cr))) == 0 then redis.call('HDEL', mh, f) end\n" \
     "  if sign > 0 then redis.call('ZADD', mz, m, m) end\n"                     \
     "end\n"                                                                     \
     /* Folds the buckets of the minutes that have passed (bounded per call). */ \
@@ -126,14 +156,14 @@ static const char lua_create[] = LUA_COMMON
     "local sk, ui, mh, mz = KEYS[1], KEYS[2], KEYS[3], KEYS[4]\n"
     "local now, rec, mem = tonumber(ARGV[1]), ARGV[2], ARGV[3]\n"
     "local cap, sp, inact = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])\n"
-    "local s = rec_parse(rec)\n"
+    "local s = rec_parse(rec, 0, inact)\n"
     "if not s then return redis.error_reply('ERR bad record') end\n"
     "fold(mh, mz, now)\n"
     "local olds = redis.call('ZRANGE', ui, 0, I(math.max(15, cap)))\n"
     "local live = {}\n"
     "for _, o in ipairs(olds) do\n"
     "  local r = redis.call('GET', sp .. o)\n"
-    "  local od = r and rec_parse(r)\n"
+    "  local od = r and rec_parse(r, redis.call('PEXPIRETIME', sp .. o), inact)\n"
     "  if not r then\n"
     "    redis.call('ZREM', ui, o)\n"
     "  elseif not od then\n"
@@ -159,7 +189,7 @@ static const char lua_create[] = LUA_COMMON
     "    i = i + 1\n"
     "  end\n"
     "end\n"
-    "redis.call('SET', sk, rec, 'EX', I(s.ex - now))\n"
+    "redis.call('SET', sk, rec, 'PXAT', I(s.ex * 1000))\n"
     "redis.call('ZADD', ui, I(s.cr), mem)\n"
     "local ttl = redis.call('TTL', ui)\n"
     "if ttl < s.dl - now then redis.call('EXPIRE', ui, I(s.dl - now)) end\n"
@@ -178,31 +208,27 @@ static const char lua_create[] = LUA_COMMON
 static const char lua_touch[] =
     /*
      * The hot path first, before the shared helpers are even defined: a
-     * live session whose expiry stays in the same minute bucket (touches
-     * less than a minute apart) costs GET, HINCRBY and SET ... EX.
+     * live session whose expiry stays in the minute of its bucket costs
+     * GET, PEXPIRETIME and PEXPIREAT; the record is not rewritten.
      */
     "local sk, mh, mz = KEYS[1], KEYS[2], KEYS[3]\n"
     "local r = redis.call('GET', sk)\n"
     "if not r then return 0 end\n"
     "local now, inact = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
-    "if #r >= 29 and string.byte(r, 1) == 1 then\n"
-    "  local _, m, cr, la, ex, dl = struct.unpack('<BBi8I4I4I4', r)\n"
-    "  la, ex, dl = cr + la, cr + ex, cr + dl\n"
-    "  if m <= 2 and now < dl and now < la + inact and now < ex then\n"
-    "    if ARGV[3] ~= '1' then return r end\n"
-    "    local nex = math.min(now + inact, dl)\n"
-    "    local om = math.floor(ex / 60)\n"
-    "    if om == math.floor(nex / 60) and (ex >= dl) == (nex >= dl) then\n"
-    "      local f = string.format('%d:%ss', om, (ex >= dl) and 'l' or 'i')\n"
-    "      redis.call('HINCRBY', mh, f, string.format('%d', nex - ex))\n"
-    "      redis.call('SET', sk, string.sub(r, 1, 10) .. struct.pack('<I4I4', now - cr, nex - cr)\n"
-    "                 .. string.sub(r, 19), 'EX', string.format('%d', nex - now))\n"
-    "      return r\n"
-    "    end\n"
+    "local px = redis.call('PEXPIRETIME', sk)\n"
+    "if ARGV[3] == '1' and #r >= 29 and string.byte(r, 1) == 1 then\n"
+    "  local _, m, cr, _, ex, dl = struct.unpack('<BBi8I4I4I4', r)\n"
+    "  local bx, nex = cr + ex, now + inact\n"
+    "  dl = cr + dl\n"
+    /* Uncapped, the key's expiry is the session's: past it, it is idle. */
+    "  if m <= 2 and nex < dl and bx < dl and px > now * 1000\n"
+    "     and math.floor(nex / 60) == math.floor(bx / 60) then\n"
+    "    redis.call('PEXPIREAT', sk, string.format('%d', nex * 1000), 'GT')\n"
+    "    return r\n"
     "  end\n"
     "end\n"
     LUA_COMMON
-    "local s = rec_parse(r)\n"
+    "local s = rec_parse(r, px, inact)\n"
     "if not s then return corrupt() end\n"
     "local e = s_expired(s, now, inact)\n"
     "if e ~= 0 then\n"
@@ -212,12 +238,14 @@ static const char lua_touch[] =
     "  s_end(mh, mz, s, now, true, 'lo')\n"
     "  return e\n"
     "end\n"
-    "if ARGV[3] ~= '1' then return r end\n"
-    "local n = {m = s.m, cr = s.cr, dl = s.dl, ex = math.min(now + inact, s.dl)}\n"
+    "if ARGV[3] ~= '1' then return rec_fresh(r, s) end\n"
+    "local n = {m = s.m, cr = s.cr, dl = s.dl, bx = math.min(now + inact, s.dl)}\n"
     "local om, ok = bucket(s)\n"
     "local nm, nk = bucket(n)\n"
     "if om == nm and ok == nk then\n"
-    "  redis.call('HINCRBY', mh, nm .. ':' .. nk .. 's', I(n.ex - s.ex))\n"
+    /* Same bucket: the record keeps its expires (what the bucket counted); */
+    /* only a session held at its deadline keeps its last activity there. */
+    "  n.bx = s.bx\n"
     "else\n"
     /* A bucket folded already (clock skew between clients) counted the */
     /* session as ended; it lives on, so it is active again. */
@@ -225,9 +253,8 @@ static const char lua_touch[] =
     "  else redis.call('HINCRBY', mh, 'a' .. s.m, 1) end\n"
     "  b_add(mh, mz, n, 1)\n"
     "end\n"
-    /* The caller applies the same refresh to the record it gets. */
-    "redis.call('SET', sk, string.sub(r, 1, 10) .. struct.pack('<I4I4', now - s.cr, n.ex - s.cr)\n"
-    "           .. string.sub(r, 19), 'EX', I(n.ex - now))\n"
+    "redis.call('SET', sk, string.sub(r, 1, 10) .. struct.pack('<I4I4', now - s.cr, n.bx - s.cr)\n"
+    "           .. string.sub(r, 19), 'PXAT', I(math.min(now + inact, s.dl) * 1000))\n"
     "return r\n";
 
 /*
@@ -239,9 +266,9 @@ static const char lua_delete[] = LUA_COMMON
     "local sk, mh, mz = KEYS[1], KEYS[2], KEYS[3]\n"
     "local r = redis.call('GET', sk)\n"
     "if not r then return 0 end\n"
-    "local s = rec_parse(r)\n"
-    "if not s then return corrupt() end\n"
     "local now, inact = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local s = rec_parse(r, redis.call('PEXPIRETIME', sk), inact)\n"
+    "if not s then return corrupt() end\n"
     "fold(mh, mz, now)\n"
     "redis.call('DEL', sk)\n"
     "redis.call('ZREM', ARGV[4] .. s.user, ARGV[5])\n"
@@ -260,10 +287,13 @@ static const char lua_user[] = LUA_COMMON
     "local now, inact, sp = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]\n"
     "local revoke = ARGV[4] == 'revoke'\n"
     "local ms = redis.call('ZRANGE', ui, 0, -1)\n"
-    "local recs = {}\n"
+    "local recs, ss = {}, {}\n"
     "for i, o in ipairs(ms) do\n"
     "  local r = redis.call('GET', sp .. o)\n"
-    "  if r and not rec_parse(r) then return corrupt() end\n"
+    "  if r then\n"
+    "    ss[i] = rec_parse(r, redis.call('PEXPIRETIME', sp .. o), inact)\n"
+    "    if not ss[i] then return corrupt() end\n"
+    "  end\n"
     "  recs[i] = r\n"
     "end\n"
     "fold(mh, mz, now)\n"
@@ -273,7 +303,7 @@ static const char lua_user[] = LUA_COMMON
     "  if not r then\n"
     "    redis.call('ZREM', ui, o)\n"
     "  else\n"
-    "    local s = rec_parse(r)\n"
+    "    local s = ss[i]\n"
     "    local e = s_expired(s, now, inact) ~= 0\n"
     "    if e or revoke then\n"
     "      redis.call('DEL', sp .. o)\n"
@@ -282,7 +312,7 @@ static const char lua_user[] = LUA_COMMON
     "      if not e then count = count + 1 end\n"
     "    else\n"
     "      out[#out + 1] = o\n"
-    "      out[#out + 1] = r\n"
+    "      out[#out + 1] = rec_fresh(r, s)\n"
     "    end\n"
     "  end\n"
     "end\n"

@@ -3,10 +3,12 @@
  *
  * Every session operation is one EVALSHA of a script from redis_scripts.c
  * (one round trip; scripts are atomic), so the policy in backend.h is
- * applied on the server against "now" from our clock. TTLs are relative
- * (expires - now), so Redis drops expired sessions by itself and a test
- * clock far from real time still works. The key schema, the record format
- * and how metrics avoid KEYS/SCAN are described in redis_scripts.c.
+ * applied on the server against "now" from our clock; the one exception
+ * is a touch this handle can prove changes nothing but the key's expiry,
+ * sent as a plain GETEX (rs_touch). Keys expire at the session's expires
+ * by our clock, so Redis drops expired sessions by itself. The key schema,
+ * the record format and how metrics avoid KEYS/SCAN are described in
+ * redis_scripts.c. Needs Redis 7.0 or later (PEXPIRETIME).
  *
  * Scripts are not loaded up front: the first EVALSHA on a server that does
  * not know a script gets -NOSCRIPT, and we SCRIPT LOAD it and retry once.
@@ -34,10 +36,26 @@
 /* The scripts keep per-method counters a0..a2 and check method <= 2. */
 _Static_assert(CK_AUTH_METHOD_COUNT == 3, "update the Lua scripts for a new auth method");
 
+/*
+ * What this handle last learnt of a session: the minute bucket its record
+ * counts it in (the record's expires, "bx") and its deadline. Only a hint
+ * for choosing the scriptless touch (see rs_touch); never trusted for a
+ * decision the server's reply does not confirm.
+ */
+typedef struct rs_seen {
+    unsigned char hash[CK_KEY_LEN];
+    int64_t bx, deadline;
+} rs_seen;
+
+/* 2048 sets of 4 (384 KiB, allocated on first use); the oldest of a set goes. */
+#define SEEN_SETS 2048
+#define SEEN_WAYS 4
+
 typedef struct rs_impl {
     ck_redis *r;
     char prefix[PREFIX_MAX];
     char sha[CK_SCRIPT_COUNT][SHA_DIGEST_LENGTH * 2 + 1];
+    rs_seen *seen;
 } rs_impl;
 
 /* The arguments of one command. */
@@ -75,6 +93,67 @@ static void arg_int(rs_args *a, int64_t v)
 static rs_impl *impl(ck_store *st)
 {
     return st->impl;
+}
+
+/* ---- sessions this handle has seen --------------------------------------- */
+
+/* The set of a key: its hash is uniform, any four bytes will do. */
+static rs_seen *seen_set(rs_impl *ri, const ck_skey *key)
+{
+    uint32_t h;
+
+    memcpy(&h, key->hash, sizeof(h));
+    return ri->seen ? &ri->seen[(h % SEEN_SETS) * SEEN_WAYS] : NULL;
+}
+
+static rs_seen *seen_find(rs_impl *ri, const ck_skey *key)
+{
+    rs_seen *set = seen_set(ri, key);
+
+    for (int i = 0; set && i < SEEN_WAYS; i++)
+        if (set[i].deadline && memcmp(set[i].hash, key->hash, CK_KEY_LEN) == 0)
+            return &set[i];
+    return NULL;
+}
+
+static void seen_put(rs_impl *ri, const ck_skey *key, int64_t bx, int64_t deadline)
+{
+    rs_seen *e = seen_find(ri, key), *set;
+
+    if (!e) {
+        if (!ri->seen)
+            ri->seen = calloc((size_t)SEEN_SETS * SEEN_WAYS, sizeof(*ri->seen));
+        set = seen_set(ri, key);
+        if (!set)
+            return;
+        /* the newest first: shift the set and take the front */
+        memmove(set + 1, set, (SEEN_WAYS - 1) * sizeof(*set));
+        e = set;
+        memcpy(e->hash, key->hash, CK_KEY_LEN);
+    }
+    e->bx = bx;
+    e->deadline = deadline;
+}
+
+static const rs_seen *seen_get(rs_impl *ri, const ck_skey *key)
+{
+    return seen_find(ri, key);
+}
+
+static void seen_drop(rs_impl *ri, const ck_skey *key)
+{
+    rs_seen *e = seen_find(ri, key);
+
+    if (e)
+        memset(e, 0, sizeof(*e));
+}
+
+/* The minute bucket of the session's expiry: the same rule as the scripts. */
+static int same_bucket(int64_t a, int64_t b, int64_t deadline)
+{
+    int64_t ma = a / 60, mb = b / 60;   /* times are positive: / is floor */
+
+    return ma == mb && (a >= deadline) == (b >= deadline);
 }
 
 /* ---- encoding helpers ---------------------------------------------------- */
@@ -349,15 +428,46 @@ static ck_status rs_create(ck_store *st, const ck_skey *key, const ck_session *s
         return wrong_shape(st, rep, "create");
     st->evicted = (size_t)rep->integer;
     freeReplyObject(rep);
+    seen_put(impl(st), key, s->expires, s->deadline);
     return CK_OK;
 }
 
-/* Shared by touch (refresh = 1) and get (refresh = 0). */
+/* Decodes a record reply into *out; key_hex is set from the key. */
+static ck_status reply_session(ck_store *st, const ck_skey *key, redisReply *rep,
+                               ck_session *out)
+{
+    int bad;
+
+    memset(out, 0, sizeof(*out));
+    bad = rec_decode(rep->str, rep->len, out) != 0;
+    freeReplyObject(rep);
+    if (bad) {
+        memset(out, 0, sizeof(*out));
+        return ck_fail(st, CK_ERR_CORRUPT, "redis %s: malformed session record",
+                       ck_redis_peer(impl(st)->r));
+    }
+    ck_skey_hex(key, out->key_hex);
+    return CK_OK;
+}
+
+/* What a touch at now makes of a session's expiry. */
+static int64_t refreshed(const ck_store *st, int64_t now, int64_t deadline)
+{
+    return now + st->inactivity < deadline ? now + st->inactivity : deadline;
+}
+
+/*
+ * Shared by touch (refresh = 1) and get (refresh = 0): the touch script.
+ * For touch it returns the record as it was (its expires is the bucket),
+ * and the caller applies the same refresh as the script; for get, the
+ * record with its true last_activity and expires.
+ */
 static ck_status rs_lookup(ck_store *st, const ck_skey *key, int64_t now, int refresh,
                            ck_session *out)
 {
     char sk[KEY_MAX], mh[KEY_MAX], mz[KEY_MAX], up[KEY_MAX];
     size_t sklen;
+    int64_t bx, nex;
     rs_args a;
     redisReply *rep;
     ck_status rc;
@@ -382,6 +492,7 @@ static ck_status rs_lookup(ck_store *st, const ck_skey *key, int64_t now, int re
         long long v = rep->integer;
 
         freeReplyObject(rep);
+        seen_drop(impl(st), key);
         if (v == 0)
             return ck_fail(st, CK_NOT_FOUND, "no such session");
         if (v == 2)
@@ -392,26 +503,83 @@ static ck_status rs_lookup(ck_store *st, const ck_skey *key, int64_t now, int re
     }
     if (rep->type != REDIS_REPLY_STRING)
         return wrong_shape(st, rep, "touch");
-    memset(out, 0, sizeof(*out));
-    if (rec_decode(rep->str, rep->len, out) != 0) {
-        memset(out, 0, sizeof(*out));
-        freeReplyObject(rep);
-        return ck_fail(st, CK_ERR_CORRUPT, "redis %s: malformed session record",
-                       ck_redis_peer(impl(st)->r));
-    }
-    freeReplyObject(rep);
-    ck_skey_hex(key, out->key_hex);
-    if (refresh) {
-        /* exactly what the script wrote */
-        out->last_activity = now;
-        out->expires = now + st->inactivity < out->deadline ? now + st->inactivity
-                                                            : out->deadline;
-    }
+    rc = reply_session(st, key, rep, out);
+    if (rc != CK_OK || !refresh)
+        return rc;
+    /* exactly what the script wrote */
+    nex = refreshed(st, now, out->deadline);
+    bx = same_bucket(out->expires, nex, out->deadline) ? out->expires : nex;
+    seen_put(impl(st), key, bx, out->deadline);
+    out->last_activity = now;
+    out->expires = nex;
     return CK_OK;
+}
+
+/*
+ * A touch without a script: GETEX ... PXAT moves the key's expiry and
+ * returns the record in one plain command, about as cheap on the server
+ * as GET. Only when this handle knows the session is live and its new
+ * expiry stays in the minute its record is counted in (see
+ * redis_scripts.c): with inactivity >= 60 s, such an expiry is below the
+ * bucket's, so the session cannot have ended, and nothing but the key's
+ * expiry changes. Returns 1 when the reply shows the hint was stale
+ * (another client moved the session to a later minute): the script then
+ * settles the session from the server's state. Otherwise 0, with *rc the
+ * touch's status.
+ */
+static int touch_direct(ck_store *st, const ck_skey *key, int64_t now, int64_t nex,
+                        ck_session *out, ck_status *rc)
+{
+    char sk[KEY_MAX];
+    rs_args a = { 0 };
+    redisReply *rep;
+
+    arg_str(&a, "GETEX");
+    arg_buf(&a, sk, key_session(st, key, sk));
+    arg_str(&a, "PXAT");
+    arg_int(&a, nex * 1000);
+    *rc = rs_command(st, &a, &rep);
+    if (*rc != CK_OK)
+        return 0;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        *rc = reply_error(st, rep);
+        freeReplyObject(rep);
+        return 0;
+    }
+    if (rep->type == REDIS_REPLY_NIL) {
+        freeReplyObject(rep);
+        seen_drop(impl(st), key);
+        *rc = ck_fail(st, CK_NOT_FOUND, "no such session");
+        return 0;
+    }
+    if (rep->type != REDIS_REPLY_STRING) {
+        *rc = wrong_shape(st, rep, "GETEX");
+        return 0;
+    }
+    *rc = reply_session(st, key, rep, out);
+    if (*rc != CK_OK)
+        return 0;
+    if (out->expires >= out->deadline || !same_bucket(out->expires, nex, out->deadline)) {
+        seen_drop(impl(st), key);
+        return 1;
+    }
+    out->last_activity = now;
+    out->expires = nex;
+    return 0;
 }
 
 static ck_status rs_touch(ck_store *st, const ck_skey *key, int64_t now, ck_session *out)
 {
+    const rs_seen *e = seen_get(impl(st), key);
+    int64_t nex = now + st->inactivity;
+
+    if (e && st->inactivity >= 60 && nex < e->deadline && e->bx < e->deadline &&
+        now < e->bx && same_bucket(e->bx, nex, e->deadline)) {
+        ck_status rc;
+
+        if (touch_direct(st, key, now, nex, out, &rc) == 0)
+            return rc;
+    }
     return rs_lookup(st, key, now, 1, out);
 }
 
@@ -447,6 +615,7 @@ static ck_status rs_del(ck_store *st, const ck_skey *key, int64_t now, int revok
     if (rep->type != REDIS_REPLY_INTEGER)
         return wrong_shape(st, rep, "delete");
     freeReplyObject(rep);
+    seen_drop(impl(st), key);
     return CK_OK;
 }
 
@@ -908,6 +1077,7 @@ static void rs_close(ck_store *st)
     if (!ri)
         return;
     ck_redis_free(ri->r);
+    free(ri->seen);
     free(ri);
     st->impl = NULL;
 }

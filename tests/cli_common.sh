@@ -286,8 +286,8 @@ metrics_checks() {
         'checkup_sessions_ended_total{reason="lifetime"} 0' \
         'checkup_sessions_ended_total{reason="revoked"} 2' \
         'checkup_session_timeout_ratio 0.428571429' \
-        'checkup_session_duration_seconds_sum 8000' \
-        'checkup_session_duration_seconds_avg 1142.85714' \
+        'checkup_session_duration_seconds_sum 4400' \
+        'checkup_session_duration_seconds_avg 628.571429' \
         'checkup_login_failures_total 0' \
         'checkup_alert{name="active_sessions"} 1' \
         'checkup_alert{name="idle_timeout_rate"} 1' \
@@ -304,11 +304,11 @@ metrics_checks() {
     expect 0 "metrics --json" "$ck" -c "$conf" metrics --json
     has out '"sessions":{"active":3,"active_by_method":{"email":1,"corppass":1,"oidc":1},"created":10,"ended":{"logout":2,"idle":3,"lifetime":0,"revoked":2}' \
         "json: the session figures"
-    has out '"duration_sum_seconds":8000' "json: the durations"
+    has out '"duration_sum_seconds":4400' "json: the durations"
     expect 0 "metrics (text)" "$ck" -c "$conf" metrics
     has out "sessions ended:   logout 2, idle 3, lifetime 0, revoked 2" "text: the endings"
     has out "timeout rate:     42.9 %" "text: the timeout rate"
-    has out "average duration: 1143 s" "text: the average duration"
+    has out "average duration: 629 s" "text: the average duration"
     oidc_session_checks "$conf"
 }
 

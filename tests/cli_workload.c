@@ -1,11 +1,16 @@
 /*
  * cli_workload - puts a known history into the store of a checkup.conf, on
  * a test clock that runs in the past, so that "checkup metrics" (on the
- * real clock, right after) must show exact figures:
+ * real clock, right after) must show exact figures. Users w1..w5 have two
+ * sessions each (w3's second by CorpPass, w4's second by OIDC), inactivity
+ * 1200 s:
  *
- *   now - 2000  create 10 sessions: users w1..w5, two each (w3's second by
- *               CorpPass, w4's second by OIDC), inactivity 1200 s
- *   now - 1000  touch 7 of them; the other 3 idle out at now - 800
+ *   now - 2000  create w1's, w2's and w3's first: never touched, they idle
+ *               out at now - 800
+ *   now - 1100  create the other 7 (Redis drops a key whose expiry is
+ *               already past by real time, so these must still be live by
+ *               it: now + 100)
+ *   now - 1000  touch those 7
  *   now -  900  log out 2 (w1's and w2's second), revoke w5's 2
  *
  * The CorpPass and OIDC sessions are named as checkupd names them (service
@@ -13,7 +18,7 @@
  *
  * At the real now: 3 active (email 1, corppass 1, oidc 1), created 10,
  * ended logout 2, idle 3, lifetime 0, revoked 2; durations 3 x 1200 +
- * 4 x 1100 = 8000 s. The 3 active live until now + 200.
+ * 4 x 200 = 4400 s. The 3 active live until now + 200.
  *
  * Usage: cli_workload CONFIG
  */
@@ -44,6 +49,24 @@ static int check(ck_store *st, ck_status got, const char *what)
     return -1;
 }
 
+/* Session i of the workload: user w<i/2+1>, by email unless 5 or 7. */
+static int create_one(ck_store *st, int i, char *sid)
+{
+    ck_session s;
+
+    memset(&s, 0, sizeof(s));
+    snprintf(s.user_id, sizeof(s.user_id), "w%d@example.org", i / 2 + 1);
+    snprintf(s.email, sizeof(s.email), "w%d@example.org", i / 2 + 1);
+    snprintf(s.role, sizeof(s.role), "doctor");
+    snprintf(s.service, sizeof(s.service), "workload");
+    s.method = i == 5 ? CK_AUTH_CORPPASS : i == 7 ? CK_AUTH_OIDC : CK_AUTH_EMAIL;
+    if (s.method != CK_AUTH_EMAIL) {
+        snprintf(s.service, sizeof(s.service), "checkupd:%s", i == 5 ? "corppass" : "corp-idp");
+        snprintf(s.idp_sid, sizeof(s.idp_sid), "idp-sid-%d", i);
+    }
+    return check(st, ck_store_create(st, &s, sid), "create");
+}
+
 static int run(ck_store *st)
 {
     static const int untouched[10] = { 1, 0, 1, 0, 1, 0, 0, 0, 0, 0 };
@@ -52,21 +75,13 @@ static int run(ck_store *st)
     size_t n = 0;
 
     offset = -2000;
-    for (int i = 0; i < 10; i++) {
-        memset(&s, 0, sizeof(s));
-        snprintf(s.user_id, sizeof(s.user_id), "w%d@example.org", i / 2 + 1);
-        snprintf(s.email, sizeof(s.email), "w%d@example.org", i / 2 + 1);
-        snprintf(s.role, sizeof(s.role), "doctor");
-        snprintf(s.service, sizeof(s.service), "workload");
-        s.method = i == 5 ? CK_AUTH_CORPPASS : i == 7 ? CK_AUTH_OIDC : CK_AUTH_EMAIL;
-        if (s.method != CK_AUTH_EMAIL) {
-            snprintf(s.service, sizeof(s.service), "checkupd:%s",
-                     i == 5 ? "corppass" : "corp-idp");
-            snprintf(s.idp_sid, sizeof(s.idp_sid), "idp-sid-%d", i);
-        }
-        if (check(st, ck_store_create(st, &s, sid[i]), "create") != 0)
+    for (int i = 0; i < 10; i++)
+        if (untouched[i] && create_one(st, i, sid[i]) != 0)
             return -1;
-    }
+    offset = -1100;
+    for (int i = 0; i < 10; i++)
+        if (!untouched[i] && create_one(st, i, sid[i]) != 0)
+            return -1;
     offset = -1000;
     for (int i = 0; i < 10; i++)
         if (!untouched[i] && check(st, ck_store_touch(st, sid[i], &s), "touch") != 0)

@@ -324,16 +324,23 @@ static void test_no_sid_in_keyspace(void **state)
     }
 }
 
+/*
+ * A touch is one command: a plain GETEX when this handle knows the session
+ * and its expiry stays in the minute its record is counted in, else the
+ * script. Either way the session reads back as touched.
+ */
 static void test_touch_one_command(void **state)
 {
     fixture *fx = *state;
     char sid[CK_SID_LEN];
-    ck_session s;
+    ck_session s, got;
     redisReply *r;
 
+    /* A minute boundary, so that "the same minute" is certain below. */
+    fake_now = ((int64_t)time(NULL) / 60 + 1) * 60;
     open_store(fx, "onecmd", 1200, 86400, redis_port());
     create(fx, "carol", sid);
-    assert_status(fx->st, ck_store_touch(fx->st, sid, &s), CK_OK);   /* warm */
+    assert_status(fx->st, ck_store_get(fx->st, sid, &got), CK_OK);  /* loads the script */
     r = cmd(fx, "CONFIG RESETSTAT");
     freeReplyObject(r);
     sent_commands = sent_pipelines = 0;
@@ -343,15 +350,27 @@ static void test_touch_one_command(void **state)
     assert_int_equal(s.expires, fake_now + 1200);
     assert_int_equal(sent_commands, 1);
     assert_int_equal(sent_pipelines, 0);
-    assert_int_equal(stat_calls(fx, "evalsha"), 1);
-    assert_int_equal(stat_calls(fx, "eval"), 0);
+    assert_int_equal(stat_calls(fx, "getex"), 1);
+    assert_int_equal(stat_calls(fx, "evalsha"), 0);
+    /* what the GETEX moved is what readers see */
+    assert_status(fx->st, ck_store_get(fx->st, sid, &got), CK_OK);
+    assert_int_equal(got.last_activity, fake_now);
+    assert_int_equal(got.expires, fake_now + 1200);
+    /* the next minute moves the session's metrics bucket: the script */
+    sent_commands = 0;
+    fake_now += 60;
+    assert_status(fx->st, ck_store_touch(fx->st, sid, &s), CK_OK);
+    assert_int_equal(s.expires, fake_now + 1200);
+    assert_int_equal(sent_commands, 1);
+    assert_int_equal(stat_calls(fx, "getex"), 1);
+    assert_int_equal(stat_calls(fx, "evalsha"), 2);
     assert_int_equal(stat_calls(fx, "script|load"), 0);
     /* an expired session costs one command too */
     sent_commands = 0;
     fake_now += 1200;
     assert_status(fx->st, ck_store_touch(fx->st, sid, &s), CK_EXPIRED_IDLE);
     assert_int_equal(sent_commands, 1);
-    assert_int_equal(stat_calls(fx, "evalsha"), 2);
+    assert_int_equal(stat_calls(fx, "evalsha"), 3);
 }
 
 static void test_noscript_recovery(void **state)
@@ -368,7 +387,7 @@ static void test_noscript_recovery(void **state)
     freeReplyObject(r);
     r = cmd(fx, "CONFIG RESETSTAT");
     freeReplyObject(r);
-    assert_status(fx->st, ck_store_touch(fx->st, sid, &s), CK_OK);
+    assert_status(fx->st, ck_store_get(fx->st, sid, &s), CK_OK);
     /* the failed EVALSHA, one SCRIPT LOAD, the retried EVALSHA */
     assert_int_equal(stat_calls(fx, "script|load"), 1);
     assert_int_equal(stat_calls(fx, "evalsha"), 2);
