@@ -77,7 +77,7 @@ static int check_locked(ck_pam_call *c, const char *email)
 
 int ck_pam_account(ck_pam_call *c)
 {
-    ck_users users = { 0, NULL };
+    const ck_users *users = NULL;
     const ck_user *u;
     const char *name = NULL;
     int rc;
@@ -85,27 +85,21 @@ int ck_pam_account(ck_pam_call *c)
     rc = pam_get_user(c->pamh, &name, NULL);
     if (rc != PAM_SUCCESS || !name || !*name)
         return PAM_USER_UNKNOWN;
-    rc = ck_pam_load_users(c, &users);
+    rc = ck_pam_users(c, &users);
     if (rc != PAM_SUCCESS)
         return rc;
-    u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(&users, name) : NULL;
+    u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(users, name) : NULL;
     if (!u) {
         /* Not ours: let the stack decide ([user_unknown=ignore]). */
-        rc = PAM_USER_UNKNOWN;
-        goto out;
+        return PAM_USER_UNKNOWN;
     }
     if (u->disabled) {
         ck_pam_audit(c, "login_failure", u->email, NULL, NULL, "failure", "account_disabled");
         ck_pam_tell(c, 1, "Your checkup account is disabled. Ask your administrator.");
-        rc = PAM_PERM_DENIED;
-        goto out;
+        return PAM_PERM_DENIED;
     }
     /* A session attached by its token is judged by the session (see auth.c). */
     if (c->ctx->authed && c->ctx->attached && strcmp(c->ctx->user.email, u->email) == 0)
-        rc = check_session(c);
-    else
-        rc = check_locked(c, u->email);
-out:
-    ck_users_free(&users);
-    return rc;
+        return check_session(c);
+    return check_locked(c, u->email);
 }

@@ -91,15 +91,15 @@ static int remember(ck_pam_call *c, const ck_user *u, unsigned method)
 
 static int password_auth(ck_pam_call *c, const char *name, const char *password)
 {
-    ck_users users = { 0, NULL };
+    const ck_users *users = NULL;
     ck_login lg;
     pam_login pl;
     int rc;
 
-    rc = ck_pam_load_users(c, &users);
+    rc = ck_pam_users(c, &users);
     if (rc != PAM_SUCCESS)
         return rc;
-    login_init(c, &lg, &pl, &users, "password");
+    login_init(c, &lg, &pl, users, "password");
     switch (ck_login_password(&lg, name, password)) {
     case CK_LOGIN_OK:
         rc = remember(c, lg.user, CK_METHOD_PASSWORD);
@@ -115,7 +115,6 @@ static int password_auth(ck_pam_call *c, const char *name, const char *password)
         rc = ck_pam_store_error(c, lg.store_status, lg.store_what);
         break;
     }
-    ck_users_free(&users);
     return rc;
 }
 
@@ -176,7 +175,7 @@ static int token_store_failed(ck_pam_call *c, ck_status st, const char *sid,
 
 static int token_auth(ck_pam_call *c, const char *name, const char *token)
 {
-    ck_users users = { 0, NULL };
+    const ck_users *users = NULL;
     const ck_user *u;
     char sid[CK_SID_LEN], why[32];
     ck_token_status ts;
@@ -186,10 +185,10 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
 
     rc = ck_pam_load_ring(c);
     if (rc == PAM_SUCCESS)
-        rc = ck_pam_load_users(c, &users);
+        rc = ck_pam_users(c, &users);
     if (rc != PAM_SUCCESS)
         return rc;
-    u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(&users, name) : NULL;
+    u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(users, name) : NULL;
     /*
      * No lockout check before a token: a valid signature cannot be guessed,
      * and someone guessing alice's password must not be able to end her
@@ -253,7 +252,6 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
     rc = remember(c, u, CK_METHOD_TOKEN);
 out:
     OPENSSL_cleanse(sid, sizeof(sid));
-    ck_users_free(&users);
     return rc;
 }
 

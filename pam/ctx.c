@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -18,6 +19,7 @@
 #include "ck_audit.h"
 #include "ck_clock.h"
 #include "module.h"
+#include "secfile.h"
 
 static void warn_arg(void *ud, const char *what, const char *arg)
 {
@@ -78,6 +80,7 @@ void ck_pam_ctx_cleanup(pam_handle_t *pamh, void *data, int error_status)
      */
     ck_store_close(ctx->store);
     ck_keyring_free(ctx->ring);
+    ck_users_free(&ctx->users);
     ctx_free_auth(ctx);
     ck_config_free(&ctx->cfg);
     free(ctx->public_url);
@@ -172,16 +175,56 @@ int ck_pam_begin(ck_pam_call *c, pam_handle_t *pamh, int flags, int argc, const 
     return PAM_SUCCESS;
 }
 
-int ck_pam_load_users(ck_pam_call *c, ck_users *users)
+/*
+ * File times come from a coarse kernel clock: two same-size edits in
+ * place within one tick can leave identical stats. A file changed in the
+ * last 2 seconds is therefore reread on every call until it has settled
+ * (what git does for its racily clean index entries).
+ */
+static int changed_recently(const struct stat *sb)
 {
-    const char *path = c->ctx->cfg.users_file ? c->ctx->cfg.users_file : CK_DEFAULT_USERS_FILE;
+    struct timespec now;
+
+    if (clock_gettime(CLOCK_REALTIME, &now) != 0)
+        return 1;
+    return now.tv_sec - sb->st_mtim.tv_sec < 2 || now.tv_sec - sb->st_ctim.tv_sec < 2;
+}
+
+int ck_pam_users(ck_pam_call *c, const ck_users **users)
+{
+    ck_pam_ctx *ctx = c->ctx;
+    const char *path = ctx->cfg.users_file ? ctx->cfg.users_file : CK_DEFAULT_USERS_FILE;
+    struct stat sb;
     char err[512];
 
-    if (ck_users_load(path, 1, users, err, sizeof(err)) != 0) {
-        pam_syslog(c->pamh, LOG_ERR, "users file: %s", err);
-        return PAM_AUTHINFO_UNAVAIL;
+    *users = NULL;
+    /*
+     * One stat per call. It comes before the read: if the file changes in
+     * between, what we keep is newer than the identity we note, and the
+     * next call rereads it; the reverse (stale contents under a current
+     * identity) cannot happen.
+     */
+    if (ck_secfile_stat(path, 1, &sb, err, sizeof(err)) != 0)
+        goto fail;
+    if (ctx->users_loaded && !ctx->users_racy && ck_secfile_same(&sb, &ctx->users_sb)) {
+        *users = &ctx->users;
+        return PAM_SUCCESS;
     }
+    ck_users_free(&ctx->users);
+    ctx->users_loaded = 0;
+    if (ck_users_load(path, 1, &ctx->users, err, sizeof(err)) != 0)
+        goto fail;
+    ctx->users_sb = sb;
+    ctx->users_racy = changed_recently(&sb);
+    ctx->users_loaded = 1;
+    *users = &ctx->users;
     return PAM_SUCCESS;
+fail:
+    /* Nothing stale outlives a file that went missing or unsafe. */
+    ck_users_free(&ctx->users);
+    ctx->users_loaded = 0;
+    pam_syslog(c->pamh, LOG_ERR, "users file: %s", err);
+    return PAM_AUTHINFO_UNAVAIL;
 }
 
 int ck_pam_load_ring(ck_pam_call *c)

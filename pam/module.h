@@ -6,6 +6,7 @@
 #ifndef CK_PAM_MODULE_H
 #define CK_PAM_MODULE_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <security/pam_modules.h>
@@ -33,6 +34,16 @@ typedef struct ck_pam_ctx {
     ck_store *store;
     ck_keyring *ring;           /* loaded when first needed */
     char *public_url;           /* [daemon] public_url, without a trailing '/' */
+
+    /*
+     * The users file as last parsed, and the file it came from: reread
+     * when a stat shows another file or a change (inode, size, mtime,
+     * ctime), so an edit by `checkup user` counts from the next call.
+     */
+    ck_users users;
+    int users_loaded;
+    int users_racy;             /* changed too recently for its stat to be trusted */
+    struct stat users_sb;
 
     /* What authentication established in this handle. */
     int authed;
@@ -64,8 +75,13 @@ typedef struct ck_pam_call {
  */
 int ck_pam_begin(ck_pam_call *c, pam_handle_t *pamh, int flags, int argc, const char **argv);
 
-/* Loads the users file. PAM_AUTHINFO_UNAVAIL when missing, unsafe or broken. */
-int ck_pam_load_users(ck_pam_call *c, ck_users *users);
+/*
+ * The users file, parsed: from the handle's cache while the file is
+ * unchanged on disk (its mode and owner are checked on every call), else
+ * reread. PAM_AUTHINFO_UNAVAIL when missing, unsafe or broken. *users
+ * stays valid until the next call; do not free it.
+ */
+int ck_pam_users(ck_pam_call *c, const ck_users **users);
 /* Loads the key ring once. */
 int ck_pam_load_ring(ck_pam_call *c);
 

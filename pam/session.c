@@ -34,21 +34,20 @@ static int put_env(ck_pam_call *c, const char *token)
 /* The user for a session that checkup did not authenticate (e.g. ssh keys). */
 static int find_user(ck_pam_call *c, ck_user *out)
 {
-    ck_users users = { 0, NULL };
+    const ck_users *users = NULL;
     const ck_user *u;
     const char *name = NULL;
     int rc;
 
     if (pam_get_user(c->pamh, &name, NULL) != PAM_SUCCESS || !name || !*name)
         return PAM_IGNORE;
-    rc = ck_pam_load_users(c, &users);
+    rc = ck_pam_users(c, &users);
     if (rc != PAM_SUCCESS)
         return rc;
-    u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(&users, name) : NULL;
+    u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(users, name) : NULL;
     rc = !u ? PAM_IGNORE : u->disabled ? PAM_PERM_DENIED : PAM_SUCCESS;
     if (u)
         *out = *u;
-    ck_users_free(&users);
     return rc;
 }
 

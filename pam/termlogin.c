@@ -256,17 +256,17 @@ static int check_locks(ck_pam_call *c, const ck_user *u)
 
 static int finish(ck_pam_call *c, const ck_terminal_identity *id)
 {
-    ck_users users = { 0, NULL };
+    const ck_users *users = NULL;
     const ck_user_identity uid = { c->args.methods == CK_METHOD_CORPPASS, id->email,
                                    id->cp_uuid, id->cp_entity_id, id->cp_user_id };
     const ck_user *u;
     ck_users_map m;
     int rc;
 
-    rc = ck_pam_load_users(c, &users);
+    rc = ck_pam_users(c, &users);
     if (rc != PAM_SUCCESS)
         return rc;
-    m = ck_users_map_identity(&users, &uid, &u);
+    m = ck_users_map_identity(users, &uid, &u);
     if (m != CK_USERS_MAPPED) {
         fail_audit(c, NULL, m == CK_USERS_AMBIGUOUS ? "identity_ambiguous"
                                                     : "identity_not_mapped");
@@ -275,7 +275,7 @@ static int finish(ck_pam_call *c, const ck_terminal_identity *id)
         rc = PAM_AUTH_ERR;
         goto out;
     }
-    rc = check_pam_user(c, &users, u);
+    rc = check_pam_user(c, users, u);
     if (rc != PAM_SUCCESS)
         goto out;
     if (u->disabled) {
@@ -294,7 +294,6 @@ static int finish(ck_pam_call *c, const ck_terminal_identity *id)
     c->ctx->user = *u;
     snprintf(c->ctx->idp_sid, sizeof(c->ctx->idp_sid), "%s", id->idp_sid);
 out:
-    ck_users_free(&users);
     return rc;
 }
 

@@ -76,6 +76,7 @@ typedef struct ck_lmdb {
     size_t map_size;
     int lock_timeout_ms;
     pid_t pid;                  /* the process env and gate belong to */
+    volatile unsigned char *fork_canary;    /* 1 until a fork (MADV_WIPEONFORK), or NULL */
     ck_lmdb_env *env;
     struct ck_lmdb_gate *gate;  /* write.lock, mapped: held around write txns */
 } ck_lmdb;

@@ -93,6 +93,34 @@ out:
     return rc;
 }
 
+int ck_secfile_stat(const char *path, int check_mode, struct stat *sb,
+                    char *err, size_t errlen)
+{
+    if (stat(path, sb) != 0) {
+        snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        return -1;
+    }
+    if (check_mode && !mode_ok(sb, path, err, errlen))
+        return -1;
+    if (!S_ISREG(sb->st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * ctime too: every write, rename over, chmod or chown changes it, so an
+ * edit that keeps size and mtime (touch -r, a clock step) is still seen.
+ */
+int ck_secfile_same(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mode == b->st_mode && a->st_uid == b->st_uid &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
 void ck_secfile_free(char *data, size_t len)
 {
     if (!data)

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <sys/stat.h>
+
 /*
  * Reads all of path (at most max bytes, else an error). With check_mode, a
  * file that is not a regular file, is readable or writable by group or
@@ -16,6 +18,17 @@
  */
 int ck_secfile_read(const char *path, int check_mode, size_t max, char **data,
                     size_t *len, char *err, size_t errlen);
+/*
+ * stat(2) of path with the checks of ck_secfile_read (check_mode as
+ * there; a regular file either way): for a caller that keeps what it
+ * read and rereads only when the file changed.
+ */
+int ck_secfile_stat(const char *path, int check_mode, struct stat *sb,
+                    char *err, size_t errlen);
+
+/* 1 when a and b describe the same file with the same contents' identity. */
+int ck_secfile_same(const struct stat *a, const struct stat *b);
+
 /* Wipes and frees what ck_secfile_read returned. */
 void ck_secfile_free(char *data, size_t len);
 

@@ -20,7 +20,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
 #include <openssl/rand.h>
 
 #include "ck_token.h"
@@ -30,11 +30,25 @@
 #define HEADER_MAX      256     /* decoded header bytes */
 #define PAYLOAD_MAX     256     /* decoded payload bytes */
 #define SIG_LEN         32
+#define HEADER64_MAX    192     /* base64url of the header we write, kid included */
 
 typedef struct ck_key {
     char kid[CK_KID_MAX];
     unsigned char secret[CK_KEY_MAX_BYTES];
     size_t len;
+    /*
+     * HMAC-SHA256 keyed with secret, prepared once at load: each token
+     * works on a copy, so neither the algorithm lookups (a global lock in
+     * OpenSSL 3) nor the key schedule are paid per token.
+     */
+    EVP_MAC_CTX *mac;
+    /*
+     * The header ck_token_sign writes for this key, base64url. A token
+     * carrying exactly these bytes needs no JSON parse to know its alg
+     * (HS256) and key; any other header is parsed and checked in full.
+     */
+    char header64[HEADER64_MAX];
+    size_t header64_len;
 } ck_key;
 
 struct ck_keyring {
@@ -96,19 +110,22 @@ void ck_b64url_encode(const unsigned char *in, size_t n, char *out)
     out[o] = '\0';
 }
 
+/* Each base64url character's value plus one; 0 for anything else. */
+static const unsigned char b64plus1[256] = {
+    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15,
+    ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
+    ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29,
+    ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+    ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43,
+    ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50,
+    ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
+    ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64,
+};
+
 static int b64val(unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
+    return (int)b64plus1[c] - 1;
 }
 
 long ck_b64url_decode(const char *in, size_t n, unsigned char *out, size_t outlen)
@@ -153,6 +170,44 @@ static int kid_valid(const char *kid, size_t len)
     return 1;
 }
 
+static char *json_b64(json_t *obj);
+
+/* Fills k->header64; -1 on an allocation failure. */
+static int key_header(ck_key *k)
+{
+    json_t *hdr = json_pack("{s:s, s:s, s:s}", "alg", "HS256", "typ", "JWT", "kid", k->kid);
+    char *h64 = hdr ? json_b64(hdr) : NULL;
+    int rc = -1;
+
+    if (h64 && strlen(h64) < sizeof(k->header64)) {
+        k->header64_len = strlen(h64);
+        memcpy(k->header64, h64, k->header64_len + 1);
+        rc = 0;
+    }
+    free(h64);
+    json_decref(hdr);
+    return rc;
+}
+
+/* The key's prepared HMAC; NULL on an OpenSSL failure. */
+static EVP_MAC_CTX *key_mac(const unsigned char *secret, size_t len)
+{
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    EVP_MAC *alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = alg ? EVP_MAC_CTX_new(alg) : NULL;
+
+    /* The context keeps its own reference to the algorithm. */
+    EVP_MAC_free(alg);
+    if (ctx && EVP_MAC_init(ctx, secret, len, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
+}
+
 static int ring_add(ck_keyring *ring, const char *kid, size_t kidlen,
                     const char *b64, size_t b64len)
 {
@@ -172,6 +227,12 @@ static int ring_add(ck_keyring *ring, const char *kid, size_t kidlen,
         return -2;
     }
     k->len = (size_t)n;
+    k->mac = key_mac(k->secret, k->len);
+    if (!k->mac || key_header(k) != 0) {
+        EVP_MAC_CTX_free(k->mac);
+        OPENSSL_cleanse(k, sizeof(*k));
+        return -3;
+    }
     ring->count++;
     return 0;
 }
@@ -213,6 +274,10 @@ static int parse_ring_line(ck_keyring *ring, const char *path, int lineno, char 
     case -2:
         snprintf(err, errlen, "%s:%d: secret is not base64url of %d..%d bytes", path, lineno,
                  CK_KEY_MIN_BYTES, CK_KEY_MAX_BYTES);
+        return -1;
+    case -3:
+        snprintf(err, errlen, "%s:%d: cannot prepare HMAC-SHA256 with this key "
+                 "(OpenSSL or memory)", path, lineno);
         return -1;
     default:
         snprintf(err, errlen, "%s: out of memory", path);
@@ -268,6 +333,8 @@ void ck_keyring_free(ck_keyring *ring)
     if (!ring)
         return;
     if (ring->keys) {
+        for (size_t i = 0; i < ring->count; i++)
+            EVP_MAC_CTX_free(ring->keys[i].mac);
         OPENSSL_cleanse(ring->keys, ring->count * sizeof(*ring->keys));
         free(ring->keys);
     }
@@ -282,6 +349,15 @@ size_t ck_keyring_count(const ck_keyring *ring)
 const char *ck_keyring_signing_kid(const ck_keyring *ring)
 {
     return ring && ring->count ? ring->keys[0].kid : NULL;
+}
+
+/* The key whose own header is exactly these n bytes, if any. */
+static const ck_key *ring_find_header(const ck_keyring *ring, const char *h64, size_t n)
+{
+    for (size_t i = 0; i < ring->count; i++)
+        if (ring->keys[i].header64_len == n && memcmp(ring->keys[i].header64, h64, n) == 0)
+            return &ring->keys[i];
+    return NULL;
 }
 
 static const ck_key *ring_find(const ck_keyring *ring, const char *kid)
@@ -342,12 +418,17 @@ out:
 
 static int hmac(const ck_key *k, const char *data, size_t len, unsigned char mac[SIG_LEN])
 {
-    unsigned int maclen = 0;
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(k->mac);
+    size_t maclen = 0;
+    int rc = -1;
 
-    if (!HMAC(EVP_sha256(), k->secret, (int)k->len, (const unsigned char *)data, len,
-              mac, &maclen) || maclen != SIG_LEN)
+    if (!ctx)
         return -1;
-    return 0;
+    if (EVP_MAC_update(ctx, (const unsigned char *)data, len) == 1 &&
+        EVP_MAC_final(ctx, mac, &maclen, SIG_LEN) == 1 && maclen == SIG_LEN)
+        rc = 0;
+    EVP_MAC_CTX_free(ctx);
+    return rc;
 }
 
 /* Encodes a JSON object as compact base64url into a fresh buffer. */
@@ -371,8 +452,8 @@ ck_token_status ck_token_sign(const ck_keyring *ring, const char *sid,
                               int64_t iat, int64_t exp, char **out)
 {
     const ck_key *k;
-    json_t *hdr = NULL, *claims = NULL;
-    char *h64 = NULL, *p64 = NULL, *tok = NULL;
+    json_t *claims = NULL;
+    char *p64 = NULL, *tok = NULL;
     unsigned char mac[SIG_LEN];
     size_t hl, pl, sl = ck_b64url_encoded_len(SIG_LEN);
     ck_token_status rc = CK_TOKEN_ERR_INTERNAL;
@@ -381,21 +462,19 @@ ck_token_status ck_token_sign(const ck_keyring *ring, const char *sid,
     if (!ring || ring->count == 0 || !sid)
         return CK_TOKEN_ERR_INTERNAL;
     k = &ring->keys[0];
-    hdr = json_pack("{s:s, s:s, s:s}", "alg", "HS256", "typ", "JWT", "kid", k->kid);
     claims = json_pack("{s:s, s:I, s:I}", "sid", sid, "iat", (json_int_t)iat,
                        "exp", (json_int_t)exp);
-    if (!hdr || !claims)
+    if (!claims)
         goto out;
-    h64 = json_b64(hdr);
     p64 = json_b64(claims);
-    if (!h64 || !p64)
+    if (!p64)
         goto out;
-    hl = strlen(h64);
+    hl = k->header64_len;
     pl = strlen(p64);
     tok = malloc(hl + 1 + pl + 1 + sl + 1);
     if (!tok)
         goto out;
-    memcpy(tok, h64, hl);
+    memcpy(tok, k->header64, hl);
     tok[hl] = '.';
     memcpy(tok + hl + 1, p64, pl + 1);
     if (hmac(k, tok, hl + 1 + pl, mac) != 0)
@@ -406,12 +485,10 @@ ck_token_status ck_token_sign(const ck_keyring *ring, const char *sid,
     tok = NULL;
     rc = CK_TOKEN_OK;
 out:
-    json_decref(hdr);
     if (claims) {
         json_object_clear(claims);
         json_decref(claims);
     }
-    free(h64);
     if (p64) {
         OPENSSL_cleanse(p64, strlen(p64));
         free(p64);
@@ -498,12 +575,15 @@ ck_token_status ck_token_verify(const ck_keyring *ring, const char *token, size_
     dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token));
     if (!dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)))
         return CK_TOKEN_MALFORMED;
-    hdr = part_json(token, (size_t)(dot1 - token), HEADER_MAX);
-    if (!hdr)
-        goto out;
-    rc = check_header(ring, hdr, &key);
-    if (rc != CK_TOKEN_OK)
-        goto out;
+    key = ring_find_header(ring, token, (size_t)(dot1 - token));
+    if (!key) {
+        hdr = part_json(token, (size_t)(dot1 - token), HEADER_MAX);
+        if (!hdr)
+            goto out;
+        rc = check_header(ring, hdr, &key);
+        if (rc != CK_TOKEN_OK)
+            goto out;
+    }
     rc = CK_TOKEN_MALFORMED;
     if (ck_b64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - token), given,
                          sizeof(given)) != SIG_LEN)

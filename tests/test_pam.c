@@ -148,6 +148,8 @@ static void setup_dir(char *d)
     add_user(users, "dave@example.org", "dave's password", "", 0);
     add_user(users, "erin@example.org", "erin's password", "erin", 0);
     add_user(users, "mallory@example.org", "mallory's password", "mallory", 0);
+    add_user(users, "frank@example.org", "frank's password", "frank", 0);
+    add_user(users, "grace@example.org", "grace's password", "grace", 0);
     snprintf(path, sizeof(path), "%s/keys", d);
     if (ck_keyring_generate(path, kid, err, sizeof(err)) != 0) {
         fprintf(stderr, "test_pam setup: %s\n", err);
@@ -721,6 +723,98 @@ static void test_fork_and_call_again(void **state)
     h_end(&h, PAM_SUCCESS);
 }
 
+/* Runs the checkup CLI on main.conf, without pam_wrapper; returns its exit status. */
+static int run_cli(const char *a1, const char *a2, const char *a3)
+{
+    const char *b = getenv("top_builddir");
+    char exe[4096], conf[4096];
+    pid_t pid;
+    int ws = 0;
+
+    snprintf(exe, sizeof(exe), "%s/checkup", b ? b : ".");
+    snprintf(conf, sizeof(conf), "%s/main.conf", dir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+
+        if (null >= 0)
+            dup2(null, 1);
+        unsetenv("LD_PRELOAD");
+        execl(exe, exe, "-c", conf, a1, a2, a3, (char *)NULL);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+}
+
+/*
+ * Waits until path last changed over 2 s ago: the module trusts its stat
+ * of the users file only then (it rereads a file changed more recently on
+ * every call), and this test wants the stat comparison itself to see the
+ * next edit.
+ */
+static void settle(const char *path)
+{
+    struct stat sb;
+    time_t newest;
+
+    assert_int_equal(stat(path, &sb), 0);
+    newest = sb.st_mtime > sb.st_ctime ? sb.st_mtime : sb.st_ctime;
+    while (time(NULL) - newest < 3)
+        sleep_ms(200);
+}
+
+/* An authenticate + account cycle on an open handle, as bench/pam runs it. */
+static int cycle(handle *h)
+{
+    int rc = pam_authenticate(h->ph, 0);
+
+    return rc == PAM_SUCCESS ? pam_acct_mgmt(h->ph, 0) : rc;
+}
+
+/*
+ * The module keeps the users file parsed per handle: an edit with the CLI
+ * (or an unsafe mode) while a handle is open counts from its next call.
+ */
+static void test_users_edit_on_open_handle(void **state)
+{
+    char tok[CK_TOKEN_MAX + 1], users[4096];
+    handle h;
+
+    (void)state;
+    snprintf(users, sizeof(users), "%s/users", dir);
+    settle(users);
+    login("ck", "frank", "frank's password", tok, sizeof(tok));
+    h_start(&h, "ck_tok", "frank", tok, NULL);
+    assert_int_equal(cycle(&h), PAM_SUCCESS);
+    assert_int_equal(cycle(&h), PAM_SUCCESS);
+    assert_int_equal(run_cli("user", "disable", "frank@example.org"), 0);
+    assert_int_equal(pam_acct_mgmt(h.ph, 0), PAM_PERM_DENIED);
+    assert_non_null(strstr(h.cc.msgs, "disabled"));
+    assert_int_equal(cycle(&h), PAM_PERM_DENIED);
+    assert_int_equal(run_cli("user", "enable", "frank@example.org"), 0);
+    assert_int_equal(cycle(&h), PAM_SUCCESS);
+    /* The mode is checked on every call, not only when the file changed. */
+    assert_int_equal(chmod(users, 0644), 0);
+    assert_int_equal(pam_acct_mgmt(h.ph, 0), PAM_AUTHINFO_UNAVAIL);
+    assert_int_equal(pam_authenticate(h.ph, 0), PAM_AUTHINFO_UNAVAIL);
+    assert_int_equal(chmod(users, 0600), 0);
+    assert_int_equal(cycle(&h), PAM_SUCCESS);
+    h_end(&h, PAM_SUCCESS);
+
+    settle(users);
+    login("ck", "grace", "grace's password", tok, sizeof(tok));
+    h_start(&h, "ck_tok", "grace", tok, NULL);
+    assert_int_equal(cycle(&h), PAM_SUCCESS);
+    assert_int_equal(cycle(&h), PAM_SUCCESS);
+    assert_int_equal(run_cli("user", "del", "grace@example.org"), 0);
+    assert_int_equal(pam_acct_mgmt(h.ph, 0), PAM_USER_UNKNOWN);
+    /* Her token names a session whose user is no longer in the file. */
+    assert_int_equal(pam_authenticate(h.ph, 0), PAM_AUTH_ERR);
+    h_end(&h, PAM_AUTH_ERR);
+}
+
 /* Lockout guards passwords; running sessions are judged by their token. */
 static void test_lockout_and_tokens(void **state)
 {
@@ -772,6 +866,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_no_fd_left_after_pam_end),
         cmocka_unit_test(test_fork_and_call_again),
         cmocka_unit_test(test_lockout_and_tokens),
+        cmocka_unit_test(test_users_edit_on_open_handle),
     };
     int rc;
 
