@@ -662,7 +662,6 @@ static ck_status handle_attach(ck_store *st, ck_lmdb *h)
     if (rc == CK_OK) {
         e->refs++;
         h->env = e;
-        h->pid = pid;
         /* Slots of readers that died would pin old pages forever. */
         mdb_reader_check(e->env, &dead);
     }
@@ -685,55 +684,22 @@ static void handle_detach(ck_lmdb *h)
     gate_close(h);
 }
 
-/*
- * A page that the kernel zeroes in a child after fork() (MADV_WIPEONFORK,
- * Linux 4.14) tells a forked process apart without a getpid() system call
- * on every operation. Where the kernel lacks it, getpid() decides.
- */
-static volatile unsigned char *fork_canary_new(void)
-{
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    void *p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-    if (p == MAP_FAILED)
-        return NULL;
-#ifdef MADV_WIPEONFORK
-    if (madvise(p, pg, MADV_WIPEONFORK) == 0)
-        return p;
-#endif
-    munmap(p, pg);
-    return NULL;
-}
-
 ck_status ck_lmdb_handle_open(ck_store *st, ck_lmdb *h)
 {
     ck_status rc;
 
     h->gate = NULL;
-    h->fork_canary = fork_canary_new();
+    ck_forkcheck_init(&h->owner);
     rc = handle_attach(st, h);
-    if (rc != CK_OK && h->fork_canary) {
-        munmap((void *)h->fork_canary, (size_t)sysconf(_SC_PAGESIZE));
-        h->fork_canary = NULL;
-    }
-    if (h->fork_canary)
-        *h->fork_canary = 1;
+    if (rc != CK_OK)
+        ck_forkcheck_free(&h->owner);
     return rc;
 }
 
 void ck_lmdb_handle_close(ck_lmdb *h)
 {
     handle_detach(h);
-    if (h->fork_canary)
-        munmap((void *)h->fork_canary, (size_t)sysconf(_SC_PAGESIZE));
-    h->fork_canary = NULL;
-}
-
-static int handle_forked(const ck_lmdb *h)
-{
-    if (h->fork_canary)
-        return *h->fork_canary == 0;
-    return h->pid != getpid();
+    ck_forkcheck_free(&h->owner);
 }
 
 /* A handle used in a forked child leaves the parent's env and opens its own. */
@@ -741,12 +707,12 @@ static ck_status handle_ready(ck_store *st, ck_lmdb *h)
 {
     ck_status rc;
 
-    if (h->env && !handle_forked(h))
+    if (h->env && !ck_forkcheck_forked(&h->owner))
         return CK_OK;
     handle_detach(h);
     rc = handle_attach(st, h);
-    if (rc == CK_OK && h->fork_canary)
-        *h->fork_canary = 1;
+    if (rc == CK_OK)
+        ck_forkcheck_arm(&h->owner);
     return rc;
 }
 

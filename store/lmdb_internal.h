@@ -34,6 +34,7 @@
 #include <lmdb.h>
 
 #include "backend.h"
+#include "forkcheck.h"
 
 #define CK_LMDB_FORMAT    "checkup-lmdb-1"
 #define CK_LMDB_SKEY_LEN  34        /* tag + SHA-256 */
@@ -75,8 +76,7 @@ typedef struct ck_lmdb {
     char *path;
     size_t map_size;
     int lock_timeout_ms;
-    pid_t pid;                  /* the process env and gate belong to */
-    volatile unsigned char *fork_canary;    /* 1 until a fork (MADV_WIPEONFORK), or NULL */
+    ck_forkcheck owner;         /* the process env and gate belong to */
     ck_lmdb_env *env;
     struct ck_lmdb_gate *gate;  /* write.lock, mapped: held around write txns */
 } ck_lmdb;

@@ -893,35 +893,6 @@ static int conn_idle_ok(ck_conn *c)
 
 /* ---- the handle ---- */
 
-/*
- * A page that the kernel zeroes in a child after fork() (MADV_WIPEONFORK,
- * Linux 4.14) tells a forked process apart without a getpid() system call
- * on every command. Where the kernel lacks it, getpid() decides.
- */
-static volatile unsigned char *fork_canary_new(void)
-{
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    void *p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-    if (p == MAP_FAILED)
-        return NULL;
-#ifdef MADV_WIPEONFORK
-    if (madvise(p, pg, MADV_WIPEONFORK) == 0) {
-        *(volatile unsigned char *)p = 1;
-        return p;
-    }
-#endif
-    munmap(p, pg);
-    return NULL;
-}
-
-static int forked(const ck_redis *r)
-{
-    if (r->fork_canary)
-        return *r->fork_canary == 0;
-    return r->pid != getpid();
-}
-
 ck_redis *ck_redis_new(ck_redis_opts *o)
 {
     ck_redis *r = calloc(1, sizeof(*r));
@@ -936,8 +907,7 @@ ck_redis *ck_redis_new(ck_redis_opts *o)
     if (r->o.command_timeout_ms <= 0)
         r->o.command_timeout_ms = 1000;
     ck_conn_init(&r->c);
-    r->pid = getpid();
-    r->fork_canary = fork_canary_new();
+    ck_forkcheck_init(&r->owner);
     return r;
 }
 
@@ -945,9 +915,8 @@ void ck_redis_free(ck_redis *r)
 {
     if (!r)
         return;
-    ck_conn_close(&r->c, !forked(r));
-    if (r->fork_canary)
-        munmap((void *)r->fork_canary, (size_t)sysconf(_SC_PAGESIZE));
+    ck_conn_close(&r->c, !ck_forkcheck_forked(&r->owner));
+    ck_forkcheck_free(&r->owner);
     ck_tls_free_ctx(r);
     ck_redis_opts_free(&r->o);
     free(r);
@@ -1049,12 +1018,10 @@ static int ensure_connected(ck_redis *r)
 {
     int64_t delay, waited;
 
-    if (forked(r)) {
+    if (ck_forkcheck_forked(&r->owner)) {
         /* The parent owns the socket and the TLS state: write nothing. */
         ck_conn_close(&r->c, 0);
-        r->pid = getpid();
-        if (r->fork_canary)
-            *r->fork_canary = 1;
+        ck_forkcheck_arm(&r->owner);
         r->attempt = 0;
     }
     if (r->c.fd >= 0) {

@@ -10,6 +10,7 @@
 
 #include <openssl/ssl.h>
 
+#include "forkcheck.h"
 #include "redis_conn.h"
 
 /* One socket (plain or TLS) with its reply parser. */
@@ -28,8 +29,7 @@ struct ck_redis {
     ck_redis_opts o;
     ck_conn c;
     SSL_CTX *ssl_ctx;
-    pid_t pid;                  /* the process that owns c */
-    volatile unsigned char *fork_canary; /* 1 in the owner; 0 after fork() */
+    ck_forkcheck owner;         /* the process that owns c */
     int attempt;                /* consecutive failures, for the backoff */
     int64_t last_fail_ms;
     size_t next_sentinel;       /* Sentinel: who answered last */
