@@ -23,6 +23,7 @@ typedef struct user_edit {
     int set_role, set_clinic, set_local, set_corppass, set_hash, set_disabled;
     int done;               /* 1 when the record changed */
     int remove;
+    char matched[CK_EMAIL_MAX]; /* the email as the file spells it */
 } user_edit;
 
 static const struct option field_opts[] = {
@@ -169,6 +170,7 @@ static int apply_edit(ck_users *users, void *ud, char *err, size_t errlen)
         snprintf(err, errlen, "no user %.200s", e->email);
         return -1;
     }
+    memcpy(e->matched, u->email, sizeof(e->matched));
     if (e->remove) {
         size_t i = (size_t)(u - users->items);
 
@@ -338,14 +340,45 @@ static int simple_edit(const ck_config *cfg, int argc, char **argv, user_edit *e
     return run_edit(cfg, e, what, what);
 }
 
+/*
+ * A user who is disabled or removed keeps no session: account checks
+ * refuse new uses, but a session already open in a browser would live on
+ * until it timed out. The edit stands even when the store cannot be
+ * reached; the message says what to run then.
+ */
+static int end_sessions(const ck_config *cfg, const char *email, const char *reason)
+{
+    ck_store *st = cli_store_open(cfg);
+    ck_status sr;
+    size_t n = 0;
+
+    if (!st)
+        return cli_fail("the sessions of %s were not ended: run "
+                        "'checkup sessions revoke-user %s'", email, email);
+    sr = ck_store_revoke_user(st, email, &n);
+    if (sr != CK_OK) {
+        cli_store_error(st, sr, "ending the user's sessions");
+        ck_store_close(st);
+        return cli_fail("the sessions of %s were not ended: run "
+                        "'checkup sessions revoke-user %s'", email, email);
+    }
+    ck_store_close(st);
+    printf("ended %zu session%s of %s\n", n, n == 1 ? "" : "s", email);
+    if (n > 0)
+        cli_audit(cfg, "sessions_revoked", email, NULL, "success", reason);
+    return CLI_OK;
+}
+
 int cli_user_disable(const ck_config *cfg, int argc, char **argv)
 {
     user_edit e;
+    int rc;
 
     memset(&e, 0, sizeof(e));
     e.set_disabled = 1;
     e.fields.disabled = 1;
-    return simple_edit(cfg, argc, argv, &e, "disabled");
+    rc = simple_edit(cfg, argc, argv, &e, "disabled");
+    return rc == CLI_OK && e.done ? end_sessions(cfg, e.matched, "user_disabled") : rc;
 }
 
 int cli_user_enable(const ck_config *cfg, int argc, char **argv)
@@ -361,9 +394,12 @@ int cli_user_del(const ck_config *cfg, int argc, char **argv)
 {
     user_edit e;
 
+    int rc;
+
     memset(&e, 0, sizeof(e));
     e.remove = 1;
-    return simple_edit(cfg, argc, argv, &e, "removed");
+    rc = simple_edit(cfg, argc, argv, &e, "removed");
+    return rc == CLI_OK && e.done ? end_sessions(cfg, e.matched, "user_removed") : rc;
 }
 
 int cli_user_list(const ck_config *cfg, int argc, char **argv)

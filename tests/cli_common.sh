@@ -137,7 +137,12 @@ user_checks() {
     has out "c@example.org                    admin        -            -            none      enabled  T08GB0001A/CP1234" \
         "user list shows a CorpPass-only user"
     has out "3 users" "user list counts"
-    expect 0 "user disable" "$ck" -c "$conf" user disable b@example.org
+    expect_in 0 "a login before the disable" "$pw_b" "$ck" -c "$conf" login b@example.org \
+        --password-stdin
+    expect 0 "user disable" "$ck" -c "$conf" user disable B@example.org
+    has out "ended 1 session of b@example.org" "disabling ends the user's sessions"
+    expect 0 "sessions of the disabled user" "$ck" -c "$conf" sessions list --user b@example.org
+    has out "0 sessions" "the disabled user has no session left"
     expect_in 1 "a disabled user cannot log in" "$pw_b" "$ck" -c "$conf" login b@example.org \
         --password-stdin
     expect 0 "user enable" "$ck" -c "$conf" user enable b@example.org
