@@ -75,6 +75,7 @@ struct ck_store {
     int max_per_user;           /* 0 = no cap */
     size_t evicted;             /* by the last create, set by the backend */
     EVP_MD *sha256;             /* fetched once per handle; NULL: SHA256() */
+    EVP_MD_CTX *sha256_ctx;     /* reused by every hash of a session id */
     char errstr[512];
 };
 

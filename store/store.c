@@ -88,16 +88,19 @@ void ck_session_list_free(ck_session_list *list)
 static const char hexdigits[] = "0123456789abcdef";
 
 /*
- * SHA-256 of a session id with the handle's own EVP_MD: OpenSSL 3's
- * one-shot SHA256() fetches the algorithm on every call (a global lock and
- * reference counting), a seventh of a Redis touch's client time. Fetched
- * per handle, not per process, so that nothing outlives pam_end in a PAM
- * module that the host unloads.
+ * SHA-256 of a session id with the handle's own EVP_MD and context:
+ * OpenSSL 3's one-shot SHA256() fetches the algorithm on every call (a
+ * global lock and reference counting) and allocates a context, a seventh
+ * of a Redis touch's client time. Kept per handle, not per process, so
+ * that nothing outlives pam_end in a PAM module that the host unloads.
  */
-static void sha256(const ck_store *st, const void *p, size_t len,
+static void sha256(ck_store *st, const void *p, size_t len,
                    unsigned char out[SHA256_DIGEST_LENGTH])
 {
-    if (!st->sha256 || EVP_Digest(p, len, out, NULL, st->sha256, NULL) != 1)
+    if (!st->sha256 || !st->sha256_ctx ||
+        EVP_DigestInit_ex2(st->sha256_ctx, st->sha256, NULL) != 1 ||
+        EVP_DigestUpdate(st->sha256_ctx, p, len) != 1 ||
+        EVP_DigestFinal_ex(st->sha256_ctx, out, NULL) != 1)
         SHA256(p, len, out);
 }
 
@@ -185,7 +188,7 @@ static int sid_generate(const char *user_id, char sid[CK_SID_LEN])
     return 0;
 }
 
-static int sid_to_key(const ck_store *st, const char *sid, ck_skey *key)
+static int sid_to_key(ck_store *st, const char *sid, ck_skey *key)
 {
     if (!sid || strlen(sid) != CK_SID_LEN - 1 || !tag_valid(sid))
         return -1;
@@ -262,6 +265,7 @@ ck_store *ck_store_open(const ck_config *cfg, char *err, size_t errlen)
     st->pending_ttl = cfg->pending_ttl;
     st->max_per_user = cfg->max_per_user;
     st->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    st->sha256_ctx = EVP_MD_CTX_new();
 
     if (strncmp(url, "lmdb:", 5) == 0) {
         rc = ck_lmdb_open(st, cfg, url + 5);
@@ -277,6 +281,7 @@ ck_store *ck_store_open(const ck_config *cfg, char *err, size_t errlen)
     }
     if (rc != CK_OK) {
         snprintf(err, errlen, "%s", st->errstr);
+        EVP_MD_CTX_free(st->sha256_ctx);
         EVP_MD_free(st->sha256);
         free(st);
         return NULL;
@@ -290,6 +295,7 @@ void ck_store_close(ck_store *st)
         return;
     if (st->ops && st->ops->close)
         st->ops->close(st);
+    EVP_MD_CTX_free(st->sha256_ctx);
     EVP_MD_free(st->sha256);
     free(st);
 }
