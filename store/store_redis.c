@@ -16,7 +16,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -549,9 +548,9 @@ static ck_status rs_lookup(ck_store *st, const ck_skey *key, int64_t now, int re
  * returns the record in one plain command, about as cheap on the server
  * as GET. Only when this handle knows the session is live and its new
  * expiry stays in the minute its record is counted in (see
- * redis_scripts.c): with inactivity >= 60 s, such an expiry is below the
- * bucket's, so the session cannot have ended, and nothing but the key's
- * expiry changes. Returns 1 when the reply shows the hint was stale
+ * redis_scripts.c): with inactivity >= 60 s, now is then before the
+ * bucket's expiry, so the session cannot have ended, and nothing but the
+ * key's expiry changes. Returns 1 when the reply shows the hint was stale
  * (another client moved the session to a later minute): the script then
  * settles the session from the server's state. Otherwise 0, with *rc the
  * touch's status.
