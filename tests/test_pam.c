@@ -773,6 +773,17 @@ static int cycle(handle *h)
     return rc == PAM_SUCCESS ? pam_acct_mgmt(h->ph, 0) : rc;
 }
 
+/* A token handle for user, cycled twice: the second runs on the parsed file. */
+static void start_cycled(handle *h, const char *users, const char *user, const char *password,
+                         char *tok, size_t toklen)
+{
+    settle(users);
+    login("ck", user, password, tok, toklen);
+    h_start(h, "ck_tok", user, tok, NULL);
+    assert_int_equal(cycle(h), PAM_SUCCESS);
+    assert_int_equal(cycle(h), PAM_SUCCESS);
+}
+
 /*
  * The module keeps the users file parsed per handle: an edit with the CLI
  * (or an unsafe mode) while a handle is open counts from its next call.
@@ -784,11 +795,7 @@ static void test_users_edit_on_open_handle(void **state)
 
     (void)state;
     snprintf(users, sizeof(users), "%s/users", dir);
-    settle(users);
-    login("ck", "frank", "frank's password", tok, sizeof(tok));
-    h_start(&h, "ck_tok", "frank", tok, NULL);
-    assert_int_equal(cycle(&h), PAM_SUCCESS);
-    assert_int_equal(cycle(&h), PAM_SUCCESS);
+    start_cycled(&h, users, "frank", "frank's password", tok, sizeof(tok));
     assert_int_equal(run_cli("user", "disable", "frank@example.org"), 0);
     assert_int_equal(pam_acct_mgmt(h.ph, 0), PAM_PERM_DENIED);
     assert_non_null(strstr(h.cc.msgs, "disabled"));
@@ -806,14 +813,10 @@ static void test_users_edit_on_open_handle(void **state)
     assert_int_equal(cycle(&h), PAM_SUCCESS);
     h_end(&h, PAM_SUCCESS);
 
-    settle(users);
-    login("ck", "grace", "grace's password", tok, sizeof(tok));
-    h_start(&h, "ck_tok", "grace", tok, NULL);
-    assert_int_equal(cycle(&h), PAM_SUCCESS);
-    assert_int_equal(cycle(&h), PAM_SUCCESS);
+    start_cycled(&h, users, "grace", "grace's password", tok, sizeof(tok));
     assert_int_equal(run_cli("user", "del", "grace@example.org"), 0);
     assert_int_equal(pam_acct_mgmt(h.ph, 0), PAM_USER_UNKNOWN);
-    /* Her token names a session whose user is no longer in the file. */
+    /* Her session ended with her account. */
     assert_int_equal(pam_authenticate(h.ph, 0), PAM_AUTH_ERR);
     h_end(&h, PAM_AUTH_ERR);
 }
