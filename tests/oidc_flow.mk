@@ -16,7 +16,7 @@ tests_oidc_flow_drive_LDADD = liboidc.la libcheckup.la $(JANSSON_LIBS) $(CURL_LI
 TESTS += tests/oidc_flow_provider.sh
 EXTRA_DIST += tests/oidc_flow_provider.sh tests/idp/op.mjs tests/idp/login.mjs
 TESTS += tests/oidc_flow_mockpass.sh
-EXTRA_DIST += tests/oidc_flow_mockpass.sh tests/idp/mockpass.mjs
+EXTRA_DIST += tests/oidc_flow_mockpass.sh tests/idp/mockpass.mjs tests/oidc_flow_common.sh
 EXTRA_DIST += bench/oidc_flow.sh
 # tests/idp/idp.sh installs the npm packages under the build dir when the
 # source tree has none (make distcheck).

@@ -4,32 +4,7 @@
 # A256CBC-HS512, legacy CorpPass claims (sub s=..,u=..,c=.., userInfo,
 # entityInfo). tests/idp/login.mjs fills mockpass's own-user form.
 set -u
-. "$top_srcdir/tests/idp/idp.sh"
-trap idp_stop_all EXIT
-trap 'exit 1' INT TERM
-
-idp_dir || exit 1
-T=$CK_IDP_TMP
-drive="$top_builddir/tests/oidc_flow_drive"
-redirect=https://rp.example/cb
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
-
-expect() {
-    f=$1
-    shift
-    for line in "$@"; do
-        grep -qx -- "$line" "$f" || { echo "# missing '$line' in:"; sed 's/^/#   /' "$f"; return 1; }
-    done
-}
-
-for k in sig enc; do
-    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/$k.pem" 2>/dev/null &&
-        chmod 600 "$T/$k.pem" || exit 1
-done
+. "$top_srcdir/tests/oidc_flow_common.sh"
 mkdir -p "$T/store"
 
 write_conf() {

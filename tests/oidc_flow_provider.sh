@@ -5,33 +5,7 @@
 #    DPoP with server nonces, ID token encrypted ECDH-ES+A256KW + A256GCM.
 # tests/idp/login.mjs plays the browser; tests/oidc_flow_drive is the RP.
 set -u
-. "$top_srcdir/tests/idp/idp.sh"
-trap idp_stop_all EXIT
-trap 'exit 1' INT TERM
-
-idp_dir || exit 1
-T=$CK_IDP_TMP
-drive="$top_builddir/tests/oidc_flow_drive"
-redirect=https://rp.example/cb
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
-
-# expect FILE LINE...: every line is in FILE
-expect() {
-    f=$1
-    shift
-    for line in "$@"; do
-        grep -qx -- "$line" "$f" || { echo "# missing '$line' in:"; sed 's/^/#   /' "$f"; return 1; }
-    done
-}
-
-for k in sig enc; do
-    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/$k.pem" 2>/dev/null &&
-        chmod 600 "$T/$k.pem" || exit 1
-done
+. "$top_srcdir/tests/oidc_flow_common.sh"
 secret=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 mkdir -p "$T/store"
 
