@@ -30,7 +30,7 @@
 
 #include "ck_config.h"
 #include "ck_store.h"
-#include "redis_scripts.h"
+#include "redis/redis_scripts.h"
 
 enum { PH_CREATE, PH_TOUCH, PH_DELETE, PH_COUNT };
 static const char *const phase_names[PH_COUNT] = { "create", "touch", "delete" };

@@ -7,10 +7,4 @@ checkup_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/oidc
 checkup_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 checkup_LDADD = liboidc.la libcheckup.la $(JANSSON_LIBS) $(OPENSSL_LIBS)
 
-# The figures and alerts of "checkup metrics" and /metrics, and anomaly
-# detection: part of libcheckup, so the daemon reuses them.
-libcheckup_la_SOURCES += \
-	store/ck_metrics.h store/metrics_fmt.c \
-	store/ck_anomaly.h store/anomaly.c
-
 dist_man1_MANS = docs/checkup.1

@@ -327,9 +327,9 @@ for want in NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/run/checkup
 done
 # sysusers.d and tmpfiles.d, applied to a scratch root: the group exists,
 # and /run/checkup is 2770 root:checkup, as the embedded store makes its
-# directory (store/lmdb_env.c creates it 02770 with files 0660).
-grep -q 'mkdir(dir, 02770)' "$top_srcdir/store/lmdb_env.c" ||
-    fail "store/lmdb_env.c no longer creates the store 02770: update conf/tmpfiles.d"
+# directory (store/lmdb/lmdb_env.c creates it 02770 with files 0660).
+grep -q 'mkdir(dir, 02770)' "$top_srcdir/store/lmdb/lmdb_env.c" ||
+    fail "store/lmdb/lmdb_env.c no longer creates the store 02770: update conf/tmpfiles.d"
 sr=$d/sysroot
 mkdir -p "$sr/etc/tmpfiles.d" "$sr/etc/sysusers.d" "$sr/run"
 cp "$conf/sysusers.d/checkup.conf" "$sr/etc/sysusers.d/"

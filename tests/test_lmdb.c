@@ -28,7 +28,7 @@
 #include "backend.h"
 #include "ck_clock.h"
 #include "ck_store.h"
-#include "lmdb_internal.h"
+#include "lmdb/lmdb_internal.h"
 
 static int64_t fake_now = 1700000000;
 

@@ -25,7 +25,7 @@
 #include <cmocka.h>
 
 #include "ck_config.h"
-#include "redis_conn.h"
+#include "redis/redis_conn.h"
 #include "test_redis_conn_util.h"
 
 #define ACL_PASSWORD "p@ss:w/rd%"

@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 #include "ck_config.h"
-#include "redis_conn.h"
+#include "redis/redis_conn.h"
 #include "test_redis_conn_util.h"
 
 #define NKEYS 50

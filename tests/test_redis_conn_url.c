@@ -16,7 +16,7 @@
 #include <openssl/ssl.h>
 
 #include "ck_config.h"
-#include "redis_conn.h"
+#include "redis/redis_conn.h"
 
 static int64_t now_ms(void)
 {

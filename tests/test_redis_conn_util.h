@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "redis_conn.h"
+#include "redis/redis_conn.h"
 
 static inline int64_t t_now_ms(void)
 {

@@ -29,7 +29,7 @@
 #include "ck_clock.h"
 #include "ck_config.h"
 #include "ck_store.h"
-#include "redis_conn.h"
+#include "redis/redis_conn.h"
 
 /* ---- counting what the backend sends (linked with --wrap) --------------- */
 

@@ -1,7 +1,7 @@
 /*
  * fuzz_redis_reply.c - what a hostile or broken Redis server can answer:
  * RESP parsed by hiredis' reader inside our connection (redis_conn.c),
- * then read by the store backend (store_redis.c: session records, lists,
+ * then read by the store backend (redis_backend.c: session records, lists,
  * counters, metrics) and by Sentinel discovery (redis_conn_sentinel.c).
  *
  * A fake server on 127.0.0.1 (a thread of this process) answers. Input:

@@ -16,7 +16,7 @@
 
 #include "ck_config.h"
 #include "fuzz.h"
-#include "redis_conn.h"
+#include "redis/redis_conn.h"
 
 static void check_opts(const ck_redis_opts *o, const char *url)
 {

@@ -16,7 +16,7 @@
 
 #include "backend.h"
 #include "fuzz.h"
-#include "lmdb_internal.h"
+#include "lmdb/lmdb_internal.h"
 
 static int same_session(const ck_session *a, const ck_session *b)
 {

@@ -33,8 +33,8 @@
 
 #include <lmdb.h>
 
-#include "backend.h"
-#include "forkcheck.h"
+#include "../backend.h"
+#include "../forkcheck.h"
 
 #define CK_LMDB_FORMAT    "checkup-lmdb-1"
 #define CK_LMDB_SKEY_LEN  34        /* tag + SHA-256 */
@@ -108,7 +108,7 @@ ck_status ck_lmdb_gate_lock(ck_store *st, ck_lmdb *h);
 void ck_lmdb_gate_unlock(ck_lmdb *h);
 
 /*
- * store_lmdb.c: removes up to max entries that expired at or before upto
+ * lmdb_backend.c: removes up to max entries that expired at or before upto
  * inside t. Writes sweep a few in passing, but only those expired for
  * CK_LMDB_SWEEP_GRACE seconds, so that a user coming back just after an
  * expiry is told why (EXPIRED_IDLE) rather than NOT_FOUND; sweep() and

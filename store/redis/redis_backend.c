@@ -1,5 +1,5 @@
 /*
- * store_redis.c - the Redis store backend.
+ * redis_backend.c - the Redis store backend.
  *
  * Every session operation is one EVALSHA of a script from redis_scripts.c
  * (one round trip; scripts are atomic), so the policy in backend.h is
@@ -22,7 +22,7 @@
 
 #include <openssl/sha.h>
 
-#include "backend.h"
+#include "../backend.h"
 #include "redis_conn.h"
 #include "redis_scripts.h"
 

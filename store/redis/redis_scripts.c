@@ -39,7 +39,7 @@
  * the key's expiry, which is then the session's true expires (and, for a
  * session not yet held at its deadline, expires - inactivity its last
  * activity); it costs no record rewrite, and the client can send it as one
- * GETEX ... PXAT without a script (store_redis.c). Scripts read both and
+ * GETEX ... PXAT without a script (redis_backend.c). Scripts read both and
  * hand readers the record with the true values (rec_fresh). A touch that
  * changes the minute rewrites the two u32 at offset 10 with SET ... PXAT.
  * Absolute expiry times follow our clock, so a test clock may run ahead of

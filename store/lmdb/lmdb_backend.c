@@ -1,5 +1,5 @@
 /*
- * store_lmdb.c - the embedded default store: sessions, pending logins and
+ * lmdb_backend.c - the embedded default store: sessions, pending logins and
  * failure counters in one LMDB environment shared by every process on the
  * host. Layout in lmdb_internal.h; environment handling in lmdb_env.c.
  *

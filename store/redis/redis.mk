@@ -1,0 +1,8 @@
+# The Redis store backend: our own connection (plain TCP or OpenSSL TLS,
+# Sentinel) under hiredis' RESP formatter and parser, the session scripts,
+# and the backend operations.
+libcheckup_la_SOURCES += store/redis/redis_conn.h store/redis/redis_conn_int.h \
+	store/redis/redis_conn.c store/redis/redis_conn_tls.c \
+	store/redis/redis_conn_sentinel.c \
+	store/redis/redis_scripts.h store/redis/redis_scripts.c \
+	store/redis/redis_backend.c
