@@ -13,6 +13,7 @@
 #include <openssl/sha.h>
 
 #include "ck_clock.h"
+#include "ck_encode.h"
 #include "ck_users.h"
 #include "cli.h"
 
@@ -102,8 +103,7 @@ static void idp_sid_hash(const char *idp_sid, char out[IDP_SID_HASH_HEX + 1])
     unsigned char md[SHA256_DIGEST_LENGTH];
 
     SHA256((const unsigned char *)idp_sid, strlen(idp_sid), md);
-    for (size_t i = 0; i < IDP_SID_HASH_HEX / 2; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    ck_hex_encode(md, IDP_SID_HASH_HEX / 2, out);
 }
 
 static void print_header(void)

@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "ck_oidc.h"
+#include "ck_encode.h"
 #include "ck_text.h"
 
 static void wipe_free(char *s)

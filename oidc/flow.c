@@ -19,6 +19,7 @@
 #include <openssl/sha.h>
 
 #include "ck_clock.h"
+#include "ck_encode.h"
 #include "oidc_int.h"
 
 #define STATE_PREFIX "oidc-state:"
@@ -40,84 +41,22 @@ const char *ck_oidc_status_str(ck_oidc_status st)
 
 /* ---- small helpers ------------------------------------------------------- */
 
-char *ck_b64url(const unsigned char *in, size_t len)
-{
-    size_t cap = 4 * ((len + 2) / 3) + 1, i, o = 0;
-    char *out = malloc(cap);
-    int n;
-
-    if (!out)
-        return NULL;
-    n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-    for (i = 0; i < (size_t)n; i++) {
-        if (out[i] == '=')
-            break;
-        out[o++] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-    }
-    out[o] = '\0';
-    return out;
-}
-
-int ck_random_b64url(size_t nbytes, char *out, size_t outlen)
-{
-    unsigned char buf[64];
-    char *s;
-    int rc = -1;
-
-    if (nbytes > sizeof(buf) || RAND_bytes(buf, (int)nbytes) != 1)
-        return -1;
-    s = ck_b64url(buf, nbytes);
-    if (s && strlen(s) < outlen) {
-        memcpy(out, s, strlen(s) + 1);
-        rc = 0;
-    }
-    free(s);
-    OPENSSL_cleanse(buf, sizeof(buf));
-    return rc;
-}
-
-static size_t pct_len(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        n += strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~",
-                    *s) ? 1 : 3;
-    return n;
-}
-
-static void pct_put(char *dst, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~",
-                   c)) {
-            *dst++ = (char)c;
-        } else {
-            *dst++ = '%';
-            *dst++ = hex[c >> 4];
-            *dst++ = hex[c & 15];
-        }
-    }
-    *dst = '\0';
-}
-
 static char *pct_dup(const char *s)
 {
-    char *out = malloc(pct_len(s) + 1);
+    size_t n = ck_pct_encoded_len(s) + 1;
+    char *out = malloc(n);
 
-    if (out)
-        pct_put(out, s);
+    if (out && ck_pct_encode(s, out, n) != 0) {
+        free(out);
+        out = NULL;
+    }
     return out;
 }
 
 int ck_form_add(char **form, const char *name, const char *value)
 {
     size_t old = *form ? strlen(*form) : 0;
-    size_t need = old + 1 + pct_len(name) + 1 + pct_len(value) + 1;
+    size_t need = old + 1 + ck_pct_encoded_len(name) + 1 + ck_pct_encoded_len(value) + 1;
     char *f = realloc(*form, need);
 
     if (!f)
@@ -125,11 +64,11 @@ int ck_form_add(char **form, const char *name, const char *value)
     *form = f;
     if (old)
         f[old++] = '&';
-    pct_put(f + old, name);
+    if (ck_pct_encode(name, f + old, need - old) != 0)
+        return -1;
     old += strlen(f + old);
     f[old++] = '=';
-    pct_put(f + old, value);
-    return 0;
+    return ck_pct_encode(value, f + old, need - old);
 }
 
 static void wipe_free(char *s)
@@ -329,19 +268,14 @@ typedef struct pending {
 static int pending_new(pending *pd)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    char *c;
 
     /* 256 bits each; the verifier is 64 characters (RFC 7636: 43..128). */
-    if (ck_random_b64url(32, pd->state, sizeof(pd->state)) != 0 ||
-        ck_random_b64url(32, pd->nonce, sizeof(pd->nonce)) != 0 ||
-        ck_random_b64url(48, pd->verifier, sizeof(pd->verifier)) != 0)
+    if (ck_b64url_random(32, pd->state, sizeof(pd->state)) != 0 ||
+        ck_b64url_random(32, pd->nonce, sizeof(pd->nonce)) != 0 ||
+        ck_b64url_random(48, pd->verifier, sizeof(pd->verifier)) != 0)
         return -1;
     SHA256((const unsigned char *)pd->verifier, strlen(pd->verifier), md);
-    c = ck_b64url(md, sizeof(md));
-    if (!c)
-        return -1;
-    snprintf(pd->challenge, sizeof(pd->challenge), "%s", c);
-    free(c);
+    ck_b64url_encode(md, sizeof(md), pd->challenge);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <openssl/core_names.h>
 #include <openssl/sha.h>
 
+#include "ck_encode.h"
 #include "jose_internal.h"
 
 void ck_jose_err(char *err, size_t errlen, const char *fmt, ...)
@@ -25,12 +26,6 @@ void ck_jose_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static int b64url_char(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
 int ck_jose_compact_ok(const char *s, size_t len, int parts)
 {
     size_t start = 0;
@@ -38,7 +33,7 @@ int ck_jose_compact_ok(const char *s, size_t len, int parts)
 
     for (size_t i = 0; i <= len; i++) {
         if (i < len && s[i] != '.') {
-            if (!b64url_char((unsigned char)s[i]))
+            if (!ck_b64url_char((unsigned char)s[i]))
                 return 0;
             continue;
         }
@@ -75,7 +70,6 @@ int ck_jose_b64dec(const char *in, size_t inlen, uint8_t **out,
 {
     uint8_t *raw = NULL;
     size_t rawlen = 0;
-    size_t i;
     cjose_err cerr;
 
     *out = NULL;
@@ -83,12 +77,8 @@ int ck_jose_b64dec(const char *in, size_t inlen, uint8_t **out,
     /* cjose is lenient about padding and the standard alphabet; a JOSE
      * compact serialization allows neither. A length of 1 mod 4 cannot
      * come from any byte string. */
-    if (inlen % 4 == 1)
+    if (!ck_b64url_shape_ok(in, inlen))
         return -1;
-    for (i = 0; i < inlen; i++) {
-        if (!b64url_char((unsigned char)in[i]))
-            return -1;
-    }
     if (inlen > 0 && !cjose_base64url_decode(in, inlen, &raw, &rawlen, &cerr))
         return -1;
     *out = malloc(rawlen + 1);

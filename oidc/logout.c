@@ -18,6 +18,7 @@
 #include <openssl/sha.h>
 
 #include "ck_clock.h"
+#include "ck_encode.h"
 #include "jose_internal.h"
 #include "oidc_int.h"
 
@@ -323,7 +324,7 @@ static ck_oidc_status jti_once(ck_oidc *o, const char *jti, int window)
     ck_status st;
 
     SHA256((const unsigned char *)jti, strlen(jti), md);
-    h = ck_b64url(md, sizeof(md));
+    h = ck_b64url_encode_dup(md, sizeof(md));
     if (!h)
         return ck_oidc_fail(o, CK_OIDC_ERR_INTERNAL, "out of memory");
     snprintf(name, sizeof(name), JTI_PREFIX "%s:%s", o->p->name, h);

@@ -131,8 +131,6 @@ ck_oidc_status ck_oidc_tokens_finish(ck_oidc *o, ck_http_resp *r, const char *no
 
 /* ---- helpers (util in flow.c) -------------------------------------------- */
 
-char *ck_b64url(const unsigned char *in, size_t len);
-int ck_random_b64url(size_t nbytes, char *out, size_t outlen);
 /* Appends name=value, both %-encoded, to a growing form string. */
 int ck_form_add(char **form, const char *name, const char *value);
 

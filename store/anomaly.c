@@ -16,19 +16,9 @@
 #include "ck_anomaly.h"
 #include "ck_audit.h"
 #include "ck_clock.h"
+#include "ck_encode.h"
 #include "ck_lockout.h"
 #include "ck_metrics.h"
-
-static const char hexdigits[] = "0123456789abcdef";
-
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hexdigits[in[i] >> 4];
-        out[2 * i + 1] = hexdigits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
 
 void ck_anomaly_ua_digest(const char *user_agent, char out[CK_UA_MAX])
 {
@@ -40,7 +30,7 @@ void ck_anomaly_ua_digest(const char *user_agent, char out[CK_UA_MAX])
     /* A digest: the store keeps no browser fingerprint, only "same or not". */
     SHA256((const unsigned char *)user_agent, strlen(user_agent), md);
     memcpy(out, "sha256:", 7);
-    hex(md, 16, out + 7);
+    ck_hex_encode(md, 16, out + 7);
 }
 
 /* Parses an address into 16 bytes; IPv4 (and IPv4-mapped IPv6) as ::ffff:a.b.c.d. */
@@ -158,7 +148,7 @@ static void counter_name(const char *prefix, const char *a, const char *b, char 
         mdlen = 0;      /* all-zero name: still a valid, if shared, counter */
     EVP_MD_CTX_free(c);
     memcpy(out, prefix, 3);
-    hex(md, 16, out + 3);
+    ck_hex_encode(md, 16, out + 3);
 }
 
 ck_status ck_anomaly_failure(ck_store *st, const ck_config *cfg, const char *rhost,

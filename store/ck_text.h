@@ -9,7 +9,4 @@
 
 int ck_text_ok(const char *s);
 
-/* The value of one hex digit (either case), or -1. */
-int ck_hex_digit(int c);
-
 #endif

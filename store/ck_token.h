@@ -80,10 +80,4 @@ ck_token_status ck_token_verify(const ck_keyring *ring, const char *token, size_
 /* Quick shape test: could this input be a token rather than a password? */
 int ck_token_looks_like(const char *s);
 
-/* base64url without padding, strict (canonical, no '='). */
-size_t ck_b64url_encoded_len(size_t n);
-void ck_b64url_encode(const unsigned char *in, size_t n, char *out);
-/* Returns the decoded length, or -1 when the input is not strict base64url. */
-long ck_b64url_decode(const char *in, size_t n, unsigned char *out, size_t outlen);
-
 #endif

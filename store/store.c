@@ -17,6 +17,7 @@
 
 #include "backend.h"
 #include "ck_clock.h"
+#include "ck_encode.h"
 #include "ck_store.h"
 #include "ck_text.h"
 
@@ -85,8 +86,6 @@ void ck_session_list_free(ck_session_list *list)
 
 /* ---- keys and ids ------------------------------------------------------ */
 
-static const char hexdigits[] = "0123456789abcdef";
-
 /*
  * SHA-256 of a session id with the handle's own EVP_MD and context:
  * OpenSSL 3's one-shot SHA256() fetches the algorithm on every call (a
@@ -107,40 +106,24 @@ static void sha256(ck_store *st, const void *p, size_t len,
 void ck_user_tag(const char *user_id, char tag[3])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    unsigned v;
 
     SHA256((const unsigned char *)user_id, strlen(user_id), md);
-    v = md[0] % CK_TAG_COUNT;
-    tag[0] = hexdigits[v >> 4];
-    tag[1] = hexdigits[v & 15];
-    tag[2] = '\0';
+    md[0] %= CK_TAG_COUNT;
+    ck_hex_encode(md, 1, tag);
 }
 
 void ck_skey_hex(const ck_skey *key, char out[CK_KEY_HEX_LEN])
 {
     out[0] = key->tag[0];
     out[1] = key->tag[1];
-    for (int i = 0; i < CK_KEY_LEN; i++) {
-        out[2 + 2 * i] = hexdigits[key->hash[i] >> 4];
-        out[3 + 2 * i] = hexdigits[key->hash[i] & 15];
-    }
-    out[CK_KEY_HEX_LEN - 1] = '\0';
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
+    ck_hex_encode(key->hash, CK_KEY_LEN, out + 2);
 }
 
 static int tag_valid(const char *t)
 {
-    int hi = hexval(t[0]), lo = hexval(t[1]);
+    unsigned char v;
 
-    return hi >= 0 && lo >= 0 && hi * 16 + lo < CK_TAG_COUNT;
+    return ck_hex_decode(t, 1, &v) == 0 && v < CK_TAG_COUNT;
 }
 
 int ck_skey_from_hex(const char *hex, ck_skey *key)
@@ -150,41 +133,19 @@ int ck_skey_from_hex(const char *hex, ck_skey *key)
     key->tag[0] = hex[0];
     key->tag[1] = hex[1];
     key->tag[2] = '\0';
-    for (int i = 0; i < CK_KEY_LEN; i++) {
-        int hi = hexval(hex[2 + 2 * i]), lo = hexval(hex[3 + 2 * i]);
-
-        if (hi < 0 || lo < 0)
-            return -1;
-        key->hash[i] = (unsigned char)(hi * 16 + lo);
-    }
-    return 0;
-}
-
-static int is_b64url(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '_';
+    return ck_hex_decode(hex + 2, CK_KEY_LEN, key->hash);
 }
 
 /* A session id: the user's tag, then 256 bits from the OS CSPRNG. */
 static int sid_generate(const char *user_id, char sid[CK_SID_LEN])
 {
     unsigned char rnd[32];
-    unsigned char b64[48];
-    int n;
 
     if (RAND_priv_bytes(rnd, sizeof(rnd)) != 1)
         return -1;
-    n = EVP_EncodeBlock(b64, rnd, sizeof(rnd));   /* 44 chars, one '=' */
-    OPENSSL_cleanse(rnd, sizeof(rnd));
     ck_user_tag(user_id, sid);
-    for (int i = 0; i < 43 && i < n; i++) {
-        char c = (char)b64[i];
-
-        sid[2 + i] = c == '+' ? '-' : c == '/' ? '_' : c;
-    }
-    sid[CK_SID_LEN - 1] = '\0';
-    OPENSSL_cleanse(b64, sizeof(b64));
+    ck_b64url_encode(rnd, sizeof(rnd), sid + 2);    /* 43 characters */
+    OPENSSL_cleanse(rnd, sizeof(rnd));
     return 0;
 }
 
@@ -193,7 +154,7 @@ static int sid_to_key(ck_store *st, const char *sid, ck_skey *key)
     if (!sid || strlen(sid) != CK_SID_LEN - 1 || !tag_valid(sid))
         return -1;
     for (int i = 2; i < CK_SID_LEN - 1; i++)
-        if (!is_b64url(sid[i]))
+        if (!ck_b64url_char((unsigned char)sid[i]))
             return -1;
     key->tag[0] = sid[0];
     key->tag[1] = sid[1];

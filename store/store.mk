@@ -7,6 +7,7 @@ libcheckup_la_SOURCES = \
 	store/ck_store.h store/ck_config.h store/ck_clock.h store/backend.h \
 	store/forkcheck.h \
 	store/ck_text.h store/text.c \
+	store/ck_encode.h store/encode.c \
 	store/clock.c store/config.c store/store.c \
 	store/ck_token.h store/token.c \
 	store/ck_users.h store/users.c \

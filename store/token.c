@@ -23,6 +23,7 @@
 #include <openssl/core_names.h>
 #include <openssl/rand.h>
 
+#include "ck_encode.h"
 #include "ck_token.h"
 #include "secfile.h"
 
@@ -71,88 +72,6 @@ const char *ck_token_status_str(ck_token_status st)
     if ((unsigned)st >= sizeof(status_names) / sizeof(status_names[0]))
         return "unknown";
     return status_names[st];
-}
-
-/* ---- base64url --------------------------------------------------------- */
-
-static const char b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-size_t ck_b64url_encoded_len(size_t n)
-{
-    return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
-}
-
-void ck_b64url_encode(const unsigned char *in, size_t n, char *out)
-{
-    size_t i, o = 0;
-
-    for (i = 0; i + 2 < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-
-        out[o++] = b64url[v >> 18 & 63];
-        out[o++] = b64url[v >> 12 & 63];
-        out[o++] = b64url[v >> 6 & 63];
-        out[o++] = b64url[v & 63];
-    }
-    if (n - i == 1) {
-        unsigned v = (unsigned)in[i] << 16;
-
-        out[o++] = b64url[v >> 18 & 63];
-        out[o++] = b64url[v >> 12 & 63];
-    } else if (n - i == 2) {
-        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
-
-        out[o++] = b64url[v >> 18 & 63];
-        out[o++] = b64url[v >> 12 & 63];
-        out[o++] = b64url[v >> 6 & 63];
-    }
-    out[o] = '\0';
-}
-
-/* Each base64url character's value plus one; 0 for anything else. */
-static const unsigned char b64plus1[256] = {
-    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
-    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15,
-    ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
-    ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29,
-    ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
-    ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43,
-    ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50,
-    ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
-    ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64,
-};
-
-static int b64val(unsigned char c)
-{
-    return (int)b64plus1[c] - 1;
-}
-
-long ck_b64url_decode(const char *in, size_t n, unsigned char *out, size_t outlen)
-{
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-
-    /* A length of 1 mod 4 cannot come from any byte string. */
-    if (n % 4 == 1 || n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0) > outlen)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64val((unsigned char)in[i]);
-
-        if (v < 0)
-            return -1;
-        acc = (acc << 6 | (unsigned)v) & 0xffffff;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-        }
-    }
-    /* Leftover bits must be zero, so every token has one spelling only. */
-    if (bits && (acc & ((1u << bits) - 1)))
-        return -1;
-    return (long)o;
 }
 
 /* ---- key ring ---------------------------------------------------------- */
@@ -386,8 +305,7 @@ int ck_keyring_generate(const char *path, char kid_out[CK_KID_MAX], char *err, s
         snprintf(err, errlen, "the system random generator failed");
         goto out;
     }
-    for (size_t i = 0; i < sizeof(rnd); i++)
-        snprintf(kidhex + 2 * i, 3, "%02x", rnd[i]);
+    ck_hex_encode(rnd, sizeof(rnd), kidhex);
     ck_b64url_encode(secret, sizeof(secret), b64);
     n = (size_t)snprintf(line, sizeof(line), "k%s %s\n", kidhex, b64);
     buf = malloc(n + oldlen + 1);

@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ck_encode.h"
 #include "ck_text.h"
 #include "ck_users.h"
 #include "secfile.h"

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <openssl/hmac.h>
 
+#include "ck_encode.h"
 #include "ck_token.h"
 
 #define SID "0aABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"  /* 2 + 43 */

@@ -4,3 +4,9 @@ TESTS += tests/test_config
 tests_test_config_SOURCES = tests/test_config.c
 tests_test_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_config_LDADD = libcheckup.la $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/test_encode
+TESTS += tests/test_encode
+tests_test_encode_SOURCES = tests/test_encode.c
+tests_test_encode_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_encode_LDADD = libcheckup.la $(CMOCKA_LIBS)

@@ -33,8 +33,8 @@
 
 #include <lmdb.h>
 
-#include "../backend.h"
-#include "../forkcheck.h"
+#include "backend.h"
+#include "forkcheck.h"
 
 #define CK_LMDB_FORMAT    "checkup-lmdb-1"
 #define CK_LMDB_SKEY_LEN  34        /* tag + SHA-256 */

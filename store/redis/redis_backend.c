@@ -22,7 +22,8 @@
 
 #include <openssl/sha.h>
 
-#include "../backend.h"
+#include "backend.h"
+#include "ck_encode.h"
 #include "redis_conn.h"
 #include "redis_scripts.h"
 
@@ -932,9 +933,10 @@ static void metrics_prepare(ck_store *st, int64_t now, rs_metrics_cmd *c, int *a
                             const char ***argv, const size_t **argvlen)
 {
     for (int t = 0; t < CK_TAG_COUNT; t++) {
+        unsigned char tbyte = (unsigned char)t;
         char tag[3];
 
-        snprintf(tag, sizeof(tag), "%02x", t);
+        ck_hex_encode(&tbyte, 1, tag);
         key_tag(st, "m", tag, "", c[t].mh);
         key_tag(st, "mz", tag, "", c[t].mz);
         eval_begin(st, &c[t].a, CK_SCRIPT_METRICS, 2);
@@ -1136,8 +1138,7 @@ static void sha1_hex(const char *src, char out[SHA_DIGEST_LENGTH * 2 + 1])
     unsigned char md[SHA_DIGEST_LENGTH];
 
     SHA1((const unsigned char *)src, strlen(src), md);
-    for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    ck_hex_encode(md, SHA_DIGEST_LENGTH, out);
 }
 
 ck_status ck_redis_store_open(ck_store *st, const ck_config *cfg, const char *url)

@@ -32,6 +32,7 @@
 #include <hiredis/hiredis.h>
 
 #include "redis_conn_int.h"
+#include "ck_encode.h"
 #include "ck_text.h"
 
 /* ---- time ---- */

@@ -10,7 +10,7 @@
 
 #include <openssl/ssl.h>
 
-#include "../forkcheck.h"
+#include "forkcheck.h"
 #include "redis_conn.h"
 
 /* One socket (plain or TLS) with its reply parser. */

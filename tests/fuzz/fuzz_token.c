@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ck_encode.h"
 #include "ck_token.h"
 #include "fuzz.h"
 
