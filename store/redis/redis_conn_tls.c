@@ -233,7 +233,10 @@ int ck_tls_handshake(ck_redis *r, ck_conn *c, const char *host, int64_t deadline
     return rc;
 }
 
-ssize_t ck_tls_write(ck_redis *r, ck_conn *c, const char *buf, size_t len, int64_t deadline)
+/* SSL_write or SSL_read until some bytes move, the deadline passes or the
+ * connection fails (TLS may need to read to write and the other way round). */
+static ssize_t tls_io(ck_redis *r, ck_conn *c, void *buf, size_t len, int64_t deadline,
+                      int writing)
 {
     sigpipe_guard g;
     ssize_t rc = -1;
@@ -244,39 +247,26 @@ ssize_t ck_tls_write(ck_redis *r, ck_conn *c, const char *buf, size_t len, int64
     sigpipe_block(&g);
     for (;;) {
         ERR_clear_error();
-        n = SSL_write(c->ssl, buf, (int)len);
+        n = writing ? SSL_write(c->ssl, buf, (int)len) : SSL_read(c->ssl, buf, (int)len);
         if (n > 0) {
             rc = n;
             break;
         }
-        if (want_io(r, c, SSL_get_error(c->ssl, n), deadline, "write") < 0)
+        if (want_io(r, c, SSL_get_error(c->ssl, n), deadline, writing ? "write" : "read") < 0)
             break;
     }
     sigpipe_restore(&g);
     return rc;
 }
 
+ssize_t ck_tls_write(ck_redis *r, ck_conn *c, const char *buf, size_t len, int64_t deadline)
+{
+    return tls_io(r, c, (void *)buf, len, deadline, 1);
+}
+
 ssize_t ck_tls_read(ck_redis *r, ck_conn *c, char *buf, size_t len, int64_t deadline)
 {
-    sigpipe_guard g;
-    ssize_t rc = -1;
-    int n;
-
-    if (len > INT32_MAX)
-        len = INT32_MAX;
-    sigpipe_block(&g);
-    for (;;) {
-        ERR_clear_error();
-        n = SSL_read(c->ssl, buf, (int)len);
-        if (n > 0) {
-            rc = n;
-            break;
-        }
-        if (want_io(r, c, SSL_get_error(c->ssl, n), deadline, "read") < 0)
-            break;
-    }
-    sigpipe_restore(&g);
-    return rc;
+    return tls_io(r, c, buf, len, deadline, 0);
 }
 
 /*
