@@ -41,7 +41,7 @@ idp_dir() {
     ) 9>"$IDP_DIR/.lock"
 }
 
-# idp_start NAME SCRIPT [ARGS...]: starts node, waits up to 20 s for its
+# idp_start NAME SCRIPT [ARGS...]: starts node, waits up to 60 s for its
 # port file, prints the port. Log in $CK_IDP_TMP/NAME.log.
 idp_start() {
     name=$1
@@ -54,7 +54,7 @@ idp_start() {
     echo "$pid" >"$CK_IDP_TMP/$name.pid"
     i=0
     while [ ! -s "$portfile" ]; do
-        if ! kill -0 "$pid" 2>/dev/null || [ $i -ge 200 ]; then
+        if ! kill -0 "$pid" 2>/dev/null || [ $i -ge 600 ]; then
             echo "$name did not start:" >&2
             cat "$CK_IDP_TMP/$name.log" >&2
             return 1
