@@ -58,6 +58,10 @@ struct ck_backend_ops {
                           int64_t *count);
     ck_status (*fail_count)(ck_store *st, const char *name, int64_t now, int64_t *count);
     ck_status (*fail_reset)(ck_store *st, const char *name);
+    /* The lock index (see ck_store_lock_note): until is by the store's clock. */
+    ck_status (*lock_note)(ck_store *st, const char *name, int64_t until, int64_t now);
+    ck_status (*lock_forget)(ck_store *st, const char *name);
+    ck_status (*lock_list)(ck_store *st, int64_t now, ck_lock_list *out);
     ck_status (*metrics)(ck_store *st, int64_t now, ck_metrics *out);
     ck_status (*ping)(ck_store *st);
     ck_status (*sweep)(ck_store *st, int64_t now, size_t *removed);

@@ -8,6 +8,11 @@
  * counter. Counter names carry a SHA-256 of the name, so any input (empty,
  * huge, invalid UTF-8) makes a valid, fixed-size counter name and the
  * store holds no user names.
+ *
+ * Each lock that starts is also noted in the store's lock index
+ * (ck_store_lock_note) so that an administrator can list the locks in
+ * force without a scan of the store: an account by its hash only, a host
+ * with its address for display.
  */
 #ifndef CK_LOCKOUT_H
 #define CK_LOCKOUT_H
@@ -57,5 +62,27 @@ ck_status ck_lockout_lock(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
 
 /* Clears the failures (and any lock) of an account or host. */
 ck_status ck_lockout_reset(ck_store *st, ck_lock_kind kind, const char *name);
+
+#define CK_LOCK_ID_LEN 33   /* 32 hex characters of SHA-256(name) + NUL */
+
+/* The id under which a name's counters and lock are kept. */
+void ck_lockout_id(const char *name, char out[CK_LOCK_ID_LEN]);
+
+/* One lock in force. */
+typedef struct ck_lock_info {
+    ck_lock_kind kind;
+    char id[CK_LOCK_ID_LEN];        /* match an account with ck_lockout_id(email) */
+    char address[CK_LOCK_NAME_MAX]; /* a host's address (bytes that do not print
+                                       as '?', long ones cut); "" for an account */
+    int64_t until;
+    int forever;                    /* made with unlock_time = 0: until cleared */
+} ck_lock_info;
+
+/*
+ * The locks in force, from the lock index, each one confirmed against its
+ * lock (an index entry whose lock is gone is dropped). Free *out with free().
+ * A lock made before the index existed is not listed; reset still clears it.
+ */
+ck_status ck_lockout_list(ck_store *st, ck_lock_info **out, size_t *count);
 
 #endif

@@ -166,6 +166,32 @@ ck_status ck_store_fail_add(ck_store *st, const char *name, int window,
 ck_status ck_store_fail_count(ck_store *st, const char *name, int64_t *count);
 ck_status ck_store_fail_reset(ck_store *st, const char *name);
 
+/*
+ * The lock index: the names of the locks now in force, each with its end,
+ * so that an administrator can list them by reading one small set instead
+ * of scanning the store (ck_lockout.h keeps it). A name is text of at most
+ * CK_LOCK_NAME_MAX - 1 bytes; noting a name again moves its end. list
+ * returns the entries whose end is still ahead, at most CK_LOCK_LIST_MAX of
+ * them; ended ones go as the store expires them. Free the list with
+ * ck_lock_list_free().
+ */
+#define CK_LOCK_NAME_MAX   200
+#define CK_LOCK_LIST_MAX   10000
+typedef struct ck_lock_entry {
+    char name[CK_LOCK_NAME_MAX];
+    int64_t until;              /* seconds since the epoch */
+} ck_lock_entry;
+
+typedef struct ck_lock_list {
+    size_t count;
+    ck_lock_entry *items;
+} ck_lock_list;
+
+void ck_lock_list_free(ck_lock_list *list);
+ck_status ck_store_lock_note(ck_store *st, const char *name, int ttl);
+ck_status ck_store_lock_forget(ck_store *st, const char *name);
+ck_status ck_store_lock_list(ck_store *st, ck_lock_list *out);
+
 ck_status ck_store_metrics(ck_store *st, ck_metrics *out);
 
 /* Reachability check with one round trip (health endpoints). */

@@ -1,15 +1,19 @@
 /*
  * lockout.c - account and host lockout on top of the store's windowed
  * failure counters: "lf:" counts failures in fail_interval, "lk:" exists
- * while a lock holds (a counter whose window is unlock_time).
+ * while a lock holds (a counter whose window is unlock_time). The lock
+ * index entry of a lock is its counter name without "lk:" ("u:ID" for an
+ * account, "h:ID:ADDRESS" for a host).
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/sha.h>
 
+#include "ck_clock.h"
 #include "ck_lockout.h"
 #include "ck_metrics.h"
 
@@ -23,16 +27,51 @@ void ck_lockout_from_config(ck_lockout *lo, const ck_config *cfg)
     lo->unlock_time = cfg->unlock_time;
 }
 
+void ck_lockout_id(const char *name, char out[CK_LOCK_ID_LEN])
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+
+    SHA256((const unsigned char *)name, strlen(name), md);
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
 static void counter_name(const char *prefix, ck_lock_kind kind, const char *name,
                          char out[80])
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    int n;
+    char id[CK_LOCK_ID_LEN];
 
-    SHA256((const unsigned char *)name, strlen(name), md);
-    n = snprintf(out, 80, "%s%c:", prefix, kind == CK_LOCK_HOST ? 'h' : 'u');
-    for (int i = 0; i < 16; i++)
-        n += snprintf(out + n, (size_t)(80 - n), "%02x", md[i]);
+    ck_lockout_id(name, id);
+    snprintf(out, 80, "%s%c:%s", prefix, kind == CK_LOCK_HOST ? 'h' : 'u', id);
+}
+
+/* The address shown for a host lock: printable ASCII, at most ADDR_SHOWN bytes. */
+#define ADDR_SHOWN 150
+
+static void index_name(ck_lock_kind kind, const char *name, char out[CK_LOCK_NAME_MAX])
+{
+    char id[CK_LOCK_ID_LEN];
+    size_t n;
+
+    ck_lockout_id(name, id);
+    if (kind != CK_LOCK_HOST) {
+        snprintf(out, CK_LOCK_NAME_MAX, "u:%s", id);
+        return;
+    }
+    n = (size_t)snprintf(out, CK_LOCK_NAME_MAX, "h:%s:", id);
+    for (size_t i = 0; name[i] && i < ADDR_SHOWN; i++)
+        out[n++] = name[i] > ' ' && name[i] < 0x7f ? name[i] : '?';
+    out[n] = '\0';
+}
+
+/* A lock just started: note it in the index for "checkup lockout list". */
+static ck_status index_note(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
+                            const char *name)
+{
+    char iname[CK_LOCK_NAME_MAX];
+
+    index_name(kind, name, iname);
+    return ck_store_lock_note(st, iname, lo->unlock_time > 0 ? lo->unlock_time : FOREVER);
 }
 
 ck_status ck_lockout_check(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
@@ -82,7 +121,9 @@ ck_status ck_lockout_fail(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
         return rc;
     *now_locked = dummy == 1;
     if (*now_locked) {
-        rc = ck_metrics_count(st, CK_COUNT_LOCKOUT);
+        rc = index_note(st, lo, kind, name);
+        if (rc == CK_OK)
+            rc = ck_metrics_count(st, CK_COUNT_LOCKOUT);
         if (rc != CK_OK)
             return rc;
     }
@@ -106,12 +147,13 @@ ck_status ck_lockout_lock(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
     if (rc != CK_OK || n != 1)
         return rc;
     *now_locked = 1;
-    return ck_metrics_count(st, CK_COUNT_LOCKOUT);
+    rc = index_note(st, lo, kind, name);
+    return rc == CK_OK ? ck_metrics_count(st, CK_COUNT_LOCKOUT) : rc;
 }
 
 ck_status ck_lockout_reset(ck_store *st, ck_lock_kind kind, const char *name)
 {
-    char cname[80];
+    char cname[80], iname[CK_LOCK_NAME_MAX];
     ck_status rc;
 
     if (!name || !*name)
@@ -122,7 +164,87 @@ ck_status ck_lockout_reset(ck_store *st, ck_lock_kind kind, const char *name)
         return rc;
     counter_name("lk:", kind, name, cname);
     rc = ck_store_fail_reset(st, cname);
+    if (rc != CK_OK && rc != CK_NOT_FOUND)
+        return rc;
+    index_name(kind, name, iname);
+    rc = ck_store_lock_forget(st, iname);
     return rc == CK_NOT_FOUND ? CK_OK : rc;
+}
+
+/* Parses an index entry; -1 when it is not one lockout.c wrote. */
+static int index_parse(const ck_lock_entry *e, ck_lock_info *li)
+{
+    size_t len = strlen(e->name);
+
+    memset(li, 0, sizeof(*li));
+    if (len < 2 + 32 || e->name[1] != ':' || (e->name[0] != 'u' && e->name[0] != 'h'))
+        return -1;
+    li->kind = e->name[0] == 'h' ? CK_LOCK_HOST : CK_LOCK_ACCOUNT;
+    memcpy(li->id, e->name + 2, 32);
+    li->id[32] = '\0';
+    if (li->kind == CK_LOCK_HOST) {
+        if (len < 2 + 32 + 1 || e->name[2 + 32] != ':')
+            return -1;
+        snprintf(li->address, sizeof(li->address), "%s", e->name + 2 + 32 + 1);
+    } else if (len != 2 + 32) {
+        return -1;
+    }
+    li->until = e->until;
+    li->forever = e->until - ck_now() > FOREVER / 2;
+    return 0;
+}
+
+/* 1 when the lock an index entry points at still holds (0 drops the entry). */
+static ck_status index_confirm(ck_store *st, const ck_lock_entry *e, int *holds)
+{
+    char cname[80];
+    int64_t count = 0;
+    ck_status rc;
+
+    snprintf(cname, sizeof(cname), "lk:%.34s", e->name);
+    rc = ck_store_fail_count(st, cname, &count);
+    if (rc != CK_OK && rc != CK_NOT_FOUND)
+        return rc;
+    *holds = count > 0;
+    if (*holds)
+        return CK_OK;
+    rc = ck_store_lock_forget(st, e->name);
+    return rc == CK_NOT_FOUND ? CK_OK : rc;
+}
+
+ck_status ck_lockout_list(ck_store *st, ck_lock_info **out, size_t *count)
+{
+    ck_lock_list idx = { 0, NULL };
+    ck_status rc;
+    int holds;
+
+    *out = NULL;
+    *count = 0;
+    rc = ck_store_lock_list(st, &idx);
+    if (rc != CK_OK)
+        return rc;
+    *out = calloc(idx.count ? idx.count : 1, sizeof(**out));
+    if (!*out) {
+        rc = CK_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < idx.count; i++) {
+        if (index_parse(&idx.items[i], &(*out)[*count]) != 0)
+            continue;
+        rc = index_confirm(st, &idx.items[i], &holds);
+        if (rc != CK_OK)
+            goto out;
+        if (holds)
+            (*count)++;
+    }
+out:
+    ck_lock_list_free(&idx);
+    if (rc != CK_OK) {
+        free(*out);
+        *out = NULL;
+        *count = 0;
+    }
+    return rc;
 }
 
 ck_status ck_lockout_success(ck_store *st, const ck_lockout *lo, const char *name)

@@ -432,6 +432,43 @@ ck_status ck_store_fail_reset(ck_store *st, const char *name)
     return st->ops->fail_reset(st, name);
 }
 
+void ck_lock_list_free(ck_lock_list *list)
+{
+    if (!list)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+ck_status ck_store_lock_note(ck_store *st, const char *name, int ttl)
+{
+    ck_status rc = name_check(st, "lock name", name, CK_LOCK_NAME_MAX);
+    int64_t now = ck_now();
+
+    if (rc != CK_OK)
+        return rc;
+    if (ttl <= 0)
+        return ck_fail(st, CK_ERR_INVALID, "lock time must be positive");
+    return st->ops->lock_note(st, name, now + ttl, now);
+}
+
+ck_status ck_store_lock_forget(ck_store *st, const char *name)
+{
+    ck_status rc = name_check(st, "lock name", name, CK_LOCK_NAME_MAX);
+
+    if (rc != CK_OK)
+        return rc;
+    return st->ops->lock_forget(st, name);
+}
+
+ck_status ck_store_lock_list(ck_store *st, ck_lock_list *out)
+{
+    out->count = 0;
+    out->items = NULL;
+    return st->ops->lock_list(st, ck_now(), out);
+}
+
 ck_status ck_store_metrics(ck_store *st, ck_metrics *out)
 {
     ck_status rc;

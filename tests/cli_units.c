@@ -244,6 +244,121 @@ static void test_lockout_counts(void **state)
     ck_config_free(&cfg);
 }
 
+/* ---- the lock index ------------------------------------------------------- */
+
+static const ck_lock_info *find_lock(const ck_lock_info *locks, size_t n, ck_lock_kind kind,
+                                     const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (locks[i].kind == kind && strcmp(locks[i].id, id) == 0)
+            return &locks[i];
+    return NULL;
+}
+
+/* Every way a lock starts is listed, with its end; a reset unlists it. */
+static void test_lock_list(void **state)
+{
+    ck_config cfg;
+    ck_lockout lo;
+    ck_store *st = open_store(&cfg, "locklist", 0);
+    ck_lock_info *locks;
+    const ck_lock_info *li;
+    char id[CK_LOCK_ID_LEN], idh[CK_LOCK_ID_LEN];
+    const char *addr = "203.0.113.5\x01\xff";
+    int64_t count;
+    size_t n;
+    int locked;
+
+    (void)state;
+    fake_now = 1700000000;
+    ck_clock_set(fake_clock);
+    cfg.fail_deny = 2;
+    cfg.unlock_time = 300;
+    ck_lockout_from_config(&lo, &cfg);
+    assert_status(st, ck_lockout_list(st, &locks, &n), CK_OK);
+    assert_int_equal(n, 0);
+    free(locks);
+    for (int i = 0; i < 2; i++)
+        assert_status(st, ck_lockout_fail(st, &lo, CK_LOCK_ACCOUNT, "ll@example.org", &count,
+                                          &locked), CK_OK);
+    assert_true(locked);
+    assert_status(st, ck_lockout_lock(st, &lo, CK_LOCK_HOST, addr, &locked), CK_OK);
+    assert_true(locked);
+    assert_status(st, ck_lockout_list(st, &locks, &n), CK_OK);
+    assert_int_equal(n, 2);
+    ck_lockout_id("ll@example.org", id);
+    li = find_lock(locks, n, CK_LOCK_ACCOUNT, id);
+    assert_non_null(li);
+    assert_string_equal(li->address, "");       /* the store keeps no user name */
+    assert_int_equal(li->until, fake_now + 300);
+    assert_false(li->forever);
+    ck_lockout_id(addr, idh);
+    li = find_lock(locks, n, CK_LOCK_HOST, idh);
+    assert_non_null(li);
+    assert_string_equal(li->address, "203.0.113.5??");
+    free(locks);
+    /* A reset unlists the lock; an ended lock is not listed. */
+    assert_status(st, ck_lockout_reset(st, CK_LOCK_ACCOUNT, "ll@example.org"), CK_OK);
+    assert_status(st, ck_lockout_list(st, &locks, &n), CK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(locks[0].kind, CK_LOCK_HOST);
+    free(locks);
+    fake_now += 301;
+    assert_status(st, ck_lockout_list(st, &locks, &n), CK_OK);
+    assert_int_equal(n, 0);
+    free(locks);
+    /* unlock_time = 0: until an administrator clears it. */
+    lo.unlock_time = 0;
+    assert_status(st, ck_lockout_lock(st, &lo, CK_LOCK_ACCOUNT, "ll@example.org", &locked),
+                  CK_OK);
+    assert_status(st, ck_lockout_list(st, &locks, &n), CK_OK);
+    assert_int_equal(n, 1);
+    assert_true(locks[0].forever);
+    free(locks);
+    /* An entry whose lock went another way is dropped, not listed. */
+    assert_status(st, ck_store_lock_note(st, "u:00000000000000000000000000000000", 60), CK_OK);
+    assert_status(st, ck_store_lock_note(st, "not one of ours", 60), CK_OK);
+    assert_status(st, ck_lockout_list(st, &locks, &n), CK_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(locks[0].id, id);
+    free(locks);
+    assert_status(st, ck_lockout_reset(st, CK_LOCK_ACCOUNT, "ll@example.org"), CK_OK);
+    ck_clock_set(NULL);
+    ck_store_close(st);
+    ck_config_free(&cfg);
+}
+
+/* The index takes only text of bounded size, and lists it back as written. */
+static void test_lock_index_bounds(void **state)
+{
+    ck_config cfg;
+    ck_store *st = open_store(&cfg, "lockbounds", 0);
+    ck_lock_list l = { 0, NULL };
+    char big[CK_LOCK_NAME_MAX + 1];
+
+    (void)state;
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(ck_store_lock_note(st, big, 60), CK_ERR_INVALID);
+    big[CK_LOCK_NAME_MAX - 1] = '\0';
+    assert_status(st, ck_store_lock_note(st, big, 60), CK_OK);
+    assert_int_equal(ck_store_lock_note(st, "", 60), CK_ERR_INVALID);
+    assert_int_equal(ck_store_lock_note(st, "a\nb", 60), CK_ERR_INVALID);
+    assert_int_equal(ck_store_lock_note(st, "x", 0), CK_ERR_INVALID);
+    assert_status(st, ck_store_lock_note(st, big, 120), CK_OK);    /* moves its end */
+    assert_status(st, ck_store_lock_list(st, &l), CK_OK);
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0].name, big);
+    ck_lock_list_free(&l);
+    assert_status(st, ck_store_lock_forget(st, big), CK_OK);
+    assert_status(st, ck_store_lock_forget(st, big), CK_OK);
+    assert_status(st, ck_store_lock_list(st, &l), CK_OK);
+    assert_int_equal(l.count, 0);
+    ck_lock_list_free(&l);
+    ck_store_close(st);
+    ck_config_free(&cfg);
+}
+
 /* ---- alerts -------------------------------------------------------------- */
 
 static void test_alerts_fire_once(void **state)
@@ -441,6 +556,8 @@ int main(void)
         cmocka_unit_test(test_cap_evicts_oldest),
         cmocka_unit_test(test_failure_burst_locks_address),
         cmocka_unit_test(test_lockout_counts),
+        cmocka_unit_test(test_lock_list),
+        cmocka_unit_test(test_lock_index_bounds),
         cmocka_unit_test(test_alerts_fire_once),
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_store_down),

@@ -868,6 +868,130 @@ static ck_status lmdb_fail_reset(ck_store *st, const char *name)
     return ck_lmdb_run(st, 1, ck_now(), fail_reset_fn, &a);
 }
 
+/* ---- the lock index ------------------------------------------------------------ */
+
+/*
+ * An entry is a record of the counters' DB named "ix:" + name, shaped as a
+ * counter (be64 end, be64 1) and in the expiry index, so the sweep drops it
+ * when it ends; listing is a range over that one prefix.
+ */
+#define LOCK_PREFIX "ix:"
+#define LOCK_PREFIX_LEN 3
+
+typedef struct lock_arg {
+    char name[LOCK_PREFIX_LEN + CK_LOCK_NAME_MAX];
+    int64_t until;
+    ck_lock_list *out;
+} lock_arg;
+
+static void lock_key(lock_arg *a, const char *name)
+{
+    snprintf(a->name, sizeof(a->name), LOCK_PREFIX "%s", name);
+}
+
+static ck_status lock_note_fn(ck_lmdb_txn *t, void *arg)
+{
+    lock_arg *a = arg;
+    MDB_val k = mval(a->name, strlen(a->name)), v;
+    unsigned char buf[16];
+    int64_t end;
+    ck_status rc = room_check(t);
+    int mrc;
+
+    if (rc != CK_OK)
+        return rc;
+    rc = named_get(t, t->e->fails, a->name, 0, &v, &end);
+    if (rc == CK_OK)
+        rc = exp_del(t, end, 'f', a->name, strlen(a->name));
+    else if (rc == CK_NOT_FOUND || rc == CK_ERR_CORRUPT)
+        rc = CK_OK;
+    if (rc == CK_OK)
+        rc = exp_add(t, a->until, 'f', a->name, strlen(a->name));
+    if (rc != CK_OK)
+        return rc;
+    ck_be64_put(buf, a->until);
+    ck_be64_put(buf + 8, 1);
+    v = mval(buf, sizeof(buf));
+    mrc = mdb_put(t->txn, t->e->fails, &k, &v, 0);
+    return mrc ? ck_lmdb_error(t->st, mrc, "writing a lock index entry") : CK_OK;
+}
+
+static ck_status lmdb_lock_note(ck_store *st, const char *name, int64_t until, int64_t now)
+{
+    lock_arg a;
+
+    lock_key(&a, name);
+    a.until = until;
+    return ck_lmdb_run(st, 1, now, lock_note_fn, &a);
+}
+
+static ck_status lmdb_lock_forget(ck_store *st, const char *name)
+{
+    lock_arg a;
+    fail_arg f = { a.name, 0, NULL };
+
+    lock_key(&a, name);
+    return ck_lmdb_run(st, 1, ck_now(), fail_reset_fn, &f);
+}
+
+static ck_status lock_push(ck_store *st, ck_lock_list *out, const MDB_val *k, int64_t until)
+{
+    size_t n = k->mv_size - LOCK_PREFIX_LEN;
+    ck_lock_entry *e;
+
+    if (n == 0 || n >= CK_LOCK_NAME_MAX)
+        return CK_OK;       /* not one this store wrote: leave it to the sweep */
+    if ((out->count & (out->count - 1)) == 0) {
+        size_t cap = out->count ? out->count * 2 : 8;
+        ck_lock_entry *items = realloc(out->items, cap * sizeof(*items));
+
+        if (!items)
+            return ck_fail(st, CK_ERR_NOMEM, "out of memory");
+        out->items = items;
+    }
+    e = &out->items[out->count++];
+    memcpy(e->name, (const char *)k->mv_data + LOCK_PREFIX_LEN, n);
+    e->name[n] = '\0';
+    e->until = until;
+    return CK_OK;
+}
+
+static ck_status lock_list_fn(ck_lmdb_txn *t, void *arg)
+{
+    lock_arg *a = arg;
+    MDB_cursor *cur = NULL;
+    MDB_val k = mval(LOCK_PREFIX, LOCK_PREFIX_LEN), v;
+    ck_status rc = CK_OK;
+    int mrc = mdb_cursor_open(t->txn, t->e->fails, &cur);
+
+    a->out->count = 0;      /* a second attempt starts afresh */
+    if (mrc == 0)
+        mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (mrc == 0 && rc == CK_OK && a->out->count < CK_LOCK_LIST_MAX &&
+           k.mv_size > LOCK_PREFIX_LEN && memcmp(k.mv_data, LOCK_PREFIX, LOCK_PREFIX_LEN) == 0) {
+        if (v.mv_size >= 16 && ck_be64_get(v.mv_data) > t->now)
+            rc = lock_push(t->st, a->out, &k, ck_be64_get(v.mv_data));
+        mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    if (rc == CK_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+        rc = ck_lmdb_error(t->st, mrc, "listing the lock index");
+    return rc;
+}
+
+static ck_status lmdb_lock_list(ck_store *st, int64_t now, ck_lock_list *out)
+{
+    lock_arg a;
+    ck_status rc;
+
+    a.out = out;
+    rc = ck_lmdb_run(st, 0, now, lock_list_fn, &a);
+    if (rc != CK_OK)
+        ck_lock_list_free(out);
+    return rc;
+}
+
 /* ---- sweeping and metrics ------------------------------------------------------ */
 
 /* One expired index entry: remove what it points at if that has expired. */
@@ -1057,6 +1181,9 @@ static const struct ck_backend_ops lmdb_ops = {
     .fail_add = lmdb_fail_add,
     .fail_count = lmdb_fail_count,
     .fail_reset = lmdb_fail_reset,
+    .lock_note = lmdb_lock_note,
+    .lock_forget = lmdb_lock_forget,
+    .lock_list = lmdb_lock_list,
     .metrics = lmdb_metrics,
     .ping = lmdb_ping,
     .sweep = lmdb_sweep,

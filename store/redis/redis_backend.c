@@ -1113,6 +1113,133 @@ static void rs_close(ck_store *st)
     st->impl = NULL;
 }
 
+/* ---- the lock index ------------------------------------------------------ */
+
+/*
+ * One sorted set, P x:locks, member = lock name, score = end of the lock
+ * by our clock. It holds only the locks in force (ended ones are pruned
+ * whenever a lock starts), so listing reads a few entries and never scans
+ * the keyspace. A single key: any node of a cluster serves it.
+ */
+static ck_status int_reply(ck_store *st, redisReply *rep, const char *what)
+{
+    ck_status rc;
+
+    if (rep->type == REDIS_REPLY_ERROR) {
+        rc = reply_error(st, rep);
+        freeReplyObject(rep);
+        return rc;
+    }
+    if (rep->type != REDIS_REPLY_INTEGER)
+        return wrong_shape(st, rep, what);
+    freeReplyObject(rep);
+    return CK_OK;
+}
+
+static ck_status rs_lock_note(ck_store *st, const char *name, int64_t until, int64_t now)
+{
+    char k[KEY_MAX];
+    rs_args a = { 0 };
+    redisReply *rep;
+    ck_status rc;
+
+    key_plain(st, "x", "locks", k);
+    arg_str(&a, "ZREMRANGEBYSCORE");
+    arg_str(&a, k);
+    arg_str(&a, "-inf");
+    arg_int(&a, now);
+    rc = rs_command(st, &a, &rep);
+    if (rc == CK_OK)
+        rc = int_reply(st, rep, "ZREMRANGEBYSCORE");
+    if (rc != CK_OK)
+        return rc;
+    a.n = 0;
+    arg_str(&a, "ZADD");
+    arg_str(&a, k);
+    arg_int(&a, until);
+    arg_str(&a, name);
+    rc = rs_command(st, &a, &rep);
+    return rc == CK_OK ? int_reply(st, rep, "ZADD") : rc;
+}
+
+static ck_status rs_lock_forget(ck_store *st, const char *name)
+{
+    char k[KEY_MAX];
+    rs_args a = { 0 };
+    redisReply *rep;
+    ck_status rc;
+
+    key_plain(st, "x", "locks", k);
+    arg_str(&a, "ZREM");
+    arg_str(&a, k);
+    arg_str(&a, name);
+    rc = rs_command(st, &a, &rep);
+    return rc == CK_OK ? int_reply(st, rep, "ZREM") : rc;
+}
+
+static ck_status lock_entries(ck_store *st, redisReply *rep, ck_lock_list *out)
+{
+    size_t n = rep->elements / 2;
+
+    out->items = calloc(n ? n : 1, sizeof(*out->items));
+    if (!out->items)
+        return ck_fail(st, CK_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *m = rep->element[2 * i], *sc = rep->element[2 * i + 1];
+        ck_lock_entry *e = &out->items[out->count];
+        char *end;
+        double until;
+
+        if (m->type != REDIS_REPLY_STRING || sc->type != REDIS_REPLY_STRING)
+            return ck_fail(st, CK_ERR_CORRUPT, "redis: malformed lock index");
+        if (m->len == 0 || m->len >= CK_LOCK_NAME_MAX || memchr(m->str, '\0', m->len))
+            continue;       /* not one checkup wrote */
+        errno = 0;
+        until = strtod(sc->str, &end);
+        if (errno || end == sc->str || *end)
+            return ck_fail(st, CK_ERR_CORRUPT, "redis: malformed lock index score");
+        memcpy(e->name, m->str, m->len);
+        e->name[m->len] = '\0';
+        e->until = (int64_t)until;
+        out->count++;
+    }
+    return CK_OK;
+}
+
+static ck_status rs_lock_list(ck_store *st, int64_t now, ck_lock_list *out)
+{
+    char k[KEY_MAX], from[32];
+    rs_args a = { 0 };
+    redisReply *rep;
+    ck_status rc;
+
+    key_plain(st, "x", "locks", k);
+    snprintf(from, sizeof(from), "(%lld", (long long)now);
+    arg_str(&a, "ZRANGEBYSCORE");
+    arg_str(&a, k);
+    arg_str(&a, from);
+    arg_str(&a, "+inf");
+    arg_str(&a, "WITHSCORES");
+    arg_str(&a, "LIMIT");
+    arg_str(&a, "0");
+    arg_int(&a, CK_LOCK_LIST_MAX);
+    rc = rs_command(st, &a, &rep);
+    if (rc != CK_OK)
+        return rc;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        rc = reply_error(st, rep);
+        freeReplyObject(rep);
+        return rc;
+    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2)
+        return wrong_shape(st, rep, "ZRANGEBYSCORE");
+    rc = lock_entries(st, rep, out);
+    freeReplyObject(rep);
+    if (rc != CK_OK)
+        ck_lock_list_free(out);
+    return rc;
+}
+
 static const struct ck_backend_ops redis_ops = {
     .name = "redis",
     .create = rs_create,
@@ -1126,6 +1253,9 @@ static const struct ck_backend_ops redis_ops = {
     .fail_add = rs_fail_add,
     .fail_count = rs_fail_count,
     .fail_reset = rs_fail_reset,
+    .lock_note = rs_lock_note,
+    .lock_forget = rs_lock_forget,
+    .lock_list = rs_lock_list,
     .metrics = rs_metrics,
     .ping = rs_ping,
     .sweep = rs_sweep,
