@@ -115,7 +115,17 @@ int ck_users_append(ck_users *users, const ck_user *user, char *err, size_t errl
 /* Checks the text fields of a user record (lengths, no control characters). */
 int ck_user_check(const ck_user *user, char *err, size_t errlen);
 
-/* Hashes a password with yescrypt and a fresh salt into out. */
+/*
+ * The longest password that can be hashed, in bytes: libxcrypt takes at
+ * most CRYPT_MAX_PASSPHRASE_SIZE (512) bytes counting the NUL. A longer one
+ * can never match a hash (ck_password_verify says no).
+ */
+#define CK_PASSWORD_HASH_MAX 511
+
+/*
+ * Hashes a password with yescrypt and a fresh salt into out. A password
+ * longer than CK_PASSWORD_HASH_MAX is refused with a message that says so.
+ */
 int ck_password_hash(const char *password, char *out, size_t outlen,
                      char *err, size_t errlen);
 

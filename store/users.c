@@ -464,6 +464,9 @@ int ck_users_add(const char *path, const ck_user *user, char *err, size_t errlen
 
 /* ---- passwords --------------------------------------------------------- */
 
+_Static_assert(CK_PASSWORD_HASH_MAX == CRYPT_MAX_PASSPHRASE_SIZE - 1,
+               "CK_PASSWORD_HASH_MAX is libxcrypt's limit");
+
 int ck_password_hash(const char *password, char *out, size_t outlen, char *err, size_t errlen)
 {
     char setting[CRYPT_GENSALT_OUTPUT_SIZE];
@@ -471,6 +474,12 @@ int ck_password_hash(const char *password, char *out, size_t outlen, char *err, 
     const char *h;
     int rc = -1;
 
+    if (strlen(password) > CK_PASSWORD_HASH_MAX) {
+        snprintf(err, errlen, "password longer than %d bytes (the most yescrypt takes)",
+                 CK_PASSWORD_HASH_MAX);
+        free(cd);
+        return -1;
+    }
     if (!cd) {
         snprintf(err, errlen, "out of memory");
         return -1;

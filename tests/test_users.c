@@ -150,6 +150,27 @@ static void test_passwords(void **state)
     ck_users_free(&u);
 }
 
+/* The limit checkup states is the one yescrypt keeps: 511 bytes hash, 512 do not. */
+static void test_password_limit(void **state)
+{
+    ck_users u;
+    char pw[CK_PASSWORD_HASH_MAX + 2], hash[CK_HASH_MAX], err[512];
+
+    (void)state;
+    assert_int_equal(parse("#checkup-users 1\na@b:!:r::::\n", &u, err, sizeof(err)), 0);
+    memset(pw, 'x', CK_PASSWORD_HASH_MAX);
+    pw[CK_PASSWORD_HASH_MAX] = '\0';
+    assert_int_equal(ck_password_hash(pw, hash, sizeof(hash), err, sizeof(err)), 0);
+    snprintf(u.items[0].hash, sizeof(u.items[0].hash), "%s", hash);
+    assert_int_equal(ck_password_verify(&u, &u.items[0], pw), 1);
+    pw[CK_PASSWORD_HASH_MAX] = 'x';
+    pw[CK_PASSWORD_HASH_MAX + 1] = '\0';
+    assert_int_equal(ck_password_hash(pw, hash, sizeof(hash), err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "longer than 511 bytes"));
+    assert_int_equal(ck_password_verify(&u, &u.items[0], pw), 0);
+    ck_users_free(&u);
+}
+
 static void test_add_and_modes(void **state)
 {
     char dir[] = "/tmp/ck-test-users-XXXXXX", path[256], lock[300], err[512];
@@ -262,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_nul_and_long_lines),
         cmocka_unit_test(test_format_roundtrip),
         cmocka_unit_test(test_passwords),
+        cmocka_unit_test(test_password_limit),
         cmocka_unit_test(test_add_and_modes),
         cmocka_unit_test(test_map_identity),
     };
