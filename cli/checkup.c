@@ -1,6 +1,6 @@
 /*
- * checkup - the checkup admin tool: users, sessions, metrics, keys,
- * configuration check, sweep and a terminal login.
+ * checkup - the checkup admin tool: users, sessions, lockouts, metrics,
+ * keys, configuration check, sweep and a terminal login.
  *
  * Exit status, as coreutils: 0 success, 1 failure, 2 usage error.
  * Every command takes --help. Messages name the file, key or value at
@@ -42,13 +42,19 @@ static const cli_cmd commands[] = {
       "user set EMAIL [--role ROLE] [--clinic ID] [--local-user NAME] [--corppass ID]",
       "Change a user's role, clinic, local account or CorpPass mapping; an empty\n"
       "value ('') clears an optional field.\n" },
-    { "user", "passwd", cli_user_passwd, "user passwd EMAIL [--password-stdin]",
-      "Set a user's password (read as for user add).\n" },
+    { "user", "passwd", cli_user_passwd,
+      "user passwd EMAIL [--password-stdin] [--keep-sessions]",
+      "Set a user's password (read as for user add; at most 511 bytes, the most\n"
+      "yescrypt takes). Every session of the user ends, as after a suspected\n"
+      "compromise it must; --keep-sessions keeps them. A lockout of the account\n"
+      "is cleared. When the store cannot be reached the new password stands and\n"
+      "the message names the command that finishes the job (exit status 1).\n" },
     { "user", "disable", cli_user_disable, "user disable EMAIL",
-      "Refuse every login of the user (sessions already open stay: see\n"
-      "'sessions revoke-user').\n" },
-    { "user", "enable", cli_user_enable, "user enable EMAIL", "Allow the user to log in again.\n" },
-    { "user", "del", cli_user_del, "user del EMAIL", "Remove the user from the users file.\n" },
+      "Refuse every login of the user and end the user's sessions.\n" },
+    { "user", "enable", cli_user_enable, "user enable EMAIL",
+      "Allow the user to log in again, and clear a lockout of the account.\n" },
+    { "user", "del", cli_user_del, "user del EMAIL",
+      "Remove the user from the users file and end the user's sessions.\n" },
     { "user", "list", cli_user_list, "user list",
       "Show the users: email, role, clinic, local account, CorpPass mapping, state.\n" },
     { "sessions", "list", cli_sessions_list, "sessions list [--user EMAIL]",
@@ -96,6 +102,11 @@ static const cli_cmd commands[] = {
     { "sweep", NULL, cli_sweep, "sweep",
       "Remove expired entries from the embedded store now (Redis expires keys\n"
       "by itself).\n" },
+    { "lockout", "list", cli_lockout_list, "lockout list",
+      "Show the locks in force: accounts (named from the users file) and\n"
+      "addresses, with the time each ends ('until cleared' with unlock_time = 0).\n" },
+    { "lockout", "clear", cli_lockout_clear, "lockout clear USER | lockout clear --address ADDR",
+      "Clear the lock and the failure count of an account or of an address.\n" },
     { "login", NULL, cli_login,
       "login [EMAIL] [--password-stdin] [--service NAME] [--rhost ADDR]",
       "Log in at the terminal against the users file (not through PAM): the\n"

@@ -9,6 +9,7 @@
 
 #include "ck_audit.h"
 #include "ck_config.h"
+#include "ck_lockout.h"
 #include "ck_oidc.h"
 #include "ck_store.h"
 
@@ -109,5 +110,17 @@ int cli_keys_jwks(const ck_config *cfg, int argc, char **argv);
 int cli_config_check(const ck_config *cfg, int argc, char **argv);
 int cli_sweep(const ck_config *cfg, int argc, char **argv);
 int cli_login(const ck_config *cfg, int argc, char **argv);
+int cli_lockout_list(const ck_config *cfg, int argc, char **argv);
+int cli_lockout_clear(const ck_config *cfg, int argc, char **argv);
+
+/*
+ * Clears the lock and failures of an account or address, on st (or on a
+ * store of its own when st is NULL), and audits it once. reason NULL: the
+ * "lockout clear" command, which always reports; otherwise the command that
+ * clears it on the way ("password_set"), which reports only a lock that
+ * was there. On failure says what to run instead; returns CLI_OK/CLI_FAIL.
+ */
+int cli_lockout_clear_one(const ck_config *cfg, ck_store *st, ck_lock_kind kind,
+                          const char *name, const char *reason);
 
 #endif

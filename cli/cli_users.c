@@ -231,7 +231,7 @@ static int run_edit(const ck_config *cfg, user_edit *e, const char *what, const 
 int cli_user_add(const ck_config *cfg, int argc, char **argv)
 {
     user_edit e;
-    char pw[1024], err[768];
+    char pw[CK_PASSWORD_HASH_MAX + 2], err[768];     /* + newline + NUL */
     int from_stdin = 0, no_pw = 0, rc = CLI_FAIL;
 
     memset(&e, 0, sizeof(e));
@@ -299,35 +299,6 @@ static int one_email(int argc, char **argv, const struct option *opts, int *from
     return CLI_OK;
 }
 
-int cli_user_passwd(const ck_config *cfg, int argc, char **argv)
-{
-    static const struct option opts[] = {
-        { "password-stdin", no_argument, NULL, 'p' },
-        { NULL, 0, NULL, 0 },
-    };
-    user_edit e;
-    char pw[1024], err[256];
-    int from_stdin = 0, rc;
-
-    memset(&e, 0, sizeof(e));
-    rc = one_email(argc, argv, opts, &from_stdin, &e.email);
-    if (rc != CLI_OK)
-        return rc;
-    rc = CLI_FAIL;
-    if (cli_read_password(from_stdin, 1, "New password: ", pw, sizeof(pw)) != 0)
-        goto out;
-    if (ck_password_hash(pw, e.fields.hash, sizeof(e.fields.hash), err, sizeof(err)) != 0) {
-        cli_fail("%s", err);
-        goto out;
-    }
-    e.set_hash = 1;
-    rc = run_edit(cfg, &e, "new password for", "password_set");
-out:
-    OPENSSL_cleanse(pw, sizeof(pw));
-    OPENSSL_cleanse(&e, sizeof(e));
-    return rc;
-}
-
 /* disable, enable, del: the message word is one word, so it is the audit reason too. */
 static int simple_edit(const ck_config *cfg, int argc, char **argv, user_edit *e,
                        const char *what)
@@ -369,6 +340,56 @@ static int end_sessions(const ck_config *cfg, const char *email, const char *rea
     return CLI_OK;
 }
 
+/*
+ * A new password is the answer to a suspected compromise: the sessions
+ * opened with the old one end (unless --keep-sessions), and a lockout the
+ * guessing caused is cleared so that the user can log in with it.
+ */
+int cli_user_passwd(const ck_config *cfg, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "password-stdin", no_argument, NULL, 'p' },
+        { "keep-sessions", no_argument, NULL, 'k' },
+        { NULL, 0, NULL, 0 },
+    };
+    user_edit e;
+    char pw[CK_PASSWORD_HASH_MAX + 2], err[256];     /* + newline + NUL */
+    int from_stdin = 0, keep = 0, opt, rc;
+
+    memset(&e, 0, sizeof(e));
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt == 'p')
+            from_stdin = 1;
+        else if (opt == 'k')
+            keep = 1;
+        else
+            return cli_usage("unknown option '%s'", argv[optind - 1]);
+    }
+    if (optind + 1 != argc)
+        return cli_usage("exactly one EMAIL is needed");
+    e.email = argv[optind];
+    rc = CLI_FAIL;
+    if (cli_read_password(from_stdin, 1, "New password: ", pw, sizeof(pw)) != 0)
+        goto out;
+    if (ck_password_hash(pw, e.fields.hash, sizeof(e.fields.hash), err, sizeof(err)) != 0) {
+        cli_fail("%s", err);
+        goto out;
+    }
+    e.set_hash = 1;
+    rc = run_edit(cfg, &e, "new password for", "password_set");
+    if (rc != CLI_OK || !e.done)
+        goto out;
+    rc = cli_lockout_clear_one(cfg, NULL, CK_LOCK_ACCOUNT, e.matched, "password_set");
+    if (!keep && end_sessions(cfg, e.matched, "password_changed") != CLI_OK)
+        rc = CLI_FAIL;
+out:
+    OPENSSL_cleanse(pw, sizeof(pw));
+    OPENSSL_cleanse(&e, sizeof(e));
+    return rc;
+}
+
 int cli_user_disable(const ck_config *cfg, int argc, char **argv)
 {
     user_edit e;
@@ -385,9 +406,15 @@ int cli_user_enable(const ck_config *cfg, int argc, char **argv)
 {
     user_edit e;
 
+    int rc;
+
     memset(&e, 0, sizeof(e));
     e.set_disabled = 1;
-    return simple_edit(cfg, argc, argv, &e, "enabled");
+    rc = simple_edit(cfg, argc, argv, &e, "enabled");
+    /* Enabling lets the user in: a lock left from before would not. */
+    if (rc != CLI_OK)
+        return rc;
+    return cli_lockout_clear_one(cfg, NULL, CK_LOCK_ACCOUNT, e.matched, "user_enabled");
 }
 
 int cli_user_del(const ck_config *cfg, int argc, char **argv)

@@ -70,7 +70,8 @@ help_checks() {
     has out "Usage: checkup" "--help shows the usage"
     for c in "user add" "user set" "user passwd" "user disable" "user enable" "user del" \
         "user list" "sessions list" "sessions show" "sessions revoke" "sessions revoke-user" \
-        "metrics" "keys generate" "keys rotate" "keys jwks" "config check" "sweep" "login"; do
+        "metrics" "keys generate" "keys rotate" "keys jwks" "config check" "sweep" "login" \
+        "lockout list" "lockout clear"; do
         # shellcheck disable=SC2086
         expect 0 "$c --help" "$ck" -c /nonexistent/checkup.conf $c --help
         has out "Usage: checkup [-c CONFIG] $c" "$c --help names the command"
@@ -258,6 +259,95 @@ lockout_checks() {
     has out "checkup_anomalies_total 1" "anomalies counted"
 }
 
+# The locks an administrator sees and clears; what user passwd and user
+# enable do to a lock and to sessions; the password length limit.
+lockout_admin_checks() {
+    conf=$(mkconf admin "[lockout]" "deny = 2" "unlock_time = 0")
+    lk=lk@example.org
+    expect_in 0 "user add for the lockout checks" "lk pass 1" "$ck" -c "$conf" user add $lk \
+        --role r --password-stdin
+    for i in 1 2; do
+        expect_in 1 "bad password $i for $lk" "wrong" "$ck" -c "$conf" login $lk \
+            --password-stdin --rhost 203.0.113.20
+    done
+    expect_in 1 "the right password while locked" "lk pass 1" "$ck" -c "$conf" login $lk \
+        --password-stdin --rhost 203.0.113.21
+    expect 0 "lockout list" "$ck" -c "$conf" lockout list
+    has out "account  $lk" "the locked account is listed by its email"
+    has out "address  203.0.113.20" "the locked address is listed"
+    has out "until cleared" "a lock with unlock_time = 0 lasts until cleared"
+    has out "2 locks" "two locks"
+    expect 0 "lockout clear in another case" "$ck" -c "$conf" lockout clear LK@Example.org
+    has out "cleared the lockout of account $lk" "the account is cleared as the file spells it"
+    has audit.json '"event":"lockout_cleared","user":"lk@example.org","service":"checkup","result":"success","reason":"was_locked"' \
+        "the clear is audited"
+    expect_in 0 "a login after the clear" "lk pass 1" "$ck" -c "$conf" login $lk \
+        --password-stdin --rhost 203.0.113.21
+    expect 0 "lockout clear --address" "$ck" -c "$conf" lockout clear --address 203.0.113.20
+    has out "cleared the lockout of address 203.0.113.20" "the address is cleared"
+    expect 0 "lockout list after the clears" "$ck" -c "$conf" lockout list
+    has out "0 locks" "nothing is locked any more"
+    expect 0 "lockout clear of an address not locked" "$ck" -c "$conf" lockout clear \
+        --address 203.0.113.99
+    has out "no lockout on address 203.0.113.99" "says there was none"
+    expect 2 "lockout clear without a name" "$ck" -c "$conf" lockout clear
+    expect 2 "lockout clear with a user and an address" "$ck" -c "$conf" lockout clear $lk \
+        --address 203.0.113.20
+    expect 2 "lockout list with an argument" "$ck" -c "$conf" lockout list all
+    # user passwd: clears the lock and ends every session of the user.
+    expect_in 0 "a second session" "lk pass 1" "$ck" -c "$conf" login $lk --password-stdin
+    for i in 1 2; do
+        expect_in 1 "bad password $i before passwd" "wrong" "$ck" -c "$conf" login $lk \
+            --password-stdin --rhost 203.0.113.22
+    done
+    expect_in 0 "user passwd of a locked user" "lk pass 2" "$ck" -c "$conf" user passwd $lk \
+        --password-stdin
+    has out "cleared the lockout of account $lk" "passwd clears the lock"
+    has out "ended 2 sessions of $lk" "passwd ends the user's sessions"
+    has audit.json '"event":"sessions_revoked","user":"lk@example.org","service":"checkup","result":"success","reason":"password_changed"' \
+        "the ended sessions are audited"
+    expect 0 "sessions after passwd" "$ck" -c "$conf" sessions list --user $lk
+    has out "0 sessions" "no session outlives the password change"
+    expect_in 0 "the new password logs in at once" "lk pass 2" "$ck" -c "$conf" login $lk \
+        --password-stdin
+    expect_in 0 "user passwd --keep-sessions" "lk pass 3" "$ck" -c "$conf" user passwd $lk \
+        --password-stdin --keep-sessions
+    hasnt out "ended" "--keep-sessions ends nothing"
+    expect 0 "sessions after passwd --keep-sessions" "$ck" -c "$conf" sessions list --user $lk
+    has out "1 session" "the session is kept"
+    # user enable clears the lock.
+    for i in 1 2; do
+        expect_in 1 "bad password $i before enable" "wrong" "$ck" -c "$conf" login $lk \
+            --password-stdin --rhost 203.0.113.23
+    done
+    expect 0 "user enable of a locked user" "$ck" -c "$conf" user enable $lk
+    has out "cleared the lockout of account $lk" "enable clears the lock"
+    expect_in 0 "a login after enable" "lk pass 3" "$ck" -c "$conf" login $lk --password-stdin
+    # The store down: the password stands, the message says what to run.
+    printf '[store]\nurl = redis://127.0.0.1:1/0\nconnect_timeout_ms = 200\n[users]\nfile = %s/users\n' \
+        "$d" > "$d/down.conf"
+    expect_in 1 "user passwd with the store down" "lk pass 4" "$ck" -c "$d/down.conf" user passwd \
+        $lk --password-stdin
+    has out "new password for $lk" "the new password is written"
+    has err "run 'checkup lockout clear $lk'" "the message names the clear to run"
+    has err "run 'checkup sessions revoke-user $lk'" "the message names the revoke to run"
+    expect_in 0 "the password set with the store down works" "lk pass 4" "$ck" -c "$conf" login \
+        $lk --password-stdin
+    # yescrypt takes 511 bytes at most: the limit said is the limit kept.
+    long=$(printf '%0511d' 0)
+    expect_in 0 "a password of 511 bytes" "$long" "$ck" -c "$conf" user passwd $lk \
+        --password-stdin
+    expect_in 0 "it logs in" "$long" "$ck" -c "$conf" login $lk --password-stdin
+    expect_in 1 "a password of 512 bytes" "${long}0" "$ck" -c "$conf" user passwd $lk \
+        --password-stdin
+    has err "password longer than 511 bytes" "the message gives the limit kept"
+    hasnt err "yescrypt hashing failed" "no hashing failure"
+    expect_in 1 "user add with a password of 1000 bytes" "$long$long" "$ck" -c "$conf" user add \
+        lk2@example.org --role r --password-stdin
+    has err "password longer than 511 bytes" "user add gives the same limit"
+    expect 0 "user del after the lockout checks" "$ck" -c "$conf" user del $lk
+}
+
 cap_checks() {
     conf=$(mkconf cap "[session]" "max_per_user = 2")
     for i in 1 2 3; do
@@ -399,6 +489,7 @@ cli_suite() {
     session_checks "$conf"
     lockout_checks
     cap_checks
+    lockout_admin_checks
     metrics_checks
     keys_checks "$conf"
     config_checks "$conf"
