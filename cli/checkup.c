@@ -39,9 +39,12 @@ static const cli_cmd commands[] = {
       "--corppass maps a CorpPass identity: a UUID, or ENTITY/USER (entity id and\n"
       "CorpPass user id).\n" },
     { "user", "set", cli_user_set,
-      "user set EMAIL [--role ROLE] [--clinic ID] [--local-user NAME] [--corppass ID]",
+      "user set EMAIL [--role ROLE] [--clinic ID] [--local-user NAME] [--corppass ID]\n"
+      "         [--keep-sessions]",
       "Change a user's role, clinic, local account or CorpPass mapping; an empty\n"
-      "value ('') clears an optional field.\n" },
+      "value ('') clears an optional field. A change ends the user's sessions\n"
+      "(they carry the role and clinic they were opened with); --keep-sessions\n"
+      "keeps them.\n" },
     { "user", "passwd", cli_user_passwd,
       "user passwd EMAIL [--password-stdin] [--keep-sessions]",
       "Set a user's password (read as for user add; at most 511 bytes, the most\n"
@@ -54,7 +57,8 @@ static const cli_cmd commands[] = {
     { "user", "enable", cli_user_enable, "user enable EMAIL",
       "Allow the user to log in again, and clear a lockout of the account.\n" },
     { "user", "del", cli_user_del, "user del EMAIL",
-      "Remove the user from the users file and end the user's sessions.\n" },
+      "Remove the user from the users file, end the user's sessions and clear a\n"
+      "lockout of the account.\n" },
     { "user", "list", cli_user_list, "user list",
       "Show the users: email, role, clinic, local account, CorpPass mapping, state.\n" },
     { "sessions", "list", cli_sessions_list, "sessions list [--user EMAIL]",

@@ -198,9 +198,15 @@ static int check_password(const ck_config *cfg, ck_store *st, const login_req *r
         *user = lg.user;
         return CLI_OK;
     case CK_LOGIN_LOCKED:
-        return cli_fail("too many failed logins: %s is locked for now",
-                        lg.locked_account ? ck_login_user_label(lg.account)
-                                          : "this address");
+        /* With unlock_time = 0 nothing ends the lock but an administrator. */
+        if (lo.unlock_time <= 0)
+            return cli_fail("too many failed logins: %s is locked until an administrator "
+                            "clears it ('checkup lockout clear')",
+                            lg.locked_account ? ck_login_user_label(lg.account)
+                                              : "this address");
+        return cli_fail("too many failed logins: %s is locked for up to %d s",
+                        lg.locked_account ? ck_login_user_label(lg.account) : "this address",
+                        lo.unlock_time);
     case CK_LOGIN_FAILED:
         return cli_fail("login refused");
     case CK_LOGIN_STORE_ERROR:

@@ -21,6 +21,7 @@ typedef struct user_edit {
     const char *email;
     ck_user fields;         /* the values to set */
     int set_role, set_clinic, set_local, set_corppass, set_hash, set_disabled;
+    int keep_sessions;      /* user set --keep-sessions */
     int done;               /* 1 when the record changed */
     int remove;
     char matched[CK_EMAIL_MAX]; /* the email as the file spells it */
@@ -33,6 +34,7 @@ static const struct option field_opts[] = {
     { "corppass", required_argument, NULL, 'P' },
     { "password-stdin", no_argument, NULL, 'p' },
     { "no-password", no_argument, NULL, 'n' },
+    { "keep-sessions", no_argument, NULL, 'k' },
     { NULL, 0, NULL, 0 },
 };
 
@@ -126,6 +128,13 @@ static int parse_fields(int argc, char **argv, user_edit *e, int *from_stdin, in
             if (corppass_parse(optarg, e->fields.corppass) != 0)
                 return -1;
             e->set_corppass = 1;
+            break;
+        case 'k':
+            if (from_stdin) {       /* user add: there is nothing to keep */
+                cli_usage("unknown option '%s'", argv[optind - 1]);
+                return -1;
+            }
+            e->keep_sessions = 1;
             break;
         case 'p':
         case 'n':
@@ -267,9 +276,12 @@ out:
     return rc;
 }
 
+static int end_sessions(const ck_config *cfg, const char *email, const char *reason);
+
 int cli_user_set(const ck_config *cfg, int argc, char **argv)
 {
     user_edit e;
+    int rc;
 
     memset(&e, 0, sizeof(e));
     if (parse_fields(argc, argv, &e, NULL, NULL) != 0)
@@ -278,7 +290,15 @@ int cli_user_set(const ck_config *cfg, int argc, char **argv)
         return cli_usage("nothing to set (--role, --clinic, --local-user, --corppass)");
     if (e.set_role && !e.fields.role[0])
         return cli_usage("the role cannot be empty");
-    return run_edit(cfg, &e, "updated", "updated");
+    rc = run_edit(cfg, &e, "updated", "updated");
+    /*
+     * A session carries the role and clinic it was opened with, and was
+     * opened by the identity mapped then: after a change those would live
+     * on for up to a session's lifetime.
+     */
+    if (rc != CLI_OK || !e.done || e.keep_sessions)
+        return rc;
+    return end_sessions(cfg, e.matched, "user_changed");
 }
 
 static int one_email(int argc, char **argv, const struct option *opts, int *from_stdin,
@@ -426,7 +446,13 @@ int cli_user_del(const ck_config *cfg, int argc, char **argv)
     memset(&e, 0, sizeof(e));
     e.remove = 1;
     rc = simple_edit(cfg, argc, argv, &e, "removed");
-    return rc == CLI_OK && e.done ? end_sessions(cfg, e.matched, "user_removed") : rc;
+    if (rc != CLI_OK || !e.done)
+        return rc;
+    rc = end_sessions(cfg, e.matched, "user_removed");
+    /* A lock would wait for a user of the same email added later. */
+    if (cli_lockout_clear_one(cfg, NULL, CK_LOCK_ACCOUNT, e.matched, "user_removed") != CLI_OK)
+        rc = CLI_FAIL;
+    return rc;
 }
 
 int cli_user_list(const ck_config *cfg, int argc, char **argv)

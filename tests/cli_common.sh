@@ -240,7 +240,7 @@ lockout_checks() {
     done
     expect_in 1 "locked after 3 failures" "$pw_a" "$ck" -c "$conf" login a@example.org \
         --password-stdin
-    has err "a@example.org is locked" "the lock is named"
+    has err "a@example.org is locked for up to 900 s" "the lock and its length are named"
     # Failures for two accounts from one address lock the address (before
     # the address reaches deny = 3 failures of its own).
     for u in x1 x2; do
@@ -272,6 +272,8 @@ lockout_admin_checks() {
     done
     expect_in 1 "the right password while locked" "lk pass 1" "$ck" -c "$conf" login $lk \
         --password-stdin --rhost 203.0.113.21
+    has err "$lk is locked until an administrator clears it ('checkup lockout clear')" \
+        "login says that only an administrator ends the lock"
     expect 0 "lockout list" "$ck" -c "$conf" lockout list
     has out "account  $lk" "the locked account is listed by its email"
     has out "address  203.0.113.20" "the locked address is listed"
@@ -345,7 +347,25 @@ lockout_admin_checks() {
     expect_in 1 "user add with a password of 1000 bytes" "$long$long" "$ck" -c "$conf" user add \
         lk2@example.org --role r --password-stdin
     has err "password longer than 511 bytes" "user add gives the same limit"
+    # user set: a new role ends the sessions opened with the old one.
+    expect_in 0 "a session before user set" "$long" "$ck" -c "$conf" login $lk --password-stdin
+    expect 0 "user set --keep-sessions" "$ck" -c "$conf" user set $lk --clinic c7 --keep-sessions
+    hasnt out "ended" "--keep-sessions ends nothing"
+    expect 0 "user set --role" "$ck" -c "$conf" user set $lk --role auditor
+    has out "ended 2 sessions of $lk" "a role change ends the user's sessions"
+    expect 0 "user set with nothing changed" "$ck" -c "$conf" user set $lk --role auditor
+    hasnt out "ended" "an edit that changes nothing ends nothing"
+    expect 2 "user add --keep-sessions" "$ck" -c "$conf" user add x9@example.org --role r \
+        --no-password --keep-sessions
+    # user del clears the lock, so a user added again later starts unlocked.
+    for i in 1 2; do
+        expect_in 1 "bad password $i before del" "wrong" "$ck" -c "$conf" login $lk \
+            --password-stdin --rhost 203.0.113.24
+    done
     expect 0 "user del after the lockout checks" "$ck" -c "$conf" user del $lk
+    has out "cleared the lockout of account $lk" "del clears the lock"
+    expect 0 "lockout list after del" "$ck" -c "$conf" lockout list
+    hasnt out "account  " "no account lock is left"
 }
 
 cap_checks() {

@@ -53,6 +53,27 @@ grep -q '203.0.113.5' "$d/out" && grep -q '^1 session$' "$d/out" && echo "ok: th
 [ -s "$d/tok" ] && grep -qF "$(cat "$d/tok")" "$d/out" && { echo "FAIL: token printed"; fails=$((fails + 1)); }
 check 0 "sessions list (every user)" "$ck" -c "$d/checkup.conf" sessions list
 grep -q 'a@example.org' "$d/out" && echo "ok: listed for all users" || { echo "FAIL: all-users list"; fails=$((fails + 1)); }
+# A lock with unlock_time = 0: the module says an administrator must clear
+# it, and "checkup lockout clear" is the command that does.
+sed -i 's/^deny = 5$/deny = 2/; s/^unlock_time = 900$/unlock_time = 0/' "$d/checkup.conf"
+drive() {   # drive RHOST PASSWORD-FILE: one auth through pam_drive, output in $d/drive
+    LD_PRELOAD=libpam_wrapper.so ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+        "$top_builddir/tests/pam_drive" -s checkup -u auser -r "$1" auth < "$2" > "$d/drive" 2>&1
+}
+printf 'wrong one\n' > "$d/bad"
+drive 203.0.113.40 "$d/bad" || true
+drive 203.0.113.41 "$d/bad" || true
+if drive 203.0.113.42 "$d/pw"; then echo "FAIL: a locked account logged in"; fails=$((fails + 1)); fi
+grep -q 'locked until an administrator unlocks it' "$d/drive" && echo "ok: the module says who unlocks" ||
+    { echo "FAIL: lock message"; cat "$d/drive"; fails=$((fails + 1)); }
+check 0 "lockout list" "$ck" -c "$d/checkup.conf" lockout list
+grep -q '^account  a@example.org .*until cleared$' "$d/out" && echo "ok: the PAM lock is listed" ||
+    { echo "FAIL: lock not listed"; cat "$d/out"; fails=$((fails + 1)); }
+check 0 "lockout clear by the local account name" "$ck" -c "$d/checkup.conf" lockout clear auser
+grep -q 'cleared the lockout of account a@example.org' "$d/out" && echo "ok: the lock is cleared" ||
+    { echo "FAIL: clear"; cat "$d/out"; fails=$((fails + 1)); }
+drive 203.0.113.42 "$d/pw" && echo "ok: the right password works after the clear" ||
+    { echo "FAIL: login after the clear"; cat "$d/drive"; fails=$((fails + 1)); }
 chmod 644 "$d/users"
 check 1 "a users file others can read is refused" "$ck" -c "$d/checkup.conf" sessions list
 echo "$fails failure(s)"
