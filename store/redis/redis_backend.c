@@ -1119,7 +1119,8 @@ static void rs_close(ck_store *st)
  * One sorted set, P x:locks, member = lock name, score = end of the lock
  * by our clock. It holds only the locks in force (ended ones are pruned
  * whenever a lock starts), so listing reads a few entries and never scans
- * the keyspace. A single key: any node of a cluster serves it.
+ * the keyspace. It is a key of its own, apart from the counters: the note
+ * is a second round trip after the lock (see docs/design.md).
  */
 static ck_status int_reply(ck_store *st, redisReply *rep, const char *what)
 {
