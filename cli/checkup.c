@@ -195,19 +195,18 @@ void cli_fmt_time(int64_t t, char *buf, size_t len)
 }
 
 /* Sends ev (its sid_hash from key_hex, when given) to syslog and the JSON audit file. */
-void cli_audit_write(const ck_config *cfg, ck_audit_event *ev, const char *key_hex)
+void cli_audit_write(const ck_config *cfg, ck_store *st, ck_audit_event *ev,
+                     const char *key_hex)
 {
-    char sid[CK_SID_HASH_LEN], line[1024], err[256];
+    char sid[CK_SID_HASH_LEN];
 
     if (key_hex && *key_hex) {
         ck_audit_sid_hash(key_hex, sid);
         ev->sid_hash = sid;
     }
-    ck_audit_format(ev, line, sizeof(line));
-    syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s", line);
-    if (cfg->audit_file &&
-        ck_audit_write_json(cfg->audit_file, ev, ck_now(), err, sizeof(err)) != 0)
-        cli_fail("audit file: %s", err);
+    /* syslog has the line and the reason; the admin at the terminal is told too. */
+    if (ck_audit_emit(cfg, st, ev, LOG_NOTICE, ck_audit_syslog, NULL) != 0)
+        cli_fail("audit file %s could not be written (see syslog)", cfg->audit_file);
     ev->sid_hash = NULL;
 }
 
@@ -222,7 +221,7 @@ void cli_audit(const ck_config *cfg, const char *event, const char *user,
     ev.service = "checkup";
     ev.result = result;
     ev.reason = reason;
-    cli_audit_write(cfg, &ev, key_hex);
+    cli_audit_write(cfg, NULL, &ev, key_hex);
 }
 
 /* ---- passwords ----------------------------------------------------------- */

@@ -53,7 +53,8 @@ int cli_set_field(char *dst, size_t max, const char *value, const char *what);
 void cli_fmt_time(int64_t t, char *buf, size_t len);
 
 /* Audits an administrative action (syslog authpriv, and the audit file). */
-void cli_audit_write(const ck_config *cfg, ck_audit_event *ev, const char *key_hex);
+void cli_audit_write(const ck_config *cfg, ck_store *st, ck_audit_event *ev,
+                     const char *key_hex);
 void cli_audit(const ck_config *cfg, const char *event, const char *user,
                const char *key_hex, const char *result, const char *reason);
 

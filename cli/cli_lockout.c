@@ -170,7 +170,7 @@ int cli_lockout_clear_one(const ck_config *cfg, ck_store *st, ck_lock_kind kind,
         ev.rhost = name;
     else
         ev.user = name;
-    cli_audit_write(cfg, &ev, NULL);
+    cli_audit_write(cfg, st, &ev, NULL);
 out:
     if (own)
         ck_store_close(own);

@@ -32,7 +32,7 @@ typedef struct login_req {
     int from_stdin;
 } login_req;
 
-static void audit(const ck_config *cfg, const login_req *r, const char *event,
+static void audit(const ck_config *cfg, ck_store *st, const login_req *r, const char *event,
                   const char *user, const char *key_hex, const char *result,
                   const char *reason)
 {
@@ -46,7 +46,7 @@ static void audit(const ck_config *cfg, const login_req *r, const char *event,
     ev.rhost = r->rhost;
     ev.result = result;
     ev.reason = reason;
-    cli_audit_write(cfg, &ev, key_hex);
+    cli_audit_write(cfg, st, &ev, key_hex);
 }
 
 /* The client address of an SSH login, "" at a local terminal. */
@@ -119,6 +119,7 @@ static int ask_name(char *buf, size_t len)
 /* What the audit callback of the shared login needs. */
 typedef struct login_ctx {
     const ck_config *cfg;
+    ck_store *st;
     const login_req *r;
 } login_ctx;
 
@@ -128,7 +129,7 @@ static void login_audit(void *ud, const char *event, const char *user, const cha
 {
     const login_ctx *lc = ud;
 
-    audit(lc->cfg, lc->r, event, user, NULL, result, reason);
+    audit(lc->cfg, lc->st, lc->r, event, user, NULL, result, reason);
 }
 
 static int open_session(const ck_config *cfg, ck_store *st, const login_req *r,
@@ -156,9 +157,9 @@ static int open_session(const ck_config *cfg, ck_store *st, const login_req *r,
     evicted = ck_store_last_evicted(st);
     if (evicted) {
         snprintf(why, sizeof(why), "cap_%d_evicted_%zu", cfg->max_per_user, evicted);
-        audit(cfg, r, "session_evicted", u->email, NULL, "success", why);
+        audit(cfg, st, r, "session_evicted", u->email, NULL, "success", why);
     }
-    audit(cfg, r, "session_open", u->email, s.key_hex, "success", NULL);
+    audit(cfg, st, r, "session_open", u->email, s.key_hex, "success", NULL);
     cli_fmt_time(s.deadline, until, sizeof(until));
     printf("logged in as %s: session %.14s, idle timeout %d s, ends by %s%s\n", u->email,
            s.key_hex, cfg->inactivity_timeout, until,
@@ -174,7 +175,7 @@ static int open_session(const ck_config *cfg, ck_store *st, const login_req *r,
 static int check_password(const ck_config *cfg, ck_store *st, const login_req *r,
                           const ck_users *users, const char *pw, const ck_user **user)
 {
-    login_ctx lc = { cfg, r };
+    login_ctx lc = { cfg, st, r };
     ck_lockout lo;
     ck_login lg;
     ck_login_result lr;
@@ -238,6 +239,12 @@ int cli_login(const ck_config *cfg, int argc, char **argv)
     st = cli_store_open(cfg);
     if (!st)
         goto out;
+    if (ck_audit_gate(cfg, ck_audit_syslog, NULL) != 0) {
+        /* Before the password is asked for: nothing is checked unaudited. */
+        audit(cfg, st, &r, "login_failure", r.name, NULL, "failure", "audit_unavailable");
+        cli_fail("login refused: the audit file cannot be written ([audit] on_failure = deny)");
+        goto out;
+    }
     if (cli_read_password(r.from_stdin, 0, "Password: ", pw, sizeof(pw)) != 0)
         goto out;
     rc = check_password(cfg, st, &r, &users, pw, &u);

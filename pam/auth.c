@@ -284,6 +284,13 @@ int ck_pam_authenticate(ck_pam_call *c)
     /* A second authenticate in one handle starts from nothing. */
     c->ctx->authed = 0;
     c->ctx->attached = 0;
+    if (ck_pam_audit_gate(c) != 0) {
+        /* [audit] on_failure = deny: no login while it cannot be written down. */
+        (void)pam_get_user(c->pamh, &name, NULL);
+        ck_pam_audit(c, "login_failure", name, NULL, NULL, "failure", "audit_unavailable");
+        ck_pam_tell(c, 1, "Login refused: the audit trail is unavailable.");
+        return PAM_AUTHINFO_UNAVAIL;
+    }
     /* The browser login names the account: PAM_USER is checked or set there. */
     if (c->args.methods & CK_METHOD_TERMINAL)
         return ck_pam_terminal_auth(c);

@@ -249,10 +249,21 @@ int ck_pam_store_error(ck_pam_call *c, ck_status st, const char *what)
     return st == CK_ERR_NOMEM ? PAM_BUF_ERR : PAM_AUTHINFO_UNAVAIL;
 }
 
+/* ck_audit_emit's log: pam_syslog. */
+static void pam_audit_log(void *ud, int prio, const char *msg)
+{
+    pam_syslog((pam_handle_t *)ud, prio, "%s", msg);
+}
+
+int ck_pam_audit_gate(ck_pam_call *c)
+{
+    return c->ctx ? ck_audit_gate(&c->ctx->cfg, pam_audit_log, c->pamh) : 0;
+}
+
 void ck_pam_audit(ck_pam_call *c, const char *event, const char *user, const char *method,
                   const char *sid_key_hex, const char *result, const char *reason)
 {
-    char sid[CK_SID_HASH_LEN] = "", line[2048], err[512];
+    char sid[CK_SID_HASH_LEN] = "";
     ck_audit_event ev;
 
     if (sid_key_hex)
@@ -265,11 +276,8 @@ void ck_pam_audit(ck_pam_call *c, const char *event, const char *user, const cha
     ev.sid_hash = sid;
     ev.result = result;
     ev.reason = reason;
-    ck_audit_format(&ev, line, sizeof(line));
-    pam_syslog(c->pamh, LOG_NOTICE, "%s", line);
-    if (c->ctx && c->ctx->cfg.audit_file &&
-        ck_audit_write_json(c->ctx->cfg.audit_file, &ev, ck_now(), err, sizeof(err)) != 0)
-        pam_syslog(c->pamh, LOG_ERR, "audit file: %s", err);
+    (void)ck_audit_emit(c->ctx ? &c->ctx->cfg : NULL, c->ctx ? c->ctx->store : NULL, &ev,
+                        LOG_NOTICE, pam_audit_log, c->pamh);
 }
 
 void ck_pam_tell(ck_pam_call *c, int error, const char *fmt, ...)

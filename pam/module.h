@@ -91,6 +91,8 @@ int ck_pam_store_error(ck_pam_call *c, ck_status st, const char *what);
 /* Audit: one key=value line to syslog and, if configured, a JSON line. */
 void ck_pam_audit(ck_pam_call *c, const char *event, const char *user, const char *method,
                   const char *sid_key_hex, const char *result, const char *reason);
+/* -1 while [audit] on_failure = deny and the audit file cannot be written. */
+int ck_pam_audit_gate(ck_pam_call *c);
 
 /* Tells the user something through the conversation (unless PAM_SILENT). */
 void ck_pam_tell(ck_pam_call *c, int error, const char *fmt, ...)

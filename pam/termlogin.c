@@ -46,7 +46,7 @@ static const char *provider_label(const ck_pam_call *c)
 
 static void fail_audit(ck_pam_call *c, const char *user, const char *reason)
 {
-    ck_pam_audit(c, "login_failure", user ? user : "(unknown)", method_label(c), NULL,
+    ck_pam_audit(c, "login_failure", user, method_label(c), NULL,
                  "failure", reason);
 }
 
@@ -312,7 +312,7 @@ static int host_locked(ck_pam_call *c)
         return ck_pam_store_error(c, st, "lockout check");
     if (!locked)
         return PAM_SUCCESS;
-    ck_pam_audit(c, "locked", "(unknown)", method_label(c), NULL, "failure", "host_locked");
+    ck_pam_audit(c, "locked", NULL, method_label(c), NULL, "failure", "host_locked");
     ck_pam_tell(c, 1, "Too many failed logins: locked for now. Try again later.");
     return PAM_AUTH_ERR;
 }

@@ -110,7 +110,7 @@ void ck_anomaly_audit(ck_store *st, const ck_config *cfg, const char *user,
                       const char *reason, int refused)
 {
     ck_audit_event ev;
-    char sid[CK_SID_HASH_LEN], line[1024], err[256];
+    char sid[CK_SID_HASH_LEN];
 
     memset(&ev, 0, sizeof(ev));
     ev.event = "anomaly";
@@ -123,11 +123,7 @@ void ck_anomaly_audit(ck_store *st, const ck_config *cfg, const char *user,
     }
     ev.result = refused ? "failure" : "success";
     ev.reason = reason;
-    ck_audit_format(&ev, line, sizeof(line));
-    syslog(LOG_AUTHPRIV | LOG_WARNING, "%s", line);
-    if (cfg->audit_file && ck_audit_write_json(cfg->audit_file, &ev, ck_now(), err,
-                                               sizeof(err)) != 0)
-        syslog(LOG_AUTHPRIV | LOG_ERR, "audit file: %s", err);
+    (void)ck_audit_emit(cfg, st, &ev, LOG_WARNING, ck_audit_syslog, NULL);
     if (st)
         (void)ck_metrics_count(st, CK_COUNT_ANOMALY);   /* the audit line is what matters */
 }
@@ -174,6 +170,6 @@ ck_status ck_anomaly_failure(ck_store *st, const ck_config *cfg, const char *rho
     rc = ck_lockout_lock(st, &lo, CK_LOCK_HOST, rhost, host_locked);
     if (rc != CK_OK || !*host_locked)
         return rc;
-    ck_anomaly_audit(st, cfg, "-", NULL, rhost, NULL, "failure_burst", 1);
+    ck_anomaly_audit(st, cfg, NULL, NULL, rhost, NULL, "failure_burst", 1);
     return CK_OK;
 }

@@ -21,6 +21,10 @@
 #define CK_BIND_AUDIT    1
 #define CK_BIND_ENFORCE  2
 
+/* [audit] on_failure: what a login does while the audit file cannot be written. */
+#define CK_AUDIT_LOG     0      /* say so once in syslog, count it, go on */
+#define CK_AUDIT_DENY    1      /* and refuse logins until it can be written */
+
 typedef struct ck_config {
     /* [session] */
     int inactivity_timeout;     /* seconds, 1 .. 86400 */
@@ -58,6 +62,7 @@ typedef struct ck_config {
 
     /* [audit] */
     char *audit_file;           /* JSON lines; NULL = syslog only */
+    int audit_on_failure;       /* CK_AUDIT_LOG (default) or CK_AUDIT_DENY */
 
     /* [alerts] thresholds; 0 turns one off */
     int alert_active_sessions;      /* live sessions, default 10000 */

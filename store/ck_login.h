@@ -45,7 +45,7 @@ typedef struct ck_login {
     const char *store_what;         /* which step failed, for the log */
 } ck_login;
 
-/* A name fit for a log: anything as long as no email can be is "(invalid)". */
+/* The name for an audit event, never NULL; the audit writer hashes a name of no known shape. */
 const char *ck_login_user_label(const char *name);
 
 /* Checks name and password; on CK_LOGIN_OK lg->user is the user. */

@@ -4,8 +4,8 @@
  * "checkup metrics" and the daemon's /metrics, so both say the same.
  *
  * Nothing here costs a scan of all keys: session figures come from the
- * store's metrics counters, login failures, lockouts and anomalies from
- * three store counters (ck_metrics_count), memory from Redis INFO memory.
+ * store's metrics counters, login failures, lockouts, anomalies and lost
+ * audit lines from four store counters (ck_metrics_count), memory from Redis INFO memory.
  */
 #ifndef CK_METRICS_H
 #define CK_METRICS_H
@@ -21,6 +21,7 @@ typedef enum ck_counter {
     CK_COUNT_LOGIN_FAILURE = 0,
     CK_COUNT_LOCKOUT,
     CK_COUNT_ANOMALY,
+    CK_COUNT_AUDIT_FAILURE,     /* audit lines the audit file did not take */
     CK_COUNTER_COUNT
 } ck_counter;
 

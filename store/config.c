@@ -31,6 +31,7 @@ void ck_config_defaults(ck_config *cfg)
     cfg->unlock_time = 900;
     cfg->alert_active_sessions = 10000;
     cfg->alert_redis_memory_percent = 80;
+    cfg->audit_on_failure = CK_AUDIT_LOG;
     cfg->bind_mode = CK_BIND_OFF;
     cfg->bind_prefix_v4 = 24;
     cfg->bind_prefix_v6 = 64;
@@ -56,7 +57,7 @@ void ck_config_free(ck_config *cfg)
     }
 }
 
-typedef enum { T_INT, T_STR, T_BOOL, T_SIZE, T_BIND } key_type;
+typedef enum { T_INT, T_STR, T_BOOL, T_SIZE, T_BIND, T_ONFAIL } key_type;
 
 typedef struct key_spec {
     const char *section;
@@ -100,6 +101,7 @@ static const key_spec keys[] = {
     STR_KEY("users", "file", users_file),
     STR_KEY("tokens", "key_file", token_key_file),
     STR_KEY("audit", "file", audit_file),
+    { "audit", "on_failure", T_ONFAIL, offsetof(ck_config, audit_on_failure), 0, 1 },
     INT_KEY("alerts", "active_sessions", alert_active_sessions, 0, 1000000000),
     INT_KEY("alerts", "redis_memory_percent", alert_redis_memory_percent, 0, 100),
     INT_KEY("alerts", "idle_timeout_rate", alert_idle_timeout_rate, 0, 100),
@@ -185,19 +187,32 @@ static int parse_bool(const char *value, int *out)
     return -1;
 }
 
+/* One of n words (any case); *out is its index. */
+static int parse_word(const char *value, const char *const *words, int n, int *out)
+{
+    for (int i = 0; i < n; i++) {
+        if (strcasecmp(value, words[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static int parse_bind(const char *value, int *out)
 {
     static const char *const modes[] = {
         [CK_BIND_OFF] = "off", [CK_BIND_AUDIT] = "audit", [CK_BIND_ENFORCE] = "enforce",
     };
 
-    for (int i = 0; i < 3; i++) {
-        if (strcasecmp(value, modes[i]) == 0) {
-            *out = i;
-            return 0;
-        }
-    }
-    return -1;
+    return parse_word(value, modes, 3, out);
+}
+
+static int parse_on_failure(const char *value, int *out)
+{
+    static const char *const modes[] = { [CK_AUDIT_LOG] = "log", [CK_AUDIT_DENY] = "deny" };
+
+    return parse_word(value, modes, 2, out);
 }
 
 static int set_key(load_ctx *c, const key_spec *k, const char *value, int lineno)
@@ -219,6 +234,14 @@ static int set_key(load_ctx *c, const key_spec *k, const char *value, int lineno
     case T_BIND:
         if (parse_bind(value, &b) != 0) {
             snprintf(c->err, c->errlen, "%s:%d: [%s] %s: '%s' is not off, audit or enforce",
+                     c->path, lineno, k->section, k->name, value);
+            return 0;
+        }
+        *(int *)field = b;
+        return 1;
+    case T_ONFAIL:
+        if (parse_on_failure(value, &b) != 0) {
+            snprintf(c->err, c->errlen, "%s:%d: [%s] %s: '%s' is not log or deny",
                      c->path, lineno, k->section, k->name, value);
             return 0;
         }

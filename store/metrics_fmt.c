@@ -27,6 +27,7 @@ static const char *const counter_names[CK_COUNTER_COUNT] = {
     [CK_COUNT_LOGIN_FAILURE] = "m:login_failures",
     [CK_COUNT_LOCKOUT] = "m:lockouts",
     [CK_COUNT_ANOMALY] = "m:anomalies",
+    [CK_COUNT_AUDIT_FAILURE] = "m:audit_failures",
 };
 
 static const char *const alert_names[CK_ALERT_COUNT] = {
@@ -172,6 +173,7 @@ char *ck_figures_text(const ck_figures *f)
     fprintf(fp, "login failures:   %lld\n", (long long)f->counters[CK_COUNT_LOGIN_FAILURE]);
     fprintf(fp, "lockouts:         %lld\n", (long long)f->counters[CK_COUNT_LOCKOUT]);
     fprintf(fp, "anomalies:        %lld\n", (long long)f->counters[CK_COUNT_ANOMALY]);
+    fprintf(fp, "audit failures:   %lld\n", (long long)f->counters[CK_COUNT_AUDIT_FAILURE]);
     if (f->has_memory && f->mem_max > 0)
         fprintf(fp, "redis memory:     %lld of %lld bytes (%.1f %%)\n", (long long)f->mem_used,
                 (long long)f->mem_max, f->mem_percent);
@@ -270,6 +272,7 @@ char *ck_figures_json(const ck_figures *f)
         jset(root, "login_failures", json_integer(f->counters[CK_COUNT_LOGIN_FAILURE])) ||
         jset(root, "lockouts", json_integer(f->counters[CK_COUNT_LOCKOUT])) ||
         jset(root, "anomalies", json_integer(f->counters[CK_COUNT_ANOMALY])) ||
+        jset(root, "audit_failures", json_integer(f->counters[CK_COUNT_AUDIT_FAILURE])) ||
         jset(root, "alerts", json_alerts(f)))
         goto out;
     text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -344,6 +347,9 @@ char *ck_figures_prometheus(const ck_figures *f)
              f->counters[CK_COUNT_LOCKOUT]);
     prom_int(fp, "checkup_anomalies_total", "counter", "Audited session anomalies.",
              f->counters[CK_COUNT_ANOMALY]);
+    prom_int(fp, "checkup_audit_write_failures_total", "counter",
+             "Audit lines the audit file could not take (syslog still has them).",
+             f->counters[CK_COUNT_AUDIT_FAILURE]);
     if (f->has_memory) {
         prom_int(fp, "checkup_redis_used_memory_bytes", "gauge", "Redis used_memory.",
                  f->mem_used);

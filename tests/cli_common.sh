@@ -251,7 +251,7 @@ lockout_checks() {
         b@example.org --password-stdin --rhost 198.51.100.7
     expect_in 0 "the same login from elsewhere" "new pass 3" "$ck" -c "$conf" login \
         b@example.org --password-stdin --rhost 198.51.100.8
-    has audit.json '"event":"anomaly","user":"-","rhost":"198.51.100.7","result":"failure","reason":"failure_burst"' \
+    has audit.json '"event":"anomaly","rhost":"198.51.100.7","result":"failure","reason":"failure_burst"' \
         "the burst is audited"
     expect 0 "metrics after failures" "$ck" -c "$conf" metrics --prometheus
     has out "checkup_login_failures_total 5" "login failures counted"

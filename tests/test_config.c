@@ -96,6 +96,26 @@ static void test_errors(void **state)
                  "must not be shorter than inactivity_timeout");
     expect_error("[store]\ntls_min_version = 1.0\n", "'1.0' is not 1.2 or 1.3");
     expect_error("this is not ini\n", ":1: syntax error");
+    expect_error("[audit]\non_failure = ignore\n", "'ignore' is not log or deny");
+    expect_error("[audit]\non_failure =\n", "'' is not log or deny");
+}
+
+/* [audit] on_failure: log by default, deny when asked. */
+static void test_audit_on_failure(void **state)
+{
+    ck_config cfg;
+    char err[512] = "";
+
+    (void)state;
+    assert_int_equal(load("", &cfg, err, sizeof(err)), 0);
+    assert_int_equal(cfg.audit_on_failure, CK_AUDIT_LOG);
+    ck_config_free(&cfg);
+    assert_int_equal(load("[audit]\non_failure = deny\n", &cfg, err, sizeof(err)), 0);
+    assert_int_equal(cfg.audit_on_failure, CK_AUDIT_DENY);
+    ck_config_free(&cfg);
+    assert_int_equal(load("[audit]\non_failure = log\n", &cfg, err, sizeof(err)), 0);
+    assert_int_equal(cfg.audit_on_failure, CK_AUDIT_LOG);
+    ck_config_free(&cfg);
 }
 
 static void test_missing_file(void **state)
@@ -143,6 +163,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_audit_on_failure),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_env),
     };

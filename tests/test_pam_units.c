@@ -124,10 +124,19 @@ static void test_audit_line(void **state)
 
     (void)state;
     ck_audit_format(&ev, line, sizeof(line));
-    /* One line, one token per key: the user cannot forge "result=success". */
-    assert_string_equal(line, "event=login_failure user=eve\\x3d1\\x20x\\x22\\x0a\\xff "
+    /*
+     * One line, one token per key: the user cannot forge "result=success".
+     * A name of no known shape is not written at all, only its hash.
+     */
+    assert_string_equal(line, "event=login_failure user_hash=sha256:fc1b01c008ba user_len=10 "
                               "method=password service=sshd rhost=- sid=- result=failure "
                               "reason=bad_password");
+    ev.user = "eve@example.org";
+    ev.service = "a b=c\"";
+    ck_audit_format(&ev, line, sizeof(line));
+    assert_string_equal(line, "event=login_failure user=eve@example.org "
+                              "method=password service=a\\x20b\\x3dc\\x22 rhost=- sid=- "
+                              "result=failure reason=bad_password");
 }
 
 static void test_audit_sid_hash(void **state)
@@ -167,10 +176,10 @@ static void test_audit_json(void **state)
     buf[n] = '\0';
     fclose(f);
     assert_string_equal(buf,
-        "{\"time\":1800000000,\"event\":\"session_open\",\"user\":\"a@example.org\\\\xff\","
-        "\"method\":\"token\",\"sid\":\"0a0123456789ab\",\"result\":\"success\"}\n"
-        "{\"time\":1800000001,\"event\":\"session_open\",\"user\":\"a@example.org\\\\xff\","
-        "\"method\":\"token\",\"sid\":\"0a0123456789ab\",\"result\":\"success\"}\n");
+        "{\"time\":1800000000,\"event\":\"session_open\",\"user_hash\":\"sha256:ed47efb013cf\","
+        "\"user_len\":14,\"method\":\"token\",\"sid\":\"0a0123456789ab\",\"result\":\"success\"}\n"
+        "{\"time\":1800000001,\"event\":\"session_open\",\"user_hash\":\"sha256:ed47efb013cf\","
+        "\"user_len\":14,\"method\":\"token\",\"sid\":\"0a0123456789ab\",\"result\":\"success\"}\n");
     unlink(path);
     /* An unwritable place is an error with a reason, not a crash. */
     snprintf(path, sizeof(path), "%s/no/such/dir", dir);

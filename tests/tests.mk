@@ -10,3 +10,10 @@ TESTS += tests/test_encode
 tests_test_encode_SOURCES = tests/test_encode.c
 tests_test_encode_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_encode_LDADD = libcheckup.la $(CMOCKA_LIBS)
+
+# The audit writer: name shapes, JSON lines, [audit] on_failure.
+check_PROGRAMS += tests/test_audit
+TESTS += tests/test_audit
+tests_test_audit_SOURCES = tests/test_audit.c
+tests_test_audit_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_audit_LDADD = libcheckup.la $(CMOCKA_LIBS) $(JANSSON_LIBS)

@@ -94,6 +94,8 @@ void ckd_log(const ckd *d, int prio, const char *fmt, ...)
 void ckd_audit(const ckd *d, const char *event, const char *user, const char *method,
                const char *rhost, const char *sid_key_hex, const char *result,
                const char *reason);
+/* -1 while [audit] on_failure = deny and the audit file cannot be written. */
+int ckd_audit_gate(const ckd *d);
 
 /* libmicrohttpd's messages, through ckd_log (MHD_OPTION_EXTERNAL_LOGGER). */
 void ckd_mhd_log(void *cls, const char *fmt, va_list ap);

@@ -233,7 +233,7 @@ enum MHD_Result ckd_login_post(struct MHD_Connection *c, const ckd *d, ckd_req *
         struct MHD_Response *r = ckd_text("text/plain; charset=utf-8",
                                           "429 too many login attempts\n");
 
-        ckd_audit(d, "login_failure", "(rate limited)", "password", rq->client, NULL,
+        ckd_audit(d, "login_failure", rq->email, "password", rq->client, NULL,
                   "failure", "rate_limited");
         if (r)
             MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "60");
@@ -241,5 +241,12 @@ enum MHD_Result ckd_login_post(struct MHD_Connection *c, const ckd *d, ckd_req *
     }
     if (s != CK_OK)
         return store_failed(c, d, st, s, "rate limit");
+    if (ckd_audit_gate(d) != 0) {
+        /* [audit] on_failure = deny: no password is checked unaudited. */
+        ckd_audit(d, "login_failure", rq->email, "password", rq->client, NULL, "failure",
+                  "audit_unavailable");
+        return ckd_login_page(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, rd,
+                              "Sign-in is unavailable for now. Ask your administrator.");
+    }
     return check_password(c, d, st, rq, rd);
 }

@@ -206,8 +206,7 @@ static enum MHD_Result refuse(struct MHD_Connection *c, const ckd *d, unsigned s
     char client[CKD_ADDR_MAX];
 
     ckd_client_addr(c, d, client);
-    ckd_audit(d, "login_failure", user && user[0] ? user : "(unknown)", method, client, NULL,
-              "failure", reason);
+    ckd_audit(d, "login_failure", user, method, client, NULL, "failure", reason);
     return page(c, d, status, "Sign-in failed", text);
 }
 
@@ -271,8 +270,7 @@ static int start_limited(struct MHD_Connection *c, const ckd *d)
         return 0;
     if (count <= d->dc.login_rate_limit)
         return 0;
-    ckd_audit(d, "login_failure", "(rate limited)", "oidc", client, NULL, "failure",
-              "rate_limited");
+    ckd_audit(d, "login_failure", NULL, "oidc", client, NULL, "failure", "rate_limited");
     return 1;
 }
 
@@ -501,6 +499,10 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d,
     if (why)
         return refuse(c, d, MHD_HTTP_FORBIDDEN, res->id.user_id, ck_auth_method_name(s.method),
                       why, "This identity has no access here. Ask your administrator.");
+    if (ckd_audit_gate(d) != 0)
+        return refuse(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, s.user_id,
+                      ck_auth_method_name(s.method), "audit_unavailable",
+                      "Sign-in is unavailable for now. Ask your administrator.");
     rd = res->return_to[0] ? res->return_to : "/";
     /* Checked when the login started; checked again, the store is not ours alone. */
     if (!ckd_redirect_ok(d, rd))
@@ -745,7 +747,7 @@ enum MHD_Result ckd_backchannel_logout(struct MHD_Connection *c, const ckd *d, c
     }
     ckd_client_addr(c, d, client);
     if (os != CK_OIDC_OK) {
-        ckd_audit(d, "logout", "(unknown)", "oidc", client, NULL, "failure",
+        ckd_audit(d, "logout", NULL, "oidc", client, NULL, "failure",
                   o ? ck_oidc_errstr(o) : "no_provider");
         return ckd_json_error(c, d, os == CK_OIDC_REJECT ? MHD_HTTP_BAD_REQUEST
                                                          : MHD_HTTP_SERVICE_UNAVAILABLE,

@@ -42,11 +42,17 @@ void ckd_log(const ckd *d, int prio, const char *fmt, ...)
     va_end(ap);
 }
 
+/* ck_audit_emit's log: the daemon's log (standard error or syslog). */
+static void ckd_audit_log(void *ud, int prio, const char *msg)
+{
+    ckd_log(ud, prio, "%s", msg);
+}
+
 void ckd_audit(const ckd *d, const char *event, const char *user, const char *method,
                const char *rhost, const char *sid_key_hex, const char *result,
                const char *reason)
 {
-    char sid[CK_SID_HASH_LEN] = "", line[2048], err[512];
+    char sid[CK_SID_HASH_LEN] = "";
     ck_audit_event ev;
 
     if (sid_key_hex && sid_key_hex[0])
@@ -59,11 +65,12 @@ void ckd_audit(const ckd *d, const char *event, const char *user, const char *me
     ev.sid_hash = sid;
     ev.result = result;
     ev.reason = reason;
-    ck_audit_format(&ev, line, sizeof(line));
-    ckd_log(d, LOG_NOTICE, "%s", line);
-    if (d->cfg.audit_file &&
-        ck_audit_write_json(d->cfg.audit_file, &ev, ck_now(), err, sizeof(err)) != 0)
-        ckd_log(d, LOG_ERR, "audit file: %s", err);
+    (void)ck_audit_emit(&d->cfg, ckd_store(d), &ev, LOG_NOTICE, ckd_audit_log, (void *)d);
+}
+
+int ckd_audit_gate(const ckd *d)
+{
+    return ck_audit_gate(&d->cfg, ckd_audit_log, (void *)d);
 }
 
 void ckd_mhd_log(void *cls, const char *fmt, va_list ap)

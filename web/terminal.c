@@ -74,7 +74,7 @@ enum MHD_Result ckd_terminal(struct MHD_Connection *c, const ckd *d, const char 
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
     ckd_client_addr(c, d, client);
     if (too_many(d, st, client)) {
-        ckd_audit(d, "terminal_login", "(rate limited)", "corppass", client, NULL, "failure",
+        ckd_audit(d, "terminal_login", NULL, "corppass", client, NULL, "failure",
                   "rate_limited");
         return term_page(c, d, MHD_HTTP_TOO_MANY_REQUESTS, "Too many attempts",
                          "Too many sign-in links were tried from here. Wait a minute.");
