@@ -6,8 +6,9 @@
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
 . "$top_srcdir/tests/lib/pam_env.sh"
 
+. "$top_srcdir/tests/lib/audit.sh"
 d=$(mktemp -d "${TMPDIR:-/tmp}/ck-bind.XXXXXX") || exit 99
-trap 'rm -rf "$d"' EXIT
+trap 'ck_keep_audit "$d"; rm -rf "$d"' EXIT
 ck=$top_builddir/checkup
 n=0
 fails=0

@@ -7,12 +7,18 @@
 # PAM logins through the real libpam (pam_wrapper) by password and by token,
 # with and without the module's "debug" argument, wrong passwords up to a
 # lockout, an unknown user, a forged and an expired-key token, session
-# listings; then the same logins against a redis-server that wants a
-# password, and once with a wrong Redis password.
+# listings; checkupd (password logins right and wrong, /session, /metrics,
+# logout); secrets typed as the user name (a token, and a password as
+# password policies make them: with a space or a symbol) at the PAM
+# prompt, to checkup login and to checkupd; then the same logins against a
+# redis-server that wants a password, and once with a wrong Redis password.
 # Logs searched: the module's syslog lines (captured by pam_wrapper at its
-# debug level), stdout and stderr of every command, the JSON audit file,
-# the redis-server log, and the stores themselves (LMDB files, an RDB dump):
-# a store holds hashes of session ids, never a token or an id.
+# debug level), stdout and stderr of every command, checkupd's log (-v),
+# the JSON audit file, the redis-server log, and the stores themselves
+# (LMDB files, an RDB dump): a store holds hashes of session ids, never a
+# token or an id.
+# (A password of letters and digits alone has the shape of an account
+# name and would be logged as one: checkup.conf(5), [audit].)
 # Secrets searched: every password typed (right or wrong), the Redis
 # password, every token and each of its payload and signature parts, every
 # session id, every key of the token key ring.
@@ -20,9 +26,10 @@ set -eu
 : "${top_builddir:?}" "${top_srcdir:?}"
 . "$top_srcdir/tests/lib/pam_env.sh"
 . "$top_srcdir/tests/lib/redis.sh"
+. "$top_srcdir/tests/web_common.sh"
 
 d=$(mktemp -d "${TMPDIR:-/tmp}/ck-secrets-XXXXXX")
-cleanup() { redis_stop_all; [ -n "${KEEP:-}" ] || rm -rf "$d"; }
+cleanup() { web_stop_all; ck_keep_audit "$d"; redis_stop_all; [ -n "${KEEP:-}" ] || rm -rf "$d"; }
 trap cleanup EXIT INT TERM
 ck=$top_builddir/checkup
 L=$d/logs
@@ -41,6 +48,7 @@ for p in "$pw_a" "$pw_b" "$pw_wrong" "$pw_near" "$pw_unknown"; do remember passw
 remember redis_password "$redis_pw"
 
 ck_pam_setup "$d" "$top_builddir" 600 3600
+printf '%s\n' "[daemon]" "listen = 127.0.0.1:0" "public_url = $WEB_ORIGIN" >> "$d/checkup.conf"
 m=$top_builddir/.libs/pam_checkup.so
 printf '%s\n' "auth required $m config=$d/checkup.conf debug" \
     "account required $m config=$d/checkup.conf debug" \
@@ -125,6 +133,56 @@ run keys-rotate "$ck" -c "$d/checkup.conf" keys generate || fail "keys generate"
 run keys-jwks "$ck" -c "$d/checkup.conf" keys jwks || true
 run user-list "$ck" -c "$d/checkup.conf" user list || fail "user list"
 workload ""
+
+# ---- checkupd, and secrets typed where the user name goes
+# cookie_token FILE: the session cookie's value in curl's header dump.
+cookie_token() { sed -n "s/^[Ss]et-[Cc]ookie: $WEB_COOKIE=\([^;]*\);.*/\1/p" "$1"; }
+# web_post NAME EMAIL PASSWORD: a password login to checkupd; headers in $d/NAME.h.
+web_post() {
+    curl -s -o /dev/null -D "$d/$1.h" --max-time 10 -H "Origin: $WEB_ORIGIN" \
+        --data-urlencode "email=$2" --data-urlencode "password=$3" \
+        "http://127.0.0.1:$WEB_PORT/login" > /dev/null || true
+}
+web_workload() {    # web_workload SUFFIX
+    s=$1
+    web_start "ckd$s" "$d/checkup.conf" -v || { fail "checkupd did not start ($s)"; return 0; }
+    web_post "web-login$s" a@example.org "$pw_a"
+    cookie_token "$d/web-login$s.h" > "$d/webtok$s"
+    token_parts "$d/webtok$s"
+    wt=$(cat "$d/webtok$s")
+    [ "$(status "http://127.0.0.1:$WEB_PORT/session" -H "Cookie: $WEB_COOKIE=$wt")" = 200 ] ||
+        fail "checkupd session check ($s)"
+    web_post "web-wrong$s" a@example.org "$pw_wrong"
+    web_post "web-unknown$s" nobody@example.org "$pw_unknown"
+    # Secrets typed as the user name.
+    web_post "web-token-as-name$s" "$wt" "$pw_a"
+    web_post "web-pw-as-name$s" "$pw_as_name" "$pw_a"
+    [ -z "$(cookie_token "$d/web-pw-as-name$s.h")" ] || fail "a password logged in as a name ($s)"
+    curl -s -o "$L/web-metrics$s.log" "http://127.0.0.1:$WEB_PORT/metrics" || true
+    status "http://127.0.0.1:$WEB_PORT/logout" -X POST -H "Origin: $WEB_ORIGIN" \
+        -H "Cookie: $WEB_COOKIE=$wt" > /dev/null || true
+    web_stop "ckd$s"
+    cp "$CK_TEST_TMP/ckd$s.log" "$L/checkupd$s.log"
+    grep -q 'event=login_failure' "$L/checkupd$s.log" || fail "checkupd logged no failure ($s)"
+    grep -q 'event=login_success' "$L/checkupd$s.log" || fail "checkupd logged no login ($s)"
+}
+names_workload() {  # names_workload SUFFIX: a token and a password at the name prompt
+    s=$1
+    for v in tok pw; do
+        if [ $v = tok ]; then name=$(cat "$d/tok1$s"); else name=$pw_as_name; fi
+        echo "$pw_a" | run "name-$v-pam$s" drive -s checkup-debug -u "$name" -r 192.0.2.7 auth &&
+            fail "a secret logged in as a user name ($s)"
+        echo "$pw_a" | run "name-$v-cli$s" "$ck" -c "$d/checkup.conf" login "$name" \
+            --password-stdin --rhost 192.0.2.8 && fail "checkup login with a secret as name ($s)"
+    done
+    grep -q 'user_hash=sha256:' "$L/name-pw-pam$s.log" ||
+        fail "no hashed user name in the PAM capture ($s)"
+}
+# A password as policies make them, with a space and symbols (see the top).
+pw_as_name="$(rnd 10) #$(rnd 8)!"
+remember password "$pw_as_name"
+web_workload ""
+names_workload ""
 # A password change, then a login with the new one.
 pw_new=$(rnd)
 remember password "$pw_new"
@@ -141,6 +199,8 @@ if [ -n "${REDIS_SERVER:-}" ]; then
     if [ -n "$port" ]; then
         sed -i "s|^url = .*|url = redis://127.0.0.1:$port/0\npassword = $redis_pw|" "$d/checkup.conf"
         workload "-redis"
+        web_workload "-redis"
+        names_workload "-redis"
         run redis-save "$(dirname "$REDIS_SERVER")/redis-cli" -p "$port" -a "$redis_pw" \
             --no-auth-warning SAVE || true
         # The same with a wrong Redis password: errors must not show either one.
@@ -160,6 +220,9 @@ fi
 cat "$L"/*.log > "$d/all.log"
 grep -q 'SYSLOG([0-9]*): event=login_success' "$d/all.log" || fail "no syslog line captured"
 grep -q 'event=login_failure' "$d/all.log" || fail "no failed login in the syslog capture"
+grep -q 'user_hash=sha256:' "$d/all.log" || fail "no user name hashed in the logs"
+grep -q '"user_hash":"sha256:' "$d/audit.jsonl" || fail "no user name hashed in the audit file"
+grep -q '"service":"checkupd"' "$d/audit.jsonl" || fail "no checkupd line in the audit file"
 [ "$(grep -c '"event"' "$d/audit.jsonl")" -ge 10 ] || fail "the JSON audit file is nearly empty"
 nsec=$(ls "$d/secrets" | wc -l)
 [ "$nsec" -ge 20 ] || fail "only $nsec secrets gathered"

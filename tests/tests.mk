@@ -17,3 +17,14 @@ TESTS += tests/test_audit
 tests_test_audit_SOURCES = tests/test_audit.c
 tests_test_audit_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_audit_LDADD = libcheckup.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+
+# [audit] on_failure, and a JSON parse of every audit line the suites
+# below kept (tests/lib/audit.sh); it runs after them.
+TESTS += tests/audit_deny.sh tests/audit_json.sh
+EXTRA_DIST += tests/audit_deny.sh tests/audit_json.sh tests/lib/audit.sh
+tests/audit_json.log: tests/audit_deny.log tests/secrets_scan.log tests/web_lmdb.log \
+	tests/cli_lmdb.log tests/cli_pam_bind.log
+clean-local: clean-audit-logs
+clean-audit-logs:
+	rm -rf tests/audit-logs
+.PHONY: clean-audit-logs

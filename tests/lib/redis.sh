@@ -12,6 +12,7 @@
 # Ports are picked at random in 20000..59999 and retried when taken.
 # Server files live in $CK_TEST_TMP/name/ (redis.conf, redis.log, redis.pid).
 
+. "$top_srcdir/tests/lib/audit.sh"
 : "${REDIS_SERVER:=redis-server}"
 CK_TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ck-test.XXXXXX")
 
@@ -193,5 +194,6 @@ redis_stop_all() {
     for f in "$CK_TEST_TMP"/*/*.pid; do
         [ -e "$f" ] && ck_stop_pidfile "$f"
     done
+    ck_keep_audit "$CK_TEST_TMP"
     rm -rf "$CK_TEST_TMP"
 }
