@@ -130,21 +130,6 @@ static void name_hash(const char *name, char out[20])
     out[19] = '\0';
 }
 
-const char *ck_audit_user_label(const char *name, char out[CK_AUDIT_LABEL_LEN])
-{
-    char h[20];
-
-    if (!name || !*name) {
-        snprintf(out, CK_AUDIT_LABEL_LEN, "-");
-        return out;
-    }
-    if (ck_audit_name_ok(name))
-        return name;
-    name_hash(name, h);
-    snprintf(out, CK_AUDIT_LABEL_LEN, "%s (%zu bytes)", h, strlen(name));
-    return out;
-}
-
 /* ---- the key=value line -------------------------------------------------- */
 
 /*

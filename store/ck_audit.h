@@ -10,7 +10,8 @@
  * password pasted at the wrong prompt. Only a name of a known shape
  * (ck_audit_name_ok) is written as it is; any other name is written as
  * user_hash=sha256:<first 12 hex digits> and user_len=<bytes>, in the
- * syslog line, the JSON line and every other message that names a user.
+ * syslog line and the JSON line alike. Every front end writes its events
+ * through ck_audit_emit, so this is the one place the rule lives.
  *
  * Other values from users (hosts, services) are escaped in the syslog
  * line: bytes outside printable ASCII, space, '"', '\\' and '=' become
@@ -29,7 +30,6 @@
 
 #define CK_SID_HASH_LEN 15      /* 2 tag + 12 hex + NUL */
 #define CK_AUDIT_NAME_MAX 254   /* longest name written as it is (RFC 5321 path) */
-#define CK_AUDIT_LABEL_LEN 48   /* "sha256:" + 12 hex + " (N bytes)" + NUL, with room */
 
 typedef struct ck_audit_event {
     const char *event;      /* login_success, login_failure, locked, ... */
@@ -61,12 +61,6 @@ void ck_audit_sid_hash_of(const char *sid, char out[CK_SID_HASH_LEN]);
  * punctuation, longer) is 0 and gets hashed.
  */
 int ck_audit_name_ok(const char *name);
-
-/*
- * A name for a free-text log message: the name itself when
- * ck_audit_name_ok, else "sha256:<12 hex> (N bytes)". Returns out.
- */
-const char *ck_audit_user_label(const char *name, char out[CK_AUDIT_LABEL_LEN]);
 
 /* Formats "event=... user=... ..." into buf (always NUL-terminated). */
 void ck_audit_format(const ck_audit_event *ev, char *buf, size_t len);

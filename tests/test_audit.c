@@ -64,17 +64,6 @@ static void test_name_shape(void **state)
     assert_true(ck_audit_name_ok(long_name));
 }
 
-static void test_user_label(void **state)
-{
-    char out[CK_AUDIT_LABEL_LEN];
-
-    (void)state;
-    assert_string_equal(ck_audit_user_label("a@example.org", out), "a@example.org");
-    /* SHA-256("two words") begins a03f1d611645: never the words themselves. */
-    assert_string_equal(ck_audit_user_label("two words", out), "sha256:a03f1d611645 (9 bytes)");
-    assert_string_equal(ck_audit_user_label(NULL, out), "-");
-}
-
 /* Writes ev to a fresh file and parses the one line back. */
 static json_t *round_trip(const ck_audit_event *ev)
 {
@@ -236,7 +225,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_name_shape),
-        cmocka_unit_test(test_user_label),
         cmocka_unit_test(test_json_strings),
         cmocka_unit_test(test_emit_once),
         cmocka_unit_test(test_gate),
