@@ -7,7 +7,9 @@
  * service, rhost, sid, result, reason); the first byte sets the buffer
  * size. Properties: the syslog line is NUL-terminated inside its buffer,
  * printable ASCII only and one line; the JSON line is one line of valid
- * JSON whose values are printable ASCII.
+ * JSON whose string values are text (valid UTF-8, no control characters),
+ * hold a value that is short text as it is, and carry a user name only
+ * when it has a known shape (else user_hash and user_len).
  */
 #include "config.h"
 
@@ -20,6 +22,7 @@
 #include <jansson.h>
 
 #include "ck_audit.h"
+#include "ck_text.h"
 #include "fuzz.h"
 
 static void check_printable(const char *s, const char *what)
@@ -40,6 +43,22 @@ static void check_format(const ck_audit_event *ev, size_t len)
         ck_fuzz_fail("audit: line not terminated in a %zu-byte buffer", len);
     check_printable(buf, "the syslog line");
     free(buf);
+}
+
+/* What the JSON line must hold for one field. */
+static void check_value(json_t *obj, const char *key, const char *in)
+{
+    const char *out = json_string_value(json_object_get(obj, key));
+
+    if (!in || !*in) {
+        if (json_object_get(obj, key))
+            ck_fuzz_fail("audit: empty %s written", key);
+        return;
+    }
+    if (!out)
+        ck_fuzz_fail("audit: %s missing", key);
+    if (ck_text_ok(in) && strlen(in) <= 256 && strcmp(in, out) != 0)
+        ck_fuzz_fail("audit: %s changed on its way to JSON", key);
 }
 
 static void check_json(const ck_audit_event *ev)
@@ -67,9 +86,20 @@ static void check_json(const ck_audit_event *ev)
     if (!json_is_object(obj))
         ck_fuzz_fail("audit: the JSON line does not parse");
     json_object_foreach(obj, k, v) {
-        if (json_is_string(v))
-            check_printable(json_string_value(v), "a JSON value");
+        if (json_is_string(v) && !ck_text_ok(json_string_value(v)))
+            ck_fuzz_fail("audit: the JSON value of %s is not text", k);
     }
+    if (ev->user && *ev->user && !ck_audit_name_ok(ev->user)) {
+        if (json_object_get(obj, "user") || !json_is_integer(json_object_get(obj, "user_len")) ||
+            (size_t)json_integer_value(json_object_get(obj, "user_len")) != strlen(ev->user) ||
+            !json_is_string(json_object_get(obj, "user_hash")))
+            ck_fuzz_fail("audit: a name of no known shape is not hashed");
+    } else {
+        check_value(obj, "user", ev->user);
+    }
+    check_value(obj, "service", ev->service);
+    check_value(obj, "rhost", ev->rhost);
+    check_value(obj, "reason", ev->reason);
     json_decref(obj);
 }
 
