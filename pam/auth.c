@@ -276,6 +276,18 @@ static int get_secret(ck_pam_call *c, const char **secret)
     return pam_get_authtok(c->pamh, PAM_AUTHTOK, secret, prompt);
 }
 
+/* [audit] on_failure = deny and no audit file: no login goes unwritten. */
+static int refuse_unaudited(ck_pam_call *c)
+{
+    const void *item = NULL;
+
+    /* The name if the application set one: a refused login prompts for nothing. */
+    (void)pam_get_item(c->pamh, PAM_USER, &item);
+    ck_pam_audit(c, "login_failure", item, NULL, NULL, "failure", "audit_unavailable");
+    ck_pam_tell(c, 1, "Login refused: the audit trail is unavailable.");
+    return PAM_AUTHINFO_UNAVAIL;
+}
+
 int ck_pam_authenticate(ck_pam_call *c)
 {
     const char *name = NULL, *secret = NULL;
@@ -284,13 +296,8 @@ int ck_pam_authenticate(ck_pam_call *c)
     /* A second authenticate in one handle starts from nothing. */
     c->ctx->authed = 0;
     c->ctx->attached = 0;
-    if (ck_pam_audit_gate(c) != 0) {
-        /* [audit] on_failure = deny: no login while it cannot be written down. */
-        (void)pam_get_user(c->pamh, &name, NULL);
-        ck_pam_audit(c, "login_failure", name, NULL, NULL, "failure", "audit_unavailable");
-        ck_pam_tell(c, 1, "Login refused: the audit trail is unavailable.");
-        return PAM_AUTHINFO_UNAVAIL;
-    }
+    if (ck_pam_audit_gate(c) != 0)
+        return refuse_unaudited(c);
     /* The browser login names the account: PAM_USER is checked or set there. */
     if (c->args.methods & CK_METHOD_TERMINAL)
         return ck_pam_terminal_auth(c);
