@@ -32,14 +32,17 @@ printf '%s\n' "[daemon]" "listen = 127.0.0.1:0" "public_url = $WEB_ORIGIN" >> "$
 ck_pam_wrap "$d"
 PAM_WRAPPER_DEBUGLEVEL=2    # pam_syslog lines on stderr as "SYSLOG(n): ..."
 export PAM_WRAPPER_DEBUGLEVEL
+# The password from a file: a refused login may not read it (no broken pipe).
+printf '%s\n' "$pw" > "$d/pw"
 pam() {     # pam OUT: a password login of auser through the real libpam
-    printf '%s\n' "$pw" | LD_PRELOAD=libpam_wrapper.so \
+    LD_PRELOAD=libpam_wrapper.so \
         ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-        "$top_builddir/tests/pam_drive" -s checkup -u auser -r 203.0.113.9 auth > "$1" 2>&1
+        "$top_builddir/tests/pam_drive" -s checkup -u auser -r 203.0.113.9 auth \
+        < "$d/pw" > "$1" 2>&1
 }
 cli() {     # cli OUT: "checkup login"
-    printf '%s\n' "$pw" | "$ck" -c "$d/checkup.conf" login a@example.org --password-stdin \
-        --rhost 203.0.113.9 > "$1" 2>&1
+    "$ck" -c "$d/checkup.conf" login a@example.org --password-stdin --rhost 203.0.113.9 \
+        < "$d/pw" > "$1" 2>&1
 }
 web() {     # web: the status of a password login to checkupd
     curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Origin: $WEB_ORIGIN" \
