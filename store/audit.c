@@ -16,13 +16,12 @@
 
 #include "ck_audit.h"
 #include "ck_clock.h"
+#include "ck_encode.h"
 #include "ck_metrics.h"
 #include "ck_text.h"
 
 #define VALUE_MAX 256   /* a value longer than this is cut with "..." */
 #define FIELD_COUNT 8
-
-static const char hexdig[] = "0123456789abcdef";
 
 void ck_audit_sid_hash(const char *key_hex, char out[CK_SID_HASH_LEN])
 {
@@ -45,11 +44,7 @@ void ck_audit_sid_hash_of(const char *sid, char out[CK_SID_HASH_LEN])
     SHA256((const unsigned char *)sid, len, md);
     out[0] = sid[0];
     out[1] = sid[1];
-    for (int i = 0; i < 6; i++) {
-        out[2 + 2 * i] = hexdig[md[i] >> 4];
-        out[3 + 2 * i] = hexdig[md[i] & 15];
-    }
-    out[CK_SID_HASH_LEN - 1] = '\0';
+    ck_hex_encode(md, 6, out + 2);
 }
 
 /* ---- user names ---------------------------------------------------------- */
@@ -123,11 +118,7 @@ static void name_hash(const char *name, char out[20])
 
     SHA256((const unsigned char *)name, strlen(name), md);
     memcpy(out, "sha256:", 7);
-    for (int i = 0; i < 6; i++) {
-        out[7 + 2 * i] = hexdig[md[i] >> 4];
-        out[8 + 2 * i] = hexdig[md[i] & 15];
-    }
-    out[19] = '\0';
+    ck_hex_encode(md, 6, out + 7);
 }
 
 /* ---- the key=value line -------------------------------------------------- */
@@ -155,8 +146,8 @@ static void escape(const char *in, int kv, char *out, size_t outlen)
         }
         out[o++] = '\\';
         out[o++] = 'x';
-        out[o++] = hexdig[*p >> 4];
-        out[o++] = hexdig[*p & 15];
+        ck_hex_encode(p, 1, out + o);     /* room checked above, NUL included */
+        o += 2;
     }
     out[o] = '\0';
 }
