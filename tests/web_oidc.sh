@@ -262,6 +262,22 @@ check "rate limit: starts within the limit" "302 302" \
     "$(status "http://127.0.0.1:$P/login/plain") $(status "http://127.0.0.1:$P/login/plain")"
 check "rate limit: one start too many" 429 "$(status "http://127.0.0.1:$P/login/plain")"
 web_stop ck2
+
+# 7. [audit] on_failure = deny with an audit file no one can write (its
+# directory is a regular file): a provider login gets no session.
+mkdir -p "$D/store3"
+sed -e "s|^url = .*|url = $(printf %s "$STORE2_URL" | sed 's|store2$|store3|; s|/1$|/2|')|" \
+    -e "s|^file = $D/audit.jsonl$|file = $D/users/audit.jsonl\non_failure = deny|" \
+    "$D/checkup.conf" > "$D/deny.conf"
+web_start ck3 "$D/deny.conf" || exit 1
+P=$WEB_PORT
+if begin plain /app/d dn && provider dn alice; then
+    check "deny: provider login refused while the audit file is broken" 503 "$(callback dn)"
+    check "deny: no session cookie" "" "$(session_of dn)"
+fi
+web_stop ck3
+check_grep "deny: the refusal is logged" "reason=audit_unavailable" "$CK_TEST_TMP/ck3.log"
+check "deny: the broken file said once" 1 "$(grep -c 'audit file: ' "$CK_TEST_TMP/ck3.log")"
 # No secret in any log: codes, tokens, binding values, the NRIC.
 for f in "$D"/*.q; do
     code=$(sed -n 's/.*code=\([^&]*\).*/\1/p' "$f")
