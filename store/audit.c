@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "ck_encode.h"
 #include "ck_metrics.h"
 #include "ck_text.h"
+#include "secfile.h"
 
 #define VALUE_MAX 256   /* a value longer than this is cut with "..." */
 #define FIELD_COUNT 8
@@ -273,13 +275,31 @@ out:
     return line;
 }
 
+/*
+ * Root appends here: a file or directory someone else controls would let
+ * them aim root's writes (secfile.h policy, CK_FILE_LOG). No symlink, no
+ * FIFO (O_NONBLOCK keeps the open from waiting for a reader).
+ */
 static int open_file(const char *path, char *err, size_t errlen)
 {
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW,
-                  0600);
+    struct stat sb;
+    int fd;
 
-    if (fd < 0)
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+                    O_NONBLOCK, 0600);
+    if (fd < 0) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &sb) != 0) {
+        snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (ck_secfile_check(path, &sb, CK_FILE_LOG, err, errlen) != 0) {
+        close(fd);
+        return -1;
+    }
     return fd;
 }
 

@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <ini.h>
 
 #include "ck_config.h"
+#include "secfile.h"
 
 void ck_config_defaults(ck_config *cfg)
 {
@@ -323,14 +325,28 @@ int ck_config_load(ck_config *cfg, const char *path, ck_config_section_fn extra,
                    char *err, size_t errlen)
 {
     load_ctx c = { cfg, path, extra, ud, err, errlen, 0, NULL, 0 };
-    int rc;
+    int fd, rc;
 
-    c.file = fopen(path, "re");
+    /*
+     * Whoever can write checkup.conf can turn lockout off or aim the audit
+     * file anywhere: it is held to the policy of secfile.h. A directory, a
+     * FIFO or a device is an error, never an empty file.
+     */
+    fd = ck_secfile_open(path, CK_FILE_CONFIG, NULL, err, errlen);
+    if (fd < 0)
+        return -1;
+    c.file = fdopen(fd, "r");
     if (!c.file) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
         return -1;
     }
     rc = ini_parse_stream(read_line, &c, on_entry, &c);
+    /* A read error ends the lines as EOF would: never take half a file. */
+    if (ferror(c.file) && !c.failed) {
+        snprintf(err, errlen, "%s: read error", path);
+        c.failed = 1;
+    }
     fclose(c.file);
     if (c.failed)
         return -1;

@@ -1,5 +1,6 @@
 /*
- * secfile.c - read secret files with a mode check, rewrite them atomically.
+ * secfile.c - the one ownership and mode policy for the files checkup
+ * trusts; reads that apply it to the open file; atomic rewrites.
  */
 #include "config.h"
 
@@ -16,24 +17,139 @@
 
 #include "secfile.h"
 
-static int mode_ok(const struct stat *sb, const char *path, char *err, size_t errlen)
+static int owner_ok(uid_t uid)
 {
+    return uid == 0 || uid == geteuid();
+}
+
+static const char *kind_name(int kind)
+{
+    switch (kind) {
+    case CK_FILE_SECRET: return "secret file";
+    case CK_FILE_CONFIG: return "configuration file";
+    default: return "audit file";
+    }
+}
+
+/*
+ * Whoever can write the directory can put another file in the file's
+ * place. The path is resolved first, so a symlink (a Kubernetes volume,
+ * an alternatives link) is judged by the directory that holds the file
+ * itself. A sticky directory (/tmp) lets nobody replace another's file.
+ */
+static int dir_ok(const char *path, char *err, size_t errlen)
+{
+    char *real = realpath(path, NULL), *slash;
+    struct stat sb;
+    int ok = 0;
+
+    if (!real) {
+        snprintf(err, errlen, "%s: cannot resolve: %s", path, strerror(errno));
+        return 0;
+    }
+    slash = strrchr(real, '/');
+    if (slash == real)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    if (stat(real, &sb) != 0) {
+        snprintf(err, errlen, "%s: cannot stat its directory %s: %s", path, real,
+                 strerror(errno));
+        goto out;
+    }
+    if (!owner_ok(sb.st_uid)) {
+        snprintf(err, errlen, "%s: refused: its directory %s is owned by uid %u, not root "
+                 "or uid %u", path, real, (unsigned)sb.st_uid, (unsigned)geteuid());
+        goto out;
+    }
+    if ((sb.st_mode & (S_IWGRP | S_IWOTH)) && !(sb.st_mode & S_ISVTX)) {
+        snprintf(err, errlen, "%s: refused: its directory %s has mode %04o: group or others "
+                 "can replace files in it (chmod go-w it)", path, real,
+                 (unsigned)(sb.st_mode & 07777));
+        goto out;
+    }
+    ok = 1;
+out:
+    free(real);
+    return ok;
+}
+
+int ck_secfile_check(const char *path, const struct stat *sb, int kind, char *err,
+                     size_t errlen)
+{
+    mode_t bad = kind == CK_FILE_SECRET ? (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)
+                                        : (S_IWGRP | S_IWOTH);
+
     if (!S_ISREG(sb->st_mode)) {
         snprintf(err, errlen, "%s: not a regular file", path);
-        return 0;
+        return -1;
     }
-    if (sb->st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {
-        snprintf(err, errlen,
-                 "%s: refused: mode %04o lets group or others read or write it "
-                 "(chmod 600 it)", path, (unsigned)(sb->st_mode & 07777));
+    if (kind == CK_FILE_ANY)
         return 0;
+    if (sb->st_mode & bad) {
+        snprintf(err, errlen, "%s: refused: mode %04o lets %s %s it (a %s: chmod %s it)",
+                 path, (unsigned)(sb->st_mode & 07777), "group or others",
+                 kind == CK_FILE_SECRET ? "read or write" : "write", kind_name(kind),
+                 kind == CK_FILE_SECRET ? "600" : "go-w");
+        return -1;
     }
-    if (sb->st_uid != 0 && sb->st_uid != geteuid()) {
+    if (!owner_ok(sb->st_uid)) {
         snprintf(err, errlen, "%s: refused: owned by uid %u, not root or uid %u", path,
                  (unsigned)sb->st_uid, (unsigned)geteuid());
-        return 0;
+        return -1;
     }
-    return 1;
+    return dir_ok(path, err, errlen) ? 0 : -1;
+}
+
+int ck_secfile_check_store(const char *path, int is_dir, char *err, size_t errlen)
+{
+    struct stat sb;
+
+    if (lstat(path, &sb) != 0) {
+        snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        return -1;
+    }
+    if (is_dir ? !S_ISDIR(sb.st_mode) : !S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "%s: refused: not a %s", path,
+                 is_dir ? "directory" : "regular file");
+        return -1;
+    }
+    if (sb.st_mode & S_IRWXO) {
+        snprintf(err, errlen, "%s: refused: mode %04o lets others in (chmod o-rwx it)", path,
+                 (unsigned)(sb.st_mode & 07777));
+        return -1;
+    }
+    return 0;
+}
+
+int ck_secfile_open(const char *path, int kind, struct stat *sbp, char *err, size_t errlen)
+{
+    struct stat sb;
+    int fd;
+
+    /* O_NONBLOCK: a FIFO named here must be refused below, not block the open. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &sb) != 0) {
+        snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (ck_secfile_check(path, &sb, kind, err, errlen) != 0)
+        goto fail;
+    /* Reads block as usual from here on. */
+    if (fcntl(fd, F_SETFL, 0) != 0) {
+        snprintf(err, errlen, "%s: fcntl: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (sbp)
+        *sbp = sb;
+    return fd;
+fail:
+    close(fd);
+    return -1;
 }
 
 int ck_secfile_read(const char *path, int check_mode, size_t max, char **data,
@@ -46,20 +162,11 @@ int ck_secfile_read(const char *path, int check_mode, size_t max, char **data,
 
     *data = NULL;
     *len = 0;
-    /* O_NONBLOCK: a FIFO named here must be refused below, not block the open. */
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    fd = ck_secfile_open(path, check_mode, &sb, err, errlen);
+    if (fd < 0)
         return -1;
-    }
-    if (fstat(fd, &sb) != 0) {
-        snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
-        goto out;
-    }
-    if (check_mode && !mode_ok(&sb, path, err, errlen))
-        goto out;
-    if (!S_ISREG(sb.st_mode) || (size_t)sb.st_size > max) {
-        snprintf(err, errlen, "%s: not a regular file of at most %zu bytes", path, max);
+    if ((size_t)sb.st_size > max) {
+        snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
         goto out;
     }
     buf = malloc((size_t)sb.st_size + 1);
@@ -100,13 +207,7 @@ int ck_secfile_stat(const char *path, int check_mode, struct stat *sb,
         snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
         return -1;
     }
-    if (check_mode && !mode_ok(sb, path, err, errlen))
-        return -1;
-    if (!S_ISREG(sb->st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
-        return -1;
-    }
-    return 0;
+    return ck_secfile_check(path, sb, check_mode, err, errlen);
 }
 
 /*

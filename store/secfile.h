@@ -1,7 +1,9 @@
 /*
- * secfile.h - small files holding secrets (users file, token key ring):
- * read with a mode check, rewrite atomically under a lock. Internal to
- * libcheckup.
+ * secfile.h - the files checkup trusts (checkup.conf, users file, token
+ * key ring, private keys, audit file): one ownership and mode policy for
+ * all of them, reads that check it on the open descriptor, atomic
+ * rewrites under a lock. Internal to libcheckup. The policy is the table
+ * in checkup.conf(5), FILE SAFETY.
  */
 #ifndef CK_SECFILE_H
 #define CK_SECFILE_H
@@ -11,10 +13,43 @@
 #include <sys/stat.h>
 
 /*
- * Reads all of path (at most max bytes, else an error). With check_mode, a
- * file that is not a regular file, is readable or writable by group or
- * others, or belongs to neither root nor the effective user is refused.
- * *data is NUL-terminated and freed with ck_secfile_free(data, len).
+ * What a file is trusted with; check_mode arguments below take one.
+ * Every kind must be a regular file owned by root or the effective user,
+ * in a directory owned by root or the effective user that group and
+ * others cannot write (unless it is sticky, as /tmp). Beyond that:
+ */
+#define CK_FILE_ANY     0   /* a regular file, nothing more (tools, tests) */
+#define CK_FILE_SECRET  1   /* users file, key ring, private keys: mode 0600 or less */
+#define CK_FILE_CONFIG  2   /* checkup.conf: others may read, only the owner writes */
+#define CK_FILE_LOG     3   /* the audit file: as CK_FILE_CONFIG */
+
+/*
+ * The policy for kind, applied to sb (an fstat of the open file, so that
+ * what is checked is what is read) and to path's directory. 0, or -1
+ * with a message that names the file and the fix.
+ */
+int ck_secfile_check(const char *path, const struct stat *sb, int kind, char *err,
+                     size_t errlen);
+
+/*
+ * The embedded store's directory and files are shared by a group (mode
+ * 2770 / 0660): others get no access, and each file in it is a regular
+ * file, never a symlink a group member planted for root to write
+ * through. 0, or -1 with a message.
+ */
+int ck_secfile_check_store(const char *path, int is_dir, char *err, size_t errlen);
+
+/*
+ * Opens path for reading under the policy for kind: never blocks on a
+ * FIFO, refuses a directory, device, symlink loop or anything unsafe.
+ * Returns the descriptor (sb filled in when not NULL) or -1.
+ */
+int ck_secfile_open(const char *path, int kind, struct stat *sb, char *err, size_t errlen);
+
+/*
+ * Reads all of path (at most max bytes, else an error), opened with
+ * ck_secfile_open(path, check_mode). *data is NUL-terminated and freed
+ * with ck_secfile_free(data, len).
  */
 int ck_secfile_read(const char *path, int check_mode, size_t max, char **data,
                     size_t *len, char *err, size_t errlen);

@@ -76,5 +76,28 @@ drive 203.0.113.42 "$d/pw" && echo "ok: the right password works after the clear
     { echo "FAIL: login after the clear"; cat "$d/drive"; fails=$((fails + 1)); }
 chmod 644 "$d/users"
 check 1 "a users file others can read is refused" "$ck" -c "$d/checkup.conf" sessions list
+
+# checkup.conf must be a regular file that only root (or the running user)
+# can write: anything else is an error in the CLI and in checkupd, and
+# nothing is created from it. The tests run as root: 65534 is someone else.
+mkdir "$d/conf.d"
+check 1 "config check: a directory is no configuration" "$ck" -c "$d/conf.d" config check
+grep -q 'not a regular file' "$d/out" && ! grep -q 'usable' "$d/out" && echo "ok: said why" ||
+    { echo "FAIL: directory config"; cat "$d/out"; fails=$((fails + 1)); }
+mkfifo "$d/conf.fifo"
+check 1 "config check: a FIFO is no configuration" timeout 20 "$ck" -c "$d/conf.fifo" config check
+printf '[store]\nurl = lmdb:%s/made-by-bad-conf\n[users]\nfile = %s/users\n' "$d" "$d" > "$d/other.conf"
+chmod 666 "$d/other.conf"
+check 1 "a configuration others can write is refused" "$ck" -c "$d/other.conf" sessions list
+grep -q 'mode 0666' "$d/out" && echo "ok: names the mode" || { echo "FAIL: 0666 config"; cat "$d/out"; fails=$((fails + 1)); }
+chmod 644 "$d/other.conf" && chown 65534 "$d/other.conf"
+check 1 "another user's configuration is refused" "$ck" -c "$d/other.conf" sessions list
+grep -q 'owned by uid 65534' "$d/out" && echo "ok: names the owner" || { echo "FAIL: owner"; cat "$d/out"; fails=$((fails + 1)); }
+[ ! -e "$d/made-by-bad-conf" ] && echo "ok: no store made from a refused configuration" ||
+    { echo "FAIL: store created"; fails=$((fails + 1)); }
+check 2 "checkupd: a directory is no configuration" timeout 20 "$top_builddir/checkupd" -c "$d/conf.d"
+grep -q 'not a regular file' "$d/out" && echo "ok: checkupd said why" || { echo "FAIL: checkupd"; cat "$d/out"; fails=$((fails + 1)); }
+check 2 "checkupd: another user's configuration" timeout 20 "$top_builddir/checkupd" -c "$d/other.conf"
+grep -q 'owned by uid 65534' "$d/out" && echo "ok: checkupd named the owner" || { echo "FAIL: checkupd owner"; cat "$d/out"; fails=$((fails + 1)); }
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "lmdb_internal.h"
+#include "secfile.h"
 
 #define MAX_DBS       8
 #define MAX_READERS   510
@@ -98,7 +99,11 @@ static ck_status file_path(ck_store *st, const char *dir, const char *name, char
     return CK_OK;
 }
 
-/* Creates a file 0660 whatever the umask; an existing one is left alone. */
+/*
+ * Creates a file 0660 whatever the umask; an existing one is left alone
+ * if the store policy (secfile.h) allows it: a group member could have
+ * left a symlink there for root to write through.
+ */
 static ck_status file_precreate(ck_store *st, const char *dir, const char *name)
 {
     char p[PATH_MAX];
@@ -109,10 +114,14 @@ static ck_status file_precreate(ck_store *st, const char *dir, const char *name)
         return rc;
     fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
     if (fd < 0) {
-        if (errno == EEXIST)
-            return CK_OK;
-        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: cannot create: %s", p,
-                       strerror(errno));
+        char err[512];
+
+        if (errno != EEXIST)
+            return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: cannot create: %s", p,
+                           strerror(errno));
+        if (ck_secfile_check_store(p, 0, err, sizeof(err)) != 0)
+            return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s", err);
+        return CK_OK;
     }
     if (fchmod(fd, 0660) != 0) {
         rc = ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: cannot set mode 0660: %s", p,
@@ -140,6 +149,11 @@ static ck_status dir_prepare(ck_store *st, const char *dir)
         return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: %s", dir, strerror(errno));
     if (!S_ISDIR(sb.st_mode))
         return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s is not a directory", dir);
+    /* Others may not read sessions' metadata nor touch the counters. */
+    if (sb.st_mode & S_IRWXO)
+        return ck_fail(st, CK_ERR_UNAVAILABLE,
+                       "store %s: refused: mode %04o lets others in (chmod o-rwx it)", dir,
+                       (unsigned)(sb.st_mode & 07777));
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         ck_status rc = file_precreate(st, dir, files[i]);
 

@@ -34,6 +34,7 @@
 #include "redis_conn_int.h"
 #include "ck_encode.h"
 #include "ck_text.h"
+#include "secfile.h"
 
 /* ---- time ---- */
 
@@ -391,53 +392,32 @@ static int parse_url(ck_redis_opts *o, const char *url, char *err, size_t errlen
     return parse_path(o, auth_end, sentinel, err, errlen);
 }
 
-/* Reads a password file that only its owner may read; strips one line end. */
+/* Reads a password file under the secret-file policy (secfile.h); strips one line end. */
 static int read_password_file(const char *path, char **out, char *err, size_t errlen)
 {
-    char buf[1024];
-    struct stat st;
-    ssize_t n;
-    int fd, rc = -1;
+    char *data = NULL, ferr[512];
+    size_t len = 0, n;
+    int rc = -1;
 
-    /* O_NONBLOCK: a FIFO named here must be refused below, not block the open. */
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        set_err(err, errlen, "redis_password_file %s: %s", path, strerror(errno));
+    if (ck_secfile_read(path, CK_FILE_SECRET, 1023, &data, &len, ferr, sizeof(ferr)) != 0) {
+        set_err(err, errlen, "redis_password_file %s", ferr);
         return -1;
     }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "redis_password_file %s: not a regular file", path);
-        goto out;
-    }
-    if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)) {
-        set_err(err, errlen, "redis_password_file %s: must not be accessible by group "
-                "or others (chmod 600)", path);
-        goto out;
-    }
-    n = read(fd, buf, sizeof(buf));
-    if (n < 0) {
-        set_err(err, errlen, "redis_password_file %s: %s", path, strerror(errno));
-        goto out;
-    }
-    if ((size_t)n == sizeof(buf)) {
-        set_err(err, errlen, "redis_password_file %s: too long", path);
-        goto out;
-    }
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+    n = len;
+    while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r'))
         n--;
-    if (n == 0 || memchr(buf, '\0', (size_t)n)) {
+    if (n == 0 || memchr(data, '\0', n)) {
         set_err(err, errlen, "redis_password_file %s: empty or binary", path);
         goto out;
     }
-    *out = strndup(buf, (size_t)n);
+    *out = strndup(data, n);
     if (!*out) {
         set_err(err, errlen, "out of memory");
         goto out;
     }
     rc = 0;
 out:
-    explicit_bzero(buf, sizeof(buf));
-    close(fd);
+    ck_secfile_free(data, len);
     return rc;
 }
 
