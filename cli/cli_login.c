@@ -169,8 +169,8 @@ static int open_session(const ck_config *cfg, ck_store *st, const login_req *r,
 
 /*
  * The password check, lockout and failure bursts of ck_login_password, as
- * PAM and checkupd do them. A disabled account is refused after the
- * password, as PAM's account stage and checkupd refuse it.
+ * PAM and checkupd do them. A disabled account is refused there, with the
+ * answer a wrong password gets.
  */
 static int check_password(const ck_config *cfg, ck_store *st, const login_req *r,
                           const ck_users *users, const char *pw, const ck_user **user)
@@ -192,10 +192,6 @@ static int check_password(const ck_config *cfg, ck_store *st, const login_req *r
     lr = ck_login_password(&lg, r->name, pw);
     switch (lr) {
     case CK_LOGIN_OK:
-        if (lg.user->disabled) {
-            login_audit(&lc, "login_failure", lg.user->email, "failure", "account_disabled");
-            return cli_fail("%s is disabled", lg.user->email);
-        }
         *user = lg.user;
         return CLI_OK;
     case CK_LOGIN_LOCKED:

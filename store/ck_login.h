@@ -20,7 +20,8 @@
 typedef enum ck_login_result {
     CK_LOGIN_OK = 0,
     CK_LOGIN_LOCKED,        /* account or remote host locked: not checked */
-    CK_LOGIN_FAILED,        /* unknown user, no password, wrong password: counted */
+    CK_LOGIN_FAILED,        /* unknown user, no password, wrong password, or a
+                               disabled account (right password or not): counted */
     CK_LOGIN_STORE_ERROR    /* see store_status, store_what, ck_store_errstr */
 } ck_login_result;
 
@@ -48,7 +49,12 @@ typedef struct ck_login {
 /* The name for an audit event, never NULL; the audit writer hashes a name of no known shape. */
 const char *ck_login_user_label(const char *name);
 
-/* Checks name and password; on CK_LOGIN_OK lg->user is the user. */
+/*
+ * Checks name and password; on CK_LOGIN_OK lg->user is the user, enabled.
+ * Exactly one login_success or login_failure event per call (reason
+ * unknown_user, no_password, bad_password or account_disabled), or one
+ * locked event.
+ */
 ck_login_result ck_login_password(ck_login *lg, const char *name, const char *password);
 
 /*

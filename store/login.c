@@ -94,6 +94,15 @@ ck_login_result ck_login_password(ck_login *lg, const char *name, const char *pa
               !u ? "unknown_user" : u->hash[0] != '$' ? "no_password" : "bad_password");
         return ck_login_fail(lg);
     }
+    /*
+     * A disabled account fails here, after the same hash and the same
+     * failure count as a wrong password, so that its answer tells no one
+     * whether the password was right. Only the audit says why.
+     */
+    if (u->disabled) {
+        audit(lg, "login_failure", "failure", "account_disabled");
+        return ck_login_fail(lg);
+    }
     st = ck_lockout_success(lg->store, lg->lockout, u->email);
     if (st != CK_OK)
         return store_error(lg, st, "lockout reset");

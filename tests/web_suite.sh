@@ -29,7 +29,8 @@ web_suite_basic() {
         --data-urlencode email=alice@example.org --data-urlencode "password=nope-$WEB_PW_BOB")"
     check "unknown user" 401 "$(status "$u/login" -H "$O" \
         --data-urlencode email=nobody@example.org --data-urlencode "password=$WEB_PW_ALICE")"
-    check "disabled account" 403 "$(status "$u/login" -H "$O" \
+    # A disabled account with its right password: the wrong-password answer.
+    check "disabled account" 401 "$(status "$u/login" -H "$O" \
         --data-urlencode email=carol@example.org --data-urlencode "password=$WEB_PW_ALICE")"
     check_grep "disabled account audited" '"reason":"account_disabled"' "$D/audit.jsonl"
     check "empty form" 400 "$(status "$u/login" -H "$O" --data-urlencode email=)"

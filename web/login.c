@@ -183,15 +183,8 @@ static enum MHD_Result check_password(struct MHD_Connection *c, const ckd *d, ck
     lg.ud = &wl;
     switch (ck_login_password(&lg, rq->email, rq->password)) {
     case CK_LOGIN_OK:
-        /* PAM refuses a disabled account in its account stage; here, now. */
-        if (lg.user->disabled) {
-            ckd_audit(d, "login_failure", lg.user->email, "password", rq->client, NULL,
-                      "failure", "account_disabled");
-            ret = ckd_login_page(c, d, MHD_HTTP_FORBIDDEN, rd,
-                                 "This account is disabled. Ask your administrator.");
-        } else {
-            ret = start_session(c, d, st, lg.user, rq->client, rd);
-        }
+        /* A disabled account is CK_LOGIN_FAILED, answered as a wrong password. */
+        ret = start_session(c, d, st, lg.user, rq->client, rd);
         break;
     case CK_LOGIN_LOCKED:
         ret = ckd_login_page(c, d, MHD_HTTP_FORBIDDEN, rd,
