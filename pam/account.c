@@ -93,6 +93,10 @@ int ck_pam_account(ck_pam_call *c)
         /* Not ours: let the stack decide ([user_unknown=ignore]). */
         return PAM_USER_UNKNOWN;
     }
+    /* Ours: the key ring its session needs must be usable too. */
+    rc = ck_pam_load_ring(c);
+    if (rc != PAM_SUCCESS)
+        return rc;
     if (u->disabled) {
         ck_pam_audit(c, "login_failure", u->email, NULL, NULL, "failure", "account_disabled");
         ck_pam_tell(c, 1, "Your checkup account is disabled. Ask your administrator.");

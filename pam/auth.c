@@ -220,6 +220,16 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
         rc = token_reject(c, u ? u->email : name, c->ctx->sess.key_hex, "user_mismatch", 1);
         goto out;
     }
+    /*
+     * A disabled account keeps no session (checkup user disable ends them),
+     * but one edited in by hand may: refused here, not at acct_mgmt, which
+     * a stack may not ask. Not counted: a valid token is no guess.
+     */
+    if (u->disabled) {
+        ck_pam_tell(c, 1, "Your checkup account is disabled. Ask your administrator.");
+        rc = token_reject(c, u->email, c->ctx->sess.key_hex, "account_disabled", 0);
+        goto out;
+    }
     /* A session bound to its client ([anomaly] bind): a use from elsewhere. */
     ar = ck_anomaly_check(&c->ctx->cfg, &c->ctx->sess, c->rhost, NULL, why, sizeof(why));
     if (ar != CK_ANOMALY_OK)
@@ -296,6 +306,10 @@ int ck_pam_authenticate(ck_pam_call *c)
     /* A second authenticate in one handle starts from nothing. */
     c->ctx->authed = 0;
     c->ctx->attached = 0;
+    /* Refused before any prompt when a file the login needs is unusable. */
+    rc = ck_pam_require_files(c);
+    if (rc != PAM_SUCCESS)
+        return rc;
     if (ck_pam_audit_gate(c) != 0)
         return refuse_unaudited(c);
     /* The browser login names the account: PAM_USER is checked or set there. */

@@ -242,6 +242,17 @@ int ck_pam_load_ring(ck_pam_call *c)
     return PAM_SUCCESS;
 }
 
+int ck_pam_require_files(ck_pam_call *c)
+{
+    const ck_users *users = NULL;
+    int rc;
+
+    rc = ck_pam_load_ring(c);
+    if (rc == PAM_SUCCESS)
+        rc = ck_pam_users(c, &users);
+    return rc;
+}
+
 int ck_pam_store_error(ck_pam_call *c, ck_status st, const char *what)
 {
     pam_syslog(c->pamh, LOG_ERR, "store (%s) %s: %s: %s", ck_store_backend(c->ctx->store),

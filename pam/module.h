@@ -84,6 +84,16 @@ int ck_pam_begin(ck_pam_call *c, pam_handle_t *pamh, int flags, int argc, const 
 int ck_pam_users(ck_pam_call *c, const ck_users **users);
 /* Loads the key ring once. */
 int ck_pam_load_ring(ck_pam_call *c);
+/*
+ * Every file a login depends on, whatever the method: the key ring (the
+ * session that open_session signs) and the users file; the configuration
+ * and the store are already open. authenticate calls it first (and
+ * acct_mgmt checks the same for a user of ours), so that a stack whose
+ * session line is missing or optional lets no one in past an unusable
+ * file. PAM_AUTHINFO_UNAVAIL, with
+ * one syslog line, when one is missing or unsafe.
+ */
+int ck_pam_require_files(ck_pam_call *c);
 
 /* Maps a store status to a PAM code and logs errors (not NOT_FOUND/EXPIRED). */
 int ck_pam_store_error(ck_pam_call *c, ck_status st, const char *what);

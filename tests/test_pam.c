@@ -89,8 +89,17 @@ static void add_user(const char *users, const char *email, const char *pw, const
  * CK_TEST_STORE_URL names another store (the Redis run): then store only
  * picks a key prefix, so that the configurations keep apart.
  */
+static void write_conf_keys(const char *d, const char *name, const char *store, int inactivity,
+                            int lifetime, const char *users, const char *keys, int deny);
+
 static void write_conf_deny(const char *d, const char *name, const char *store, int inactivity,
                             int lifetime, const char *users, int deny)
+{
+    write_conf_keys(d, name, store, inactivity, lifetime, users, "keys", deny);
+}
+
+static void write_conf_keys(const char *d, const char *name, const char *store, int inactivity,
+                            int lifetime, const char *users, const char *keys, int deny)
 {
     const char *url = getenv("CK_TEST_STORE_URL");
     char storeconf[1024];
@@ -103,11 +112,11 @@ static void write_conf_deny(const char *d, const char *name, const char *store, 
                "[session]\ninactivity_timeout = %d\nabsolute_lifetime = %d\n"
                "[store]\n%s"
                "[users]\nfile = %s/%s\n"
-               "[tokens]\nkey_file = %s/keys\n"
+               "[tokens]\nkey_file = %s/%s\n"
                "[audit]\nfile = %s/audit.jsonl\n"
                "[lockout]\ndeny = %d\nfail_interval = 60\nunlock_time = 2\n"
                "[daemon]\nsomething = for another component\n",
-               inactivity, lifetime, storeconf, d, users, d, d, deny);
+               inactivity, lifetime, storeconf, d, users, d, keys, d, deny);
 }
 
 static void write_conf(const char *d, const char *name, const char *store, int inactivity,
@@ -133,6 +142,56 @@ static void write_service(const char *d, const char *name, const char *fmt, ...)
     write_file(d, path, 0644, "%s", body);
 }
 
+static void must(int ok, const char *what)
+{
+    if (!ok)
+        die(what);
+}
+
+/*
+ * Key rings and configurations that must be refused, each named by a
+ * configuration of its own (the service files come in setup_dir). The
+ * tests run as root: "someone else" is uid 65534.
+ */
+static void unsafe_files(const char *d)
+{
+    static const char *const rings[] = { "keys-none", "keys-empty", "keys-0644",
+                                         "keys-nobody", "wdir/keys" };
+    char path[4096], conf[64];
+
+    write_file(d, "keys-empty", 0600, "%s", "");
+    write_file(d, "keys-0644", 0644, "k1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n");
+    write_file(d, "keys-nobody", 0600, "k1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n");
+    snprintf(path, sizeof(path), "%s/keys-nobody", d);
+    must(chown(path, 65534, 65534) == 0, "chown keys-nobody");
+    snprintf(path, sizeof(path), "%s/wdir", d);
+    must(mkdir(path, 0700) == 0 && chmod(path, 0777) == 0, "mkdir wdir");
+    write_file(d, "wdir/keys", 0600, "k1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n");
+    for (size_t i = 0; i < sizeof(rings) / sizeof(rings[0]); i++) {
+        snprintf(conf, sizeof(conf), "ring%zu.conf", i);
+        write_conf_keys(d, conf, "store-main", 2, 3600, "users", rings[i], 3);
+    }
+    /* Configurations nobody may trust: another's, writable by all, not a file. */
+    write_conf(d, "conf-nobody.conf", "store-main", 2, 3600, "users");
+    snprintf(path, sizeof(path), "%s/conf-nobody.conf", d);
+    must(chown(path, 65534, 65534) == 0, "chown conf-nobody.conf");
+    write_conf(d, "conf-0666.conf", "store-main", 2, 3600, "users");
+    snprintf(path, sizeof(path), "%s/conf-0666.conf", d);
+    must(chmod(path, 0666) == 0, "chmod conf-0666.conf");
+    snprintf(path, sizeof(path), "%s/conf-dir.conf", d);
+    must(mkdir(path, 0755) == 0, "mkdir conf-dir.conf");
+    snprintf(path, sizeof(path), "%s/conf-fifo.conf", d);
+    must(mkfifo(path, 0644) == 0, "mkfifo conf-fifo.conf");
+    snprintf(path, sizeof(path), "%s/conf-loop.conf", d);
+    must(symlink(path, path) == 0, "symlink conf-loop.conf");
+    /* An embedded store that others may enter. */
+    snprintf(path, sizeof(path), "%s/store-open", d);
+    must(mkdir(path, 0700) == 0 && chmod(path, 0777) == 0, "mkdir store-open");
+    write_file(d, "storeopen.conf", 0644,
+               "[store]\nurl = lmdb:%s/store-open\n[users]\nfile = %s/users\n"
+               "[tokens]\nkey_file = %s/keys\n", d, d, d);
+}
+
 static void setup_dir(char *d)
 {
     const char *b = getenv("top_builddir");
@@ -150,6 +209,7 @@ static void setup_dir(char *d)
     add_user(users, "mallory@example.org", "mallory's password", "mallory", 0);
     add_user(users, "frank@example.org", "frank's password", "frank", 0);
     add_user(users, "grace@example.org", "grace's password", "grace", 0);
+    add_user(users, "heidi@example.org", "heidi's password", "heidi", 0);
     snprintf(path, sizeof(path), "%s/keys", d);
     if (ck_keyring_generate(path, kid, err, sizeof(err)) != 0) {
         fprintf(stderr, "test_pam setup: %s\n", err);
@@ -167,6 +227,8 @@ static void setup_dir(char *d)
                "[users]\nfile = %s/users\n[tokens]\nkey_file = %s/keys\n", d, d);
     write_file(d, "broken.conf", 0644, "[session\ninactivity_timeout = 2\n");
     write_file(d, "badvalue.conf", 0644, "[session]\ninactivity_timeout = 0\n");
+
+    unsafe_files(d);
 
 #define ALL3(cfg, extra)                                                         \
     "auth required %s config=%s/" cfg " " extra "\n"                             \
@@ -205,6 +267,26 @@ static void setup_dir(char *d)
     write_service(d, "ck_config_conflict",
                   "auth required %s config=%s/main.conf\naccount required %s config=%s/life.conf\n",
                   mod, d, mod, d);
+    /* No session line: authenticate and account alone must refuse. */
+    for (int i = 0; i < 5; i++) {
+        char svc[64];
+
+        snprintf(svc, sizeof(svc), "ck_ring%d", i);
+        write_service(d, svc, "auth required %s config=%s/ring%d.conf\n"
+                      "account required pam_permit.so\n", mod, d, i);
+        snprintf(svc, sizeof(svc), "ck_ring%d_acct", i);
+        write_service(d, svc, "auth required pam_permit.so\n"
+                      "account required %s config=%s/ring%d.conf\n", mod, d, i);
+    }
+    write_service(d, "ck_conf_nobody", ALL3("conf-nobody.conf", ""));
+    write_service(d, "ck_conf_0666", ALL3("conf-0666.conf", ""));
+    write_service(d, "ck_conf_dir", ALL3("conf-dir.conf", ""));
+    write_service(d, "ck_conf_fifo", ALL3("conf-fifo.conf", ""));
+    write_service(d, "ck_conf_loop", ALL3("conf-loop.conf", ""));
+    write_service(d, "ck_storeopen", ALL3("storeopen.conf", ""));
+    write_service(d, "stack_auth_only",
+                  "auth required %s config=%s/nolock.conf\naccount required pam_permit.so\n",
+                  mod, d);
     write_service(d, "stack_first_pass",
                   "auth required %s config=%s/main.conf use_first_pass\n", mod, d);
 }
@@ -576,14 +658,145 @@ static void test_close_leaves_attached_session(void **state)
     assert_int_equal(try_auth("ck_tok", "alice", tok, NULL, NULL, 0), PAM_SUCCESS);
 }
 
+static size_t audit_size(void)
+{
+    char *a = read_audit();
+    size_t n = strlen(a);
+
+    free(a);
+    return n;
+}
+
+/* How often needle occurs in the audit lines written since size before. */
+static int audit_count_since(size_t before, const char *needle)
+{
+    char *a = read_audit();
+    int n = 0;
+
+    assert_true(strlen(a) >= before);
+    for (const char *p = a + before; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    free(a);
+    return n;
+}
+
+/*
+ * A disabled account's right password is refused at authenticate with a
+ * wrong password's answer, message and timing, audited once: a stack that
+ * asks another module for account lets no one in, and no one learns
+ * whether the password was right.
+ */
 static void test_disabled_account(void **state)
 {
-    char msgs[2048];
+    char msgs[2048], wrong[2048];
+    double t0, t, t_right = 1e9, t_wrong = 1e9;
+    size_t before;
 
     (void)state;
+    before = audit_size();
     assert_int_equal(try_auth("ck", "carol", "carol's password", NULL, msgs, sizeof(msgs)),
-                     PAM_PERM_DENIED);
-    assert_non_null(strstr(msgs, "disabled"));
+                     PAM_AUTH_ERR);
+    assert_int_equal(audit_count_since(before, "login_failure"), 1);
+    assert_int_equal(audit_count_since(before, "account_disabled"), 1);
+    assert_int_equal(audit_count_since(before, "login_success"), 0);
+    assert_int_equal(try_auth("ck", "carol", "not carol's password", NULL, wrong, sizeof(wrong)),
+                     PAM_AUTH_ERR);
+    assert_string_equal(msgs, wrong);
+    assert_null(strstr(msgs, "disabled"));
+    /* auth by pam_checkup, account by another module. */
+    assert_int_equal(try_auth("stack_auth_only", "carol", "carol's password", NULL, NULL, 0),
+                     PAM_AUTH_ERR);
+    assert_int_equal(try_auth("stack_sufficient", "carol", "carol's password", NULL, NULL, 0),
+                     PAM_AUTH_ERR);
+    /* The fastest of three each, lockout off: both hash and count once. */
+    for (int i = 0; i < 3; i++) {
+        t0 = now_s();
+        assert_int_equal(try_auth("ck_nolock", "carol", "carol's password", "192.0.2.23",
+                                  NULL, 0), PAM_AUTH_ERR);
+        t = now_s() - t0;
+        t_right = t < t_right ? t : t_right;
+        t0 = now_s();
+        assert_int_equal(try_auth("ck_nolock", "carol", "not carol's password", "192.0.2.24",
+                                  NULL, 0), PAM_AUTH_ERR);
+        t = now_s() - t0;
+        t_wrong = t < t_wrong ? t : t_wrong;
+    }
+    assert_true(t_right > t_wrong / 2);
+    assert_true(t_wrong > t_right / 2);
+}
+
+static int set_heidi(ck_users *users, void *ud, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    for (size_t i = 0; i < users->count; i++)
+        if (strcmp(users->items[i].email, "heidi@example.org") == 0)
+            users->items[i].disabled = *(int *)ud;
+    return 0;
+}
+
+/*
+ * A session of an account disabled by hand (not by "checkup user
+ * disable", which ends them): its token is refused at authenticate.
+ */
+static void test_disabled_token(void **state)
+{
+    char tok[CK_TOKEN_MAX + 1], users[4096], err[512];
+    size_t before;
+    int on = 1, off = 0;
+
+    (void)state;
+    snprintf(users, sizeof(users), "%s/users", dir);
+    login("ck", "heidi", "heidi's password", tok, sizeof(tok));
+    assert_int_equal(ck_users_edit(users, 0, set_heidi, &on, err, sizeof(err)), 0);
+    before = audit_size();
+    assert_int_equal(try_auth("stack_auth_only", "heidi", tok, NULL, NULL, 0), PAM_AUTH_ERR);
+    assert_int_equal(try_auth("ck_tok", "heidi", tok, NULL, NULL, 0), PAM_AUTH_ERR);
+    assert_int_equal(audit_count_since(before, "account_disabled"), 2);
+    assert_int_equal(audit_count_since(before, "login_success"), 0);
+    assert_int_equal(ck_users_edit(users, 0, set_heidi, &off, err, sizeof(err)), 0);
+    assert_int_equal(try_auth("ck_tok", "heidi", tok, NULL, NULL, 0), PAM_SUCCESS);
+}
+
+/*
+ * A key ring that is missing, empty, readable by others, someone else's
+ * or in a directory others can write: authenticate refuses (no session
+ * line in the stack to catch it), and so does account for our users.
+ */
+static void test_unusable_key_ring(void **state)
+{
+    char svc[64];
+
+    (void)state;
+    for (int i = 0; i < 5; i++) {
+        snprintf(svc, sizeof(svc), "ck_ring%d", i);
+        assert_int_equal(try_auth(svc, "alice", ALICE_PW, NULL, NULL, 0),
+                         PAM_AUTHINFO_UNAVAIL);
+        assert_int_equal(try_auth(svc, "alice", "wrong", NULL, NULL, 0), PAM_AUTHINFO_UNAVAIL);
+        snprintf(svc, sizeof(svc), "ck_ring%d_acct", i);
+        assert_int_equal(try_auth(svc, "alice", "", NULL, NULL, 0), PAM_AUTHINFO_UNAVAIL);
+        /* Not ours: left to the rest of the stack, as with a good ring. */
+        assert_int_equal(try_auth(svc, "root", "", NULL, NULL, 0), PAM_USER_UNKNOWN);
+    }
+}
+
+/*
+ * checkup.conf as secfile.h's policy has it: someone else's, writable by
+ * others, a directory, a FIFO (which must not block), a symlink loop:
+ * each a configuration error, never the built-in defaults.
+ */
+static void test_unsafe_config(void **state)
+{
+    static const char *const svcs[] = { "ck_conf_nobody", "ck_conf_0666", "ck_conf_dir",
+                                        "ck_conf_fifo", "ck_conf_loop" };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(svcs) / sizeof(svcs[0]); i++)
+        assert_int_equal(try_auth(svcs[i], "alice", ALICE_PW, NULL, NULL, 0),
+                         PAM_SERVICE_ERR);
+    /* An embedded store directory that others may enter is not used. */
+    assert_int_equal(try_auth("ck_storeopen", "alice", ALICE_PW, NULL, NULL, 0),
+                     PAM_AUTHINFO_UNAVAIL);
 }
 
 static void test_stacking(void **state)
@@ -866,6 +1079,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_close_session_logs_out),
         cmocka_unit_test(test_close_leaves_attached_session),
         cmocka_unit_test(test_disabled_account),
+        cmocka_unit_test(test_disabled_token),
+        cmocka_unit_test(test_unusable_key_ring),
+        cmocka_unit_test(test_unsafe_config),
         cmocka_unit_test(test_stacking),
         cmocka_unit_test(test_broken_setups),
         cmocka_unit_test(test_hostile_inputs),
