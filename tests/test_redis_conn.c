@@ -188,6 +188,9 @@ static void test_password_file(void **state)
     assert_string_equal(rep->str, "app");
     freeReplyObject(rep);
     ck_redis_free(r);
+    /* Someone else's password file is refused (the tests run as root). */
+    assert_int_equal(chown(path, 65534, 65534), 0);
+    assert_null(t_open(url, &cfg));
     ck_config_free(&cfg);
     unlink(path);
 }

@@ -18,8 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include <cmocka.h>
 
@@ -209,6 +212,47 @@ static void test_client_cert(void **state)
     ck_config_free(&cfg);
 }
 
+/* The client key is a secret: held to the one file policy (secfile.h). */
+static void test_client_key_policy(void **state)
+{
+    char key[] = "/tmp/ck-test-tlskey-XXXXXX", *src, buf[8192];
+    ck_config cfg;
+    ck_redis *r;
+    FILE *in;
+    size_t n;
+    int fd = mkstemp(key);
+
+    (void)state;
+    assert_true(fd >= 0);
+    src = cert("client.key");
+    in = fopen(src, "r");
+    assert_non_null(in);
+    n = fread(buf, 1, sizeof(buf), in);
+    fclose(in);
+    free(src);
+    assert_int_equal(write(fd, buf, n), (ssize_t)n);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    close(fd);
+    trusting(&cfg);
+    cfg.tls_cert_file = cert("client.crt");
+    cfg.tls_key_file = strdup(key);
+    r = open_tls("127.0.0.1", mtls_port, &cfg);
+    expect_pong(r);
+    ck_redis_free(r);
+    assert_int_equal(chmod(key, 0644), 0);
+    r = open_tls("127.0.0.1", mtls_port, &cfg);
+    expect_fail(r, "client key readable by others", "tls_key_file");
+    ck_redis_free(r);
+    /* Someone else's (the tests run as root). */
+    assert_int_equal(chmod(key, 0600), 0);
+    assert_int_equal(chown(key, 65534, 65534), 0);
+    r = open_tls("127.0.0.1", mtls_port, &cfg);
+    expect_fail(r, "another user's client key", "owned by uid 65534");
+    ck_redis_free(r);
+    ck_config_free(&cfg);
+    unlink(key);
+}
+
 static void test_min_version(void **state)
 {
     ck_config cfg;
@@ -333,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_untrusted_ca),
         cmocka_unit_test(test_wrong_name),
         cmocka_unit_test(test_client_cert),
+        cmocka_unit_test(test_client_key_policy),
         cmocka_unit_test(test_min_version),
         cmocka_unit_test(test_tls_timeout),
         cmocka_unit_test(test_killed_while_idle),

@@ -17,10 +17,12 @@
 #include <sys/socket.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "redis_conn_int.h"
+#include "secfile.h"
 
 /*
  * OpenSSL writes with write(2), which raises SIGPIPE on a closed socket and
@@ -83,6 +85,39 @@ static int no_passphrase(char *buf, int size, int rwflag, void *ud)
     return 0;
 }
 
+/*
+ * The client key under the secret-file policy (secfile.h), read by us
+ * and handed to OpenSSL from memory, so that what was checked is what is
+ * used. No passphrase: the key is read unattended.
+ */
+static int use_key_file(ck_redis *r, SSL_CTX *ctx, const char *path, const char *cert)
+{
+    char *data = NULL, ferr[512], why[256];
+    size_t len = 0;
+    EVP_PKEY *key = NULL;
+    BIO *bio = NULL;
+    int rc = -1;
+
+    if (ck_secfile_read(path, CK_FILE_SECRET, 64 * 1024, &data, &len, ferr,
+                        sizeof(ferr)) != 0) {
+        ck_redis_set_error(r, "TLS setup: tls_key_file %s", ferr);
+        return -1;
+    }
+    bio = BIO_new_mem_buf(data, (int)len);
+    key = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
+    if (!key || SSL_CTX_use_PrivateKey(ctx, key) != 1) {
+        ck_redis_set_error(r, "TLS setup: client certificate %s, tls_key_file %s: %s", cert,
+                           path, ssl_reason(why, sizeof(why)));
+        goto out;
+    }
+    rc = 0;
+out:
+    EVP_PKEY_free(key);
+    BIO_free(bio);
+    ck_secfile_free(data, len);
+    return rc;
+}
+
 static int tls_ctx(ck_redis *r)
 {
     const ck_redis_opts *o = &r->o;
@@ -115,9 +150,14 @@ static int tls_ctx(ck_redis *r)
         goto fail;
     }
     if (o->tls_cert_file) {
-        if (SSL_CTX_use_certificate_chain_file(ctx, o->tls_cert_file) != 1 ||
-            SSL_CTX_use_PrivateKey_file(ctx, o->tls_key_file, SSL_FILETYPE_PEM) != 1 ||
-            SSL_CTX_check_private_key(ctx) != 1) {
+        if (SSL_CTX_use_certificate_chain_file(ctx, o->tls_cert_file) != 1) {
+            ck_redis_set_error(r, "TLS setup: client certificate %s: %s", o->tls_cert_file,
+                               ssl_reason(why, sizeof(why)));
+            goto fail;
+        }
+        if (use_key_file(r, ctx, o->tls_key_file, o->tls_cert_file) != 0)
+            goto fail;
+        if (SSL_CTX_check_private_key(ctx) != 1) {
             ck_redis_set_error(r, "TLS setup: client certificate %s: %s", o->tls_cert_file,
                                ssl_reason(why, sizeof(why)));
             goto fail;
