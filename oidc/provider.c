@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -361,6 +362,24 @@ static int read_secret(ck_oidc_provider *p, const char *path, char *err, size_t 
     return 0;
 }
 
+/*
+ * Whoever can write the CA file chooses whom we take for the provider:
+ * it is held to the policy for checkup.conf itself (secfile.h).
+ */
+static int ca_file_ok(const ck_oidc_provider *p, const char *path, char *err,
+                      size_t errlen)
+{
+    char sub[512];
+    int fd = ck_secfile_open(p->ca_file, CK_FILE_CONFIG, NULL, sub, sizeof(sub));
+
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: [provider %s] ca_file: %s", path, p->name, sub);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 static int load_keys(ck_oidc_provider *p, const char *path, char *err, size_t errlen)
 {
     const char *sig[2], *enc[2];
@@ -430,6 +449,8 @@ static int provider_finish(ck_oidc_provider *p, const char *path, char *err, siz
         return -1;
     }
     if (p->client_secret_file && read_secret(p, path, err, errlen) != 0)
+        return -1;
+    if (p->ca_file && ca_file_ok(p, path, err, errlen) != 0)
         return -1;
     if (p->client_auth != CK_CA_PRIVATE_KEY_JWT)
         NEED(p->client_secret, "client_secret or client_secret_file");

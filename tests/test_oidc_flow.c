@@ -281,6 +281,12 @@ static void test_config_errors(void **state)
     snprintf(text, sizeof(text), "[provider a]\nissuer = https://idp.example\nclient_id = c\n"
              "redirect_uri = https://rp.example/cb\nclient_secret_file = %s\n", path);
     expect_conf_error(text, "client_secret_file:");
+    /* A CA file others can write would let them choose whom we trust. */
+    snprintf(path, sizeof(path), "%s/ca-0666.pem", test_dir);
+    write_file(path, "not read\n", 0666);
+    snprintf(text, sizeof(text), "[provider a]\nissuer = https://idp.example\nclient_id = c\n"
+             "redirect_uri = https://rp.example/cb\nclient_secret = s\nca_file = %s\n", path);
+    expect_conf_error(text, "ca_file:");
 }
 
 static void test_config_good(void **state)

@@ -212,20 +212,15 @@ static void test_client_cert(void **state)
     ck_config_free(&cfg);
 }
 
-/* The client key is a secret: held to the one file policy (secfile.h). */
-static void test_client_key_policy(void **state)
+/* Copies the test file name into a new temporary file (mode 0600), path in out. */
+static void copy_cert(const char *name, char *out)
 {
-    char key[] = "/tmp/ck-test-tlskey-XXXXXX", *src, buf[8192];
-    ck_config cfg;
-    ck_redis *r;
-    FILE *in;
+    char *src = cert(name), buf[8192];
+    FILE *in = fopen(src, "r");
     size_t n;
-    int fd = mkstemp(key);
+    int fd = mkstemp(out);
 
-    (void)state;
     assert_true(fd >= 0);
-    src = cert("client.key");
-    in = fopen(src, "r");
     assert_non_null(in);
     n = fread(buf, 1, sizeof(buf), in);
     fclose(in);
@@ -233,6 +228,17 @@ static void test_client_key_policy(void **state)
     assert_int_equal(write(fd, buf, n), (ssize_t)n);
     OPENSSL_cleanse(buf, sizeof(buf));
     close(fd);
+}
+
+/* The client key is a secret: held to the one file policy (secfile.h). */
+static void test_client_key_policy(void **state)
+{
+    char key[] = "/tmp/ck-test-tlskey-XXXXXX", ca[] = "/tmp/ck-test-tlsca-XXXXXX";
+    ck_config cfg;
+    ck_redis *r;
+
+    (void)state;
+    copy_cert("client.key", key);
     trusting(&cfg);
     cfg.tls_cert_file = cert("client.crt");
     cfg.tls_key_file = strdup(key);
@@ -251,6 +257,21 @@ static void test_client_key_policy(void **state)
     ck_redis_free(r);
     ck_config_free(&cfg);
     unlink(key);
+
+    /* The CA file chooses whom we trust: nobody else may write it. */
+    copy_cert("ca.crt", ca);
+    ck_config_defaults(&cfg);
+    cfg.tls_ca_file = strdup(ca);
+    assert_int_equal(chmod(ca, 0644), 0);
+    r = open_tls("127.0.0.1", tls_port, &cfg);
+    expect_pong(r);
+    ck_redis_free(r);
+    assert_int_equal(chmod(ca, 0666), 0);
+    r = open_tls("127.0.0.1", tls_port, &cfg);
+    expect_fail(r, "CA file others can write", "tls_ca_file");
+    ck_redis_free(r);
+    ck_config_free(&cfg);
+    unlink(ca);
 }
 
 static void test_min_version(void **state)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -86,6 +87,28 @@ static int no_passphrase(char *buf, int size, int rwflag, void *ud)
 }
 
 /*
+ * The CA file chooses whom we take for the server: held to the policy of
+ * checkup.conf (secfile.h) before OpenSSL reads it. Only root or our own
+ * user may write it or its directory, so nobody else can swap it after
+ * the check. The client certificate alike.
+ */
+static int trusted_file(ck_redis *r, const char *what, const char *path)
+{
+    char ferr[512];
+    int fd;
+
+    if (!path)
+        return 0;
+    fd = ck_secfile_open(path, CK_FILE_CONFIG, NULL, ferr, sizeof(ferr));
+    if (fd < 0) {
+        ck_redis_set_error(r, "TLS setup: %s %s", what, ferr);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+/*
  * The client key under the secret-file policy (secfile.h), read by us
  * and handed to OpenSSL from memory, so that what was checked is what is
  * used. No passphrase: the key is read unattended.
@@ -137,6 +160,9 @@ static int tls_ctx(ck_redis *r)
     SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
     SSL_CTX_set_verify(ctx, o->tls_verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    if (trusted_file(r, "tls_ca_file", o->tls_ca_file) != 0 ||
+        trusted_file(r, "tls_cert_file", o->tls_cert_file) != 0)
+        goto fail;
     if (o->tls_ca_file || o->tls_ca_dir) {
         if (SSL_CTX_load_verify_locations(ctx, o->tls_ca_file, o->tls_ca_dir) != 1) {
             ck_redis_set_error(r, "TLS setup: cannot load CA %s: %s",
