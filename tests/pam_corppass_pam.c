@@ -145,10 +145,15 @@ static void setup_dir(const char *d)
     }
     write_conf(d, "main.conf", "public_url = " PUBLIC_URL "/\nport = 8080");
     write_conf(d, "nourl.conf", "port = 8080");
+    /* No key ring: the session could never be signed, so no login starts. */
+    write_file(d, "noring.conf", "[store]\nurl = lmdb:%s/store\n[users]\nfile = %s/users\n"
+               "[tokens]\nkey_file = %s/no-such-keys\n[daemon]\npublic_url = %s/\n",
+               d, d, d, PUBLIC_URL);
     write_file(d, "services/other", "auth required pam_deny.so\n");
     write_service(d, "cp", mod, "main.conf", "method=corppass");
     write_service(d, "cp_noprompt", mod, "main.conf", "method=corppass noprompt noqr");
     write_service(d, "cp_nourl", mod, "nourl.conf", "method=corppass");
+    write_service(d, "cp_noring", mod, "noring.conf", "method=corppass");
     write_service(d, "oidc", mod, "main.conf", "method=oidc provider=testidp");
     write_service(d, "oidc_noprov", mod, "main.conf", "method=oidc");
     write_service(d, "cp_mixed", mod, "main.conf", "method=corppass,password");
@@ -656,6 +661,17 @@ static void test_bad_setup(void **state)
     assert_string_equal(c.code, "");
 }
 
+/* An unusable key ring refuses the terminal login before it shows a link. */
+static void test_no_key_ring(void **state)
+{
+    tconv a = { .when = AT_ENTER };
+
+    (void)state;
+    assert_int_equal(try_login("cp_noring", "alice", &a, NULL, 0), PAM_AUTHINFO_UNAVAIL);
+    assert_int_equal(a.prompts, 0);
+    assert_string_equal(a.code, "");
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -666,6 +682,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_unmapped_refused),
         cmocka_unit_test(test_other_user_refused),
         cmocka_unit_test(test_disabled_refused),
+        cmocka_unit_test(test_no_key_ring),
         cmocka_unit_test(test_abandoned),
         cmocka_unit_test(test_conversation_gone),
         cmocka_unit_test(test_code_once),
