@@ -101,11 +101,17 @@ int ck_secfile_check(const char *path, const struct stat *sb, int kind, char *er
     return dir_ok(path, err, errlen) ? 0 : -1;
 }
 
+/*
+ * The directory may be a symlink (the admin's choice); a file in it may
+ * not, since group members can create entries there. Others may list the
+ * directory (names tell nothing) but never write it, nor touch a file.
+ */
 int ck_secfile_check_store(const char *path, int is_dir, char *err, size_t errlen)
 {
+    mode_t bad = is_dir ? S_IWOTH : S_IRWXO;
     struct stat sb;
 
-    if (lstat(path, &sb) != 0) {
+    if ((is_dir ? stat(path, &sb) : lstat(path, &sb)) != 0) {
         snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
         return -1;
     }
@@ -114,9 +120,10 @@ int ck_secfile_check_store(const char *path, int is_dir, char *err, size_t errle
                  is_dir ? "directory" : "regular file");
         return -1;
     }
-    if (sb.st_mode & S_IRWXO) {
-        snprintf(err, errlen, "%s: refused: mode %04o lets others in (chmod o-rwx it)", path,
-                 (unsigned)(sb.st_mode & 07777));
+    if (sb.st_mode & bad) {
+        snprintf(err, errlen, "%s: refused: mode %04o lets others %s (chmod o-%s it)", path,
+                 (unsigned)(sb.st_mode & 07777), is_dir ? "write it" : "in",
+                 is_dir ? "w" : "rwx");
         return -1;
     }
     return 0;

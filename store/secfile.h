@@ -33,9 +33,9 @@ int ck_secfile_check(const char *path, const struct stat *sb, int kind, char *er
 
 /*
  * The embedded store's directory and files are shared by a group (mode
- * 2770 / 0660): others get no access, and each file in it is a regular
- * file, never a symlink a group member planted for root to write
- * through. 0, or -1 with a message.
+ * 2770 / 0660): others may not write the directory nor touch its files,
+ * and each file is a regular file, never a symlink a group member planted
+ * for root to write through. 0, or -1 with a message.
  */
 int ck_secfile_check_store(const char *path, int is_dir, char *err, size_t errlen);
 

@@ -302,8 +302,13 @@ static void test_secret_and_audit_policy(void **state)
     assert_int_equal(mkdir(at("store"), 0700), 0);
     assert_int_equal(chmod(at("store"), 02770), 0);
     assert_int_equal(ck_secfile_check_store(at("store"), 1, err, sizeof(err)), 0);
+    assert_int_equal(chmod(at("store"), 0755), 0);
+    assert_int_equal(ck_secfile_check_store(at("store"), 1, err, sizeof(err)), 0);
     assert_int_equal(chmod(at("store"), 02777), 0);
     assert_int_equal(ck_secfile_check_store(at("store"), 1, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "o-w"));
+    put("store/lock.mdb", 0664, "");
+    assert_int_equal(ck_secfile_check_store(at("store/lock.mdb"), 0, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "o-rwx"));
     assert_int_equal(symlink("/etc/passwd", at("store/data.mdb")), 0);
     assert_int_equal(ck_secfile_check_store(at("store/data.mdb"), 0, err, sizeof(err)), -1);

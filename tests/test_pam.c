@@ -184,7 +184,7 @@ static void unsafe_files(const char *d)
     must(mkfifo(path, 0644) == 0, "mkfifo conf-fifo.conf");
     snprintf(path, sizeof(path), "%s/conf-loop.conf", d);
     must(symlink(path, path) == 0, "symlink conf-loop.conf");
-    /* An embedded store that others may enter. */
+    /* An embedded store directory that others may write. */
     snprintf(path, sizeof(path), "%s/store-open", d);
     must(mkdir(path, 0700) == 0 && chmod(path, 0777) == 0, "mkdir store-open");
     write_file(d, "storeopen.conf", 0644,
@@ -794,7 +794,7 @@ static void test_unsafe_config(void **state)
     for (size_t i = 0; i < sizeof(svcs) / sizeof(svcs[0]); i++)
         assert_int_equal(try_auth(svcs[i], "alice", ALICE_PW, NULL, NULL, 0),
                          PAM_SERVICE_ERR);
-    /* An embedded store directory that others may enter is not used. */
+    /* An embedded store directory that others may write is not used. */
     assert_int_equal(try_auth("ck_storeopen", "alice", ALICE_PW, NULL, NULL, 0),
                      PAM_AUTHINFO_UNAVAIL);
 }

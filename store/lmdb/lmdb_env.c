@@ -134,7 +134,7 @@ static ck_status file_precreate(ck_store *st, const char *dir, const char *name)
 /* The directory is group-shared: setgid so files take its group, 2770. */
 static ck_status dir_prepare(ck_store *st, const char *dir)
 {
-    struct stat sb;
+    char err[512];
     static const char *const files[] = { "data.mdb", "lock.mdb", "write.lock" };
 
     if (mkdir(dir, 02770) == 0) {
@@ -145,15 +145,9 @@ static ck_status dir_prepare(ck_store *st, const char *dir)
         return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: cannot create directory: %s",
                        dir, strerror(errno));
     }
-    if (stat(dir, &sb) != 0)
-        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: %s", dir, strerror(errno));
-    if (!S_ISDIR(sb.st_mode))
-        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s is not a directory", dir);
-    /* Others may not read sessions' metadata nor touch the counters. */
-    if (sb.st_mode & S_IRWXO)
-        return ck_fail(st, CK_ERR_UNAVAILABLE,
-                       "store %s: refused: mode %04o lets others in (chmod o-rwx it)", dir,
-                       (unsigned)(sb.st_mode & 07777));
+    /* Others may not plant files or symlinks among ours (secfile.h). */
+    if (ck_secfile_check_store(dir, 1, err, sizeof(err)) != 0)
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s", err);
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         ck_status rc = file_precreate(st, dir, files[i]);
 
