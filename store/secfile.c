@@ -246,7 +246,8 @@ int ck_secfile_lock(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "path too long");
         return -1;
     }
-    fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+    /* No symlink: root must not open (and create) whatever one names. */
+    fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot open: %s", lock, strerror(errno));
         return -1;
