@@ -198,6 +198,10 @@ int ck_pam_users(ck_pam_call *c, const ck_users **users)
     char err[512];
 
     *users = NULL;
+    if (c->users) {
+        *users = c->users;
+        return PAM_SUCCESS;
+    }
     /*
      * One stat per call. It comes before the read: if the file changes in
      * between, what we keep is newer than the identity we note, and the
@@ -207,7 +211,7 @@ int ck_pam_users(ck_pam_call *c, const ck_users **users)
     if (ck_secfile_stat(path, 1, &sb, err, sizeof(err)) != 0)
         goto fail;
     if (ctx->users_loaded && !ctx->users_racy && ck_secfile_same(&sb, &ctx->users_sb)) {
-        *users = &ctx->users;
+        *users = c->users = &ctx->users;
         return PAM_SUCCESS;
     }
     ck_users_free(&ctx->users);
@@ -217,7 +221,7 @@ int ck_pam_users(ck_pam_call *c, const ck_users **users)
     ctx->users_sb = sb;
     ctx->users_racy = changed_recently(&sb);
     ctx->users_loaded = 1;
-    *users = &ctx->users;
+    *users = c->users = &ctx->users;
     return PAM_SUCCESS;
 fail:
     /* Nothing stale outlives a file that went missing or unsafe. */

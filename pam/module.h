@@ -66,6 +66,7 @@ typedef struct ck_pam_call {
     const char *service;
     const char *rhost;
     const char *tty;
+    const ck_users *users;      /* the users file, once checked in this call */
 } ck_pam_call;
 
 /*
@@ -78,8 +79,9 @@ int ck_pam_begin(ck_pam_call *c, pam_handle_t *pamh, int flags, int argc, const 
 /*
  * The users file, parsed: from the handle's cache while the file is
  * unchanged on disk (its mode and owner are checked on every call), else
- * reread. PAM_AUTHINFO_UNAVAIL when missing, unsafe or broken. *users
- * stays valid until the next call; do not free it.
+ * reread; checked once per call into the module. PAM_AUTHINFO_UNAVAIL
+ * when missing, unsafe or broken. *users stays valid until the next
+ * call; do not free it.
  */
 int ck_pam_users(ck_pam_call *c, const ck_users **users);
 /* Loads the key ring once. */

@@ -33,49 +33,66 @@ static const char *kind_name(int kind)
 
 /*
  * Whoever can write the directory can put another file in the file's
- * place. The path is resolved first, so a symlink (a Kubernetes volume,
- * an alternatives link) is judged by the directory that holds the file
- * itself. A sticky directory (/tmp) lets nobody replace another's file.
+ * place. stat(2) of the path's directory follows any symlinks on the way,
+ * so it is the directory that holds the entry; only when the entry itself
+ * is a symlink (a Kubernetes volume, an alternatives link) is the path
+ * resolved, so that the file is judged by the directory that holds it.
+ * A sticky directory (/tmp) lets nobody replace another's file.
  */
 static int dir_ok(const char *path, char *err, size_t errlen)
 {
-    char *real = realpath(path, NULL), *slash;
+    char *dir = NULL, *slash;
     struct stat sb;
     int ok = 0;
 
-    if (!real) {
+    if (lstat(path, &sb) != 0) {
+        snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        return 0;
+    }
+    dir = S_ISLNK(sb.st_mode) ? realpath(path, NULL) : strdup(path);
+    if (!dir) {
         snprintf(err, errlen, "%s: cannot resolve: %s", path, strerror(errno));
         return 0;
     }
-    slash = strrchr(real, '/');
-    if (slash == real)
+    slash = strrchr(dir, '/');
+    if (!slash) {
+        /* A relative name: the current directory holds it. */
+        free(dir);
+        dir = strdup(".");
+        if (!dir) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            return 0;
+        }
+    } else if (slash == dir) {
         slash[1] = '\0';
-    else if (slash)
+    } else {
         *slash = '\0';
-    if (stat(real, &sb) != 0) {
-        snprintf(err, errlen, "%s: cannot stat its directory %s: %s", path, real,
+    }
+    if (stat(dir, &sb) != 0) {
+        snprintf(err, errlen, "%s: cannot stat its directory %s: %s", path, dir,
                  strerror(errno));
         goto out;
     }
     if (!owner_ok(sb.st_uid)) {
         snprintf(err, errlen, "%s: refused: its directory %s is owned by uid %u, not root "
-                 "or uid %u", path, real, (unsigned)sb.st_uid, (unsigned)geteuid());
+                 "or uid %u", path, dir, (unsigned)sb.st_uid, (unsigned)geteuid());
         goto out;
     }
     if ((sb.st_mode & (S_IWGRP | S_IWOTH)) && !(sb.st_mode & S_ISVTX)) {
         snprintf(err, errlen, "%s: refused: its directory %s has mode %04o: group or others "
-                 "can replace files in it (chmod go-w it)", path, real,
+                 "can replace files in it (chmod go-w it)", path, dir,
                  (unsigned)(sb.st_mode & 07777));
         goto out;
     }
     ok = 1;
 out:
-    free(real);
+    free(dir);
     return ok;
 }
 
-int ck_secfile_check(const char *path, const struct stat *sb, int kind, char *err,
-                     size_t errlen)
+/* The policy for the file itself (type, mode, owner), not its directory. */
+static int file_ok(const char *path, const struct stat *sb, int kind, char *err,
+                   size_t errlen)
 {
     mode_t bad = kind == CK_FILE_SECRET ? (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)
                                         : (S_IWGRP | S_IWOTH);
@@ -98,7 +115,15 @@ int ck_secfile_check(const char *path, const struct stat *sb, int kind, char *er
                  (unsigned)sb->st_uid, (unsigned)geteuid());
         return -1;
     }
-    return dir_ok(path, err, errlen) ? 0 : -1;
+    return 0;
+}
+
+int ck_secfile_check(const char *path, const struct stat *sb, int kind, char *err,
+                     size_t errlen)
+{
+    if (file_ok(path, sb, kind, err, errlen) != 0)
+        return -1;
+    return kind == CK_FILE_ANY || dir_ok(path, err, errlen) ? 0 : -1;
 }
 
 /*
@@ -214,7 +239,7 @@ int ck_secfile_stat(const char *path, int check_mode, struct stat *sb,
         snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
         return -1;
     }
-    return ck_secfile_check(path, sb, check_mode, err, errlen);
+    return file_ok(path, sb, check_mode, err, errlen);
 }
 
 /*

@@ -54,9 +54,11 @@ int ck_secfile_open(const char *path, int kind, struct stat *sb, char *err, size
 int ck_secfile_read(const char *path, int check_mode, size_t max, char **data,
                     size_t *len, char *err, size_t errlen);
 /*
- * stat(2) of path with the checks of ck_secfile_read (check_mode as
- * there; a regular file either way): for a caller that keeps what it
- * read and rereads only when the file changed.
+ * stat(2) of path with the file's own checks of ck_secfile_read (type,
+ * mode, owner; check_mode as there): for a caller that keeps what it
+ * read and rereads only when the file changed. The directory is checked
+ * at each read: a file replaced through an unsafe directory is another
+ * file (ck_secfile_same), so it is read, and refused, again.
  */
 int ck_secfile_stat(const char *path, int check_mode, struct stat *sb,
                     char *err, size_t errlen);
