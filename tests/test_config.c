@@ -315,6 +315,22 @@ static void test_secret_and_audit_policy(void **state)
     assert_non_null(strstr(err, "not a regular file"));
 }
 
+/* [audit] on_failure = deny: an audit file the policy refuses refuses logins. */
+static void test_audit_gate_policy(void **state)
+{
+    ck_config cfg;
+
+    (void)state;
+    ck_config_defaults(&cfg);
+    cfg.audit_on_failure = CK_AUDIT_DENY;
+    cfg.audit_file = strdup(at("audit.jsonl"));
+    assert_int_equal(ck_audit_gate(&cfg, NULL, NULL), 0);
+    free(cfg.audit_file);
+    cfg.audit_file = strdup(at("audit-0666"));
+    assert_int_equal(ck_audit_gate(&cfg, NULL, NULL), -1);
+    ck_config_free(&cfg);
+}
+
 static int rm_policy_dir(void **state)
 {
     char cmd[128];
@@ -336,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_env),
         cmocka_unit_test(test_config_file_policy),
         cmocka_unit_test(test_secret_and_audit_policy),
+        cmocka_unit_test(test_audit_gate_policy),
     };
 
     return cmocka_run_group_tests_name("config", tests, NULL, rm_policy_dir);
