@@ -126,6 +126,31 @@ int ck_secfile_check(const char *path, const struct stat *sb, int kind, char *er
     return kind == CK_FILE_ANY || dir_ok(path, err, errlen) ? 0 : -1;
 }
 
+int ck_secfile_check_dir(const char *path, char *err, size_t errlen)
+{
+    struct stat sb;
+
+    if (stat(path, &sb) != 0) {
+        snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "%s: not a directory", path);
+        return -1;
+    }
+    if (!owner_ok(sb.st_uid)) {
+        snprintf(err, errlen, "%s: refused: owned by uid %u, not root or uid %u", path,
+                 (unsigned)sb.st_uid, (unsigned)geteuid());
+        return -1;
+    }
+    if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(err, errlen, "%s: refused: mode %04o lets group or others add files "
+                 "(chmod go-w it)", path, (unsigned)(sb.st_mode & 07777));
+        return -1;
+    }
+    return 0;
+}
+
 /*
  * The directory may be a symlink (the admin's choice); a file in it may
  * not, since group members can create entries there. Others may list the

@@ -32,6 +32,13 @@ int ck_secfile_check(const char *path, const struct stat *sb, int kind, char *er
                      size_t errlen);
 
 /*
+ * A directory whose every file is trusted (a CA directory): owned by root
+ * or the effective user, and nobody else may add to it (no group or
+ * others write, sticky or not). 0, or -1 with a message.
+ */
+int ck_secfile_check_dir(const char *path, char *err, size_t errlen);
+
+/*
  * The embedded store's directory and files are shared by a group (mode
  * 2770 / 0660): others may not write the directory nor touch its files,
  * and each file is a regular file, never a symlink a group member planted

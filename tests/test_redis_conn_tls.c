@@ -230,10 +230,14 @@ static void copy_cert(const char *name, char *out)
     close(fd);
 }
 
-/* The client key is a secret: held to the one file policy (secfile.h). */
+/*
+ * The client key is a secret, the CA file and directory choose whom we
+ * trust: each held to the one file policy (secfile.h).
+ */
 static void test_client_key_policy(void **state)
 {
     char key[] = "/tmp/ck-test-tlskey-XXXXXX", ca[] = "/tmp/ck-test-tlsca-XXXXXX";
+    char cadir[] = "/tmp/ck-test-tlscadir-XXXXXX";
     ck_config cfg;
     ck_redis *r;
 
@@ -272,6 +276,17 @@ static void test_client_key_policy(void **state)
     ck_redis_free(r);
     ck_config_free(&cfg);
     unlink(ca);
+
+    /* A CA directory others may add a certificate to (sticky or not). */
+    assert_non_null(mkdtemp(cadir));
+    assert_int_equal(chmod(cadir, 01777), 0);
+    ck_config_defaults(&cfg);
+    cfg.tls_ca_dir = strdup(cadir);
+    r = open_tls("127.0.0.1", tls_port, &cfg);
+    expect_fail(r, "CA directory others can write", "tls_ca_dir");
+    ck_redis_free(r);
+    ck_config_free(&cfg);
+    rmdir(cadir);
 }
 
 static void test_min_version(void **state)

@@ -108,6 +108,17 @@ static int trusted_file(ck_redis *r, const char *what, const char *path)
     return 0;
 }
 
+/* Every certificate in the CA directory is trusted: nobody else may add one. */
+static int trusted_dir(ck_redis *r, const char *path)
+{
+    char ferr[512];
+
+    if (!path || ck_secfile_check_dir(path, ferr, sizeof(ferr)) == 0)
+        return 0;
+    ck_redis_set_error(r, "TLS setup: tls_ca_dir %s", ferr);
+    return -1;
+}
+
 /*
  * The client key under the secret-file policy (secfile.h), read by us
  * and handed to OpenSSL from memory, so that what was checked is what is
@@ -161,7 +172,8 @@ static int tls_ctx(ck_redis *r)
     SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
     SSL_CTX_set_verify(ctx, o->tls_verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     if (trusted_file(r, "tls_ca_file", o->tls_ca_file) != 0 ||
-        trusted_file(r, "tls_cert_file", o->tls_cert_file) != 0)
+        trusted_file(r, "tls_cert_file", o->tls_cert_file) != 0 ||
+        trusted_dir(r, o->tls_ca_dir) != 0)
         goto fail;
     if (o->tls_ca_file || o->tls_ca_dir) {
         if (SSL_CTX_load_verify_locations(ctx, o->tls_ca_file, o->tls_ca_dir) != 1) {
