@@ -642,7 +642,7 @@ static void test_hostile_inputs(void **state)
     memset(huge, 'A', HUGE_LEN);
     huge[HUGE_LEN] = '\0';
     memcpy(huge_tok, huge, HUGE_LEN + 1);
-    memcpy(huge_tok, "eyJ.", 4);   /* NOLINT(bugprone-not-null-terminated-result): a prefix */
+    memcpy(huge_tok, "eyJ.", 4);
     huge_tok[HUGE_LEN / 2] = '.';
     assert_int_equal(try_auth("ck", "mallory", "", "192.0.2.40", NULL, 0), PAM_AUTH_ERR);
     assert_int_equal(try_auth("ck", "mallory", huge, "192.0.2.41", NULL, 0), PAM_AUTH_ERR);

@@ -110,7 +110,7 @@ static void test_bad_urls(void **state)
         "redis://127.0.0.1:12ab",
         "redis://127.0.0.1:",
         "redis://:@",
-        "redis://user:" SECRET_URL "@",     /* NOLINT(bugprone-suspicious-missing-comma) */
+        "redis://user:" SECRET_URL "@",
         "redis://admin:" SECRET_URL "@127.0.0.1:99999",
         "redis://127.0.0.1:6379/notadb",
         "redis://127.0.0.1:6379/-1",
@@ -383,7 +383,7 @@ static void test_bad_keys(void **state)
     v[40] = 'A';                            /* hex is lowercase */
     assert_status(st, ck_store_delete_key(st, v), CK_ERR_INVALID);
     snprintf(v, sizeof(v), "%s", s.key_hex);
-    memcpy(v, "ff", 2);    /* NOLINT(bugprone-not-null-terminated-result): a prefix */
+    memcpy(v, "ff", 2);
     assert_status(st, ck_store_delete_key(st, v), CK_ERR_INVALID);
     /* the session is untouched; a sid is not a key */
     assert_status(st, ck_store_delete_key(st, sid), CK_ERR_INVALID);

@@ -12,6 +12,7 @@
 # script runs, goes in UNIT_PROGS.
 UNIT_TESTS = \
 	tests/test_token tests/test_users tests/test_config tests/test_lmdb \
+	tests/test_encode tests/test_audit \
 	tests/test_redis_conn_url tests/test_pam tests/test_pam_units \
 	tests/pam_corppass_pam tests/pam_corppass_qr \
 	tests/oidc_idtoken tests/oidc_jose tests/test_web_units \
@@ -22,6 +23,7 @@ UNIT_TESTS = \
 	tests/style_check.sh
 UNIT_PROGS = \
 	tests/test_token$(EXEEXT) tests/test_users$(EXEEXT) \
+	tests/test_encode$(EXEEXT) tests/test_audit$(EXEEXT) \
 	tests/test_config$(EXEEXT) tests/test_lmdb$(EXEEXT) \
 	tests/test_redis_conn_url$(EXEEXT) tests/test_pam$(EXEEXT) \
 	tests/test_pam_units$(EXEEXT) tests/pam_corppass_pam$(EXEEXT) \
