@@ -179,7 +179,7 @@ static void start_request(run *r, CURLM *m, vu *v, enum kind k)
 
     curl_easy_setopt(v->h, CURLOPT_POST, 0L);
     curl_easy_setopt(v->h, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(v->h, CURLOPT_COOKIE, NULL);
+    curl_easy_setopt(v->h, CURLOPT_COOKIE, (char *)NULL);
     v->got_cookie = 0;
     v->pending = k;
     switch (k) {
@@ -304,9 +304,8 @@ static void finish(run *r, vu *v, CURLcode res, double now)
             v->have_token = 0;
     }
     memset(v->got, 0, sizeof(v->got));
-    if (k == K_LOGIN && !v->have_token)
-        think(r, v, now - r->t0, r->keepalive);
-    else if (k == K_LOGIN || k == K_LOGOUT)
+    /* A failed login thinks as long as any step; a done one moves on. */
+    if ((k == K_LOGIN && v->have_token) || k == K_LOGOUT)
         think(r, v, now - r->t0, 0.05);
     else
         think(r, v, now - r->t0, r->keepalive);
@@ -499,8 +498,10 @@ int main(int argc, char **argv)
         return 1;
     for (i = 0; i < total; i++) {
         /* Attackers are users n+1..n+a: their logouts end no VU's session. */
-        if (vu_init(&r, &vus[i], i + 1, i < r.n ? 0 : (i - r.n) % 2 ? 2 : 1) != 0)
+        if (vu_init(&r, &vus[i], i + 1, i < r.n ? 0 : (i - r.n) % 2 ? 2 : 1) != 0) {
+            free(vus);      /* the bench exits: the handles go with it */
             return 1;
+        }
     }
     r.t0 = mono();
     loop(&r, vus, total);

@@ -48,6 +48,7 @@ static ck_store *open_url(const char *url)
     ck_config cfg;
     ck_store *st;
     char err[512];
+    const char *timeout;
 
     ck_config_defaults(&cfg);
     cfg.store_url = strdup(url);
@@ -56,8 +57,8 @@ static ck_store *open_url(const char *url)
      * A bench measures throughput; on a loaded machine one slow reply
      * must not end the run (CK_BENCH_TIMEOUT_MS, default the config's).
      */
-    if (getenv("CK_BENCH_TIMEOUT_MS"))
-        cfg.command_timeout_ms = atoi(getenv("CK_BENCH_TIMEOUT_MS"));
+    if ((timeout = getenv("CK_BENCH_TIMEOUT_MS")) != NULL)
+        cfg.command_timeout_ms = atoi(timeout);
     st = ck_store_open(&cfg, err, sizeof(err));
     ck_config_free(&cfg);
     if (!st)
@@ -245,15 +246,18 @@ static int cmd_ops(const char *url, int conc, long n, int redis_port, int nphase
     long per = n / conc;
     int rcode = 1;
 
-    if (!go || !pids || pipe(done_pipe) != 0)
+    if (!go || !pids || pipe(done_pipe) != 0) {
+        free(go);
+        free(pids);
         return 1;
+    }
     if (redis_port > 0) {
         rc = redisConnect("127.0.0.1", redis_port);
         if (!rc || rc->err)
-            return 1;
+            goto fail;
     }
     if (spawn(url, conc, per, user0, nphases, go, done_pipe, pids) != 0)
-        return 1;
+        goto fail;
     close(done_pipe[1]);
     if (collect(done_pipe[0], conc) != 0)
         goto out;
@@ -291,6 +295,15 @@ out:
     free(go);
     free(pids);
     return rcode;
+fail:
+    /* Before the children run: nothing to reap or close but the pipe. */
+    close(done_pipe[0]);
+    close(done_pipe[1]);
+    if (rc)
+        redisFree(rc);
+    free(go);
+    free(pids);
+    return 1;
 }
 
 static int cmd_metrics(const char *url, int reps)

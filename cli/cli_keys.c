@@ -237,7 +237,7 @@ static int rp_generate(const ck_config *cfg, const keys_req *r)
 {
     const cli_provider *p = provider_arg(cfg, r->provider);
     char kid[KID_MAX], err[512];
-    int chosen[2], made = 0, rc;
+    int chosen[2] = { 0, 0 }, made = 0, rc;
 
     if (!p)
         return CLI_FAIL;
@@ -331,7 +331,7 @@ static int rp_rotate(const ck_config *cfg, const keys_req *r)
 {
     const char *conf = cfg->path ? cfg->path : CK_CONFIG_PATH;
     const cli_provider *p = provider_arg(cfg, r->provider);
-    int chosen[2], rc;
+    int chosen[2] = { 0, 0 }, rc;
 
     if (!p)
         return CLI_FAIL;

@@ -223,7 +223,7 @@ int cli_login(const ck_config *cfg, int argc, char **argv)
 
     if (rc != CLI_OK)
         return rc;
-    memset(pw, 0, sizeof(pw));
+    OPENSSL_cleanse(pw, sizeof(pw));
     if (!r.name) {
         if (ask_name(name, sizeof(name)) != 0)
             return cli_fail("no email given");

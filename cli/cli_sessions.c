@@ -190,8 +190,11 @@ static int resolve(const ck_config *cfg, ck_store *st, const char *user, const c
     found f = { { 0, NULL } };
     size_t n = strlen(prefix), hits = 0;
 
-    if (gather(cfg, st, user, &f) != 0)
+    if (gather(cfg, st, user, &f) != 0) {
+        /* The users before the failing one are in f already. */
+        ck_session_list_free(&f.all);
         return CLI_FAIL;
+    }
     for (size_t i = 0; i < f.all.count; i++) {
         if (strncmp(f.all.items[i].key_hex, prefix, n) != 0)
             continue;

@@ -167,6 +167,15 @@ static ck_user *find_email(ck_users *users, const char *email)
     return NULL;
 }
 
+/* Field by field: bytes after a field's NUL and padding say nothing. */
+static int user_same(const ck_user *a, const ck_user *b)
+{
+    return strcmp(a->email, b->email) == 0 && strcmp(a->hash, b->hash) == 0 &&
+           strcmp(a->role, b->role) == 0 && strcmp(a->clinic_id, b->clinic_id) == 0 &&
+           strcmp(a->local_user, b->local_user) == 0 && a->disabled == b->disabled &&
+           strcmp(a->corppass, b->corppass) == 0;
+}
+
 static int apply_edit(ck_users *users, void *ud, char *err, size_t errlen)
 {
     user_edit *e = ud;
@@ -201,7 +210,7 @@ static int apply_edit(ck_users *users, void *ud, char *err, size_t errlen)
         memcpy(u->hash, e->fields.hash, sizeof(u->hash));
     if (e->set_disabled)
         u->disabled = e->fields.disabled;
-    e->done = memcmp(&before, u, sizeof(before)) != 0;
+    e->done = !user_same(&before, u);
     /* The changed record must still be valid and unique: re-add it to the others. */
     for (size_t i = 0; i < users->count; i++) {
         if (&users->items[i] == u)
@@ -255,7 +264,7 @@ int cli_user_add(const ck_config *cfg, int argc, char **argv)
     snprintf(e.fields.hash, sizeof(e.fields.hash), "!");
     if (ck_user_check(&e.fields, err, sizeof(err)) != 0)
         return cli_usage("%s", err);
-    memset(pw, 0, sizeof(pw));
+    OPENSSL_cleanse(pw, sizeof(pw));
     if (!no_pw && cli_read_password(from_stdin, 1, "New password: ", pw, sizeof(pw)) != 0)
         goto out;
     if (!no_pw && ck_password_hash(pw, e.fields.hash, sizeof(e.fields.hash), err,

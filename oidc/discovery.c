@@ -20,7 +20,7 @@
 #define META_PREFIX "oidc-meta:"
 #define WELL_KNOWN "/.well-known/openid-configuration"
 
-ck_oidc_status ck_oidc_fail(ck_oidc *o, ck_oidc_status rc, const char *fmt, ...)
+ck_oidc_status (ck_oidc_fail)(ck_oidc *o, ck_oidc_status rc, const char *fmt, ...)
 {
     va_list ap;
 
@@ -271,10 +271,9 @@ static ck_oidc_status meta_fetch(ck_oidc *o, int64_t now, int save, ck_oidc_meta
         goto out;
     }
     /* RFC 8414 / OIDC Discovery: the issuer's path, then the well-known suffix. */
-    memcpy(url, iss, il + 1);
-    if (il > 0 && url[il - 1] == '/')
-        url[il - 1] = '\0';
-    strcat(url, WELL_KNOWN);
+    if (il > 0 && iss[il - 1] == '/')
+        il--;
+    snprintf(url, il + sizeof(WELL_KNOWN), "%.*s%s", (int)il, iss, WELL_KNOWN);
     o->stats.discovery_fetches++;
     rc = get_json(o, "discovery", url, &doc, &r);
     if (rc == CK_OIDC_OK)

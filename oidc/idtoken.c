@@ -206,6 +206,7 @@ static ck_idt_status jws_verify(const char *compact, size_t len,
         ck_jose_err(reason, rlen, "malformed: JWS header");
         goto out;
     }
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     cand = calloc(jwks != NULL && jwks->n > 0 ? jwks->n : 1, sizeof(*cand));
     if (cand == NULL) {
         ck_jose_err(reason, rlen, "malformed: out of memory");

@@ -122,7 +122,7 @@ static void key_clear(struct ck_rp_key *key)
     EVP_PKEY_free(key->pkey);
     if (key->jwk != NULL)
         cjose_jwk_release(key->jwk);
-    memset(key, 0, sizeof(*key));
+    OPENSSL_cleanse(key, sizeof(*key));
 }
 
 int ck_rp_keys_load(const char *const *sig_pem_files, size_t nsig,

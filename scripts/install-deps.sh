@@ -10,6 +10,7 @@ PKGS="build-essential autoconf automake libtool pkg-config
   libqrencode-dev libpam0g-dev libcrypt-dev
   libcmocka-dev libpam-wrapper libpamtest0-dev pamtester
   redis-server redis-sentinel redis-tools valgrind clang
+  clang-tidy cppcheck clang-tools
   man-db groff-base"
 
 # The man page and deployment sample tests: man-db, groff-base and
@@ -39,8 +40,13 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   apt-get update -q
   apt-get install -y -q --no-install-recommends nodejs npm
 fi
-idp="$(cd "$(dirname "$0")/.." && pwd)/tests/idp"
-if [ ! -f "$idp/node_modules/.package-lock.json" ] ||
-   [ "$idp/package-lock.json" -nt "$idp/node_modules/.package-lock.json" ]; then
-  npm ci --prefix "$idp" --no-audit --no-fund --prefer-offline
-fi
+# The same for the browser test (tests/browser: playwright-core). The tests
+# never run npm themselves: they refuse, naming this script, when these are
+# missing.
+top="$(cd "$(dirname "$0")/.." && pwd)"
+for dir in "$top/tests/idp" "$top/tests/browser"; do
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+     [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    npm ci --prefix "$dir" --no-audit --no-fund --prefer-offline
+  fi
+done

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Sets up a fresh Debian bookworm machine (as root) and runs every test:
-# a -Werror build with make check, make check again under AddressSanitizer
-# and UndefinedBehaviorSanitizer, a short libFuzzer pass over every fuzz
-# target (clang), then make distcheck.
+# a -Werror build with make check, make lint (clang-tidy, cppcheck, the
+# style check), the clang static analyzer over the whole build (scan-build),
+# make check again under AddressSanitizer and UndefinedBehaviorSanitizer, a
+# short libFuzzer pass over every fuzz target (clang), then make distcheck.
 # Safe to run again: builds go to build/ and are redone.
 set -eu
 cd "$(dirname "$0")/.."
@@ -21,6 +22,19 @@ rm -rf build/plain && mkdir -p build/plain
 (cd build/plain && "$top/configure" --enable-werror --quiet &&
     make -j"$jobs" && make -j"$jobs" check) || {
     find build/plain -name '*.log' -path '*tests*' -exec sh -c 'tail -n 60 "$1"' _ {} \; ; exit 1; }
+
+step "make lint: clang-tidy, cppcheck and the style check at zero findings"
+(cd build/plain && make lint)
+
+step "scan-build: the clang static analyzer over the product and the tests"
+# --status-bugs: any report fails the run; the HTML reports stay in
+# build/scan/reports for reading.
+rm -rf build/scan && mkdir -p build/scan
+(cd build/scan && scan-build "$top/configure" --quiet \
+        CPPFLAGS="-include $top/tests/lib/analyzer.h" &&
+    scan-build --status-bugs -o "$top/build/scan/reports" \
+        make -j"$jobs" check TESTS=) || {
+    echo "scan-build reports: build/scan/reports"; exit 1; }
 
 step "make check under AddressSanitizer + UndefinedBehaviorSanitizer"
 rm -rf build/asan && mkdir -p build/asan

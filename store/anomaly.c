@@ -91,6 +91,8 @@ ck_anomaly_result ck_anomaly_check(const ck_config *cfg, const ck_session *s,
         why[0] = '\0';
     if (cfg->bind_mode == CK_BIND_OFF)
         return CK_ANOMALY_OK;
+    if (!s)     /* nothing to compare with: not a use of a session */
+        return CK_ANOMALY_REFUSE;
     if (!ck_anomaly_same_network(s->remote_host, rhost, cfg->bind_prefix_v4,
                                  cfg->bind_prefix_v6)) {
         reason = "address_changed";

@@ -59,7 +59,7 @@ static void index_name(ck_lock_kind kind, const char *name, char out[CK_LOCK_NAM
         return;
     }
     n = (size_t)snprintf(out, CK_LOCK_NAME_MAX, "h:%s:", id);
-    for (size_t i = 0; name[i] && i < ADDR_SHOWN; i++)
+    for (size_t i = 0; i < ADDR_SHOWN && name[i]; i++)
         out[n++] = name[i] > ' ' && name[i] < 0x7f ? name[i] : '?';
     out[n] = '\0';
 }

@@ -65,7 +65,7 @@ int ck_auth_method_parse(const char *name, ck_auth_method *out)
     return -1;
 }
 
-ck_status ck_fail(ck_store *st, ck_status status, const char *fmt, ...)
+ck_status (ck_fail)(ck_store *st, ck_status status, const char *fmt, ...)
 {
     va_list ap;
 

@@ -376,8 +376,8 @@ char *ck_users_format(const ck_users *users, size_t *len)
 
     if (!buf)
         return NULL;
-    p = buf + sprintf(buf, "%s\n# email:hash:role:clinic:local_user:flags:corppass\n",
-                      CK_USERS_HEADER);
+    p = buf + snprintf(buf, cap, "%s\n# email:hash:role:clinic:local_user:flags:corppass\n",
+                       CK_USERS_HEADER);
     for (size_t i = 0; i < users->count; i++) {
         const ck_user *u = &users->items[i];
 
@@ -391,8 +391,10 @@ char *ck_users_format(const ck_users *users, size_t *len)
         *p++ = ':';
         p += field_encode(u->local_user, p);
         *p++ = ':';
-        if (u->disabled)
-            p += sprintf(p, "disabled");
+        if (u->disabled) {
+            memcpy(p, "disabled", 8);
+            p += 8;
+        }
         *p++ = ':';
         p += field_encode(u->corppass, p);
         *p++ = '\n';

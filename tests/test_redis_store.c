@@ -110,9 +110,15 @@ static int setup(void **state)
     fixture *fx = calloc(1, sizeof(*fx));
     struct timeval tv = { 2, 0 };
 
-    fx->rc = redisConnectWithTimeout("127.0.0.1", redis_port(), tv);
-    if (!fx->rc || fx->rc->err)
+    if (!fx)
         return -1;
+    fx->rc = redisConnectWithTimeout("127.0.0.1", redis_port(), tv);
+    if (!fx->rc || fx->rc->err) {
+        if (fx->rc)
+            redisFree(fx->rc);
+        free(fx);
+        return -1;
+    }
     fake_now = (int64_t)time(NULL);
     ck_clock_set(fake_clock);
     *state = fx;
@@ -607,7 +613,8 @@ static void test_refused(void **state)
     ck_metrics m;
     int64_t n;
 
-    assert_non_null(p);
+    if (!p)
+        fail_msg("CHECKUP_TEST_DEAD_PORT is not set (tests/redis_store.sh sets it)");
     open_store(fx, "dead", 1200, 86400, atoi(p));
     fill(&s, "ivan", CK_AUTH_OIDC);
     assert_status(fx->st, ck_store_create(fx->st, &s, sid), CK_ERR_UNAVAILABLE);

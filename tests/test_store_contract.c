@@ -1146,9 +1146,11 @@ static char *monitor_collect(redisContext *mon, redisContext *ctl, int *ncmds)
             (*ncmds)++;
         n = strlen(r->str);
         while (len + n + 2 > cap) {
+            char *grown = realloc(all, cap * 2);
+
+            assert_non_null(grown);
+            all = grown;
             cap *= 2;
-            all = realloc(all, cap);
-            assert_non_null(all);
         }
         memcpy(all + len, r->str, n);
         len += n;

@@ -14,7 +14,6 @@ tests_test_web_units_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(MHD_CFLAGS) $(JANS
 tests_test_web_units_LDADD = libcheckupd.la $(CMOCKA_LIBS)
 clean-local: clean-browser
 clean-browser:
-	rm -rf tests/browser/node_modules
 	-test "$(abs_srcdir)" = "$(abs_builddir)" || rm -rf tests/browser
 .PHONY: clean-browser
 

@@ -4,7 +4,7 @@
 # oidc-provider as CorpPass FAPI 2.0; checks the cookies as stored, reaches
 # the dummy tool, logs out and is refused; "log out from all devices" in one
 # browser context ends the other's session. playwright-core comes from
-# tests/browser/package-lock.json (npm ci into the build directory).
+# tests/browser/package-lock.json (npm ci by scripts/install-deps.sh).
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
 . "$top_srcdir/tests/lib/redis.sh"
 . "$top_srcdir/tests/lib/nginx.sh"
@@ -12,21 +12,28 @@
 . "$top_srcdir/tests/idp/idp.sh"
 trap 'nginx_stop_all; web_stop_all; idp_stop_all; redis_stop_all' EXIT
 : "${CHROMIUM:=$(command -v chromium || true)}"
-for tool in "$NGINX" node npm "$CHROMIUM"; do
+for tool in "$NGINX" node "$CHROMIUM"; do
     command -v "$tool" >/dev/null 2>&1 ||
         { echo "$tool is required (scripts/install-deps.sh installs it)"; exit 1; }
 done
 
-# The source tree may be read-only (distcheck): install into the build tree.
+# The source tree may be read-only and without node_modules (distcheck):
+# the script runs from the build tree beside a link to the node_modules
+# scripts/install-deps.sh installed (here or in $CK_NODE_TREE).
+nm=
+for d in "$top_srcdir" "${CK_NODE_TREE:-}"; do
+    [ -n "$d" ] && [ -d "$d/tests/browser/node_modules/playwright-core" ] &&
+        { nm=$(cd "$d/tests/browser/node_modules" && pwd); break; }
+done
+[ -n "$nm" ] ||
+    { echo "tests/browser/node_modules is not installed: run scripts/install-deps.sh"; exit 1; }
 B="$top_builddir/tests/browser"
 mkdir -p "$B"
 if [ "$(cd "$B" && pwd -P)" != "$(cd "$top_srcdir/tests/browser" && pwd -P)" ]; then
     for f in package.json package-lock.json login.mjs; do
         cp "$top_srcdir/tests/browser/$f" "$B/$f" || exit 1
     done
-fi
-if [ ! -d "$B/node_modules/playwright-core" ]; then
-    (cd "$B" && npm ci --no-audit --no-fund --silent) || { echo "npm ci failed"; exit 1; }
+    ln -sfn "$nm" "$B/node_modules" || exit 1
 fi
 
 # Identity providers on loopback, registered with https://localhost:NP/callback

@@ -1098,7 +1098,7 @@ static ck_status sweep_fn(ck_lmdb_txn *t, void *arg)
 static ck_status lmdb_sweep(ck_store *st, int64_t now, size_t *removed)
 {
     sweep_arg a = { SWEEP_BATCH, 0, 0, NULL };
-    ck_status rc;
+    ck_status rc = CK_OK;
 
     do {
         a.visited = 0;

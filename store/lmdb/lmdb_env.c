@@ -54,7 +54,7 @@ static size_t map_size(ck_lmdb *h)
     return h->map_size;
 }
 
-ck_status ck_lmdb_error(ck_store *st, int rc, const char *what)
+ck_status (ck_lmdb_error)(ck_store *st, int rc, const char *what)
 {
     ck_lmdb *h = st->impl;
     const char *path = h && h->path ? h->path : "?";

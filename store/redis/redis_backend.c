@@ -407,7 +407,8 @@ static ck_status rs_eval(ck_store *st, int script, rs_args *a, redisReply **rep)
         rc = reply_error(st, *rep);
         freeReplyObject(*rep);
         *rep = NULL;
-        return rc;
+        /* Callers read *rep on CK_OK: never return that without one. */
+        return rc != CK_OK ? rc : CK_ERR_INTERNAL;
     }
     return CK_OK;
 }

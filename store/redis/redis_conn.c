@@ -125,7 +125,7 @@ void ck_redis_opts_free(ck_redis_opts *o)
 /* Decodes %XX in [s, s+len); refuses bad escapes and NUL. NULL on error. */
 static char *pct_decode(const char *s, size_t len)
 {
-    char *out = malloc(len + 1);
+    char *out = len < SIZE_MAX ? malloc(len + 1) : NULL;
     size_t j = 0;
 
     if (!out)

@@ -97,7 +97,8 @@ static long run_dir(ck_fuzz_fn fn, const char *dir)
             n++;
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), cmp_str);
+    if (n > 1)      /* names is NULL when the directory is empty */
+        qsort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n; i++) {
         struct stat st;
 

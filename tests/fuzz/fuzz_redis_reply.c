@@ -78,11 +78,13 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
 /* Chunk k of the current input (a copy), or NULL when there are fewer. */
 static unsigned char *chunk(unsigned k, size_t *len)
 {
-    const unsigned char *p = fake.input, *end = fake.input + fake.size, *next;
+    const unsigned char *p = fake.input, *end, *next;
     unsigned char *copy;
 
+    /* Before any arithmetic: NULL + 0 is undefined behaviour too. */
     if (!p)
         return NULL;
+    end = p + fake.size;
     for (;;) {
         next = memmem(p, (size_t)(end - p), SEP, strlen(SEP));
         if (k == 0)

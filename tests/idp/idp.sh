@@ -6,10 +6,11 @@
 #   idp_dir                       # sets $IDP_DIR: scripts beside node_modules
 #   port=$(idp_start name script.mjs [args...])   # script writes its port file
 #
-# node_modules comes from `npm ci --prefix tests/idp` (scripts/install-deps.sh).
-# When the source tree has none (make distcheck: read-only, unpacked from
-# the tarball) the scripts and the lock file are copied under the build dir
-# and installed there from npm's cache.
+# node_modules comes from `npm ci --prefix tests/idp` (scripts/install-deps.sh);
+# no test runs npm. When the source tree has none (make distcheck: read-only,
+# unpacked from the tarball) the scripts are copied under the build dir
+# beside a link to the node_modules of $CK_NODE_TREE/tests/idp (configure
+# variable; distcheck passes the tree it was run from).
 
 CK_IDP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ck-idp.XXXXXX")
 CK_IDP_PIDS=""
@@ -23,15 +24,16 @@ idp_dir() {
     fi
     IDP_DIR="$top_builddir/tests/idp-run"
     mkdir -p "$IDP_DIR" || return 1
-    # Tests run in parallel: one installs, the others wait for it.
+    nm=${CK_NODE_TREE:+$CK_NODE_TREE/tests/idp/node_modules}
+    if [ -z "$nm" ] || [ ! -d "$nm/oidc-provider" ]; then
+        echo "tests/idp/node_modules is not installed: run scripts/install-deps.sh" >&2
+        return 1
+    fi
+    # Tests run in parallel: one links, the others wait for it.
     (
         flock 9 || exit 1
-        if [ ! -d "$IDP_DIR/node_modules/oidc-provider" ]; then
-            cp "$src"/package.json "$src"/package-lock.json "$IDP_DIR"/ || exit 1
-            chmod u+w "$IDP_DIR"/package.json "$IDP_DIR"/package-lock.json || exit 1
-            npm ci --prefix "$IDP_DIR" --prefer-offline --no-audit --no-fund \
-                >"$CK_IDP_TMP/npm.log" 2>&1 || { cat "$CK_IDP_TMP/npm.log" >&2; exit 1; }
-        fi
+        [ -d "$IDP_DIR/node_modules/oidc-provider" ] || ln -sfn "$nm" "$IDP_DIR/node_modules" ||
+            exit 1
         # Only changed scripts: another test may be starting node from them.
         for f in "$src"/*.mjs; do
             cmp -s "$f" "$IDP_DIR/${f##*/}" && continue
