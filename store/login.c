@@ -89,7 +89,7 @@ ck_login_result ck_login_password(ck_login *lg, const char *name, const char *pa
         return rc;
     /* The hash is computed even for an unknown user: timing tells nothing. */
     if (strlen(password) > CK_LOGIN_PASSWORD_MAX ||
-        !ck_password_verify(lg->users, u, password)) {
+        !ck_password_verify(lg->users, u, password) || !u) {
         audit(lg, "login_failure", "failure",
               !u ? "unknown_user" : u->hash[0] != '$' ? "no_password" : "bad_password");
         return ck_login_fail(lg);
