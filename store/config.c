@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <ini.h>
+#include <openssl/crypto.h>
 
 #include "ck_config.h"
 #include "secfile.h"
@@ -52,7 +53,7 @@ void ck_config_free(ck_config *cfg)
     };
 
     if (cfg->redis_password)
-        explicit_bzero(cfg->redis_password, strlen(cfg->redis_password));
+        OPENSSL_cleanse(cfg->redis_password, strlen(cfg->redis_password));
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
+#include <openssl/crypto.h>
 
 #include "redis_conn_int.h"
 #include "ck_encode.h"
@@ -100,7 +101,7 @@ static void wipe_free(char *s)
 {
     if (!s)
         return;
-    explicit_bzero(s, strlen(s));
+    OPENSSL_cleanse(s, strlen(s));
     free(s);
 }
 
@@ -147,7 +148,7 @@ static char *pct_decode(const char *s, size_t len)
     out[j] = '\0';
     return out;
 bad:
-    explicit_bzero(out, len + 1);
+    OPENSSL_cleanse(out, len + 1);
     free(out);
     return NULL;
 }
@@ -938,7 +939,7 @@ int ck_conn_command(ck_redis *r, ck_conn *c, int argc, const char **argv,
     rc = ck_conn_exchange(r, c, cmd, (size_t)len, 1, reply, r->o.command_timeout_ms,
                           &sent_nothing);
     /* It may be an AUTH: do not leave the password in freed memory. */
-    explicit_bzero(cmd, (size_t)len);
+    OPENSSL_cleanse(cmd, (size_t)len);
     redisFreeCommand(cmd);
     return rc;
 }
