@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -113,13 +114,15 @@ static void test_redirects(void **state)
     static ckd d;
     static const char *const ok[] = {
         "/app", "/app/", "/app/x?y=1", "/app?x", "/app#frag", "https://tool.example.org/",
-        "https://tool.example.org/x/y?z",
+        "https://tool.example.org/x/y?z", "/app/a/../b", "/app/./x", "/app/x?y=/../..",
+        "https://tool.example.org/a/../b",
     };
     static const char *const refused[] = {
         "", "/", "/apple", "//evil.example", "/\\evil.example", "/app\\..", "/app x",
         "/app\r\nX: y", "https://tool.example.org.evil/", "https://tool.example.org",
         "http://tool.example.org/", "javascript:alert(1)", " /app", "app", "https:/x",
-        "/app\x7f",
+        "/app\x7f", "/app/../../x", "/app/..", "/app/%2e%2e/x", "/app/%2E%2E/%2e%2e/x",
+        "/app/..%2f..%2fx", "/app/x/%2e%2e/%2e%2e/y", "/app/%5c..",
     };
     char err[256];
 
@@ -141,6 +144,122 @@ static void test_redirects(void **state)
     assert_true(ckd_redirect_ok(&d, "/anything"));
     assert_false(ckd_redirect_ok(&d, "https://tool.example.org/"));
     assert_false(ckd_redirect_ok(&d, "//evil.example"));
+    /* Dot segments and encoded slashes cannot reach another host. */
+    assert_false(ckd_redirect_ok(&d, "/%2f%2fevil.example"));
+    assert_false(ckd_redirect_ok(&d, "/%2e%2e/%2fevil.example"));
+    assert_false(ckd_redirect_ok(&d, "/x/..//evil.example"));
+    assert_true(ckd_redirect_ok(&d, "/x/../y"));
+}
+
+static void check_norm(const char *in, const char *want)
+{
+    char *out = ckd_redirect_normalize(in);
+
+    assert_non_null(out);
+    assert_string_equal(out, want);
+    free(out);
+}
+
+static void test_redirect_normalize(void **state)
+{
+    (void)state;
+    check_norm("/app/../../x", "/x");
+    check_norm("/a/b/../c/./d", "/a/c/d");
+    check_norm("/a/b/..", "/a/");
+    check_norm("/a/.", "/a/");
+    check_norm("/app/%2E%2e/x%2Fy%5Cz%41", "/x/y\\z%41");
+    check_norm("/a/..?q=/../#/..", "/?q=/../#/..");
+    check_norm("https://t.example/x/../y?q=/../", "https://t.example/y?q=/../");
+    check_norm("https://t.example", "https://t.example");
+    check_norm("/", "/");
+}
+
+static void check_origin(const char *in, int allow_path, const char *want)
+{
+    char out[CKD_URL_MAX];
+    const char *why = NULL;
+    int rc = ckd_origin_normalize(in, out, sizeof(out), allow_path, &why);
+
+    if (!want) {
+        if (rc == 0)
+            fail_msg("normalised %s to %s", in, out);
+        assert_non_null(why);
+        return;
+    }
+    if (rc != 0)
+        fail_msg("refused %s: %s", in, why);
+    assert_string_equal(out, want);
+}
+
+static void test_origin_normalize(void **state)
+{
+    ckd_conf dc;
+    char err[256];
+
+    (void)state;
+    check_origin("https://Login.Example.org:443/", 1, "https://login.example.org");
+    check_origin("HTTPS://LOGIN.example.org", 1, "https://login.example.org");
+    check_origin("http://x.example:80", 1, "http://x.example");
+    check_origin("http://x.example:443", 1, "http://x.example:443");
+    check_origin("https://x.example:8443//", 1, "https://x.example:8443");
+    check_origin("https://x.example:08443", 1, "https://x.example:8443");
+    check_origin("https://[::1]:443/", 1, "https://[::1]");
+    check_origin("https://x.example/sso/", 1, "https://x.example/sso");
+    check_origin("https://A.example:443", 0, "https://a.example");
+    check_origin("https://a.example/", 0, "https://a.example");
+    static const char *const bad[] = {
+        "https://user@x.example", "https://x.example:0", "https://x.example:",
+        "https://x.example:99999", "https://ex%41mple.org", "https://x.example/?q",
+        "https://x.example#f", "https://[::1", "https://", "https://:443", "ftp://x.example",
+        "https://x.example:44a3", "https://x_y.example",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        check_origin(bad[i], 1, NULL);
+    check_origin("https://a.example/path", 0, NULL);
+
+    /* At load: public_url and cors_origins end up as browsers send Origin. */
+    ckd_conf_defaults(&dc);
+    assert_int_equal(set(&dc, "public_url", "https://Login.Example.org:443/", err,
+                         sizeof(err)), 1);
+    assert_int_equal(set(&dc, "cors_origins", "HTTPS://Tool.example.org:443", err,
+                         sizeof(err)), 1);
+    assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), 0);
+    assert_string_equal(dc.public_url, "https://login.example.org");
+    assert_string_equal(dc.cors[0], "https://tool.example.org");
+    assert_int_equal(set(&dc, "public_url", "https://admin@login.example.org", err,
+                         sizeof(err)), 1);
+    assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "public_url"));
+    assert_int_equal(set(&dc, "public_url", "https://login.example.org", err, sizeof(err)), 1);
+    assert_int_equal(set(&dc, "cors_origins", "https://tool.example.org/app", err,
+                         sizeof(err)), 1);
+    assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "cors_origins"));
+}
+
+/* The connection guard and /metrics settings: safe defaults, checked values. */
+static void test_conf_guard(void **state)
+{
+    ckd_conf dc;
+    char err[256];
+    unsigned char lo[16] = { 127, 0, 0, 1 }, other[16] = { 192, 0, 2, 7 };
+
+    (void)state;
+    ckd_conf_defaults(&dc);
+    assert_int_equal(dc.per_ip_limit, 64);
+    assert_int_equal(dc.request_head_timeout, 10);
+    assert_true(ckd_net_list_match(dc.metrics_allow, dc.nmetrics_allow, AF_INET, lo));
+    assert_false(ckd_net_list_match(dc.metrics_allow, dc.nmetrics_allow, AF_INET, other));
+    assert_int_equal(set(&dc, "request_head_timeout", "3", err, sizeof(err)), 1);
+    assert_int_equal(dc.request_head_timeout, 3);
+    assert_int_equal(set(&dc, "request_head_timeout", "-1", err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "0..3600"));
+    assert_int_equal(set(&dc, "metrics_allow", "192.0.2.0/24", err, sizeof(err)), 1);
+    assert_int_equal(dc.nmetrics_allow, 1);
+    assert_false(ckd_net_list_match(dc.metrics_allow, dc.nmetrics_allow, AF_INET, lo));
+    assert_true(ckd_net_list_match(dc.metrics_allow, dc.nmetrics_allow, AF_INET, other));
+    assert_int_equal(set(&dc, "metrics_allow", "192.0.2.0/24, everyone", err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "everyone"));
 }
 
 static void test_html_escape(void **state)
@@ -200,6 +319,9 @@ int main(void)
         cmocka_unit_test(test_conf),
         cmocka_unit_test(test_conf_list_limits),
         cmocka_unit_test(test_redirects),
+        cmocka_unit_test(test_redirect_normalize),
+        cmocka_unit_test(test_origin_normalize),
+        cmocka_unit_test(test_conf_guard),
         cmocka_unit_test(test_html_escape),
         cmocka_unit_test(test_provider_sections),
     };

@@ -56,6 +56,13 @@ web_suite_basic() {
     check_grep "X-Checkup-Auth-Method" "X-Checkup-Auth-Method: email" "$D/h"
     check_grep "/session is not cached" "Cache-Control: no-store" "$D/h"
     check "/session with a Bearer token" 200 "$(status "$u/session" -H "Authorization: Bearer $A")"
+    # A tool behind auth_request with its own Basic auth: the cookie still counts.
+    check "Basic beside the cookie" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$A" \
+        -H "Authorization: Basic Ym9iOmJvYg==")"
+    check "Digest beside the cookie" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$A" \
+        -H 'Authorization: Digest username="x"')"
+    check "a broken Bearer beside the cookie" 401 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$A" \
+        -H "Authorization: Bearer ")"
     check "/session without anything" 401 "$(status "$u/session")"
 
     # /v1/users/me: JSON, JSON errors, CORS allowlist with credentials.
@@ -130,11 +137,17 @@ web_suite_bad_input() {
         --data-urlencode "email=$(head -c 2000 /dev/zero | tr '\0' a)" --data-urlencode password=x)"
 
     for rd in //evil.example https://evil.example/ '/\evil.example' 'http://localhost:8443/' \
-        '/app/%0d%0aX: y' 'javascript:alert(1)' '/other' ' /app'; do
+        '/app/%0d%0aX: y' 'javascript:alert(1)' '/other' ' /app' '/app/../../x' '/app/%2e%2e/x' \
+        '/app/..%2f..%2fx' '/app/x/..%5c..%5cy' '/app/..'; do
         check "open redirect $rd" 400 "$(status "$u/login" -H "$O" --data-urlencode email=bob@example.org \
             --data-urlencode "password=$WEB_PW_BOB" --data-urlencode "rd=$rd")"
     done
     check "GET /login?rd=//evil" 400 "$(status "$u/login?rd=//evil.example")"
+    check "GET /login?rd=/app/../../x" 400 "$(status "$u/login?rd=/app/../../x")"
+    check "GET /login/corppass?rd=/app/%2e%2e/x" 400 "$(status "$u/login/corppass?rd=/app/%252e%252e/x")"
+    check "rd with a dot segment inside /app" 303 "$(status "$u/login" -H "$O" \
+        --data-urlencode email=bob@example.org --data-urlencode "password=$WEB_PW_BOB" \
+        --data-urlencode "rd=/app/a/../b")"
     check "allowlisted absolute rd" 303 "$(status "$u/login" -H "$O" --data-urlencode email=bob@example.org \
         --data-urlencode "password=$WEB_PW_BOB" --data-urlencode "rd=https://tool.example.org/x")"
 
@@ -148,6 +161,77 @@ web_suite_bad_input() {
     check "POST /session" 404 "$(status "$u/session" -X POST -H "$O")"
     check "logout/all without Origin" 403 "$(status "$u/logout/all" -X POST -H "Authorization: Bearer $T")"
     check "bob's session survived the bad input" 200 "$(status "$u/session" -H "Authorization: Bearer $T")"
+}
+
+# raw BYTES: "STATUS CLOSED RESPONSES" for bytes sent as they are (web_raw.py).
+raw() {
+    python3 "$top_srcdir/tests/web_raw.py" raw "$P" "$1"
+}
+
+# Framing a proxy might read otherwise, and request lines no client sends:
+# 400 at once, and the connection closed (nothing after it is read).
+web_suite_framing() {
+    h='Host: x\r\n'
+    check "Content-Length with Transfer-Encoding" "400 closed 1" \
+        "$(raw "POST /login HTTP/1.1\r\n${h}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\n${h}\r\n")"
+    check "Transfer-Encoding with Content-Length on a GET" "400 closed 1" \
+        "$(raw "GET /healthz HTTP/1.1\r\n${h}Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n0\r\n\r\n")"
+    check "two Content-Length" "400 closed 1" \
+        "$(raw "POST /login HTTP/1.1\r\n${h}Content-Length: 1\r\nContent-Length: 2\r\n\r\nab")"
+    check "a transfer coding other than chunked" "400 closed 1" \
+        "$(raw "POST /login HTTP/1.1\r\n${h}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n")"
+    check "control byte in the method" "400 closed 1" "$(raw "G\x01T /healthz HTTP/1.1\r\n${h}\r\n")"
+    check "control byte in the target" "400 closed 1" "$(raw "GET /he\x01lthz HTTP/1.1\r\n${h}\r\n")"
+    check "a request line that is not one" "400 closed 1" "$(raw "hello there\r\n\r\n")"
+    # A sound request on the same connection is still answered and kept.
+    check "chunked alone is fine" "404 open 1" \
+        "$(raw "POST /nope HTTP/1.1\r\nOrigin: $WEB_ORIGIN\r\n${h}Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")"
+    check "keep-alive still works" "200 open 2" \
+        "$(raw "GET /healthz HTTP/1.1\r\n${h}\r\nGET /healthz HTTP/1.1\r\n${h}\r\n")"
+}
+
+# A browser that logs in again: no second session beside the first.
+web_suite_relogin() {
+    u="http://127.0.0.1:$P"
+    O="Origin: $WEB_ORIGIN"
+    R=$(web_login "$P" alice@example.org "$WEB_PW_ALICE")
+    echo "$R" >> "$D/tokens"
+    curl -s -o /dev/null -D "$D/h" -H "Cookie: $WEB_COOKIE=$R" "$u/login?rd=/app/next"
+    check "GET /login with a live session answers 303" 1 "$(grep -c '^HTTP/1.1 303' "$D/h")"
+    check_grep "... on to rd" "Location: /app/next" "$D/h"
+    check_nogrep "... without a new cookie" "Set-Cookie" "$D/h"
+    check "GET /login with an ended session shows the form" 200 \
+        "$(status "$u/login" -H "Cookie: $WEB_COOKIE=${R}x")"
+    check "a Bearer token is not a browser's session" 200 \
+        "$(status "$u/login" -H "Authorization: Bearer $R")"
+    R2=$(curl -s -o /dev/null -D - -H "$O" -H "Cookie: $WEB_COOKIE=$R" \
+        --data-urlencode email=alice@example.org --data-urlencode "password=$WEB_PW_ALICE" \
+        "$u/login" | sed -n "s/^Set-Cookie: $WEB_COOKIE=\([^;]*\);.*/\1/p")
+    echo "$R2" >> "$D/tokens"
+    check "the new login's session" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$R2")"
+    check "the replaced session ended" 401 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$R")"
+    check_grep "replacement audited" '"reason":"replaced_by_login"' "$D/audit.jsonl"
+    # Another user's login in the same browser replaces it too.
+    R3=$(web_login "$P" bob@example.org "$WEB_PW_BOB" -H "Cookie: $WEB_COOKIE=$R2")
+    echo "$R3" >> "$D/tokens"
+    check "another user's login ends the browser's session" 401 \
+        "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$R2")"
+    check "... and holds its own" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$R3")"
+    # A failed login leaves the browser's session alone.
+    check "a wrong password" 401 "$(status "$u/login" -H "$O" -H "Cookie: $WEB_COOKIE=$R3" \
+        --data-urlencode email=bob@example.org --data-urlencode "password=nope")"
+    check "... keeps the session" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$R3")"
+}
+
+# /metrics only for metrics_allow, judged on the client behind a trusted proxy.
+web_suite_metrics_allow() {
+    check "/metrics from loopback (default allow)" 200 "$(status "http://127.0.0.1:$P/metrics")"
+    check "/metrics forwarded for a remote client" 403 \
+        "$(status "http://127.0.0.1:$P/metrics" -H "X-Forwarded-For: 198.51.100.9")"
+    check "/metrics forwarded for a loopback client" 200 \
+        "$(status "http://127.0.0.1:$P/metrics" -H "X-Forwarded-For: 127.0.0.1")"
+    check "/metrics outside metrics_allow" 403 "$(status "http://127.0.0.1:$Q/metrics")"
+    check "/healthz stays open" 200 "$(status "http://127.0.0.1:$Q/healthz")"
 }
 
 # Lockout and rate limit, with client addresses from a trusted proxy.
@@ -215,7 +299,11 @@ web_suite() {
         "trusted_proxies = 127.0.0.1/32, ::1" "login_rate_limit = 3" || return 1
     : > "$D/tokens"
     # A second daemon on the same store: short inactivity, no trusted proxy.
-    sed -e 's/^login_rate_limit.*/login_rate_limit = 0/' -e 's/^trusted_proxies.*//' "$D/checkup.conf" > "$D/short.conf"
+    # Its public_url is written as a person might (upper case, default
+    # port, trailing '/'): browsers' Origin must still match it.
+    sed -e 's/^login_rate_limit.*/login_rate_limit = 0/' -e 's/^trusted_proxies.*//' \
+        -e "s|^public_url = .*|public_url = $(echo "$WEB_ORIGIN" | tr 'a-z' 'A-Z')/|" \
+        -e 's|^\[daemon\]$|[daemon]\nmetrics_allow = 192.0.2.0/24|' "$D/checkup.conf" > "$D/short.conf"
     printf '%s\n' "[session]" "inactivity_timeout = 4" "absolute_lifetime = 3600" >> "$D/short.conf"
     sed -i 's/^login_rate_limit = 3/login_rate_limit = 1000/' "$D/checkup.conf"
     web_start main "$D/checkup.conf" || return 1
@@ -224,6 +312,12 @@ web_suite() {
     Q=$WEB_PORT
     web_suite_basic
     web_suite_bad_input
+    web_suite_framing
+    web_suite_relogin
+    web_suite_metrics_allow
+    check "POST /login to a public_url in capitals" 303 "$(status "http://127.0.0.1:$Q/login" \
+        -H "Origin: $WEB_ORIGIN" --data-urlencode email=bob@example.org \
+        --data-urlencode "password=$WEB_PW_BOB")"
     sed -i 's/^login_rate_limit = 1000/login_rate_limit = 3/' "$D/checkup.conf"
     web_stop main
     web_start main "$D/checkup.conf" || return 1

@@ -133,17 +133,24 @@ static struct MHD_Daemon *start_http(ckd *d)
     }
     if (ss.ss_family == AF_INET6 && fd < 0)
         flags |= MHD_USE_IPv6;
+    d->guard = ckd_guard_start(d);
+    if (!d->guard) {
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    /* The per-address limit is ours (guard.c): trusted proxies are exempt. */
     mhd = MHD_start_daemon(
-        flags, port, NULL, NULL, ckd_dispatch, d,
+        flags, port, ckd_guard_accept, d->guard, ckd_dispatch, d,
         MHD_OPTION_EXTERNAL_LOGGER, ckd_mhd_log, d,
         fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_SOCK_ADDR,
         fd >= 0 ? (void *)(intptr_t)fd : (void *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)d->dc.threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)d->dc.connection_limit,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, fd >= 0 ? 0u : (unsigned)d->dc.per_ip_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->dc.connection_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, d->dc.memory_limit,
         MHD_OPTION_NOTIFY_COMPLETED, ckd_completed, d,
+        MHD_OPTION_NOTIFY_CONNECTION, ckd_guard_notify, d->guard,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
         MHD_OPTION_END);
     if (!mhd) {
@@ -151,6 +158,8 @@ static struct MHD_Daemon *start_http(ckd *d)
                 d->dc.listen);
         if (fd >= 0)
             close(fd);
+        ckd_guard_stop(d->guard);
+        d->guard = NULL;
     }
     return mhd;
 }
@@ -319,6 +328,7 @@ int main(int argc, char **argv)
         announce(&d, mhd);
         rc = wait_for_stop(&d, &set);
         MHD_stop_daemon(mhd);
+        ckd_guard_stop(d.guard);
         if (strncmp(d.dc.listen, "unix:", 5) == 0)
             unlink(d.dc.listen + 5);
     }

@@ -18,6 +18,7 @@
 #include "ck_token.h"
 
 typedef struct ck_oidc_providers ck_oidc_providers;
+typedef struct ckd_guard ckd_guard;
 
 #define CKD_LIST_MAX        16      /* entries per list setting */
 #define CKD_URL_MAX         512
@@ -47,6 +48,9 @@ typedef struct ckd_conf {
     int connection_limit;
     int per_ip_limit;               /* connections per client address; 0 = none */
     int connection_timeout;         /* seconds idle before a connection is closed */
+    int request_head_timeout;       /* seconds for a whole request head; 0 = none */
+    ckd_net metrics_allow[CKD_LIST_MAX];    /* who may read /metrics */
+    size_t nmetrics_allow;
     size_t memory_limit;            /* per connection: request line + headers */
     size_t body_max;                /* request body bytes */
 } ckd_conf;
@@ -71,6 +75,7 @@ typedef struct ckd {
     ck_oidc_providers *providers;   /* [provider NAME] sections; may be empty */
     char pnames[CKD_LIST_MAX][72];  /* their names, in file order */
     size_t npnames;
+    ckd_guard *guard;               /* connection limits; NULL in unit tests */
 } ckd;
 
 /* A request in progress (MHD's per-connection context). */
@@ -118,7 +123,26 @@ const char *ckd_request_token(struct MHD_Connection *c, const ckd *d, size_t *le
 void ckd_set_cookie(struct MHD_Response *r, const ckd *d, const char *token, int max_age);
 int ckd_same_origin(struct MHD_Connection *c, const ckd *d);
 void ckd_client_addr(struct MHD_Connection *c, const ckd *d, char out[CKD_ADDR_MAX]);
+/* The same as family (AF_INET, AF_INET6, AF_UNIX) and 16 address bytes. */
+void ckd_client_net(struct MHD_Connection *c, const ckd *d, int *family,
+                    unsigned char addr[16]);
+/* The peer's own address, X-Forwarded-For not read. */
+void ckd_peer_net(struct MHD_Connection *c, int *family, unsigned char addr[16]);
+void ckd_sockaddr_net(const struct sockaddr *sa, int *family, unsigned char addr[16]);
+int ckd_net_list_match(const ckd_net *nets, size_t n, int family, const unsigned char *addr);
+/* The client may read /metrics ([daemon] metrics_allow). */
+int ckd_metrics_allowed(struct MHD_Connection *c, const ckd *d);
 int ckd_redirect_ok(const ckd *d, const char *rd);
+/* rd's path with %2e/%2f/%5c decoded and dot segments removed; free(). */
+char *ckd_redirect_normalize(const char *rd);
+/* NULL, or why a request is refused with 400 and a closed connection. */
+const char *ckd_request_unsafe(struct MHD_Connection *c, const char *method, const char *url);
+/* 400 with Connection: close: after it the connection's framing is not trusted. */
+enum MHD_Result ckd_refuse_close(struct MHD_Connection *c, const ckd *d, const char *msg);
+/* public_url or a CORS origin as browsers send it: lower-case scheme and
+ * host, no default port, no trailing '/'. -1 (and a reason) when it cannot be. */
+int ckd_origin_normalize(const char *url, char *out, size_t outlen, int allow_path,
+                         const char **why);
 /* name=value in a Cookie header; *dup = 1 when the name comes twice. */
 const char *ckd_cookie_value(const char *header, const char *name, size_t *len, int *dup);
 /* The client address behind trusted proxies in X-Forwarded-For (right to left). */
@@ -126,6 +150,15 @@ void ckd_forwarded_client(const char *xff, const ckd *d, int *family, unsigned c
 int ckd_net_parse(const char *s, ckd_net *out);
 int ckd_html_escape(const char *in, char *out, size_t outlen);
 void ckd_cors(struct MHD_Connection *c, const ckd *d, struct MHD_Response *r);
+
+/* guard.c: per-address connection limit and request head deadline. */
+ckd_guard *ckd_guard_start(const ckd *d);
+void ckd_guard_stop(ckd_guard *g);
+enum MHD_Result ckd_guard_accept(void *cls, const struct sockaddr *sa, socklen_t salen);
+void ckd_guard_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
+                      enum MHD_ConnectionNotificationCode toe);
+void ckd_guard_head_done(const ckd *d, struct MHD_Connection *mc);
+void ckd_guard_request_done(const ckd *d, struct MHD_Connection *mc);
 
 /* routes.c */
 enum MHD_Result ckd_dispatch(void *cls, struct MHD_Connection *c, const char *url,
@@ -139,6 +172,12 @@ void ckd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 enum MHD_Result ckd_login_page(struct MHD_Connection *c, const ckd *d, unsigned status,
                                const char *rd, const char *message);
 enum MHD_Result ckd_login_post(struct MHD_Connection *c, const ckd *d, ckd_req *rq);
+/* routes.c: the live session named by the request's cookie (not a Bearer
+ * token), touched; 0 and *s filled when there is one. */
+int ckd_cookie_session(struct MHD_Connection *c, const ckd *d, ck_session *s,
+                       char sid[CK_SID_LEN]);
+/* Ends the session of the request's cookie, if live (a new login replaces it). */
+void ckd_replace_cookie_session(struct MHD_Connection *c, const ckd *d, const char *client);
 
 /* oidc.c: the OIDC / CorpPass half (providers, callback, terminal logins). */
 #define CKD_BIND_COOKIE "__Host-checkup_login"

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "checkupd.h"
 
@@ -20,8 +21,14 @@ void ckd_conf_defaults(ckd_conf *dc)
     dc->login_rate_limit = 10;
     dc->threads = 4;
     dc->connection_limit = 1024;
-    dc->per_ip_limit = 0;
+    /* nginx and other trusted proxies are exempt (see guard.c). */
+    dc->per_ip_limit = 64;
     dc->connection_timeout = 30;
+    dc->request_head_timeout = 10;
+    /* /metrics: this host only, until metrics_allow says otherwise. */
+    ckd_net_parse("127.0.0.0/8", &dc->metrics_allow[0]);
+    ckd_net_parse("::1", &dc->metrics_allow[1]);
+    dc->nmetrics_allow = 2;
     dc->memory_limit = 32 * 1024;
     dc->body_max = 8192;
 }
@@ -107,7 +114,7 @@ static int split_list(const char *v, char (*items)[CKD_URL_MAX], size_t *n, char
     return 0;
 }
 
-static int set_proxies(ckd_conf *dc, const char *v, char *err, size_t errlen)
+static int set_nets(ckd_net *nets, size_t *count, const char *v, char *err, size_t errlen)
 {
     char (*items)[CKD_URL_MAX] = calloc(CKD_LIST_MAX, CKD_URL_MAX);
     size_t n = 0;
@@ -120,13 +127,13 @@ static int set_proxies(ckd_conf *dc, const char *v, char *err, size_t errlen)
     if (split_list(v, items, &n, err, errlen) != 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
-        if (ckd_net_parse(items[i], &dc->proxies[i]) != 0) {
+        if (ckd_net_parse(items[i], &nets[i]) != 0) {
             snprintf(err, errlen, "'%.64s' is not an address, address/prefix or \"unix\"",
                      items[i]);
             goto out;
         }
     }
-    dc->nproxies = n;
+    *count = n;
     rc = 0;
 out:
     free(items);
@@ -162,6 +169,9 @@ static int set_number(ckd_conf *dc, const char *name, const char *v, char *err,
     else if (strcmp(name, "connection_timeout") == 0 &&
              parse_int(v, 1, 3600, &n, err, errlen) == 0)
         dc->connection_timeout = (int)n;
+    else if (strcmp(name, "request_head_timeout") == 0 &&
+             parse_int(v, 0, 3600, &n, err, errlen) == 0)
+        dc->request_head_timeout = (int)n;
     else if (strcmp(name, "max_header_bytes") == 0 &&
              parse_int(v, 4096, 1048576, &n, err, errlen) == 0)
         dc->memory_limit = (size_t)n;
@@ -177,7 +187,7 @@ static int is_number_key(const char *name)
 {
     static const char *const keys[] = {
         "login_rate_limit", "threads", "connection_limit", "per_ip_connection_limit",
-        "connection_timeout", "max_header_bytes", "max_body_bytes",
+        "connection_timeout", "request_head_timeout", "max_header_bytes", "max_body_bytes",
     };
 
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -202,7 +212,9 @@ int ckd_conf_section(void *ud, const char *section, const char *name, const char
     else if (strcmp(name, "cookie_domain") == 0)
         rc = set_string(dc->cookie_domain, sizeof(dc->cookie_domain), value, err, errlen);
     else if (strcmp(name, "trusted_proxies") == 0)
-        rc = set_proxies(dc, value, err, errlen);
+        rc = set_nets(dc->proxies, &dc->nproxies, value, err, errlen);
+    else if (strcmp(name, "metrics_allow") == 0)
+        rc = set_nets(dc->metrics_allow, &dc->nmetrics_allow, value, err, errlen);
     else if (strcmp(name, "cors_origins") == 0)
         rc = split_list(value, dc->cors, &dc->ncors, err, errlen);
     else if (strcmp(name, "redirect_allowlist") == 0)
@@ -231,7 +243,8 @@ static int domain_ok(const char *s)
 /* An absolute http(s) URL without spaces, quotes or control characters. */
 static int url_ok(const char *s)
 {
-    if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
+    /* The scheme is case-insensitive (RFC 3986); the origin check lowers it. */
+    if (strncasecmp(s, "https://", 8) != 0 && strncasecmp(s, "http://", 7) != 0)
         return 0;
     for (const char *p = s; *p; p++)
         if ((unsigned char)*p <= ' ' || *p == '"' || *p == '\\' || *p == '<' ||
@@ -255,29 +268,33 @@ static int listen_check(const char *v, char *err, size_t errlen)
 
 int ckd_conf_check(ckd_conf *dc, char *err, size_t errlen)
 {
-    size_t n;
+    char norm[CKD_URL_MAX];
+    const char *why = "";
 
     if (!dc->public_url[0]) {
         snprintf(err, errlen, "[daemon] public_url is required (e.g. https://login.example.org)");
         return -1;
     }
-    if (!url_ok(dc->public_url)) {
-        snprintf(err, errlen, "[daemon] public_url must be an http:// or https:// URL");
+    if (!url_ok(dc->public_url) ||
+        ckd_origin_normalize(dc->public_url, norm, sizeof(norm), 1, &why) != 0) {
+        snprintf(err, errlen, "[daemon] public_url: '%.64s': %s", dc->public_url,
+                 url_ok(dc->public_url) ? why : "not an http:// or https:// URL");
         return -1;
     }
-    n = strlen(dc->public_url);
-    while (n > 0 && dc->public_url[n - 1] == '/')
-        dc->public_url[--n] = '\0';
+    /* Browsers send Origin normalised; compare it with the same form. */
+    snprintf(dc->public_url, sizeof(dc->public_url), "%s", norm);
     if (!domain_ok(dc->cookie_domain)) {
         snprintf(err, errlen, "[daemon] cookie_domain: not a host name");
         return -1;
     }
     for (size_t i = 0; i < dc->ncors; i++) {
-        if (!url_ok(dc->cors[i])) {
+        if (!url_ok(dc->cors[i]) ||
+            ckd_origin_normalize(dc->cors[i], norm, sizeof(norm), 0, &why) != 0) {
             snprintf(err, errlen, "[daemon] cors_origins: '%.64s' is not an origin",
                      dc->cors[i]);
             return -1;
         }
+        snprintf(dc->cors[i], sizeof(dc->cors[i]), "%s", norm);
     }
     for (size_t i = 0; i < dc->nredirects; i++) {
         const char *r = dc->redirects[i];

@@ -13,6 +13,8 @@
 #include <strings.h>
 #include <sys/un.h>
 
+#include <openssl/crypto.h>
+
 #include "checkupd.h"
 
 #define HSTS "max-age=31536000; includeSubDomains"
@@ -121,8 +123,10 @@ const char *ckd_cookie_value(const char *header, const char *name, size_t *len, 
 
 /*
  * The token of a request: Authorization: Bearer first (API clients), then
- * the session cookie. *malformed is set when something was sent but cannot
- * be a token (wrong scheme, two cookies, over CK_TOKEN_MAX).
+ * the session cookie. Any other Authorization scheme (Basic for a tool
+ * behind auth_request, say) is not ours and falls through to the cookie.
+ * *malformed is set when something was sent but cannot be a token (empty
+ * or over-long Bearer, two cookies, over CK_TOKEN_MAX).
  */
 const char *ckd_request_token(struct MHD_Connection *c, const ckd *d, size_t *len,
                               int *malformed)
@@ -132,12 +136,9 @@ const char *ckd_request_token(struct MHD_Connection *c, const ckd *d, size_t *le
 
     *malformed = 0;
     authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (authz) {
-        if (strncasecmp(authz, "Bearer ", 7) != 0) {
-            *malformed = 1;
-            return NULL;
-        }
-        tok = authz + 7;
+    if (authz && strncasecmp(authz, "Bearer", 6) == 0 &&
+        (authz[6] == ' ' || authz[6] == '\0')) {
+        tok = authz + 6;
         tok += strspn(tok, " ");
         *len = strlen(tok);
         if (*len == 0 || *len > CK_TOKEN_MAX) {
@@ -174,9 +175,169 @@ void ckd_set_cookie(struct MHD_Response *r, const ckd *d, const char *token, int
     snprintf(line, len, "%s=%s%s; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=%d",
              d->cookie_name, token, domain, max_age);
     MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, line);
-    /* The line held the token: leave no copy in freed memory. */
-    memset(line, 0, len);
+    /* The line held the token: leave no copy in freed memory (a memset
+     * before free() is a dead store the compiler may drop). */
+    OPENSSL_cleanse(line, len);
     free(line);
+}
+
+/* RFC 9110 tchar: what a method may be made of. */
+static int is_tchar(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+typedef struct framing {
+    int content_length, transfer_encoding, te_chunked_only;
+} framing;
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    framing *f = cls;
+
+    (void)kind;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        f->content_length++;
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding++;
+        f->te_chunked_only = value && strcasecmp(value, "chunked") == 0;
+    }
+    return MHD_YES;
+}
+
+/*
+ * Requests whose framing a proxy in front may read otherwise than we do
+ * (RFC 9112 6.1 and 6.3: Content-Length beside Transfer-Encoding, a
+ * transfer coding other than chunked, Content-Length twice) are the
+ * stuff of request smuggling; a method or target with bytes no client
+ * sends is garbage. Either way the rest of the connection cannot be read
+ * safely, so it gets a 400 and is closed.
+ */
+const char *ckd_request_unsafe(struct MHD_Connection *c, const char *method, const char *url)
+{
+    framing f = { 0, 0, 0 };
+
+    if (!method[0])
+        return "malformed request line";
+    for (const char *p = method; *p; p++)
+        if (!is_tchar((unsigned char)*p))
+            return "malformed request line";
+    for (const char *p = url; *p; p++)
+        if ((unsigned char)*p < ' ' || (unsigned char)*p == 0x7f)
+            return "malformed request line";
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+    if (f.transfer_encoding && f.content_length)
+        return "both Content-Length and Transfer-Encoding";
+    if (f.transfer_encoding > 1 || (f.transfer_encoding && !f.te_chunked_only))
+        return "unsupported Transfer-Encoding";
+    if (f.content_length > 1)
+        return "more than one Content-Length";
+    return NULL;
+}
+
+enum MHD_Result ckd_refuse_close(struct MHD_Connection *c, const ckd *d, const char *msg)
+{
+    char body[256];
+    struct MHD_Response *r;
+
+    snprintf(body, sizeof(body), "400 %s\n", msg);
+    r = ckd_text("text/plain; charset=utf-8", body);
+    if (r)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    return ckd_send(c, d, MHD_HTTP_BAD_REQUEST, r, 1);
+}
+
+static int host_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '-' || ch == '.';
+}
+
+static int ip6_char(char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F') ||
+           ch == ':' || ch == '.';
+}
+
+/*
+ * An origin as a browser serialises it (RFC 6454): lower-case scheme and
+ * host, the port only when it is not the scheme's default. The host is a
+ * DNS name, an IPv4 address or a bracketed IPv6 address; user info,
+ * percent escapes or an empty or out-of-range port cannot be normalised
+ * and are refused. allow_path: a path may follow (public_url); its
+ * trailing '/' are dropped. Query and fragment are refused.
+ */
+int ckd_origin_normalize(const char *url, char *out, size_t outlen, int allow_path,
+                         const char **why)
+{
+    const char *p, *host, *port = NULL, *end;
+    size_t hlen, n;
+    int https;
+    long pnum = 0;
+
+    *why = "not an http:// or https:// URL";
+    if (strncasecmp(url, "https://", 8) == 0)
+        https = 1;
+    else if (strncasecmp(url, "http://", 7) == 0)
+        https = 0;
+    else
+        return -1;
+    host = url + (https ? 8 : 7);
+    end = host + strcspn(host, "/?#");
+    *why = "the host is missing or has characters a host name cannot have";
+    if (host[0] == '[') {
+        p = host + 1;
+        while (p < end && ip6_char(*p))
+            p++;
+        if (p == host + 1 || p >= end || *p != ']')
+            return -1;
+        p++;
+    } else {
+        p = host;
+        while (p < end && host_char(*p))
+            p++;
+        if (p == host)
+            return -1;
+    }
+    hlen = (size_t)(p - host);
+    if (p < end) {
+        char *e;
+
+        *why = "the port is not a number in 1..65535";
+        if (*p != ':' || p + 1 == end || p[1] < '0' || p[1] > '9')
+            return -1;
+        port = p + 1;
+        pnum = strtol(port, &e, 10);
+        if (e != end || pnum < 1 || pnum > 65535)
+            return -1;
+    }
+    *why = allow_path ? "a query or fragment is not allowed" : "an origin has no path";
+    if (strpbrk(end, "?#") || (!allow_path && end[strspn(end, "/")] != '\0'))
+        return -1;
+    if (port && pnum == (https ? 443 : 80))
+        port = NULL;
+    *why = "too long";
+    n = (size_t)snprintf(out, outlen, "%s", https ? "https://" : "http://");
+    if (n + hlen + 8 >= outlen)
+        return -1;
+    for (size_t i = 0; i < hlen; i++)
+        out[n++] = (char)((host[i] >= 'A' && host[i] <= 'Z') ? host[i] + 32 : host[i]);
+    if (port)
+        n += (size_t)snprintf(out + n, outlen - n, ":%ld", pnum);
+    out[n] = '\0';
+    if (allow_path) {
+        size_t plen = strlen(end);
+
+        while (plen > 0 && end[plen - 1] == '/')
+            plen--;
+        if (n + plen >= outlen)
+            return -1;
+        memcpy(out + n, end, plen);
+        out[n + plen] = '\0';
+    }
+    return 0;
 }
 
 /* scheme://host[:port] of a URL (without path), or "" when it has none. */
@@ -232,12 +393,11 @@ static int net_match(const ckd_net *n, int family, const unsigned char *addr)
     return ((n->addr[full] ^ addr[full]) & (0xff << (8 - rest)) & 0xff) == 0;
 }
 
+int ckd_net_list_match(const ckd_net *nets, size_t n, int family, const unsigned char *addr);
+
 static int trusted(const ckd *d, int family, const unsigned char *addr)
 {
-    for (size_t i = 0; i < d->dc.nproxies; i++)
-        if (net_match(&d->dc.proxies[i], family, addr))
-            return 1;
-    return 0;
+    return ckd_net_list_match(d->dc.proxies, d->dc.nproxies, family, addr);
 }
 
 /* Parses one X-Forwarded-For element into family/addr; 0 on success. */
@@ -297,28 +457,76 @@ void ckd_forwarded_client(const char *xff, const ckd *d, int *family,
     }
 }
 
-void ckd_client_addr(struct MHD_Connection *c, const ckd *d, char out[CKD_ADDR_MAX])
+int ckd_net_list_match(const ckd_net *nets, size_t n, int family, const unsigned char *addr)
+{
+    for (size_t i = 0; i < n; i++)
+        if (net_match(&nets[i], family, addr))
+            return 1;
+    return 0;
+}
+
+/* The peer's own address: family AF_INET, AF_INET6 or AF_UNIX. */
+void ckd_peer_net(struct MHD_Connection *c, int *family, unsigned char addr[16])
 {
     const union MHD_ConnectionInfo *ci;
-    const char *xff;
-    unsigned char addr[16] = { 0 };
-    int family = AF_UNIX;
 
+    memset(addr, 0, 16);
+    *family = AF_UNIX;
     ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci && ci->client_addr) {
-        family = ci->client_addr->sa_family;
-        if (family == AF_INET)
-            memcpy(addr, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, 4);
-        else if (family == AF_INET6)
-            memcpy(addr, &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr,
-                   16);
-        else
-            family = AF_UNIX;
+    if (!ci || !ci->client_addr)
+        return;
+    ckd_sockaddr_net(ci->client_addr, family, addr);
+}
+
+void ckd_sockaddr_net(const struct sockaddr *sa, int *family, unsigned char addr[16])
+{
+    memset(addr, 0, 16);
+    *family = AF_UNIX;
+    if (!sa)
+        return;
+    if (sa->sa_family == AF_INET) {
+        *family = AF_INET;
+        memcpy(addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+
+        *family = AF_INET6;
+        memcpy(addr, &s6->sin6_addr, 16);
     }
+}
+
+void ckd_client_net(struct MHD_Connection *c, const ckd *d, int *family,
+                    unsigned char addr[16])
+{
+    const char *xff;
+
+    ckd_peer_net(c, family, addr);
     xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
-    if (xff && trusted(d, family, addr))
-        ckd_forwarded_client(xff, d, &family, addr);
+    if (xff && trusted(d, *family, addr))
+        ckd_forwarded_client(xff, d, family, addr);
+}
+
+void ckd_client_addr(struct MHD_Connection *c, const ckd *d, char out[CKD_ADDR_MAX])
+{
+    unsigned char addr[16];
+    int family;
+
+    ckd_client_net(c, d, &family, addr);
     addr_text(family, addr, out);
+}
+
+/*
+ * /metrics only for the addresses of metrics_allow. The address is the
+ * client's as for everything else: behind a trusted proxy the one it
+ * forwards, so a proxy that passes /metrics on does not open it to all.
+ */
+int ckd_metrics_allowed(struct MHD_Connection *c, const ckd *d)
+{
+    unsigned char addr[16];
+    int family;
+
+    ckd_client_net(c, d, &family, addr);
+    return ckd_net_list_match(d->dc.metrics_allow, d->dc.nmetrics_allow, family, addr);
 }
 
 /* A path of ours: "/x...", never "//host" or "/\host", no controls. */
@@ -343,12 +551,106 @@ static int prefix_match(const char *rd, const char *entry)
            rd[n] == '#';
 }
 
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
 /*
- * Where a login may send the browser afterwards: a path under a listed
- * /prefix, or a URL under a listed absolute URL. With no list, any plain
- * path of this site. Nothing else, so no open redirect.
+ * Decodes the escapes that can hide path structure: %2e ('.'), %2f ('/')
+ * and %5c (backslash); browsers read %2e as a dot in a path, and a back end
+ * may decode the others. Other escapes stay as they are.
  */
-int ckd_redirect_ok(const ckd *d, const char *rd)
+static void decode_structure(char *p)
+{
+    char *w = p;
+
+    for (; *p; p++) {
+        if (p[0] == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+            char ch = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+
+            if (ch == '.' || ch == '/' || ch == '\\') {
+                *w++ = ch;
+                p += 2;
+                continue;
+            }
+        }
+        *w++ = *p;
+    }
+    *w = '\0';
+}
+
+/* RFC 3986 5.2.4 remove_dot_segments, in place (the output never grows). */
+static void remove_dots(char *in)
+{
+    char *out = in, *i = in;
+
+    while (*i) {
+        if (strncmp(i, "../", 3) == 0)
+            i += 3;
+        else if (strncmp(i, "./", 2) == 0 || strncmp(i, "/./", 3) == 0)
+            i += 2;
+        else if (strcmp(i, "/.") == 0)
+            i[1] = '\0';
+        else if (strncmp(i, "/../", 4) == 0 || strcmp(i, "/..") == 0) {
+            /* The prefix becomes "/" and the last output segment goes. */
+            if (i[3] == '/')
+                i += 3;
+            else
+                *(i += 2) = '/';
+            while (out > in && *--out != '/')
+                ;
+        } else if (strcmp(i, ".") == 0 || strcmp(i, "..") == 0)
+            i += strlen(i);
+        else {
+            do
+                *out++ = *i++;
+            while (*i && *i != '/');
+        }
+    }
+    *out = '\0';
+}
+
+/*
+ * rd as the browser and the back end will read it: the path (up to '?'
+ * or '#') with structural escapes decoded and dot segments removed, so
+ * "/app/../x" or "/app/%2e%2e/x" is matched as "/x". NULL without memory.
+ */
+char *ckd_redirect_normalize(const char *rd)
+{
+    size_t n = strlen(rd), start = 0, end;
+    const char *sep = strstr(rd, "://");
+    char *path, *out;
+
+    if (sep && (strncmp(rd, "https://", 8) == 0 || strncmp(rd, "http://", 7) == 0))
+        start = (size_t)(sep + 3 - rd) + strcspn(sep + 3, "/?#");
+    end = start + strcspn(rd + start, "?#");
+    out = malloc(n + 1);
+    path = malloc(end - start + 1);
+    if (!out || !path) {
+        free(out);
+        free(path);
+        return NULL;
+    }
+    memcpy(path, rd + start, end - start);
+    path[end - start] = '\0';
+    decode_structure(path);
+    /* Dots are only resolved in an absolute path: "x/../y" is refused anyway. */
+    if (path[0] == '/')
+        remove_dots(path);
+    memcpy(out, rd, start);
+    snprintf(out + start, n + 1 - start, "%s%s", path, rd + end);
+    free(path);
+    return out;
+}
+
+static int redirect_ok_norm(const ckd *d, const char *rd)
 {
     int absolute = strncmp(rd, "https://", 8) == 0 || strncmp(rd, "http://", 7) == 0;
 
@@ -367,6 +669,25 @@ int ckd_redirect_ok(const ckd *d, const char *rd)
             return 1;
     }
     return 0;
+}
+
+/*
+ * Where a login may send the browser afterwards: a path under a listed
+ * /prefix, or a URL under a listed absolute URL. With no list, any plain
+ * path of this site. Nothing else, so no open redirect. Both rd as sent
+ * and rd normalised must pass: "/app/../x" is "/x", not under "/app/".
+ */
+int ckd_redirect_ok(const ckd *d, const char *rd)
+{
+    char *norm;
+    int ok;
+
+    if (!redirect_ok_norm(d, rd))
+        return 0;
+    norm = ckd_redirect_normalize(rd);
+    ok = norm && redirect_ok_norm(d, norm);
+    free(norm);
+    return ok;
 }
 
 /* HTML text escaping; returns -1 when out is too small. */

@@ -148,6 +148,7 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d, ck_
         return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot sign the session");
     }
     OPENSSL_cleanse(sid, sizeof(sid));
+    ckd_replace_cookie_session(c, d, client);
     ckd_audit(d, "session_open", u->email, "password", client, s.key_hex, "success",
               NULL);
     r = ckd_text("text/plain; charset=utf-8", "Signed in.\n");

@@ -104,6 +104,71 @@ static auth_result authenticate(struct MHD_Connection *c, const ckd *d, ck_sessi
     return AUTH_STORE;
 }
 
+/*
+ * The session the browser's cookie names, touched. A Bearer token is not
+ * a browser's: only the cookie counts here.
+ */
+int ckd_cookie_session(struct MHD_Connection *c, const ckd *d, ck_session *s,
+                       char sid[CK_SID_LEN])
+{
+    const char *cookies, *tok;
+    size_t len = 0;
+    int dup = 0;
+    ck_store *st;
+
+    cookies = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+    tok = cookies ? ckd_cookie_value(cookies, d->cookie_name, &len, &dup) : NULL;
+    if (!tok || dup || len == 0 || len > CK_TOKEN_MAX ||
+        ck_token_verify(d->ring, tok, len, ck_now(), sid, NULL, NULL) != CK_TOKEN_OK)
+        return -1;
+    st = ckd_store(d);
+    if (st && ck_store_touch(st, sid, s) == CK_OK)
+        return 0;
+    OPENSSL_cleanse(sid, CK_SID_LEN);
+    return -1;
+}
+
+/*
+ * A new login from a browser replaces the session its cookie held, so the
+ * old one does not live on beside it until it times out.
+ */
+void ckd_replace_cookie_session(struct MHD_Connection *c, const ckd *d, const char *client)
+{
+    ck_session s;
+    char sid[CK_SID_LEN];
+    ck_store *st;
+    ck_status cs;
+
+    if (ckd_cookie_session(c, d, &s, sid) != 0)
+        return;
+    st = ckd_store(d);
+    cs = ck_store_delete(st, sid);
+    OPENSSL_cleanse(sid, sizeof(sid));
+    if (cs != CK_OK) {
+        ckd_log(d, LOG_ERR, "end replaced session: %s: %s", ck_status_str(cs),
+                ck_store_errstr(st));
+        return;
+    }
+    ckd_audit(d, "logout", s.user_id, "session", client, s.key_hex, "success",
+              "replaced_by_login");
+}
+
+/* GET /login with a live session: nothing to ask, on to rd. */
+static enum MHD_Result login_page(struct MHD_Connection *c, const ckd *d, const char *rd)
+{
+    ck_session s;
+    char sid[CK_SID_LEN];
+    struct MHD_Response *r;
+
+    if (ckd_cookie_session(c, d, &s, sid) != 0)
+        return ckd_login_page(c, d, MHD_HTTP_OK, rd, NULL);
+    OPENSSL_cleanse(sid, sizeof(sid));
+    r = ckd_text("text/plain; charset=utf-8", "Already signed in.\n");
+    if (r)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rd ? rd : "/");
+    return ckd_send(c, d, MHD_HTTP_SEE_OTHER, r, 1);
+}
+
 static enum MHD_Result session_endpoint(struct MHD_Connection *c, const ckd *d)
 {
     ck_session s;
@@ -235,11 +300,14 @@ static enum MHD_Result healthz_endpoint(struct MHD_Connection *c, const ckd *d)
 /* The same figures and rendering as "checkup metrics" (ck_metrics.h). */
 static enum MHD_Result metrics_endpoint(struct MHD_Connection *c, const ckd *d)
 {
-    ck_store *st = ckd_store(d);
+    ck_store *st;
     ck_figures f;
     struct MHD_Response *r;
     char *body;
 
+    if (!ckd_metrics_allowed(c, d))
+        return ckd_error(c, d, MHD_HTTP_FORBIDDEN, "not in metrics_allow");
+    st = ckd_store(d);
     if (!st)
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "store unreachable");
     /* A store that does not answer still yields figures (store_up 0). */
@@ -276,7 +344,7 @@ static enum MHD_Result route_get(struct MHD_Connection *c, const ckd *d, const c
         rd = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "rd");
         if (rd && (strlen(rd) >= CKD_FORM_FIELD_MAX || !ckd_redirect_ok(d, rd)))
             return ckd_error(c, d, MHD_HTTP_BAD_REQUEST, "redirect target not allowed");
-        return ckd_login_page(c, d, MHD_HTTP_OK, rd, NULL);
+        return login_page(c, d, rd);
     }
     if (strncmp(url, "/login/", 7) == 0) {
         rd = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "rd");
@@ -406,8 +474,17 @@ enum MHD_Result ckd_dispatch(void *cls, struct MHD_Connection *c, const char *ur
     const ckd *d = cls;
     ckd_req *rq = *con_cls;
 
+    const char *unsafe;
+
     (void)version;
     if (!rq) {
+        ckd_guard_head_done(d, c);
+        unsafe = ckd_request_unsafe(c, method, url);
+        if (unsafe) {
+            if (d->verbose)
+                ckd_log(d, LOG_NOTICE, "request refused: %s", unsafe);
+            return ckd_refuse_close(c, d, unsafe);
+        }
         if (declared_too_big(c, d))
             return ckd_error(c, d, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
         rq = req_new(c, d, url, method);
@@ -429,7 +506,8 @@ void ckd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     ckd_req *rq = *con_cls;
 
-    (void)cls; (void)c; (void)toe;
+    (void)toe;
+    ckd_guard_request_done(cls, c);
     if (!rq)
         return;
     if (rq->pp)

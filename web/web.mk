@@ -1,7 +1,7 @@
 # checkupd: the HTTP daemon (libmicrohttpd) over libcheckup. Everything but
 # main() is a convenience library that the unit tests link too.
 noinst_LTLIBRARIES += libcheckupd.la
-libcheckupd_la_SOURCES = web/checkupd.h web/runtime.c web/conf.c web/http.c \
+libcheckupd_la_SOURCES = web/checkupd.h web/runtime.c web/conf.c web/http.c web/guard.c \
 	web/routes.c web/login.c web/oidc.c web/terminal.c
 libcheckupd_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/oidc
 libcheckupd_la_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
