@@ -3,7 +3,7 @@
 
   web_raw.py raw PORT BYTES
       Sends BYTES (Python escapes: \\r\\n, \\x00) to 127.0.0.1:PORT and reads
-      until the server closes or 3 s pass. Prints "STATUS CLOSED RESPONSES":
+      until the server closes or 2 s pass. Prints "STATUS CLOSED RESPONSES":
       the first status code (or "none"), "closed" or "open", and how many
       responses came back.
 
@@ -23,9 +23,9 @@ import time
 
 
 def raw(port, data):
-    s = socket.create_connection(("127.0.0.1", port), timeout=3)
+    s = socket.create_connection(("127.0.0.1", port), timeout=2)
     s.sendall(data.encode().decode("unicode_escape").encode("latin1"))
-    out, closed, end = b"", "open", time.time() + 3
+    out, closed, end = b"", "open", time.time() + 2
     while time.time() < end:
         s.settimeout(max(0.01, end - time.time()))
         try:

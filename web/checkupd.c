@@ -325,6 +325,7 @@ int main(int argc, char **argv)
         rc = mhd ? 0 : 1;
     }
     if (rc == 0) {
+        ckd_guard_defer_accept(&d, mhd);
         announce(&d, mhd);
         rc = wait_for_stop(&d, &set);
         MHD_stop_daemon(mhd);

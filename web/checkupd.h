@@ -159,6 +159,8 @@ void ckd_guard_notify(void *cls, struct MHD_Connection *mc, void **socket_contex
                       enum MHD_ConnectionNotificationCode toe);
 void ckd_guard_head_done(const ckd *d, struct MHD_Connection *mc);
 void ckd_guard_request_done(const ckd *d, struct MHD_Connection *mc);
+/* Accept only once the client has sent something (TCP_DEFER_ACCEPT). */
+void ckd_guard_defer_accept(const ckd *d, struct MHD_Daemon *mhd);
 
 /* routes.c */
 enum MHD_Result ckd_dispatch(void *cls, struct MHD_Connection *c, const char *url,

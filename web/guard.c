@@ -20,6 +20,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <time.h>
@@ -34,6 +36,7 @@ typedef struct conn {
     long long start_ms;         /* when the current request head began */
     int head_done;              /* the head arrived: the deadline is off */
     int cut;                    /* shut down by the sweeper */
+    int refused;                /* answered 400 here: closed after a grace */
 } conn;
 
 struct ckd_guard {
@@ -43,11 +46,13 @@ struct ckd_guard {
     pthread_t th;
     int running, stop;
     conn *head;
-    unsigned long refused, cut;     /* since the last log line */
+    unsigned long refused, cut, garbage;    /* since the last log line */
     long long last_log_ms;
 };
 
 #define SWEEP_MS 250
+#define REFUSED_GRACE_MS 1000   /* for the client to read our 400 and close */
+#define PEEK_MAX 256
 #define LOG_EVERY_MS 10000
 
 static long long now_ms(void)
@@ -61,21 +66,91 @@ static long long now_ms(void)
 /* Refusals are counted and logged at most every 10 s: a flood is one line. */
 static void log_counts(ckd_guard *g, long long now)
 {
-    unsigned long refused, cut;
+    unsigned long refused, cut, garbage;
 
     pthread_mutex_lock(&g->mu);
     refused = g->refused;
     cut = g->cut;
-    if ((refused == 0 && cut == 0) || now - g->last_log_ms < LOG_EVERY_MS) {
+    garbage = g->garbage;
+    if ((refused == 0 && cut == 0 && garbage == 0) || now - g->last_log_ms < LOG_EVERY_MS) {
         pthread_mutex_unlock(&g->mu);
         return;
     }
-    g->refused = g->cut = 0;
+    g->refused = g->cut = g->garbage = 0;
     g->last_log_ms = now;
     pthread_mutex_unlock(&g->mu);
     ckd_log(g->d, LOG_WARNING,
             "connections refused over per_ip_connection_limit: %lu; closed past "
-            "request_head_timeout: %lu", refused, cut);
+            "request_head_timeout: %lu; not HTTP: %lu", refused, cut, garbage);
+}
+
+/* RFC 9110 tchar. */
+static int tchar(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/*
+ * Whether the first bytes can begin a request line (RFC 9112 3):
+ * method SP request-target SP HTTP-version CRLF, after any empty lines.
+ * Only as far as the bytes go: a prefix of a good line is good.
+ */
+static int line_prefix_ok(const unsigned char *b, size_t n)
+{
+    static const char ver[] = "HTTP/";
+    size_t i = 0, start;
+
+    while (i < n && (b[i] == '\r' || b[i] == '\n'))
+        i++;
+    for (start = i; i < n && tchar(b[i]); i++)
+        ;
+    if (i == n)
+        return 1;
+    if (i == start || b[i] != ' ')
+        return 0;
+    for (start = ++i; i < n && b[i] > ' ' && b[i] < 0x7f; i++)
+        ;
+    if (i == n)
+        return 1;
+    if (i == start || b[i] != ' ')
+        return 0;
+    for (start = ++i; i < n && i - start < sizeof(ver) - 1; i++)
+        if (b[i] != (unsigned char)ver[i - start])
+            return 0;
+    for (; i < n && b[i] != '\r'; i++)
+        if (!((b[i] >= '0' && b[i] <= '9') || b[i] == '.'))
+            return 0;
+    return i + 1 >= n || b[i + 1] == '\n';
+}
+
+/*
+ * What the client sent before libmicrohttpd read anything (the listening
+ * socket defers accept until data arrives): bytes that cannot start a
+ * request line get an immediate 400 and the end of our side; the sweeper
+ * closes the connection after a grace in which the client reads it.
+ */
+static int refuse_garbage(conn *c)
+{
+    static const char resp[] =
+        "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 27\r\n\r\n"
+        "400 malformed request line\n";
+    unsigned char buf[PEEK_MAX];
+    ssize_t n;
+
+    if (c->family == AF_UNIX)
+        return 0;
+    n = recv(c->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+    if (n <= 0 || line_prefix_ok(buf, (size_t)n))
+        return 0;
+    if (send(c->fd, resp, sizeof(resp) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+        return 0;
+    shutdown(c->fd, SHUT_WR);
+    /* Unread bytes at close would turn our FIN into a reset. */
+    while (recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+        ;
+    return 1;
 }
 
 static void *sweeper(void *arg)
@@ -89,7 +164,10 @@ static void *sweeper(void *arg)
         long long now = now_ms();
 
         for (conn *c = g->head; c; c = c->next) {
-            if (limit <= 0 || c->head_done || c->cut || now - c->start_ms < limit)
+            if (c->head_done || c->cut)
+                continue;
+            if (c->refused ? now - c->start_ms < REFUSED_GRACE_MS
+                           : limit <= 0 || now - c->start_ms < limit)
                 continue;
             /* libmicrohttpd sees the end of the stream and closes it. */
             shutdown(c->fd, SHUT_RDWR);
@@ -196,7 +274,9 @@ void ckd_guard_notify(void *cls, struct MHD_Connection *mc, void **socket_contex
         c->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
         c->start_ms = now_ms();
         c->head_done = c->fd == MHD_INVALID_SOCKET;
+        c->refused = !c->head_done && refuse_garbage(c);
         pthread_mutex_lock(&g->mu);
+        g->garbage += (unsigned long)c->refused;
         c->next = g->head;
         if (g->head)
             g->head->prev = c;
@@ -247,4 +327,20 @@ void ckd_guard_head_done(const ckd *d, struct MHD_Connection *mc)
 void ckd_guard_request_done(const ckd *d, struct MHD_Connection *mc)
 {
     mark(d, mc, 0);
+}
+
+/*
+ * The kernel hands a connection over once its first bytes are there, so
+ * refuse_garbage sees them; a connection that sends nothing waits in the
+ * kernel, not in a slot of ours, for up to request_head_timeout.
+ */
+void ckd_guard_defer_accept(const ckd *d, struct MHD_Daemon *mhd)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_LISTEN_FD);
+    int secs = d->dc.request_head_timeout > 0 ? d->dc.request_head_timeout : 10;
+
+    if (strncmp(d->dc.listen, "unix:", 5) == 0 || !info)
+        return;
+    if (setsockopt(info->listen_fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs)) != 0)
+        ckd_log(d, LOG_WARNING, "TCP_DEFER_ACCEPT: %s", strerror(errno));
 }
