@@ -7,6 +7,10 @@
       the first status code (or "none"), "closed" or "open", and how many
       responses came back.
 
+  web_raw.py trickle PORT HEAD SECONDS
+      Sends HEAD, then one body byte every half second for at most SECONDS.
+      Prints "closed" or "open" and the seconds until the server closed.
+
   web_raw.py flood PORT SOURCE COUNT HOLD READY
       Opens COUNT connections from address SOURCE, each sending an
       unfinished request head and then one header line a second, for at
@@ -111,9 +115,30 @@ def flood(port, source, count, hold, ready):
         s.close()
 
 
+def trickle(port, head, secs):
+    s = socket.create_connection(("127.0.0.1", port), timeout=0.5)
+    s.sendall(head.encode().decode("unicode_escape").encode("latin1"))
+    t0, state = time.time(), "open"
+    while time.time() - t0 < secs:
+        try:
+            s.send(b"a")
+            if s.recv(4096) == b"":
+                state = "closed"
+                break
+        except socket.timeout:
+            continue
+        except OSError:
+            state = "closed"
+            break
+    print(state, int(time.time() - t0))
+    s.close()
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "raw":
         raw(int(sys.argv[2]), sys.argv[3])
+    elif len(sys.argv) == 5 and sys.argv[1] == "trickle":
+        trickle(int(sys.argv[2]), sys.argv[3], float(sys.argv[4]))
     elif len(sys.argv) == 7 and sys.argv[1] == "flood":
         flood(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]),
               sys.argv[6])

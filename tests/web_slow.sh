@@ -1,6 +1,7 @@
 #!/bin/sh
 # checkupd under slow clients: 5,000 half-open connections from one address
-# (127.0.0.2) that each trickle a header line every half second. /healthz
+# (127.0.0.2) that each trickle a header line every half second, and a body
+# sent a byte at a time. /healthz
 # and /metrics must still answer at once from another address, the flood
 # must be held to per_ip_connection_limit, and every unfinished head must
 # be closed at request_head_timeout. A trusted proxy is exempt from the
@@ -48,6 +49,10 @@ check "5,000 connections attempted" yes "$([ "${opened:-0}" -ge 4000 ] && echo y
 check "held to per_ip_connection_limit (64, got ${open1:-?})" yes \
     "$([ "${open1:-9999}" -le 68 ] && echo yes || echo no)"
 check "trickled heads closed at request_head_timeout" 0 "$(field open_at_end)"
+# A body trickled a byte at a time is held to the same deadline.
+tr=$(python3 "$raw" trickle "$WEB_PORT" "POST /login HTTP/1.1\r\nHost: x\r\nOrigin: $WEB_ORIGIN\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 4000\r\n\r\n" 8)
+check "a trickled body is closed at the deadline (2 s; $tr)" yes \
+    "$(echo "$tr" | awk '{ print ($1 == "closed" && $2 >= 2 && $2 <= 4) ? "yes" : "no" }')"
 check_grep "refusals logged" "connections refused over per_ip_connection_limit" \
     "$CK_TEST_TMP/slow.log"
 web_stop slow

@@ -48,7 +48,7 @@ typedef struct ckd_conf {
     int connection_limit;
     int per_ip_limit;               /* connections per client address; 0 = none */
     int connection_timeout;         /* seconds idle before a connection is closed */
-    int request_head_timeout;       /* seconds for a whole request head; 0 = none */
+    int request_head_timeout;       /* seconds for a whole request (head, body); 0 = none */
     ckd_net metrics_allow[CKD_LIST_MAX];    /* who may read /metrics */
     size_t nmetrics_allow;
     size_t memory_limit;            /* per connection: request line + headers */

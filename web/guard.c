@@ -2,9 +2,9 @@
  * guard.c - connections before they are requests: at most
  * per_ip_connection_limit at once from one client address (trusted
  * proxies exempt: nginx opens many from 127.0.0.1), and a deadline for a
- * complete request head, so a client that trickles a header line now and
- * then cannot hold a connection (libmicrohttpd's own timeout is an idle
- * timeout that every byte resets).
+ * complete request (head and body), so a client that trickles a header
+ * line or a body byte now and then cannot hold a connection
+ * (libmicrohttpd's own timeout is an idle timeout that every byte resets).
  *
  * libmicrohttpd tells us of each connection (MHD_OPTION_NOTIFY_CONNECTION)
  * and asks before accepting one (the accept policy); a sweeper thread
@@ -34,7 +34,7 @@ typedef struct conn {
     unsigned char addr[16];
     MHD_socket fd;
     long long start_ms;         /* when the current request head began */
-    int head_done;              /* the head arrived: the deadline is off */
+    int head_done;              /* the request arrived: the deadline is off */
     int cut;                    /* shut down by the sweeper */
     int refused;                /* answered 400 here: closed after a grace */
 } conn;
@@ -317,7 +317,7 @@ static void mark(const ckd *d, struct MHD_Connection *mc, int done)
     pthread_mutex_unlock(&d->guard->mu);
 }
 
-/* The request head is complete (the first call of the request handler). */
+/* The request is complete, head and body (the handler's last call). */
 void ckd_guard_head_done(const ckd *d, struct MHD_Connection *mc)
 {
     mark(d, mc, 1);

@@ -478,7 +478,6 @@ enum MHD_Result ckd_dispatch(void *cls, struct MHD_Connection *c, const char *ur
 
     (void)version;
     if (!rq) {
-        ckd_guard_head_done(d, c);
         unsafe = ckd_request_unsafe(c, method, url);
         if (unsafe) {
             if (d->verbose)
@@ -498,6 +497,8 @@ enum MHD_Result ckd_dispatch(void *cls, struct MHD_Connection *c, const char *ur
         *upload_data_size = 0;
         return MHD_YES;
     }
+    /* Head and body are in: the deadline for the request is off. */
+    ckd_guard_head_done(d, c);
     return route(c, d, rq, url, method);
 }
 
