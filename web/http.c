@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "checkupd.h"
+#include "ck_encode.h"
 
 #define HSTS "max-age=31536000; includeSubDomains"
 
@@ -551,17 +552,6 @@ static int prefix_match(const char *rd, const char *entry)
            rd[n] == '#';
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /*
  * Decodes the escapes that can hide path structure: %2e ('.'), %2f ('/')
  * and %5c (backslash); browsers read %2e as a dot in a path, and a back end
@@ -572,8 +562,8 @@ static void decode_structure(char *p)
     char *w = p;
 
     for (; *p; p++) {
-        if (p[0] == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-            char ch = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+        if (p[0] == '%' && ck_hex_digit(p[1]) >= 0 && ck_hex_digit(p[2]) >= 0) {
+            char ch = (char)(ck_hex_digit(p[1]) * 16 + ck_hex_digit(p[2]));
 
             if (ch == '.' || ch == '/' || ch == '\\') {
                 *w++ = ch;
