@@ -231,6 +231,17 @@ static void test_origin_normalize(void **state)
     assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "public_url"));
     assert_int_equal(set(&dc, "public_url", "https://login.example.org", err, sizeof(err)), 1);
+    /* An absolute redirect_allowlist entry: its origin normalised, its path kept. */
+    assert_int_equal(set(&dc, "redirect_allowlist", "/App/, HTTPS://Tool.Example.org:443/X/",
+                         err, sizeof(err)), 1);
+    assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), 0);
+    assert_string_equal(dc.redirects[0], "/App/");
+    assert_string_equal(dc.redirects[1], "https://tool.example.org/X/");
+    assert_int_equal(set(&dc, "redirect_allowlist", "https://u@tool.example.org/", err,
+                         sizeof(err)), 1);
+    assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "redirect_allowlist"));
+    assert_int_equal(set(&dc, "redirect_allowlist", "", err, sizeof(err)), 1);
     assert_int_equal(set(&dc, "cors_origins", "https://tool.example.org/app", err,
                          sizeof(err)), 1);
     assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), -1);

@@ -266,6 +266,31 @@ static int listen_check(const char *v, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * An absolute redirect_allowlist entry with its origin as browsers write
+ * it (as public_url), so "HTTPS://Tool.example.org:443/" still matches the
+ * rd a page sends. The path stays as written.
+ */
+static int redirect_url_normalize(char entry[CKD_URL_MAX])
+{
+    char origin[CKD_URL_MAX], norm[CKD_URL_MAX];
+    const char *sep = strstr(entry, "://"), *why;
+    size_t n = (size_t)(sep + 3 - entry) + strcspn(sep + 3, "/?#");
+    size_t olen, rest = strlen(entry + n);
+
+    memcpy(origin, entry, n);
+    origin[n] = '\0';
+    if (ckd_origin_normalize(origin, norm, sizeof(norm), 0, &why) != 0)
+        return -1;
+    olen = strlen(norm);
+    if (olen + rest >= CKD_URL_MAX)
+        return -1;
+    /* The normalised origin is never longer than the one written. */
+    memmove(entry + olen, entry + n, rest + 1);
+    memcpy(entry, norm, olen);
+    return 0;
+}
+
 int ckd_conf_check(ckd_conf *dc, char *err, size_t errlen)
 {
     char norm[CKD_URL_MAX];
@@ -299,7 +324,8 @@ int ckd_conf_check(ckd_conf *dc, char *err, size_t errlen)
     for (size_t i = 0; i < dc->nredirects; i++) {
         const char *r = dc->redirects[i];
 
-        if (!(r[0] == '/' && r[1] != '/' && r[1] != '\\') && !url_ok(r)) {
+        if (!(r[0] == '/' && r[1] != '/' && r[1] != '\\') &&
+            (!url_ok(r) || redirect_url_normalize(dc->redirects[i]) != 0)) {
             snprintf(err, errlen,
                      "[daemon] redirect_allowlist: '%.64s' is neither a /path nor a URL", r);
             return -1;
