@@ -25,7 +25,9 @@ fault_begin() {
     FD="$CK_TEST_TMP/f-$1"
     _fu=$2
     shift 2
-    load_setup "$FD" "$_fu" $((FAULT_VUS + FAULT_ATT)) "login_rate_limit = 0" "$@" || return 1
+    # All users come from 127.0.0.1: no per-address connection limit.
+    load_setup "$FD" "$_fu" $((FAULT_VUS + FAULT_ATT)) "login_rate_limit = 0" \
+        "per_ip_connection_limit = 0" "$@" || return 1
     web_start "$FN" "$FD/checkup.conf" || return 1
     FPORT=$WEB_PORT
     FPID=$(cat "$CK_TEST_TMP/$FN.web.pid")

@@ -59,7 +59,8 @@ for s in $STORES; do
     redis) url="redis://127.0.0.1:$(redis_start redis)/0" ;;
     *) echo "unknown store $s" >&2; exit 2 ;;
     esac
-    load_setup "$d" "$url" "$VUS" "login_rate_limit = 0"
+    # Every virtual user comes from 127.0.0.1: no per-address connection limit.
+    load_setup "$d" "$url" "$VUS" "login_rate_limit = 0" "per_ip_connection_limit = 0"
     web_start "$s" "$d/checkup.conf"
     lms=$(login_ms "$WEB_PORT" "$d")
     echo "$s: $(uptime | sed 's/.*load/load/'); one login on the idle daemon: $lms ms"
