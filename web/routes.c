@@ -473,7 +473,6 @@ enum MHD_Result ckd_dispatch(void *cls, struct MHD_Connection *c, const char *ur
 {
     const ckd *d = cls;
     ckd_req *rq = *con_cls;
-
     const char *unsafe;
 
     (void)version;
