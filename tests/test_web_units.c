@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -273,6 +275,27 @@ static void test_conf_guard(void **state)
     assert_non_null(strstr(err, "everyone"));
 }
 
+/* A dual-stack socket's ::ffff:127.0.0.1 is 127.0.0.1 for every address list. */
+static void test_mapped_addr(void **state)
+{
+    struct sockaddr_in6 s6;
+    unsigned char addr[16];
+    int family;
+
+    (void)state;
+    memset(&s6, 0, sizeof(s6));
+    s6.sin6_family = AF_INET6;
+    assert_int_equal(inet_pton(AF_INET6, "::ffff:127.0.0.1", &s6.sin6_addr), 1);
+    ckd_sockaddr_net((const struct sockaddr *)&s6, &family, addr);
+    assert_int_equal(family, AF_INET);
+    assert_memory_equal(addr, "\x7f\0\0\x01", 4);
+    assert_int_equal(inet_pton(AF_INET6, "::1", &s6.sin6_addr), 1);
+    ckd_sockaddr_net((const struct sockaddr *)&s6, &family, addr);
+    assert_int_equal(family, AF_INET6);
+    ckd_sockaddr_net(NULL, &family, addr);
+    assert_int_equal(family, AF_UNIX);
+}
+
 static void test_html_escape(void **state)
 {
     char out[64], tiny[4];
@@ -333,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_redirect_normalize),
         cmocka_unit_test(test_origin_normalize),
         cmocka_unit_test(test_conf_guard),
+        cmocka_unit_test(test_mapped_addr),
         cmocka_unit_test(test_html_escape),
         cmocka_unit_test(test_provider_sections),
     };

@@ -491,6 +491,12 @@ void ckd_sockaddr_net(const struct sockaddr *sa, int *family, unsigned char addr
     } else if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
 
+        /* A dual-stack socket's ::ffff:a.b.c.d is the IPv4 client a.b.c.d. */
+        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+            *family = AF_INET;
+            memcpy(addr, s6->sin6_addr.s6_addr + 12, 4);
+            return;
+        }
         *family = AF_INET6;
         memcpy(addr, &s6->sin6_addr, 16);
     }
