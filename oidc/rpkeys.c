@@ -275,25 +275,29 @@ static char *new_jti(void)
     return ck_jose_b64enc(r, sizeof(r));
 }
 
-/* Signs claims with key under a protected header; *out is malloc'd. */
+/*
+ * Signs claims with key under a protected header; *out is malloc'd. Takes
+ * hdr and claims, either of which may be NULL after a failed allocation,
+ * and releases both; what names the token in an error.
+ */
 static int sign_jws(const struct ck_rp_key *key, cjose_header_t *hdr,
-                    json_t *claims, char **out, char *err, size_t errlen)
+                    json_t *claims, const char *what, char **out, char *err, size_t errlen)
 {
-    char *payload = json_dumps(claims, JSON_COMPACT);
+    char *payload = claims ? json_dumps(claims, JSON_COMPACT) : NULL;
     cjose_jws_t *jws = NULL;
     const char *ser = NULL;
     cjose_err cerr;
     int rc = -1;
 
     *out = NULL;
-    if (payload == NULL) {
-        ck_jose_err(err, errlen, "out of memory");
-        return -1;
+    if (hdr == NULL || payload == NULL) {
+        ck_jose_err(err, errlen, "%s: out of memory", what);
+        goto out;
     }
     jws = cjose_jws_sign(key->jwk, hdr, (const uint8_t *)payload,
                          strlen(payload), &cerr);
     if (jws == NULL || !cjose_jws_export(jws, &ser, &cerr)) {
-        ck_jose_err(err, errlen, "ES256 signing failed: %s",
+        ck_jose_err(err, errlen, "%s: ES256 signing failed: %s", what,
                     cerr.message != NULL ? cerr.message : "cjose");
         goto out;
     }
@@ -307,6 +311,9 @@ out:
     if (jws != NULL)
         cjose_jws_release(jws);
     free(payload);
+    if (hdr != NULL)
+        cjose_header_release(hdr);
+    json_decref(claims);
     return rc;
 }
 
@@ -333,7 +340,6 @@ int ck_client_assertion(const ck_rp_keys *k, const char *client_id,
     cjose_header_t *hdr = NULL;
     json_t *claims = NULL;
     char *jti = NULL;
-    int rc = -1;
 
     *out = NULL;
     if (k == NULL || k->nsig == 0 || client_id == NULL || audience == NULL) {
@@ -347,17 +353,8 @@ int ck_client_assertion(const ck_rp_keys *k, const char *client_id,
                            "sub", client_id, "aud", audience, "jti", jti,
                            "iat", (json_int_t)now,
                            "exp", (json_int_t)(now + CK_ASSERTION_LIFETIME));
-    if (hdr == NULL || claims == NULL) {
-        ck_jose_err(err, errlen, "client assertion: out of memory");
-        goto out;
-    }
-    rc = sign_jws(&k->sig[0], hdr, claims, out, err, errlen);
-out:
-    if (hdr != NULL)
-        cjose_header_release(hdr);
-    json_decref(claims);
     free(jti);
-    return rc;
+    return sign_jws(&k->sig[0], hdr, claims, "client assertion", out, err, errlen);
 }
 
 /* b64url(SHA-256(access token)), RFC 9449 4.2 "ath". */
@@ -407,7 +404,6 @@ int ck_dpop_proof(const ck_rp_keys *k, const char *htm, const char *htu,
     json_t *claims = NULL, *jwk = NULL;
     char *jwk_text = NULL;
     cjose_err cerr;
-    int rc = -1;
 
     *out = NULL;
     if (k == NULL || k->nsig == 0 || htm == NULL || htu == NULL) {
@@ -424,19 +420,13 @@ int ck_dpop_proof(const ck_rp_keys *k, const char *htm, const char *htu,
         jwk_text = json_dumps(jwk, JSON_COMPACT);
     }
     claims = dpop_claims(htm, htu, access_token, nonce, now);
-    if (hdr == NULL || jwk_text == NULL || claims == NULL ||
-        !cjose_header_set_raw(hdr, "jwk", jwk_text, &cerr)) {
-        ck_jose_err(err, errlen, "dpop: out of memory");
-        goto out;
-    }
-    rc = sign_jws(&k->sig[0], hdr, claims, out, err, errlen);
-out:
-    if (hdr != NULL)
+    if (hdr != NULL && (jwk_text == NULL || !cjose_header_set_raw(hdr, "jwk", jwk_text, &cerr))) {
         cjose_header_release(hdr);
-    json_decref(claims);
+        hdr = NULL;
+    }
     json_decref(jwk);
     free(jwk_text);
-    return rc;
+    return sign_jws(&k->sig[0], hdr, claims, "dpop", out, err, errlen);
 }
 
 const char *ck_dpop_jkt(const ck_rp_keys *k)

@@ -10,17 +10,22 @@
 
 #include "module.h"
 
-PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+/* Every entry point: arguments and state first, then the phase. */
+static int run(pam_handle_t *pamh, int flags, int argc, const char **argv,
+               int (*phase)(ck_pam_call *))
 {
     ck_pam_call c;
     int rc;
 
     rc = ck_pam_begin(&c, pamh, flags, argc, argv);
     if (rc != PAM_SUCCESS)
-        goto out;
-    rc = ck_pam_authenticate(&c);
-out:
-    return rc;
+        return rc;
+    return phase(&c);
+}
+
+PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+    return run(pamh, flags, argc, argv, ck_pam_authenticate);
 }
 
 PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -31,39 +36,15 @@ PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
 
 PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-    ck_pam_call c;
-    int rc;
-
-    rc = ck_pam_begin(&c, pamh, flags, argc, argv);
-    if (rc != PAM_SUCCESS)
-        goto out;
-    rc = ck_pam_account(&c);
-out:
-    return rc;
+    return run(pamh, flags, argc, argv, ck_pam_account);
 }
 
 PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-    ck_pam_call c;
-    int rc;
-
-    rc = ck_pam_begin(&c, pamh, flags, argc, argv);
-    if (rc != PAM_SUCCESS)
-        goto out;
-    rc = ck_pam_open_session(&c);
-out:
-    return rc;
+    return run(pamh, flags, argc, argv, ck_pam_open_session);
 }
 
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-    ck_pam_call c;
-    int rc;
-
-    rc = ck_pam_begin(&c, pamh, flags, argc, argv);
-    if (rc != PAM_SUCCESS)
-        goto out;
-    rc = ck_pam_close_session(&c);
-out:
-    return rc;
+    return run(pamh, flags, argc, argv, ck_pam_close_session);
 }
