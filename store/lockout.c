@@ -45,6 +45,19 @@ static void counter_name(const char *prefix, ck_lock_kind kind, const char *name
     snprintf(out, 80, "%s%c:%s", prefix, kind == CK_LOCK_HOST ? 'h' : 'u', id);
 }
 
+/* Reads the counter prefix+kind+name into cname and *count; a counter that
+ * does not exist reads as 0. */
+static ck_status counter_read(ck_store *st, const char *prefix, ck_lock_kind kind,
+                              const char *name, char cname[80], int64_t *count)
+{
+    ck_status rc;
+
+    *count = 0;
+    counter_name(prefix, kind, name, cname);
+    rc = ck_store_fail_count(st, cname, count);
+    return rc == CK_NOT_FOUND ? CK_OK : rc;
+}
+
 /* The address shown for a host lock: printable ASCII, at most ADDR_SHOWN bytes. */
 #define ADDR_SHOWN 150
 
@@ -84,14 +97,9 @@ ck_status ck_lockout_check(ck_store *st, const ck_lockout *lo, ck_lock_kind kind
     *locked = 0;
     if (lo->deny <= 0 || !name || !*name)
         return CK_OK;
-    counter_name("lk:", kind, name, cname);
-    rc = ck_store_fail_count(st, cname, &count);
-    if (rc == CK_NOT_FOUND)
-        return CK_OK;
-    if (rc != CK_OK)
-        return rc;
-    *locked = count > 0;
-    return CK_OK;
+    rc = counter_read(st, "lk:", kind, name, cname, &count);
+    *locked = rc == CK_OK && count > 0;
+    return rc;
 }
 
 ck_status ck_lockout_fail(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
@@ -255,11 +263,8 @@ ck_status ck_lockout_success(ck_store *st, const ck_lockout *lo, const char *nam
 
     if (lo->deny <= 0 || !name || !*name)
         return CK_OK;
-    counter_name("lf:", CK_LOCK_ACCOUNT, name, cname);
-    rc = ck_store_fail_count(st, cname, &count);
-    if (rc == CK_NOT_FOUND || (rc == CK_OK && count == 0))
-        return CK_OK;
-    if (rc != CK_OK)
+    rc = counter_read(st, "lf:", CK_LOCK_ACCOUNT, name, cname, &count);
+    if (rc != CK_OK || count == 0)
         return rc;
     rc = ck_store_fail_reset(st, cname);
     return rc == CK_NOT_FOUND ? CK_OK : rc;
