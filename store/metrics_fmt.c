@@ -137,17 +137,8 @@ ck_status ck_figures_collect(ck_store *st, const ck_config *cfg, ck_figures *out
 
 /* ---- text ---------------------------------------------------------------- */
 
-/* open_memstream sets *buf only when the stream is closed; NULL on failure. */
-static char *stream_close(FILE *fp, char **buf)
-{
-    if (fclose(fp) != 0) {
-        free(*buf);
-        return NULL;
-    }
-    return *buf;
-}
-
-char *ck_figures_text(const ck_figures *f)
+/* Runs emit into a memory stream; the text, or NULL on failure. */
+static char *render(const ck_figures *f, void (*emit)(FILE *, const ck_figures *))
 {
     char *buf = NULL;
     size_t len = 0;
@@ -155,6 +146,17 @@ char *ck_figures_text(const ck_figures *f)
 
     if (!fp)
         return NULL;
+    emit(fp, f);
+    /* open_memstream sets buf only when the stream is closed. */
+    if (fclose(fp) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static void text_write(FILE *fp, const ck_figures *f)
+{
     fprintf(fp, "store:            %s, %s, round trip %.3f ms\n", f->backend,
             f->store_up ? "up" : "DOWN", f->rtt_seconds * 1000.0);
     if (f->error[0])
@@ -188,7 +190,11 @@ char *ck_figures_text(const ck_figures *f)
             fprintf(fp, "alert %-22s %s (%.1f, threshold %.0f)\n", a->name,
                     a->firing ? "FIRING" : "ok", a->value, a->threshold);
     }
-    return stream_close(fp, &buf);
+}
+
+char *ck_figures_text(const ck_figures *f)
+{
+    return render(f, text_write);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -327,14 +333,8 @@ static void prom_sessions(FILE *fp, const ck_figures *f)
               f->m.avg_duration);
 }
 
-char *ck_figures_prometheus(const ck_figures *f)
+static void prom_write(FILE *fp, const ck_figures *f)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&buf, &len);
-
-    if (!fp)
-        return NULL;
     prom_head(fp, "checkup_store_up", "gauge", "1 when the session store answered.");
     fprintf(fp, "checkup_store_up{backend=\"%s\"} %d\n", f->backend ? f->backend : "",
             f->store_up);
@@ -361,7 +361,11 @@ char *ck_figures_prometheus(const ck_figures *f)
     prom_head(fp, "checkup_alert", "gauge", "1 while an alert threshold is crossed.");
     for (int i = 0; i < CK_ALERT_COUNT; i++)
         fprintf(fp, "checkup_alert{name=\"%s\"} %d\n", f->alerts[i].name, f->alerts[i].firing);
-    return stream_close(fp, &buf);
+}
+
+char *ck_figures_prometheus(const ck_figures *f)
+{
+    return render(f, prom_write);
 }
 
 /* ---- alert warnings ------------------------------------------------------ */
