@@ -141,11 +141,7 @@ static int open_session(const ck_config *cfg, ck_store *st, const login_req *r,
     ck_status sr;
     size_t evicted;
 
-    memset(&s, 0, sizeof(s));
-    snprintf(s.user_id, sizeof(s.user_id), "%s", u->email);
-    snprintf(s.email, sizeof(s.email), "%s", u->email);
-    snprintf(s.role, sizeof(s.role), "%s", u->role);
-    snprintf(s.clinic_id, sizeof(s.clinic_id), "%s", u->clinic_id);
+    ck_login_session_init(&s, u);
     snprintf(s.remote_host, sizeof(s.remote_host), "%s", r->rhost);
     snprintf(s.service, sizeof(s.service), "%s", r->service);
     snprintf(s.tty, sizeof(s.tty), "%s", tty && strncmp(tty, "/dev/", 5) == 0 ? tty + 5 : "");

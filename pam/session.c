@@ -14,6 +14,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "ck_login.h"
 #include "module.h"
 
 static int put_env(ck_pam_call *c, const char *token)
@@ -62,11 +63,7 @@ static int create(ck_pam_call *c)
     rc = ck_pam_load_ring(c);
     if (rc != PAM_SUCCESS)
         return PAM_SESSION_ERR;
-    memset(s, 0, sizeof(*s));
-    snprintf(s->user_id, sizeof(s->user_id), "%s", ctx->user.email);
-    snprintf(s->email, sizeof(s->email), "%s", ctx->user.email);
-    snprintf(s->role, sizeof(s->role), "%s", ctx->user.role);
-    snprintf(s->clinic_id, sizeof(s->clinic_id), "%s", ctx->user.clinic_id);
+    ck_login_session_init(s, &ctx->user);
     s->method = ctx->method == CK_METHOD_CORPPASS ? CK_AUTH_CORPPASS
                 : ctx->method == CK_METHOD_OIDC ? CK_AUTH_OIDC : CK_AUTH_EMAIL;
     /* The provider's session, so that its logout can end this one. */

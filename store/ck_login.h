@@ -64,4 +64,8 @@ ck_login_result ck_login_password(ck_login *lg, const char *name, const char *pa
  */
 ck_login_result ck_login_fail(ck_login *lg);
 
+/* A new session for users-file user u: every field zero but the user id,
+ * email, role and clinic, which come from u. The caller sets the rest. */
+void ck_login_session_init(ck_session *s, const ck_user *u);
+
 #endif

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "ck_anomaly.h"
@@ -108,4 +109,13 @@ ck_login_result ck_login_password(ck_login *lg, const char *name, const char *pa
         return store_error(lg, st, "lockout reset");
     audit(lg, "login_success", "success", NULL);
     return CK_LOGIN_OK;
+}
+
+void ck_login_session_init(ck_session *s, const ck_user *u)
+{
+    memset(s, 0, sizeof(*s));
+    snprintf(s->user_id, sizeof(s->user_id), "%s", u->email);
+    snprintf(s->email, sizeof(s->email), "%s", u->email);
+    snprintf(s->role, sizeof(s->role), "%s", u->role);
+    snprintf(s->clinic_id, sizeof(s->clinic_id), "%s", u->clinic_id);
 }
