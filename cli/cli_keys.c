@@ -25,7 +25,7 @@
 #include "ck_jose.h"
 #include "ck_token.h"
 #include "cli.h"
-#include "secfile.h"
+#include "ck_secfile.h"
 
 #define RING_MAX (64 * 1024)
 #define PEM_MAX (16 * 1024)

@@ -15,7 +15,7 @@
 
 #include <openssl/crypto.h>
 
-#include "secfile.h"
+#include "ck_secfile.h"
 #include "oidc_int.h"
 
 #define SECTION_PREFIX "provider "

@@ -20,7 +20,7 @@
 #include <openssl/sha.h>
 
 #include "jose_internal.h"
-#include "secfile.h"
+#include "ck_secfile.h"
 
 /* A PEM EC private key is a few hundred bytes. */
 #define CK_RP_KEY_MAX_FILE 16384

@@ -19,7 +19,7 @@
 #include "ck_audit.h"
 #include "ck_clock.h"
 #include "module.h"
-#include "secfile.h"
+#include "ck_secfile.h"
 
 static void warn_arg(void *ud, const char *what, const char *arg)
 {

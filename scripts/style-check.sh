@@ -5,6 +5,11 @@
 #  - no memset on a buffer named like a secret (pass, secret, key, token,
 #    cookie, nonce, verifier, ...): the compiler may drop a memset of memory
 #    that is not read again; OPENSSL_cleanse is never dropped.
+#  - every .c file includes "config.h" first;
+#  - the dependency rule: only store/ includes the store's internal headers
+#    (backend.h, forkcheck.h, lmdb/, redis/), and pam/ and sasl/ include
+#    nothing of the OIDC client, libcurl or cjose (they are loaded into
+#    sshd, sudo and slapd).
 # A line may opt out with a comment "style: ok" and the reason beside it.
 # Prints file:line: rule, and exits 1 when anything is found.
 [ $# -gt 0 ] || { echo "usage: style-check.sh FILE.c..." >&2; exit 2; }
@@ -31,7 +36,27 @@ function strip(line,   out, i, c, n) {
     }
     return out
 }
-FNR == 1 { incomment = 0; instr = "" }
+FNR == 1 {
+    incomment = 0; instr = ""; seen_include = 0
+    dir = FILENAME; sub(/\/[^\/]*$/, "", dir); sub(/.*\//, "", dir)
+}
+/^[ \t]*#[ \t]*include/ {
+    if (!seen_include && FILENAME ~ /\.c$/ && $0 !~ /^#include "config\.h"/) {
+        printf "%s:%d: the first include must be \"config.h\": %s\n", FILENAME, FNR, $0
+        bad = 1
+    }
+    seen_include = 1
+    if (dir != "store" && dir != "lmdb" && dir != "redis" &&
+        $0 ~ /"(backend\.h|forkcheck\.h|lmdb\/|redis\/|lmdb_internal\.h|redis_conn[a-z_]*\.h|redis_scripts\.h)/) {
+        printf "%s:%d: the store'"'"'s internals are for store/ only: %s\n", FILENAME, FNR, $0
+        bad = 1
+    }
+    if ((dir == "pam" || dir == "sasl") &&
+        $0 ~ /(ck_oidc|ck_jose|ck_idtoken|oidc_int|jose_internal)\.h|<curl\/|<cjose\//) {
+        printf "%s:%d: no OIDC, libcurl or cjose in %s/: %s\n", FILENAME, FNR, dir, $0
+        bad = 1
+    }
+}
 {
     raw = $0
     code = strip($0)

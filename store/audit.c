@@ -20,7 +20,7 @@
 #include "ck_encode.h"
 #include "ck_metrics.h"
 #include "ck_text.h"
-#include "secfile.h"
+#include "ck_secfile.h"
 
 #define VALUE_MAX 256   /* a value longer than this is cut with "..." */
 #define FIELD_COUNT 8

@@ -17,7 +17,7 @@
 #include <openssl/crypto.h>
 
 #include "ck_config.h"
-#include "secfile.h"
+#include "ck_secfile.h"
 
 void ck_config_defaults(ck_config *cfg)
 {

@@ -15,7 +15,7 @@
 
 #include <openssl/crypto.h>
 
-#include "secfile.h"
+#include "ck_secfile.h"
 
 static int owner_ok(uid_t uid)
 {

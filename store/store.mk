@@ -14,7 +14,7 @@ libcheckup_la_SOURCES = \
 	store/ck_lockout.h store/lockout.c \
 	store/ck_login.h store/login.c \
 	store/ck_audit.h store/audit.c \
-	store/secfile.h store/secfile.c \
+	store/ck_secfile.h store/secfile.c \
 	store/ck_terminal.h store/terminal.c \
 	store/ck_metrics.h store/metrics_fmt.c \
 	store/ck_anomaly.h store/anomaly.c

@@ -25,7 +25,7 @@
 
 #include "ck_encode.h"
 #include "ck_token.h"
-#include "secfile.h"
+#include "ck_secfile.h"
 
 #define RING_FILE_MAX   (64 * 1024)
 #define HEADER_MAX      256     /* decoded header bytes */

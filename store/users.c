@@ -16,7 +16,7 @@
 #include "ck_encode.h"
 #include "ck_text.h"
 #include "ck_users.h"
-#include "secfile.h"
+#include "ck_secfile.h"
 
 #define USERS_FILE_MAX  (16 * 1024 * 1024)
 #define LINE_MAX_LEN    4096

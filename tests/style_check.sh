@@ -49,6 +49,21 @@ done <<'C'
 C
 [ "$n" -eq 12 ] || { echo "only $n bad samples ran"; fail=1; }
 
+# The include rules: config.h first; the store's internals and the OIDC
+# client where the dependency rule keeps them out.
+mkdir -p "$t/pam" "$t/web" "$t/store"
+printf '#include <stdio.h>\n#include "config.h"\n' > "$t/store/late.c"
+printf '#include "config.h"\n#include "backend.h"\n' > "$t/web/internal.c"
+printf '#include "config.h"\n#include "redis/redis_conn.h"\n' > "$t/web/redis.c"
+printf '#include "config.h"\n#include "ck_oidc.h"\n' > "$t/pam/oidc.c"
+printf '#include "config.h"\n#include <curl/curl.h>\n' > "$t/pam/curl.c"
+printf '#include "config.h"\n#include "backend.h"\n#include "ck_oidc.h"\n' > "$t/store/ok.c"
+for f in store/late.c web/internal.c web/redis.c pam/oidc.c pam/curl.c; do
+    n=$((n + 1))
+    "$check" "$t/$f" > "$t/out" 2>&1 && { echo "not refused: $f"; fail=1; }
+done
+"$check" "$t/store/ok.c" > "$t/out" 2>&1 || { echo "store's own include refused:"; cat "$t/out"; fail=1; }
+
 # Several files: the bad one is named, the exit status is 1.
 "$check" "$t/good.c" "$t/bad1.c" > "$t/out" 2>&1
 [ $? -eq 1 ] && grep -q "bad1.c:4:" "$t/out" && ! grep -q good.c "$t/out" ||

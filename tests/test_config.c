@@ -18,7 +18,7 @@
 
 #include "ck_audit.h"
 #include "ck_config.h"
-#include "secfile.h"
+#include "ck_secfile.h"
 
 static char *write_conf(const char *text)
 {

@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "lmdb_internal.h"
-#include "secfile.h"
+#include "ck_secfile.h"
 
 #define MAX_DBS       8
 #define MAX_READERS   510

@@ -35,7 +35,7 @@
 #include "redis_conn_int.h"
 #include "ck_encode.h"
 #include "ck_text.h"
-#include "secfile.h"
+#include "ck_secfile.h"
 
 /* ---- time ---- */
 

@@ -23,7 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "redis_conn_int.h"
-#include "secfile.h"
+#include "ck_secfile.h"
 
 /*
  * OpenSSL writes with write(2), which raises SIGPIPE on a closed socket and

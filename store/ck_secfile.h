@@ -1,9 +1,11 @@
 /*
- * secfile.h - the files checkup trusts (checkup.conf, users file, token
+ * ck_secfile.h - the files checkup trusts (checkup.conf, users file, token
  * key ring, private keys, audit file): one ownership and mode policy for
  * all of them, reads that check it on the open descriptor, atomic
- * rewrites under a lock. Internal to libcheckup. The policy is the table
- * in checkup.conf(5), FILE SAFETY.
+ * rewrites under a lock. Every component that reads or writes such a file
+ * goes through here (the OIDC client's private keys, the PAM module's
+ * files, the CLI's key rotation). The policy is the table in
+ * checkup.conf(5), FILE SAFETY.
  */
 #ifndef CK_SECFILE_H
 #define CK_SECFILE_H
