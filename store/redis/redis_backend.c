@@ -37,6 +37,40 @@
 _Static_assert(CK_AUTH_METHOD_COUNT == 3, "update the Lua scripts for a new auth method");
 
 /*
+ * ---- The fast touch path: read this before changing a touch ------------
+ *
+ * A keep-alive is the store's hottest operation (every page behind nginx
+ * auth_request, every PAM token check), so most touches skip the script.
+ * Four facts make that safe; breaking any one of them breaks the store.
+ *
+ * 1. Minute buckets. A record's "expires" field is not the session's true
+ *    expiry but the end of the minute bucket the metrics count it in (bx).
+ *    The Redis key itself expires at the true expiry, as an absolute time
+ *    by our clock (PXAT / PEXPIREAT), and scripts read it back with
+ *    PEXPIRETIME. So a touch that keeps the session in the same minute
+ *    changes nothing but the key's expiry.
+ * 2. The hint cache. Each handle remembers, for up to 8,192 sessions it
+ *    created or touched, bx and the deadline (rs_seen below). A hint only
+ *    chooses the path; it never decides an answer.
+ * 3. The skip. With inactivity >= 60 s, a hint, now < bx, and a new expiry
+ *    that stays in bx's minute and below the deadline (rs_touch), the
+ *    touch is one GETEX key PXAT: the key exists only while the session is
+ *    live (Redis drops it at its true expiry, which is at or after bx > now),
+ *    GETEX never creates a key, so a session ended by logout, revocation or
+ *    expiry cannot come back, and the reply is checked (touch_direct): a
+ *    record in another minute or at its deadline (another host moved it)
+ *    sends the script, which settles the session from the server's state.
+ * 4. One clock. Keys expire by our absolute time, so hosts' clocks must
+ *    agree with each other and a test clock may run ahead of real time but
+ *    never behind it.
+ *
+ * What would break it: a touch that must change more than the key's expiry
+ * (a per-touch counter, a field in the record), inactivity under 60 s
+ * without the check, or an answer taken from the hint instead of the reply.
+ * docs/design.md, "Redis store", has the same picture with the figures.
+ */
+
+/*
  * What this handle last learnt of a session: the minute bucket its record
  * counts it in (the record's expires, "bx") and its deadline. Only a hint
  * for choosing the scriptless touch (see rs_touch); never trusted for a
