@@ -6,7 +6,10 @@
  * every process of the host shares one copy: without key rotation a
  * thousand logins cost at most one fetch. An ID token signed with a kid we
  * do not know triggers one JWKS refetch, at most once a minute across the
- * host (the time of the last fetch is part of the cached record).
+ * host (the time of the last such forced refetch is part of the cached
+ * record). Ordinary fetches do not count against that limit: a provider
+ * that rotates its keys between the start of a login (which fetched the
+ * set) and its callback must not fail the login.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -115,6 +118,7 @@ static json_t *meta_to_json(const ck_oidc_meta *m)
                                    json_boolean(m->iss_param)) != 0;
         bad |= json_object_set_new(doc, "ck_fetched", json_integer(m->fetched)) != 0;
         bad |= json_object_set_new(doc, "ck_jwks_fetched", json_integer(m->jwks_fetched)) != 0;
+        bad |= json_object_set_new(doc, "ck_jwks_forced", json_integer(m->jwks_forced)) != 0;
         bad |= json_object_set_new(doc, "ck_jwks", json_string(m->jwks_json)) != 0;
     }
     if (bad) {
@@ -175,6 +179,7 @@ static ck_oidc_status meta_load_cached(ck_oidc *o, int64_t now, ck_oidc_meta **o
     k = json_object_get(doc, "ck_jwks");
     m->fetched = json_integer_value(json_object_get(doc, "ck_fetched"));
     m->jwks_fetched = json_integer_value(json_object_get(doc, "ck_jwks_fetched"));
+    m->jwks_forced = json_integer_value(json_object_get(doc, "ck_jwks_forced"));
     if (!json_is_string(k) || m->fetched + o->p->jwks_cache_ttl <= now || m->fetched > now)
         goto out;
     if (meta_from_json(o, doc, m) != CK_OIDC_OK || strcmp(m->issuer, o->p->issuer) != 0)
@@ -338,10 +343,12 @@ ck_oidc_status ck_oidc_jwks_refresh(ck_oidc *o)
         return CK_OIDC_OK;
     }
     ck_oidc_meta_free(cached);
-    if (now - o->meta->jwks_fetched < o->p->jwks_refetch_min)
+    if (o->meta->jwks_forced > 0 && now - o->meta->jwks_forced < o->p->jwks_refetch_min &&
+        o->meta->jwks_forced <= now)
         return ck_oidc_fail(o, CK_OIDC_REJECT,
-                            "unknown_kid: no such key, and the JWKS was fetched %lld s ago",
-                            (long long)(now - o->meta->jwks_fetched));
+                            "unknown_kid: no such key, and an unknown kid refetched the "
+                            "JWKS %lld s ago", (long long)(now - o->meta->jwks_forced));
+    o->meta->jwks_forced = now;
     rc = fetch_jwks(o, o->meta, now);
     if (rc == CK_OIDC_OK)
         rc = meta_save(o, o->meta);

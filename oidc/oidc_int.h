@@ -38,7 +38,7 @@ struct ck_oidc_provider {
     int clock_skew;
     int http_timeout;        /* seconds, the whole transfer */
     int jwks_cache_ttl;
-    int jwks_refetch_min;    /* seconds between two refetches on unknown kid */
+    int jwks_refetch_min;    /* seconds between two refetches forced by unknown kids */
     int lineno;
     ck_rp_keys *rp;
     ck_rp_keys *dpop_keys;   /* the DPoP key (dpop_key, else the signing key) */
@@ -95,6 +95,7 @@ typedef struct ck_oidc_meta {
     int iss_param;               /* authorization_response_iss_parameter_supported */
     int64_t fetched;             /* discovery */
     int64_t jwks_fetched;
+    int64_t jwks_forced;         /* last refetch forced by an unknown kid */
     char *jwks_json;
     ck_jwks *jwks;
 } ck_oidc_meta;
@@ -115,7 +116,8 @@ ck_oidc_status ck_oidc_fail(ck_oidc *o, ck_oidc_status rc, const char *fmt, ...)
 #define ck_oidc_fail(o, rc, ...) (ck_oidc_fail((o), (rc), __VA_ARGS__), (rc))
 #endif
 ck_oidc_status ck_oidc_meta_get(ck_oidc *o, const ck_oidc_meta **out);
-/* Unknown kid: refetch the JWKS unless one was fetched under a minute ago. */
+/* Unknown kid: refetch the JWKS unless an unknown kid forced one under
+ * jwks_refetch_min seconds ago (ordinary fetches do not count). */
 ck_oidc_status ck_oidc_jwks_refresh(ck_oidc *o);
 void ck_oidc_meta_free(ck_oidc_meta *m);
 
