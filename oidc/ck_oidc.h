@@ -80,6 +80,16 @@ typedef struct ck_oidc ck_oidc;
 ck_oidc *ck_oidc_new(const ck_oidc_provider *p, ck_store *st);
 void ck_oidc_free(ck_oidc *o);
 const char *ck_oidc_errstr(const ck_oidc *o);
+/*
+ * The last failure as one word for the audit log: unknown_state,
+ * bad_aud, ... for a refusal; for a fault of the provider
+ * provider_token_error (the token endpoint refused the code),
+ * provider_unavailable (no answer or 5xx), provider_timeout,
+ * provider_bad_response (oversize, malformed, missing fields, 3xx),
+ * issuer_mismatch (discovery names another issuer) or jwks_unavailable.
+ * buf (used when the word comes from the message) holds at least 48 bytes.
+ */
+const char *ck_oidc_reason(const ck_oidc *o, char *buf, size_t len);
 
 typedef struct ck_oidc_stats {
     uint64_t discovery_fetches;

@@ -36,7 +36,8 @@ static ck_oidc_status read_device_answer(ck_oidc *o, const ck_http_resp *r, ck_o
     ck_oidc_status rc = CK_OIDC_OK;
 
     if (!json_is_object(doc)) {
-        rc = ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER, "device: the answer is not a JSON object");
+        rc = ck_oidc_fail_why(o, CK_OIDC_ERR_PROVIDER, "provider_bad_response",
+                              "device: the answer is not a JSON object");
         goto out;
     }
     exp = json_object_get(doc, "expires_in");
@@ -48,7 +49,8 @@ static ck_oidc_status read_device_answer(ck_oidc *o, const ck_http_resp *r, ck_o
                  sizeof(d->verification_uri_complete), 0) != 0 ||
         !json_is_integer(exp) || json_integer_value(exp) <= 0 ||
         json_integer_value(exp) > 86400 || (iv && !json_is_integer(iv))) {
-        rc = ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER, "device: a field is missing or malformed");
+        rc = ck_oidc_fail_why(o, CK_OIDC_ERR_PROVIDER, "provider_bad_response",
+                              "device: a field is missing or malformed");
         goto out;
     }
     /* RFC 8628 3.2: 5 s when the provider names no interval. */

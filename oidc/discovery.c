@@ -30,6 +30,19 @@ ck_oidc_status (ck_oidc_fail)(ck_oidc *o, ck_oidc_status rc, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(o->err, sizeof(o->err), fmt, ap);
     va_end(ap);
+    o->reason = NULL;
+    return rc;
+}
+
+ck_oidc_status (ck_oidc_fail_why)(ck_oidc *o, ck_oidc_status rc, const char *reason,
+                                  const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(o->err, sizeof(o->err), fmt, ap);
+    va_end(ap);
+    o->reason = reason;
     return rc;
 }
 
@@ -86,12 +99,12 @@ static ck_oidc_status meta_from_json(ck_oidc *o, json_t *doc, ck_oidc_meta *m)
         if (!v && !fields[i].required)
             continue;
         if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 2048)
-            return ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER,
-                                "discovery: %s missing or not a string", fields[i].name);
+            return ck_oidc_fail_why(o, CK_OIDC_ERR_PROVIDER, "provider_bad_response",
+                                    "discovery: %s missing or not a string", fields[i].name);
         if (strcmp(fields[i].name, "issuer") != 0 &&
             !ck_http_url_allowed(o->p, json_string_value(v)))
-            return ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER,
-                                "discovery: %s is not an https URL", fields[i].name);
+            return ck_oidc_fail_why(o, CK_OIDC_ERR_PROVIDER, "provider_bad_response",
+                                    "discovery: %s is not an https URL", fields[i].name);
         *dst = strdup(json_string_value(v));
         if (!*dst)
             return ck_oidc_fail(o, CK_OIDC_ERR_INTERNAL, "out of memory");
@@ -135,7 +148,7 @@ static ck_oidc_status set_jwks(ck_oidc *o, ck_oidc_meta *m, const char *json, si
     char *copy;
 
     if (ck_jwks_parse(json, len, &k, sub, sizeof(sub)) != 0)
-        return ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER, "jwks: %s", sub);
+        return ck_oidc_fail_why(o, CK_OIDC_ERR_PROVIDER, "jwks_unavailable", "jwks: %s", sub);
     copy = strndup(json, len);
     if (!copy) {
         ck_jwks_free(k);
@@ -221,23 +234,33 @@ static ck_oidc_status meta_save(ck_oidc *o, const ck_oidc_meta *m)
     return CK_OIDC_OK;
 }
 
+/* jwks: every fault of the key set's fetch is audited as jwks_unavailable. */
 static ck_oidc_status get_json(ck_oidc *o, const char *what, const char *url, json_t **out,
                                ck_http_resp *r)
 {
     ck_http_req rq = { .method = "GET", .url = url };
     char sub[384];
     json_error_t je;
+    int jwks = strcmp(what, "jwks") == 0, hrc;
 
     *out = NULL;
-    if (ck_http_do(o->p, &rq, r, sub, sizeof(sub)) != 0)
-        return ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER, "%s: %s", what, sub);
+    hrc = ck_http_do(o->p, &rq, r, sub, sizeof(sub));
+    if (hrc != 0)
+        return ck_oidc_fail_why(o, CK_OIDC_ERR_PROVIDER,
+                                jwks ? "jwks_unavailable" : ck_http_fault_reason(hrc),
+                                "%s: %s", what, sub);
     if (r->status != 200)
-        return ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER, "%s: HTTP status %ld", what, r->status);
+        return ck_oidc_fail_why(o, CK_OIDC_ERR_PROVIDER,
+                                jwks ? "jwks_unavailable" : r->status >= 500 ?
+                                "provider_unavailable" : "provider_bad_response",
+                                "%s: HTTP status %ld", what, r->status);
     *out = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &je);
     if (!json_is_object(*out)) {
         json_decref(*out);
         *out = NULL;
-        return ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER, "%s: not a JSON object", what);
+        return ck_oidc_fail_why(o, CK_OIDC_ERR_PROVIDER,
+                                jwks ? "jwks_unavailable" : "provider_bad_response",
+                                "%s: not a JSON object", what);
     }
     return CK_OIDC_OK;
 }
@@ -284,8 +307,8 @@ static ck_oidc_status meta_fetch(ck_oidc *o, int64_t now, int save, ck_oidc_meta
     if (rc == CK_OIDC_OK)
         rc = meta_from_json(o, doc, m);
     if (rc == CK_OIDC_OK && strcmp(m->issuer, iss) != 0)
-        rc = ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER,
-                          "discovery_issuer_mismatch: the document names another issuer");
+        rc = ck_oidc_fail_why(o, CK_OIDC_ERR_PROVIDER, "issuer_mismatch",
+                              "discovery_issuer_mismatch: the document names another issuer");
     if (rc != CK_OIDC_OK)
         goto out;
     m->fetched = now;
@@ -342,14 +365,20 @@ ck_oidc_status ck_oidc_jwks_refresh(ck_oidc *o)
         o->meta = cached;
         return CK_OIDC_OK;
     }
+    /* A refetch forced elsewhere counts here too, even one that failed. */
+    if (cached && cached->jwks_forced > o->meta->jwks_forced)
+        o->meta->jwks_forced = cached->jwks_forced;
     ck_oidc_meta_free(cached);
     if (o->meta->jwks_forced > 0 && now - o->meta->jwks_forced < o->p->jwks_refetch_min &&
         o->meta->jwks_forced <= now)
         return ck_oidc_fail(o, CK_OIDC_REJECT,
                             "unknown_kid: no such key, and an unknown kid refetched the "
                             "JWKS %lld s ago", (long long)(now - o->meta->jwks_forced));
+    /* Recorded before the fetch, so that a failed one counts too, host-wide. */
     o->meta->jwks_forced = now;
-    rc = fetch_jwks(o, o->meta, now);
+    rc = meta_save(o, o->meta);
+    if (rc == CK_OIDC_OK)
+        rc = fetch_jwks(o, o->meta, now);
     if (rc == CK_OIDC_OK)
         rc = meta_save(o, o->meta);
     return rc;

@@ -125,6 +125,30 @@ const char *ck_oidc_errstr(const ck_oidc *o)
     return o->err;
 }
 
+/*
+ * The named reason, else the leading word of the message, after the
+ * "id_token: " or "logout_token: " that says which token was refused.
+ */
+const char *ck_oidc_reason(const ck_oidc *o, char *buf, size_t len)
+{
+    static const char *const what[] = { "id_token: ", "logout_token: " };
+    const char *e = o->err;
+    size_t i, n = 0;
+
+    if (o->reason)
+        return o->reason;
+    for (i = 0; i < sizeof(what) / sizeof(what[0]); i++)
+        if (strncmp(e, what[i], strlen(what[i])) == 0)
+            e += strlen(what[i]);
+    while (n + 1 < len && ((e[n] >= 'a' && e[n] <= 'z') || e[n] == '_'))
+        n++;
+    if (n == 0 || len == 0)
+        return "provider_error";
+    memcpy(buf, e, n);
+    buf[n] = '\0';
+    return buf;
+}
+
 void ck_oidc_get_stats(const ck_oidc *o, ck_oidc_stats *out)
 {
     *out = o->stats;
@@ -235,7 +259,8 @@ ck_oidc_status ck_oidc_post_form(ck_oidc *o, const char *what, const char *url,
         if (rc != CK_OIDC_OK)
             return rc;
         if (hrc != 0)
-            return ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER, "%s: %s", what, sub);
+            return ck_oidc_fail_why(o, CK_OIDC_ERR_PROVIDER, ck_http_fault_reason(hrc),
+                                    "%s: %s", what, sub);
         if (r->status >= 200 && r->status < 300)
             return CK_OIDC_OK;
         error_code(r, code, sizeof(code));
@@ -247,9 +272,12 @@ ck_oidc_status ck_oidc_post_form(ck_oidc *o, const char *what, const char *url,
         if (ecode)
             snprintf(ecode, ecodelen, "%s", code);
         /* 4xx: the provider refused us; 3xx (never followed) and 5xx: a fault. */
-        rc = ck_oidc_fail(o, r->status >= 400 && r->status < 500 ? CK_OIDC_REJECT :
-                          CK_OIDC_ERR_PROVIDER, "%s: HTTP status %ld, error %s", what,
-                          r->status, code);
+        rc = ck_oidc_fail_why(o, r->status >= 400 && r->status < 500 ? CK_OIDC_REJECT :
+                              CK_OIDC_ERR_PROVIDER,
+                              r->status >= 400 && r->status < 500 ? "provider_token_error" :
+                              r->status >= 500 ? "provider_unavailable" :
+                              "provider_bad_response",
+                              "%s: HTTP status %ld, error %s", what, r->status, code);
         ck_http_resp_clear(r);
         return rc;
     }
@@ -353,7 +381,8 @@ static ck_oidc_status push_request(ck_oidc *o, const ck_oidc_meta *m, const char
     doc = json_loadb(r.body, r.len, 0, NULL);
     uri = json_object_get(doc, "request_uri");
     if (!json_is_string(uri)) {
-        rc = ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER, "par: no request_uri in the answer");
+        rc = ck_oidc_fail_why(o, CK_OIDC_ERR_PROVIDER, "provider_bad_response",
+                              "par: no request_uri in the answer");
         goto out;
     }
     bad |= ck_form_add(&q, "client_id", o->p->client_id);
@@ -484,15 +513,16 @@ static ck_oidc_status parse_tokens(ck_oidc *o, const ck_http_resp *r, tokens *t)
     ck_oidc_status rc = CK_OIDC_OK;
 
     if (!json_is_object(doc)) {
-        rc = ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER, "token: the answer is not a JSON object");
+        rc = ck_oidc_fail_why(o, CK_OIDC_ERR_PROVIDER, "provider_bad_response",
+                              "token: the answer is not a JSON object");
         goto out;
     }
     t->id_token = json_strdup(doc, "id_token");
     t->access_token = json_strdup(doc, "access_token");
     t->token_type = json_strdup(doc, "token_type");
     if (!t->id_token || !t->access_token || !t->token_type) {
-        rc = ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER,
-                          "token: id_token, access_token or token_type missing");
+        rc = ck_oidc_fail_why(o, CK_OIDC_ERR_PROVIDER, "provider_bad_response",
+                              "token: id_token, access_token or token_type missing");
         goto out;
     }
     if (o->p->dpop && strcasecmp(t->token_type, "DPoP") != 0)
@@ -568,7 +598,8 @@ static ck_oidc_status fetch_userinfo(ck_oidc *o, const ck_oidc_meta *m, const to
         free(proof);
         if (hrc != 0) {
             wipe_free(authz);
-            return ck_oidc_fail(o, CK_OIDC_ERR_PROVIDER, "userinfo: %s", sub);
+            return ck_oidc_fail_why(o, CK_OIDC_ERR_PROVIDER, ck_http_fault_reason(hrc),
+                                    "userinfo: %s", sub);
         }
         if (attempt == 0 && r.status == 401 && r.dpop_nonce[0] &&
             strstr(r.www_authenticate, "use_dpop_nonce")) {
@@ -583,15 +614,16 @@ static ck_oidc_status fetch_userinfo(ck_oidc *o, const ck_oidc_meta *m, const to
         long status = r.status;
 
         ck_http_resp_clear(&r);
-        return ck_oidc_fail(o, CK_OIDC_REJECT, "userinfo: HTTP status %ld", status);
+        return ck_oidc_fail_why(o, CK_OIDC_REJECT, status >= 500 ? "provider_unavailable" :
+                                "provider_bad_response", "userinfo: HTTP status %ld", status);
     }
     *out = json_loadb(r.body, r.len, 0, NULL);
     ck_http_resp_clear(&r);
     if (!json_is_object(*out)) {
         json_decref(*out);
         *out = NULL;
-        return ck_oidc_fail(o, CK_OIDC_REJECT,
-                            "userinfo: not a JSON object (signed userinfo is not supported)");
+        return ck_oidc_fail_why(o, CK_OIDC_REJECT, "provider_bad_response",
+                                "userinfo: not a JSON object (signed userinfo is not supported)");
     }
     return CK_OIDC_OK;
 }

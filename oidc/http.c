@@ -210,7 +210,7 @@ int ck_http_do(const ck_oidc_provider *p, const ck_http_req *rq, ck_http_resp *o
     sink s = { out, 0, 0 };
     char where[256];
     CURLcode crc;
-    int fail = 0, rc = -1;
+    int fail = 0, rc = -1, fault = CK_HTTP_NO_ANSWER;
 
     memset(out, 0, sizeof(*out));
     url_for_msg(rq->url, where, sizeof(where));
@@ -242,10 +242,12 @@ int ck_http_do(const ck_oidc_provider *p, const ck_http_req *rq, ck_http_resp *o
     if (s.overflow || crc == CURLE_FILESIZE_EXCEEDED) {
         snprintf(err, errlen, "%s: response larger than %d bytes, aborted", where,
                  CK_HTTP_MAX_BODY);
+        fault = CK_HTTP_TOO_LARGE;
         goto out;
     }
     if (crc == CURLE_OPERATION_TIMEDOUT) {
         snprintf(err, errlen, "%s: no complete answer within %d s", where, p->http_timeout);
+        fault = CK_HTTP_TIMEOUT;
         goto out;
     }
     if (crc != CURLE_OK) {
@@ -262,9 +264,20 @@ int ck_http_do(const ck_oidc_provider *p, const ck_http_req *rq, ck_http_resp *o
     }
     rc = 0;
 out:
-    if (rc != 0)
+    if (rc != 0) {
         ck_http_resp_clear(out);
+        rc = fault;
+    }
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     return rc;
+}
+
+const char *ck_http_fault_reason(int hrc)
+{
+    if (hrc == CK_HTTP_TIMEOUT)
+        return "provider_timeout";
+    if (hrc == CK_HTTP_TOO_LARGE)
+        return "provider_bad_response";
+    return "provider_unavailable";
 }

@@ -74,8 +74,17 @@ typedef struct ck_http_resp {
     char www_authenticate[512];
 } ck_http_resp;
 
+/*
+ * Returns 0 with an answer (any status), else one of the CK_HTTP_* faults
+ * below with err set.
+ */
+#define CK_HTTP_NO_ANSWER  (-1)  /* refused URL, connect, TLS, reset */
+#define CK_HTTP_TIMEOUT    (-2)  /* no complete answer within http_timeout */
+#define CK_HTTP_TOO_LARGE  (-3)  /* answer over CK_HTTP_MAX_BODY, aborted */
 int ck_http_do(const ck_oidc_provider *p, const ck_http_req *rq, ck_http_resp *out,
                char *err, size_t errlen);
+/* The audit word for a fault of ck_http_do. */
+const char *ck_http_fault_reason(int hrc);
 void ck_http_resp_clear(ck_http_resp *r);
 /* 1 if url may be fetched for this provider (https, or loopback http when
  * the issuer itself is http://127.0.0.1). */
@@ -106,14 +115,20 @@ struct ck_oidc {
     ck_oidc_meta *meta;
     ck_oidc_stats stats;
     char err[512];
+    const char *reason;          /* audit word of the last failure, or NULL */
 };
 
 ck_oidc_status ck_oidc_fail(ck_oidc *o, ck_oidc_status rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* ck_oidc_fail that also names the failure's audit word (a static string). */
+ck_oidc_status ck_oidc_fail_why(ck_oidc *o, ck_oidc_status rc, const char *reason,
+                                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 #ifdef __clang_analyzer__
 /* The static analyzer sees one file at a time: ck_oidc_fail returns its
  * status (as ck_fail in store/backend.h). The definition is (ck_oidc_fail). */
 #define ck_oidc_fail(o, rc, ...) (ck_oidc_fail((o), (rc), __VA_ARGS__), (rc))
+#define ck_oidc_fail_why(o, rc, why, ...) \
+    (ck_oidc_fail_why((o), (rc), (why), __VA_ARGS__), (rc))
 #endif
 ck_oidc_status ck_oidc_meta_get(ck_oidc *o, const ck_oidc_meta **out);
 /* Unknown kid: refetch the JWKS unless an unknown kid forced one under

@@ -210,15 +210,25 @@ static enum MHD_Result refuse(struct MHD_Connection *c, const ckd *d, unsigned s
     return page(c, d, status, "Sign-in failed", text);
 }
 
+/*
+ * A login that the provider's answer or a fault ended: one login_failure
+ * with the library's word for it (ck_oidc_reason), the detail in the log.
+ */
 static enum MHD_Result oidc_failed(struct MHD_Connection *c, const ckd *d, ck_oidc *o,
                                    ck_oidc_status st, const char *what)
 {
-    const char *why = o ? ck_oidc_errstr(o) : "no handle";
+    char word[64], client[CKD_ADDR_MAX];
+    const char *reason;
 
+    reason = st == CK_OIDC_ERR_STORE ? "store_unavailable" :
+             st == CK_OIDC_ERR_INTERNAL ? "internal_error" :
+             ck_oidc_reason(o, word, sizeof(word));
     if (st == CK_OIDC_REJECT)
-        return refuse(c, d, MHD_HTTP_BAD_REQUEST, NULL, "oidc", why,
+        return refuse(c, d, MHD_HTTP_BAD_REQUEST, NULL, "oidc", reason,
                       "The identity provider's answer was refused. Start the sign-in again.");
-    ckd_log(d, LOG_ERR, "%s: %s: %s", what, ck_oidc_status_str(st), why);
+    ckd_log(d, LOG_ERR, "%s: %s: %s", what, ck_oidc_status_str(st), ck_oidc_errstr(o));
+    ckd_client_addr(c, d, client);
+    ckd_audit(d, "login_failure", "(unknown)", "oidc", client, NULL, "failure", reason);
     if (st == CK_OIDC_ERR_PROVIDER)
         return page(c, d, MHD_HTTP_BAD_GATEWAY, "Sign-in unavailable",
                     "The identity provider cannot be reached. Try again later.");
@@ -517,11 +527,15 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d,
     cs = st ? ck_store_create(st, &s, sid) : CK_ERR_UNAVAILABLE;
     if (cs != CK_OK) {
         ckd_log(d, LOG_ERR, "create session: %s", ck_status_str(cs));
+        ckd_audit(d, "login_failure", s.user_id, ck_auth_method_name(s.method), client, NULL,
+                  "failure", "store_unavailable");
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
     }
     if (ck_token_sign(d->ring, sid, s.created, s.deadline, &token) != CK_TOKEN_OK) {
         ck_store_delete(st, sid);
         OPENSSL_cleanse(sid, sizeof(sid));
+        ckd_audit(d, "login_failure", s.user_id, ck_auth_method_name(s.method), client, NULL,
+                  "failure", "internal_error");
         return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot sign the session");
     }
     OPENSSL_cleanse(sid, sizeof(sid));
@@ -556,8 +570,14 @@ static enum MHD_Result finish(struct MHD_Connection *c, const ckd *d, const char
         return refuse(c, d, MHD_HTTP_BAD_REQUEST, NULL, "oidc", "unknown_state",
                       "This sign-in link is unknown, expired or already used. "
                       "Start the sign-in again.");
-    if (cs != CK_OK)
+    if (cs != CK_OK) {
+        char client[CKD_ADDR_MAX];
+
+        ckd_client_addr(c, d, client);
+        ckd_audit(d, "login_failure", "(unknown)", "oidc", client, NULL, "failure",
+                  "store_unavailable");
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
+    }
     cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, CKD_BIND_COOKIE);
     if (!cookie || !cookie[0])
         return refuse(c, d, MHD_HTTP_BAD_REQUEST, NULL, "oidc", "binding_missing",

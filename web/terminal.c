@@ -135,6 +135,8 @@ enum MHD_Result ckd_terminal_finish(struct MHD_Connection *c, const ckd *d, cons
     }
     if (cs != CK_OK) {
         ckd_log(d, LOG_ERR, "terminal complete: %s", ck_status_str(cs));
+        ckd_audit(d, "terminal_login", res->id.user_id, method, client, NULL, "failure",
+                  "store_unavailable");
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
     }
     ckd_audit(d, "terminal_login", res->id.user_id, method, client, NULL, "success",

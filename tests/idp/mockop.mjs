@@ -23,6 +23,8 @@ const ctl = {
   iss_supported: '1',     // advertise authorization_response_iss_parameter_supported
   iss_mode: 'ok',         // ok | missing | wrong
   token_mode: 'ok',       // ok | 400 | 500html | truncated | huge | hang | redirect
+  disc_mode: 'ok',        // discovery answers: ok | 500 | hang
+  jwks_mode: 'ok',        // JWKS answers: ok | 500 | hang
   device: 'pending',      // device grant polls: pending | slow | deny | approve
   sub: 'alice',
   ui_sub: '',             // userinfo names this subject instead
@@ -62,8 +64,23 @@ function readBody(req) {
   });
 }
 
+// The discovery and JWKS faults: true when the answer was a fault.
+function docFault(mode, res) {
+  if (mode === '500') {
+    json(res, 500, { error: 'server_error' });
+    return true;
+  }
+  if (mode === 'hang') {
+    const t = setTimeout(() => res.end(), 30000);
+    res.on('close', () => clearTimeout(t));
+    return true;
+  }
+  return false;
+}
+
 function discovery(res) {
   stats.discovery++;
+  if (docFault(ctl.disc_mode, res)) return;
   json(res, 200, {
     issuer: ctl.disc_issuer || issuer,
     authorization_endpoint: `${issuer}/authorize`,
@@ -208,6 +225,7 @@ const handler = async (req, res) => {
     if (url.pathname === '/.well-known/openid-configuration') return discovery(res);
     if (url.pathname === '/jwks') {
       stats.jwks++;
+      if (docFault(ctl.jwks_mode, res)) return undefined;
       return json(res, 200, { keys: servedKeys.map((k) => k.jwk) });
     }
     if (url.pathname === '/authorize') return authorize(url, res);
