@@ -128,9 +128,19 @@ ck_status ck_store_create(ck_store *st, ck_session *in, char sid_out[CK_SID_LEN]
 /* Sessions the last ck_store_create evicted under the per-user cap. */
 size_t ck_store_last_evicted(const ck_store *st);
 
+/*
+ * How long after its end an expired session is still told apart from one
+ * that never existed: for CK_STORE_END_GRACE seconds after its expiry,
+ * the first touch or get reports CK_EXPIRED_IDLE or CK_EXPIRED_LIFETIME
+ * (lifetime once now is past the deadline), on every backend, whatever
+ * ran in between (sweeps, metrics reads, the server's own expiry);
+ * afterwards, or once reported by a touch, it is CK_NOT_FOUND.
+ */
+#define CK_STORE_END_GRACE 300
+
 /* Validate-and-refresh; see the store contract in docs/design.md. */
 ck_status ck_store_touch(ck_store *st, const char *sid, ck_session *out);
-/* Read without refreshing; expired sessions report NOT_FOUND or EXPIRED_*. */
+/* Read without refreshing; expired sessions report EXPIRED_* as touch does. */
 ck_status ck_store_get(ck_store *st, const char *sid, ck_session *out);
 /* Logout. Idempotent: deleting a missing session is CK_OK. */
 ck_status ck_store_delete(ck_store *st, const char *sid);
@@ -208,7 +218,8 @@ typedef struct ck_store_memory {
 } ck_store_memory;
 ck_status ck_store_memory_info(ck_store *st, ck_store_memory *out);
 
-/* Remove expired entries now (embedded store; a no-op on Redis). */
+/* Remove expired entries now (embedded store; a no-op on Redis). Sessions
+ * that ended under CK_STORE_END_GRACE seconds ago stay, to be reported. */
 ck_status ck_store_sweep(ck_store *st, size_t *removed);
 
 #endif

@@ -297,7 +297,7 @@ static void test_sweep_counts_expiries(void **state)
     fake_now += 600;
     /* Expires 600 s after the others: survives the sweep. */
     assert_int_equal(create(f->st, "erin", CK_AUTH_CORPPASS, live), CK_OK);
-    fake_now += 600;
+    fake_now += 600 + CK_STORE_END_GRACE;
     assert_int_equal(ck_store_sweep(f->st, &removed), CK_OK);
     assert_int_equal(removed, 12);
     assert_int_equal(ck_store_sweep(f->st, &removed), CK_OK);

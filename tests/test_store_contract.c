@@ -1008,7 +1008,8 @@ static void test_sweep(void **state)
     assert_status(st, ck_store_state_put(st, "sw:state", "s", 1, 100), CK_OK);
     at(1000);
     mk(st, "sw", CK_AUTH_EMAIL, c, NULL);
-    at(INACT + 120);
+    /* Sessions that ended under CK_STORE_END_GRACE ago are kept; these did not. */
+    at(INACT + CK_STORE_END_GRACE + 120);
     assert_status(st, ck_store_sweep(st, &removed), CK_OK);
     if (strcmp(ck_store_backend(st), "lmdb") == 0)
         assert_true(removed >= 2);      /* the two sessions (and the state) */
@@ -1040,11 +1041,70 @@ static void test_realtime_idle(void **state)
     mk(st, "rt", CK_AUTH_EMAIL, sid, NULL);
     assert_status(st, ck_store_touch(st, sid, &got), CK_OK);
     sleep(3);
-    assert_status2(st, ck_store_touch(st, sid, &got), CK_EXPIRED_IDLE, CK_NOT_FOUND);
+    /* Gone from Redis by its own expiry would be NOT_FOUND: the end is told. */
+    assert_status(st, ck_store_touch(st, sid, &got), CK_EXPIRED_IDLE);
     assert_status(st, ck_store_touch(st, sid, &got), CK_NOT_FOUND);
     assert_status(st, ck_store_list_user(st, "rt", &l), CK_OK);
     assert_int_equal(l.count, 0);
     ck_session_list_free(&l);
+}
+
+/*
+ * The end reason survives what happens after the end: sessions made in
+ * the past, whose expiry has passed by the server's clock too (Redis
+ * would drop such a key at once), and a metrics read (which sweeps the
+ * embedded store) before the user comes back. Both backends count the
+ * end once and report it to the first touch, then NOT_FOUND.
+ */
+static void past(int64_t ago)
+{
+    t0 = (int64_t)time(NULL) - ago;
+    fake_now = t0;
+}
+
+static void test_end_reason_idle(void **state)
+{
+    ck_store *st;
+    char a[CK_SID_LEN], b[CK_SID_LEN];
+    ck_session got;
+    const int64_t by[3] = {0, 0, 0};
+
+    past(INACT + 60);
+    st = open_ns(state, "endidle", INACT, LIFE, 0);
+    mk(st, "ei", CK_AUTH_EMAIL, a, NULL);
+    mk(st, "ei", CK_AUTH_EMAIL, b, NULL);
+    at(INACT + 60);
+    assert_metrics(st, 0, by, 2, 0, 2, 0, 0, 2 * INACT);
+    assert_status(st, ck_store_touch(st, a, &got), CK_EXPIRED_IDLE);
+    assert_status(st, ck_store_touch(st, a, &got), CK_NOT_FOUND);
+    assert_status(st, ck_store_get(st, b, &got), CK_EXPIRED_IDLE);
+    assert_metrics(st, 0, by, 2, 0, 2, 0, 0, 2 * INACT);
+    /* After the grace, an ended session is as unknown as a made-up one. */
+    at(INACT + CK_STORE_END_GRACE + 1);
+    assert_status(st, ck_store_sweep(st, &(size_t){0}), CK_OK);
+    assert_status(st, ck_store_touch(st, b, &got), CK_NOT_FOUND);
+    assert_metrics(st, 0, by, 2, 0, 2, 0, 0, 2 * INACT);
+}
+
+static void test_end_reason_lifetime(void **state)
+{
+    ck_store *st;
+    char sid[CK_SID_LEN];
+    ck_session got;
+    const int64_t by[3] = {0, 0, 0};
+
+    /* Kept alive, it ends at its deadline, 1250 s after creation. */
+    past(1320);
+    st = open_ns(state, "endlife", INACT, 1250, 0);
+    mk(st, "el", CK_AUTH_EMAIL, sid, NULL);
+    at(100);
+    assert_status(st, ck_store_touch(st, sid, &got), CK_OK);
+    assert_int_equal(got.expires, t0 + 1250);
+    at(1320);     /* a minute on: Redis counts by the minute */
+    assert_metrics(st, 0, by, 1, 0, 0, 1, 0, 1250);
+    assert_status(st, ck_store_touch(st, sid, &got), CK_EXPIRED_LIFETIME);
+    assert_status(st, ck_store_touch(st, sid, &got), CK_NOT_FOUND);
+    assert_metrics(st, 0, by, 1, 0, 0, 1, 0, 1250);
 }
 
 /* ---- backend specifics: no token at rest, one round trip ---------------- */
@@ -1296,6 +1356,8 @@ int main(void)
         T(test_sweep),
         T(test_ping_backend),
         T(test_realtime_idle),
+        T(test_end_reason_idle),
+        T(test_end_reason_lifetime),
     };
 
     failed = cmocka_run_group_tests_name(ct_is_lmdb() ? "store contract (lmdb)"

@@ -1042,6 +1042,20 @@ static ck_status sweep_entry(ck_lmdb_txn *t, const unsigned char *key, size_t kl
     }
 }
 
+/* A session entry that expired under CK_STORE_END_GRACE seconds ago. */
+static int recent_end(const ck_lmdb_txn *t, const MDB_val *k)
+{
+    const unsigned char *p = k->mv_data;
+
+    return k->mv_size >= 9 && p[8] == 's' &&
+           ck_be64_get(p) > t->now - CK_STORE_END_GRACE;
+}
+
+/*
+ * Sessions that ended under CK_STORE_END_GRACE seconds ago are left (see
+ * ck_store.h: a touch then still says why it ended); states and counters
+ * go as soon as they expire.
+ */
 ck_status ck_lmdb_sweep_some(ck_lmdb_txn *t, int64_t upto, size_t max, size_t *removed)
 {
     MDB_cursor *cur = NULL;
@@ -1050,19 +1064,27 @@ ck_status ck_lmdb_sweep_some(ck_lmdb_txn *t, int64_t upto, size_t max, size_t *r
     size_t klen, n = 0;
     ck_status rc = CK_OK;
     int mrc = mdb_cursor_open(t->txn, t->e->expiry, &cur);
+    MDB_cursor_op op = MDB_FIRST;
 
     while (mrc == 0 && n < max) {
-        mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        mrc = mdb_cursor_get(cur, &k, &v, op);
         if (mrc != 0)
             break;
         if (k.mv_size >= 9 && ck_be64_get(k.mv_data) > upto)
             break;
+        if (recent_end(t, &k)) {
+            op = MDB_NEXT;
+            continue;
+        }
         /* Copy: the entry and what it points at are deleted below. */
         klen = k.mv_size < sizeof(key) ? k.mv_size : sizeof(key);
         memcpy(key, k.mv_data, klen);
         mrc = mdb_cursor_del(cur, 0);
         if (mrc != 0)
             break;
+        /* sweep_entry may change the index: start again at the oldest left. */
+        op = MDB_SET_RANGE;
+        k = mval(key, klen);
         if (klen >= 9)
             rc = sweep_entry(t, key, klen, removed);
         if (rc != CK_OK)
@@ -1108,6 +1130,53 @@ static ck_status lmdb_sweep(ck_store *st, int64_t now, size_t *removed)
     return rc;
 }
 
+/*
+ * Sessions the sweep left (ended under CK_STORE_END_GRACE seconds ago) are
+ * reported as ended, the same way sess_expire will count them, without
+ * writing anything: the store counts them when it removes them.
+ */
+static ck_status metrics_recent(ck_lmdb_txn *t, ck_metrics *m)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    ck_session s;
+    ck_status rc = CK_OK;
+    int mrc = mdb_cursor_open(t->txn, t->e->expiry, &cur);
+    MDB_cursor_op op = MDB_FIRST;
+
+    while (mrc == 0 && rc == CK_OK) {
+        const unsigned char *p;
+
+        mrc = mdb_cursor_get(cur, &k, &v, op);
+        op = MDB_NEXT;
+        if (mrc != 0 || k.mv_size < 9 || ck_be64_get(k.mv_data) > t->now)
+            break;
+        p = k.mv_data;
+        if (p[8] != 's' || k.mv_size != 9 + CK_LMDB_SKEY_LEN)
+            continue;
+        rc = sess_load(t, p + 9, &s);
+        if (rc == CK_NOT_FOUND || rc == CK_ERR_CORRUPT) {
+            rc = CK_OK;
+            continue;
+        }
+        if (rc != CK_OK || s.expires != (int64_t)ck_be64_get(p) ||
+            sess_policy(t->st, &s, t->now) == CK_OK)
+            continue;
+        m->active_by_method[s.method]--;
+        m->active--;
+        if (s.expires < s.deadline)
+            m->ended_idle++;
+        else
+            m->ended_lifetime++;
+        m->duration_sum += s.expires - s.created;
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    if (rc == CK_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+        rc = ck_lmdb_error(t->st, mrc, "reading the expiry index");
+    return rc;
+}
+
 static ck_status metrics_fn(ck_lmdb_txn *t, void *arg)
 {
     sweep_arg *a = arg;
@@ -1128,12 +1197,13 @@ static ck_status metrics_fn(ck_lmdb_txn *t, void *arg)
     m->ended_lifetime = c->ended[CK_END_LIFETIME];
     m->ended_revoked = c->ended[CK_END_REVOKED];
     m->duration_sum = c->duration_sum;
-    return CK_OK;
+    return metrics_recent(t, m);
 }
 
 /*
  * Sweeps first, so that sessions ended by time passing are counted, then
- * reads the counters: no scan of the sessions, only of expired entries.
+ * reads the counters and adds the sessions that ended too recently to be
+ * swept: no scan of the sessions, only of expired entries.
  */
 static ck_status lmdb_metrics(ck_store *st, int64_t now, ck_metrics *out)
 {

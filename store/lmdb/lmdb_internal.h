@@ -120,12 +120,14 @@ void ck_lmdb_gate_unlock(ck_lmdb *h);
 
 /*
  * lmdb_backend.c: removes up to max entries that expired at or before upto
- * inside t. Writes sweep a few in passing, but only those expired for
- * CK_LMDB_SWEEP_GRACE seconds, so that a user coming back just after an
- * expiry is told why (EXPIRED_IDLE) rather than NOT_FOUND; sweep() and
- * metrics() take everything expired.
+ * inside t. Writes sweep a few in passing, those expired for
+ * CK_LMDB_SWEEP_GRACE seconds; sweep() and metrics() take every expired
+ * state and counter, and every session but those that ended under
+ * CK_STORE_END_GRACE seconds ago, so that a user coming back just after an
+ * expiry is told why (EXPIRED_IDLE) rather than NOT_FOUND; metrics()
+ * reports those as ended without removing them.
  */
-#define CK_LMDB_SWEEP_GRACE 300
+#define CK_LMDB_SWEEP_GRACE CK_STORE_END_GRACE
 #define CK_LMDB_SWEEP_SOME  32
 ck_status ck_lmdb_sweep_some(ck_lmdb_txn *t, int64_t upto, size_t max, size_t *removed);
 

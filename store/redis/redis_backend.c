@@ -45,19 +45,22 @@ _Static_assert(CK_AUTH_METHOD_COUNT == 3, "update the Lua scripts for a new auth
  *
  * 1. Minute buckets. A record's "expires" field is not the session's true
  *    expiry but the end of the minute bucket the metrics count it in (bx).
- *    The Redis key itself expires at the true expiry, as an absolute time
- *    by our clock (PXAT / PEXPIREAT), and scripts read it back with
- *    PEXPIRETIME. So a touch that keeps the session in the same minute
- *    changes nothing but the key's expiry.
+ *    The Redis key itself expires CK_STORE_END_GRACE after the true
+ *    expiry, as an absolute time by our clock (PXAT / PEXPIREAT), and
+ *    scripts read it back with PEXPIRETIME (minus the grace). So a touch
+ *    that keeps the session in the same minute changes nothing but the
+ *    key's expiry; and for the grace after its end the record is still
+ *    there for a script to report why the session ended.
  * 2. The hint cache. Each handle remembers, for up to 8,192 sessions it
  *    created or touched, bx and the deadline (rs_seen below). A hint only
  *    chooses the path; it never decides an answer.
  * 3. The skip. With inactivity >= 60 s, a hint, now < bx, and a new expiry
  *    that stays in bx's minute and below the deadline (rs_touch), the
- *    touch is one GETEX key PXAT: the key exists only while the session is
- *    live (Redis drops it at its true expiry, which is at or after bx > now),
- *    GETEX never creates a key, so a session ended by logout, revocation or
- *    expiry cannot come back, and the reply is checked (touch_direct): a
+ *    touch is one GETEX key PXAT: the session is live (its true expiry is
+ *    at or after bx > now; a key past it is left alone, only a script
+ *    reads it), GETEX never creates a key, so a session ended by logout,
+ *    revocation or expiry cannot come back, and the reply is checked
+ *    (touch_direct): a
  *    record in another minute or at its deadline (another host moved it)
  *    sends the script, which settles the session from the server's state.
  * 4. One clock. Keys expire by our absolute time, so hosts' clocks must
@@ -601,7 +604,7 @@ static int touch_direct(ck_store *st, const ck_skey *key, int64_t now, int64_t n
     arg_str(&a, "GETEX");
     arg_buf(&a, sk, key_session(st, key, sk));
     arg_str(&a, "PXAT");
-    arg_int(&a, nex * 1000);
+    arg_int(&a, (nex + CK_STORE_END_GRACE) * 1000);
     *rc = rs_command(st, &a, &rep);
     if (*rc != CK_OK)
         return 0;

@@ -8,9 +8,12 @@
  *
  * Keys (P = key_prefix, default "ck:"; tt = the 2-hex-char user tag;
  * h = SHA-256(session id), the 32 raw bytes; never the id itself):
- *   P s:{tt}h        string, the session record; the key expires at the
- *                    session's expires, set as an absolute time by our
- *                    clock (PXAT / PEXPIREAT, read with PEXPIRETIME).
+ *   P s:{tt}h        string, the session record; the key expires GRACE
+ *                    (CK_STORE_END_GRACE, 300 s) after the session's
+ *                    expires, set as an absolute time by our clock (PXAT /
+ *                    PEXPIREAT, read with PEXPIRETIME): a touch in that
+ *                    time finds the record and reports why the session
+ *                    ended (idle or lifetime) rather than "not found".
  *                    h is raw, not hex or base64url: with the default
  *                    prefix the key is 41 bytes and its sds fits the
  *                    48-byte allocator class (base64url: 64), and the index
@@ -36,7 +39,7 @@
  * Touch and the two expiries. The record's expires is the session's
  * metrics bucket (below) and changes only when touch moves the session to
  * another minute. A touch whose new expiry stays in that minute moves only
- * the key's expiry, which is then the session's true expires (and, for a
+ * the key's expiry, which is then the session's true expires + GRACE (and, for a
  * session not yet held at its deadline, expires - inactivity its last
  * activity); it costs no record rewrite, and the client can send it as one
  * GETEX ... PXAT without a script (redis_backend.c). Scripts read both and
@@ -65,14 +68,21 @@
  */
 #include "config.h"
 
+#include "ck_store.h"
 #include "redis_scripts.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* Seconds a session key outlives the session's expires (CK_STORE_END_GRACE). */
+#define LUA_GRACE "local GRACE = " STR(CK_STORE_END_GRACE) "\n"
 
 /* Helpers shared by every session script (prepended to each). */
 #define LUA_COMMON                                                              \
     "local HDR = 22\n"                                                          \
+    LUA_GRACE                                                                   \
     /* redis.call would format big numbers in exponent form: pass integers as text. */ \
     "local function I(x) return string.format('%d', x) end\n"                   \
-    /* px: PEXPIRETIME of the key, the session's expires by our clock in ms. */ \
+    /* px: PEXPIRETIME of the key: the session's expires + GRACE, in ms. */     \
     "local function rec_parse(r, px, inact)\n"                                  \
     "  if type(r) ~= 'string' or #r < HDR + 7 or string.byte(r, 1) ~= 1 then return nil end\n" \
     "  local _, m, cr, la, ex, dl = struct.unpack('<BBi8I4I4I4', r)\n"          \
@@ -81,7 +91,7 @@
     "  local s = {m = m, cr = cr, la = cr + la, bx = cr + ex, ex = cr + ex, dl = cr + dl,\n" \
     "             user = string.sub(r, HDR + 1, z - 1)}\n"                      \
     /* A touch within the bucket's minute moved only the key's expiry. */       \
-    "  local t = math.floor(px / 1000)\n"                                       \
+    "  local t = math.floor(px / 1000) - GRACE\n"                               \
     "  if px > 0 and t < s.dl then\n"                                            \
     "    s.ex = t\n"                                                            \
     "    s.la = math.max(s.la, t - inact)\n"                                    \
@@ -189,10 +199,10 @@ static const char lua_create[] = LUA_COMMON
     "    i = i + 1\n"
     "  end\n"
     "end\n"
-    "redis.call('SET', sk, rec, 'PXAT', I(s.ex * 1000))\n"
+    "redis.call('SET', sk, rec, 'PXAT', I((s.ex + GRACE) * 1000))\n"
     "redis.call('ZADD', ui, I(s.cr), mem)\n"
     "local ttl = redis.call('TTL', ui)\n"
-    "if ttl < s.dl - now then redis.call('EXPIRE', ui, I(s.dl - now)) end\n"
+    "if ttl < s.dl + GRACE - now then redis.call('EXPIRE', ui, I(s.dl + GRACE - now)) end\n"
     "b_add(mh, mz, s, 1)\n"
     "redis.call('HINCRBY', mh, 'c', 1)\n"
     "redis.call('HINCRBY', mh, 'a' .. s.m, 1)\n"
@@ -211,6 +221,7 @@ static const char lua_touch[] =
      * live session whose expiry stays in the minute of its bucket costs
      * GET, PEXPIRETIME and PEXPIREAT; the record is not rewritten.
      */
+    LUA_GRACE
     "local sk, mh, mz = KEYS[1], KEYS[2], KEYS[3]\n"
     "local r = redis.call('GET', sk)\n"
     "if not r then return 0 end\n"
@@ -221,9 +232,9 @@ static const char lua_touch[] =
     "  local bx, nex = cr + ex, now + inact\n"
     "  dl = cr + dl\n"
     /* Uncapped, the key's expiry is the session's: past it, it is idle. */
-    "  if m <= 2 and nex < dl and bx < dl and px > now * 1000\n"
+    "  if m <= 2 and nex < dl and bx < dl and px > (now + GRACE) * 1000\n"
     "     and math.floor(nex / 60) == math.floor(bx / 60) then\n"
-    "    redis.call('PEXPIREAT', sk, string.format('%d', nex * 1000), 'GT')\n"
+    "    redis.call('PEXPIREAT', sk, string.format('%d', (nex + GRACE) * 1000), 'GT')\n"
     "    return r\n"
     "  end\n"
     "end\n"
@@ -254,7 +265,7 @@ static const char lua_touch[] =
     "  b_add(mh, mz, n, 1)\n"
     "end\n"
     "redis.call('SET', sk, string.sub(r, 1, 10) .. struct.pack('<I4I4', now - s.cr, n.bx - s.cr)\n"
-    "           .. string.sub(r, 19), 'PXAT', I(math.min(now + inact, s.dl) * 1000))\n"
+    "           .. string.sub(r, 19), 'PXAT', I((math.min(now + inact, s.dl) + GRACE) * 1000))\n"
     "return r\n";
 
 /*
