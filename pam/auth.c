@@ -143,7 +143,6 @@ static const char *token_reason(ck_token_status ts)
     case CK_TOKEN_BAD_ALG: return "bad_alg";
     case CK_TOKEN_UNKNOWN_KID: return "unknown_kid";
     case CK_TOKEN_BAD_SIGNATURE: return "bad_signature";
-    case CK_TOKEN_EXPIRED: return "token_expired";
     case CK_TOKEN_ERR_INTERNAL: return "internal_error";
     default: return "malformed";
     }
@@ -197,9 +196,13 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
      * no store round trip.
      */
     ts = ck_token_verify(c->ctx->ring, token, strlen(token), ck_now(), sid, NULL, NULL);
+    /* Its exp is the session's deadline: the session reached its lifetime. */
+    if (ts == CK_TOKEN_EXPIRED) {
+        rc = token_store_failed(c, CK_EXPIRED_LIFETIME, sid, u ? u->email : name, "token");
+        goto out;
+    }
     if (ts != CK_TOKEN_OK) {
-        rc = token_reject(c, u ? u->email : name, NULL, token_reason(ts),
-                          ts != CK_TOKEN_EXPIRED);
+        rc = token_reject(c, u ? u->email : name, NULL, token_reason(ts), 1);
         goto out;
     }
     /*

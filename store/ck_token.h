@@ -35,7 +35,7 @@ typedef enum ck_token_status {
     CK_TOKEN_BAD_ALG,       /* alg is not HS256 (none, RS256, ...) */
     CK_TOKEN_UNKNOWN_KID,   /* no key with that kid in the ring */
     CK_TOKEN_BAD_SIGNATURE,
-    CK_TOKEN_EXPIRED,       /* exp <= now */
+    CK_TOKEN_EXPIRED,       /* exp <= now: the session's lifetime is over */
     CK_TOKEN_ERR_INTERNAL   /* OpenSSL or allocation failure */
 } ck_token_status;
 
@@ -71,7 +71,10 @@ ck_token_status ck_token_sign(const ck_keyring *ring, const char *sid,
  * Verifies token (len bytes, need not be NUL-terminated; NUL bytes make it
  * malformed) at time now: shape, alg = HS256, known kid, signature in
  * constant time, then the claims. On success the session id goes to sid
- * and the claims to iat/exp (either may be NULL).
+ * and the claims to iat/exp (either may be NULL). Tokens are signed with
+ * exp = the session's deadline, so CK_TOKEN_EXPIRED (a good signature, exp
+ * past) means the session reached its absolute lifetime; sid is then set
+ * too, so that the caller can name the session that ended.
  */
 ck_token_status ck_token_verify(const ck_keyring *ring, const char *token, size_t len,
                                 int64_t now, char sid[CK_SID_LEN],

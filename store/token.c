@@ -466,9 +466,10 @@ static ck_token_status check_claims(json_t *claims, int64_t now, char sid[CK_SID
     if (!json_is_string(s) || json_string_length(s) != CK_SID_LEN - 1 ||
         !json_is_integer(i) || !json_is_integer(e))
         return CK_TOKEN_MALFORMED;
+    /* Signed by us: an expired token still names its session, for the audit. */
+    memcpy(sid, json_string_value(s), CK_SID_LEN);
     if (json_integer_value(e) <= now)
         return CK_TOKEN_EXPIRED;
-    memcpy(sid, json_string_value(s), CK_SID_LEN);
     if (iat)
         *iat = json_integer_value(i);
     if (exp)

@@ -618,6 +618,79 @@ static void test_lifetime_expiry_fails_account(void **state)
     h_end(&h, PAM_PERM_DENIED);
 }
 
+/* The last line of the audit file that holds needle, or NULL (freed with free()). */
+static char *last_audit(const char *needle)
+{
+    char *all = read_audit(), *line = NULL, *p = all, *nl;
+
+    while (*p) {
+        nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        if (strstr(p, needle)) {
+            free(line);
+            line = strdup(p);
+        }
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    free(all);
+    return line;
+}
+
+/*
+ * A token login after the session ended is told why, and audited with
+ * the end reason, on every store: idle (on Redis the session's key
+ * expired by the server's own clock) and lifetime (the token's exp is the
+ * deadline, checked before the store is asked; never "token_expired").
+ */
+static void test_token_after_idle_end(void **state)
+{
+    char tok[CK_TOKEN_MAX + 1], *line;
+    handle h;
+
+    (void)state;
+    login("ck", "alice", ALICE_PW, tok, sizeof(tok));
+    sleep_ms(2300);     /* inactivity_timeout = 2 */
+    h_start(&h, "ck_tok", "alice", tok, NULL);
+    assert_int_equal(pam_authenticate(h.ph, 0), PAM_AUTH_ERR);
+    assert_non_null(strstr(h.cc.msgs, "expired after 2 seconds of inactivity"));
+    h_end(&h, PAM_AUTH_ERR);
+    line = last_audit("\"method\":\"token\"");
+    assert_non_null(line);
+    assert_non_null(strstr(line, "\"event\":\"session_expired_idle\""));
+    assert_non_null(strstr(line, "\"reason\":\"expired_idle\""));
+    assert_non_null(strstr(line, "\"sid\":\""));
+    free(line);
+}
+
+static void test_token_after_lifetime_end(void **state)
+{
+    char tok[CK_TOKEN_MAX + 1], *line;
+    handle h;
+
+    (void)state;
+    /* inactivity 3 s, lifetime 4 s: kept alive, it ends at its deadline */
+    login("ck_life", "alice", ALICE_PW, tok, sizeof(tok));
+    sleep_ms(2000);
+    assert_int_equal(try_auth("ck_life", "alice", tok, NULL, NULL, 0), PAM_SUCCESS);
+    sleep_ms(2400);
+    h_start(&h, "ck_life", "alice", tok, NULL);
+    assert_int_equal(pam_authenticate(h.ph, 0), PAM_AUTH_ERR);
+    assert_non_null(strstr(h.cc.msgs, "reached its 4 seconds limit"));
+    h_end(&h, PAM_AUTH_ERR);
+    line = last_audit("\"method\":\"token\"");
+    assert_non_null(line);
+    assert_non_null(strstr(line, "\"event\":\"session_expired_lifetime\""));
+    assert_non_null(strstr(line, "\"reason\":\"expired_lifetime\""));
+    assert_non_null(strstr(line, "\"sid\":\""));
+    free(line);
+    line = read_audit();
+    assert_null(strstr(line, "token_expired"));
+    free(line);
+}
+
 static void test_close_session_logs_out(void **state)
 {
     const char *in[] = { ALICE_PW, NULL };
@@ -1076,6 +1149,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_token_keeps_session_alive),
         cmocka_unit_test(test_idle_expiry_fails_account),
         cmocka_unit_test(test_lifetime_expiry_fails_account),
+        cmocka_unit_test(test_token_after_idle_end),
+        cmocka_unit_test(test_token_after_lifetime_end),
         cmocka_unit_test(test_close_session_logs_out),
         cmocka_unit_test(test_close_leaves_attached_session),
         cmocka_unit_test(test_disabled_account),

@@ -213,7 +213,10 @@ static void test_expired(void **state)
 
     (void)state;
     assert_int_equal(ck_token_sign(r, SID, NOW - 100, NOW, &tok), CK_TOKEN_OK);
+    memset(sid, 0, sizeof(sid));
     assert_int_equal(verify(r, tok, sid), CK_TOKEN_EXPIRED);
+    /* Signed by us and past its deadline: it still names the session. */
+    assert_string_equal(sid, SID);
     free(tok);
     assert_int_equal(ck_token_sign(r, SID, NOW - 100, NOW + 1, &tok), CK_TOKEN_OK);
     assert_int_equal(verify(r, tok, sid), CK_TOKEN_OK);

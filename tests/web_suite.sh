@@ -269,19 +269,45 @@ web_suite_limits() {
         --data-urlencode "email=x@example.org" --data-urlencode "password=x")"
 }
 
-# The inactivity timeout slides on every /session call.
+# ended DESC TOKEN WORD: /session after the session ended: 401 that says
+# why (body and X-Checkup-Session-End), and one audit event.
+ended() {
+    n0=$(grep -c "\"event\":\"session_$3\"" "$D/audit.jsonl")
+    curl -s -o "$D/end.b" -D "$D/end.h" -H "Cookie: $WEB_COOKIE=$2" "$u/session"
+    check "$1: 401" 1 "$(grep -c '^HTTP/1.1 401' "$D/end.h")"
+    check_grep "$1: X-Checkup-Session-End" "X-Checkup-Session-End: $3" "$D/end.h"
+    case $3 in
+    expired_idle) check_grep "$1: told" "expired after 4 seconds of inactivity" "$D/end.b" ;;
+    *) check_grep "$1: told" "reached its 14 seconds limit" "$D/end.b" ;;
+    esac
+    n1=$(grep -c "\"event\":\"session_$3\"" "$D/audit.jsonl")
+    check "$1: audited once as session_$3" 1 "$((n1 - n0))"
+}
+
+# The inactivity timeout slides on every /session call. K idles out; L is
+# kept alive until its absolute lifetime (14 s) ends it.
 web_suite_keepalive() {
     u="http://127.0.0.1:$Q"
     K=$(web_login "$Q" alice@example.org "$WEB_PW_ALICE" -H "X-Forwarded-For: 203.0.113.5")
-    echo "$K" >> "$D/tokens"
+    L=$(web_login "$Q" alice@example.org "$WEB_PW_ALICE")
+    printf '%s\n%s\n' "$K" "$L" >> "$D/tokens"
     sleep 2
     check "keep-alive 1" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$K")"
+    status "$u/session" -H "Cookie: $WEB_COOKIE=$L" > /dev/null
     sleep 2
     check "keep-alive 2 (past the timeout from login)" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$K")"
+    status "$u/session" -H "Cookie: $WEB_COOKIE=$L" > /dev/null
     sleep 2
     check "keep-alive 3" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$K")"
-    sleep 5
-    check "idle past the timeout" 401 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$K")"
+    status "$u/session" -H "Cookie: $WEB_COOKIE=$L" > /dev/null
+    sleep 2.5
+    check "keep-alive (second session)" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$L")"
+    sleep 2.5
+    check "keep-alive (second session, again)" 200 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$L")"
+    ended "idle past the timeout" "$K" expired_idle
+    check "then unknown" 401 "$(status "$u/session" -H "Cookie: $WEB_COOKIE=$K")"
+    sleep 3.5
+    ended "past the absolute lifetime" "$L" expired_lifetime
     check_grep "untrusted X-Forwarded-For ignored" '"rhost":"127.0.0.1"' "$D/audit.jsonl"
     check_nogrep "no address from an untrusted peer" '203.0.113.5' "$D/audit.jsonl"
 }
@@ -311,7 +337,7 @@ web_suite() {
     sed -e 's/^login_rate_limit.*/login_rate_limit = 0/' -e 's/^trusted_proxies.*//' \
         -e "s|^public_url = .*|public_url = $(echo "$WEB_ORIGIN" | tr 'a-z' 'A-Z')/|" \
         -e 's|^\[daemon\]$|[daemon]\nmetrics_allow = 192.0.2.0/24|' "$D/checkup.conf" > "$D/short.conf"
-    printf '%s\n' "[session]" "inactivity_timeout = 4" "absolute_lifetime = 3600" >> "$D/short.conf"
+    printf '%s\n' "[session]" "inactivity_timeout = 4" "absolute_lifetime = 14" >> "$D/short.conf"
     sed -i 's/^login_rate_limit = 3/login_rate_limit = 1000/' "$D/checkup.conf"
     web_start main "$D/checkup.conf" || return 1
     P=$WEB_PORT

@@ -72,34 +72,64 @@ static void take_body(ckd_req *rq, const ckd *d, const char *data, size_t size)
 typedef enum { AUTH_OK, AUTH_NONE, AUTH_BAD, AUTH_ENDED, AUTH_STORE } auth_result;
 
 /*
+ * A session that ended by time: audited once, when the store reports the
+ * end (its first touch after it), under the session's short name.
+ */
+static void audit_end(struct MHD_Connection *c, const ckd *d, const char *sid, ck_status end)
+{
+    char client[CKD_ADDR_MAX], name[CK_SID_HASH_LEN];
+    int idle = end == CK_EXPIRED_IDLE;
+
+    ck_audit_sid_hash_of(sid, name);
+    ckd_client_addr(c, d, client);
+    ckd_audit(d, idle ? "session_expired_idle" : "session_expired_lifetime", "(unknown)",
+              "session", client, name, "failure", idle ? "expired_idle" : "expired_lifetime");
+}
+
+/*
  * The session of a request, touched (every valid call is a keep-alive).
- * The signature is checked before the store is asked.
+ * The signature is checked before the store is asked. For AUTH_ENDED,
+ * *end says why: CK_EXPIRED_IDLE, CK_EXPIRED_LIFETIME (also for a token
+ * past its exp, which is the session's deadline) or CK_NOT_FOUND.
  */
 static auth_result authenticate(struct MHD_Connection *c, const ckd *d, ck_session *s,
-                                char sid[CK_SID_LEN])
+                                char sid[CK_SID_LEN], ck_status *end)
 {
     const char *tok;
     size_t len = 0;
     int malformed = 0;
+    ck_token_status ts;
     ck_store *st;
     ck_status cs;
 
+    *end = CK_NOT_FOUND;
     tok = ckd_request_token(c, d, &len, &malformed);
     if (malformed)
         return AUTH_BAD;
     if (!tok)
         return AUTH_NONE;
-    if (ck_token_verify(d->ring, tok, len, ck_now(), sid, NULL, NULL) != CK_TOKEN_OK)
+    ts = ck_token_verify(d->ring, tok, len, ck_now(), sid, NULL, NULL);
+    if (ts != CK_TOKEN_OK && ts != CK_TOKEN_EXPIRED)
         return AUTH_BAD;
     st = ckd_store(d);
     if (!st)
         return AUTH_STORE;
+    /* An expired token's session is past its deadline: the touch only ends it. */
     cs = ck_store_touch(st, sid, s);
-    if (cs == CK_OK)
+    if (cs == CK_OK && ts == CK_TOKEN_OK)
         return AUTH_OK;
-    if (cs == CK_EXPIRED_IDLE || cs == CK_EXPIRED_LIFETIME || cs == CK_NOT_FOUND ||
-        cs == CK_ERR_INVALID)
+    if (cs == CK_EXPIRED_IDLE || cs == CK_EXPIRED_LIFETIME)
+        audit_end(c, d, sid, cs);
+    /* The token alone tells the answer, whatever the store said. */
+    if (ts == CK_TOKEN_EXPIRED) {
+        *end = CK_EXPIRED_LIFETIME;
         return AUTH_ENDED;
+    }
+    if (cs == CK_EXPIRED_IDLE || cs == CK_EXPIRED_LIFETIME || cs == CK_NOT_FOUND ||
+        cs == CK_ERR_INVALID) {
+        *end = cs == CK_ERR_INVALID ? CK_NOT_FOUND : cs;
+        return AUTH_ENDED;
+    }
     ckd_log(d, LOG_ERR, "touch: %s: %s", ck_status_str(cs), ck_store_errstr(st));
     return AUTH_STORE;
 }
@@ -169,16 +199,62 @@ static enum MHD_Result login_page(struct MHD_Connection *c, const ckd *d, const 
     return ckd_send(c, d, MHD_HTTP_SEE_OTHER, r, 1);
 }
 
+/* "20 minutes", "24 hours", "90 seconds": a configured span for people. */
+static void span_text(int secs, char *buf, size_t len)
+{
+    if (secs % 3600 == 0)
+        snprintf(buf, len, "%d hour%s", secs / 3600, secs == 3600 ? "" : "s");
+    else if (secs % 60 == 0)
+        snprintf(buf, len, "%d minute%s", secs / 60, secs == 60 ? "" : "s");
+    else
+        snprintf(buf, len, "%d second%s", secs, secs == 1 ? "" : "s");
+}
+
+/* What the user is told about a session that ended (end as authenticate). */
+static void end_text(const ckd *d, ck_status end, char *buf, size_t len)
+{
+    char span[32];
+
+    if (end == CK_EXPIRED_IDLE) {
+        span_text(d->cfg.inactivity_timeout, span, sizeof(span));
+        snprintf(buf, len, "Your session expired after %s of inactivity. "
+                 "Please sign in again.", span);
+    } else if (end == CK_EXPIRED_LIFETIME) {
+        span_text(d->cfg.absolute_lifetime, span, sizeof(span));
+        snprintf(buf, len, "Your session reached its %s limit. Please sign in again.", span);
+    } else {
+        snprintf(buf, len, "no valid session");
+    }
+}
+
+static const char *end_word(ck_status end)
+{
+    return end == CK_EXPIRED_IDLE ? "expired_idle" :
+           end == CK_EXPIRED_LIFETIME ? "expired_lifetime" : NULL;
+}
+
 static enum MHD_Result session_endpoint(struct MHD_Connection *c, const ckd *d)
 {
     ck_session s;
-    char sid[CK_SID_LEN];
+    char sid[CK_SID_LEN], text[160];
     struct MHD_Response *r;
-    auth_result ar = authenticate(c, d, &s, sid);
+    ck_status end;
+    auth_result ar = authenticate(c, d, &s, sid, &end);
 
     OPENSSL_cleanse(sid, sizeof(sid));
     if (ar == AUTH_STORE)
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
+    if (ar == AUTH_ENDED && end_word(end)) {
+        /* nginx can pass the header on to the login page (auth_request_set). */
+        end_text(d, end, text, sizeof(text) - 1);
+        text[strlen(text) + 1] = '\0';
+        text[strlen(text)] = '\n';
+        r = ckd_text("text/plain; charset=utf-8", text);
+        if (!r)
+            return MHD_NO;
+        MHD_add_response_header(r, "X-Checkup-Session-End", end_word(end));
+        return ckd_send(c, d, MHD_HTTP_UNAUTHORIZED, r, 1);
+    }
     if (ar != AUTH_OK)
         return ckd_error(c, d, MHD_HTTP_UNAUTHORIZED, "no valid session");
     r = ckd_text("text/plain; charset=utf-8", "");
@@ -198,13 +274,19 @@ static enum MHD_Result me_endpoint(struct MHD_Connection *c, const ckd *d)
     char sid[CK_SID_LEN];
     struct MHD_Response *r;
     json_t *j;
-    char *body;
-    auth_result ar = authenticate(c, d, &s, sid);
+    char *body, text[160];
+    ck_status end;
+    auth_result ar = authenticate(c, d, &s, sid, &end);
 
     OPENSSL_cleanse(sid, sizeof(sid));
     if (ar == AUTH_STORE)
         return ckd_json_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
                               "session store unavailable");
+    if (ar == AUTH_ENDED && end_word(end)) {
+        end_text(d, end, text, sizeof(text));
+        return ckd_json_error(c, d, MHD_HTTP_UNAUTHORIZED, end == CK_EXPIRED_IDLE ?
+                              "session_expired_idle" : "session_expired_lifetime", text);
+    }
     if (ar != AUTH_OK)
         return ckd_json_error(c, d, MHD_HTTP_UNAUTHORIZED, "unauthorized",
                               "no valid session");
@@ -250,11 +332,12 @@ static enum MHD_Result logout_endpoint(struct MHD_Connection *c, const ckd *d, i
     ck_store *st;
     ck_status cs;
     auth_result ar;
+    ck_status end;
     char *idp;
 
     if (!ckd_same_origin(c, d))
         return ckd_error(c, d, MHD_HTTP_FORBIDDEN, "cross-origin request refused");
-    ar = authenticate(c, d, &s, sid);
+    ar = authenticate(c, d, &s, sid, &end);
     if (ar == AUTH_STORE) {
         OPENSSL_cleanse(sid, sizeof(sid));
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
