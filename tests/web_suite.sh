@@ -45,6 +45,12 @@ web_suite_basic() {
     A=$(sed -n "s/^Set-Cookie: $WEB_COOKIE=\([^;]*\);.*/\1/p" "$D/h")
     echo "$A" >> "$D/tokens"
     check "token has three parts" 3 "$(echo "$A" | awk -F. '{print NF}')"
+    # One event per fact: login_success once per login, then session_open
+    # naming the new session (alice logged in twice so far).
+    check "login_success once per login" 2 \
+        "$(grep -c '"event":"login_success","user":"alice@example.org","method":"password"' "$D/audit.jsonl")"
+    check "session_open names each new session" 2 \
+        "$(grep '"event":"session_open".*"method":"password"' "$D/audit.jsonl" | grep -c '"sid":"')"
 
     # /session for auth_request: headers from the session.
     curl -s -o /dev/null -D "$D/h" -H "Cookie: other=1; $WEB_COOKIE=$A; x=y" "$u/session"

@@ -139,10 +139,16 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d, ck_
     snprintf(s.remote_host, sizeof(s.remote_host), "%s", client);
     snprintf(s.service, sizeof(s.service), "checkupd");
     cs = ck_store_create(st, &s, sid);
-    if (cs != CK_OK)
+    /* The login itself was audited (login_success); the session was not made. */
+    if (cs != CK_OK) {
+        ckd_audit(d, "session_open", u->email, "password", client, NULL, "failure",
+                  "store_unavailable");
         return store_failed(c, d, st, cs, "create session");
+    }
     if (ck_token_sign(d->ring, sid, s.created, s.deadline, &token) != CK_TOKEN_OK) {
         ckd_log(d, LOG_ERR, "cannot sign a session token");
+        ckd_audit(d, "session_open", u->email, "password", client, NULL, "failure",
+                  "internal_error");
         ck_store_delete(st, sid);
         OPENSSL_cleanse(sid, sizeof(sid));
         return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot sign the session");
