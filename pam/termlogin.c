@@ -135,7 +135,8 @@ static void show_link(ck_pam_call *c, const char *code, int ttl)
 /*
  * Polls once a second until the login completes or until the time
  * "until". PAM_SUCCESS: completed (*t holds the identity); PAM_INCOMPLETE:
- * still pending at "until"; PAM_AUTH_ERR: gone (expired or cancelled).
+ * still pending at "until"; PAM_AUTH_ERR: gone (expired or cancelled);
+ * PAM_ABORT: the browser half failed (t->reason says why).
  */
 static int poll_until(ck_pam_call *c, const char *code, int64_t until, ck_terminal *t)
 {
@@ -145,6 +146,8 @@ static int poll_until(ck_pam_call *c, const char *code, int64_t until, ck_termin
         st = ck_terminal_poll(c->ctx->store, code, t);
         if (st == CK_OK && t->state == CK_TERMINAL_COMPLETED)
             return PAM_SUCCESS;
+        if (st == CK_OK && t->state == CK_TERMINAL_FAILED)
+            return PAM_ABORT;
         if (st == CK_NOT_FOUND)
             return PAM_AUTH_ERR;
         if (st != CK_OK)
@@ -183,6 +186,15 @@ static int expired(ck_pam_call *c, int ttl)
     return PAM_AUTH_ERR;
 }
 
+/* checkupd recorded why the browser half failed: the login ends now, audited once here. */
+static int browser_failed(ck_pam_call *c, const ck_terminal *t)
+{
+    fail_audit(c, NULL, t->reason);
+    ck_pam_tell(c, 1, "The %s login failed (%s). Please try again.", provider_label(c),
+                t->reason);
+    return PAM_AUTH_ERR;
+}
+
 static int wait_result(ck_pam_call *c, const char *code, const ck_terminal *started,
                        ck_terminal *t)
 {
@@ -202,6 +214,8 @@ static int wait_result(ck_pam_call *c, const char *code, const ck_terminal *star
             until = started->expires;
         }
         rc = poll_until(c, code, until, t);
+        if (rc == PAM_ABORT)
+            return browser_failed(c, t);
         if (rc == PAM_AUTH_ERR || (rc == PAM_INCOMPLETE && ck_now() >= started->expires))
             return expired(c, ttl);
         if (rc != PAM_INCOMPLETE)

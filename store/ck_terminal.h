@@ -37,10 +37,12 @@
 #define CK_TERMINAL_ALPHABET     "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 #define CK_TERMINAL_PROVIDER_MAX 64
 #define CK_TERMINAL_ID_MAX       64
+#define CK_TERMINAL_REASON_MAX   48
 
 typedef enum ck_terminal_state {
     CK_TERMINAL_PENDING = 0,    /* waiting for the browser login */
-    CK_TERMINAL_COMPLETED       /* identity recorded (poll: taken, now gone) */
+    CK_TERMINAL_COMPLETED,      /* identity recorded (poll: taken, now gone) */
+    CK_TERMINAL_FAILED          /* the browser login failed; reason says why */
 } ck_terminal_state;
 
 /*
@@ -66,6 +68,7 @@ typedef struct ck_terminal {
     int64_t created;                           /* seconds since the epoch */
     int64_t expires;                           /* created + ttl */
     ck_terminal_identity id;                   /* set when COMPLETED */
+    char reason[CK_TERMINAL_REASON_MAX];       /* set when FAILED: an audit word */
 } ck_terminal;
 
 /*
@@ -99,10 +102,18 @@ ck_status ck_terminal_complete(ck_store *st, const char *code,
                                const ck_terminal_identity *id);
 
 /*
- * For the PAM module: CK_OK with out->state PENDING (still waiting) or
- * COMPLETED (out->id is the identity; the result is now taken and a
- * second poll is CK_NOT_FOUND); CK_NOT_FOUND when the login is gone
- * (expired, cancelled, or its result already taken).
+ * For checkupd when the browser half failed (the provider refused the
+ * login or failed): records the audit word reason (e.g. provider_timeout)
+ * against a pending code, so that the terminal ends the login at once
+ * with that reason. Single use like complete: otherwise CK_NOT_FOUND.
+ */
+ck_status ck_terminal_fail(ck_store *st, const char *code, const char *reason);
+/*
+ * For the PAM module: CK_OK with out->state PENDING (still waiting),
+ * COMPLETED (out->id is the identity) or FAILED (out->reason says why);
+ * a COMPLETED or FAILED result is taken and a second poll is CK_NOT_FOUND.
+ * CK_NOT_FOUND when the login is gone (expired, cancelled, or its result
+ * already taken).
  */
 ck_status ck_terminal_poll(ck_store *st, const char *code, ck_terminal *out);
 

@@ -101,7 +101,8 @@ static char *record_encode(const ck_terminal *t, size_t *len)
 
     o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:I}",
                   "v", RECORD_VERSION,
-                  "state", t->state == CK_TERMINAL_COMPLETED ? "completed" : "pending",
+                  "state", t->state == CK_TERMINAL_COMPLETED ? "completed" :
+                           t->state == CK_TERMINAL_FAILED ? "failed" : "pending",
                   "provider", t->provider, "service", t->service, "rhost", t->rhost,
                   "created", (json_int_t)t->created, "expires", (json_int_t)t->expires);
     if (!o)
@@ -114,6 +115,9 @@ static char *record_encode(const ck_terminal *t, size_t *len)
         if (!id || json_object_set_new(o, "id", id) != 0)
             goto out;
     }
+    if (t->state == CK_TERMINAL_FAILED &&
+        json_object_set_new(o, "reason", json_string(t->reason)) != 0)
+        goto out;
     s = json_dumps(o, JSON_COMPACT);
     if (s)
         *len = strlen(s);
@@ -176,6 +180,10 @@ static ck_status record_decode(ck_store *st, const void *buf, size_t len, ck_ter
     } else if (strcmp(state, "completed") == 0) {
         out->state = CK_TERMINAL_COMPLETED;
         if (decode_identity(json_object_get(o, "id"), &out->id) != 0)
+            goto out;
+    } else if (strcmp(state, "failed") == 0) {
+        out->state = CK_TERMINAL_FAILED;
+        if (copy_str(o, "reason", out->reason, sizeof(out->reason)) != 0 || !out->reason[0])
             goto out;
     } else {
         goto out;
@@ -274,18 +282,14 @@ ck_status ck_terminal_lookup(ck_store *st, const char *code, ck_terminal *out)
     return rc;
 }
 
-ck_status ck_terminal_complete(ck_store *st, const char *code, const ck_terminal_identity *id)
+/* Takes the pending record of canon and puts its result t (id or reason). */
+static ck_status finish(ck_store *st, const char *canon, ck_terminal *done)
 {
-    char canon[CK_TERMINAL_CODE_LEN], name[CK_STATE_NAME_MAX];
+    char name[CK_STATE_NAME_MAX];
     ck_terminal t;
     int64_t left;
-    ck_status rc = code_check(st, code, canon);
+    ck_status rc;
 
-    if (rc != CK_OK)
-        return rc;
-    if (!id || !identity_ok(id))
-        return ck_fail(st, CK_ERR_INVALID, "terminal login identity is empty, too long or "
-                       "not text");
     record_name(name, sizeof(name), PENDING_PREFIX, canon);
     /* Taking the pending record is what makes completion single-use. */
     rc = record_read(st, name, 1, &t);
@@ -296,10 +300,45 @@ ck_status ck_terminal_complete(ck_store *st, const char *code, const ck_terminal
     left = t.expires - ck_now();
     if (left <= 0)
         return ck_fail(st, CK_NOT_FOUND, "terminal login expired");
-    t.state = CK_TERMINAL_COMPLETED;
-    t.id = *id;
+    t.state = done->state;
+    t.id = done->id;
+    memcpy(t.reason, done->reason, sizeof(t.reason));
     record_name(name, sizeof(name), DONE_PREFIX, canon);
     return record_put(st, name, &t, (int)(left > 3600 ? 3600 : left) + DONE_GRACE);
+}
+
+ck_status ck_terminal_fail(ck_store *st, const char *code, const char *reason)
+{
+    char canon[CK_TERMINAL_CODE_LEN];
+    ck_terminal done;
+    ck_status rc = code_check(st, code, canon);
+
+    if (rc != CK_OK)
+        return rc;
+    if (!reason || !reason[0] || !text_field_ok(reason, sizeof(done.reason)))
+        return ck_fail(st, CK_ERR_INVALID, "terminal login failure reason is empty, too "
+                       "long or not text");
+    memset(&done, 0, sizeof(done));
+    done.state = CK_TERMINAL_FAILED;
+    memcpy(done.reason, reason, strlen(reason) + 1);
+    return finish(st, canon, &done);
+}
+
+ck_status ck_terminal_complete(ck_store *st, const char *code, const ck_terminal_identity *id)
+{
+    char canon[CK_TERMINAL_CODE_LEN];
+    ck_terminal done;
+    ck_status rc = code_check(st, code, canon);
+
+    if (rc != CK_OK)
+        return rc;
+    if (!id || !identity_ok(id))
+        return ck_fail(st, CK_ERR_INVALID, "terminal login identity is empty, too long or "
+                       "not text");
+    memset(&done, 0, sizeof(done));
+    done.state = CK_TERMINAL_COMPLETED;
+    done.id = *id;
+    return finish(st, canon, &done);
 }
 
 ck_status ck_terminal_poll(ck_store *st, const char *code, ck_terminal *out)

@@ -220,7 +220,8 @@ typedef enum who {
     ID_BOB_ENTITY,      /* bob's ENTITY/USER */
     ID_CAROL,           /* a disabled account */
     ID_NOBODY,          /* maps to no one */
-    ID_DAVE_EMAIL       /* generic OIDC: by email */
+    ID_DAVE_EMAIL,      /* generic OIDC: by email */
+    ID_PROVIDER_FAILS   /* checkupd records a failure: the provider timed out */
 } who;
 
 static void identity(who w, ck_terminal_identity *id)
@@ -248,6 +249,8 @@ static void identity(who w, ck_terminal_identity *id)
     case ID_DAVE_EMAIL:
         snprintf(id->email, sizeof(id->email), "DAVE@example.org");
         break;
+    case ID_PROVIDER_FAILS:
+        break;
     }
 }
 
@@ -259,7 +262,8 @@ static ck_status complete(const char *code, who w)
     ck_status s;
 
     identity(w, &id);
-    s = ck_terminal_complete(st, code, &id);
+    s = w == ID_PROVIDER_FAILS ? ck_terminal_fail(st, code, "provider_timeout")
+                               : ck_terminal_complete(st, code, &id);
     ck_store_close(st);
     ck_config_free(&cfg);
     return s;
@@ -614,6 +618,31 @@ static void test_abandoned(void **state)
     assert_non_null(strstr(np.errors, "not completed within"));
 }
 
+/* The browser half failed: the terminal is told at once, and one login_failure says why. */
+static void test_browser_failed(void **state)
+{
+    tconv tc = { .when = AT_ENTER, .who = ID_PROVIDER_FAILS };
+    char *audit, *p;
+    int n = 0;
+    double took, t0 = now_s();
+
+    (void)state;
+    assert_int_equal(try_login("cp", "alice", &tc, NULL, 0), PAM_AUTH_ERR);
+    took = now_s() - t0;
+    assert_int_equal(tc.completed, CK_OK);
+    assert_true(took < TTL - 1);    /* not left to run out */
+    assert_non_null(strstr(tc.errors, "The CorpPass login failed (provider_timeout)"));
+    audit = read_audit();
+    for (p = audit; (p = strstr(p, "\"reason\":\"provider_timeout\"")); p++)
+        n++;
+    assert_int_equal(n, 1);
+    p = strstr(audit, "\"reason\":\"provider_timeout\"");
+    while (p > audit && p[-1] != '\n')
+        p--;
+    assert_true(strncmp(strstr(p, "\"event\":"), "\"event\":\"login_failure\"", 23) == 0);
+    free(audit);
+}
+
 /* A conversation that cannot prompt ends the login and its record at once. */
 static void test_conversation_gone(void **state)
 {
@@ -685,6 +714,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_disabled_refused),
         cmocka_unit_test(test_no_key_ring),
         cmocka_unit_test(test_abandoned),
+        cmocka_unit_test(test_browser_failed),
         cmocka_unit_test(test_conversation_gone),
         cmocka_unit_test(test_code_once),
         cmocka_unit_test(test_oidc_by_email),

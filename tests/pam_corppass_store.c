@@ -182,6 +182,33 @@ static void test_complete_poll_once(void **state)
     assert_status(fx->st, ck_terminal_poll(fx->st, code, &t), CK_NOT_FOUND);
 }
 
+/* A failed browser login: recorded once, polled once with its reason. */
+static void test_fail_poll_once(void **state)
+{
+    fixture *fx = *state;
+    char code[CK_TERMINAL_CODE_LEN], big[CK_TERMINAL_REASON_MAX + 8];
+    ck_terminal_identity id;
+    ck_terminal t;
+
+    identity(&id);
+    assert_status(fx->st, ck_terminal_begin(fx->st, "corppass", "login", "", 60, code), CK_OK);
+    assert_status(fx->st, ck_terminal_fail(fx->st, code, ""), CK_ERR_INVALID);
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_status(fx->st, ck_terminal_fail(fx->st, code, big), CK_ERR_INVALID);
+    assert_status(fx->st, ck_terminal_fail(fx->st, code, "provider_timeout"), CK_OK);
+    /* Failed is final: neither a second failure nor a completion takes. */
+    assert_status(fx->st, ck_terminal_fail(fx->st, code, "provider_timeout"), CK_NOT_FOUND);
+    assert_status(fx->st, ck_terminal_complete(fx->st, code, &id), CK_NOT_FOUND);
+    assert_status(fx->st, ck_terminal_poll(fx->st, code, &t), CK_OK);
+    assert_int_equal(t.state, CK_TERMINAL_FAILED);
+    assert_string_equal(t.reason, "provider_timeout");
+    assert_string_equal(t.provider, "corppass");
+    assert_string_equal(t.id.email, "");
+    assert_status(fx->st, ck_terminal_poll(fx->st, code, &t), CK_NOT_FOUND);
+    assert_status(fx->st, ck_terminal_fail(fx->st, "3333BBBB", "x"), CK_NOT_FOUND);
+}
+
 static void test_complete_bad(void **state)
 {
     fixture *fx = *state;
@@ -316,6 +343,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_begin_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_begin_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complete_poll_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fail_poll_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complete_bad, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expires, setup, teardown),

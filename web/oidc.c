@@ -37,6 +37,7 @@
 
 #include "checkupd.h"
 #include "ck_oidc.h"
+#include "ck_terminal.h"
 #include "ck_users.h"
 
 #define BIND_TTL        600
@@ -211,24 +212,54 @@ static enum MHD_Result refuse(struct MHD_Connection *c, const ckd *d, unsigned s
 }
 
 /*
+ * A browser login that failed after its state was taken. For a login
+ * started at a terminal (term: its code) the terminal is told why at once
+ * (ck_terminal_fail) and the PAM module audits the one login_failure;
+ * here it is a terminal_login event. Otherwise login_failure here.
+ */
+static void audit_failed(struct MHD_Connection *c, const ckd *d, const char *term,
+                         const char *reason)
+{
+    char client[CKD_ADDR_MAX];
+    ck_store *st = ckd_store(d);
+    ck_status cs;
+
+    ckd_client_addr(c, d, client);
+    if (!term || !term[0]) {
+        ckd_audit(d, "login_failure", "(unknown)", "oidc", client, NULL, "failure", reason);
+        return;
+    }
+    cs = st ? ck_terminal_fail(st, term, reason) : CK_ERR_UNAVAILABLE;
+    if (cs != CK_OK && cs != CK_NOT_FOUND)
+        ckd_log(d, LOG_ERR, "terminal fail: %s", ck_status_str(cs));
+    ckd_audit(d, "terminal_login", "(unknown)", "oidc", client, NULL, "failure", reason);
+}
+
+static enum MHD_Result refuse_login(struct MHD_Connection *c, const ckd *d, const char *term,
+                                    const char *reason, const char *text)
+{
+    audit_failed(c, d, term, reason);
+    return page(c, d, MHD_HTTP_BAD_REQUEST, "Sign-in failed", text);
+}
+
+/*
  * A login that the provider's answer or a fault ended: one login_failure
  * with the library's word for it (ck_oidc_reason), the detail in the log.
  */
 static enum MHD_Result oidc_failed(struct MHD_Connection *c, const ckd *d, ck_oidc *o,
-                                   ck_oidc_status st, const char *what)
+                                   ck_oidc_status st, const char *what, const char *term)
 {
-    char word[64], client[CKD_ADDR_MAX];
+    char word[64];
     const char *reason;
 
     reason = st == CK_OIDC_ERR_STORE ? "store_unavailable" :
              st == CK_OIDC_ERR_INTERNAL ? "internal_error" :
              ck_oidc_reason(o, word, sizeof(word));
     if (st == CK_OIDC_REJECT)
-        return refuse(c, d, MHD_HTTP_BAD_REQUEST, NULL, "oidc", reason,
-                      "The identity provider's answer was refused. Start the sign-in again.");
+        return refuse_login(c, d, term, reason, "The identity provider's answer was refused. "
+                            "Start the sign-in again.");
     ckd_log(d, LOG_ERR, "%s: %s: %s", what, ck_oidc_status_str(st), ck_oidc_errstr(o));
-    ckd_client_addr(c, d, client);
-    ckd_audit(d, "login_failure", "(unknown)", "oidc", client, NULL, "failure", reason);
+    audit_failed(c, d, term, reason);
     if (st == CK_OIDC_ERR_PROVIDER)
         return page(c, d, MHD_HTTP_BAD_GATEWAY, "Sign-in unavailable",
                     "The identity provider cannot be reached. Try again later.");
@@ -311,7 +342,7 @@ enum MHD_Result ckd_oidc_start(struct MHD_Connection *c, const ckd *d, const cha
     OPENSSL_cleanse(raw, sizeof(raw));
     os = ck_oidc_auth_begin(o, rd, &url, state);
     if (os != CK_OIDC_OK)
-        return oidc_failed(c, d, o, os, "login start");
+        return oidc_failed(c, d, o, os, "login start", NULL);
     cs = bind_put(ckd_store(d), state, provider, secret, terminal_code);
     OPENSSL_cleanse(state, sizeof(state));
     if (cs != CK_OK) {
@@ -580,22 +611,22 @@ static enum MHD_Result finish(struct MHD_Connection *c, const ckd *d, const char
     }
     cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, CKD_BIND_COOKIE);
     if (!cookie || !cookie[0])
-        return refuse(c, d, MHD_HTTP_BAD_REQUEST, NULL, "oidc", "binding_missing",
-                      "This sign-in was not started in this browser. Start it again here.");
+        return refuse_login(c, d, code, "binding_missing",
+                            "This sign-in was not started in this browser. Start it again here.");
     sha256_hex(cookie, mine);
     same = CRYPTO_memcmp(mine, h, 64) == 0;
     if (!same)
-        return refuse(c, d, MHD_HTTP_BAD_REQUEST, NULL, "oidc", "binding_mismatch",
-                      "This sign-in was not started in this browser. Start it again here.");
+        return refuse_login(c, d, code, "binding_mismatch",
+                            "This sign-in was not started in this browser. Start it again here.");
     i = provider_index(d, provider);
     o = i >= 0 ? thread_handle(d, i) : NULL;
     if (!o)
-        return refuse(c, d, MHD_HTTP_BAD_REQUEST, NULL, "oidc", "unknown_provider",
-                      "The identity provider of this sign-in is no longer configured.");
+        return refuse_login(c, d, code, "unknown_provider",
+                            "The identity provider of this sign-in is no longer configured.");
     memset(&res, 0, sizeof(res));
     os = ck_oidc_callback(o, query, state, &res);
     if (os != CK_OIDC_OK)
-        return oidc_failed(c, d, o, os, "callback");
+        return oidc_failed(c, d, o, os, "callback", code);
     if (code[0])
         ret = ckd_terminal_finish(c, d, code, &res);
     else
