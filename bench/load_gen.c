@@ -23,6 +23,8 @@
  * The password is read from a file (-p), never from the command line, and
  * neither it nor any token is printed.
  */
+#include "config.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdint.h>

@@ -3,6 +3,8 @@
  * parsed strictly. OAuth 2.0 says a parameter appears at most once; we
  * refuse repeats of the ones we read rather than pick one.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * acting user, sub_attributes). Errors name the claim, never its value:
  * CorpPass identity numbers must not reach a log.
  */
-#include <config.h>
+#include "config.h"
 
 #include <stddef.h>
 #include <string.h>

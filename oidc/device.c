@@ -4,6 +4,8 @@
  * interval and slow_down. No nonce travels in this grant, so the ID token is
  * checked without one; everything else is as for the code flow.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -11,6 +11,8 @@
  * that rotates its keys between the start of a login (which fetched the
  * set) and its callback must not fail the login.
  */
+#include "config.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>

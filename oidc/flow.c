@@ -8,6 +8,8 @@
  * store under "oidc-state:<state>" and is taken exactly once, whatever the
  * callback's outcome: a replayed or a failed callback cannot be retried.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -9,6 +9,8 @@
  * loopback address, and only when the issuer itself is http://127.0.0.1
  * (the integration tests). Bodies are never logged: they carry tokens.
  */
+#include "config.h"
+
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * whose type matches the algorithm, then check the claims of OpenID
  * Connect Core 3.1.3.7. Every rejection names a stable reason word.
  */
-#include <config.h>
+#include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * agreement (EVP_PKEY_derive), the Concat KDF (EVP_KDF "SSKDF"), the key
  * unwrap (AES-WRAP) and the content decryption.
  */
-#include <config.h>
+#include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * signature (unknown kty, symmetric keys, encryption keys, keys cjose
  * cannot parse) are dropped here, so that nothing later can pick one.
  */
-#include <config.h>
+#include "config.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * jose_util.c - base64url, error strings and key thumbprints shared by
  * the JOSE sources.
  */
-#include <config.h>
+#include "config.h"
 
 #include <stdarg.h>
 #include <stdio.h>

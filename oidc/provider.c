@@ -6,6 +6,8 @@
  * key:), and ck_oidc_providers_finish checks what needs the whole section:
  * required keys, combinations, secrets and key files.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>

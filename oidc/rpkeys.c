@@ -4,7 +4,7 @@
  * JWKS, and signing what a client signs (private_key_jwt assertions and
  * DPoP proofs) with cjose.
  */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -15,6 +15,8 @@
  * (copies made before the rotation) and sig.pem, sig-old.pem, enc.pem,
  * enc-old.pem (after it).
  */
+#include "config.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -17,6 +17,8 @@
  *
  * The NRIC is never printed, only whether one was parsed.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

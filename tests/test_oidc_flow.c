@@ -5,6 +5,8 @@
  * the callback parser, a good login, every callback rejection, key
  * rotation, JWKS fetch counts and the token endpoint's faults.
  */
+#include "config.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

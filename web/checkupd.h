@@ -111,6 +111,19 @@ void ckd_store_close_all(void);
 
 /* http.c: responses, cookies, addresses, origins. */
 struct MHD_Response *ckd_text(const char *type, const char *body);
+/*
+ * Counts one event of client's under prefix in a window of window seconds
+ * and returns 1 when the count is now over max. The counter's name holds
+ * no address: prefix and SHA-256 hex. *err is the store's status (a store
+ * that fails counts nothing: 0).
+ */
+int ckd_rate_over(ck_store *st, const char *prefix, const char *client, int window,
+                  int64_t max, ck_status *err);
+/* A response that takes body (malloc'd; freed on failure too). */
+struct MHD_Response *ckd_take(const char *type, char *body);
+/* A small HTML page of ours: title and text are fixed sentences, never
+ * request input; back adds a link to /login. Carries a strict CSP. */
+struct MHD_Response *ckd_page(const char *title, const char *text, int back);
 enum MHD_Result ckd_send(struct MHD_Connection *c, const ckd *d, unsigned status,
                          struct MHD_Response *r, int identity);
 enum MHD_Result ckd_error(struct MHD_Connection *c, const ckd *d, unsigned status,

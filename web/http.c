@@ -14,8 +14,10 @@
 #include <sys/un.h>
 
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include "checkupd.h"
+#include "ck_encode.h"
 #include "ck_encode.h"
 
 #define HSTS "max-age=31536000; includeSubDomains"
@@ -27,6 +29,55 @@ struct MHD_Response *ckd_text(const char *type, const char *body)
     r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
     if (r && type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    return r;
+}
+
+int ckd_rate_over(ck_store *st, const char *prefix, const char *client, int window,
+                  int64_t max, ck_status *err)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    char name[80];
+    size_t n = strlen(prefix);
+    int64_t count = 0;
+
+    if (n > sizeof(name) - 33) {
+        *err = CK_ERR_INTERNAL;
+        return 0;
+    }
+    SHA256((const unsigned char *)client, strlen(client), md);
+    memcpy(name, prefix, n);
+    ck_hex_encode(md, 16, name + n);
+    *err = ck_store_fail_add(st, name, window, &count);
+    return *err == CK_OK && count > max;
+}
+
+struct MHD_Response *ckd_take(const char *type, char *body)
+{
+    struct MHD_Response *r;
+
+    r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return NULL;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    return r;
+}
+
+struct MHD_Response *ckd_page(const char *title, const char *text, int back)
+{
+    char body[2048];
+    struct MHD_Response *r;
+
+    snprintf(body, sizeof(body),
+             "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+             "<title>%s - checkup</title>\n</head>\n<body>\n<main>\n<h1>%s</h1>\n"
+             "<p>%s</p>\n%s</main>\n</body>\n</html>\n", title, title, text,
+             back ? "<p><a href=\"/login\">Back to sign in</a></p>\n" : "");
+    r = ckd_text("text/html; charset=utf-8", body);
+    if (r)
+        MHD_add_response_header(r, "Content-Security-Policy",
+                                "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
     return r;
 }
 

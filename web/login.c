@@ -11,7 +11,6 @@
 #include <syslog.h>
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "checkupd.h"
 #include "ck_audit.h"
@@ -72,30 +71,13 @@ enum MHD_Result ckd_login_page(struct MHD_Connection *c, const ckd *d, unsigned 
     return ckd_send(c, d, status, r, 1);
 }
 
-/* A counter name that holds no address: "web-login:" + SHA-256 hex. */
-static void rate_name(const char *client, char out[80])
-{
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    int n;
-
-    SHA256((const unsigned char *)client, strlen(client), md);
-    n = snprintf(out, 80, "web-login:");
-    for (size_t i = 0; i < 16; i++)
-        n += snprintf(out + n, (size_t)(80 - n), "%02x", md[i]);
-}
-
 /* Returns 1 when this address has posted too many logins this minute. */
 static int rate_limited(const ckd *d, ck_store *st, const char *client, ck_status *err)
 {
-    char name[80];
-    int64_t count = 0;
-
     *err = CK_OK;
     if (d->dc.login_rate_limit <= 0)
         return 0;
-    rate_name(client, name);
-    *err = ck_store_fail_add(st, name, RATE_WINDOW, &count);
-    return *err == CK_OK && count > d->dc.login_rate_limit;
+    return ckd_rate_over(st, "web-login:", client, RATE_WINDOW, d->dc.login_rate_limit, err);
 }
 
 static enum MHD_Result store_failed(struct MHD_Connection *c, const ckd *d, ck_store *st,
@@ -130,11 +112,7 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d, ck_
     struct MHD_Response *r;
     ck_status cs;
 
-    memset(&s, 0, sizeof(s));
-    snprintf(s.user_id, sizeof(s.user_id), "%s", u->email);
-    snprintf(s.email, sizeof(s.email), "%s", u->email);
-    snprintf(s.role, sizeof(s.role), "%s", u->role);
-    snprintf(s.clinic_id, sizeof(s.clinic_id), "%s", u->clinic_id);
+    ck_login_session_init(&s, u);
     s.method = CK_AUTH_EMAIL;
     snprintf(s.remote_host, sizeof(s.remote_host), "%s", client);
     snprintf(s.service, sizeof(s.service), "checkupd");

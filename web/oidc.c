@@ -36,6 +36,7 @@
 #include <openssl/sha.h>
 
 #include "checkupd.h"
+#include "ck_encode.h"
 #include "ck_oidc.h"
 #include "ck_terminal.h"
 #include "ck_users.h"
@@ -139,8 +140,7 @@ static void sha256_hex(const char *in, char out[65])
     unsigned char md[SHA256_DIGEST_LENGTH];
 
     SHA256((const unsigned char *)in, strlen(in), md);
-    for (size_t i = 0; i < sizeof(md); i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    ck_hex_encode(md, sizeof(md), out);
 }
 
 static void bind_name(const char *state, char out[80])
@@ -151,51 +151,15 @@ static void bind_name(const char *state, char out[80])
     snprintf(out, 80, "%s%s", BIND_PREFIX, h);
 }
 
-/* Percent-encodes everything but unreserved characters (RFC 3986). */
-static int url_encode(const char *in, char *out, size_t outlen)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-
-    for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
-                    *p == '~';
-
-        if (o + (plain ? 1 : 3) >= outlen)
-            return -1;
-        if (plain) {
-            out[o++] = (char)*p;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
-        }
-    }
-    out[o] = '\0';
-    return 0;
-}
-
 static enum MHD_Result page(struct MHD_Connection *c, const ckd *d, unsigned status,
                             const char *title, const char *text)
 {
-    char body[2048];
-    struct MHD_Response *r;
+    struct MHD_Response *r = ckd_page(title, text, 1);
 
-    /* title and text are fixed sentences of ours, never request input. */
-    snprintf(body, sizeof(body),
-             "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-             "<title>%s - checkup</title>\n</head>\n<body>\n<main>\n<h1>%s</h1>\n"
-             "<p>%s</p>\n<p><a href=\"/login\">Back to sign in</a></p>\n</main>\n</body>\n"
-             "</html>\n", title, title, text);
-    r = ckd_text("text/html; charset=utf-8", body);
-    if (r) {
-        MHD_add_response_header(r, "Content-Security-Policy",
-                                "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
-        /* Whatever the answer, the one-shot binding cookie has done its work. */
+    /* Whatever the answer, the one-shot binding cookie has done its work. */
+    if (r)
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, CKD_BIND_COOKIE
                                 "=; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=0");
-    }
     return ckd_send(c, d, status, r, 1);
 }
 
@@ -298,18 +262,14 @@ static ck_status bind_put(ck_store *st, const char *state, const char *provider,
  */
 static int start_limited(struct MHD_Connection *c, const ckd *d)
 {
-    char client[CKD_ADDR_MAX], h[65], name[80];
+    char client[CKD_ADDR_MAX];
     ck_store *st = ckd_store(d);
-    int64_t count = 0;
+    ck_status err;
 
     if (d->dc.login_rate_limit <= 0 || !st)
         return 0;
     ckd_client_addr(c, d, client);
-    sha256_hex(client, h);
-    snprintf(name, sizeof(name), "web-oidc:%.32s", h);
-    if (ck_store_fail_add(st, name, 60, &count) != CK_OK)
-        return 0;
-    if (count <= d->dc.login_rate_limit)
+    if (!ckd_rate_over(st, "web-oidc:", client, 60, d->dc.login_rate_limit, &err))
         return 0;
     ckd_audit(d, "login_failure", NULL, "oidc", client, NULL, "failure", "rate_limited");
     return 1;
@@ -337,8 +297,7 @@ enum MHD_Result ckd_oidc_start(struct MHD_Connection *c, const ckd *d, const cha
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
     if (RAND_bytes(raw, sizeof(raw)) != 1)
         return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "no randomness");
-    for (size_t k = 0; k < sizeof(raw); k++)
-        snprintf(secret + 2 * k, 3, "%02x", raw[k]);
+    ck_hex_encode(raw, sizeof(raw), secret);
     OPENSSL_cleanse(raw, sizeof(raw));
     os = ck_oidc_auth_begin(o, rd, &url, state);
     if (os != CK_OIDC_OK)
@@ -382,8 +341,8 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
     size_t need;
 
     (void)kind;
-    if (url_encode(key, ek, sizeof(ek)) != 0 ||
-        url_encode(value ? value : "", ev, sizeof(ev)) != 0) {
+    if (ck_pct_encode(key, ek, sizeof(ek)) != 0 ||
+        ck_pct_encode(value ? value : "", ev, sizeof(ev)) != 0) {
         q->bad = 1;
         return MHD_NO;
     }
@@ -707,12 +666,9 @@ enum MHD_Result ckd_jwks(struct MHD_Connection *c, const ckd *d)
     json_decref(doc);
     if (!body)
         return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "no memory");
-    r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(body);
+    r = ckd_take("application/json", body);
+    if (!r)
         return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=300");
     return ckd_send(c, d, MHD_HTTP_OK, r, 0);
 }
@@ -840,7 +796,7 @@ char *ckd_provider_buttons(const ckd *d, const char *rd)
     if (!out)
         return NULL;
     out[0] = '\0';
-    if (url_encode(rd ? rd : "", enc, sizeof(enc)) != 0 ||
+    if (ck_pct_encode(rd ? rd : "", enc, sizeof(enc)) != 0 ||
         ckd_html_escape(enc, html, sizeof(html)) != 0)
         html[0] = '\0';
     for (size_t i = 0; i < d->npnames; i++)

@@ -299,12 +299,9 @@ static enum MHD_Result me_endpoint(struct MHD_Connection *c, const ckd *d)
     json_decref(j);
     if (!body)
         return ckd_json_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "no memory");
-    r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(body);
+    r = ckd_take("application/json", body);
+    if (!r)
         return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     ckd_cors(c, d, r);
     return ckd_send(c, d, MHD_HTTP_OK, r, 1);
 }
@@ -399,13 +396,9 @@ static enum MHD_Result metrics_endpoint(struct MHD_Connection *c, const ckd *d)
     body = ck_figures_prometheus(&f);
     if (!body)
         return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "no memory");
-    r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(body);
+    r = ckd_take("text/plain; version=0.0.4; charset=utf-8", body);
+    if (!r)
         return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            "text/plain; version=0.0.4; charset=utf-8");
     return ckd_send(c, d, MHD_HTTP_OK, r, 0);
 }
 

@@ -16,7 +16,6 @@
 #include <syslog.h>
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "checkupd.h"
 #include "ck_oidc.h"
@@ -28,38 +27,18 @@
 static enum MHD_Result term_page(struct MHD_Connection *c, const ckd *d, unsigned status,
                                  const char *title, const char *text)
 {
-    char body[1024];
-    struct MHD_Response *r;
-
-    /* title and text are fixed sentences of ours. */
-    snprintf(body, sizeof(body),
-             "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-             "<title>%s - checkup</title>\n</head>\n<body>\n<main>\n<h1>%s</h1>\n<p>%s</p>\n"
-             "</main>\n</body>\n</html>\n", title, title, text);
-    r = ckd_text("text/html; charset=utf-8", body);
-    if (r)
-        MHD_add_response_header(r, "Content-Security-Policy",
-                                "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
-    return ckd_send(c, d, status, r, 1);
+    return ckd_send(c, d, status, ckd_page(title, text, 0), 1);
 }
 
 /* 1 when this address has looked up too many codes this minute. */
 static int too_many(const ckd *d, ck_store *st, const char *client)
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    char name[80];
-    int64_t count = 0;
-    int n;
+    ck_status err;
+    int over = ckd_rate_over(st, "web-term:", client, TERM_RATE_WINDOW, TERM_RATE_MAX, &err);
 
-    SHA256((const unsigned char *)client, strlen(client), md);
-    n = snprintf(name, sizeof(name), "web-term:");
-    for (size_t i = 0; i < 16; i++)
-        n += snprintf(name + n, sizeof(name) - (size_t)n, "%02x", md[i]);
-    if (ck_store_fail_add(st, name, TERM_RATE_WINDOW, &count) != CK_OK) {
+    if (err != CK_OK)
         ckd_log(d, LOG_ERR, "terminal rate limit: %s", ck_store_errstr(st));
-        return 0;
-    }
-    return count > TERM_RATE_MAX;
+    return over;
 }
 
 enum MHD_Result ckd_terminal(struct MHD_Connection *c, const ckd *d, const char *code)
