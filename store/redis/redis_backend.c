@@ -524,6 +524,34 @@ static int64_t refreshed(const ck_store *st, int64_t now, int64_t deadline)
 }
 
 /*
+ * Runs the touch or delete script on one session: both take the session
+ * key, its tag's metrics hash and zset and the user index prefix, then
+ * now, the inactivity timeout, a mode word and the key's hash.
+ */
+static ck_status session_script(ck_store *st, int script, const ck_skey *key, int64_t now,
+                                const char *mode, redisReply **rep)
+{
+    char sk[KEY_MAX], mh[KEY_MAX], mz[KEY_MAX], up[KEY_MAX];
+    size_t sklen;
+    rs_args a;
+
+    sklen = key_session(st, key, sk);
+    key_tag(st, "m", key->tag, "", mh);
+    key_tag(st, "mz", key->tag, "", mz);
+    key_tag(st, "u", key->tag, "", up);
+    eval_begin(st, &a, script, 3);
+    arg_buf(&a, sk, sklen);
+    arg_str(&a, mh);
+    arg_str(&a, mz);
+    arg_int(&a, now);
+    arg_int(&a, st->inactivity);
+    arg_str(&a, mode);
+    arg_str(&a, up);
+    arg_buf(&a, key->hash, CK_KEY_LEN);
+    return rs_eval(st, script, &a, rep);
+}
+
+/*
  * Shared by touch (refresh = 1) and get (refresh = 0): the touch script.
  * For touch it returns the record as it was (its expires is the bucket),
  * and the caller applies the same refresh as the script; for get, the
@@ -532,27 +560,11 @@ static int64_t refreshed(const ck_store *st, int64_t now, int64_t deadline)
 static ck_status rs_lookup(ck_store *st, const ck_skey *key, int64_t now, int refresh,
                            ck_session *out)
 {
-    char sk[KEY_MAX], mh[KEY_MAX], mz[KEY_MAX], up[KEY_MAX];
-    size_t sklen;
     int64_t bx, nex;
-    rs_args a;
     redisReply *rep;
     ck_status rc;
 
-    sklen = key_session(st, key, sk);
-    key_tag(st, "m", key->tag, "", mh);
-    key_tag(st, "mz", key->tag, "", mz);
-    key_tag(st, "u", key->tag, "", up);
-    eval_begin(st, &a, CK_SCRIPT_TOUCH, 3);
-    arg_buf(&a, sk, sklen);
-    arg_str(&a, mh);
-    arg_str(&a, mz);
-    arg_int(&a, now);
-    arg_int(&a, st->inactivity);
-    arg_str(&a, refresh ? "1" : "0");
-    arg_str(&a, up);
-    arg_buf(&a, key->hash, CK_KEY_LEN);
-    rc = rs_eval(st, CK_SCRIPT_TOUCH, &a, &rep);
+    rc = session_script(st, CK_SCRIPT_TOUCH, key, now, refresh ? "1" : "0", &rep);
     if (rc != CK_OK)
         return rc;
     if (rep->type == REDIS_REPLY_INTEGER) {
@@ -658,26 +670,10 @@ static ck_status rs_get(ck_store *st, const ck_skey *key, int64_t now, ck_sessio
 
 static ck_status rs_del(ck_store *st, const ck_skey *key, int64_t now, int revoked)
 {
-    char sk[KEY_MAX], mh[KEY_MAX], mz[KEY_MAX], up[KEY_MAX];
-    size_t sklen;
-    rs_args a;
     redisReply *rep;
     ck_status rc;
 
-    sklen = key_session(st, key, sk);
-    key_tag(st, "m", key->tag, "", mh);
-    key_tag(st, "mz", key->tag, "", mz);
-    key_tag(st, "u", key->tag, "", up);
-    eval_begin(st, &a, CK_SCRIPT_DELETE, 3);
-    arg_buf(&a, sk, sklen);
-    arg_str(&a, mh);
-    arg_str(&a, mz);
-    arg_int(&a, now);
-    arg_int(&a, st->inactivity);
-    arg_str(&a, revoked ? "rv" : "lo");
-    arg_str(&a, up);
-    arg_buf(&a, key->hash, CK_KEY_LEN);
-    rc = rs_eval(st, CK_SCRIPT_DELETE, &a, &rep);
+    rc = session_script(st, CK_SCRIPT_DELETE, key, now, revoked ? "rv" : "lo", &rep);
     if (rc != CK_OK)
         return rc;
     if (rep->type != REDIS_REPLY_INTEGER)
