@@ -389,6 +389,19 @@ static ck_status rs_command(ck_store *st, rs_args *a, redisReply **rep)
     return CK_OK;
 }
 
+/* rs_command, with an error reply turned into the store's error. */
+static ck_status rs_call(ck_store *st, rs_args *a, redisReply **rep)
+{
+    ck_status rc = rs_command(st, a, rep);
+
+    if (rc == CK_OK && (*rep)->type == REDIS_REPLY_ERROR) {
+        rc = reply_error(st, *rep);
+        freeReplyObject(*rep);
+        *rep = NULL;
+    }
+    return rc;
+}
+
 static ck_status script_load(ck_store *st, int script)
 {
     rs_args a = { 0 };
@@ -617,14 +630,9 @@ static int touch_direct(ck_store *st, const ck_skey *key, int64_t now, int64_t n
     arg_buf(&a, sk, key_session(st, key, sk));
     arg_str(&a, "PXAT");
     arg_int(&a, (nex + CK_STORE_END_GRACE) * 1000);
-    *rc = rs_command(st, &a, &rep);
+    *rc = rs_call(st, &a, &rep);
     if (*rc != CK_OK)
         return 0;
-    if (rep->type == REDIS_REPLY_ERROR) {
-        *rc = reply_error(st, rep);
-        freeReplyObject(rep);
-        return 0;
-    }
     if (rep->type == REDIS_REPLY_NIL) {
         freeReplyObject(rep);
         seen_drop(impl(st), key);
@@ -830,14 +838,9 @@ static ck_status rs_state_get(ck_store *st, const char *name, int take, int64_t 
     key_plain(st, "p", name, k);
     arg_str(&a, take ? "GETDEL" : "GET");
     arg_str(&a, k);
-    rc = rs_command(st, &a, &rep);
+    rc = rs_call(st, &a, &rep);
     if (rc != CK_OK)
         return rc;
-    if (rep->type == REDIS_REPLY_ERROR) {
-        rc = reply_error(st, rep);
-        freeReplyObject(rep);
-        return rc;
-    }
     if (rep->type != REDIS_REPLY_NIL &&
         (rep->type != REDIS_REPLY_STRING || rep->len < 8))
         return wrong_shape(st, rep, "GET");
@@ -910,15 +913,10 @@ static ck_status rs_fail_count(ck_store *st, const char *name, int64_t now, int6
     arg_str(&a, k);
     arg_str(&a, "n");
     arg_str(&a, "e");
-    rc = rs_command(st, &a, &rep);
+    *count = 0;
+    rc = rs_call(st, &a, &rep);
     if (rc != CK_OK)
         return rc;
-    *count = 0;
-    if (rep->type == REDIS_REPLY_ERROR) {
-        rc = reply_error(st, rep);
-        freeReplyObject(rep);
-        return rc;
-    }
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2)
         return wrong_shape(st, rep, "HMGET");
     if (rep->element[0]->type == REDIS_REPLY_NIL) {
@@ -942,14 +940,9 @@ static ck_status rs_fail_reset(ck_store *st, const char *name)
     key_plain(st, "f", name, k);
     arg_str(&a, "DEL");
     arg_str(&a, k);
-    rc = rs_command(st, &a, &rep);
+    rc = rs_call(st, &a, &rep);
     if (rc != CK_OK)
         return rc;
-    if (rep->type == REDIS_REPLY_ERROR) {
-        rc = reply_error(st, rep);
-        freeReplyObject(rep);
-        return rc;
-    }
     if (rep->type != REDIS_REPLY_INTEGER)
         return wrong_shape(st, rep, "DEL");
     freeReplyObject(rep);
@@ -1119,14 +1112,9 @@ static ck_status rs_memory(ck_store *st, ck_store_memory *out)
 
     arg_str(&a, "INFO");
     arg_str(&a, "memory");
-    rc = rs_command(st, &a, &rep);
+    rc = rs_call(st, &a, &rep);
     if (rc != CK_OK)
         return rc;
-    if (rep->type == REDIS_REPLY_ERROR) {
-        rc = reply_error(st, rep);
-        freeReplyObject(rep);
-        return rc;
-    }
     if ((rep->type != REDIS_REPLY_STRING && rep->type != REDIS_REPLY_STATUS) || !rep->str ||
         info_field(rep->str, "used_memory", &out->used) != 0 ||
         info_field(rep->str, "maxmemory", &out->max) != 0)
@@ -1258,14 +1246,9 @@ static ck_status rs_lock_list(ck_store *st, int64_t now, ck_lock_list *out)
     arg_str(&a, "LIMIT");
     arg_str(&a, "0");
     arg_int(&a, CK_LOCK_LIST_MAX);
-    rc = rs_command(st, &a, &rep);
+    rc = rs_call(st, &a, &rep);
     if (rc != CK_OK)
         return rc;
-    if (rep->type == REDIS_REPLY_ERROR) {
-        rc = reply_error(st, rep);
-        freeReplyObject(rep);
-        return rc;
-    }
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2)
         return wrong_shape(st, rep, "ZRANGEBYSCORE");
     rc = lock_entries(st, rep, out);
