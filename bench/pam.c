@@ -65,6 +65,7 @@
 #include "ck_config.h"
 #include "ck_store.h"
 #include "ck_token.h"
+#include "../tests/lib/pamconv.h"
 #include "ck_users.h"
 
 #define USER "bench@example.org"
@@ -245,8 +246,11 @@ typedef struct work {
     char *token;
 } work;
 
-static const char *work_token(work *w)
+/* The conversation's answer: the token of the work's next session. */
+static const char *work_token(void *ud)
 {
+    work *w = ud;
+
     return w->p ? w->p->token[pool_take(w->p)] : w->token;
 }
 
@@ -266,20 +270,6 @@ static void slice_touch(bare *b, work *w, double secs, long *n, double *t)
         dt = now_s() - t0;
     } while (dt < secs);
     *t += dt;
-}
-
-/* Hands out the token of the work's next session. */
-static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *ud)
-{
-    struct pam_response *r = calloc((size_t)n, sizeof(*r));
-
-    if (!r)
-        return PAM_BUF_ERR;
-    for (int i = 0; i < n; i++)
-        if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
-            r[i].resp = strdup(work_token(ud));
-    *resp = r;
-    return PAM_SUCCESS;
 }
 
 /* authenticate + acct_mgmt cycles for about secs seconds; adds to *n and *t. */
@@ -308,7 +298,8 @@ typedef struct rates {
 /* Both sides on w, in alternating slices, secs seconds each. */
 static rates measure(bare *b, int idx, work *w, double secs)
 {
-    struct pam_conv pc = { conv, w };
+    tp_conv tc = { .answer = work_token, .ud = w };
+    struct pam_conv pc = { tp_conv_fn, &tc };
     pam_handle_t *ph = NULL;
     long tn = 0, pn = 0;
     double tt = 0, pt = 0;

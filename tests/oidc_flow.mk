@@ -1,7 +1,7 @@
 # OIDC protocol half: unit and fault tests against tests/idp/mockop.mjs,
 # integration against oidc-provider and mockpass (node, from tests/idp).
 check_PROGRAMS += tests/test_oidc_flow
-tests_test_oidc_flow_SOURCES = tests/test_oidc_flow.c
+tests_test_oidc_flow_SOURCES = tests/test_oidc_flow.c tests/lib/files.c tests/lib/files.h
 tests_test_oidc_flow_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/oidc
 tests_test_oidc_flow_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 tests_test_oidc_flow_LDADD = liboidc.la libcheckup.la $(CMOCKA_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)

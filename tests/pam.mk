@@ -3,7 +3,7 @@
 check_PROGRAMS += tests/test_token tests/test_users tests/test_pam tests/test_pam_units
 TESTS += tests/test_token tests/test_users tests/test_pam tests/test_pam_units
 
-tests_test_token_SOURCES = tests/test_token.c
+tests_test_token_SOURCES = tests/test_token.c tests/lib/files.c tests/lib/files.h
 tests_test_token_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_token_LDADD = libcheckup.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
 
@@ -11,7 +11,7 @@ tests_test_users_SOURCES = tests/test_users.c
 tests_test_users_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_users_LDADD = libcheckup.la $(CMOCKA_LIBS)
 
-tests_test_pam_SOURCES = tests/test_pam.c
+tests_test_pam_SOURCES = tests/test_pam.c tests/lib/files.c tests/lib/files.h tests/lib/pamconv.c tests/lib/pamconv.h
 tests_test_pam_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PAM_CFLAGS) $(PAMTEST_CFLAGS)
 tests_test_pam_LDADD = libcheckup.la $(CMOCKA_LIBS) $(PAMTEST_LIBS) $(PAM_LIBS)
 # The module's internals, from its convenience library.
@@ -25,7 +25,7 @@ EXTRA_tests_test_pam_DEPENDENCIES = pam_checkup.la
 
 # A driver for the script tests and the demo (built by "make": the demo uses it).
 noinst_PROGRAMS += tests/pam_drive
-tests_pam_drive_SOURCES = tests/pam_drive.c
+tests_pam_drive_SOURCES = tests/pam_drive.c tests/lib/pamconv.c tests/lib/pamconv.h
 tests_pam_drive_CFLAGS = $(AM_CFLAGS) $(PAM_CFLAGS)
 tests_pam_drive_LDADD = $(PAM_LIBS)
 
@@ -46,7 +46,7 @@ EXTRA_DIST += tests/pam_corppass_store_lmdb.sh tests/pam_corppass_store_redis.sh
 tests_pam_corppass_store_SOURCES = tests/pam_corppass_store.c tests/contract_common.h
 tests_pam_corppass_store_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_pam_corppass_store_LDADD = libcheckup.la $(CMOCKA_LIBS)
-tests_pam_corppass_pam_SOURCES = tests/pam_corppass_pam.c
+tests_pam_corppass_pam_SOURCES = tests/pam_corppass_pam.c tests/lib/files.c tests/lib/files.h
 tests_pam_corppass_pam_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PAM_CFLAGS) $(PAMTEST_CFLAGS)
 tests_pam_corppass_pam_LDADD = libcheckup.la $(CMOCKA_LIBS) $(PAMTEST_LIBS) $(PAM_LIBS)
 EXTRA_tests_pam_corppass_pam_DEPENDENCIES = pam_checkup.la

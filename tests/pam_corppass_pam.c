@@ -37,6 +37,7 @@
 #include "ck_terminal.h"
 #include "ck_token.h"
 #include "ck_users.h"
+#include "lib/files.h"
 
 #define UUID_ALICE "0b5d9c1e-7f11-4a55-9a3c-1f2e3d4c5b6a"
 #define UUID_CAROL "6f1c2d3e-4b5a-4c6d-8e7f-a1b2c3d4e5f6"
@@ -51,26 +52,6 @@ static void die(const char *what)
 {
     fprintf(stderr, "pam_corppass setup: %s: %s\n", what, strerror(errno));
     exit(1);
-}
-
-static void write_file(const char *d, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void write_file(const char *d, const char *name, const char *fmt, ...)
-{
-    char path[4096];
-    va_list ap;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", d, name);
-    f = fopen(path, "w");
-    if (!f)
-        die(path);
-    va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
-    va_end(ap);
-    if (fclose(f) != 0)
-        die(path);
 }
 
 static void add_user(const char *users, const char *email, const char *local,
@@ -103,13 +84,13 @@ static void write_conf(const char *d, const char *name, const char *daemon)
                  (long)getpid());
     else
         snprintf(storeconf, sizeof(storeconf), "url = lmdb:%s/store\n", d);
-    write_file(d, name,
-               "[session]\npending_ttl = %d\n[store]\n%s"
-               "[users]\nfile = %s/users\n[tokens]\nkey_file = %s/keys\n"
-               "[audit]\nfile = %s/audit.jsonl\n"
-               "[lockout]\ndeny = 3\nfail_interval = 60\nunlock_time = 2\n"
-               "[daemon]\n%s\n",
-               TTL, storeconf, d, d, d, daemon);
+    tf_printf_at(d, name, TF_UMASK,
+                 "[session]\npending_ttl = %d\n[store]\n%s"
+                 "[users]\nfile = %s/users\n[tokens]\nkey_file = %s/keys\n"
+                 "[audit]\nfile = %s/audit.jsonl\n"
+                 "[lockout]\ndeny = 3\nfail_interval = 60\nunlock_time = 2\n"
+                 "[daemon]\n%s\n",
+                 TTL, storeconf, d, d, d, daemon);
 }
 
 static void write_service(const char *d, const char *name, const char *mod, const char *conf,
@@ -120,9 +101,9 @@ static void write_service(const char *d, const char *name, const char *mod, cons
     snprintf(path, sizeof(path), "%s/services", d);
     mkdir(path, 0755);
     snprintf(path, sizeof(path), "services/%s", name);
-    write_file(d, path, "auth required %s config=%s/%s %s\naccount required %s config=%s/%s\n"
-               "session required %s config=%s/%s\n", mod, d, conf, args, mod, d, conf,
-               mod, d, conf);
+    tf_printf_at(d, path, TF_UMASK, "auth required %s config=%s/%s %s\naccount required %s config=%s/%s\n"
+                 "session required %s config=%s/%s\n", mod, d, conf, args, mod, d, conf,
+                 mod, d, conf);
 }
 
 static void setup_dir(const char *d)
@@ -146,10 +127,10 @@ static void setup_dir(const char *d)
     write_conf(d, "main.conf", "public_url = " PUBLIC_URL "/\nport = 8080");
     write_conf(d, "nourl.conf", "port = 8080");
     /* No key ring: the session could never be signed, so no login starts. */
-    write_file(d, "noring.conf", "[store]\nurl = lmdb:%s/store\n[users]\nfile = %s/users\n"
-               "[tokens]\nkey_file = %s/no-such-keys\n[daemon]\npublic_url = %s/\n",
-               d, d, d, PUBLIC_URL);
-    write_file(d, "services/other", "auth required pam_deny.so\n");
+    tf_printf_at(d, "noring.conf", TF_UMASK, "[store]\nurl = lmdb:%s/store\n[users]\nfile = %s/users\n"
+                 "[tokens]\nkey_file = %s/no-such-keys\n[daemon]\npublic_url = %s/\n",
+                 d, d, d, PUBLIC_URL);
+    tf_printf_at(d, "services/other", TF_UMASK, "auth required pam_deny.so\n");
     write_service(d, "cp", mod, "main.conf", "method=corppass");
     write_service(d, "cp_noprompt", mod, "main.conf", "method=corppass noprompt noqr");
     write_service(d, "cp_nourl", mod, "nourl.conf", "method=corppass");

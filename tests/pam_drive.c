@@ -24,28 +24,9 @@
 
 #include <security/pam_appl.h>
 
+#include "lib/pamconv.h"
+
 static char secret[128 * 1024];
-
-static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *ud)
-{
-    struct pam_response *r = calloc((size_t)n, sizeof(*r));
-
-    if (!r)
-        return PAM_BUF_ERR;
-    for (int i = 0; i < n; i++) {
-        switch (msg[i]->msg_style) {
-        case PAM_PROMPT_ECHO_OFF:
-        case PAM_PROMPT_ECHO_ON:
-            r[i].resp = strdup(secret);
-            break;
-        default:
-            printf("    the module says: %s\n", msg[i]->msg);
-            break;
-        }
-    }
-    *resp = r;
-    return PAM_SUCCESS;
-}
 
 static int save_token(pam_handle_t *ph, const char *path)
 {
@@ -95,7 +76,8 @@ static int run_op(pam_handle_t *ph, const char *op, const char *token_file, int 
 int main(int argc, char **argv)
 {
     const char *service = "checkup", *user = NULL, *rhost = NULL, *tty = NULL, *tokf = NULL;
-    struct pam_conv pc = { conv, NULL };
+    tp_conv tc = { .secret = secret, .print_prefix = "    the module says: " };
+    struct pam_conv pc = { tp_conv_fn, &tc };
     pam_handle_t *ph = NULL;
     int opt, rc = PAM_SUCCESS;
 

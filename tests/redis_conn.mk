@@ -7,7 +7,7 @@ TESTS += tests/test_redis_conn_url tests/redis_conn.sh tests/redis_conn_tls.sh \
 EXTRA_DIST += tests/redis_conn.sh tests/redis_conn_tls.sh \
 	tests/redis_conn_sentinel.sh tests/test_redis_conn_util.h
 
-tests_test_redis_conn_url_SOURCES = tests/test_redis_conn_url.c
+tests_test_redis_conn_url_SOURCES = tests/test_redis_conn_url.c tests/lib/files.c tests/lib/files.h
 tests_test_redis_conn_url_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS)
 tests_test_redis_conn_url_LDADD = libcheckup.la $(CMOCKA_LIBS)
 

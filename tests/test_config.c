@@ -19,21 +19,11 @@
 #include "ck_audit.h"
 #include "ck_config.h"
 #include "ck_secfile.h"
-
-static char *write_conf(const char *text)
-{
-    char *path = strdup("/tmp/ck-test-conf-XXXXXX");
-    int fd = mkstemp(path);
-
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    return path;
-}
+#include "lib/files.h"
 
 static int load(const char *text, ck_config *cfg, char *err, size_t errlen)
 {
-    char *path = write_conf(text);
+    char *path = tf_tmp("conf", text, TF_UMASK);
     int rc;
 
     ck_config_defaults(cfg);

@@ -29,6 +29,7 @@
 #include "ck_clock.h"
 #include "ck_store.h"
 #include "lmdb/lmdb_internal.h"
+#include "lib/files.h"
 
 static int64_t fake_now = 1700000000;
 
@@ -449,18 +450,6 @@ static void test_shared_group(void **state)
     assert_int_equal(s.method, CK_AUTH_OIDC);
 }
 
-static void write_file(const char *dir, const char *name, const void *data, size_t len)
-{
-    char p[256];
-    int fd;
-
-    snprintf(p, sizeof(p), "%s/%s", dir, name);
-    fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, len), (ssize_t)len);
-    close(fd);
-}
-
 static void test_corrupt_data_file(void **state)
 {
     fixture *f = *state;
@@ -472,7 +461,7 @@ static void test_corrupt_data_file(void **state)
     srand(7);
     for (size_t i = 0; i < sizeof(junk); i++)
         junk[i] = (unsigned char)rand();
-    write_file(f->store, "data.mdb", junk, sizeof(junk));
+    tf_write_at(f->store, "data.mdb", 0600, junk, sizeof(junk));
     memset(&raw, 0, sizeof(raw));
     assert_int_equal(ck_lmdb_open(&raw, &f->cfg, f->store), CK_ERR_CORRUPT);
     assert_non_null(strstr(raw.errstr, "data.mdb"));
@@ -507,7 +496,7 @@ static void test_corrupt_lock_file(void **state)
 
     assert_int_equal(mkdir(f->store, 0700), 0);
     memset(junk, 'x', sizeof(junk));
-    write_file(f->store, "write.lock", junk, 7);
+    tf_write_at(f->store, "write.lock", 0600, junk, 7);
     memset(&raw, 0, sizeof(raw));
     assert_int_equal(ck_lmdb_open(&raw, &f->cfg, f->store), CK_ERR_CORRUPT);
     assert_non_null(strstr(raw.errstr, "write.lock is not a checkup lock file"));
@@ -528,7 +517,7 @@ static void test_corrupt_lock_file(void **state)
         snprintf(p, sizeof(p), "%s/write.lock", f->store);
         assert_int_equal(stat(p, &sb), 0);
         assert_true((size_t)sb.st_size <= sizeof(junk));
-        write_file(f->store, "write.lock", junk, (size_t)sb.st_size);
+        tf_write_at(f->store, "write.lock", 0600, junk, (size_t)sb.st_size);
     }
     assert_int_equal(ck_lmdb_open(&raw, &f->cfg, f->store), CK_ERR_CORRUPT);
     assert_non_null(strstr(raw.errstr, "write.lock is not a checkup lock file"));
@@ -634,7 +623,7 @@ static void test_bad_paths(void **state)
 
     memset(&raw, 0, sizeof(raw));
     assert_int_equal(ck_lmdb_open(&raw, &f->cfg, "relative/dir"), CK_ERR_INVALID);
-    write_file(f->dir, "plain", "x", 1);
+    tf_write_at(f->dir, "plain", 0600, "x", 1);
     snprintf(p, sizeof(p), "%s/plain", f->dir);
     assert_int_equal(ck_lmdb_open(&raw, &f->cfg, p), CK_ERR_UNAVAILABLE);
     assert_non_null(strstr(raw.errstr, "not a directory"));

@@ -26,6 +26,7 @@
 #include "ck_config.h"
 #include "ck_oidc.h"
 #include "ck_store.h"
+#include "lib/files.h"
 
 static const char *mock_url;
 static const char *mock_secret;
@@ -46,23 +47,13 @@ typedef struct env {
     ck_oidc *o;
 } env;
 
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-    FILE *f = fopen(path, "w");
-
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    assert_int_equal(chmod(path, mode), 0);
-}
-
 /* Loads text as checkup.conf; returns 0 or -1 with the message in err. */
 static int load_conf(env *e, const char *text, char *err, size_t errlen)
 {
     char path[512];
 
     snprintf(path, sizeof(path), "%s/checkup.conf", test_dir);
-    write_file(path, text, 0600);
+    tf_printf(path, 0600, "%s", text);
     ck_config_defaults(&e->cfg);
     e->ps = ck_oidc_providers_new();
     assert_non_null(e->ps);
@@ -279,13 +270,13 @@ static void test_config_errors(void **state)
                       "client_auth = client_secret_basic\nclient_secret = s\n",
                       "CorpPass needs private_key_jwt");
     snprintf(path, sizeof(path), "%s/secret", test_dir);
-    write_file(path, "s3cret\n", 0644);
+    tf_printf(path, 0644, "%s", "s3cret\n");
     snprintf(text, sizeof(text), "[provider a]\nissuer = https://idp.example\nclient_id = c\n"
              "redirect_uri = https://rp.example/cb\nclient_secret_file = %s\n", path);
     expect_conf_error(text, "client_secret_file:");
     /* A CA file others can write would let them choose whom we trust. */
     snprintf(path, sizeof(path), "%s/ca-0666.pem", test_dir);
-    write_file(path, "not read\n", 0666);
+    tf_printf(path, 0666, "%s", "not read\n");
     snprintf(text, sizeof(text), "[provider a]\nissuer = https://idp.example\nclient_id = c\n"
              "redirect_uri = https://rp.example/cb\nclient_secret = s\nca_file = %s\n", path);
     expect_conf_error(text, "ca_file:");
@@ -300,7 +291,7 @@ static void test_config_good(void **state)
     (void)state;
     memset(&e, 0, sizeof(e));
     snprintf(path, sizeof(path), "%s/secret-ok", test_dir);
-    write_file(path, "s3cret\n", 0600);
+    tf_printf(path, 0600, "%s", "s3cret\n");
     snprintf(text, sizeof(text), "[provider a]\nissuer = https://idp.example\nclient_id = c\n"
              "redirect_uri = https://rp.example/cb\nclient_secret_file = %s\n"
              "allowed_algs = ES256, PS256\njwks_cache_ttl = 3600\n"

@@ -31,6 +31,8 @@
 
 #include "ck_token.h"
 #include "ck_users.h"
+#include "lib/files.h"
+#include "lib/pamconv.h"
 
 #define ALICE_PW "correct horse battery"
 #define HUGE_LEN (100 * 1024)
@@ -43,26 +45,6 @@ static void die(const char *what)
 {
     fprintf(stderr, "test_pam setup: %s: %s\n", what, strerror(errno));
     exit(1);
-}
-
-static void write_file(const char *d, const char *name, mode_t mode, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void write_file(const char *d, const char *name, mode_t mode, const char *fmt, ...)
-{
-    char path[4096];
-    va_list ap;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", d, name);
-    f = fopen(path, "w");
-    if (!f)
-        die(path);
-    va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
-    va_end(ap);
-    if (fclose(f) != 0 || chmod(path, mode) != 0)
-        die(path);
 }
 
 static void add_user(const char *users, const char *email, const char *pw, const char *local,
@@ -108,15 +90,15 @@ static void write_conf_keys(const char *d, const char *name, const char *store, 
         snprintf(storeconf, sizeof(storeconf), "url = %s\nkey_prefix = %s:\n", url, store);
     else
         snprintf(storeconf, sizeof(storeconf), "url = lmdb:%s/%s\n", d, store);
-    write_file(d, name, 0644,
-               "[session]\ninactivity_timeout = %d\nabsolute_lifetime = %d\n"
-               "[store]\n%s"
-               "[users]\nfile = %s/%s\n"
-               "[tokens]\nkey_file = %s/%s\n"
-               "[audit]\nfile = %s/audit.jsonl\n"
-               "[lockout]\ndeny = %d\nfail_interval = 60\nunlock_time = 2\n"
-               "[daemon]\nsomething = for another component\n",
-               inactivity, lifetime, storeconf, d, users, d, keys, d, deny);
+    tf_printf_at(d, name, 0644,
+                 "[session]\ninactivity_timeout = %d\nabsolute_lifetime = %d\n"
+                 "[store]\n%s"
+                 "[users]\nfile = %s/%s\n"
+                 "[tokens]\nkey_file = %s/%s\n"
+                 "[audit]\nfile = %s/audit.jsonl\n"
+                 "[lockout]\ndeny = %d\nfail_interval = 60\nunlock_time = 2\n"
+                 "[daemon]\nsomething = for another component\n",
+                 inactivity, lifetime, storeconf, d, users, d, keys, d, deny);
 }
 
 static void write_conf(const char *d, const char *name, const char *store, int inactivity,
@@ -139,7 +121,7 @@ static void write_service(const char *d, const char *name, const char *fmt, ...)
     snprintf(path, sizeof(path), "%s/services", d);
     mkdir(path, 0755);
     snprintf(path, sizeof(path), "services/%s", name);
-    write_file(d, path, 0644, "%s", body);
+    tf_printf_at(d, path, 0644, "%s", body);
 }
 
 static void must(int ok, const char *what)
@@ -159,14 +141,14 @@ static void unsafe_files(const char *d)
                                          "keys-nobody", "wdir/keys" };
     char path[4096], conf[64];
 
-    write_file(d, "keys-empty", 0600, "%s", "");
-    write_file(d, "keys-0644", 0644, "k1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n");
-    write_file(d, "keys-nobody", 0600, "k1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n");
+    tf_printf_at(d, "keys-empty", 0600, "%s", "");
+    tf_printf_at(d, "keys-0644", 0644, "k1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n");
+    tf_printf_at(d, "keys-nobody", 0600, "k1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n");
     snprintf(path, sizeof(path), "%s/keys-nobody", d);
     must(chown(path, 65534, 65534) == 0, "chown keys-nobody");
     snprintf(path, sizeof(path), "%s/wdir", d);
     must(mkdir(path, 0700) == 0 && chmod(path, 0777) == 0, "mkdir wdir");
-    write_file(d, "wdir/keys", 0600, "k1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n");
+    tf_printf_at(d, "wdir/keys", 0600, "k1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n");
     for (size_t i = 0; i < sizeof(rings) / sizeof(rings[0]); i++) {
         snprintf(conf, sizeof(conf), "ring%zu.conf", i);
         write_conf_keys(d, conf, "store-main", 2, 3600, "users", rings[i], 3);
@@ -187,9 +169,9 @@ static void unsafe_files(const char *d)
     /* An embedded store directory that others may write. */
     snprintf(path, sizeof(path), "%s/store-open", d);
     must(mkdir(path, 0700) == 0 && chmod(path, 0777) == 0, "mkdir store-open");
-    write_file(d, "storeopen.conf", 0644,
-               "[store]\nurl = lmdb:%s/store-open\n[users]\nfile = %s/users\n"
-               "[tokens]\nkey_file = %s/keys\n", d, d, d);
+    tf_printf_at(d, "storeopen.conf", 0644,
+                 "[store]\nurl = lmdb:%s/store-open\n[users]\nfile = %s/users\n"
+                 "[tokens]\nkey_file = %s/keys\n", d, d, d);
 }
 
 static void setup_dir(char *d)
@@ -215,18 +197,18 @@ static void setup_dir(char *d)
         fprintf(stderr, "test_pam setup: %s\n", err);
         exit(1);
     }
-    write_file(d, "users-open", 0644, "%s\n", CK_USERS_HEADER);
+    tf_printf_at(d, "users-open", 0644, "%s\n", CK_USERS_HEADER);
     write_conf(d, "main.conf", "store-main", 2, 3600, "users");
     write_conf(d, "life.conf", "store-life", 3, 4, "users");
     write_conf_deny(d, "nolock.conf", "store-main", 2, 3600, "users", 0);
     write_conf(d, "nousers.conf", "store-main", 2, 3600, "missing-users");
     write_conf(d, "openusers.conf", "store-main", 2, 3600, "users-open");
     write_conf(d, "nostore.conf", "users/store", 2, 3600, "users");
-    write_file(d, "noredis.conf", 0644,
-               "[store]\nurl = redis://127.0.0.1:1/0\nconnect_timeout_ms = 200\n"
-               "[users]\nfile = %s/users\n[tokens]\nkey_file = %s/keys\n", d, d);
-    write_file(d, "broken.conf", 0644, "[session\ninactivity_timeout = 2\n");
-    write_file(d, "badvalue.conf", 0644, "[session]\ninactivity_timeout = 0\n");
+    tf_printf_at(d, "noredis.conf", 0644,
+                 "[store]\nurl = redis://127.0.0.1:1/0\nconnect_timeout_ms = 200\n"
+                 "[users]\nfile = %s/users\n[tokens]\nkey_file = %s/keys\n", d, d);
+    tf_printf_at(d, "broken.conf", 0644, "[session\ninactivity_timeout = 2\n");
+    tf_printf_at(d, "badvalue.conf", 0644, "[session]\ninactivity_timeout = 0\n");
 
     unsafe_files(d);
 
@@ -324,32 +306,9 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 /* ---- helpers in the test process --------------------------------------- */
 
 /* Our own conversation: one secret, messages collected into one string. */
-typedef struct conv_ctx {
-    const char *secret;
-    char msgs[2048];
-} conv_ctx;
-
-static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *ud)
-{
-    conv_ctx *c = ud;
-    struct pam_response *r = calloc((size_t)n, sizeof(*r));
-
-    if (!r)
-        return PAM_BUF_ERR;
-    for (int i = 0; i < n; i++) {
-        if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
-            r[i].resp = strdup(c->secret ? c->secret : "");
-        else
-            snprintf(c->msgs + strlen(c->msgs), sizeof(c->msgs) - strlen(c->msgs), "%s\n",
-                     msg[i]->msg);
-    }
-    *resp = r;
-    return PAM_SUCCESS;
-}
-
 typedef struct handle {
     pam_handle_t *ph;
-    conv_ctx cc;
+    tp_conv cc;
     struct pam_conv pc;
 } handle;
 
@@ -358,7 +317,7 @@ static void h_start(handle *h, const char *svc, const char *user, const char *se
 {
     memset(h, 0, sizeof(*h));
     h->cc.secret = secret;
-    h->pc.conv = conv;
+    h->pc.conv = tp_conv_fn;
     h->pc.appdata_ptr = &h->cc;
     assert_int_equal(pam_start(svc, user, &h->pc, &h->ph), PAM_SUCCESS);
     if (rhost)

@@ -17,6 +17,7 @@
 
 #include "ck_config.h"
 #include "redis/redis_conn.h"
+#include "lib/files.h"
 
 static int64_t now_ms(void)
 {
@@ -182,24 +183,12 @@ static void test_malformed(void **state)
     }
 }
 
-static char *write_file(const char *text, mode_t mode)
-{
-    char *path = strdup("/tmp/ck-test-redispw-XXXXXX");
-    int fd = mkstemp(path);
-
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    assert_int_equal(fchmod(fd, mode), 0);
-    close(fd);
-    return path;
-}
-
 static void test_config(void **state)
 {
     ck_config cfg;
     ck_redis_opts o;
     char err[256] = "";
-    char *pwfile = write_file("from-file\n", 0600);
+    char *pwfile = tf_tmp("redispw", "from-file\n", 0600);
 
     (void)state;
     ck_config_defaults(&cfg);
@@ -250,9 +239,9 @@ static void test_password_file(void **state)
     ck_config cfg;
     ck_redis_opts o;
     char err[256] = "";
-    char *crlf = write_file("s3cr3t\r\n", 0400);
-    char *open_to_group = write_file("s3cr3t\n", 0640);
-    char *empty = write_file("\n", 0600);
+    char *crlf = tf_tmp("redispw", "s3cr3t\r\n", 0400);
+    char *open_to_group = tf_tmp("redispw", "s3cr3t\n", 0640);
+    char *empty = tf_tmp("redispw", "\n", 0600);
 
     (void)state;
     ck_config_defaults(&cfg);

@@ -16,6 +16,7 @@
 
 #include "ck_encode.h"
 #include "ck_token.h"
+#include "lib/files.h"
 
 #define SID "0aABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"  /* 2 + 43 */
 #define NOW 1800000000LL
@@ -23,21 +24,9 @@
 /* The test ring {k1 (signs), k0} is written at test time. */
 static const char *k1_b64 = "MTExMTExMTExMTExMTExMTExMTExMTExMTExMTExMTE"; /* "1" * 32 */
 
-static char *write_tmp(const char *text, mode_t mode)
-{
-    char *path = strdup("/tmp/ck-test-ring-XXXXXX");
-    int fd = mkstemp(path);
-
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    assert_int_equal(fchmod(fd, mode), 0);
-    close(fd);
-    return path;
-}
-
 static ck_keyring *load(const char *text, mode_t mode, char *err, size_t errlen)
 {
-    char *path = write_tmp(text, mode);
+    char *path = tf_tmp("ring", text, mode);
     ck_keyring *ring = NULL;
 
     ck_keyring_load(path, 1, &ring, err, errlen);

@@ -1,7 +1,7 @@
 # Unit tests of the store front and the configuration.
 check_PROGRAMS += tests/test_config
 TESTS += tests/test_config
-tests_test_config_SOURCES = tests/test_config.c
+tests_test_config_SOURCES = tests/test_config.c tests/lib/files.c tests/lib/files.h
 tests_test_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_config_LDADD = libcheckup.la $(CMOCKA_LIBS)
 

@@ -394,12 +394,13 @@ static ck_status rs_call(ck_store *st, rs_args *a, redisReply **rep)
 {
     ck_status rc = rs_command(st, a, rep);
 
-    if (rc == CK_OK && (*rep)->type == REDIS_REPLY_ERROR) {
-        rc = reply_error(st, *rep);
-        freeReplyObject(*rep);
-        *rep = NULL;
-    }
-    return rc;
+    if (rc != CK_OK || (*rep)->type != REDIS_REPLY_ERROR)
+        return rc;
+    rc = reply_error(st, *rep);
+    freeReplyObject(*rep);
+    *rep = NULL;
+    /* Never OK here: a caller reads *rep whenever the status is OK. */
+    return rc != CK_OK ? rc : CK_ERR_INTERNAL;
 }
 
 static ck_status script_load(ck_store *st, int script)
