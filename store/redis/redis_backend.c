@@ -350,6 +350,28 @@ static void key_tag(ck_store *st, const char *kind, const char *tag, const char 
     snprintf(out, KEY_MAX, "%s%s:{%s}%s", impl(st)->prefix, kind, tag, rest);
 }
 
+/*
+ * The keys of one tag's slot that the create, touch/delete and per-user
+ * scripts all name: the user index (user_rest: a user id, or "" for the
+ * prefix the scripts complete), the metrics hash and zset, and the prefix
+ * of the slot's sessions. Built in one place so the scripts cannot be
+ * handed keys spelled two ways.
+ */
+typedef struct tag_keys {
+    char user[KEY_MAX];
+    char metrics[KEY_MAX];
+    char metrics_z[KEY_MAX];
+    char sessions[KEY_MAX];
+} tag_keys;
+
+static void key_tag_all(ck_store *st, const char *tag, const char *user_rest, tag_keys *k)
+{
+    key_tag(st, "u", tag, user_rest, k->user);
+    key_tag(st, "m", tag, "", k->metrics);
+    key_tag(st, "mz", tag, "", k->metrics_z);
+    key_tag(st, "s", tag, "", k->sessions);
+}
+
 /* ---- commands ------------------------------------------------------------ */
 
 static int reply_is_err(const redisReply *rep, const char *code)
@@ -477,7 +499,8 @@ static ck_status wrong_shape(ck_store *st, redisReply *rep, const char *what)
 static ck_status rs_create(ck_store *st, const ck_skey *key, const ck_session *s)
 {
     unsigned char rec[CK_REDIS_REC_HDR + 2048];
-    char sk[KEY_MAX], ui[KEY_MAX], mh[KEY_MAX], mz[KEY_MAX], sp[KEY_MAX];
+    char sk[KEY_MAX];
+    tag_keys tk;
     size_t sklen;
     size_t len = rec_encode(s, rec, sizeof(rec));
     rs_args a;
@@ -487,20 +510,17 @@ static ck_status rs_create(ck_store *st, const ck_skey *key, const ck_session *s
     if (len == 0)
         return ck_fail(st, CK_ERR_INVALID, "session times out of range");
     sklen = key_session(st, key, sk);
-    key_tag(st, "u", key->tag, s->user_id, ui);
-    key_tag(st, "m", key->tag, "", mh);
-    key_tag(st, "mz", key->tag, "", mz);
-    key_tag(st, "s", key->tag, "", sp);
+    key_tag_all(st, key->tag, s->user_id, &tk);
     eval_begin(st, &a, CK_SCRIPT_CREATE, 4);
     arg_buf(&a, sk, sklen);
-    arg_str(&a, ui);
-    arg_str(&a, mh);
-    arg_str(&a, mz);
+    arg_str(&a, tk.user);
+    arg_str(&a, tk.metrics);
+    arg_str(&a, tk.metrics_z);
     arg_int(&a, s->created);
     arg_buf(&a, rec, len);
     arg_buf(&a, key->hash, CK_KEY_LEN);
     arg_int(&a, st->max_per_user);
-    arg_str(&a, sp);
+    arg_str(&a, tk.sessions);
     arg_int(&a, st->inactivity);
     rc = rs_eval(st, CK_SCRIPT_CREATE, &a, &rep);
     if (rc != CK_OK)
@@ -545,22 +565,21 @@ static int64_t refreshed(const ck_store *st, int64_t now, int64_t deadline)
 static ck_status session_script(ck_store *st, int script, const ck_skey *key, int64_t now,
                                 const char *mode, redisReply **rep)
 {
-    char sk[KEY_MAX], mh[KEY_MAX], mz[KEY_MAX], up[KEY_MAX];
+    char sk[KEY_MAX];
+    tag_keys tk;
     size_t sklen;
     rs_args a;
 
     sklen = key_session(st, key, sk);
-    key_tag(st, "m", key->tag, "", mh);
-    key_tag(st, "mz", key->tag, "", mz);
-    key_tag(st, "u", key->tag, "", up);
+    key_tag_all(st, key->tag, "", &tk);
     eval_begin(st, &a, script, 3);
     arg_buf(&a, sk, sklen);
-    arg_str(&a, mh);
-    arg_str(&a, mz);
+    arg_str(&a, tk.metrics);
+    arg_str(&a, tk.metrics_z);
     arg_int(&a, now);
     arg_int(&a, st->inactivity);
     arg_str(&a, mode);
-    arg_str(&a, up);
+    arg_str(&a, tk.user);
     arg_buf(&a, key->hash, CK_KEY_LEN);
     return rs_eval(st, script, &a, rep);
 }
@@ -696,21 +715,19 @@ static ck_status rs_del(ck_store *st, const ck_skey *key, int64_t now, int revok
 static ck_status rs_user(ck_store *st, const char *user_id, int64_t now, const char *mode,
                          redisReply **rep)
 {
-    char tag[3], ui[KEY_MAX], mh[KEY_MAX], mz[KEY_MAX], sp[KEY_MAX];
+    char tag[3];
+    tag_keys tk;
     rs_args a;
 
     ck_user_tag(user_id, tag);
-    key_tag(st, "u", tag, user_id, ui);
-    key_tag(st, "m", tag, "", mh);
-    key_tag(st, "mz", tag, "", mz);
-    key_tag(st, "s", tag, "", sp);
+    key_tag_all(st, tag, user_id, &tk);
     eval_begin(st, &a, CK_SCRIPT_USER, 3);
-    arg_str(&a, ui);
-    arg_str(&a, mh);
-    arg_str(&a, mz);
+    arg_str(&a, tk.user);
+    arg_str(&a, tk.metrics);
+    arg_str(&a, tk.metrics_z);
     arg_int(&a, now);
     arg_int(&a, st->inactivity);
-    arg_str(&a, sp);
+    arg_str(&a, tk.sessions);
     arg_str(&a, mode);
     return rs_eval(st, CK_SCRIPT_USER, &a, rep);
 }
@@ -1160,45 +1177,51 @@ static ck_status int_reply(ck_store *st, redisReply *rep, const char *what)
     return CK_OK;
 }
 
+/* Starts a command on the lock index: its word, then the index's key in k. */
+static void lock_cmd(ck_store *st, rs_args *a, const char *cmd, char *k)
+{
+    a->n = 0;
+    key_plain(st, "x", "locks", k);
+    arg_str(a, cmd);
+    arg_str(a, k);
+}
+
+/* Runs a command that answers an integer; its word (always a string, as
+ * lock_cmd puts it) names it in an error. */
+static ck_status int_command(ck_store *st, rs_args *a)
+{
+    redisReply *rep;
+    ck_status rc = rs_command(st, a, &rep);
+
+    return rc == CK_OK ? int_reply(st, rep, a->v[0]) : rc;
+}
+
 static ck_status rs_lock_note(ck_store *st, const char *name, int64_t until, int64_t now)
 {
     char k[KEY_MAX];
-    rs_args a = { 0 };
-    redisReply *rep;
+    rs_args a;
     ck_status rc;
 
-    key_plain(st, "x", "locks", k);
-    arg_str(&a, "ZREMRANGEBYSCORE");
-    arg_str(&a, k);
+    lock_cmd(st, &a, "ZREMRANGEBYSCORE", k);
     arg_str(&a, "-inf");
     arg_int(&a, now);
-    rc = rs_command(st, &a, &rep);
-    if (rc == CK_OK)
-        rc = int_reply(st, rep, "ZREMRANGEBYSCORE");
+    rc = int_command(st, &a);
     if (rc != CK_OK)
         return rc;
-    a.n = 0;
-    arg_str(&a, "ZADD");
-    arg_str(&a, k);
+    lock_cmd(st, &a, "ZADD", k);
     arg_int(&a, until);
     arg_str(&a, name);
-    rc = rs_command(st, &a, &rep);
-    return rc == CK_OK ? int_reply(st, rep, "ZADD") : rc;
+    return int_command(st, &a);
 }
 
 static ck_status rs_lock_forget(ck_store *st, const char *name)
 {
     char k[KEY_MAX];
-    rs_args a = { 0 };
-    redisReply *rep;
-    ck_status rc;
+    rs_args a;
 
-    key_plain(st, "x", "locks", k);
-    arg_str(&a, "ZREM");
-    arg_str(&a, k);
+    lock_cmd(st, &a, "ZREM", k);
     arg_str(&a, name);
-    rc = rs_command(st, &a, &rep);
-    return rc == CK_OK ? int_reply(st, rep, "ZREM") : rc;
+    return int_command(st, &a);
 }
 
 static ck_status lock_entries(ck_store *st, redisReply *rep, ck_lock_list *out)
@@ -1233,14 +1256,12 @@ static ck_status lock_entries(ck_store *st, redisReply *rep, ck_lock_list *out)
 static ck_status rs_lock_list(ck_store *st, int64_t now, ck_lock_list *out)
 {
     char k[KEY_MAX], from[32];
-    rs_args a = { 0 };
+    rs_args a;
     redisReply *rep;
     ck_status rc;
 
-    key_plain(st, "x", "locks", k);
     snprintf(from, sizeof(from), "(%lld", (long long)now);
-    arg_str(&a, "ZRANGEBYSCORE");
-    arg_str(&a, k);
+    lock_cmd(st, &a, "ZRANGEBYSCORE", k);
     arg_str(&a, from);
     arg_str(&a, "+inf");
     arg_str(&a, "WITHSCORES");
