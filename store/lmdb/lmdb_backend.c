@@ -155,6 +155,14 @@ static ck_status sess_load(ck_lmdb_txn *t, const unsigned char *kb, ck_session *
     return CK_OK;
 }
 
+/* The session of a caller's key; kb is set to its LMDB key for the writes after. */
+static ck_status sess_find(ck_lmdb_txn *t, const ck_skey *key,
+                           unsigned char kb[CK_LMDB_SKEY_LEN], ck_session *s)
+{
+    skey_bytes(key, kb);
+    return sess_load(t, kb, s);
+}
+
 static ck_status sess_put(ck_lmdb_txn *t, const unsigned char *kb, const ck_session *s,
                           unsigned flags)
 {
@@ -420,10 +428,23 @@ static ck_status lmdb_create(ck_store *st, const ck_skey *key, const ck_session 
 
 /* ---- touch / get / del ---------------------------------------------------- */
 
+/*
+ * A session as a read sees it: loaded, then held to its policy (an expired
+ * one is reported, not removed: that needs a write).
+ */
+static ck_status sess_live(ck_lmdb_txn *t, const ck_skey *key, ck_session *s)
+{
+    unsigned char kb[CK_LMDB_SKEY_LEN];
+    ck_status rc = sess_find(t, key, kb, s);
+
+    return rc == CK_OK ? sess_policy(t->st, s, t->now) : rc;
+}
+
 typedef struct sess_arg {
     const ck_skey *key;
     ck_session *out;
-    int revoked;
+    int revoked;        /* del: a revocation rather than a logout */
+    int done;           /* touch_read_fn: the answer is complete */
 } sess_arg;
 
 static ck_status touch_fn(ck_lmdb_txn *t, void *arg)
@@ -434,8 +455,7 @@ static ck_status touch_fn(ck_lmdb_txn *t, void *arg)
     ck_status rc, pol;
     int64_t old_expires;
 
-    skey_bytes(a->key, kb);
-    rc = sess_load(t, kb, &s);
+    rc = sess_find(t, a->key, kb, &s);
     if (rc != CK_OK)
         return rc;
     pol = sess_policy(t->st, &s, t->now);
@@ -459,26 +479,16 @@ static ck_status touch_fn(ck_lmdb_txn *t, void *arg)
  * A session already touched in this second would be rewritten with the
  * same fields: a read transaction finds that out without a write (and its
  * fsync), so a burst of requests on one session (a page and its assets
- * through auth_request) costs one write per second. *done = 1 when the
+ * through auth_request) costs one write per second. a->done = 1 when the
  * answer is complete; anything else goes through the write transaction,
  * which decides again under the writer lock.
  */
-typedef struct touch_read_arg {
-    const ck_skey *key;
-    ck_session *out;
-    int done;
-} touch_read_arg;
-
 static ck_status touch_read_fn(ck_lmdb_txn *t, void *arg)
 {
-    touch_read_arg *a = arg;
-    unsigned char kb[CK_LMDB_SKEY_LEN];
+    sess_arg *a = arg;
     ck_session s;
-    ck_status rc;
 
-    skey_bytes(a->key, kb);
-    rc = sess_load(t, kb, &s);
-    if (rc != CK_OK || sess_policy(t->st, &s, t->now) != CK_OK || s.last_activity != t->now)
+    if (sess_live(t, a->key, &s) != CK_OK || s.last_activity != t->now)
         return CK_OK;
     if (a->out)
         *a->out = s;
@@ -488,11 +498,10 @@ static ck_status touch_read_fn(ck_lmdb_txn *t, void *arg)
 
 static ck_status lmdb_touch(ck_store *st, const ck_skey *key, int64_t now, ck_session *out)
 {
-    sess_arg a = { key, out, 0 };
-    touch_read_arg r = { key, out, 0 };
-    ck_status rc = ck_lmdb_run(st, 0, now, touch_read_fn, &r);
+    sess_arg a = { key, out, 0, 0 };
+    ck_status rc = ck_lmdb_run(st, 0, now, touch_read_fn, &a);
 
-    if (rc == CK_OK && r.done)
+    if (rc == CK_OK && a.done)
         return CK_OK;
     return ck_lmdb_run(st, 1, now, touch_fn, &a);
 }
@@ -501,15 +510,9 @@ static ck_status lmdb_touch(ck_store *st, const ck_skey *key, int64_t now, ck_se
 static ck_status get_fn(ck_lmdb_txn *t, void *arg)
 {
     sess_arg *a = arg;
-    unsigned char kb[CK_LMDB_SKEY_LEN];
     ck_session s;
-    ck_status rc;
+    ck_status rc = sess_live(t, a->key, &s);
 
-    skey_bytes(a->key, kb);
-    rc = sess_load(t, kb, &s);
-    if (rc != CK_OK)
-        return rc;
-    rc = sess_policy(t->st, &s, t->now);
     if (rc == CK_OK && a->out)
         *a->out = s;
     return rc;
@@ -517,7 +520,7 @@ static ck_status get_fn(ck_lmdb_txn *t, void *arg)
 
 static ck_status lmdb_get(ck_store *st, const ck_skey *key, int64_t now, ck_session *out)
 {
-    sess_arg a = { key, out, 0 };
+    sess_arg a = { key, out, 0, 0 };
 
     return ck_lmdb_run(st, 0, now, get_fn, &a);
 }
@@ -530,8 +533,7 @@ static ck_status del_fn(ck_lmdb_txn *t, void *arg)
     ck_session s;
     ck_status rc, pol;
 
-    skey_bytes(a->key, kb);
-    rc = sess_load(t, kb, &s);
+    rc = sess_find(t, a->key, kb, &s);
     if (rc == CK_NOT_FOUND)
         return CK_OK;
     if (rc == CK_ERR_CORRUPT) {
@@ -550,7 +552,7 @@ static ck_status del_fn(ck_lmdb_txn *t, void *arg)
 
 static ck_status lmdb_del(ck_store *st, const ck_skey *key, int64_t now, int revoked)
 {
-    sess_arg a = { key, NULL, revoked };
+    sess_arg a = { key, NULL, revoked, 0 };
 
     return ck_lmdb_run(st, 1, now, del_fn, &a);
 }
@@ -685,21 +687,32 @@ static ck_status named_get(ck_lmdb_txn *t, MDB_dbi dbi, const char *name, size_t
     return CK_OK;
 }
 
+/*
+ * Before a state or lock entry is written over: drops the expiry entry of
+ * the record it replaces. A missing or truncated record has none to drop
+ * and is replaced either way.
+ */
+static ck_status named_unindex(ck_lmdb_txn *t, MDB_dbi dbi, char kind, const char *name)
+{
+    MDB_val v;
+    int64_t old;
+    ck_status rc = named_get(t, dbi, name, 0, &v, &old);
+
+    if (rc == CK_OK)
+        return exp_del(t, old, kind, name, strlen(name));
+    return rc == CK_NOT_FOUND || rc == CK_ERR_CORRUPT ? CK_OK : rc;
+}
+
 static ck_status state_put_fn(ck_lmdb_txn *t, void *arg)
 {
     state_arg *a = arg;
     MDB_val k = mval(a->name, strlen(a->name)), v;
-    int64_t old, expires = t->now + a->ttl;
+    int64_t expires = t->now + a->ttl;
     ck_status rc = room_check(t);
     int mrc;
 
-    if (rc != CK_OK)
-        return rc;
-    rc = named_get(t, t->e->states, a->name, 0, &v, &old);
     if (rc == CK_OK)
-        rc = exp_del(t, old, 'p', a->name, strlen(a->name));
-    else if (rc == CK_NOT_FOUND || rc == CK_ERR_CORRUPT)
-        rc = CK_OK;         /* replaced below either way */
+        rc = named_unindex(t, t->e->states, 'p', a->name);
     if (rc != CK_OK)
         return rc;
     v.mv_size = 8 + a->len;
@@ -774,6 +787,21 @@ typedef struct fail_arg {
     int64_t *count;
 } fail_arg;
 
+/*
+ * Reads a counter: the end of its window and its count, which is 0 once the
+ * window has ended at t->now (and on any error).
+ */
+static ck_status counter_get(ck_lmdb_txn *t, const char *name, int64_t *end, int64_t *count)
+{
+    MDB_val v;
+    ck_status rc = named_get(t, t->e->fails, name, 8, &v, end);
+
+    *count = 0;
+    if (rc == CK_OK && t->now < *end)
+        *count = ck_be64_get((unsigned char *)v.mv_data + 8);
+    return rc;
+}
+
 static ck_status fail_add_fn(ck_lmdb_txn *t, void *arg)
 {
     fail_arg *a = arg;
@@ -783,16 +811,12 @@ static ck_status fail_add_fn(ck_lmdb_txn *t, void *arg)
     ck_status rc = room_check(t);
     int mrc;
 
-    if (rc != CK_OK)
-        return rc;
-    rc = named_get(t, t->e->fails, a->name, 8, &v, &end);
-    if (rc == CK_OK && t->now < end) {
-        count = ck_be64_get((unsigned char *)v.mv_data + 8);
-    } else if (rc == CK_OK) {
-        rc = exp_del(t, end, 'f', a->name, strlen(a->name));
-    } else if (rc == CK_NOT_FOUND || rc == CK_ERR_CORRUPT) {
+    if (rc == CK_OK)
+        rc = counter_get(t, a->name, &end, &count);
+    if (rc == CK_OK && t->now >= end)
+        rc = exp_del(t, end, 'f', a->name, strlen(a->name));   /* the window ended */
+    else if (rc == CK_NOT_FOUND || rc == CK_ERR_CORRUPT)
         rc = CK_OK;         /* a fresh window replaces it */
-    }
     if (rc != CK_OK)
         return rc;
     if (count == 0) {
@@ -823,18 +847,10 @@ static ck_status lmdb_fail_add(ck_store *st, const char *name, int window, int64
 static ck_status fail_count_fn(ck_lmdb_txn *t, void *arg)
 {
     fail_arg *a = arg;
-    MDB_val v;
     int64_t end;
-    ck_status rc = named_get(t, t->e->fails, a->name, 8, &v, &end);
+    ck_status rc = counter_get(t, a->name, &end, a->count);
 
-    *a->count = 0;
-    if (rc == CK_NOT_FOUND)
-        return CK_OK;
-    if (rc != CK_OK)
-        return rc;
-    if (t->now < end)
-        *a->count = ck_be64_get((unsigned char *)v.mv_data + 8);
-    return CK_OK;
+    return rc == CK_NOT_FOUND ? CK_OK : rc;
 }
 
 static ck_status lmdb_fail_count(ck_store *st, const char *name, int64_t now, int64_t *count)
@@ -894,17 +910,11 @@ static ck_status lock_note_fn(ck_lmdb_txn *t, void *arg)
     lock_arg *a = arg;
     MDB_val k = mval(a->name, strlen(a->name)), v;
     unsigned char buf[16];
-    int64_t end;
     ck_status rc = room_check(t);
     int mrc;
 
-    if (rc != CK_OK)
-        return rc;
-    rc = named_get(t, t->e->fails, a->name, 0, &v, &end);
     if (rc == CK_OK)
-        rc = exp_del(t, end, 'f', a->name, strlen(a->name));
-    else if (rc == CK_NOT_FOUND || rc == CK_ERR_CORRUPT)
-        rc = CK_OK;
+        rc = named_unindex(t, t->e->fails, 'f', a->name);
     if (rc == CK_OK)
         rc = exp_add(t, a->until, 'f', a->name, strlen(a->name));
     if (rc != CK_OK)
