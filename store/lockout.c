@@ -45,14 +45,24 @@ static void counter_name(const char *prefix, ck_lock_kind kind, const char *name
     snprintf(out, 80, "%s%c:%s", prefix, kind == CK_LOCK_HOST ? 'h' : 'u', id);
 }
 
+/* Whether failures against name are counted at all: lockout is on (deny > 0)
+ * and there is a name to count them against. */
+static int counts(const ck_lockout *lo, const char *name)
+{
+    return lo->deny > 0 && name && *name;
+}
+
 /* Reads the counter prefix+kind+name into cname and *count; a counter that
- * does not exist reads as 0. */
-static ck_status counter_read(ck_store *st, const char *prefix, ck_lock_kind kind,
-                              const char *name, char cname[80], int64_t *count)
+ * does not exist, or one lockout does not keep (see counts), reads as 0. */
+static ck_status counter_read(ck_store *st, const ck_lockout *lo, const char *prefix,
+                              ck_lock_kind kind, const char *name, char cname[80],
+                              int64_t *count)
 {
     ck_status rc;
 
     *count = 0;
+    if (!counts(lo, name))
+        return CK_OK;
     counter_name(prefix, kind, name, cname);
     rc = ck_store_fail_count(st, cname, count);
     return rc == CK_NOT_FOUND ? CK_OK : rc;
@@ -91,13 +101,9 @@ ck_status ck_lockout_check(ck_store *st, const ck_lockout *lo, ck_lock_kind kind
                            const char *name, int *locked)
 {
     char cname[80];
-    int64_t count = 0;
-    ck_status rc;
+    int64_t count;
+    ck_status rc = counter_read(st, lo, "lk:", kind, name, cname, &count);
 
-    *locked = 0;
-    if (lo->deny <= 0 || !name || !*name)
-        return CK_OK;
-    rc = counter_read(st, "lk:", kind, name, cname, &count);
     *locked = rc == CK_OK && count > 0;
     return rc;
 }
@@ -117,7 +123,7 @@ ck_status ck_lockout_fail(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
         if (rc != CK_OK)
             return rc;
     }
-    if (lo->deny <= 0 || !name || !*name)
+    if (!counts(lo, name))
         return CK_OK;
     counter_name("lf:", kind, name, cname);
     rc = ck_store_fail_add(st, cname, lo->fail_interval, count);
@@ -258,12 +264,9 @@ out:
 ck_status ck_lockout_success(ck_store *st, const ck_lockout *lo, const char *name)
 {
     char cname[80];
-    int64_t count = 0;
-    ck_status rc;
+    int64_t count;
+    ck_status rc = counter_read(st, lo, "lf:", CK_LOCK_ACCOUNT, name, cname, &count);
 
-    if (lo->deny <= 0 || !name || !*name)
-        return CK_OK;
-    rc = counter_read(st, "lf:", CK_LOCK_ACCOUNT, name, cname, &count);
     if (rc != CK_OK || count == 0)
         return rc;
     rc = ck_store_fail_reset(st, cname);
