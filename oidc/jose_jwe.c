@@ -118,6 +118,23 @@ static int hdr_b64(json_t *hdr, const char *name, uint8_t **out, size_t *outlen)
     return ck_jose_b64dec(s, strlen(s), out, outlen);
 }
 
+/* One coordinate of a P-256 point: a base64url string of exactly 32 bytes,
+ * decoded straight into dst. */
+static int coord32(json_t *v, uint8_t dst[32])
+{
+    const char *s = json_string_value(v);
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    int rc = -1;
+
+    if (s != NULL && ck_jose_b64dec(s, strlen(s), &raw, &len) == 0 && len == 32) {
+        memcpy(dst, raw, 32);
+        rc = 0;
+    }
+    free(raw);
+    return rc;
+}
+
 /*
  * The sender's ephemeral key: EC P-256 only (our keys are P-256). It takes
  * its group from one of our keys, which is cheaper than building the group
@@ -129,35 +146,25 @@ static int epk_load(json_t *epk, EVP_PKEY *group_of, EVP_PKEY **out)
 {
     const char *kty = json_string_value(json_object_get(epk, "kty"));
     const char *crv = json_string_value(json_object_get(epk, "crv"));
-    const char *x = json_string_value(json_object_get(epk, "x"));
-    const char *y = json_string_value(json_object_get(epk, "y"));
-    uint8_t *bx = NULL, *by = NULL, point[65];
-    size_t lx = 0, ly = 0;
-    EVP_PKEY *pkey = NULL;
-    int rc = -1;
+    uint8_t point[65];
+    EVP_PKEY *pkey;
 
     *out = NULL;
-    if (kty == NULL || crv == NULL || x == NULL || y == NULL ||
-        strcmp(kty, "EC") != 0 || strcmp(crv, "P-256") != 0)
-        goto out;
-    if (ck_jose_b64dec(x, strlen(x), &bx, &lx) != 0 ||
-        ck_jose_b64dec(y, strlen(y), &by, &ly) != 0 || lx != 32 || ly != 32)
-        goto out;
+    if (kty == NULL || crv == NULL || strcmp(kty, "EC") != 0 || strcmp(crv, "P-256") != 0)
+        return -1;
+    /* SEC 1 uncompressed form: 0x04, then x and y of 32 bytes each. */
     point[0] = 0x04;
-    memcpy(point + 1, bx, 32);
-    memcpy(point + 33, by, 32);
+    if (coord32(json_object_get(epk, "x"), point + 1) != 0 ||
+        coord32(json_object_get(epk, "y"), point + 33) != 0)
+        return -1;
     pkey = EVP_PKEY_new();
     if (pkey == NULL || EVP_PKEY_copy_parameters(pkey, group_of) <= 0 ||
-        EVP_PKEY_set1_encoded_public_key(pkey, point, sizeof(point)) <= 0)
-        goto out;
+        EVP_PKEY_set1_encoded_public_key(pkey, point, sizeof(point)) <= 0) {
+        EVP_PKEY_free(pkey);
+        return -1;
+    }
     *out = pkey;
-    pkey = NULL;
-    rc = 0;
-out:
-    EVP_PKEY_free(pkey);
-    free(bx);
-    free(by);
-    return rc;
+    return 0;
 }
 
 static void jwe_clear(struct jwe *j)
