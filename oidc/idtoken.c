@@ -415,14 +415,12 @@ ck_idt_status ck_idtoken_verify(const char *compact, size_t len,
         goto out;
     }
     st = jws_verify(compact, len, p, provider, &claims, reason, rlen);
-    if (st != CK_IDT_OK)
-        goto out;
-    st = CK_IDT_REJECT;
-    if (check_claims(claims, p, reason, rlen) != 0)
-        goto out;
-    *claims_out = claims;
-    claims = NULL;
-    st = CK_IDT_OK;
+    if (st == CK_IDT_OK && check_claims(claims, p, reason, rlen) != 0)
+        st = CK_IDT_REJECT;
+    if (st == CK_IDT_OK) {
+        *claims_out = claims;
+        claims = NULL;
+    }
 out:
     json_decref(claims);
     if (inner != NULL) {
