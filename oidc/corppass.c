@@ -45,6 +45,14 @@ static int opt_claim(json_t *obj, const char *name, char *dst, size_t dstlen,
     return 0;
 }
 
+/* An optional object member of obj into *out: absent (NULL) or an object is
+ * fine, any other JSON type is an error (-1). */
+static int opt_object(json_t *obj, const char *name, json_t **out)
+{
+    *out = json_object_get(obj, name);
+    return *out == NULL || json_is_object(*out) ? 0 : -1;
+}
+
 static int legacy_pair(ck_identity *out, const char *key, size_t klen,
                        const char *val, size_t vlen, unsigned *seen, char *err,
                        size_t errlen)
@@ -108,12 +116,11 @@ static int legacy_sub(const char *sub, ck_identity *out, char *err, size_t errle
 static int corppass_legacy(json_t *claims, const char *sub, ck_identity *out,
                            char *err, size_t errlen)
 {
-    json_t *ui = json_object_get(claims, "userInfo");
-    json_t *ei = json_object_get(claims, "entityInfo");
+    json_t *ui, *ei;
 
     if (legacy_sub(sub, out, err, errlen) != 0)
         return -1;
-    if ((ui != NULL && !json_is_object(ui)) || (ei != NULL && !json_is_object(ei))) {
+    if (opt_object(claims, "userInfo", &ui) != 0 || opt_object(claims, "entityInfo", &ei) != 0) {
         ck_jose_err(err, errlen, "corppass: userInfo or entityInfo is not an object");
         return -1;
     }
@@ -130,13 +137,11 @@ static int corppass_legacy(json_t *claims, const char *sub, ck_identity *out,
 static int corppass_fapi(json_t *claims, const char *sub, ck_identity *out,
                          char *err, size_t errlen)
 {
-    json_t *sa = json_object_get(claims, "sub_attributes");
-    json_t *act = json_object_get(claims, "act");
-    json_t *acc = json_object_get(claims, "sub_account");
-    json_t *asa = json_object_get(act, "sub_attributes");
+    json_t *sa, *act, *acc, *asa;
 
-    if ((sa != NULL && !json_is_object(sa)) || (act != NULL && !json_is_object(act)) ||
-        (acc != NULL && !json_is_object(acc)) || (asa != NULL && !json_is_object(asa))) {
+    if (opt_object(claims, "sub_attributes", &sa) != 0 || opt_object(claims, "act", &act) != 0 ||
+        opt_object(claims, "sub_account", &acc) != 0 ||
+        opt_object(act, "sub_attributes", &asa) != 0) {
         ck_jose_err(err, errlen, "corppass: act, sub_account or sub_attributes is not an object");
         return -1;
     }
