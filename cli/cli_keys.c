@@ -127,36 +127,49 @@ static size_t trim_ring(char *text, size_t len, long keep, size_t *dropped)
     return out;
 }
 
+/*
+ * Under the ring's lock: keeps the first keep + 1 keys of the ring file
+ * (see trim_ring), rewriting it only when a key goes. The text is key
+ * material, so it is wiped on the way out.
+ */
+static int ring_trim_file(const char *path, long keep, size_t *dropped, char *err,
+                          size_t errlen)
+{
+    char *text = NULL;
+    size_t len = 0, newlen;
+    int rc = 0;
+
+    *dropped = 0;
+    if (ck_secfile_read(path, 1, RING_MAX, &text, &len, err, errlen) != 0)
+        return -1;
+    newlen = trim_ring(text, len, keep, dropped);
+    if (*dropped && ck_secfile_replace(path, text, newlen, err, errlen) != 0)
+        rc = -1;
+    ck_secfile_free(text, len);
+    return rc;
+}
+
 static int ring_rotate(const ck_config *cfg, long keep)
 {
     const char *path = cli_keys_path(cfg);
-    char kid[CK_KID_MAX], err[512], *text = NULL;
-    size_t len = 0, newlen, dropped = 0;
-    int lockfd, rc = CLI_FAIL;
+    char kid[CK_KID_MAX], err[512];
+    size_t dropped = 0;
+    int lockfd, rc;
 
     if (ck_keyring_generate(path, kid, err, sizeof(err)) != 0)
         return cli_fail("%s", err);
     lockfd = ck_secfile_lock(path, err, sizeof(err));
     if (lockfd < 0)
         return cli_fail("%s", err);
-    if (ck_secfile_read(path, 1, RING_MAX, &text, &len, err, sizeof(err)) != 0) {
-        cli_fail("%s", err);
-        goto out;
-    }
-    newlen = trim_ring(text, len, keep, &dropped);
-    if (dropped && ck_secfile_replace(path, text, newlen, err, sizeof(err)) != 0) {
-        cli_fail("%s", err);
-        goto out;
-    }
+    rc = ring_trim_file(path, keep, &dropped, err, sizeof(err));
+    /* The lock guards the file; reporting needs no lock. */
+    close(lockfd);
+    if (rc != 0)
+        return cli_fail("%s", err);
     printf("new signing key %s in %s; %zu old key%s dropped\n", kid, path, dropped,
            dropped == 1 ? "" : "s");
     cli_audit(cfg, "key_rotated", NULL, NULL, "success", kid);
-    rc = CLI_OK;
-out:
-    if (text)
-        ck_secfile_free(text, len);
-    close(lockfd);
-    return rc;
+    return CLI_OK;
 }
 
 /* ---- relying-party keys -------------------------------------------------- */
