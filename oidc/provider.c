@@ -366,7 +366,7 @@ static int read_secret(ck_oidc_provider *p, const char *path, char *err, size_t 
 
 /*
  * Whoever can write the CA file chooses whom we take for the provider:
- * it is held to the policy for checkup.conf itself (secfile.h).
+ * it is held to the policy for checkup.conf itself (ck_secfile.h).
  */
 static int ca_file_ok(const ck_oidc_provider *p, const char *path, char *err,
                       size_t errlen)

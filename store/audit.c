@@ -277,7 +277,7 @@ out:
 
 /*
  * Root appends here: a file or directory someone else controls would let
- * them aim root's writes (secfile.h policy, CK_FILE_LOG). No symlink, no
+ * them aim root's writes (ck_secfile.h policy, CK_FILE_LOG). No symlink, no
  * FIFO (O_NONBLOCK keeps the open from waiting for a reader).
  */
 static int open_file(const char *path, char *err, size_t errlen)

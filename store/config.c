@@ -330,7 +330,7 @@ int ck_config_load(ck_config *cfg, const char *path, ck_config_section_fn extra,
 
     /*
      * Whoever can write checkup.conf can turn lockout off or aim the audit
-     * file anywhere: it is held to the policy of secfile.h. A directory, a
+     * file anywhere: it is held to the policy of ck_secfile.h. A directory, a
      * FIFO or a device is an error, never an empty file.
      */
     fd = ck_secfile_open(path, CK_FILE_CONFIG, NULL, err, errlen);

@@ -1,6 +1,6 @@
 /*
  * checkup.conf parsing: defaults, ranges, clear errors; and the one
- * ownership and mode policy (secfile.h) for checkup.conf, secret files,
+ * ownership and mode policy (ck_secfile.h) for checkup.conf, secret files,
  * the audit file and the embedded store's directory.
  */
 #include "config.h"

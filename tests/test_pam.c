@@ -813,7 +813,7 @@ static void test_unusable_key_ring(void **state)
 }
 
 /*
- * checkup.conf as secfile.h's policy has it: someone else's, writable by
+ * checkup.conf as ck_secfile.h's policy has it: someone else's, writable by
  * others, a directory, a FIFO (which must not block), a symlink loop:
  * each a configuration error, never the built-in defaults.
  */

@@ -232,7 +232,7 @@ static void copy_cert(const char *name, char *out)
 
 /*
  * The client key is a secret, the CA file and directory choose whom we
- * trust: each held to the one file policy (secfile.h).
+ * trust: each held to the one file policy (ck_secfile.h).
  */
 static void test_client_key_policy(void **state)
 {

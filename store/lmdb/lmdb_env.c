@@ -101,7 +101,7 @@ static ck_status file_path(ck_store *st, const char *dir, const char *name, char
 
 /*
  * Creates a file 0660 whatever the umask; an existing one is left alone
- * if the store policy (secfile.h) allows it: a group member could have
+ * if the store policy (ck_secfile.h) allows it: a group member could have
  * left a symlink there for root to write through.
  */
 static ck_status file_precreate(ck_store *st, const char *dir, const char *name)
@@ -145,7 +145,7 @@ static ck_status dir_prepare(ck_store *st, const char *dir)
         return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: cannot create directory: %s",
                        dir, strerror(errno));
     }
-    /* Others may not plant files or symlinks among ours (secfile.h). */
+    /* Others may not plant files or symlinks among ours (ck_secfile.h). */
     if (ck_secfile_check_store(dir, 1, err, sizeof(err)) != 0)
         return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s", err);
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

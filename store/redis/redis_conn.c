@@ -393,7 +393,7 @@ static int parse_url(ck_redis_opts *o, const char *url, char *err, size_t errlen
     return parse_path(o, auth_end, sentinel, err, errlen);
 }
 
-/* Reads a password file under the secret-file policy (secfile.h); strips one line end. */
+/* Reads a password file under the secret-file policy (ck_secfile.h); strips one line end. */
 static int read_password_file(const char *path, char **out, char *err, size_t errlen)
 {
     char *data = NULL, ferr[512];

@@ -88,7 +88,7 @@ static int no_passphrase(char *buf, int size, int rwflag, void *ud)
 
 /*
  * The CA file chooses whom we take for the server: held to the policy of
- * checkup.conf (secfile.h) before OpenSSL reads it. Only root or our own
+ * checkup.conf (ck_secfile.h) before OpenSSL reads it. Only root or our own
  * user may write it or its directory, so nobody else can swap it after
  * the check. The client certificate alike.
  */
@@ -120,7 +120,7 @@ static int trusted_dir(ck_redis *r, const char *path)
 }
 
 /*
- * The client key under the secret-file policy (secfile.h), read by us
+ * The client key under the secret-file policy (ck_secfile.h), read by us
  * and handed to OpenSSL from memory, so that what was checked is what is
  * used. No passphrase: the key is read unattended.
  */
