@@ -214,10 +214,16 @@ else
 import http.server, sys
 role = sys.argv[1]
 class H(http.server.BaseHTTPRequestHandler):
+    # HTTP/1.1 keeps connections open, as checkupd does: the sample must
+    # reuse them for auth subrequests.
+    protocol_version = "HTTP/1.1"
     def log_message(self, *a): pass
     def do_GET(self):
         if role == "checkupd":
             if self.path == "/session":
+                with open(sys.argv[3], "a") as f:
+                    f.write("%d %s\n" % (self.client_address[1],
+                                         self.headers.get("X-Forwarded-For", "-")))
                 if "__Host-checkup=good" in (self.headers.get("Cookie") or ""):
                     self.send_response(200)
                     self.send_header("X-Checkup-User", "alice@example.org")
@@ -236,11 +242,12 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+s.daemon_threads = True
 open(sys.argv[2], "w").write(str(s.server_address[1]))
 s.serve_forever()
 EOF
-    python3 "$nx/stub.py" checkupd "$nx/ckd.port" & echo $! > "$nx/ckd.pid"
+    python3 "$nx/stub.py" checkupd "$nx/ckd.port" "$nx/session.log" & echo $! > "$nx/ckd.pid"
     python3 "$nx/stub.py" tool "$nx/tool.port" & echo $! > "$nx/tool.pid"
     i=0
     while { [ ! -s "$nx/ckd.port" ] || [ ! -s "$nx/tool.port" ]; } && [ $i -lt 50 ]; do
@@ -296,6 +303,23 @@ EOF
         fail "nginx: /login: $got"
     got=$(curl -sk -o /dev/null -w '%{http_code}' "$u/metrics")
     [ "$got" = 302 ] && ok "nginx: /metrics is not published" || fail "nginx: /metrics answers $got"
+    # 20 pages, each an auth subrequest: nginx must reuse its connections to
+    # checkupd (the stub logs the source port of each /session) and pass
+    # the client's address.
+    : > "$nx/session.log"
+    i=0
+    while [ $i -lt 20 ]; do
+        curl -sk -o /dev/null -H 'Cookie: __Host-checkup=good' "$u/page/$i"
+        i=$((i + 1))
+    done
+    n=$(wc -l < "$nx/session.log")
+    ports=$(cut -d' ' -f1 "$nx/session.log" | sort -u | wc -l)
+    [ "$n" -eq 20 ] && [ "$ports" -le 2 ] &&
+        ok "nginx: 20 auth subrequests over $ports connection(s) to checkupd" ||
+        fail "nginx: 20 pages made $n auth subrequests over $ports connections (keepalive lost?)"
+    [ "$(cut -d' ' -f2 "$nx/session.log" | sort -u)" = 127.0.0.1 ] &&
+        ok "nginx: auth subrequests carry the client's address" ||
+        fail "nginx: X-Forwarded-For of auth subrequests: $(cut -d' ' -f2 "$nx/session.log" | sort -u | tr '\n' ' ')"
     got=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$hp/x")
     [ "$got" = "301 https://127.0.0.1/x" ] && ok "nginx: plain http goes to https" ||
         fail "nginx: plain http: $got"
