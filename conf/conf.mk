@@ -36,7 +36,8 @@ ckexamplenginxdir = $(ckexampledir)/nginx
 dist_ckexamplenginx_DATA = conf/nginx/checkup.conf
 
 ckexamplesystemddir = $(ckexampledir)/systemd
-dist_ckexamplesystemd_DATA = conf/systemd/checkupd.service
+dist_ckexamplesystemd_DATA = conf/systemd/checkupd.service conf/systemd/checkup-sweep.service \
+	conf/systemd/checkup-sweep.timer
 
 ckexampletmpfilesdir = $(ckexampledir)/tmpfiles.d
 dist_ckexampletmpfiles_DATA = conf/tmpfiles.d/checkup.conf
@@ -47,6 +48,10 @@ dist_ckexamplesysusers_DATA = conf/sysusers.d/checkup.conf
 ckexampleredisdir = $(ckexampledir)/redis
 dist_ckexampleredis_DATA = conf/redis/redis.conf conf/redis/checkup-auth.conf \
 	conf/redis/sentinel.conf
+
+ckexamplemonitoringdir = $(ckexampledir)/monitoring
+dist_ckexamplemonitoring_DATA = conf/monitoring/checkup-alerts.yml \
+	conf/monitoring/checkup-alerts.test.yml conf/monitoring/checkup-dashboard.json
 
 ckexampledockerdir = $(ckexampledir)/docker
 dist_ckexampledocker_DATA = conf/docker/Dockerfile conf/docker/checkup.conf

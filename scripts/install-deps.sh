@@ -19,6 +19,10 @@ PKGS="build-essential autoconf automake libtool pkg-config
 # files and the nginx sample (tests/ops_samples.sh).
 PKGS="$PKGS man-db groff-base bsdextrautils systemd python3-yaml nginx curl"
 
+# The monitoring samples (tests/monitoring.sh): promtool checks and unit
+# tests the alert rules.
+PKGS="$PKGS prometheus"
+
 # checkupd's tests and bench: nginx in front, Chromium for the browser
 # test, wrk for the load, jq to read JSON answers.
 PKGS="$PKGS wrk chromium jq"

@@ -73,7 +73,9 @@ cmp -s "$top_srcdir/conf/checkup.conf" "$root$conf" && ok "it is conf/checkup.co
 ex=$ck_docdir/examples
 for f in checkup.conf docker-compose.yml pam.d/sshd pam.d/login pam.d/clinic-portal \
          pam.d/common-auth-checkup pam.d/checkup pam.d/checkup-token pam.d/sshd-checkup \
-         nginx/checkup.conf systemd/checkupd.service tmpfiles.d/checkup.conf \
+         nginx/checkup.conf systemd/checkupd.service systemd/checkup-sweep.service \
+         systemd/checkup-sweep.timer monitoring/checkup-alerts.yml \
+         monitoring/checkup-alerts.test.yml monitoring/checkup-dashboard.json tmpfiles.d/checkup.conf \
          sysusers.d/checkup.conf redis/redis.conf redis/checkup-auth.conf redis/sentinel.conf \
          docker/Dockerfile docker/checkup.conf k8s/00-namespace.yaml k8s/10-secrets.yaml \
          k8s/20-redis.yaml k8s/30-checkupd.yaml k8s/40-networkpolicy.yaml; do

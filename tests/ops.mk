@@ -1,6 +1,6 @@
 # Install tree, man pages and deployment samples.
-TESTS += tests/install.sh tests/man.sh tests/ops_samples.sh
-EXTRA_DIST += tests/install.sh tests/man.sh tests/ops_samples.sh tests/ops.mk
+TESTS += tests/install.sh tests/man.sh tests/ops_samples.sh tests/monitoring.sh
+EXTRA_DIST += tests/install.sh tests/man.sh tests/ops_samples.sh tests/monitoring.sh tests/ops.mk
 check_SCRIPTS += checkup$(EXEEXT) tests/pam_drive$(EXEEXT) pam_checkup.la
 # tests/install.sh runs "make install DESTDIR=..." in this build tree and
 # needs the directories configure chose.

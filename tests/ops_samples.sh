@@ -345,6 +345,32 @@ else
         fail "systemd-analyze verify:"; cat "$d/verify"
     fi
 fi
+# The sweep timer and its service: clean, and the service's command line
+# (with this tree's binary and a scratch store) sweeps.
+cp "$conf/systemd/checkup-sweep.timer" "$d/"
+sweep_cmd=$(sed -n 's/^ExecStart=//p' "$conf/systemd/checkup-sweep.service")
+sed -e 's|^ExecStart=.*|ExecStart=/bin/true|' "$conf/systemd/checkup-sweep.service" \
+    > "$d/checkup-sweep.service"
+if systemd-analyze verify --man=no "$d/checkup-sweep.service" "$d/checkup-sweep.timer" \
+        > "$d/verify" 2>&1 && [ ! -s "$d/verify" ]; then
+    ok "systemd-analyze verify checkup-sweep.service checkup-sweep.timer: clean"
+else
+    fail "systemd-analyze verify checkup-sweep.*:"; cat "$d/verify"
+fi
+grep -q '^OnUnitActiveSec=' "$d/checkup-sweep.timer" && ok "the timer repeats" ||
+    fail "checkup-sweep.timer has no OnUnitActiveSec="
+printf '[store]\nurl = lmdb:%s/sweepstore\n' "$d" > "$d/sweep.conf"
+# shellcheck disable=SC2086
+set -- $sweep_cmd
+if [ "$1" = /usr/bin/checkup ] && [ "$2" = -c ] && [ "$3" = /etc/checkup/checkup.conf ]; then
+    shift 3
+    "$ck" -c "$d/sweep.conf" "$@" > "$d/sweep.out" 2>&1 &&
+        grep -q 'removed 0 expired' "$d/sweep.out" && ok "the sweep service's command sweeps" ||
+        { fail "the sweep service's command:"; cat "$d/sweep.out"; }
+else
+    fail "checkup-sweep.service runs '$sweep_cmd', not /usr/bin/checkup -c /etc/checkup/checkup.conf ..."
+fi
+
 for want in NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/run/checkup PrivateTmp=yes \
             ProtectHome=yes CapabilityBoundingSet= RestrictAddressFamilies= SystemCallFilter=; do
     grep -q "^$want" "$unit" && ok "unit has $want" || fail "unit lacks $want"
