@@ -21,7 +21,8 @@ for tool in "${REDIS_SERVER:-}" "${REDIS_SENTINEL:-}"; do
 done
 . "$top_srcdir/tests/lib/redis.sh"
 . "$top_srcdir/tests/lib/pam_env.sh"
-trap redis_stop_all EXIT INT TERM
+. "$top_srcdir/tests/web_common.sh"
+trap 'web_stop_all; redis_stop_all' EXIT INT TERM
 d=$CK_TEST_TMP/ops
 mkdir -p "$d"
 conf=$top_srcdir/conf
@@ -162,6 +163,96 @@ case $(redis-cli -p "$sport" --no-auth-warning --user checkup --pass "$app" sent
 *NOPERM*) ok "the checkup user may only ask where the primary is" ;;
 *) fail "the checkup user may run SENTINEL MASTERS" ;;
 esac
+
+# --- checkupd from the Docker and Kubernetes samples ----------------------
+# Each sample's checkup.conf, as shipped, runs checkupd on the sample Redis
+# through the sample sentinel. Changed for loopback only: the store's host
+# list (the master name stays), where the secrets are mounted (a Docker
+# secret is a plain file; a Kubernetes secret volume is symlinks into a
+# ..data directory, mode 0400) and the listen address (0.0.0.0:8080 becomes
+# a free loopback port, after checking that 8080 is the port the image,
+# the compose file, the probes and the Service use).
+python3 - "$conf/k8s/30-checkupd.yaml" "$conf/docker-compose.yml" "$conf/docker/Dockerfile" \
+    > "$d/ports" 2>&1 <<'EOF'
+import sys, yaml
+docs = [x for x in yaml.safe_load_all(open(sys.argv[1])) if x]
+dep = next(x for x in docs if x["kind"] == "Deployment")
+svc = next(x for x in docs if x["kind"] == "Service")
+c = dep["spec"]["template"]["spec"]["containers"][0]
+ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+for probe in ("readinessProbe", "livenessProbe"):
+    g = c[probe]["httpGet"]
+    print("k8s", probe, g["path"], ports.get(g["port"], g["port"]))
+t = svc["spec"]["ports"][0]["targetPort"]
+print("k8s service-target", ports.get(t, t))
+compose = yaml.safe_load(open(sys.argv[2]))
+for p in compose["services"]["checkupd"]["ports"]:
+    print("compose published", p.rsplit(":", 1)[1])
+for line in open(sys.argv[3]):
+    if line.startswith("EXPOSE"):
+        print("docker expose", line.split()[1])
+EOF
+[ "$(grep -c . "$d/ports")" -ge 5 ] || { fail "cannot read the ports of the samples:"; cat "$d/ports"; }
+bad=$(grep -v ' 8080$' "$d/ports")
+[ -z "$bad" ] && ok "image, compose file, probes and Service all use port 8080" ||
+    fail "a sample port is not 8080: $bad"
+
+# run_sample NAME CONF SECRETS-LAYOUT: checkupd with CONF on the sentinel.
+run_sample() {
+    _n=$1 _c=$2 _layout=$3 _s=$d/$1/secrets
+    mkdir -p "$_s"
+    grep -q '^listen = 0.0.0.0:8080$' "$_c" && ok "$_n: checkupd listens on 0.0.0.0:8080" ||
+        fail "$_n: checkup.conf does not listen on 0.0.0.0:8080 (the probes' and Service's port)"
+    sed -e "s|^url = redis+sentinel://[^/]*/|url = redis+sentinel://127.0.0.1:$sport/|" \
+        -e "s|/run/secrets/|$_s/|" -e 's|^listen = 0.0.0.0:8080$|listen = 127.0.0.1:0|' \
+        "$_c" > "$d/$_n/checkup.conf"
+    # The secret files, as the sample's comments say to make them.
+    _users=$(sed -n "s|^file = $_s/||p" "$d/$_n/checkup.conf")
+    _keys=$(sed -n "s|^key_file = $_s/||p" "$d/$_n/checkup.conf")
+    _pwf=$(sed -n "s|^password_file = $_s/||p" "$d/$_n/checkup.conf")
+    [ -n "$_users" ] && [ -n "$_keys" ] && [ -n "$_pwf" ] ||
+        { fail "$_n: users, key ring or Redis password not under /run/secrets"; return 1; }
+    _src=$_s
+    [ "$_layout" = k8s ] && _src=$d/$_n/volume-data
+    mkdir -p "$_src/$(dirname "$_users")" "$_src/$(dirname "$_keys")" "$_src/$(dirname "$_pwf")"
+    printf '[users]\nfile = %s\n[tokens]\nkey_file = %s\n' "$_src/$_users" "$_src/$_keys" \
+        > "$d/$_n/local.conf"
+    "$ck" -c "$d/$_n/local.conf" keys generate > /dev/null &&
+        "$ck" -c "$d/$_n/local.conf" user add dana@example.org --role doctor \
+            --password-stdin < "$d/pw" > /dev/null || { fail "$_n: cannot make the secrets"; return 1; }
+    printf '%s\n' "$app" > "$_src/$_pwf"
+    chmod 0400 "$_src/$_users" "$_src/$_keys" "$_src/$_pwf"
+    if [ "$_layout" = k8s ]; then
+        # A secret volume: DIR/name -> ..data/name, ..data -> ..TIMESTAMP.
+        for _f in "$_users" "$_keys" "$_pwf"; do
+            _vol=$_s/$(dirname "$_f")
+            mkdir -p "$_vol"
+            [ -e "$_vol/..2026_01_01_00_00_00.1" ] ||
+                cp -a "$_src/$(dirname "$_f")" "$_vol/..2026_01_01_00_00_00.1"
+            ln -sfn ..2026_01_01_00_00_00.1 "$_vol/..data"
+            ln -sfn "..data/$(basename "$_f")" "$_vol/$(basename "$_f")"
+        done
+    fi
+    web_start "$_n" "$d/$_n/checkup.conf" ||
+        { fail "$_n: checkupd does not start with the sample's checkup.conf"; return 1; }
+    ok "$_n: checkupd starts with the sample's checkup.conf"
+    for _path in $(awk '$1 == "k8s" && $2 ~ /Probe$/ { print $3 }' "$d/ports") /healthz; do
+        check "$_n: probe $_path" 200 "$(status "http://127.0.0.1:$WEB_PORT$_path")"
+    done
+    WEB_ORIGIN=$(sed -n 's|^public_url = \(https://[^/]*\).*|\1|p' "$d/$_n/checkup.conf")
+    _tok=$(web_login "$WEB_PORT" dana@example.org 'pw one')
+    [ -n "$_tok" ] && ok "$_n: a password login gives a session cookie" ||
+        fail "$_n: the login gave no cookie"
+    check "$_n: the session is valid (through the sentinel's primary)" 200 \
+        "$(status "http://127.0.0.1:$WEB_PORT/session" -H "Cookie: $WEB_COOKIE=$_tok")"
+    check "$_n: /metrics from this host" 200 "$(status "http://127.0.0.1:$WEB_PORT/metrics")"
+    web_stop "$_n"
+    check "$_n: checkupd stops cleanly" 0 "$WEB_RC"
+}
+mkdir -p "$d/docker" "$d/k8s"
+run_sample docker "$conf/docker/checkup.conf" docker
+run_sample k8s "$d/k8s.conf" k8s
+fails=$((fails + WEB_FAILED))
 redis_stop sentinel
 
 # --- pam.d stacks ---------------------------------------------------------
@@ -320,6 +411,48 @@ EOF
     [ "$(cut -d' ' -f2 "$nx/session.log" | sort -u)" = 127.0.0.1 ] &&
         ok "nginx: auth subrequests carry the client's address" ||
         fail "nginx: X-Forwarded-For of auth subrequests: $(cut -d' ' -f2 "$nx/session.log" | sort -u | tr '\n' ' ')"
+    # Under load, with the real checkupd behind the sample: the auth
+    # subrequests of a few thousand pages keep to a few kept-alive
+    # connections (checkupd's count stays flat, nothing piles up in
+    # TIME-WAIT), where losing keepalive would open one per page.
+    rd=$nx/real
+    web_setup "$rd" "lmdb:$rd/store" "trusted_proxies = 127.0.0.1" > /dev/null || fail "real checkupd setup"
+    sed -i "s|^public_url = .*|public_url = https://127.0.0.1:$sp|" "$rd/checkup.conf"
+    if web_start real "$rd/checkup.conf"; then
+        rp=$WEB_PORT
+        tok=$(WEB_ORIGIN=https://127.0.0.1:$sp web_login "$rp" alice@example.org "$WEB_PW_ALICE")
+        sed -i "s|server 127.0.0.1:$(cat "$nx/ckd.port")|server 127.0.0.1:$rp|" "$nx/site.conf"
+        kill -HUP "$(cat "$nx/nginx.run")"
+        i=0
+        while [ "$(curl -sk -o /dev/null -w '%{http_code}' -H "Cookie: $WEB_COOKIE=$tok" \
+                  "$u/page/0")" != 200 ] && [ $i -lt 50 ]; do
+            sleep 0.1; i=$((i + 1))
+        done
+        conns() { ss -Htn state established "( sport = :$rp )" | wc -l; }
+        waits() { ss -Htan state time-wait "( sport = :$rp or dport = :$rp )" | wc -l; }
+        w0=$(waits)
+        wrk -t1 -c16 -d3s -H "Cookie: $WEB_COOKIE=$tok" "$u/page/1" > "$nx/wrk.out" 2>&1 &
+        wp=$!
+        most=0
+        i=0
+        while ck_alive "$wp" && [ $i -lt 60 ]; do
+            c=$(conns); [ "$c" -gt "$most" ] && most=$c
+            sleep 0.2; i=$((i + 1))
+        done
+        wait "$wp"
+        reqs=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$nx/wrk.out")
+        non2xx=$(sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\)/\1/p' "$nx/wrk.out")
+        w1=$(waits)
+        echo "load: ${reqs:-?} pages, at most $most connections to checkupd, TIME-WAIT $w0 -> $w1"
+        [ "${reqs:-0}" -ge 500 ] && [ -z "$non2xx" ] ||
+            { fail "nginx + checkupd under load: too few pages or errors:"; cat "$nx/wrk.out"; }
+        [ "$most" -ge 1 ] && [ "$most" -le 32 ] && [ $((w1 - w0)) -le 32 ] &&
+            ok "nginx: ${reqs:-?} pages under load kept to $most connection(s) to the real checkupd" ||
+            fail "nginx: ${reqs:-?} pages: up to $most connections, TIME-WAIT grew by $((w1 - w0))"
+        web_stop real
+    else
+        fail "the real checkupd behind nginx did not start"
+    fi
     got=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$hp/x")
     [ "$got" = "301 https://127.0.0.1/x" ] && ok "nginx: plain http goes to https" ||
         fail "nginx: plain http: $got"
