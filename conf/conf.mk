@@ -31,6 +31,12 @@ ckexamplepamdir = $(ckexampledir)/pam.d
 ckexamplepam_DATA = conf/pam.d/checkup conf/pam.d/checkup-token conf/pam.d/sshd-checkup
 dist_ckexamplepam_DATA = conf/pam.d/sshd conf/pam.d/login conf/pam.d/clinic-portal \
 	conf/pam.d/common-auth-checkup
+# PLAIN and LOGIN binds of SASL services through saslauthd -a pam.
+dist_ckexamplepam_DATA += conf/pam.d/checkup-sasl
+
+# SASL services: saslauthd's defaults file.
+ckexamplesasldir = $(ckexampledir)/sasl
+dist_ckexamplesasl_DATA = conf/sasl/saslauthd
 
 ckexamplenginxdir = $(ckexampledir)/nginx
 dist_ckexamplenginx_DATA = conf/nginx/checkup.conf
