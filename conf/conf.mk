@@ -34,9 +34,9 @@ dist_ckexamplepam_DATA = conf/pam.d/sshd conf/pam.d/login conf/pam.d/clinic-port
 # PLAIN and LOGIN binds of SASL services through saslauthd -a pam.
 dist_ckexamplepam_DATA += conf/pam.d/checkup-sasl
 
-# SASL services: saslauthd's defaults file.
+# SASL services: slapd's SASL options, saslauthd's defaults file.
 ckexamplesasldir = $(ckexampledir)/sasl
-dist_ckexamplesasl_DATA = conf/sasl/saslauthd
+dist_ckexamplesasl_DATA = conf/sasl/slapd.conf conf/sasl/saslauthd
 
 ckexamplenginxdir = $(ckexampledir)/nginx
 dist_ckexamplenginx_DATA = conf/nginx/checkup.conf

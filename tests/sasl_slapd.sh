@@ -1,0 +1,136 @@
+#!/bin/sh
+# OpenLDAP slapd -> Cyrus SASL PLAIN -> saslauthd -a pam -> pam_checkup,
+# end to end with real programs: slapd with conf/sasl/slapd.conf as its
+# SASL options (tests/lib/slapd.sh), saslauthd as conf/sasl/saslauthd runs
+# it, the PAM service conf/pam.d/checkup-sasl under the name slapd gives
+# (ldap). ldapwhoami -Y PLAIN over StartTLS: the password and a session
+# token from a PAM login bind as the DN authz-regexp maps them to; a wrong
+# password, a logged-out token and another user's token are refused; the
+# email address binds too; PLAIN is not offered without TLS; slapd offers
+# only what mech_list names.
+: "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
+. "$top_srcdir/tests/lib/pam_env.sh"
+. "$top_srcdir/tests/lib/redis.sh"
+. "$top_srcdir/tests/lib/saslauthd.sh"
+. "$top_srcdir/tests/lib/slapd.sh"
+
+d=$CK_TEST_TMP/sasl
+s=$CK_TEST_TMP/slapd
+cleanup() { slapd_stop "$s"; saslauthd_stop "$d"; redis_stop_all; }
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+ck=$top_builddir/checkup
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; sed 's/^/#   /' "$s/whoami"; }
+
+# checkup and saslauthd, as in tests/sasl_saslauthd.sh.
+umask 077   # secrets in files only their owner reads
+ck_pam_setup "$d" "$top_builddir" 600 3600
+printf 'slapd pw %s one' "$$" > "$d/pw"     # ldapwhoami -y: no newline
+printf 'slapd pw %s two' "$$" > "$d/pw2"
+printf 'slapd pw %s one!' "$$" > "$d/bad"
+"$ck" -c "$d/checkup.conf" user add a@example.org --role doctor --local-user auser \
+    --password-stdin < "$d/pw" > /dev/null &&
+"$ck" -c "$d/checkup.conf" user add b@example.org --role nurse --local-user buser \
+    --password-stdin < "$d/pw2" > /dev/null || exit 99
+sed "s|pam_checkup\.so|$top_builddir/.libs/pam_checkup.so config=$d/checkup.conf|" \
+    "$top_srcdir/conf/pam.d/checkup-sasl" > "$d/services/ldap"
+# shellcheck disable=SC1091
+opts=$(. "$top_srcdir/conf/sasl/saslauthd" && printf '%s\n' "-n $THREADS $OPTIONS" |
+    sed 's|-m [^ ]*||') || exit 99
+# shellcheck disable=SC2086
+saslauthd_start "$d" $opts || exit 1
+
+# slapd with the sample SASL options, its saslauthd_path and checkup_config
+# pointed at this test's.
+slapd_setup "$s" "$top_srcdir/conf/sasl/slapd.conf" || exit 1
+for key in mech_list checkup_config pwcheck_method saslauthd_path; do
+    grep -q "^$key: " "$s/sasl2/slapd.conf" || { echo "conf/sasl/slapd.conf has no $key"; exit 99; }
+done
+grep -qx 'pwcheck_method: saslauthd' "$s/sasl2/slapd.conf" || exit 99
+slapd_sasl_option "$s" saslauthd_path "$d/mux/mux"
+slapd_sasl_option "$s" checkup_config "$d/checkup.conf"
+port=$(slapd_start "$s") || exit 1
+echo "# slapd on 127.0.0.1:$port"
+
+# bind WHAT WANT-DN USER SECRET-FILE: ldapwhoami -Y PLAIN over StartTLS.
+bind_as() {
+    if slapd_whoami "$s" -Q -Y PLAIN -U "$3" -y "$4" && [ "$(cat "$s/whoami")" = "dn:$2" ]; then
+        ok "$1"
+    else
+        not_ok "$1"
+    fi
+}
+refused() {
+    if slapd_whoami "$s" -Q -Y PLAIN -U "$2" -y "$3"; then
+        not_ok "$1"
+    elif grep -q 'Invalid credentials (49)' "$s/whoami"; then
+        ok "$1"
+    else
+        not_ok "$1 (not as invalid credentials)"
+    fi
+}
+
+# What slapd offers: what mech_list names, nothing else of the system's.
+(slapd_env "$s"; ldapsearch -LLL -x -ZZ -H "ldap://127.0.0.1:$port/" -b '' -s base \
+    supportedSASLMechanisms) > "$s/whoami" 2>&1
+mechs=$(sed -n 's/^supportedSASLMechanisms: //p' "$s/whoami" | sort | tr '\n' ' ')
+case $mechs in
+"PLAIN "|"OAUTHBEARER PLAIN ") ok "slapd offers what conf/sasl/slapd.conf names: $mechs" ;;
+*) not_ok "slapd offers: $mechs" ;;
+esac
+
+me=uid=auser,ou=people,dc=example,dc=org
+bind_as "the password binds as $me" "$me" auser "$d/pw"
+refused "a wrong password is refused" auser "$d/bad"
+refused "another user's password is refused" auser "$d/pw2"
+bind_as "the email address binds as uid=a@example.org,..." \
+    uid=a@example.org,ou=people,dc=example,dc=org a@example.org "$d/pw"
+# Without TLS slapd does not offer PLAIN (sasl-secprops noplain, its
+# default): the password never crosses the network in the clear.
+(slapd_env "$s"; ldapwhoami -O none -Q -H "ldap://127.0.0.1:$port/" -Y PLAIN -U auser -y "$d/pw") \
+    > "$s/whoami" 2>&1
+if grep -q 'Inappropriate authentication (48)' "$s/whoami"; then
+    ok "without TLS slapd refuses PLAIN (encryption needed)"
+else
+    not_ok "without TLS slapd refuses PLAIN"
+fi
+
+# A session token from a PAM login, then logged out.
+ck_pam_wrap "$d"
+ck_pam_drive "$d" auser 203.0.113.5 -k "$d/tok" auth acct open < "$d/pw" && [ -s "$d/tok" ] ||
+    { cat "$d/drive"; exit 99; }
+ck_pam_drive "$d" auser 203.0.113.5 -k "$d/tok2" auth acct open close < "$d/pw" && [ -s "$d/tok2" ] ||
+    { cat "$d/drive"; exit 99; }
+bind_as "a session token binds as $me" "$me" auser "$d/tok"
+bind_as "the token again, with the email address" \
+    uid=a@example.org,ou=people,dc=example,dc=org a@example.org "$d/tok"
+refused "a token after its logout is refused" auser "$d/tok2"
+refused "the token for another user is refused" buser "$d/tok"
+"$ck" -c "$d/checkup.conf" sessions revoke-user a@example.org > /dev/null || exit 99
+refused "the token after logout from all devices is refused" auser "$d/tok"
+
+if grep -qF '"event":"login_success","user":"a@example.org","method":"token","service":"ldap"' \
+    "$d/audit.jsonl"; then
+    ok "the token bind is audited with service ldap"
+else
+    n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - the token bind is audited"
+fi
+for f in pw pw2 bad tok tok2; do
+    if grep -qF "$(cat "$d/$f")" "$s/slapd.log" "$d/saslauthd.log" "$d/audit.jsonl"; then
+        n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $f in a log"
+    else
+        ok "no $f in slapd's or saslauthd's log or the audit file"
+    fi
+done
+# The machine's own SASL directory never saw the test's options.
+if grep -rqF "$d/mux/mux" "$SLAPD_SASL_CONF_DIR" 2>/dev/null; then
+    n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - the test's SASL options reached $SLAPD_SASL_CONF_DIR"
+else
+    ok "$SLAPD_SASL_CONF_DIR outside slapd's mount namespace is the machine's own"
+fi
+
+echo "1..$n"
+[ "$fails" -eq 0 ]
