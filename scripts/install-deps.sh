@@ -27,6 +27,11 @@ PKGS="$PKGS prometheus"
 # test, wrk for the load, jq to read JSON answers.
 PKGS="$PKGS wrk chromium jq"
 
+# SASL services: slapd and ldap-utils (ldapwhoami), sasl2-bin (saslauthd,
+# testsaslauthd) and libsasl2-modules (PLAIN, LOGIN) for
+# tests/sasl_saslauthd.sh and tests/sasl_slapd.sh, which run their own.
+PKGS="$PKGS slapd ldap-utils sasl2-bin libsasl2-modules"
+
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -36,6 +41,17 @@ if [ -n "$missing" ]; then
   # shellcheck disable=SC2086
   apt-get install -y -q --no-install-recommends $missing
 fi
+# A fresh slapd starts at once (its postinst sets up dc=nodomain on port
+# 389 of every interface) and at every boot; the tests start their own,
+# so a slapd installed just now is stopped and disabled again. One that
+# was installed before is left alone. saslauthd needs START=yes in
+# /etc/default/saslauthd and stays off. Under a policy-rc.d that forbids
+# starts (containers), invoke-rc.d answers 101: nothing is running.
+case " $missing " in
+*" slapd "*)
+  invoke-rc.d slapd stop || [ $? -eq 101 ]
+  update-rc.d slapd disable > /dev/null ;;
+esac
 
 # Identity providers for the OIDC integration tests (tests/idp/): node and
 # npm (the machine image brings Node 20; else Debian's nodejs and npm), and
