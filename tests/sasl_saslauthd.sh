@@ -5,8 +5,8 @@
 # through testsaslauthd: the right password, a wrong one, a session token
 # from a PAM login, that token again (a use: the session's last activity
 # moves), a token whose session was logged out, the first token after
-# "logout from all devices", the email address as user name (-r), and
-# another user's token. Nothing secret in saslauthd's log. And why the
+# "logout from all devices", the email address as user name (-r),
+# another user's token, and a token under [anomaly] bind = enforce. Nothing secret in saslauthd's log. And why the
 # sample drops Debian's -c: with it, a logged-out token still passes.
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
 . "$top_srcdir/tests/lib/pam_env.sh"
@@ -114,7 +114,19 @@ if grep -F '"event":"token_rejected","user":"a@example.org","method":"token","se
     ok "the refused token is audited (session_not_found, service ldap)"
 else not_ok "the refused token is audited"; fi
 
-for f in "$d/pw" "$d/pw2" "$d/bad" "$d/tok" "$d/tok2"; do
+# saslauthd gives PAM no client address: under [anomaly] bind = enforce a
+# token bind is refused (the session has an address, the bind none), and
+# audited; a password still passes.
+ck_pam_drive "$d" auser 203.0.113.5 -k "$d/tok4" auth acct open < "$d/pw" || { cat "$d/drive"; exit 99; }
+printf '\n[anomaly]\nbind = enforce\n' >> "$d/checkup.conf"
+no_ "bind = enforce: a token bind through saslauthd is refused" ldap auser "$d/tok4"
+if grep -F '"event":"anomaly","user":"a@example.org","service":"ldap"' "$d/audit.jsonl" |
+    grep -qF '"reason":"address_changed"'; then ok "and audited as an anomaly (address_changed)"
+else not_ok "and audited as an anomaly"; fi
+yes_ "bind = enforce: the password still passes" ldap auser "$d/pw"
+sed -i '/^\[anomaly\]$/,$d' "$d/checkup.conf"
+
+for f in "$d/pw" "$d/pw2" "$d/bad" "$d/tok" "$d/tok2" "$d/tok4"; do
     if grep -qF "$(head -n 1 "$f")" "$d/saslauthd.log" "$d/audit.jsonl"; then
         not_ok "a secret ($(basename "$f")) in saslauthd's log or the audit file"
     else ok "no $(basename "$f") in saslauthd's log or the audit file"; fi

@@ -7,7 +7,7 @@
 # token from a PAM login bind as the DN authz-regexp maps them to; a wrong
 # password, a logged-out token and another user's token are refused; the
 # email address binds too; PLAIN is not offered without TLS; slapd offers
-# only what mech_list names.
+# only what mech_list names. Then LOGIN the same way.
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
 . "$top_srcdir/tests/lib/pam_env.sh"
 . "$top_srcdir/tests/lib/redis.sh"
@@ -55,16 +55,17 @@ slapd_sasl_option "$s" checkup_config "$d/checkup.conf"
 port=$(slapd_start "$s") || exit 1
 echo "# slapd on 127.0.0.1:$port"
 
-# bind WHAT WANT-DN USER SECRET-FILE: ldapwhoami -Y PLAIN over StartTLS.
+# bind WHAT WANT-DN USER SECRET-FILE: ldapwhoami -Y $mech over StartTLS.
+mech=PLAIN
 bind_as() {
-    if slapd_whoami "$s" -Q -Y PLAIN -U "$3" -y "$4" && [ "$(cat "$s/whoami")" = "dn:$2" ]; then
+    if slapd_whoami "$s" -Q -Y "$mech" -U "$3" -y "$4" && [ "$(cat "$s/whoami")" = "dn:$2" ]; then
         ok "$1"
     else
         not_ok "$1"
     fi
 }
 refused() {
-    if slapd_whoami "$s" -Q -Y PLAIN -U "$2" -y "$3"; then
+    if slapd_whoami "$s" -Q -Y "$mech" -U "$2" -y "$3"; then
         not_ok "$1"
     elif grep -q 'Invalid credentials (49)' "$s/whoami"; then
         ok "$1"
@@ -112,14 +113,28 @@ refused "the token for another user is refused" buser "$d/tok"
 "$ck" -c "$d/checkup.conf" sessions revoke-user a@example.org > /dev/null || exit 99
 refused "the token after logout from all devices is refused" auser "$d/tok"
 
+# LOGIN, which mail clients send, through the same chain: slapd again
+# with mech_list: PLAIN LOGIN, as in the guide's Postfix example.
+ck_pam_drive "$d" auser 203.0.113.5 -k "$d/tok3" auth acct open < "$d/pw" && [ -s "$d/tok3" ] ||
+    { cat "$d/drive"; exit 99; }
+slapd_stop "$s"
+slapd_sasl_option "$s" mech_list "PLAIN LOGIN"
+port=$(slapd_start "$s") || exit 1
+mech=LOGIN
+bind_as "LOGIN: the password binds as $me" "$me" auser "$d/pw"
+bind_as "LOGIN: a session token binds as $me" "$me" auser "$d/tok3"
+refused "LOGIN: a wrong password is refused" auser "$d/bad"
+refused "LOGIN: a logged-out token is refused" auser "$d/tok2"
+
 if grep -qF '"event":"login_success","user":"a@example.org","method":"token","service":"ldap"' \
     "$d/audit.jsonl"; then
     ok "the token bind is audited with service ldap"
 else
     n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - the token bind is audited"
 fi
-for f in pw pw2 bad tok tok2; do
-    if grep -qF "$(cat "$d/$f")" "$s/slapd.log" "$d/saslauthd.log" "$d/audit.jsonl"; then
+for f in pw pw2 bad tok tok2 tok3; do
+    if grep -sqF "$(cat "$d/$f")" "$s/slapd.log" "$s/slapd.log.old" "$d/saslauthd.log" \
+        "$d/audit.jsonl"; then
         n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $f in a log"
     else
         ok "no $f in slapd's or saslauthd's log or the audit file"

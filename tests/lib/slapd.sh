@@ -5,7 +5,8 @@
 #   slapd_setup DIR SASL-CONF        # slapd.conf, sasl2/slapd.conf, plugins/, certs/
 #   slapd_sasl_option DIR KEY VALUE  # set "KEY: VALUE" in sasl2/slapd.conf
 #   slapd_use_checkup_plugin DIR PLUGIN CHECKUP-CONF   # the OAUTHBEARER hook
-#   port=$(slapd_start DIR)          # slapd on ldap://127.0.0.1:PORT/
+#   port=$(slapd_start DIR)          # slapd on ldap://127.0.0.1:PORT/, log in
+#                                    # DIR/slapd.log (earlier starts: slapd.log.old)
 #   slapd_whoami DIR ARG...          # ldapwhoami over StartTLS, output in DIR/whoami
 #   slapd_stop DIR                   # by its pid
 #
@@ -136,6 +137,8 @@ slapd_start() {
     while [ $_sl_tries -lt 10 ]; do
         _sl_tries=$((_sl_tries + 1))
         _sl_port=$(ck_free_port)
+        # The log of an earlier start goes on in slapd.log.old.
+        [ -s "$_sl_d/slapd.log" ] && cat "$_sl_d/slapd.log" >> "$_sl_d/slapd.log.old"
         (
             slapd_env "$_sl_d"
             exec unshare -m sh -c 'mount --bind "$1/sasl2" "$2" && exec "$3" -f "$1/slapd.conf" \
