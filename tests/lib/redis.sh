@@ -126,11 +126,11 @@ ck_redis_launch() {
 # and 127.0.0.1 (server.crt/key), a client certificate (client.crt/key) and
 # an unrelated CA (other-ca.crt), all made now with the openssl CLI.
 ck_tls_certs() {
-    d=$1
-    mkdir -p "$d" || return 1
+    _tc_dir=$1
+    mkdir -p "$_tc_dir" || return 1
     (
         set -e
-        cd "$d"
+        cd "$_tc_dir"
         umask 077
         key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
         ca() {
@@ -152,7 +152,7 @@ ck_tls_certs() {
         leaf server localhost serverAuth "DNS:localhost,IP:127.0.0.1"
         leaf client checkup-client clientAuth "DNS:checkup-client"
         chmod 644 ./*.crt
-    ) || { echo "ck_tls_certs: openssl failed in $d" >&2; return 1; }
+    ) || { echo "ck_tls_certs: openssl failed in $_tc_dir" >&2; return 1; }
 }
 
 # Restarts a stopped server on the same port with the same config.

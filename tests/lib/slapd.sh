@@ -75,8 +75,7 @@ slapd_setup() {
     for _sl_m in plain login; do
         ln -sf "$_sl_sys/lib$_sl_m.so" "$_sl_d/plugins/lib$_sl_m.so" || return 1
     done
-    # ck_tls_certs sets d: keep the caller's.
-    ( ck_tls_certs "$_sl_d/certs" ) || return 1
+    ck_tls_certs "$_sl_d/certs" || return 1
     cat > "$_sl_d/slapd.conf" <<EOF
 include /etc/ldap/schema/core.schema
 pidfile $_sl_d/run/slapd.pid
