@@ -4,10 +4,13 @@
 #
 # VUS virtual users (default 100) ramp up over a third of DURATION (default
 # 180 s), hold for half of it and ramp down over the last sixth. Each VU
-# logs in (POST /login), calls GET /v1/users/me every KEEPALIVE seconds
-# (default 3, +-25%) as a keep-alive, logs out after SESSION seconds
-# (default 30) and logs in again. The generator is bench/load_gen (libcurl
-# multi on loopback, one connection per VU, each request's own latency).
+# logs in (POST /v1/auth/login, JSON), calls GET /v1/users/me with the
+# returned token as a Bearer token every KEEPALIVE seconds (default 3,
+# +-25%) as a keep-alive, logs out (POST /v1/auth/logout) after SESSION
+# seconds (default 30) and logs in again: the design's k6 scenario, which
+# bench/load.k6.js keeps for k6 users. The generator is bench/load_gen
+# (libcurl multi on loopback, one connection per VU, each request's own
+# latency).
 # It runs once on the embedded store and once on a redis-server started
 # here; everything is stopped by pid on exit.
 #
@@ -44,9 +47,10 @@ down=$(awk -v d="$DURATION" 'BEGIN {printf "%.1f", d / 6}')
 login_ms() {
     i=0
     while [ $i -lt 9 ]; do
-        curl -s -o /dev/null -w '%{time_total}\n' --max-time 10 -H "Origin: $WEB_ORIGIN" \
-            --data-urlencode "email=load1@example.org" --data-urlencode "password@$2/pw" \
-            "http://127.0.0.1:$1/login"
+        jq -cn --rawfile pw "$2/pw" '{email: "load1@example.org", password: ($pw | rtrimstr("\n"))}' |
+            curl -s -o /dev/null -w '%{time_total}\n' --max-time 10 \
+                -H 'Content-Type: application/json' --data-binary @- \
+                "http://127.0.0.1:$1/v1/auth/login"
         i=$((i + 1))
     done | sort -n | awk '{v[NR] = $1} END {printf "%.1f", v[5] * 1000}'
 }

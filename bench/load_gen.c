@@ -2,16 +2,19 @@
  * load_gen.c - the load generator of bench/load.sh and bench/faults.sh.
  *
  * Virtual users (VUs) on libcurl's multi interface, one thread, one
- * connection per VU. VU i (1..n) starts at i * ramp / n seconds, logs in as
- * PREFIX<i>@example.org, calls GET /v1/users/me every KEEPALIVE seconds
+ * connection per VU: the requests of the design's k6 scenario
+ * (bench/load.k6.js). VU i (1..n) starts at i * ramp / n seconds, logs in
+ * as PREFIX<i>@example.org with POST /v1/auth/login (JSON), calls
+ * GET /v1/users/me with the answer's token as a Bearer token every KEEPALIVE seconds
  * (+-25%, so the VUs do not march in step), logs out after SESSION seconds
- * and logs in again; it stops (logging out) at ramp + hold + i * down / n.
+ * (POST /v1/auth/logout) and logs in again; it stops (logging out) at
+ * ramp + hold + i * down / n.
  * Each request's latency is curl's total time for it (the VU waits for the
  * answer before it thinks again, so no request queues behind another of
  * its own).
  *
  * Attackers (-a N): N more VUs, started with the others, that call
- * /v1/users/me with a cookie that must not pass: odd ones a forged random
+ * /v1/users/me with a token that must not pass: odd ones a forged random
  * token, even ones the token of a session they logged out themselves. Every
  * 200 they get counts as accepted_unverified.
  *
@@ -27,6 +30,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,9 +61,10 @@ typedef struct {
     char token[TOKEN_MAX];
     char got[TOKEN_MAX];    /* Set-Cookie value of the answer in flight */
     int got_cookie;
+    char resp[2048];        /* a login's JSON answer */
+    size_t resp_len;
     char url[256];
     char body[512];
-    char cookie[TOKEN_MAX + 64];
     CURL *h;
     struct curl_slist *hdr;
 } vu;
@@ -156,11 +161,50 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
     return len;
 }
 
-static size_t discard(char *buf, size_t size, size_t nitems, void *ud)
+/* Keeps the start of the answer's body (a login's JSON holds the token). */
+static size_t on_body(char *buf, size_t size, size_t nitems, void *ud)
 {
-    (void)buf;
-    (void)ud;
-    return size * nitems;
+    vu *v = ud;
+    size_t len = size * nitems, room = sizeof(v->resp) - 1 - v->resp_len;
+
+    if (len < room)
+        room = len;
+    memcpy(v->resp + v->resp_len, buf, room);
+    v->resp_len += room;
+    return len;
+}
+
+/* The token of a JSON login answer, which must also be the cookie's. */
+static int take_token(vu *v)
+{
+    json_t *j = json_loadb(v->resp, v->resp_len, 0, NULL);
+    const char *t = json_string_value(json_object_get(j, "token"));
+    int ok = t && strlen(t) < sizeof(v->token) && strcmp(t, v->got) == 0;
+
+    if (ok)
+        memcpy(v->token, t, strlen(t) + 1);
+    json_decref(j);
+    return ok ? 0 : -1;
+}
+
+/* The VU's headers for one request: Origin, then JSON or its Bearer token. */
+static void set_headers(run *r, vu *v, enum kind k)
+{
+    char line[TOKEN_MAX + 64];
+
+    curl_slist_free_all(v->hdr);
+    v->hdr = NULL;
+    if (r->origin) {
+        snprintf(line, sizeof(line), "Origin: %s", r->origin);
+        v->hdr = curl_slist_append(v->hdr, line);
+    }
+    if (k == K_LOGIN) {
+        v->hdr = curl_slist_append(v->hdr, "Content-Type: application/json");
+    } else if (v->have_token) {
+        snprintf(line, sizeof(line), "Authorization: Bearer %s", v->token);
+        v->hdr = curl_slist_append(v->hdr, line);
+    }
+    curl_easy_setopt(v->h, CURLOPT_HTTPHEADER, v->hdr);
 }
 
 static void forge(run *r, vu *v)
@@ -177,34 +221,35 @@ static void forge(run *r, vu *v)
 
 static void start_request(run *r, CURLM *m, vu *v, enum kind k)
 {
-    char *enc;
+    char email[128];
+    json_t *j;
+    char *body;
 
     curl_easy_setopt(v->h, CURLOPT_POST, 0L);
     curl_easy_setopt(v->h, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(v->h, CURLOPT_COOKIE, (char *)NULL);
     v->got_cookie = 0;
+    v->resp_len = 0;
     v->pending = k;
     switch (k) {
     case K_LOGIN:
-        snprintf(v->url, sizeof(v->url), "%s/login", r->base);
-        enc = curl_easy_escape(v->h, r->password, 0);
-        snprintf(v->body, sizeof(v->body), "email=%s%d%%40example.org&password=%s",
-                 r->prefix, v->id, enc ? enc : "");
-        curl_free(enc);
+        snprintf(v->url, sizeof(v->url), "%s/v1/auth/login", r->base);
+        snprintf(email, sizeof(email), "%s%d@example.org", r->prefix, v->id);
+        j = json_pack("{s:s, s:s}", "email", email, "password", r->password);
+        body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        snprintf(v->body, sizeof(v->body), "%s", body ? body : "");
+        free(body);
+        json_decref(j);
         curl_easy_setopt(v->h, CURLOPT_POSTFIELDS, v->body);
         break;
     case K_LOGOUT:
-        snprintf(v->url, sizeof(v->url), "%s/logout", r->base);
+        snprintf(v->url, sizeof(v->url), "%s/v1/auth/logout", r->base);
         curl_easy_setopt(v->h, CURLOPT_POSTFIELDS, "");
         break;
     default:
         snprintf(v->url, sizeof(v->url), "%s/v1/users/me", r->base);
         break;
     }
-    if (k != K_LOGIN && v->have_token) {
-        snprintf(v->cookie, sizeof(v->cookie), COOKIE_NAME "=%s", v->token);
-        curl_easy_setopt(v->h, CURLOPT_COOKIE, v->cookie);
-    }
+    set_headers(r, v, k);
     curl_easy_setopt(v->h, CURLOPT_URL, v->url);
     v->state = VU_BUSY;
     curl_multi_add_handle(m, v->h);
@@ -250,7 +295,6 @@ static int expected(enum kind k, long code)
     switch (k) {
     case K_LOGIN:
     case K_LOGOUT:
-        return code == 303;
     case K_ME:
         return code == 200;
     default:
@@ -273,12 +317,12 @@ static void finish(run *r, vu *v, CURLcode res, double now)
     push(&r->lat[k], ms);
     if (res == CURLE_OK && k == K_ATTACK && code == 200)
         r->accepted_unverified++;
-    if (res == CURLE_OK && expected(k, code) && (k != K_LOGIN || v->got_cookie)) {
+    if (res == CURLE_OK && expected(k, code) &&
+        (k != K_LOGIN || (v->got_cookie && take_token(v) == 0))) {
         r->ok[k]++;
         if (in_hold)
             r->ok_hold[k]++;
         if (k == K_LOGIN) {
-            memcpy(v->token, v->got, sizeof(v->token));
             v->have_token = 1;
             v->session_start = now - r->t0;
         } else if (k == K_LOGOUT) {
@@ -306,6 +350,7 @@ static void finish(run *r, vu *v, CURLcode res, double now)
             v->have_token = 0;
     }
     memset(v->got, 0, sizeof(v->got));
+    memset(v->resp, 0, sizeof(v->resp));
     /* A failed login thinks as long as any step; a done one moves on. */
     if ((k == K_LOGIN && v->have_token) || k == K_LOGOUT)
         think(r, v, now - r->t0, 0.05);
@@ -324,17 +369,10 @@ static int vu_init(run *r, vu *v, int id, int attacker)
     v->h = curl_easy_init();
     if (!v->h)
         return -1;
-    v->hdr = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
-    if (r->origin) {
-        char o[300];
-
-        snprintf(o, sizeof(o), "Origin: %s", r->origin);
-        v->hdr = curl_slist_append(v->hdr, o);
-    }
-    curl_easy_setopt(v->h, CURLOPT_HTTPHEADER, v->hdr);
     curl_easy_setopt(v->h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(v->h, CURLOPT_HEADERDATA, v);
-    curl_easy_setopt(v->h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(v->h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(v->h, CURLOPT_WRITEDATA, v);
     curl_easy_setopt(v->h, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000));
     curl_easy_setopt(v->h, CURLOPT_PRIVATE, v);
     curl_easy_setopt(v->h, CURLOPT_NOSIGNAL, 1L);

@@ -1,7 +1,7 @@
 # checkupd tests: the daemon on each store driven by curl, two daemons on
 # one Redis, nginx auth_request in front of a dummy page, and Chromium.
-TESTS += tests/web_oidc.sh tests/web_oidc_redis.sh tests/web_oidc_faults.sh tests/web_terminal.sh tests/web_lmdb.sh tests/web_slow.sh tests/wipe_scan.sh tests/web_redis.sh tests/web_peers.sh tests/web_nginx.sh tests/web_browser.sh tests/web_cli.sh
-EXTRA_DIST += tests/web_oidc.sh tests/web_oidc_redis.sh tests/web_oidc_faults.sh tests/web_terminal.sh tests/web_lmdb.sh tests/web_redis.sh tests/web_peers.sh tests/web_nginx.sh \
+TESTS += tests/web_api.sh tests/web_oidc.sh tests/web_oidc_redis.sh tests/web_oidc_faults.sh tests/web_terminal.sh tests/web_lmdb.sh tests/web_slow.sh tests/wipe_scan.sh tests/web_redis.sh tests/web_peers.sh tests/web_nginx.sh tests/web_browser.sh tests/web_cli.sh
+EXTRA_DIST += tests/web_api.sh tests/web_oidc.sh tests/web_oidc_redis.sh tests/web_oidc_faults.sh tests/web_terminal.sh tests/web_lmdb.sh tests/web_redis.sh tests/web_peers.sh tests/web_nginx.sh \
 	tests/web_nginx.conf.in tests/lib/nginx.sh tests/web_browser.sh tests/web_cli.sh \
 	tests/browser/package.json tests/browser/package-lock.json tests/browser/login.mjs \
 	tests/web_common.sh tests/web_suite.sh tests/web_slow.sh tests/web_raw.py tests/wipe_scan.sh

@@ -91,6 +91,9 @@ typedef struct ckd_req {
     char *logout_token;             /* POST /backchannel-logout: body_max + 1 bytes */
     size_t logout_cap;
     char bcl_provider[72];          /* POST /backchannel-logout/<provider> */
+    int api;                        /* POST /v1/auth/login: answers in JSON */
+    int bad_type;                   /* a body neither JSON nor a form: answer 415 */
+    char *json;                     /* a JSON login's body: body_max + 1 bytes */
 } ckd_req;
 
 /* Logging: stderr or syslog; never pass a token or a password. */
@@ -187,6 +190,10 @@ void ckd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 enum MHD_Result ckd_login_page(struct MHD_Connection *c, const ckd *d, unsigned status,
                                const char *rd, const char *message);
 enum MHD_Result ckd_login_post(struct MHD_Connection *c, const ckd *d, ckd_req *rq);
+/* POST /v1/auth/login: the same login, JSON in (or a form) and JSON out. */
+enum MHD_Result ckd_api_login(struct MHD_Connection *c, const ckd *d, ckd_req *rq);
+/* The request's Origin is ours or in cors_origins; absent counts as allowed. */
+int ckd_api_origin_ok(struct MHD_Connection *c, const ckd *d);
 /* routes.c: the live session named by the request's cookie (not a Bearer
  * token), touched; 0 and *s filled when there is one. */
 int ckd_cookie_session(struct MHD_Connection *c, const ckd *d, ck_session *s,

@@ -131,21 +131,36 @@ enum MHD_Result ckd_json_error(struct MHD_Connection *c, const ckd *d, unsigned 
     return ckd_send(c, d, status, r, 1);
 }
 
+static int cors_listed(const ckd *d, const char *origin)
+{
+    for (size_t i = 0; i < d->dc.ncors; i++)
+        if (strcmp(origin, d->dc.cors[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* CORS for the /v1 API: only listed origins, with credentials. */
 void ckd_cors(struct MHD_Connection *c, const ckd *d, struct MHD_Response *r)
 {
     const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
 
     MHD_add_response_header(r, "Vary", "Origin");
-    if (!origin)
-        return;
-    for (size_t i = 0; i < d->dc.ncors; i++) {
-        if (strcmp(origin, d->dc.cors[i]) == 0) {
-            MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
-            MHD_add_response_header(r, "Access-Control-Allow-Credentials", "true");
-            return;
-        }
+    if (origin && cors_listed(d, origin)) {
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
+        MHD_add_response_header(r, "Access-Control-Allow-Credentials", "true");
     }
+}
+
+/*
+ * A browser names the page's origin on every POST, so a request without
+ * one comes from a program (no cookie was sent for it by a third-party
+ * page); one that names an origin must be ours or listed in cors_origins.
+ */
+int ckd_api_origin_ok(struct MHD_Connection *c, const ckd *d)
+{
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+
+    return !origin || strcmp(origin, d->origin) == 0 || cors_listed(d, origin);
 }
 
 /* Finds name=value in a Cookie header; several cookies of one name are refused. */

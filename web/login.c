@@ -1,7 +1,8 @@
 /*
- * login.c - GET /login (the form) and POST /login (email and password
- * through ck_login_password, the PAM module's own login with its lockout
- * and audit; a per-address rate limit; then a session and its cookie).
+ * login.c - GET /login (the form), POST /login and POST /v1/auth/login
+ * (email and password through ck_login_password, the PAM module's own
+ * login with its lockout and audit; a per-address rate limit; then a
+ * session and its cookie, with a redirect or, for the API, a JSON answer).
  */
 #include "config.h"
 
@@ -9,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include <openssl/crypto.h>
 
@@ -80,12 +84,30 @@ static int rate_limited(const ckd *d, ck_store *st, const char *client, ck_statu
     return ckd_rate_over(st, "web-login:", client, RATE_WINDOW, d->dc.login_rate_limit, err);
 }
 
-static enum MHD_Result store_failed(struct MHD_Connection *c, const ckd *d, ck_store *st,
-                                    ck_status s, const char *what)
+/*
+ * A refused login, in the caller's language: the form page (or a short
+ * text) for /login, a JSON error for /v1/auth/login. code is the JSON
+ * error code; page, when set, the sentence shown on the form.
+ */
+static enum MHD_Result refuse(struct MHD_Connection *c, const ckd *d, const ckd_req *rq,
+                              unsigned status, const char *code, const char *msg,
+                              const char *page)
+{
+    if (rq->api)
+        return ckd_json_error(c, d, status, code, msg);
+    if (page)
+        return ckd_login_page(c, d, status, rq->rd[0] ? rq->rd : "/", page);
+    return ckd_error(c, d, status, msg);
+}
+
+static enum MHD_Result store_failed(struct MHD_Connection *c, const ckd *d,
+                                    const ckd_req *rq, ck_store *st, ck_status s,
+                                    const char *what)
 {
     ckd_log(d, LOG_ERR, "%s: %s: %s", what, ck_status_str(s),
             st ? ck_store_errstr(st) : "no store");
-    return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
+    return refuse(c, d, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                  "session store unavailable", NULL);
 }
 
 /* Audit events of the shared login (ck_login.h) go to the daemon's log. */
@@ -102,10 +124,57 @@ static void login_audit(void *ud, const char *event, const char *user, const cha
     ckd_audit(wl->d, event, user, "password", wl->client, NULL, result, reason);
 }
 
-/* Creates the session and answers 303 to rd with the cookie. */
-static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d, ck_store *st,
-                                     const ck_user *u, const char *client, const char *rd)
+/* "2026-12-06T04:30:00Z" */
+static void iso_time(int64_t t, char out[32])
 {
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (!gmtime_r(&tt, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, 32, "%lld", (long long)t);
+}
+
+/*
+ * The answer to a JSON login: the token (also set as the cookie), when
+ * the session ends if left idle, and who signed in (the fields of
+ * GET /v1/users/me).
+ */
+static struct MHD_Response *api_answer(struct MHD_Connection *c, const ckd *d,
+                                       const ck_session *s, const char *token)
+{
+    char expires[32], deadline[32];
+    struct MHD_Response *r;
+    json_t *j;
+    char *body;
+
+    iso_time(s->expires, expires);
+    iso_time(s->deadline, deadline);
+    j = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s?, s:s}}", "token", token,
+                  "expiresAt", expires, "absoluteExpiresAt", deadline, "user",
+                  "user", s->user_id, "email", s->email, "role", s->role, "clinic",
+                  s->clinic_id[0] ? s->clinic_id : NULL, "auth_method",
+                  ck_auth_method_name(s->method));
+    body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (j) {
+        /* jansson frees without wiping: the token goes first. */
+        json_t *t = json_object_get(j, "token");
+
+        OPENSSL_cleanse((char *)json_string_value(t), json_string_length(t));
+        json_decref(j);
+    }
+    if (!body)
+        return NULL;
+    r = ckd_take("application/json", body);
+    if (r)
+        ckd_cors(c, d, r);
+    return r;
+}
+
+/* Creates the session and answers with the cookie: 303 to rd, or JSON. */
+static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d, ck_store *st,
+                                     const ck_user *u, const ckd_req *rq, const char *rd)
+{
+    const char *client = rq->client;
     ck_session s;
     char sid[CK_SID_LEN];
     char *token = NULL;
@@ -121,7 +190,7 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d, ck_
     if (cs != CK_OK) {
         ckd_audit(d, "session_open", u->email, "password", client, NULL, "failure",
                   "store_unavailable");
-        return store_failed(c, d, st, cs, "create session");
+        return store_failed(c, d, rq, st, cs, "create session");
     }
     if (ck_token_sign(d->ring, sid, s.created, s.deadline, &token) != CK_TOKEN_OK) {
         ckd_log(d, LOG_ERR, "cannot sign a session token");
@@ -129,20 +198,23 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d, ck_
                   "internal_error");
         ck_store_delete(st, sid);
         OPENSSL_cleanse(sid, sizeof(sid));
-        return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot sign the session");
+        return refuse(c, d, rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+                      "cannot sign the session", NULL);
     }
     OPENSSL_cleanse(sid, sizeof(sid));
     ckd_replace_cookie_session(c, d, client);
     ckd_audit(d, "session_open", u->email, "password", client, s.key_hex, "success",
               NULL);
-    r = ckd_text("text/plain; charset=utf-8", "Signed in.\n");
+    r = rq->api ? api_answer(c, d, &s, token) : ckd_text("text/plain; charset=utf-8",
+                                                         "Signed in.\n");
     if (r) {
         ckd_set_cookie(r, d, token, d->cfg.absolute_lifetime);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rd);
+        if (!rq->api)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rd);
     }
     OPENSSL_cleanse(token, strlen(token));
     free(token);
-    return ckd_send(c, d, MHD_HTTP_SEE_OTHER, r, 1);
+    return ckd_send(c, d, rq->api ? MHD_HTTP_OK : MHD_HTTP_SEE_OTHER, r, 1);
 }
 
 static enum MHD_Result check_password(struct MHD_Connection *c, const ckd *d, ck_store *st,
@@ -156,7 +228,8 @@ static enum MHD_Result check_password(struct MHD_Connection *c, const ckd *d, ck
 
     if (ck_users_load(d->cfg.users_file, 1, &users, err, sizeof(err)) != 0) {
         ckd_log(d, LOG_ERR, "users file: %s", err);
-        return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "users file unavailable");
+        return refuse(c, d, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                      "users file unavailable", NULL);
     }
     memset(&lg, 0, sizeof(lg));
     lg.store = st;
@@ -169,28 +242,69 @@ static enum MHD_Result check_password(struct MHD_Connection *c, const ckd *d, ck
     switch (ck_login_password(&lg, rq->email, rq->password)) {
     case CK_LOGIN_OK:
         /* A disabled account is CK_LOGIN_FAILED, answered as a wrong password. */
-        ret = start_session(c, d, st, lg.user, rq->client, rd);
+        ret = start_session(c, d, st, lg.user, rq, rd);
         break;
     case CK_LOGIN_LOCKED:
-        ret = ckd_login_page(c, d, MHD_HTTP_FORBIDDEN, rd,
-                             "Too many failed logins. Try again later.");
+        ret = refuse(c, d, rq, MHD_HTTP_FORBIDDEN, "locked",
+                     "too many failed logins, try again later",
+                     "Too many failed logins. Try again later.");
         break;
     case CK_LOGIN_FAILED:
-        ret = ckd_login_page(c, d, MHD_HTTP_UNAUTHORIZED, rd, "Wrong email or password.");
+        ret = refuse(c, d, rq, MHD_HTTP_UNAUTHORIZED, "invalid_credentials",
+                     "wrong email or password", "Wrong email or password.");
         break;
     default:
-        ret = store_failed(c, d, st, lg.store_status, lg.store_what);
+        ret = store_failed(c, d, rq, st, lg.store_status, lg.store_what);
         break;
     }
     ck_users_free(&users);
     return ret;
 }
 
+/* Rate limit, audit gate, then the password: /login and /v1/auth/login alike. */
+static enum MHD_Result login_checked(struct MHD_Connection *c, const ckd *d, ckd_req *rq,
+                                     const char *rd)
+{
+    ck_store *st;
+    ck_status s;
+
+    if (!rq->email[0] || !rq->password[0])
+        return refuse(c, d, rq, MHD_HTTP_BAD_REQUEST, "bad_request",
+                      "email and password are required", "Enter your email and password.");
+    st = ckd_store(d);
+    if (!st)
+        return store_failed(c, d, rq, NULL, CK_ERR_UNAVAILABLE, "open store");
+    if (rate_limited(d, st, rq->client, &s)) {
+        struct MHD_Response *r = rq->api ?
+            ckd_text("application/json", "{\"error\":\"rate_limited\",\"message\":"
+                     "\"too many login attempts\"}\n") :
+            ckd_text("text/plain; charset=utf-8", "429 too many login attempts\n");
+
+        ckd_audit(d, "login_failure", rq->email, "password", rq->client, NULL,
+                  "failure", "rate_limited");
+        if (r) {
+            MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "60");
+            if (rq->api)
+                ckd_cors(c, d, r);
+        }
+        return ckd_send(c, d, MHD_HTTP_TOO_MANY_REQUESTS, r, 1);
+    }
+    if (s != CK_OK)
+        return store_failed(c, d, rq, st, s, "rate limit");
+    if (ckd_audit_gate(d) != 0) {
+        /* [audit] on_failure = deny: no password is checked unaudited. */
+        ckd_audit(d, "login_failure", rq->email, "password", rq->client, NULL, "failure",
+                  "audit_unavailable");
+        return refuse(c, d, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                      "sign-in is unavailable for now",
+                      "Sign-in is unavailable for now. Ask your administrator.");
+    }
+    return check_password(c, d, st, rq, rd);
+}
+
 enum MHD_Result ckd_login_post(struct MHD_Connection *c, const ckd *d, ckd_req *rq)
 {
     const char *rd = rq->rd[0] ? rq->rd : "/";
-    ck_store *st;
-    ck_status s;
 
     if (!ckd_same_origin(c, d))
         return ckd_error(c, d, MHD_HTTP_FORBIDDEN, "cross-origin request refused");
@@ -201,30 +315,51 @@ enum MHD_Result ckd_login_post(struct MHD_Connection *c, const ckd *d, ckd_req *
     /* No rd: the site's root, which is ours whatever the allowlist says. */
     if (rq->rd[0] && !ckd_redirect_ok(d, rd))
         return ckd_error(c, d, MHD_HTTP_BAD_REQUEST, "redirect target not allowed");
-    if (!rq->email[0] || !rq->password[0])
-        return ckd_login_page(c, d, MHD_HTTP_BAD_REQUEST, rd,
-                              "Enter your email and password.");
-    st = ckd_store(d);
-    if (!st)
-        return store_failed(c, d, NULL, CK_ERR_UNAVAILABLE, "open store");
-    if (rate_limited(d, st, rq->client, &s)) {
-        struct MHD_Response *r = ckd_text("text/plain; charset=utf-8",
-                                          "429 too many login attempts\n");
+    return login_checked(c, d, rq, rd);
+}
 
-        ckd_audit(d, "login_failure", rq->email, "password", rq->client, NULL,
-                  "failure", "rate_limited");
-        if (r)
-            MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "60");
-        return ckd_send(c, d, MHD_HTTP_TOO_MANY_REQUESTS, r, 1);
+/*
+ * {"email": "...", "password": "..."}: both strings that fit the form's
+ * fields; other members are ignored. 0, or -1 for anything else.
+ */
+static int json_fields(ckd_req *rq)
+{
+    json_error_t jerr;
+    json_t *j, *e, *p;
+    int rc = -1;
+
+    j = json_loadb(rq->json, rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    e = json_object_get(j, "email");
+    p = json_object_get(j, "password");
+    if (json_is_object(j) && json_is_string(e) && json_is_string(p) &&
+        json_string_length(e) < sizeof(rq->email) &&
+        json_string_length(p) < sizeof(rq->password)) {
+        memcpy(rq->email, json_string_value(e), json_string_length(e) + 1);
+        memcpy(rq->password, json_string_value(p), json_string_length(p) + 1);
+        rc = 0;
     }
-    if (s != CK_OK)
-        return store_failed(c, d, st, s, "rate limit");
-    if (ckd_audit_gate(d) != 0) {
-        /* [audit] on_failure = deny: no password is checked unaudited. */
-        ckd_audit(d, "login_failure", rq->email, "password", rq->client, NULL, "failure",
-                  "audit_unavailable");
-        return ckd_login_page(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, rd,
-                              "Sign-in is unavailable for now. Ask your administrator.");
-    }
-    return check_password(c, d, st, rq, rd);
+    /* jansson frees without wiping: the password goes first. */
+    if (json_is_string(p))
+        OPENSSL_cleanse((char *)json_string_value(p), json_string_length(p));
+    json_decref(j);
+    return rc;
+}
+
+enum MHD_Result ckd_api_login(struct MHD_Connection *c, const ckd *d, ckd_req *rq)
+{
+    /* A JSON body cannot come from another site's form, and a browser's
+     * script elsewhere must pass CORS; a form must come from our pages. */
+    if (rq->bad_type)
+        return ckd_json_error(c, d, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                              "send application/json or a form");
+    if (rq->json ? !ckd_api_origin_ok(c, d) : !ckd_same_origin(c, d))
+        return ckd_json_error(c, d, MHD_HTTP_FORBIDDEN, "cross_origin",
+                              "cross-origin request refused");
+    if (rq->too_big)
+        return ckd_json_error(c, d, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+                              "request body too large");
+    if (rq->json ? json_fields(rq) != 0 : rq->bad_form)
+        return ckd_json_error(c, d, MHD_HTTP_BAD_REQUEST, "bad_request",
+                              "expected a JSON object with string members email and password");
+    return login_checked(c, d, rq, "/");
 }

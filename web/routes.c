@@ -63,8 +63,24 @@ static void take_body(ckd_req *rq, const ckd *d, const char *data, size_t size)
     }
     if (rq->too_big || rq->bad_form)
         return;
+    if (rq->json) {
+        /* body_len is at most body_max here, and json holds body_max + 1. */
+        memcpy(rq->json + rq->body_len - size, data, size);
+        return;
+    }
     if (!rq->pp || MHD_post_process(rq->pp, data, size) != MHD_YES)
         rq->bad_form = 1;
+}
+
+/* The request's Content-Type is TYPE, parameters (charset) aside. */
+static int media_is(struct MHD_Connection *c, const char *type)
+{
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
+    size_t n = strlen(type);
+
+    return ct && strncasecmp(ct, type, n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
 }
 
 /* ---- sessions ----------------------------------------------------------- */
@@ -313,48 +329,61 @@ static enum MHD_Result cors_preflight(struct MHD_Connection *c, const ckd *d)
     if (!r)
         return MHD_NO;
     ckd_cors(c, d, r);
-    MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET");
-    MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization");
+    MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST");
+    MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type");
     MHD_add_response_header(r, "Access-Control-Max-Age", "600");
     return ckd_send(c, d, MHD_HTTP_NO_CONTENT, r, 0);
+}
+
+/* What a logout did: who, and how it went. */
+typedef struct logout_done {
+    auth_result ar;
+    ck_session s;
+    size_t count;
+    ck_status cs;               /* the store's answer to the end itself */
+} logout_done;
+
+/* Ends this session, or all of the user's, and audits it. */
+static void logout_core(struct MHD_Connection *c, const ckd *d, int all, logout_done *o)
+{
+    char sid[CK_SID_LEN], client[CKD_ADDR_MAX];
+    ck_store *st;
+    ck_status end;
+
+    o->count = 0;
+    o->cs = CK_OK;
+    o->ar = authenticate(c, d, &o->s, sid, &end);
+    if (o->ar == AUTH_OK) {
+        st = ckd_store(d);
+        o->cs = all ? ck_store_revoke_user(st, o->s.user_id, &o->count) :
+                      ck_store_delete(st, sid);
+        if (!all && o->cs == CK_OK)
+            o->count = 1;
+        if (o->cs != CK_OK)
+            ckd_log(d, LOG_ERR, "logout: %s: %s", ck_status_str(o->cs), ck_store_errstr(st));
+    }
+    OPENSSL_cleanse(sid, sizeof(sid));
+    if (o->ar == AUTH_OK && o->cs == CK_OK) {
+        ckd_client_addr(c, d, client);
+        ckd_audit(d, all ? "logout_all" : "logout", o->s.user_id, "session", client,
+                  o->s.key_hex, "success", NULL);
+    }
 }
 
 /* POST /logout and /logout/all: end this session, or all of the user's. */
 static enum MHD_Result logout_endpoint(struct MHD_Connection *c, const ckd *d, int all)
 {
-    ck_session s;
-    char sid[CK_SID_LEN], client[CKD_ADDR_MAX];
     struct MHD_Response *r;
-    size_t count = 0;
-    ck_store *st;
-    ck_status cs;
-    auth_result ar;
-    ck_status end;
+    logout_done o;
     char *idp;
 
     if (!ckd_same_origin(c, d))
         return ckd_error(c, d, MHD_HTTP_FORBIDDEN, "cross-origin request refused");
-    ar = authenticate(c, d, &s, sid, &end);
-    if (ar == AUTH_STORE) {
-        OPENSSL_cleanse(sid, sizeof(sid));
+    logout_core(c, d, all, &o);
+    if (o.ar == AUTH_STORE || o.cs != CK_OK)
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
-    }
-    st = ckd_store(d);
-    cs = CK_OK;
-    if (ar == AUTH_OK)
-        cs = all ? ck_store_revoke_user(st, s.user_id, &count) : ck_store_delete(st, sid);
-    OPENSSL_cleanse(sid, sizeof(sid));
-    if (cs != CK_OK) {
-        ckd_log(d, LOG_ERR, "logout: %s: %s", ck_status_str(cs), ck_store_errstr(st));
-        return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
-    }
-    if (ar == AUTH_OK) {
-        ckd_client_addr(c, d, client);
-        ckd_audit(d, all ? "logout_all" : "logout", s.user_id, "session", client, s.key_hex,
-                  "success", NULL);
-    }
     /* A provider's session ends at the provider too (RP-initiated logout). */
-    idp = ar == AUTH_OK ? ckd_oidc_logout_url(d, &s) : NULL;
+    idp = o.ar == AUTH_OK ? ckd_oidc_logout_url(d, &o.s) : NULL;
     /* Logging out without a session still clears whatever cookie is there. */
     r = ckd_text("text/plain; charset=utf-8", "Signed out.\n");
     if (r) {
@@ -363,6 +392,40 @@ static enum MHD_Result logout_endpoint(struct MHD_Connection *c, const ckd *d, i
     }
     free(idp);
     return ckd_send(c, d, MHD_HTTP_SEE_OTHER, r, 1);
+}
+
+/*
+ * POST /v1/auth/logout and /v1/auth/logout-all, with the cookie or a
+ * Bearer token: {"ended": N} and the cookie cleared. A cookie is sent by
+ * the browser on its own, so it counts only from our pages or a listed
+ * origin; a Bearer token is always the caller's own.
+ */
+static enum MHD_Result api_logout(struct MHD_Connection *c, const ckd *d, int all)
+{
+    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_AUTHORIZATION);
+    struct MHD_Response *r;
+    logout_done o;
+    char body[64];
+
+    if (!authz && !ckd_api_origin_ok(c, d))
+        return ckd_json_error(c, d, MHD_HTTP_FORBIDDEN, "cross_origin",
+                              "cross-origin request refused");
+    logout_core(c, d, all, &o);
+    if (o.ar == AUTH_STORE || o.cs != CK_OK)
+        return ckd_json_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                              "session store unavailable");
+    if (o.ar == AUTH_NONE || o.ar == AUTH_BAD)
+        return ckd_json_error(c, d, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+                              "no valid session");
+    /* An ended session is logged out already: 0 ended, and no error. */
+    snprintf(body, sizeof(body), "{\"ended\":%zu}\n", o.count);
+    r = ckd_text("application/json", body);
+    if (r) {
+        ckd_set_cookie(r, d, "", 0);
+        ckd_cors(c, d, r);
+    }
+    return ckd_send(c, d, MHD_HTTP_OK, r, 1);
 }
 
 static enum MHD_Result healthz_endpoint(struct MHD_Connection *c, const ckd *d)
@@ -483,6 +546,12 @@ static enum MHD_Result route(struct MHD_Connection *c, const ckd *d, ckd_req *rq
         return logout_endpoint(c, d, 0);
     if (strcmp(url, "/logout/all") == 0)
         return logout_endpoint(c, d, 1);
+    if (strcmp(url, "/v1/auth/login") == 0)
+        return ckd_api_login(c, d, rq);
+    if (strcmp(url, "/v1/auth/logout") == 0)
+        return api_logout(c, d, 0);
+    if (strcmp(url, "/v1/auth/logout-all") == 0)
+        return api_logout(c, d, 1);
     if (rq->logout_token)
         return ckd_backchannel_logout(c, d, rq);
     return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "not found");
@@ -523,7 +592,23 @@ static ckd_req *req_new(struct MHD_Connection *c, const ckd *d, const char *url,
             return NULL;
         }
     }
-    if (strcmp(url, "/login") == 0 || rq->logout_token)
+    if (strcmp(url, "/v1/auth/login") == 0) {
+        rq->api = 1;
+        if (media_is(c, "application/json")) {
+            rq->json = malloc(d->dc.body_max + 1);
+            if (!rq->json) {
+                free(rq);
+                return NULL;
+            }
+            return rq;
+        }
+        if (!media_is(c, "application/x-www-form-urlencoded") &&
+            !media_is(c, "multipart/form-data")) {
+            rq->bad_type = 1;
+            return rq;
+        }
+    }
+    if (strcmp(url, "/login") == 0 || rq->api || rq->logout_token)
         rq->pp = MHD_create_post_processor(c, 1024, form_field, rq);
     return rq;
 }
@@ -589,6 +674,13 @@ void ckd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (rq->pp)
         MHD_destroy_post_processor(rq->pp);
     OPENSSL_cleanse(rq->password, sizeof(rq->password));
+    if (rq->json) {
+        const ckd *d = cls;
+
+        OPENSSL_cleanse(rq->json, rq->body_len < d->dc.body_max ? rq->body_len :
+                        d->dc.body_max);
+        free(rq->json);
+    }
     if (rq->logout_token) {
         OPENSSL_cleanse(rq->logout_token, rq->logout_cap);
         free(rq->logout_token);
