@@ -40,6 +40,27 @@ typedef struct ck_skey {
 
 #define CK_TAG_COUNT 64
 
+/* One entry of a store copy (ck_copy.h; copy_* below). */
+enum { CK_COPY_SESSIONS = 0, CK_COPY_COUNTERS, CK_COPY_LOCKS };
+enum { CK_COPY_PRESENT = 0, CK_COPY_ADDED, CK_COPY_UPDATED, CK_COPY_ENDED };
+#define CK_COPY_CURSOR_MAX (2 * CK_STATE_NAME_MAX + 8)
+#define CK_COPY_PAGE 512
+
+typedef struct ck_copy_entry {
+    int kind;
+    ck_skey key;                        /* CK_COPY_SESSIONS */
+    ck_session s;                       /* the session as read from the source */
+    char name[CK_STATE_NAME_MAX + 1];   /* counters and locks */
+    int64_t count;                      /* counters: failures in the window */
+    int64_t end;                        /* counters: window end; locks: until */
+} ck_copy_entry;
+
+typedef struct ck_copy_page {
+    size_t n;
+    int done;
+    ck_copy_entry items[CK_COPY_PAGE];
+} ck_copy_page;
+
 struct ck_backend_ops {
     const char *name;
     ck_status (*create)(ck_store *st, const ck_skey *key, const ck_session *s);
@@ -68,6 +89,24 @@ struct ck_backend_ops {
     /* May be NULL: the backend has no server memory to report. */
     ck_status (*memory)(ck_store *st, ck_store_memory *out);
     void (*close)(ck_store *st);
+    /*
+     * Copying between stores (ck_copy.h). NULL: the backend cannot.
+     * copy_scan lists one page of what kind names (CK_COPY_SESSIONS: keys
+     * only, the caller reads each with get; CK_COPY_COUNTERS: failure
+     * counters with count and end; CK_COPY_LOCKS: lock index entries with
+     * their end) from cursor on ("" at the start), and sets cursor for
+     * the next page; page->done at the end. A page may repeat an entry
+     * of an earlier one (Redis SCAN).
+     * copy_import writes each of n entries as given if absent or older
+     * (see ck_copy.h), each in one atomic step, and says which in res[i]
+     * (CK_COPY_*); on an error the entries before it are written.
+     * copy_raise raises the cumulative counters to at least *m.
+     */
+    ck_status (*copy_scan)(ck_store *st, int kind, char cursor[CK_COPY_CURSOR_MAX],
+                           int64_t now, ck_copy_page *page);
+    ck_status (*copy_import)(ck_store *st, const ck_copy_entry *e, size_t n, int64_t now,
+                             int *res);
+    ck_status (*copy_raise)(ck_store *st, const ck_metrics *m, int64_t now);
 };
 
 struct ck_store {

@@ -17,7 +17,8 @@ libcheckup_la_SOURCES = \
 	store/ck_secfile.h store/secfile.c \
 	store/ck_terminal.h store/terminal.c \
 	store/ck_metrics.h store/metrics_fmt.c \
-	store/ck_anomaly.h store/anomaly.c
+	store/ck_anomaly.h store/anomaly.c \
+	store/ck_copy.h store/copy.c
 libcheckup_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(LMDB_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(INIH_CFLAGS) $(JANSSON_CFLAGS) $(CRYPT_CFLAGS)
 libcheckup_la_LIBADD = $(OPENSSL_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) $(INIH_LIBS) \

@@ -20,7 +20,7 @@ UNIT_TESTS = \
 	tests/contract_lmdb.sh tests/contract_race_lmdb.sh \
 	tests/contract_input_lmdb.sh tests/cli_units_lmdb.sh \
 	tests/pam_corppass_store_lmdb.sh tests/pam_symbols.sh \
-	tests/style_check.sh
+	tests/style_check.sh tests/test_store_copy
 UNIT_PROGS = \
 	tests/test_token$(EXEEXT) tests/test_users$(EXEEXT) \
 	tests/test_encode$(EXEEXT) tests/test_audit$(EXEEXT) \
@@ -31,7 +31,7 @@ UNIT_PROGS = \
 	tests/oidc_jose$(EXEEXT) tests/test_web_units$(EXEEXT) \
 	tests/fuzz/ckfuzz$(EXEEXT) tests/test_store_contract$(EXEEXT) tests/test_store_race$(EXEEXT) \
 	tests/test_store_input$(EXEEXT) tests/cli_units$(EXEEXT) \
-	tests/pam_corppass_store$(EXEEXT)
+	tests/pam_corppass_store$(EXEEXT) tests/test_store_copy$(EXEEXT)
 
 check-unit: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS)' \

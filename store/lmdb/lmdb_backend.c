@@ -1268,7 +1268,52 @@ static const struct ck_backend_ops lmdb_ops = {
     .ping = lmdb_ping,
     .sweep = lmdb_sweep,
     .close = lmdb_close,
+    .copy_scan = ck_lmdb_copy_scan,
+    .copy_import = ck_lmdb_copy_import,
+    .copy_raise = ck_lmdb_copy_raise,
 };
+
+/* ---- for lmdb_copy.c (lmdb_internal.h) ------------------------------------ */
+
+ck_status ck_lmdb_room_check(ck_lmdb_txn *t)
+{
+    return room_check(t);
+}
+
+ck_status ck_lmdb_sess_load(ck_lmdb_txn *t, const unsigned char *kb, ck_session *s)
+{
+    return sess_load(t, kb, s);
+}
+
+ck_status ck_lmdb_sess_put(ck_lmdb_txn *t, const unsigned char *kb, const ck_session *s,
+                           unsigned flags)
+{
+    return sess_put(t, kb, s, flags);
+}
+
+ck_status ck_lmdb_exp_add(ck_lmdb_txn *t, int64_t expires, char kind, const void *id,
+                          size_t idlen)
+{
+    return exp_add(t, expires, kind, id, idlen);
+}
+
+ck_status ck_lmdb_exp_del(ck_lmdb_txn *t, int64_t expires, char kind, const void *id,
+                          size_t idlen)
+{
+    return exp_del(t, expires, kind, id, idlen);
+}
+
+ck_status ck_lmdb_user_put(ck_lmdb_txn *t, const char *user_id, int64_t created,
+                           const unsigned char *kb)
+{
+    unsigned char dup[8 + CK_LMDB_SKEY_LEN];
+    MDB_val k = mval(user_id, strlen(user_id)), v = mval(dup, sizeof(dup));
+    int rc;
+
+    user_dup(dup, created, kb);
+    rc = mdb_put(t->txn, t->e->users, &k, &v, 0);
+    return rc ? ck_lmdb_error(t->st, rc, "indexing a session") : CK_OK;
+}
 
 ck_status ck_lmdb_open(ck_store *st, const ck_config *cfg, const char *path)
 {

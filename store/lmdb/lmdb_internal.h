@@ -131,6 +131,30 @@ void ck_lmdb_gate_unlock(ck_lmdb *h);
 #define CK_LMDB_SWEEP_SOME  32
 ck_status ck_lmdb_sweep_some(ck_lmdb_txn *t, int64_t upto, size_t max, size_t *removed);
 
+/*
+ * lmdb_backend.c, for lmdb_copy.c: the session and index primitives
+ * (room_check: CK_ERR_FULL short of the reserve; sess_load: CK_NOT_FOUND,
+ * CK_ERR_CORRUPT; sess_put: record and expiry entry; exp_*: the expiry
+ * index; user_put: the user index entry of a session).
+ */
+ck_status ck_lmdb_room_check(ck_lmdb_txn *t);
+ck_status ck_lmdb_sess_load(ck_lmdb_txn *t, const unsigned char *kb, ck_session *s);
+ck_status ck_lmdb_sess_put(ck_lmdb_txn *t, const unsigned char *kb, const ck_session *s,
+                           unsigned flags);
+ck_status ck_lmdb_exp_add(ck_lmdb_txn *t, int64_t expires, char kind, const void *id,
+                          size_t idlen);
+ck_status ck_lmdb_exp_del(ck_lmdb_txn *t, int64_t expires, char kind, const void *id,
+                          size_t idlen);
+ck_status ck_lmdb_user_put(ck_lmdb_txn *t, const char *user_id, int64_t created,
+                           const unsigned char *kb);
+
+/* lmdb_copy.c: the copy_* operations of backend.h. */
+ck_status ck_lmdb_copy_scan(ck_store *st, int kind, char cursor[CK_COPY_CURSOR_MAX],
+                            int64_t now, ck_copy_page *page);
+ck_status ck_lmdb_copy_import(ck_store *st, const ck_copy_entry *e, size_t n, int64_t now,
+                              int *res);
+ck_status ck_lmdb_copy_raise(ck_store *st, const ck_metrics *m, int64_t now);
+
 /* lmdb_record.c */
 size_t ck_lmdb_rec_size(const ck_session *s);
 void ck_lmdb_rec_encode(const ck_session *s, unsigned char *buf);

@@ -26,6 +26,7 @@
 #include "ck_encode.h"
 #include "redis_conn.h"
 #include "redis_scripts.h"
+#include "redis_internal.h"
 
 #define KEY_MAX        1024
 #define PREFIX_MAX     128
@@ -1301,7 +1302,43 @@ static const struct ck_backend_ops redis_ops = {
     .sweep = rs_sweep,
     .memory = rs_memory,
     .close = rs_close,
+    .copy_scan = ck_rs_copy_scan,
+    .copy_import = ck_rs_copy_import,
+    .copy_raise = ck_rs_copy_raise,
 };
+
+/* ---- for redis_copy.c (redis_internal.h) -------------------------------- */
+
+ck_redis *ck_rs_conn(ck_store *st)
+{
+    return impl(st)->r;
+}
+
+const char *ck_rs_prefix(ck_store *st)
+{
+    return impl(st)->prefix;
+}
+
+size_t ck_rs_rec_encode(const ck_session *s, unsigned char *buf, size_t cap)
+{
+    return rec_encode(s, buf, cap);
+}
+
+size_t ck_rs_key_session(ck_store *st, const ck_skey *k, char *out)
+{
+    return key_session(st, k, out);
+}
+
+void ck_rs_key_tag(ck_store *st, const char *kind, const char *tag, const char *rest,
+                   char *out)
+{
+    key_tag(st, kind, tag, rest, out);
+}
+
+ck_status ck_rs_reply_error(ck_store *st, const redisReply *rep)
+{
+    return reply_error(st, rep);
+}
 
 static void sha1_hex(const char *src, char out[SHA_DIGEST_LENGTH * 2 + 1])
 {

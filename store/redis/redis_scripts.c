@@ -367,3 +367,6 @@ const char *const ck_redis_script_src[CK_SCRIPT_COUNT] = {
     [CK_SCRIPT_METRICS] = lua_metrics,
     [CK_SCRIPT_FAIL_ADD] = lua_fail_add,
 };
+
+/* The shared helpers alone, for scripts built elsewhere (redis_copy.c). */
+const char ck_redis_lua_common[] = LUA_COMMON;

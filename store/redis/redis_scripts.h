@@ -19,5 +19,7 @@ enum ck_redis_script {
 #define CK_REDIS_REC_HDR 22
 
 extern const char *const ck_redis_script_src[CK_SCRIPT_COUNT];
+/* LUA_COMMON of redis_scripts.c: the record parser and metrics helpers. */
+extern const char ck_redis_lua_common[];
 
 #endif
