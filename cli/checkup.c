@@ -111,6 +111,14 @@ static const cli_cmd commands[] = {
       "addresses, with the time each ends ('until cleared' with unlock_time = 0).\n" },
     { "lockout", "clear", cli_lockout_clear, "lockout clear USER | lockout clear --address ADDR",
       "Clear the lock and the failure count of an account or of an address.\n" },
+    { "store", "copy", cli_store_copy, "store copy --from URL --to URL [--verify]",
+      "Copy live sessions (with their times and user indexes), failure counters,\n"
+      "locks and metrics counters from one store to another without logging\n"
+      "anyone out. Run it again to finish an interrupted copy or to pick up\n"
+      "recent keep-alives: a session on both sides keeps the later last use,\n"
+      "counters are raised to the source's, never added twice. A progress line\n"
+      "goes to stderr every 1,000 sessions. --verify writes nothing: it lists\n"
+      "what differs (by key, never a token) and exits 1 if anything does.\n" },
     { "login", NULL, cli_login,
       "login [EMAIL] [--password-stdin] [--service NAME] [--rhost ADDR]",
       "Log in at the terminal against the users file (not through PAM): the\n"

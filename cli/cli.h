@@ -113,6 +113,7 @@ int cli_sweep(const ck_config *cfg, int argc, char **argv);
 int cli_login(const ck_config *cfg, int argc, char **argv);
 int cli_lockout_list(const ck_config *cfg, int argc, char **argv);
 int cli_lockout_clear(const ck_config *cfg, int argc, char **argv);
+int cli_store_copy(const ck_config *cfg, int argc, char **argv);
 
 /*
  * Clears the lock and failures of an account or address, on st (or on a
