@@ -1,6 +1,9 @@
 /*
- * test_store_copy - the pure helper of "checkup store copy": telling when
- * --from and --to name the same store.
+ * test_store_copy - "checkup store copy" without a server: telling when
+ * --from and --to name the same store, and the copy's semantics between
+ * two embedded stores on a test clock (written once, the later last use
+ * wins, ended sessions skipped, counters raised and never added twice,
+ * verify finding a missing session).
  */
 #include "config.h"
 
@@ -15,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "ck_clock.h"
+#include "ck_config.h"
 #include "ck_copy.h"
 
 static void same_lmdb(void **state)
@@ -64,12 +69,214 @@ static void lmdb_is_not_redis(void **state)
     assert_int_equal(ck_copy_same_store("redis://127.0.0.1", "lmdb:/run/checkup"), 0);
 }
 
+/* ---- the copy between two embedded stores ------------------------------------ */
+
+static int64_t clock_now = 1800000000;
+
+static int64_t test_clock(void)
+{
+    return clock_now;
+}
+
+typedef struct two {
+    char dir[32];
+    ck_config cfg;
+    ck_store *a, *b;
+} two;
+
+static ck_store *open_at(two *t, const char *name)
+{
+    char url[96], err[256];
+    ck_config c = t->cfg;
+    ck_store *st;
+
+    snprintf(url, sizeof(url), "lmdb:%s/%s", t->dir, name);
+    c.store_url = url;
+    st = ck_store_open(&c, err, sizeof(err));
+    if (!st)
+        fail_msg("%s", err);
+    return st;
+}
+
+static int setup_two(void **state)
+{
+    two *t = calloc(1, sizeof(*t));
+
+    assert_non_null(t);
+    snprintf(t->dir, sizeof(t->dir), "/tmp/ck-copy2-XXXXXX");
+    assert_non_null(mkdtemp(t->dir));
+    ck_config_defaults(&t->cfg);
+    t->cfg.lmdb_map_size = (size_t)8 << 20;
+    ck_clock_set(test_clock);
+    t->a = open_at(t, "a");
+    t->b = open_at(t, "b");
+    *state = t;
+    return 0;
+}
+
+static int teardown_two(void **state)
+{
+    two *t = *state;
+    char cmd[64];
+
+    ck_store_close(t->a);
+    ck_store_close(t->b);
+    ck_clock_set(NULL);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", t->dir);
+    assert_int_equal(system(cmd), 0);
+    free(t);
+    return 0;
+}
+
+static void make_session(ck_store *st, const char *user, char sid[CK_SID_LEN])
+{
+    ck_session s;
+
+    memset(&s, 0, sizeof(s));
+    snprintf(s.user_id, sizeof(s.user_id), "%s", user);
+    snprintf(s.email, sizeof(s.email), "%s", user);
+    snprintf(s.role, sizeof(s.role), "doctor");
+    snprintf(s.clinic_id, sizeof(s.clinic_id), "clinic-7");
+    snprintf(s.tty, sizeof(s.tty), "pts/3");
+    s.method = CK_AUTH_CORPPASS;
+    assert_int_equal(ck_store_create(st, &s, sid), CK_OK);
+}
+
+static void copy_ok(two *t, ck_copy_stats *s)
+{
+    char err[256];
+
+    assert_int_equal(ck_store_copy(t->a, t->b, NULL, NULL, s, err, sizeof(err)), CK_OK);
+}
+
+static size_t verify_n(two *t)
+{
+    char err[256];
+    size_t n = 99;
+
+    assert_int_equal(ck_store_copy_verify(t->a, t->b, NULL, NULL, &n, err, sizeof(err)), CK_OK);
+    return n;
+}
+
+static void copy_semantics(void **state)
+{
+    two *t = *state;
+    char s1[CK_SID_LEN], s2[CK_SID_LEN], s3[CK_SID_LEN];
+    ck_session a, b;
+    ck_copy_stats st;
+    ck_metrics ma, mb;
+    int64_t n;
+
+    make_session(t->a, "u1@example.org", s1);
+    make_session(t->a, "u1@example.org", s2);
+    clock_now += 100;
+    make_session(t->a, "u2@example.org", s3);
+    assert_int_equal(ck_store_delete(t->a, s3), CK_OK);     /* one logout counted */
+    make_session(t->a, "u2@example.org", s3);
+    assert_int_equal(ck_store_fail_add(t->a, "lk:u:abc", 600, &n), CK_OK);
+    assert_int_equal(ck_store_fail_add(t->a, "lk:u:abc", 600, &n), CK_OK);
+    assert_int_equal(ck_store_lock_note(t->a, "u:abc", 900), CK_OK);
+
+    copy_ok(t, &st);
+    assert_int_equal(st.sessions, 3);
+    assert_int_equal(st.copied, 3);
+    assert_int_equal(st.counters, 1);
+    assert_int_equal(st.locks, 1);
+    assert_int_equal(verify_n(t), 0);
+    /* the copy answers to the same id, with every field and time */
+    assert_int_equal(ck_store_get(t->a, s1, &a), CK_OK);
+    assert_int_equal(ck_store_get(t->b, s1, &b), CK_OK);
+    assert_memory_equal(&a, &b, sizeof(a));
+    assert_int_equal(ck_store_fail_count(t->b, "lk:u:abc", &n), CK_OK);
+    assert_int_equal(n, 2);
+
+    /* twice: nothing written, counters not added again */
+    copy_ok(t, &st);
+    assert_int_equal(st.present, 3);
+    assert_int_equal(st.copied + st.updated + st.counters + st.locks, 0);
+    assert_int_equal(ck_store_metrics(t->a, &ma), CK_OK);
+    assert_int_equal(ck_store_metrics(t->b, &mb), CK_OK);
+    assert_int_equal(mb.created, ma.created);
+    assert_int_equal(mb.ended_logout, 1);
+    assert_int_equal(mb.active, 3);
+    assert_int_equal(mb.active_by_method[CK_AUTH_CORPPASS], 3);
+
+    /* a keep-alive on the source comes over; one on the target stays */
+    clock_now += 60;
+    assert_int_equal(ck_store_touch(t->a, s1, &a), CK_OK);
+    clock_now += 10;
+    assert_int_equal(ck_store_touch(t->b, s2, &b), CK_OK);
+    copy_ok(t, &st);
+    assert_int_equal(st.updated, 1);
+    assert_int_equal(st.present, 2);
+    assert_int_equal(ck_store_get(t->b, s1, &b), CK_OK);
+    assert_int_equal(b.last_activity, a.last_activity);
+    assert_int_equal(b.expires, a.expires);
+    assert_int_equal(ck_store_get(t->b, s2, &b), CK_OK);
+    assert_int_equal(b.last_activity, clock_now);
+
+    /* the copy still ends by idle time on the target */
+    clock_now += t->cfg.inactivity_timeout + 1;
+    assert_int_equal(ck_store_touch(t->b, s3, &b), CK_EXPIRED_IDLE);
+}
+
+static void copy_skips_ended_and_verify_finds(void **state)
+{
+    two *t = *state;
+    char s1[CK_SID_LEN], s2[CK_SID_LEN];
+    ck_copy_stats st;
+    size_t revoked;
+
+    make_session(t->a, "u1@example.org", s1);
+    clock_now += t->cfg.inactivity_timeout - 10;
+    make_session(t->a, "u2@example.org", s2);
+    clock_now += 20;                        /* s1 has idled out, s2 lives */
+    copy_ok(t, &st);
+    assert_int_equal(st.copied, 1);
+    assert_int_equal(st.expired, 1);
+    assert_int_equal(ck_store_get(t->b, s1, NULL), CK_NOT_FOUND);
+    assert_int_equal(verify_n(t), 0);
+    /* a session missing on the target: the session and its user index */
+    assert_int_equal(ck_store_revoke_user(t->b, "u2@example.org", &revoked), CK_OK);
+    assert_int_equal(revoked, 1);
+    assert_int_equal(verify_n(t), 2);
+    copy_ok(t, &st);
+    assert_int_equal(st.copied, 1);
+    assert_int_equal(verify_n(t), 0);
+}
+
+/* More than one page (CK_COPY_PAGE): each session once, none twice at the seams. */
+static void copy_pages(void **state)
+{
+    two *t = *state;
+    char sid[CK_SID_LEN];
+    ck_copy_stats st;
+
+    for (int i = 0; i < 1200; i++) {
+        char user[32];
+
+        snprintf(user, sizeof(user), "p%d@example.org", i / 3);
+        make_session(t->a, user, sid);
+    }
+    copy_ok(t, &st);
+    assert_int_equal(st.sessions, 1200);
+    assert_int_equal(st.copied, 1200);
+    copy_ok(t, &st);
+    assert_int_equal(st.sessions, 1200);
+    assert_int_equal(st.present, 1200);
+    assert_int_equal(verify_n(t), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_lmdb),
         cmocka_unit_test(same_redis),
         cmocka_unit_test(lmdb_is_not_redis),
+        cmocka_unit_test_setup_teardown(copy_semantics, setup_two, teardown_two),
+        cmocka_unit_test_setup_teardown(copy_skips_ended_and_verify_finds, setup_two,
+                                        teardown_two),
+        cmocka_unit_test_setup_teardown(copy_pages, setup_two, teardown_two),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
