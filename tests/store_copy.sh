@@ -223,6 +223,7 @@ mkdir -p "$b"
 printf '[store]\nurl = %s\nuser = checkup\npassword_file = %s\n' "$rurl/2" "$T/redis.pw" \
     > "$b/src.conf"
 "$fill" "$b/src.conf" 5000 > /dev/null || exit 99
+: > "$b/kill.err"
 "$ck" -c "$b/src.conf" store copy --from "$rurl/2" --to "$rurl/3" > /dev/null 2> "$b/kill.err" &
 cp=$!
 i=0
@@ -277,4 +278,7 @@ for t in "$ta" "$tb" "$t1" "$t2"; do
     check_nogrep "no token in the copy's output" "$t" "$log"
     check_nogrep "nor its payload" "$(echo "$t" | cut -d. -f2)" "$log"
 done
+# Under the sanitizers (configure --enable-sanitizers), nothing reported.
+check_nogrep "no sanitizer report from the copy" "runtime error" "$log"
+check_nogrep "no leak or overflow report from the copy" "AddressSanitizer" "$log"
 web_summary
