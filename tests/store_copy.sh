@@ -113,6 +113,7 @@ run copy1 "$ck" -c "$d/redis.conf" store copy --from "lmdb:$d/store" --to "$rurl
 check "the first copy succeeds" 0 "$rc"
 check_grep "it copies both sessions" "2 sessions: 2 copied, 0 already there" "$T/copy1.err"
 check_grep "it reports the end" "; done" "$T/copy1.err"
+check_grep "and is audited once" '"event":"store_copied"' "$d/audit.jsonl"
 # A keep-alive on the embedded store after the first copy, a second later.
 sleep 1.1
 check "bob keeps his session alive on the embedded store" 200 "$(me "$lp" "$tb")"
@@ -241,6 +242,18 @@ check "it finds what the killed run wrote (${already:-0} already there)" yes "$o
 check_grep "and ends with all 5000" "5000 sessions:" "$T/resume.err"
 run verifyb "$ck" -c "$b/src.conf" store copy --from "$rurl/2" --to "$rurl/3" --verify
 check "Redis to Redis verifies" 0 "$rc"
+
+# A full Redis (maxmemory, noeviction) stops the copy with the server's reason.
+used=$(admin INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+admin CONFIG SET maxmemory $((used + 400000)) > /dev/null
+run oom "$ck" -c "$b/src.conf" store copy --from "$rurl/2" --to "$rurl/5"
+admin CONFIG SET maxmemory 0 > /dev/null
+check "a full Redis stops the copy" 1 "$rc"
+check_grep "saying so" "target store: store unavailable" "$T/oom.err"
+check_grep "with the server's reason" "OOM" "$T/oom.err"
+check_nogrep "and no report of done" "done" "$T/oom.err"
+run oom2 "$ck" -c "$b/src.conf" store copy --from "$rurl/2" --to "$rurl/5"
+check "with room again, the same command finishes" 0 "$rc"
 
 # Back to the embedded store: first into one too small (refused, clearly), then again.
 printf 'map_size = 1M\n' | cat "$b/src.conf" - > "$b/small.conf"
