@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ck_copy.h"
 #include "cli.h"
@@ -32,13 +33,33 @@ static void on_diff(const char *what, const char *name, const char *detail, void
     printf("%-8s %s: %s\n", what, name, detail);
 }
 
+/*
+ * Opening an embedded store creates it: a source (or a target to verify)
+ * that is not there is a mistyped path, not an empty store.
+ */
+static int lmdb_missing(const char *url)
+{
+    char path[4096];
+    struct stat sb;
+
+    if (strncmp(url, "lmdb:", 5) != 0)
+        return 0;
+    snprintf(path, sizeof(path), "%s/data.mdb", url + 5);
+    return stat(path, &sb) != 0;
+}
+
 /* Opens the store at url with the rest of the configuration as it is. */
-static ck_store *open_side(const ck_config *cfg, const char *url, const char *side)
+static ck_store *open_side(const ck_config *cfg, const char *url, const char *side,
+                           int must_exist)
 {
     ck_config c = *cfg;
     char err[512];
     ck_store *st;
 
+    if (must_exist && lmdb_missing(url)) {
+        cli_fail("%s store %s: no store there (no data.mdb)", side, url);
+        return NULL;
+    }
     c.store_url = (char *)url;
     st = ck_store_open(&c, err, sizeof(err));
     if (!st)
@@ -47,13 +68,13 @@ static ck_store *open_side(const ck_config *cfg, const char *url, const char *si
 }
 
 /* Both stores open and answering, or a clear reason and NULLs. */
-static int open_both(const ck_config *cfg, const char *from, const char *to, ck_store **a,
-                     ck_store **b)
+static int open_both(const ck_config *cfg, const char *from, const char *to, int verify,
+                     ck_store **a, ck_store **b)
 {
     ck_status sr;
 
-    *a = open_side(cfg, from, "source");
-    *b = *a ? open_side(cfg, to, "target") : NULL;
+    *a = open_side(cfg, from, "source", 1);
+    *b = *a ? open_side(cfg, to, "target", verify) : NULL;
     if (!*a || !*b)
         return -1;
     sr = ck_store_ping(*a);
@@ -130,7 +151,7 @@ int cli_store_copy(const ck_config *cfg, int argc, char **argv)
         return cli_usage("both --from URL and --to URL are needed");
     if (ck_copy_same_store(from, to))
         return cli_usage("--from and --to name the same store");
-    if (open_both(cfg, from, to, &a, &b) == 0)
+    if (open_both(cfg, from, to, verify, &a, &b) == 0)
         rc = verify ? do_verify(a, b) : do_copy(cfg, a, b);
     if (a)
         ck_store_close(a);

@@ -191,11 +191,11 @@ static ck_status eval(ck_store *st, int script, cmd *c, int64_t *out)
     c->v[1] = scripts.sha[script];
     c->len[1] = strlen(scripts.sha[script]);
     for (int attempt = 0; attempt < 2; attempt++) {
+        cmd load = { 0 };
+
         rc = call(st, c, &rep);
         if (rc == CK_OK || attempt == 1 || !strstr(ck_store_errstr(st), "NOSCRIPT"))
             break;
-        cmd load = { 0 };
-
         arg_str(&load, "SCRIPT");
         arg_str(&load, "LOAD");
         arg_str(&load, scripts.src[script]);
