@@ -93,8 +93,9 @@ struct ck_backend_ops {
      * Copying between stores (ck_copy.h). NULL: the backend cannot.
      * copy_scan lists one page of what kind names (CK_COPY_SESSIONS: keys
      * only, the caller reads each with get; CK_COPY_COUNTERS: failure
-     * counters with count and end; CK_COPY_LOCKS: lock index entries with
-     * their end) from cursor on ("" at the start), and sets cursor for
+     * counters with count and end; CK_COPY_LOCKS, which a backend may
+     * answer with an empty page: the copy reads locks with lock_list)
+     * from cursor on ("" at the start), and sets cursor for
      * the next page; page->done at the end. A page may repeat an entry
      * of an earlier one (Redis SCAN).
      * copy_import writes each of n entries as given if absent or older

@@ -74,8 +74,7 @@ static int session_entry(const MDB_val *k, ck_copy_entry *e)
 }
 
 /* Where the page starts: after the cursor, or at the kind's first key. */
-static int scan_start(ck_lmdb_txn *t, scan_arg *a, MDB_cursor *cur, MDB_val *k, MDB_val *v,
-                      unsigned char *kb)
+static int scan_start(scan_arg *a, MDB_cursor *cur, MDB_val *k, MDB_val *v, unsigned char *kb)
 {
     size_t n = strlen(a->cursor);
     MDB_val want;
@@ -99,7 +98,6 @@ static int scan_start(ck_lmdb_txn *t, scan_arg *a, MDB_cursor *cur, MDB_val *k, 
     if (rc == 0 && k->mv_size == want.mv_size &&
         memcmp(k->mv_data, want.mv_data, want.mv_size) == 0)
         rc = mdb_cursor_get(cur, k, v, MDB_NEXT);
-    (void)t;
     return rc;
 }
 
@@ -125,7 +123,7 @@ static ck_status scan_fn(ck_lmdb_txn *t, void *arg)
     a->page->n = 0;
     a->page->done = 0;
     if (rc == 0)
-        rc = scan_start(t, a, cur, &k, &v, kb);
+        rc = scan_start(a, cur, &k, &v, kb);
     while (rc == 0 && a->page->n < CK_COPY_PAGE) {
         ck_copy_entry *e = &a->page->items[a->page->n];
 
