@@ -32,6 +32,12 @@ PKGS="$PKGS wrk chromium jq"
 # tests/sasl_saslauthd.sh and tests/sasl_slapd.sh, which run their own.
 PKGS="$PKGS slapd ldap-utils sasl2-bin libsasl2-modules"
 
+# The Debian packages test (tests/deb_packages.sh, make check-deb):
+# dpkg-buildpackage, debhelper, lintian and fakeroot build and check them;
+# pamtester (above), pam-auth-update (libpam-runtime), unshare and setpriv
+# (util-linux) and debconf-communicate (debconf) come with the base system.
+PKGS="$PKGS debhelper lintian dpkg-dev fakeroot"
+
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

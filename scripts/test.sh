@@ -1,7 +1,8 @@
 #!/bin/sh
 # Sets up a fresh Debian bookworm machine (as root) and runs every test:
-# a -Werror build with make check, make lint (clang-tidy, cppcheck, the
-# style check), the clang static analyzer over the whole build (scan-build),
+# a -Werror build with make check, the Debian packages (make check-deb:
+# built, linted, installed, logged in through, purged), make lint
+# (clang-tidy, cppcheck, the style check), the clang static analyzer over the whole build (scan-build),
 # make check again under AddressSanitizer and UndefinedBehaviorSanitizer, a
 # short libFuzzer pass over every fuzz target (clang), then make distcheck.
 # Safe to run again: builds go to build/ and are redone.
@@ -22,6 +23,12 @@ rm -rf build/plain && mkdir -p build/plain
 (cd build/plain && "$top/configure" --enable-werror --quiet &&
     make -j"$jobs" && make -j"$jobs" check) || {
     find build/plain -name '*.log' -path '*tests*' -exec sh -c 'tail -n 60 "$1"' _ {} \; ; exit 1; }
+
+step "Debian packages: build, lintian, install, pam-auth-update, pamtester, checkupd, purge"
+# tests/deb_packages.sh: installs the packages on this machine and purges
+# them again; /etc/pam.d and the user database are only changed on copies
+# in a private mount namespace.
+(cd build/plain && make check-deb)
 
 step "make lint: clang-tidy, cppcheck and the style check at zero findings"
 (cd build/plain && make lint)
