@@ -113,8 +113,11 @@ grep -q '^[EW]: ' "$w/lintian.log" && { echo "lintian said:"; sed 's/^/    /' "$
 # --- 3. install -----------------------------------------------------------
 # Every path the packages hold, and those their scripts make: which of them
 # exist already (a purge must leave those and remove the rest).
+dsh=/var/lib/systemd/deb-systemd-helper-enabled
 extra="/etc/checkup /etc/checkup/users /etc/checkup/users.lock /run/checkup /var/log/checkup
-/usr/share/pam-configs/checkup"
+/usr/share/pam-configs/checkup /etc/systemd/system/timers.target.wants/checkup-sweep.timer
+$dsh/timers.target.wants/checkup-sweep.timer $dsh/checkup-sweep.timer.dsh-also
+/etc/systemd/system/multi-user.target.wants/checkupd.service $dsh/checkupd.service.dsh-also"
 {
     for d in "$w"/debs/*.deb; do
         dpkg-deb --fsys-tarfile "$d" | tar -t | sed 's|^\./|/|; s|/$||' | grep -v '^$'
@@ -168,6 +171,10 @@ getent group checkup >/dev/null && ok "the checkup group exists (sysusers.d)" ||
 pamsum installed | cmp -s - "$w/pam.before.installed" &&
     ok "installing changed nothing in /etc/pam.d and /var/lib/pam (but checkup in seen)" ||
     fail "installing changed /etc/pam.d or /var/lib/pam"
+[ -L /etc/systemd/system/timers.target.wants/checkup-sweep.timer ] &&
+    ok "checkup-sweep.timer is enabled" || fail "checkup-sweep.timer is not enabled"
+[ ! -e /etc/systemd/system/multi-user.target.wants/checkupd.service ] &&
+    ok "checkupd.service is not enabled (it needs public_url first)" || fail "checkupd.service was enabled"
 "/usr/bin/checkup" config check > "$w/cc.log" 2>&1 && ok "checkup config check passes on the installed files" ||
     { fail "checkup config check:"; sed 's/^/    /' "$w/cc.log"; }
 for page in checkup.1 checkup.conf.5 pam_checkup.8 checkupd.8; do
