@@ -5,8 +5,9 @@
 #     "make dist" tarball, and the source package with dpkg-source;
 #  2. lintian: no error, no warning that debian/ does not override;
 #  3. apt-get install ./*.deb: the module beside pam_unix.so, the
-#     conffile, the group, the store directory, the empty users file, and
-#     /etc/pam.d untouched; a reinstall keeps an edited conffile;
+#     conffile, the group, the store directory, the empty users file, the
+#     sweep timer enabled, checkupd not, and /etc/pam.d untouched; an
+#     upgrade keeps an edited conffile;
 #  4. in a private mount namespace (unshare -m) over copies of /etc/pam.d,
 #     /var/lib/pam, debconf's database, /etc/checkup, /run/checkup and the
 #     passwd and shadow files: pam-auth-update --enable checkup, then a
@@ -114,7 +115,8 @@ grep -q '^[EW]: ' "$w/lintian.log" && { echo "lintian said:"; sed 's/^/    /' "$
 # Every path the packages hold, and those their scripts make: which of them
 # exist already (a purge must leave those and remove the rest).
 dsh=/var/lib/systemd/deb-systemd-helper-enabled
-extra="/etc/checkup /etc/checkup/users /etc/checkup/users.lock /run/checkup /var/log/checkup
+extra="/etc/checkup /etc/checkup/users /etc/checkup/users.lock /etc/checkup/checkup.conf.dpkg-dist
+/run/checkup /var/log/checkup
 /usr/share/pam-configs/checkup /etc/systemd/system/timers.target.wants/checkup-sweep.timer
 $dsh/timers.target.wants/checkup-sweep.timer $dsh/checkup-sweep.timer.dsh-also
 /etc/systemd/system/multi-user.target.wants/checkupd.service $dsh/checkupd.service.dsh-also"
@@ -181,14 +183,32 @@ for page in checkup.1 checkup.conf.5 pam_checkup.8 checkupd.8; do
     dpkg -S "/usr/share/man/man${page##*.}/$page.gz" >/dev/null 2>&1 || fail "man page $page is in no package"
 done
 
-# An upgrade keeps an edited conffile and the users file: reinstall over
-# the edit (dpkg -i runs the same upgrade path).
+# An upgrade keeps the administrator's edits. The next version is these
+# packages repacked with a higher version whose checkup.conf gained a
+# line: dpkg keeps the edited file (--force-confold, as an unattended
+# upgrade does) and leaves the new one beside it as .dpkg-dist.
 echo "# an administrator's edit" >> /etc/checkup/checkup.conf
-dpkg -i "$w"/debs/*.deb > "$w/reinstall.log" 2>&1 || { tail -n 20 "$w/reinstall.log"; fail "reinstall failed"; }
+newver=$debver+upgrade1
+mkdir "$w/debs2" "$w/repack"
+for d in "$w"/debs/*.deb; do
+    r=$w/repack/$(basename "$d" .deb)
+    dpkg-deb -R "$d" "$r"
+    sed -i "s/^Version: $debver\$/Version: $newver/; s/(= $debver)/(= $newver)/g" "$r/DEBIAN/control"
+    [ -f "$r/etc/checkup/checkup.conf" ] && echo "# a line new in $newver" >> "$r/etc/checkup/checkup.conf"
+    dpkg-deb -b "$r" "$w/debs2/" > /dev/null
+done
+(cd "$w/debs2" && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    -o Dpkg::Options::=--force-confold ./*.deb) > "$w/upgrade.log" 2>&1 ||
+    { tail -n 30 "$w/upgrade.log"; fail "the upgrade to $newver failed"; }
+[ "$(dpkg-query -W -f='${Version}\n' checkup-common libpam-checkup checkupd checkup | sort -u)" = "$newver" ] &&
+    ok "apt-get upgraded all four to $newver" || fail "not all upgraded to $newver"
 tail -n 1 /etc/checkup/checkup.conf | grep -q "an administrator's edit" &&
-    ok "a reinstall keeps the edited conffile" || fail "the reinstall lost the conffile edit"
+    ok "the upgrade kept the edited conffile" || fail "the upgrade lost the conffile edit"
+tail -n 1 /etc/checkup/checkup.conf.dpkg-dist 2>/dev/null | grep -q "new in $newver" &&
+    ok "and left the new version beside it (checkup.conf.dpkg-dist)" || fail "no checkup.conf.dpkg-dist"
 [ "$(cat /etc/checkup/users)" = "#checkup-users 1" ] && [ ! -e /etc/checkup/users.dpkg-new ] ||
-    fail "the reinstall touched the users file"
+    fail "the upgrade touched the users file"
+pamsum installed | cmp -s - "$w/pam.before.installed" || fail "the upgrade changed /etc/pam.d or /var/lib/pam"
 
 # --- 4. PAM and checkupd inside a private mount namespace ----------------
 unit=$(dpkg -L checkupd | grep '/systemd/system/checkupd\.service$' || :)
