@@ -36,14 +36,11 @@ typedef struct ck_pam_ctx {
     char *public_url;           /* [daemon] public_url, without a trailing '/' */
 
     /*
-     * The users file as last parsed, and the file it came from: reread
-     * when a stat shows another file or a change (inode, size, mtime,
-     * ctime), so an edit by `checkup user` counts from the next call.
+     * The records of the last users file lookup (ck_users_lookup: through
+     * the index, so nothing is kept between calls and an edit counts at
+     * once).
      */
     ck_users users;
-    int users_loaded;
-    int users_racy;             /* changed too recently for its stat to be trusted */
-    struct stat users_sb;
 
     /* What authentication established in this handle. */
     int authed;
@@ -66,7 +63,6 @@ typedef struct ck_pam_call {
     const char *service;
     const char *rhost;
     const char *tty;
-    const ck_users *users;      /* the users file, once checked in this call */
 } ck_pam_call;
 
 /*
@@ -77,13 +73,15 @@ typedef struct ck_pam_call {
 int ck_pam_begin(ck_pam_call *c, pam_handle_t *pamh, int flags, int argc, const char **argv);
 
 /*
- * The users file, parsed: from the handle's cache while the file is
- * unchanged on disk (its mode and owner are checked on every call), else
- * reread; checked once per call into the module. PAM_AUTHINFO_UNAVAIL
- * when missing, unsafe or broken. *users stays valid until the next
- * call; do not free it.
+ * The users file's records for name (ck_users_find's match: email or
+ * local name), looked up through its index (ck_users_lookup), the file's
+ * owner and mode checked. PAM_AUTHINFO_UNAVAIL when missing, unsafe or
+ * broken. *users stays valid until the next lookup; do not free it.
  */
-int ck_pam_users(ck_pam_call *c, const ck_users **users);
+int ck_pam_users(ck_pam_call *c, const char *name, const ck_users **users);
+/* The same for the records a provider's identity maps to. */
+int ck_pam_users_identity(ck_pam_call *c, const ck_user_identity *id,
+                          const ck_users **users);
 /* Loads the key ring once. */
 int ck_pam_load_ring(ck_pam_call *c);
 /*
