@@ -452,9 +452,13 @@ out:
 
 /* ---- building ------------------------------------------------------------- */
 
+/* A record as pass 1 found it: where, and its keys' hashes. */
 typedef struct brec {
     uint32_t off;
     uint32_t line;
+    uint64_t hash[3];
+    char kind[3];
+    unsigned char nkeys;
 } brec;
 
 typedef struct builder {
@@ -469,19 +473,34 @@ typedef struct builder {
     size_t imglen;
 } builder;
 
-static int brec_push(builder *b, uint32_t off, uint32_t line)
+static int brec_push(builder *b, uint32_t off, uint32_t line, const ck_user *u)
 {
+    brec *r;
+
     if (b->nrecs == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 256;
-        brec *r = realloc(b->recs, cap * sizeof(*r));
+        brec *grown = realloc(b->recs, cap * sizeof(*grown));
 
-        if (!r)
+        if (!grown)
             return -1;
-        b->recs = r;
+        b->recs = grown;
         b->cap = cap;
     }
-    b->recs[b->nrecs].off = off;
-    b->recs[b->nrecs++].line = line;
+    r = &b->recs[b->nrecs++];
+    r->off = off;
+    r->line = line;
+    r->nkeys = 0;
+    r->kind[r->nkeys] = 'e';
+    r->hash[r->nkeys++] = key_hash(&b->h, 'e', u->email);
+    if (u->local_user[0]) {
+        r->kind[r->nkeys] = 'l';
+        r->hash[r->nkeys++] = key_hash(&b->h, 'l', u->local_user);
+    }
+    if (u->corppass[0]) {
+        r->kind[r->nkeys] = 'c';
+        r->hash[r->nkeys++] = key_hash(&b->h, 'c', u->corppass);
+    }
+    b->nkeys += r->nkeys;
     return 0;
 }
 
@@ -522,11 +541,10 @@ static int build_scan(builder *b, char *err, size_t errlen)
             snprintf(err, errlen, "%s:%u: %s", b->where, lineno, sub);
             goto out;
         }
-        if (brec_push(b, (uint32_t)at, lineno) != 0) {
+        if (brec_push(b, (uint32_t)at, lineno, &u) != 0) {
             snprintf(err, errlen, "%s: out of memory", b->where);
             goto out;
         }
-        b->nkeys += 1 + (u.local_user[0] != 0) + (u.corppass[0] != 0);
         if (!b->twin && strncmp(u.hash, "$y$", 3) == 0)
             b->twin = (uint32_t)at + 1;
     }
@@ -541,18 +559,32 @@ out:
     return rc;
 }
 
-/* Adds one key; a second record with the same email or local name is refused. */
-static int build_insert(builder *b, const brec *rec, char kind, const char *key,
-                        char *err, size_t errlen)
+/* The key of kind in u (as hashed: key_hash lowers emails itself). */
+static const char *user_key(const ck_user *u, char kind)
+{
+    return kind == 'e' ? u->email : kind == 'l' ? u->local_user : u->corppass;
+}
+
+static int same_key(char kind, const char *a, const char *b)
+{
+    return kind == 'e' ? ck_users_casecmp(a, b) == 0 : strcmp(a, b) == 0;
+}
+
+/*
+ * Adds rec's key k. Where an entry has the same tag, both records are
+ * read again and compared: a second record with the same email or local
+ * name is refused; a third of one CorpPass mapping is left out.
+ */
+static int build_insert(builder *b, const brec *rec, int k, char *err, size_t errlen)
 {
     rec_src r = { -1, b->text, b->len };
-    uint64_t hv = key_hash(&b->h, kind, key), mask = ((uint64_t)1 << b->h.bits) - 1;
-    uint64_t i = hv & mask;
+    uint64_t hv = rec->hash[k], mask = ((uint64_t)1 << b->h.bits) - 1, i = hv & mask;
     uint32_t tag = (uint32_t)(hv >> 32);
-    int rc = 0, same = 0;
-    ck_user o;
+    char kind = rec->kind[k];
+    int rc = 0, same = 0, have_u = 0;
+    ck_user o, u;
 
-    for (;;) {
+    for (;; i = (i + 1) & mask) {
         unsigned char *slot = b->img + IDX_HDR + i * IDX_SLOT;
 
         if (get32(slot + 4) == 0) {
@@ -560,47 +592,44 @@ static int build_insert(builder *b, const brec *rec, char kind, const char *key,
             put32(slot + 4, rec->off + 1);
             break;
         }
-        if (get32(slot) != tag || record_at(&r, get32(slot + 4) - 1, &o) != 0) {
-            i = (i + 1) & mask;
+        if (get32(slot) != tag || record_at(&r, get32(slot + 4) - 1, &o) != 0)
             continue;
-        }
-        /* A third record of one mapping adds nothing (and would make a cluster). */
-        if (kind == 'c' && strcmp(o.corppass, key) == 0 && ++same == 2)
-            break;
-        if (kind != 'c' && (kind == 'e' ? ck_users_casecmp(o.email, key) == 0
-                                        : strcmp(o.local_user, key) == 0)) {
-            if (kind == 'e')
-                snprintf(err, errlen, "%s:%u: email %.200s appears twice", b->where, rec->line,
-                         key);
-            else
-                snprintf(err, errlen, "%s:%u: local account %s appears twice", b->where,
-                         rec->line, key);
+        if (!have_u && record_at(&r, rec->off, &u) != 0) {
+            snprintf(err, errlen, "%s:%u: cannot be read again", b->where, rec->line);
             rc = -1;
             break;
         }
-        i = (i + 1) & mask;
+        have_u = 1;
+        if (!same_key(kind, user_key(&o, kind), user_key(&u, kind)))
+            continue;
+        /* A third record of one mapping adds nothing (and would make a cluster). */
+        if (kind == 'c') {
+            if (++same == 2)
+                break;
+            continue;
+        }
+        if (kind == 'e')
+            snprintf(err, errlen, "%s:%u: email %.200s appears twice", b->where, rec->line,
+                     u.email);
+        else
+            snprintf(err, errlen, "%s:%u: local account %s appears twice", b->where,
+                     rec->line, u.local_user);
+        rc = -1;
+        break;
     }
     OPENSSL_cleanse(&o, sizeof(o));
+    OPENSSL_cleanse(&u, sizeof(u));
     return rc;
 }
 
 /* Pass 2: the table, the header when sb names the file. */
 static int build_table(builder *b, const struct stat *sb, char *err, size_t errlen)
 {
-    rec_src r = { -1, b->text, b->len };
-    ck_user u;
-    int rc = -1;
-
     b->h.bits = IDX_MIN_BITS;
     while (((uint64_t)1 << b->h.bits) < 2 * (uint64_t)b->nkeys && b->h.bits < IDX_MAX_BITS)
         b->h.bits++;
     if (((uint64_t)1 << b->h.bits) < 2 * (uint64_t)b->nkeys) {
         snprintf(err, errlen, "%s: too many users", b->where);
-        return -1;
-    }
-    if (RAND_bytes((unsigned char *)&b->h.k0, sizeof(b->h.k0)) != 1 ||
-        RAND_bytes((unsigned char *)&b->h.k1, sizeof(b->h.k1)) != 1) {
-        snprintf(err, errlen, "%s: no random bytes for the index", b->where);
         return -1;
     }
     b->imglen = IDX_HDR + ((size_t)IDX_SLOT << b->h.bits);
@@ -609,18 +638,10 @@ static int build_table(builder *b, const struct stat *sb, char *err, size_t errl
         snprintf(err, errlen, "%s: out of memory", b->where);
         return -1;
     }
-    for (size_t k = 0; k < b->nrecs; k++) {
-        const brec *rec = &b->recs[k];
-
-        if (record_at(&r, rec->off, &u) != 0) {
-            snprintf(err, errlen, "%s:%u: cannot be read again", b->where, rec->line);
-            goto out;
-        }
-        if (build_insert(b, rec, 'e', u.email, err, errlen) != 0 ||
-            (u.local_user[0] && build_insert(b, rec, 'l', u.local_user, err, errlen) != 0) ||
-            (u.corppass[0] && build_insert(b, rec, 'c', u.corppass, err, errlen) != 0))
-            goto out;
-    }
+    for (size_t k = 0; k < b->nrecs; k++)
+        for (int j = 0; j < b->recs[k].nkeys; j++)
+            if (build_insert(b, &b->recs[k], j, err, errlen) != 0)
+                return -1;
     for (uint64_t i = 0; i < ((uint64_t)1 << b->h.bits); i++) {
         unsigned char *slot = b->img + IDX_HDR + i * IDX_SLOT;
 
@@ -642,10 +663,7 @@ static int build_table(builder *b, const struct stat *sb, char *err, size_t errl
     put64(b->img + 80, b->h.k1);
     put32(b->img + 88, b->twin);
     put32(b->img + 92, (uint32_t)b->nrecs);
-    rc = 0;
-out:
-    OPENSSL_cleanse(&u, sizeof(u));
-    return rc;
+    return 0;
 }
 
 static void builder_free(builder *b)
@@ -668,6 +686,12 @@ static int build(builder *b, const char *text, size_t len, const char *where,
     b->where = where;
     if (len >= UINT32_MAX) {
         snprintf(err, errlen, "%s: too large", where);
+        return -1;
+    }
+    /* The hash key first: pass 1 hashes each record's keys as it parses it. */
+    if (RAND_bytes((unsigned char *)&b->h.k0, sizeof(b->h.k0)) != 1 ||
+        RAND_bytes((unsigned char *)&b->h.k1, sizeof(b->h.k1)) != 1) {
+        snprintf(err, errlen, "%s: no random bytes for the index", where);
         return -1;
     }
     if (build_scan(b, err, errlen) != 0 || build_table(b, sb, err, errlen) != 0) {
