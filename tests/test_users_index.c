@@ -493,6 +493,20 @@ static void test_unwritable_index(void **state)
         assert_int_equal(stat(f->index, &sb), 0);
         assert_int_equal(sb.st_mode & 0777, 0600);
     }
+    /* Another user's index (root can make one): refused, replaced by ours. */
+    if (geteuid() == 0) {
+        struct stat sb;
+
+        assert_int_equal(chown(f->index, 12345, 12345), 0);
+        r = find(f, "gina", &u);
+        assert_non_null(r);
+        assert_non_null(strstr(u.warning, "owned by uid 12345"));
+        ck_users_free(&u);
+        assert_int_equal(stat(f->index, &sb), 0);
+        assert_int_equal(sb.st_uid, 0);
+    } else {
+        assert_int_equal(chown(f->index, 12345, 12345), -1);
+    }
 }
 
 /* The users file itself is still held to its policy, index or not. */
