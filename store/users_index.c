@@ -581,7 +581,7 @@ static int build_insert(builder *b, const brec *rec, int k, char *err, size_t er
     uint64_t hv = rec->hash[k], mask = ((uint64_t)1 << b->h.bits) - 1, i = hv & mask;
     uint32_t tag = (uint32_t)(hv >> 32);
     char kind = rec->kind[k];
-    int rc = 0, same = 0, have_u = 0;
+    int rc = 0, same = 0, have_u = 0, have_o = 0;
     ck_user o, u;
 
     for (;; i = (i + 1) & mask) {
@@ -592,7 +592,10 @@ static int build_insert(builder *b, const brec *rec, int k, char *err, size_t er
             put32(slot + 4, rec->off + 1);
             break;
         }
-        if (get32(slot) != tag || record_at(&r, get32(slot + 4) - 1, &o) != 0)
+        if (get32(slot) != tag)
+            continue;
+        have_o = 1;
+        if (record_at(&r, get32(slot + 4) - 1, &o) != 0)
             continue;
         if (!have_u && record_at(&r, rec->off, &u) != 0) {
             snprintf(err, errlen, "%s:%u: cannot be read again", b->where, rec->line);
@@ -617,8 +620,11 @@ static int build_insert(builder *b, const brec *rec, int k, char *err, size_t er
         rc = -1;
         break;
     }
-    OPENSSL_cleanse(&o, sizeof(o));
-    OPENSSL_cleanse(&u, sizeof(u));
+    /* Only what was read holds a hash: most keys meet no equal tag. */
+    if (have_o)
+        OPENSSL_cleanse(&o, sizeof(o));
+    if (have_u)
+        OPENSSL_cleanse(&u, sizeof(u));
     return rc;
 }
 
