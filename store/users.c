@@ -139,6 +139,8 @@ int ck_users_parse_record(char *line, ck_user *u, char *err, size_t errlen)
     const char *why;
     int i;
 
+    /* First: callers pass a record they have not cleared. */
+    memset(u, 0, sizeof(*u));
     f[0].out = u->email; f[0].max = sizeof(u->email); f[0].name = "email";
     f[1].out = u->hash; f[1].max = sizeof(u->hash); f[1].name = "hash";
     f[2].out = u->role; f[2].max = sizeof(u->role); f[2].name = "role";
@@ -146,7 +148,6 @@ int ck_users_parse_record(char *line, ck_user *u, char *err, size_t errlen)
     f[4].out = u->local_user; f[4].max = sizeof(u->local_user); f[4].name = "local_user";
     f[5].out = flags; f[5].max = sizeof(flags); f[5].name = "flags";
     f[6].out = u->corppass; f[6].max = sizeof(u->corppass); f[6].name = "corppass";
-    memset(u, 0, sizeof(*u));
     for (i = 0; i < FIELD_COUNT; i++) {
         size_t n = strcspn(p, ":");
 
