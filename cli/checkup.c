@@ -61,6 +61,10 @@ static const cli_cmd commands[] = {
       "lockout of the account.\n" },
     { "user", "list", cli_user_list, "user list",
       "Show the users: email, role, clinic, local account, CorpPass mapping, state.\n" },
+    { "user", "reindex", cli_user_reindex, "user reindex",
+      "Rebuild the users file's index (the file's path + .index) now, after the\n"
+      "file was edited by hand; the edits above keep it up to date themselves.\n"
+      "Until then logins rebuild it, or read the whole file where they cannot.\n" },
     { "sessions", "list", cli_sessions_list, "sessions list [--user EMAIL]",
       "Show live sessions of one user, or of every user in the users file.\n" },
     { "sessions", "show", cli_sessions_show, "sessions show KEY-PREFIX [--user EMAIL]",

@@ -100,6 +100,7 @@ int cli_user_disable(const ck_config *cfg, int argc, char **argv);
 int cli_user_enable(const ck_config *cfg, int argc, char **argv);
 int cli_user_del(const ck_config *cfg, int argc, char **argv);
 int cli_user_list(const ck_config *cfg, int argc, char **argv);
+int cli_user_reindex(const ck_config *cfg, int argc, char **argv);
 int cli_sessions_list(const ck_config *cfg, int argc, char **argv);
 int cli_sessions_show(const ck_config *cfg, int argc, char **argv);
 int cli_sessions_revoke(const ck_config *cfg, int argc, char **argv);

@@ -52,7 +52,7 @@ static void print_lock(const ck_users *users, const ck_lock_info *li)
 
 int cli_lockout_list(const ck_config *cfg, int argc, char **argv)
 {
-    ck_users users = { 0, NULL };
+    ck_users users = { 0 };
     ck_lock_info *locks = NULL;
     ck_store *st;
     ck_status sr;
@@ -100,7 +100,7 @@ int cli_lockout_clear(const ck_config *cfg, int argc, char **argv)
         { "address", required_argument, NULL, 'a' },
         { NULL, 0, NULL, 0 },
     };
-    ck_users users = { 0, NULL };
+    ck_users users = { 0 };
     const char *name = NULL;
     char err[768];
     int opt, rc;
@@ -124,7 +124,7 @@ int cli_lockout_clear(const ck_config *cfg, int argc, char **argv)
     name = argv[optind];
     if (!*name)
         return cli_usage("the user is empty");
-    if (ck_users_load(cli_users_path(cfg), 1, &users, err, sizeof(err)) == 0) {
+    if (ck_users_lookup(cli_users_path(cfg), name, &users, err, sizeof(err)) == 0) {
         const ck_user *u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(&users, name) : NULL;
 
         if (u)

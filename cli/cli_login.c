@@ -210,7 +210,7 @@ static int check_password(const ck_config *cfg, ck_store *st, const login_req *r
 
 int cli_login(const ck_config *cfg, int argc, char **argv)
 {
-    ck_users users = { 0, NULL };
+    ck_users users = { 0 };
     const ck_user *u = NULL;
     login_req r;
     ck_store *st = NULL;
@@ -225,8 +225,10 @@ int cli_login(const ck_config *cfg, int argc, char **argv)
             return cli_fail("no email given");
         r.name = name;
     }
-    if (ck_users_load(cli_users_path(cfg), 1, &users, err, sizeof(err)) != 0)
+    if (ck_users_lookup(cli_users_path(cfg), r.name, &users, err, sizeof(err)) != 0)
         return cli_fail("%s", err);
+    if (users.warning[0])
+        fprintf(stderr, "checkup: warning: users index: %s\n", users.warning);
     rc = CLI_FAIL;
     st = cli_store_open(cfg);
     if (!st)

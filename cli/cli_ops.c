@@ -74,7 +74,7 @@ int cli_check_line(int ok, const char *what, const char *detail)
 
 static int check_users(const ck_config *cfg)
 {
-    ck_users users = { 0, NULL };
+    ck_users users = { 0 };
     char err[768], detail[800];
     const char *path = cli_users_path(cfg);
 

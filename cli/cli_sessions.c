@@ -63,7 +63,7 @@ static int gather_user(ck_store *st, const char *user, found *f)
 
 static int gather(const ck_config *cfg, ck_store *st, const char *user, found *f)
 {
-    ck_users users = { 0, NULL };
+    ck_users users = { 0 };
     char err[768];
     int rc = 0;
 

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
+#include "ck_secfile.h"
 #include "ck_users.h"
 #include "cli.h"
 
@@ -181,7 +183,7 @@ static int apply_edit(ck_users *users, void *ud, char *err, size_t errlen)
     user_edit *e = ud;
     ck_user *u = find_email(users, e->email);
     ck_user before;
-    ck_users others = { 0, NULL };
+    ck_users others = { 0 };
     int rc = -1;
 
     if (!u) {
@@ -466,7 +468,7 @@ int cli_user_del(const ck_config *cfg, int argc, char **argv)
 
 int cli_user_list(const ck_config *cfg, int argc, char **argv)
 {
-    ck_users users = { 0, NULL };
+    ck_users users = { 0 };
     char err[768];
 
     if (argc != 1)
@@ -485,5 +487,26 @@ int cli_user_list(const ck_config *cfg, int argc, char **argv)
     }
     printf("%zu user%s\n", users.count, users.count == 1 ? "" : "s");
     ck_users_free(&users);
+    return CLI_OK;
+}
+
+int cli_user_reindex(const ck_config *cfg, int argc, char **argv)
+{
+    char err[768];
+    int lockfd;
+
+    (void)argv;
+    if (argc != 1)
+        return cli_usage("takes no arguments");
+    /* Under the file's lock: no edit by checkup replaces it meanwhile. */
+    lockfd = ck_secfile_lock(cli_users_path(cfg), err, sizeof(err));
+    if (lockfd < 0)
+        return cli_fail("%s", err);
+    if (ck_users_reindex(cli_users_path(cfg), err, sizeof(err)) != 0) {
+        close(lockfd);
+        return cli_fail("%s", err);
+    }
+    close(lockfd);
+    printf("%s%s rebuilt\n", cli_users_path(cfg), CK_USERS_INDEX_SUFFIX);
     return CLI_OK;
 }

@@ -85,7 +85,7 @@ int ck_pam_account(ck_pam_call *c)
     rc = pam_get_user(c->pamh, &name, NULL);
     if (rc != PAM_SUCCESS || !name || !*name)
         return PAM_USER_UNKNOWN;
-    rc = ck_pam_users(c, &users);
+    rc = ck_pam_users(c, name, &users);
     if (rc != PAM_SUCCESS)
         return rc;
     u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(users, name) : NULL;

@@ -96,7 +96,7 @@ static int password_auth(ck_pam_call *c, const char *name, const char *password)
     pam_login pl;
     int rc;
 
-    rc = ck_pam_users(c, &users);
+    rc = ck_pam_users(c, name, &users);
     if (rc != PAM_SUCCESS)
         return rc;
     login_init(c, &lg, &pl, users, "password");
@@ -184,7 +184,7 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
 
     rc = ck_pam_load_ring(c);
     if (rc == PAM_SUCCESS)
-        rc = ck_pam_users(c, &users);
+        rc = ck_pam_users(c, name, &users);
     if (rc != PAM_SUCCESS)
         return rc;
     u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(users, name) : NULL;

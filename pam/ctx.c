@@ -178,8 +178,8 @@ int ck_pam_begin(ck_pam_call *c, pam_handle_t *pamh, int flags, int argc, const 
 /*
  * File times come from a coarse kernel clock: two same-size edits in
  * place within one tick can leave identical stats. A file changed in the
- * last 2 seconds is therefore reread on every call until it has settled
- * (what git does for its racily clean index entries).
+ * last 2 seconds is therefore asked again on every call until it has
+ * settled (what git does for its racily clean index entries).
  */
 static int changed_recently(const struct stat *sb)
 {
@@ -190,45 +190,86 @@ static int changed_recently(const struct stat *sb)
     return now.tv_sec - sb->st_mtim.tv_sec < 2 || now.tv_sec - sb->st_ctim.tv_sec < 2;
 }
 
-int ck_pam_users(ck_pam_call *c, const ck_users **users)
+static const char *users_path(const ck_pam_ctx *ctx)
+{
+    return ctx->cfg.users_file ? ctx->cfg.users_file : CK_DEFAULT_USERS_FILE;
+}
+
+/* 1 when the handle's last lookup was made in the file as sb shows it now. */
+static int cache_current(const ck_pam_ctx *ctx, const struct stat *sb)
+{
+    return ctx->users_cached && !ctx->users_racy && ck_secfile_same(sb, &ctx->users_sb);
+}
+
+static int users_lookup(ck_pam_call *c, const char *name, const ck_user_identity *id,
+                        const ck_users **users)
 {
     ck_pam_ctx *ctx = c->ctx;
-    const char *path = ctx->cfg.users_file ? ctx->cfg.users_file : CK_DEFAULT_USERS_FILE;
     struct stat sb;
-    char err[512];
+    char err[768];
+    int rc;
 
     *users = NULL;
-    if (c->users) {
-        *users = c->users;
-        return PAM_SUCCESS;
-    }
     /*
-     * One stat per call. It comes before the read: if the file changes in
-     * between, what we keep is newer than the identity we note, and the
-     * next call rereads it; the reverse (stale contents under a current
-     * identity) cannot happen.
+     * The stat comes before the lookup: if the file changes in between,
+     * what we keep is newer than the identity we note, and the next call
+     * asks again; the reverse cannot happen.
      */
-    if (ck_secfile_stat(path, 1, &sb, err, sizeof(err)) != 0)
+    if (ck_secfile_stat(users_path(ctx), 1, &sb, err, sizeof(err)) != 0)
         goto fail;
-    if (ctx->users_loaded && !ctx->users_racy && ck_secfile_same(&sb, &ctx->users_sb)) {
-        *users = c->users = &ctx->users;
+    if (name && strlen(name) < sizeof(ctx->users_name) && cache_current(ctx, &sb) &&
+        strcmp(ctx->users_name, name) == 0) {
+        *users = &ctx->users;
         return PAM_SUCCESS;
     }
     ck_users_free(&ctx->users);
-    ctx->users_loaded = 0;
-    if (ck_users_load(path, 1, &ctx->users, err, sizeof(err)) != 0)
+    ctx->users_cached = 0;
+    rc = name ? ck_users_lookup(users_path(ctx), name, &ctx->users, err, sizeof(err))
+              : ck_users_lookup_identity(users_path(ctx), id, &ctx->users, err, sizeof(err));
+    if (rc != 0)
         goto fail;
-    ctx->users_sb = sb;
-    ctx->users_racy = changed_recently(&sb);
-    ctx->users_loaded = 1;
-    *users = c->users = &ctx->users;
+    if (ctx->users.warning[0])
+        pam_syslog(c->pamh, LOG_WARNING, "users index: %s", ctx->users.warning);
+    if (name && strlen(name) < sizeof(ctx->users_name)) {
+        memcpy(ctx->users_name, name, strlen(name) + 1);
+        ctx->users_sb = sb;
+        ctx->users_racy = changed_recently(&sb);
+        ctx->users_cached = 1;
+    }
+    *users = &ctx->users;
     return PAM_SUCCESS;
 fail:
     /* Nothing stale outlives a file that went missing or unsafe. */
     ck_users_free(&ctx->users);
-    ctx->users_loaded = 0;
+    ctx->users_cached = 0;
     pam_syslog(c->pamh, LOG_ERR, "users file: %s", err);
     return PAM_AUTHINFO_UNAVAIL;
+}
+
+int ck_pam_users(ck_pam_call *c, const char *name, const ck_users **users)
+{
+    return users_lookup(c, name ? name : "", NULL, users);
+}
+
+int ck_pam_users_identity(ck_pam_call *c, const ck_user_identity *id, const ck_users **users)
+{
+    return users_lookup(c, NULL, id, users);
+}
+
+/*
+ * The users file is usable: it was just looked in, unchanged since, or a
+ * lookup (of no one) opens it and its index under their policy now.
+ */
+static int users_usable(ck_pam_call *c)
+{
+    const ck_users *users = NULL;
+    struct stat sb;
+    char err[768];
+
+    if (ck_secfile_stat(users_path(c->ctx), 1, &sb, err, sizeof(err)) == 0 &&
+        cache_current(c->ctx, &sb))
+        return PAM_SUCCESS;
+    return ck_pam_users(c, "", &users);
 }
 
 int ck_pam_load_ring(ck_pam_call *c)
@@ -248,12 +289,11 @@ int ck_pam_load_ring(ck_pam_call *c)
 
 int ck_pam_require_files(ck_pam_call *c)
 {
-    const ck_users *users = NULL;
     int rc;
 
     rc = ck_pam_load_ring(c);
     if (rc == PAM_SUCCESS)
-        rc = ck_pam_users(c, &users);
+        rc = users_usable(c);
     return rc;
 }
 

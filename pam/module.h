@@ -36,14 +36,18 @@ typedef struct ck_pam_ctx {
     char *public_url;           /* [daemon] public_url, without a trailing '/' */
 
     /*
-     * The users file as last parsed, and the file it came from: reread
-     * when a stat shows another file or a change (inode, size, mtime,
-     * ctime), so an edit by `checkup user` counts from the next call.
+     * The last lookup in the users file (through its index), for the
+     * name in users_name, and the file it came from: asked again when a
+     * stat shows another file or a change (inode, size, mtime, ctime), so
+     * an edit counts from the next call. A handle that checks one session
+     * over and over (a screen locker, a web tool's keep-alive) pays one
+     * stat a call, as it did when it kept the whole file.
      */
     ck_users users;
-    int users_loaded;
+    int users_cached;           /* users answers users_name for users_sb */
     int users_racy;             /* changed too recently for its stat to be trusted */
     struct stat users_sb;
+    char users_name[CK_EMAIL_MAX];
 
     /* What authentication established in this handle. */
     int authed;
@@ -66,7 +70,6 @@ typedef struct ck_pam_call {
     const char *service;
     const char *rhost;
     const char *tty;
-    const ck_users *users;      /* the users file, once checked in this call */
 } ck_pam_call;
 
 /*
@@ -77,13 +80,17 @@ typedef struct ck_pam_call {
 int ck_pam_begin(ck_pam_call *c, pam_handle_t *pamh, int flags, int argc, const char **argv);
 
 /*
- * The users file, parsed: from the handle's cache while the file is
- * unchanged on disk (its mode and owner are checked on every call), else
- * reread; checked once per call into the module. PAM_AUTHINFO_UNAVAIL
+ * The users file's records for name (ck_users_find's match: email or
+ * local name), looked up through its index (ck_users_lookup), or the
+ * handle's last answer for the same name while a stat shows the same
+ * file (its mode and owner checked on every call). PAM_AUTHINFO_UNAVAIL
  * when missing, unsafe or broken. *users stays valid until the next
- * call; do not free it.
+ * lookup; do not free it.
  */
-int ck_pam_users(ck_pam_call *c, const ck_users **users);
+int ck_pam_users(ck_pam_call *c, const char *name, const ck_users **users);
+/* The same for the records a provider's identity maps to. */
+int ck_pam_users_identity(ck_pam_call *c, const ck_user_identity *id,
+                          const ck_users **users);
 /* Loads the key ring once. */
 int ck_pam_load_ring(ck_pam_call *c);
 /*

@@ -42,7 +42,7 @@ static int find_user(ck_pam_call *c, ck_user *out)
 
     if (pam_get_user(c->pamh, &name, NULL) != PAM_SUCCESS || !name || !*name)
         return PAM_IGNORE;
-    rc = ck_pam_users(c, &users);
+    rc = ck_pam_users(c, name, &users);
     if (rc != PAM_SUCCESS)
         return rc;
     u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(users, name) : NULL;

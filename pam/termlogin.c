@@ -231,17 +231,25 @@ static int wait_result(ck_pam_call *c, const char *code, const ck_terminal *star
  * The mapped record must be the account PAM_USER names. When the
  * application left PAM_USER empty, the login names the account.
  */
-static int check_pam_user(ck_pam_call *c, const ck_users *users, const ck_user *u)
+static int check_pam_user(ck_pam_call *c, const ck_user *u)
 {
+    const ck_users *users = NULL;
+    const ck_user *named;
     const void *item = NULL;
     const char *name;
+    int rc;
 
     if (pam_get_item(c->pamh, PAM_USER, &item) != PAM_SUCCESS)
         item = NULL;
     name = item;
     if (!name || !*name)
         return pam_set_item(c->pamh, PAM_USER, u->local_user[0] ? u->local_user : u->email);
-    if (strlen(name) < CK_EMAIL_MAX && ck_users_find(users, name) == u)
+    rc = ck_pam_users(c, name, &users);
+    if (rc != PAM_SUCCESS)
+        return rc;
+    /* Emails are unique in the file: the same email is the same record. */
+    named = strlen(name) < CK_EMAIL_MAX ? ck_users_find(users, name) : NULL;
+    if (named && strcmp(named->email, u->email) == 0)
         return PAM_SUCCESS;
     fail_audit(c, u->email, "user_mismatch");
     ck_pam_tell(c, 1, "This %s login belongs to another account.", provider_label(c));
@@ -273,14 +281,15 @@ static int finish(ck_pam_call *c, const ck_terminal_identity *id)
     const ck_users *users = NULL;
     const ck_user_identity uid = { c->args.methods == CK_METHOD_CORPPASS, id->email,
                                    id->cp_uuid, id->cp_entity_id, id->cp_user_id };
-    const ck_user *u;
+    const ck_user *mapped;
+    ck_user mine, *u = &mine;
     ck_users_map m;
     int rc;
 
-    rc = ck_pam_users(c, &users);
+    rc = ck_pam_users_identity(c, &uid, &users);
     if (rc != PAM_SUCCESS)
         return rc;
-    m = ck_users_map_identity(users, &uid, &u);
+    m = ck_users_map_identity(users, &uid, &mapped);
     if (m != CK_USERS_MAPPED) {
         fail_audit(c, NULL, m == CK_USERS_AMBIGUOUS ? "identity_ambiguous"
                                                     : "identity_not_mapped");
@@ -289,7 +298,9 @@ static int finish(ck_pam_call *c, const ck_terminal_identity *id)
         rc = PAM_AUTH_ERR;
         goto out;
     }
-    rc = check_pam_user(c, users, u);
+    /* A copy: the lookup by PAM_USER below replaces what users holds. */
+    mine = *mapped;
+    rc = check_pam_user(c, u);
     if (rc != PAM_SUCCESS)
         goto out;
     if (u->disabled) {
@@ -308,6 +319,7 @@ static int finish(ck_pam_call *c, const ck_terminal_identity *id)
     c->ctx->user = *u;
     snprintf(c->ctx->idp_sid, sizeof(c->ctx->idp_sid), "%s", id->idp_sid);
 out:
+    OPENSSL_cleanse(&mine, sizeof(mine));
     return rc;
 }
 

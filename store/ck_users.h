@@ -48,6 +48,19 @@ typedef struct ck_user {
 typedef struct ck_users {
     size_t count;
     ck_user *items;
+    size_t cap;                 /* items allocated */
+    /*
+     * Set by the lookups below: a yescrypt hash from the file, so that an
+     * unknown user's check costs what the file's hashes cost
+     * (ck_password_verify); "" when the file has none.
+     */
+    char twin[CK_HASH_MAX];
+    /*
+     * Set by a lookup that could not use or write the index: why, for the
+     * caller's log. Only the first such lookup of a process says it (and
+     * the first after the index worked again), so a log gets it once.
+     */
+    char warning[512];
 } ck_users;
 
 /*
@@ -89,19 +102,62 @@ typedef enum ck_users_map {
 ck_users_map ck_users_map_identity(const ck_users *users, const ck_user_identity *id,
                                    const ck_user **out);
 
+/*
+ * Indexed lookups: what a login reads of the users file, in time that
+ * does not grow with the number of users.
+ *
+ * The index lives beside the file, at path + CK_USERS_INDEX_SUFFIX, under
+ * the policy of the users file (CK_FILE_SECRET: it tells who the users
+ * are). It maps keyed hashes of each record's email, local name and
+ * CorpPass mapping to the record's byte offset, and names the file it was
+ * built from (device, inode, size, mtime and ctime in ns). A lookup opens
+ * the users file, seeks to the offsets the index gives and parses those
+ * lines again, keeping only records that really match: an index that
+ * lies or is damaged can make a lookup slow (a rebuild or a full read),
+ * never return another user's record.
+ *
+ * When the index is missing, stale, unsafe or damaged, the lookup
+ * rebuilds it from the whole file (which must then parse as
+ * ck_users_load wants) and replaces it atomically; a process that cannot
+ * write it keeps the rebuilt index in memory for as long as the file is
+ * unchanged, and says so once in out->warning.
+ *
+ * out gets the matching records (zero or one for a name; every record an
+ * identity matches, so that ck_users_map_identity on out tells an
+ * ambiguous mapping) and out->twin. The file's mode is checked as by
+ * ck_users_load(path, 1, ...). Returns 0 (found or not), or -1 with
+ * "path: reason" or "path:line: reason" in err. Free out with
+ * ck_users_free. Thread-safe.
+ */
+#define CK_USERS_INDEX_SUFFIX ".index"
+int ck_users_lookup(const char *path, const char *name, ck_users *out, char *err,
+                    size_t errlen);
+int ck_users_lookup_identity(const char *path, const ck_user_identity *id, ck_users *out,
+                             char *err, size_t errlen);
+
+/*
+ * Rebuilds the index of the users file at path now (checkup's edits do,
+ * under the file's lock; `checkup users reindex` after a hand edit).
+ * 0, or -1 with a reason in err (the file does not parse, the index
+ * cannot be written).
+ */
+int ck_users_reindex(const char *path, char *err, size_t errlen);
+
 /* Serialises users (with the header) into a fresh string; free() it. */
 char *ck_users_format(const ck_users *users, size_t *len);
 
 /*
  * Adds one user to the file at path (creating it), under a lock, rewritten
- * atomically with mode 0600. Fails when the email or local name is taken.
+ * atomically with mode 0600, its index rebuilt. Fails when the email or
+ * local name is taken.
  */
 int ck_users_add(const char *path, const ck_user *user, char *err, size_t errlen);
 
 /*
  * Read-modify-write of the users file under its lock: loads path (an
  * absent file is an empty list when create is set), calls fn, and when fn
- * returns 0 rewrites the file atomically with mode 0600. fn returns 0 to
+ * returns 0 rewrites the file atomically with mode 0600 and rebuilds its
+ * index (a failure there is left to the next lookup). fn returns 0 to
  * write, 1 to leave the file as it is, or -1 with a reason in err. Two
  * processes editing at once are serialised, so neither loses a record.
  */

@@ -10,7 +10,7 @@ libcheckup_la_SOURCES = \
 	store/ck_encode.h store/encode.c \
 	store/clock.c store/config.c store/store.c \
 	store/ck_token.h store/token.c \
-	store/ck_users.h store/users.c \
+	store/ck_users.h store/users.c store/users_int.h store/users_index.c \
 	store/ck_lockout.h store/lockout.c \
 	store/ck_login.h store/login.c \
 	store/ck_audit.h store/audit.c \

@@ -17,9 +17,10 @@
 #include "ck_text.h"
 #include "ck_users.h"
 #include "ck_secfile.h"
+#include "users_int.h"
 
-#define USERS_FILE_MAX  (16 * 1024 * 1024)
-#define LINE_MAX_LEN    4096
+#define USERS_FILE_MAX  CK_USERS_FILE_MAX
+#define LINE_MAX_LEN    CK_USERS_LINE_MAX
 #define FIELD_COUNT     7
 
 /*
@@ -30,13 +31,16 @@
 static const char dummy_hash[] =
     "$y$j9T$i9v21x0AhYPEt2SvjpDd./$74O04NM.paqeHZDefKTuyLAdvVKJCE/GIMhyq.9Y.m1";
 
-static int ascii_lower(int c)
+int ck_users_ascii_lower(int c)
 {
     return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
+#define ascii_lower ck_users_ascii_lower
+#define ascii_casecmp ck_users_casecmp
+
 /* Locale-free: a host process may run under any locale. */
-static int ascii_casecmp(const char *a, const char *b)
+int ck_users_casecmp(const char *a, const char *b)
 {
     for (; *a && ascii_lower((unsigned char)*a) == ascii_lower((unsigned char)*b); a++, b++)
         ;
@@ -127,7 +131,7 @@ static int parse_flags(const char *flags, ck_user *u)
     return 0;
 }
 
-static int parse_record(char *line, ck_user *u, char *err, size_t errlen)
+int ck_users_parse_record(char *line, ck_user *u, char *err, size_t errlen)
 {
     struct { char *out; size_t max; const char *name; } f[FIELD_COUNT];
     char flags[128];
@@ -135,6 +139,8 @@ static int parse_record(char *line, ck_user *u, char *err, size_t errlen)
     const char *why;
     int i;
 
+    /* First: callers pass a record they have not cleared. */
+    memset(u, 0, sizeof(*u));
     f[0].out = u->email; f[0].max = sizeof(u->email); f[0].name = "email";
     f[1].out = u->hash; f[1].max = sizeof(u->hash); f[1].name = "hash";
     f[2].out = u->role; f[2].max = sizeof(u->role); f[2].name = "role";
@@ -142,7 +148,6 @@ static int parse_record(char *line, ck_user *u, char *err, size_t errlen)
     f[4].out = u->local_user; f[4].max = sizeof(u->local_user); f[4].name = "local_user";
     f[5].out = flags; f[5].max = sizeof(flags); f[5].name = "flags";
     f[6].out = u->corppass; f[6].max = sizeof(u->corppass); f[6].name = "corppass";
-    memset(u, 0, sizeof(*u));
     for (i = 0; i < FIELD_COUNT; i++) {
         size_t n = strcspn(p, ":");
 
@@ -169,14 +174,24 @@ static int parse_record(char *line, ck_user *u, char *err, size_t errlen)
     return ck_user_check(u, err, errlen);
 }
 
-static int users_push(ck_users *users, const ck_user *u)
+int ck_users_push(ck_users *users, const ck_user *u)
 {
-    ck_user *items = realloc(users->items, (users->count + 1) * sizeof(*items));
+    /* Doubling: a file of 100,000 users is not 100,000 reallocations. */
+    if (users->count == users->cap) {
+        size_t cap = users->cap ? users->cap * 2 : 8;
+        ck_user *items = malloc(cap * sizeof(*items));
 
-    if (!items)
-        return -1;
-    users->items = items;
-    items[users->count++] = *u;
+        if (!items)
+            return -1;
+        if (users->count) {
+            memcpy(items, users->items, users->count * sizeof(*items));
+            OPENSSL_cleanse(users->items, users->count * sizeof(*items));
+        }
+        free(users->items);
+        users->items = items;
+        users->cap = cap;
+    }
+    users->items[users->count++] = *u;
     return 0;
 }
 
@@ -198,14 +213,15 @@ static int duplicate(const ck_users *users, const ck_user *u, char *err, size_t 
 int ck_users_parse(const char *text, size_t len, const char *where, ck_users *out,
                    char *err, size_t errlen)
 {
-    ck_users users = { 0, NULL };
+    ck_users users = { 0 };
     ck_user u;
     char line[LINE_MAX_LEN + 1], sub[256];
     size_t pos = 0;
     int lineno = 0, rc = -1;
 
-    out->count = 0;
-    out->items = NULL;
+    memset(out, 0, sizeof(*out));
+    if (ck_users_validate(text, len, where, err, errlen) != 0)
+        return -1;
     while (pos < len) {
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
@@ -230,12 +246,12 @@ int ck_users_parse(const char *text, size_t len, const char *where, ck_users *ou
         }
         if (line[0] == '\0' || line[0] == '#')
             continue;
-        if (parse_record(line, &u, sub, sizeof(sub)) != 0 ||
-            duplicate(&users, &u, sub, sizeof(sub))) {
+        /* Duplicates were looked for by ck_users_validate, in O(n). */
+        if (ck_users_parse_record(line, &u, sub, sizeof(sub)) != 0) {
             snprintf(err, errlen, "%s:%d: %s", where, lineno, sub);
             goto out;
         }
-        if (users_push(&users, &u) != 0) {
+        if (ck_users_push(&users, &u) != 0) {
             snprintf(err, errlen, "%s: out of memory", where);
             goto out;
         }
@@ -260,8 +276,7 @@ int ck_users_load(const char *path, int check_mode, ck_users *out, char *err, si
     size_t len = 0;
     int rc;
 
-    out->count = 0;
-    out->items = NULL;
+    memset(out, 0, sizeof(*out));
     if (ck_secfile_read(path, check_mode, USERS_FILE_MAX, &data, &len, err, errlen) != 0)
         return -1;
     rc = ck_users_parse(data, len, path, out, err, errlen);
@@ -277,8 +292,8 @@ void ck_users_free(ck_users *users)
         OPENSSL_cleanse(users->items, users->count * sizeof(*users->items));
         free(users->items);
     }
-    users->items = NULL;
-    users->count = 0;
+    OPENSSL_cleanse(users->twin, sizeof(users->twin));
+    memset(users, 0, sizeof(*users));
 }
 
 const ck_user *ck_users_find(const ck_users *users, const char *name)
@@ -302,7 +317,7 @@ static const char *or_empty(const char *s)
 }
 
 /* The users file keeps CorpPass uuids in lower case (checkup user --corppass). */
-static int corppass_match(const ck_user *u, const ck_user_identity *id)
+int ck_users_corppass_match(const ck_user *u, const ck_user_identity *id)
 {
     const char *uuid = or_empty(id->cp_uuid), *ent = or_empty(id->cp_entity_id);
     const char *cpuid = or_empty(id->cp_cpuid);
@@ -335,7 +350,7 @@ ck_users_map ck_users_map_identity(const ck_users *users, const ck_user_identity
         return CK_USERS_NOT_MAPPED;
     for (size_t i = 0; i < users->count; i++) {
         const ck_user *u = &users->items[i];
-        int match = id->is_corppass ? corppass_match(u, id)
+        int match = id->is_corppass ? ck_users_corppass_match(u, id)
                                     : email[0] && ascii_casecmp(u->email, email) == 0;
 
         if (!match)
@@ -412,7 +427,7 @@ int ck_users_append(ck_users *users, const ck_user *user, char *err, size_t errl
         snprintf(err, errlen, "%s", sub);
         return -1;
     }
-    if (users_push(users, user) != 0) {
+    if (ck_users_push(users, user) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -422,7 +437,7 @@ int ck_users_append(ck_users *users, const ck_user *user, char *err, size_t errl
 int ck_users_edit(const char *path, int create, ck_users_edit_fn fn, void *ud,
                   char *err, size_t errlen)
 {
-    ck_users users = { 0, NULL };
+    ck_users users = { 0 };
     char *text = NULL, sub[512];
     size_t len = 0;
     int lockfd, rc = -1;
@@ -446,6 +461,12 @@ int ck_users_edit(const char *path, int create, ck_users_edit_fn fn, void *ud,
         goto out;
     }
     rc = ck_secfile_replace(path, text, len, err, errlen);
+    /*
+     * Still under the lock: the index matches the file just written. When
+     * it cannot be written, lookups rebuild it or read the whole file.
+     */
+    if (rc == 0)
+        (void)ck_users_reindex(path, sub, sizeof(sub));
 out:
     if (text)
         ck_secfile_free(text, len);
@@ -507,6 +528,8 @@ out:
 /* A real yescrypt hash from the file, for the cost of the dummy check. */
 static const char *cost_twin(const ck_users *users)
 {
+    if (users && users->twin[0])
+        return users->twin;
     for (size_t i = 0; users && i < users->count; i++)
         if (strncmp(users->items[i].hash, "$y$", 3) == 0)
             return users->items[i].hash;

@@ -71,7 +71,7 @@ help_checks() {
     for c in "user add" "user set" "user passwd" "user disable" "user enable" "user del" \
         "user list" "sessions list" "sessions show" "sessions revoke" "sessions revoke-user" \
         "metrics" "keys generate" "keys rotate" "keys jwks" "config check" "sweep" "login" \
-        "lockout list" "lockout clear"; do
+        "lockout list" "lockout clear" "user reindex"; do
         # shellcheck disable=SC2086
         expect 0 "$c --help" "$ck" -c /nonexistent/checkup.conf $c --help
         has out "Usage: checkup [-c CONFIG] $c" "$c --help names the command"
@@ -158,6 +158,22 @@ user_checks() {
     expect 1 "user del again" "$ck" -c "$conf" user del c@example.org
     expect 0 "user list after del" "$ck" -c "$conf" user list
     has out "2 users" "the deleted user is gone"
+    # The edits keep the index beside the file; a hand edit is reindexed.
+    mode=$(stat -c %a "$d/users.index")
+    if [ "$mode" = 600 ]; then ok "users index mode 0600"; else not_ok "users index mode $mode"; fi
+    cp -p "$d/users" "$d/users.good"
+    sed 's/^b@example.org:/bob@example.org:/' "$d/users.good" > "$d/users.hand"
+    chmod 600 "$d/users.hand" && mv "$d/users.hand" "$d/users"
+    expect 0 "user reindex after a hand edit" "$ck" -c "$conf" user reindex
+    has out "$d/users.index rebuilt" "user reindex names the index"
+    expect_in 0 "the edited record logs in" "new pass 3" "$ck" -c "$conf" login \
+        bob@example.org --password-stdin
+    printf '#checkup-users 1\nbroken\n' > "$d/users.hand"
+    chmod 600 "$d/users.hand" && mv "$d/users.hand" "$d/users"
+    expect 1 "user reindex of a broken file" "$ck" -c "$conf" user reindex
+    has err "users:2: expected 7" "the broken line is named"
+    mv "$d/users.good" "$d/users"
+    expect 0 "user reindex after the repair" "$ck" -c "$conf" user reindex
 }
 
 # Two processes add 12 users each at the same time: none may be lost.

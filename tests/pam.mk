@@ -11,6 +11,13 @@ tests_test_users_SOURCES = tests/test_users.c
 tests_test_users_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_users_LDADD = libcheckup.la $(CMOCKA_LIBS)
 
+# The users file's index (lookups, rebuilds, damaged and lying indexes).
+check_PROGRAMS += tests/test_users_index
+TESTS += tests/test_users_index
+tests_test_users_index_SOURCES = tests/test_users_index.c
+tests_test_users_index_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_users_index_LDADD = libcheckup.la $(CMOCKA_LIBS)
+
 tests_test_pam_SOURCES = tests/test_pam.c tests/lib/files.c tests/lib/files.h tests/lib/pamconv.c tests/lib/pamconv.h
 tests_test_pam_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PAM_CFLAGS) $(PAMTEST_CFLAGS)
 tests_test_pam_LDADD = libcheckup.la $(CMOCKA_LIBS) $(PAMTEST_LIBS) $(PAM_LIBS)

@@ -20,9 +20,11 @@ UNIT_TESTS = \
 	tests/contract_lmdb.sh tests/contract_race_lmdb.sh \
 	tests/contract_input_lmdb.sh tests/cli_units_lmdb.sh \
 	tests/pam_corppass_store_lmdb.sh tests/pam_symbols.sh \
-	tests/style_check.sh tests/test_store_copy
+	tests/style_check.sh tests/test_store_copy \
+	tests/test_users_index
 UNIT_PROGS = \
 	tests/test_token$(EXEEXT) tests/test_users$(EXEEXT) \
+	tests/test_users_index$(EXEEXT) \
 	tests/test_encode$(EXEEXT) tests/test_audit$(EXEEXT) \
 	tests/test_config$(EXEEXT) tests/test_lmdb$(EXEEXT) \
 	tests/test_redis_conn_url$(EXEEXT) tests/test_pam$(EXEEXT) \

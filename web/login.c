@@ -220,17 +220,19 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d, ck_
 static enum MHD_Result check_password(struct MHD_Connection *c, const ckd *d, ck_store *st,
                                       ckd_req *rq, const char *rd)
 {
-    ck_users users = { 0, NULL };
+    ck_users users = { 0 };
     web_login wl = { d, rq->client };
     ck_login lg;
     char err[512];
     enum MHD_Result ret;
 
-    if (ck_users_load(d->cfg.users_file, 1, &users, err, sizeof(err)) != 0) {
+    if (ck_users_lookup(d->cfg.users_file, rq->email, &users, err, sizeof(err)) != 0) {
         ckd_log(d, LOG_ERR, "users file: %s", err);
         return refuse(c, d, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
                       "users file unavailable", NULL);
     }
+    if (users.warning[0])
+        ckd_log(d, LOG_WARNING, "users index: %s", users.warning);
     memset(&lg, 0, sizeof(lg));
     lg.store = st;
     lg.lockout = &d->lockout;

@@ -393,7 +393,7 @@ static ck_status bind_take(ck_store *st, const char *state, char provider[72], c
  */
 static const char *map_identity(const ckd *d, const ck_identity *id, ck_session *s)
 {
-    ck_users users = { 0, NULL };
+    ck_users users = { 0 };
     const ck_user_identity uid = { id->is_corppass, id->email, id->cp_uuid,
                                    id->cp_entity_id, id->cp_cpuid };
     const ck_user *u = NULL;
@@ -401,10 +401,12 @@ static const char *map_identity(const ckd *d, const ck_identity *id, ck_session 
     char err[512];
     ck_users_map m;
 
-    if (ck_users_load(d->cfg.users_file, 1, &users, err, sizeof(err)) != 0) {
+    if (ck_users_lookup_identity(d->cfg.users_file, &uid, &users, err, sizeof(err)) != 0) {
         ckd_log(d, LOG_ERR, "users file: %s", err);
         return "users_file_unavailable";
     }
+    if (users.warning[0])
+        ckd_log(d, LOG_WARNING, "users index: %s", users.warning);
     m = ck_users_map_identity(&users, &uid, &u);
     if (m == CK_USERS_AMBIGUOUS) {
         why = "ambiguous_mapping";
