@@ -1,0 +1,51 @@
+#!/bin/sh
+# A full store still checks and ends sessions: tests/test_store_full
+# against a redis-server of our own (filled to maxmemory by the test), an
+# embedded store on a 4 MiB tmpfs filled by the test, and one at its map
+# size. Mounting the tmpfs needs root: anyone else runs this test in a user
+# namespace (unshare -rm) where they are root. Then checkupd on a full
+# Redis: an existing cookie validates, logout works, a login is refused and
+# the log has the documented "store full" line. Everything started here is
+# stopped by pid.
+set -u
+if [ "$(id -u)" -ne 0 ] && [ -z "${CK_FULL_USERNS:-}" ]; then
+    CK_FULL_USERNS=1 exec unshare -rm sh "$0" "$@" ||
+        { echo "not ok - unshare -rm failed: the disk case needs root or a user namespace"; exit 1; }
+fi
+: "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
+. "$top_srcdir/tests/lib/redis.sh"
+. "$top_srcdir/tests/web_common.sh"
+mnt="$CK_TEST_TMP/disk"
+trap 'web_stop_all; umount "$mnt" 2>/dev/null; redis_stop_all' EXIT
+port=$(redis_start full "maxmemory-policy noeviction") || exit 1
+mkdir -p "$mnt" "$CK_TEST_TMP/map"
+mount -t tmpfs -o size=4m,mode=700 tmpfs "$mnt" || { echo "not ok - mount tmpfs"; exit 1; }
+CHECKUP_TEST_REDIS_PORT=$port CHECKUP_TEST_FULL_DIR=$mnt CHECKUP_TEST_MAP_DIR=$CK_TEST_TMP/map \
+    "$top_builddir/tests/test_store_full"
+check "store cases (test_store_full)" 0 $?
+
+# checkupd on a Redis at maxmemory.
+R() { redis-cli -p "$wport" "$@"; }
+wport=$(redis_start webfull "maxmemory-policy noeviction") || exit 1
+D=$CK_TEST_TMP/web
+web_setup "$D" "redis://127.0.0.1:$wport" || exit 1
+web_start ck "$D/checkup.conf" || exit 1
+P=$WEB_PORT
+t1=$(web_login "$P" alice@example.org "$WEB_PW_ALICE")
+t2=$(web_login "$P" alice@example.org "$WEB_PW_ALICE")
+check "two logins before the store fills" yes "$([ -n "$t1" ] && [ -n "$t2" ] && echo yes || echo no)"
+used=$(R info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+R config set maxmemory $((used + 100000)) > /dev/null
+R eval "for i = 1, 200 do redis.call('SET', 'fill:' .. i, string.rep('x', 4000)) end return 1" 0 > /dev/null
+check "Redis refuses writes (OOM)" OOM "$(R set probe x | cut -c1-3)"
+me() { status "http://127.0.0.1:$P/session" -H "Cookie: $WEB_COOKIE=$1"; }
+check "an existing session validates in a full Redis" 200 "$(me "$t1")"
+check "a login is refused" "" "$(web_login "$P" alice@example.org "$WEB_PW_ALICE")"
+lo=$(status "http://127.0.0.1:$P/logout" -X POST -H "Origin: $WEB_ORIGIN" -H "Cookie: $WEB_COOKIE=$t2")
+check "logout answers 303 in a full Redis" 303 "$lo"
+check "the logged-out session is gone" 401 "$(me "$t2")"
+check "the other session still validates" 200 "$(me "$t1")"
+check_grep "the log has the documented store full line" "store full: store full (redis" \
+    "$CK_TEST_TMP/ck.log"
+check_nogrep "no record shares a line with another" "checkupd: error: checkupd:" "$CK_TEST_TMP/ck.log"
+web_summary
