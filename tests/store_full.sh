@@ -47,5 +47,43 @@ check "the logged-out session is gone" 401 "$(me "$t2")"
 check "the other session still validates" 200 "$(me "$t1")"
 check_grep "the log has the documented store full line" "store full: store full (redis" \
     "$CK_TEST_TMP/ck.log"
-check_nogrep "no record shares a line with another" "checkupd: error: checkupd:" "$CK_TEST_TMP/ck.log"
+out=$("$top_builddir/checkup" -c "$D/checkup.conf" sessions revoke-user alice@example.org 2>&1)
+check "checkup sessions revoke-user works in a full Redis" 0 $?
+check "the revoked session is gone" 401 "$(me "$t1")"
+web_stop ck
+
+# checkupd on the embedded store, its file system full.
+umount "$mnt" && mount -t tmpfs -o size=4m,mode=700 tmpfs "$mnt" || exit 1
+D=$CK_TEST_TMP/weblmdb
+web_setup "$D" "lmdb:$mnt/store" "[store]" "map_size = 4M" || exit 1
+web_start ckl "$D/checkup.conf" || exit 1
+P=$WEB_PORT
+t1=$(web_login "$P" alice@example.org "$WEB_PW_ALICE")
+t2=$(web_login "$P" bob@example.org "$WEB_PW_BOB")
+t3=$(web_login "$P" alice@example.org "$WEB_PW_ALICE")
+dd if=/dev/zero of="$mnt/fill" bs=64k 2>/dev/null
+dd if=/dev/zero of="$mnt/fill2" bs=512 2>/dev/null
+check "the file system is full" yes "$(df -P "$mnt" | awk 'NR == 2 {print ($4 == 0) ? "yes" : "no"}')"
+# Logins go on from what the store allocated ahead (made here directly in
+# the store, the quick way), then are refused.
+fill=$("$top_builddir/tests/test_store_full" --fill "lmdb:$mnt/store" 4)
+check "logins into the store until it is full" 0 $?
+echo "# logins taken after the disk filled: $fill"
+check "a login on a full disk is refused" "" "$(web_login "$P" bob@example.org "$WEB_PW_BOB")"
+check "an existing session validates on a full disk" 200 "$(me "$t1")"
+lo=$(status "http://127.0.0.1:$P/logout" -X POST -H "Origin: $WEB_ORIGIN" -H "Cookie: $WEB_COOKIE=$t3")
+check "logout answers 303 on a full disk" 303 "$lo"
+check "the logged-out session is gone" 401 "$(me "$t3")"
+lo=$(status "http://127.0.0.1:$P/logout/all" -X POST -H "Origin: $WEB_ORIGIN" -H "Cookie: $WEB_COOKIE=$t2")
+check "logout from all devices answers 303 on a full disk" 303 "$lo"
+check "bob's session is gone" 401 "$(me "$t2")"
+check "alice's other session still validates" 200 "$(me "$t1")"
+check_grep "the log has the documented store full line" \
+    "store full: store full (no space left on the file system of $mnt/store" "$CK_TEST_TMP/ckl.log"
+for f in "$CK_TEST_TMP/ck.log" "$CK_TEST_TMP/ckl.log"; do
+    check_nogrep "no raw errno text in $(basename "$f")" "No space left on device" "$f"
+    check_nogrep "no raw I/O error in $(basename "$f")" "Input/output error" "$f"
+    check_nogrep "no record shares a line with another in $(basename "$f")" \
+        "checkupd: error: checkupd:" "$f"
+done
 web_summary
