@@ -23,5 +23,7 @@ check_PROGRAMS += tests/test_store_full
 TESTS += tests/store_full.sh
 EXTRA_DIST += tests/store_full.sh
 tests_test_store_full_SOURCES = tests/test_store_full.c tests/contract_common.h
-tests_test_store_full_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(HIREDIS_CFLAGS)
-tests_test_store_full_LDADD = libcheckup.la $(CMOCKA_LIBS) $(HIREDIS_LIBS)
+tests_test_store_full_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(HIREDIS_CFLAGS) $(LMDB_CFLAGS)
+# --wrap lets the test see that ends of sessions are synced.
+tests_test_store_full_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=mdb_env_sync
+tests_test_store_full_LDADD = libcheckup.la $(CMOCKA_LIBS) $(HIREDIS_LIBS) $(LMDB_LIBS)

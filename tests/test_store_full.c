@@ -25,11 +25,15 @@
 
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
+#include <lmdb.h>
 
 #include "ck_clock.h"
 #include "ck_config.h"
 #include "ck_store.h"
 #include "contract_common.h"
+
+/* store/lmdb/lmdb_internal.h: the handle's environment. */
+MDB_env *ck_lmdb_test_env(ck_store *st);
 
 #define USERS 20
 #define PER_USER 10
@@ -324,6 +328,58 @@ static void test_lmdb_map_full(void **state)
     lmdb_case("lmdb_map_full", dir, (size_t)1 << 20, map_fill, map_unfill);
 }
 
+/* ---- ends of sessions are synced (linked with --wrap=mdb_env_sync) ---------- */
+
+int __real_mdb_env_sync(MDB_env *env, int force);
+int __wrap_mdb_env_sync(MDB_env *env, int force);
+static int forced_syncs;
+
+int __wrap_mdb_env_sync(MDB_env *env, int force)
+{
+    if (force)
+        forced_syncs++;
+    return __real_mdb_env_sync(env, force);
+}
+
+/*
+ * The environment runs with MDB_NOMETASYNC: a logout or a revocation is
+ * synced before it is answered, a touch or a login is not.
+ */
+static void test_lmdb_end_synced(void **state)
+{
+    const char *dir = getenv("CHECKUP_TEST_MAP_DIR");
+    ck_config cfg;
+    ck_store *st;
+    ck_session in, s;
+    char err[512], url[600], a[CK_SID_LEN], b[CK_SID_LEN];
+    size_t n = 0;
+    unsigned flags = 0;
+
+    (void)state;
+    assert_non_null(dir);
+    ck_config_defaults(&cfg);
+    snprintf(url, sizeof(url), "lmdb:%s/synced", dir);
+    cfg.store_url = strdup(url);
+    st = ck_store_open(&cfg, err, sizeof(err));
+    if (!st)
+        fail_msg("open: %s", err);
+    assert_int_equal(mdb_env_get_flags(ck_lmdb_test_env(st), &flags), 0);
+    assert_int_equal(flags & MDB_NOSYNC, 0);
+    ct_fill(&in, "synced", CK_AUTH_EMAIL);
+    forced_syncs = 0;
+    assert_int_equal(ck_store_create(st, &in, a), CK_OK);
+    assert_int_equal(ck_store_create(st, &in, b), CK_OK);
+    assert_int_equal(ck_store_touch(st, a, &s), CK_OK);
+    assert_int_equal(forced_syncs, 0);
+    assert_int_equal(ck_store_delete(st, a), CK_OK);
+    assert_int_equal(forced_syncs, 1);
+    assert_int_equal(ck_store_revoke_user(st, "synced", &n), CK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(forced_syncs, 2);
+    ck_store_close(st);
+    ck_config_free(&cfg);
+}
+
 /*
  * test_store_full --fill URL MAP_MIB: logins into the store at URL until
  * it refuses one (store full); prints how many it took. tests/store_full.sh
@@ -367,6 +423,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_redis_oom),
         cmocka_unit_test(test_lmdb_disk_full),
         cmocka_unit_test(test_lmdb_map_full),
+        cmocka_unit_test(test_lmdb_end_synced),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
