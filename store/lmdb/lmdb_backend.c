@@ -654,7 +654,6 @@ static ck_status revoke_fn(ck_lmdb_txn *t, void *arg)
 
     t->sync = 1;
     rc = user_walk(t, a->user_id, revoke_one, a);
-
     if (rc != CK_OK)
         return rc;
     mrc = mdb_del(t->txn, t->e->users, &k, NULL);
