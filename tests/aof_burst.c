@@ -32,9 +32,10 @@
 #include "ck_store.h"
 #include "contract_common.h"
 
+static ck_config cfg;
+
 static ck_store *open_store(const char *url)
 {
-    static ck_config cfg;
     char err[512];
     ck_store *st;
 
@@ -44,6 +45,14 @@ static ck_store *open_store(const char *url)
     if (!st)
         fprintf(stderr, "aof_burst: %s\n", err);
     return st;
+}
+
+static int done(ck_store *st, int rc)
+{
+    if (st)
+        ck_store_close(st);
+    ck_config_free(&cfg);
+    return rc;
 }
 
 static double mono(void)
@@ -60,44 +69,48 @@ static int burst(const char *url, long n, const char *path, pid_t pid)
     char (*sids)[CK_SID_LEN] = calloc((size_t)n, CK_SID_LEN);
     char user[32];
     ck_session in;
-    FILE *fp;
+    FILE *fp = NULL;
     double t0, t1;
     long i;
+    int rc = 1;
 
     if (!st || !sids)
-        return 1;
+        goto out;
     for (i = 0; i < n; i++) {
         snprintf(user, sizeof(user), "aof%ld", i % 50);
         ct_fill(&in, user, CK_AUTH_EMAIL);
         if (ck_store_create(st, &in, sids[i]) != CK_OK) {
             fprintf(stderr, "aof_burst: create: %s\n", ck_store_errstr(st));
-            return 1;
+            goto out;
         }
     }
     umask(077);
     fp = fopen(path, "w");
     if (!fp)
-        return 1;
+        goto out;
     for (i = 0; i < n; i++)
         fprintf(fp, "%s\n", sids[i]);
     if (fclose(fp) != 0)
-        return 1;
+        goto out;
     t0 = mono();
     for (i = 0; i < n / 2; i++)
         if (ck_store_delete(st, sids[i]) != CK_OK) {
             fprintf(stderr, "aof_burst: logout: %s\n", ck_store_errstr(st));
-            return 1;
+            goto out;
         }
     t1 = mono();
     /* Right after the last answer: nothing else runs on the server first. */
     if (pid > 0 && kill(pid, SIGKILL) != 0) {
         perror("aof_burst: kill");
-        return 1;
+        goto out;
     }
     printf("logouts=%ld logouts_per_s=%.0f\n", n / 2, (double)(n / 2) / (t1 - t0));
-    OPENSSL_cleanse(sids, (size_t)n * CK_SID_LEN);
+    rc = 0;
+out:
+    if (sids)
+        OPENSSL_cleanse(sids, (size_t)n * CK_SID_LEN);
     free(sids);
-    return 0;
+    return done(st, rc);
 }
 
 static int count(const char *url, const char *path)
@@ -108,8 +121,11 @@ static int count(const char *url, const char *path)
     ck_session s;
     FILE *fp = fopen(path, "r");
 
-    if (!st || !fp)
-        return 1;
+    if (!st || !fp) {
+        if (fp)
+            fclose(fp);
+        return done(st, 1);
+    }
     while (fgets(line, sizeof(line), fp))
         i++;
     half = i / 2;
@@ -126,8 +142,7 @@ static int count(const char *url, const char *path)
     OPENSSL_cleanse(line, sizeof(line));
     fclose(fp);
     printf("resurrected=%ld live=%ld\n", back, live);
-    ck_store_close(st);
-    return 0;
+    return done(st, 0);
 }
 
 int main(int argc, char **argv)
