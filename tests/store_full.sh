@@ -47,6 +47,9 @@ check "the logged-out session is gone" 401 "$(me "$t2")"
 check "the other session still validates" 200 "$(me "$t1")"
 check_grep "the log has the documented store full line" "store full: store full (redis" \
     "$CK_TEST_TMP/ck.log"
+curl -s --max-time 10 "http://127.0.0.1:$P/metrics" > "$D/metrics.txt"
+check "/metrics answers in a full Redis, with the metrics lost counter" 1 \
+    "$(grep -c '^checkup_metrics_lost_total [0-9]' "$D/metrics.txt")"
 out=$("$top_builddir/checkup" -c "$D/checkup.conf" sessions revoke-user alice@example.org 2>&1)
 check "checkup sessions revoke-user works in a full Redis" 0 $?
 check "the revoked session is gone" 401 "$(me "$t1")"
