@@ -71,7 +71,7 @@ static int burst(const char *url, long n, const char *path, pid_t pid)
     ck_session in;
     FILE *fp = NULL;
     double t0, t1;
-    long i;
+    long i, half = n / 2;
     int rc = 1;
 
     if (!st || !sids)
@@ -93,7 +93,7 @@ static int burst(const char *url, long n, const char *path, pid_t pid)
     if (fclose(fp) != 0)
         goto out;
     t0 = mono();
-    for (i = 0; i < n / 2; i++)
+    for (i = 0; i < half; i++)
         if (ck_store_delete(st, sids[i]) != CK_OK) {
             fprintf(stderr, "aof_burst: logout: %s\n", ck_store_errstr(st));
             goto out;
@@ -104,7 +104,7 @@ static int burst(const char *url, long n, const char *path, pid_t pid)
         perror("aof_burst: kill");
         goto out;
     }
-    printf("logouts=%ld logouts_per_s=%.0f\n", n / 2, (double)(n / 2) / (t1 - t0));
+    printf("logouts=%ld logouts_per_s=%.0f\n", half, (double)half / (t1 - t0));
     rc = 0;
 out:
     if (sids)
