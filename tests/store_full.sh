@@ -4,8 +4,9 @@
 # embedded store on a 4 MiB tmpfs filled by the test, and one at its map
 # size. Mounting the tmpfs needs root: anyone else runs this test in a user
 # namespace (unshare -rm) where they are root. Then checkupd on a full
-# Redis: an existing cookie validates, logout works, a login is refused and
-# the log has the documented "store full" line. Everything started here is
+# Redis, on the embedded store on a full disk and at its map size: an
+# existing cookie validates, logout works, a login is refused and the log
+# has the documented "store full" line. Everything started here is
 # stopped by pid.
 set -u
 if [ "$(id -u)" -ne 0 ] && [ -z "${CK_FULL_USERNS:-}" ]; then
@@ -83,7 +84,26 @@ check "bob's session is gone" 401 "$(me "$t2")"
 check "alice's other session still validates" 200 "$(me "$t1")"
 check_grep "the log has the documented store full line" \
     "store full: store full (no space left on the file system of $mnt/store" "$CK_TEST_TMP/ckl.log"
-for f in "$CK_TEST_TMP/ck.log" "$CK_TEST_TMP/ckl.log"; do
+web_stop ckl
+
+# checkupd on the embedded store at its map size (1 MiB).
+D=$CK_TEST_TMP/webmap
+web_setup "$D" "lmdb:$D/store" "[store]" "map_size = 1M" || exit 1
+web_start ckm "$D/checkup.conf" || exit 1
+P=$WEB_PORT
+t1=$(web_login "$P" alice@example.org "$WEB_PW_ALICE")
+t2=$(web_login "$P" bob@example.org "$WEB_PW_BOB")
+fill=$("$top_builddir/tests/test_store_full" --fill "lmdb:$D/store" 1)
+check "logins into the store until its map is full" 0 $?
+echo "# logins taken to fill the map: $fill"
+check "a login at the map size is refused" "" "$(web_login "$P" bob@example.org "$WEB_PW_BOB")"
+check "an existing session validates at the map size" 200 "$(me "$t1")"
+lo=$(status "http://127.0.0.1:$P/logout/all" -X POST -H "Origin: $WEB_ORIGIN" -H "Cookie: $WEB_COOKIE=$t2")
+check "logout from all devices answers 303 at the map size" 303 "$lo"
+check "bob's session is gone" 401 "$(me "$t2")"
+check_grep "the log has the documented store full line" \
+    "store full: store full (map size 1 MiB reached; raise [store] map_size)" "$CK_TEST_TMP/ckm.log"
+for f in "$CK_TEST_TMP/ck.log" "$CK_TEST_TMP/ckl.log" "$CK_TEST_TMP/ckm.log"; do
     check_nogrep "no raw errno text in $(basename "$f")" "No space left on device" "$f"
     check_nogrep "no raw I/O error in $(basename "$f")" "Input/output error" "$f"
     check_nogrep "no record shares a line with another in $(basename "$f")" \
