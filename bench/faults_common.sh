@@ -198,9 +198,23 @@ fault_disk() {
     mkdir -p "$_fm"
     mount -t tmpfs -o size=16m,mode=700 tmpfs "$_fm" || return 2
     echo "$_fm" > "$CK_TEST_TMP/disk.mount"
-    fault_begin disk_full "lmdb:$_fm/store" || return 1
+    fault_begin disk_full "lmdb:$_fm/store" "[store]" "map_size = 8M" || return 1
+    # A session to log out while the disk is full.
+    _fl=$(web_login "$FPORT" load1@example.org "$(cat "$FD/pw")")
+    # The disk fills to the last block, then the store to the last page it
+    # had allocated ahead (tests/test_store_full --fill, quicker than
+    # logins; without it, the logins below fill it).
     dd if=/dev/zero of="$_fm/fill" bs=64k 2>/dev/null
+    dd if=/dev/zero of="$_fm/fill2" bs=512 2>/dev/null
+    F_DF_AVAIL=$(df -P "$_fm" | awk 'NR == 2 {print $4}')
+    F_FILLED=-
+    if [ -x "$top_builddir/tests/test_store_full" ]; then
+        F_FILLED=$("$top_builddir/tests/test_store_full" --fill "lmdb:$_fm/store" 8 | cut -d' ' -f1)
+    fi
     fault_probe
+    F_FULL_LOGOUT=$(curl -s -o /dev/null -w '%{http_code}' --max-time 15 -X POST \
+        -H "Origin: $WEB_ORIGIN" -H "Cookie: $WEB_COOKIE=$_fl" "http://127.0.0.1:$FPORT/logout")
+    F_FULL_LOGGED_OUT=$(me_status "$FPORT" "$_fl")
     # New sessions need new pages sooner or later: FAULT_FULL_LOGINS logins
     # while the disk is full, each answered 303 or refused (503), quickly.
     _fi=0
@@ -217,9 +231,12 @@ fault_disk() {
              ok, ref, bad, m}' "$FD/full_logins")
     F_FULL_OTHER=$(echo "$F_FULL" | sed -n 's/.*full_logins_other=\([0-9]*\).*/\1/p')
     F_FULL_503=$(echo "$F_FULL" | sed -n 's/.*full_logins_503=\([0-9]*\).*/\1/p')
-    F_FULL_LOG=$(grep -c 'MDB_\|No space\|full' "$CK_TEST_TMP/$FN.log")
-    fault_end disk_full "$F_FULL full_me=$F_PROBE_STATUS full_me_ms=$F_PROBE_MS" \
-        "store_errors_logged=$F_FULL_LOG"
+    F_FULL_LOG=$(grep -c 'store full: store full (no space left' "$CK_TEST_TMP/$FN.log")
+    F_RAW_LOG=$(grep -c 'MDB_\|No space left on device\|Input/output error' "$CK_TEST_TMP/$FN.log")
+    # fault_end prints its second argument: one string.
+    fault_end disk_full "$F_FULL full_me=$F_PROBE_STATUS full_me_ms=$F_PROBE_MS \
+full_logout=$F_FULL_LOGOUT logged_out_me=$F_FULL_LOGGED_OUT filled_logins=$F_FILLED \
+df_avail_kb=$F_DF_AVAIL store_full_logged=$F_FULL_LOG raw_errors_logged=$F_RAW_LOG"
     # Read-only: a read-write file cannot be remounted read-only under a
     # running daemon, so the daemon stops, the file system goes read-only and
     # the daemon starts on it.

@@ -123,6 +123,9 @@ struct ck_store {
     char errstr[512];
 };
 
+/* Counts one metrics update a full store could not take (ck_store_metrics_lost). */
+void ck_store_metrics_lost_add(void);
+
 /* Sets st->errstr (printf-style) and returns status, for "return ck_fail(...)". */
 ck_status ck_fail(ck_store *st, ck_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -50,6 +50,7 @@ typedef struct ck_figures {
     ck_metrics m;
     double timeout_rate;        /* ended by idle timeout / all ended; 0 when none ended */
     int64_t counters[CK_COUNTER_COUNT];
+    int64_t metrics_lost;       /* ck_store_metrics_lost() of this process */
     int has_memory;             /* Redis: the two figures below are set */
     int64_t mem_used;
     int64_t mem_max;            /* 0 = no maxmemory */

@@ -23,7 +23,7 @@ typedef enum ck_status {
     CK_EXPIRED_LIFETIME,   /* past the absolute deadline; deleted */
     CK_ERR_INVALID,        /* bad argument: oversized field, malformed id */
     CK_ERR_UNAVAILABLE,    /* store unreachable or too slow: fail closed */
-    CK_ERR_FULL,           /* embedded store reached its map size */
+    CK_ERR_FULL,           /* no room: map size or disk (LMDB), maxmemory (Redis) */
     CK_ERR_CORRUPT,        /* store content is not what checkup wrote */
     CK_ERR_NOMEM,
     CK_ERR_INTERNAL
@@ -110,6 +110,13 @@ void ck_store_close(ck_store *st);
 
 /* The last error's detail, e.g. "redis 127.0.0.1:6379: connect timed out". */
 const char *ck_store_errstr(const ck_store *st);
+
+/*
+ * Metrics updates this process could not write because the store was full
+ * (Redis at maxmemory, the embedded store out of room); the sessions
+ * themselves were answered. Counted since the process started.
+ */
+int64_t ck_store_metrics_lost(void);
 
 /* Backend name: "lmdb" or "redis". */
 const char *ck_store_backend(const ck_store *st);

@@ -113,6 +113,7 @@ ck_status ck_figures_collect(ck_store *st, const ck_config *cfg, ck_figures *out
 
     memset(out, 0, sizeof(*out));
     out->backend = ck_store_backend(st);
+    out->metrics_lost = ck_store_metrics_lost();
     t0 = mono_seconds();
     rc = ck_store_ping(st);
     out->rtt_seconds = mono_seconds() - t0;
@@ -176,6 +177,7 @@ static void text_write(FILE *fp, const ck_figures *f)
     fprintf(fp, "lockouts:         %lld\n", (long long)f->counters[CK_COUNT_LOCKOUT]);
     fprintf(fp, "anomalies:        %lld\n", (long long)f->counters[CK_COUNT_ANOMALY]);
     fprintf(fp, "audit failures:   %lld\n", (long long)f->counters[CK_COUNT_AUDIT_FAILURE]);
+    fprintf(fp, "metrics lost:     %lld\n", (long long)f->metrics_lost);
     if (f->has_memory && f->mem_max > 0)
         fprintf(fp, "redis memory:     %lld of %lld bytes (%.1f %%)\n", (long long)f->mem_used,
                 (long long)f->mem_max, f->mem_percent);
@@ -279,6 +281,7 @@ char *ck_figures_json(const ck_figures *f)
         jset(root, "lockouts", json_integer(f->counters[CK_COUNT_LOCKOUT])) ||
         jset(root, "anomalies", json_integer(f->counters[CK_COUNT_ANOMALY])) ||
         jset(root, "audit_failures", json_integer(f->counters[CK_COUNT_AUDIT_FAILURE])) ||
+        jset(root, "metrics_lost", json_integer(f->metrics_lost)) ||
         jset(root, "alerts", json_alerts(f)))
         goto out;
     text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -350,6 +353,8 @@ static void prom_write(FILE *fp, const ck_figures *f)
     prom_int(fp, "checkup_audit_write_failures_total", "counter",
              "Audit lines the audit file could not take (syslog still has them).",
              f->counters[CK_COUNT_AUDIT_FAILURE]);
+    prom_int(fp, "checkup_metrics_lost_total", "counter",
+             "Session metrics updates a full store refused (this process).", f->metrics_lost);
     if (f->has_memory) {
         prom_int(fp, "checkup_redis_used_memory_bytes", "gauge", "Redis used_memory.",
                  f->mem_used);

@@ -34,6 +34,18 @@ static const char *const status_names[] = {
     [CK_ERR_INTERNAL] = "internal error",
 };
 
+static int64_t metrics_lost;
+
+void ck_store_metrics_lost_add(void)
+{
+    __atomic_add_fetch(&metrics_lost, 1, __ATOMIC_RELAXED);
+}
+
+int64_t ck_store_metrics_lost(void)
+{
+    return __atomic_load_n(&metrics_lost, __ATOMIC_RELAXED);
+}
+
 const char *ck_status_str(ck_status st)
 {
     if ((unsigned)st >= sizeof(status_names) / sizeof(status_names[0]))

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The fault scenarios of bench/faults.sh, shortened to seconds: a Redis
 # restart (AOF on), a Sentinel failover, a slow Redis (CLIENT PAUSE, DEBUG
-# SLEEP) and the embedded store on a full, then read-only, tmpfs. Each runs
+# SLEEP) and the embedded store on a full (to its last block, and the store
+# to its last allocated page), then read-only, tmpfs. Each runs
 # under a little load with forged and logged-out cookies replayed, and must
 # lose no session, accept no unverified cookie, refuse quickly (503) while
 # the store is away and recover within generous bounds. Mounting the tmpfs
@@ -59,6 +60,13 @@ rc=$?
 check "disk scenario ran (tmpfs mounted)" 0 "$rc"
 common disk_full 10
 check "disk_full: logins answered 303 or 503, nothing else" 0 "${F_FULL_OTHER:-x}"
+check "disk_full: the file system was full" 0 "${F_DF_AVAIL:-x}"
+check "disk_full: an existing session validates on the full disk" 200 "$F_PROBE_STATUS"
+check "disk_full: a logout on the full disk answers 303" 303 "${F_FULL_LOGOUT:-x}"
+check "disk_full: the logged-out session is gone" 401 "${F_FULL_LOGGED_OUT:-x}"
+check "disk_full: logins on the full disk are refused" "$FAULT_FULL_LOGINS" "${F_FULL_503:-x}"
+check "disk_full: the log has the store full line" yes "$(le 1 "${F_FULL_LOG:-0}")"
+check "disk_full: never raw errno text in the log" 0 "${F_RAW_LOG:-x}"
 check "disk_full: the store reads clean afterwards (mdb_stat)" 1 "${F_MDB_OK:-0}"
 check "readonly_dir: no session lost" 0 "${F_RO_LOST:-x}"
 check "readonly_dir: a start on a read-only store is refused" refused "${F_RO_START:-x}"

@@ -98,6 +98,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "pam_drive: need -u USER and at least one operation\n");
         return 2;
     }
+    /* A line per answer as it happens: a test may kill the process right after one. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     if (!fgets(secret, sizeof(secret), stdin))
         secret[0] = '\0';
     secret[strcspn(secret, "\r\n")] = '\0';

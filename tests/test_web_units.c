@@ -1,7 +1,8 @@
 /*
  * test_web_units.c - checkupd's parsers without a server: the [daemon]
  * settings, trusted proxy networks, the redirect allowlist, HTML escaping
- * and the metrics text.
+ * and the metrics text; and the log, one whole line per record from many
+ * threads at once.
  */
 #include "config.h"
 
@@ -12,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <syslog.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -346,6 +350,80 @@ static void test_provider_sections(void **state)
     ck_oidc_providers_free(d.providers);
 }
 
+/* ---- the log: one record, one line ---------------------------------------- */
+
+#define LOG_THREADS 8
+#define LOG_RECORDS 400
+
+typedef struct log_arg {
+    ckd *d;
+    int id;
+} log_arg;
+
+static void *log_many(void *p)
+{
+    log_arg *a = p;
+
+    for (int i = 0; i < LOG_RECORDS; i++)
+        ckd_log(a->d, LOG_ERR, "thread %d record %d: %s%c", a->id, i,
+                "a message long enough that its pieces take a while to write", 'Z');
+    return NULL;
+}
+
+/*
+ * Threads logging at once must never share a line: every line of the
+ * captured standard error is exactly one record, and none is missing.
+ */
+static void test_log_one_line_per_record(void **state)
+{
+    static ckd d;
+    pthread_t th[LOG_THREADS];
+    log_arg args[LOG_THREADS];
+    char path[] = "/tmp/ck-logtest.XXXXXX", line[512];
+    int fd = mkstemp(path), saved = dup(STDERR_FILENO), good = 0, bad = 0;
+    int seen[LOG_THREADS] = { 0 };
+    FILE *fp;
+
+    (void)state;
+    assert_true(fd >= 0 && saved >= 0);
+    unlink(path);
+    assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+    for (int t = 0; t < LOG_THREADS; t++) {
+        args[t].d = &d;
+        args[t].id = t;
+        assert_int_equal(pthread_create(&th[t], NULL, log_many, &args[t]), 0);
+    }
+    for (int t = 0; t < LOG_THREADS; t++)
+        pthread_join(th[t], NULL);
+    /* A record with a line break in its text is still one line. */
+    ckd_log(&d, LOG_WARNING, "peer said: %s", "first\nsecond");
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    lseek(fd, 0, SEEK_SET);
+    fp = fdopen(fd, "r");
+    assert_non_null(fp);
+    while (fgets(line, sizeof(line), fp)) {
+        int t = -1, i = -1, n = 0;
+
+        if (strcmp(line, "checkupd: warning: peer said: first second\n") == 0) {
+            good++;
+            continue;
+        }
+        if (sscanf(line, "checkupd: error: thread %d record %d: a message long enough that "
+                   "its pieces take a while to writeZ\n%n", &t, &i, &n) == 2 &&
+            (size_t)n == strlen(line) && t >= 0 && t < LOG_THREADS && seen[t] == i) {
+            seen[t]++;
+            good++;
+        } else {
+            bad++;
+        }
+    }
+    fclose(fp);
+    assert_int_equal(bad, 0);
+    assert_int_equal(good, LOG_THREADS * LOG_RECORDS + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_mapped_addr),
         cmocka_unit_test(test_html_escape),
         cmocka_unit_test(test_provider_sections),
+        cmocka_unit_test(test_log_one_line_per_record),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,13 +103,14 @@ static void audit_end(struct MHD_Connection *c, const ckd *d, const char *sid, c
 }
 
 /*
- * The session of a request, touched (every valid call is a keep-alive).
- * The signature is checked before the store is asked. For AUTH_ENDED,
- * *end says why: CK_EXPIRED_IDLE, CK_EXPIRED_LIFETIME (also for a token
- * past its exp, which is the session's deadline) or CK_NOT_FOUND.
+ * The session of a request, touched (every valid call is a keep-alive)
+ * when refresh is set, else only read. The signature is checked before
+ * the store is asked. For AUTH_ENDED, *end says why: CK_EXPIRED_IDLE,
+ * CK_EXPIRED_LIFETIME (also for a token past its exp, which is the
+ * session's deadline) or CK_NOT_FOUND.
  */
-static auth_result authenticate(struct MHD_Connection *c, const ckd *d, ck_session *s,
-                                char sid[CK_SID_LEN], ck_status *end)
+static auth_result authenticate_as(struct MHD_Connection *c, const ckd *d, ck_session *s,
+                                   char sid[CK_SID_LEN], ck_status *end, int refresh)
 {
     const char *tok;
     size_t len = 0;
@@ -131,7 +132,7 @@ static auth_result authenticate(struct MHD_Connection *c, const ckd *d, ck_sessi
     if (!st)
         return AUTH_STORE;
     /* An expired token's session is past its deadline: the touch only ends it. */
-    cs = ck_store_touch(st, sid, s);
+    cs = refresh ? ck_store_touch(st, sid, s) : ck_store_get(st, sid, s);
     if (cs == CK_OK && ts == CK_TOKEN_OK)
         return AUTH_OK;
     if (cs == CK_EXPIRED_IDLE || cs == CK_EXPIRED_LIFETIME)
@@ -146,8 +147,15 @@ static auth_result authenticate(struct MHD_Connection *c, const ckd *d, ck_sessi
         *end = cs == CK_ERR_INVALID ? CK_NOT_FOUND : cs;
         return AUTH_ENDED;
     }
-    ckd_log(d, LOG_ERR, "touch: %s: %s", ck_status_str(cs), ck_store_errstr(st));
+    ckd_log(d, LOG_ERR, "%s: %s: %s", refresh ? "touch" : "get", ck_status_str(cs),
+            ck_store_errstr(st));
     return AUTH_STORE;
+}
+
+static auth_result authenticate(struct MHD_Connection *c, const ckd *d, ck_session *s,
+                                char sid[CK_SID_LEN], ck_status *end)
+{
+    return authenticate_as(c, d, s, sid, end, 1);
 }
 
 /*
@@ -352,7 +360,12 @@ static void logout_core(struct MHD_Connection *c, const ckd *d, int all, logout_
 
     o->count = 0;
     o->cs = CK_OK;
-    o->ar = authenticate(c, d, &o->s, sid, &end);
+    /*
+     * Read, not touched: a touch is a write, which a full store may
+     * refuse, and nothing may stand in front of the delete (which frees
+     * room). Read-only, an expired session is reported, not removed.
+     */
+    o->ar = authenticate_as(c, d, &o->s, sid, &end, 0);
     if (o->ar == AUTH_OK) {
         st = ckd_store(d);
         o->cs = all ? ck_store_revoke_user(st, o->s.user_id, &o->count) :

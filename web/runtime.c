@@ -4,12 +4,14 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "checkupd.h"
 #include "ck_audit.h"
@@ -17,18 +19,43 @@
 
 /* ---- logging ------------------------------------------------------------ */
 
+/*
+ * One record, one write(2) of a whole line: stdio writes the prefix, the
+ * message and the newline as separate writes, and lines from different
+ * worker threads then interleave on one line of the log. A line break
+ * inside the message (a peer's error text) becomes a space, so a record
+ * is always one line; a record longer than the buffer is cut with "...".
+ */
+#define LOG_LINE_MAX 2048
+
 static void vlog(int use_syslog, int prio, const char *fmt, va_list ap)
 {
     static const char *const names[] = { "emerg", "alert", "crit", "error",
                                          "warning", "notice", "info", "debug" };
+    char line[LOG_LINE_MAX];
+    size_t len, head;
+    ssize_t n;
+    int m;
 
     if (use_syslog) {
         vsyslog(prio, fmt, ap);
         return;
     }
-    fprintf(stderr, "checkupd: %s: ", names[prio & 7]);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    m = snprintf(line, sizeof(line), "checkupd: %s: ", names[prio & 7]);
+    head = m > 0 ? (size_t)m : 0;
+    m = vsnprintf(line + head, sizeof(line) - head - 1, fmt, ap);
+    len = head + (m > 0 ? (size_t)m : 0);
+    if (len > sizeof(line) - 2) {
+        len = sizeof(line) - 2;
+        memcpy(line + len - 3, "...", 3);
+    }
+    for (size_t i = head; i < len; i++)
+        if (line[i] == '\n' || line[i] == '\r')
+            line[i] = ' ';
+    line[len++] = '\n';
+    do {
+        n = write(STDERR_FILENO, line, len);
+    } while (n < 0 && errno == EINTR);
 }
 
 void ckd_log(const ckd *d, int prio, const char *fmt, ...)

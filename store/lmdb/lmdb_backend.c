@@ -11,9 +11,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ck_clock.h"
 #include "lmdb_internal.h"
@@ -104,12 +107,60 @@ static ck_status free_pages(ck_lmdb_txn *t, size_t *n)
 }
 
 /*
- * Operations that add data stop short of the map size, keeping a reserve
- * of pages for what removes data: a delete rewrites a path of pages in
- * every tree it touches, and must still work in a full store. The free
- * list is only read once the file has grown near the map size.
+ * The disk side of the reserve. LMDB (without MDB_WRITEMAP) writes pages
+ * past the end of data.mdb with pwrite, which fails on a full file system
+ * (ENOSPC, or EIO for a short write); and a delete needs new pages too
+ * (copy-on-write), so a full disk would stop logouts as well as logins.
+ * Pages below the end of the file have their blocks already, so the file
+ * is grown ahead of use with posix_fallocate, a chunk at a time (1/16 of
+ * the map, 64 to 2,048 pages), up to the map size, and an operation that
+ * adds data needs `reserve` allocated pages past the last page in use.
+ * When the file cannot grow (the disk is full) that operation is refused
+ * with "store full", and the pages still allocated take touches (down to
+ * half the reserve) and, past that, deletes only. Preallocating the whole
+ * map at open would be simpler but would take map_size (256 MiB by
+ * default) of disk from every store, most of it never used. A copy-on-
+ * write file system (btrfs, ZFS) does not keep allocated blocks for a
+ * rewrite: there the reserve holds for the map size only.
  */
-static ck_status room_check(ck_lmdb_txn *t)
+static ck_status disk_room(ck_lmdb_txn *t, size_t used, size_t reserve, size_t total,
+                           size_t psize)
+{
+    mdb_filehandle_t fd;
+    struct stat sb;
+    size_t have, want, chunk = total / 16 < 2048 ? total / 16 : 2048;
+    int err;
+
+    if (mdb_env_get_fd(t->e->env, &fd) != 0 || fstat(fd, &sb) != 0)
+        return CK_OK;
+    have = (size_t)sb.st_size / psize;
+    if (used + reserve <= have || have >= total)
+        return CK_OK;
+    chunk = chunk > 64 ? chunk : 64;
+    want = used + reserve + chunk < total ? used + reserve + chunk : total;
+    err = posix_fallocate(fd, (off_t)have * (off_t)psize, (off_t)(want - have) * (off_t)psize);
+    /* A disk with less than a chunk left still takes what the login needs. */
+    if (err == ENOSPC && used + reserve < want)
+        err = posix_fallocate(fd, (off_t)have * (off_t)psize,
+                              (off_t)(used + reserve - have) * (off_t)psize);
+    if (err == 0 || err == EINVAL || err == EOPNOTSUPP)
+        return CK_OK;   /* allocated, or a file system that cannot say ahead */
+    return ck_lmdb_error(t->st, err, "growing data.mdb");
+}
+
+/*
+ * Operations that add data stop short of the map size and of the disk
+ * (disk_room), keeping a reserve of pages for what removes data: a delete
+ * rewrites a path of pages in every tree it touches, and must still work
+ * in a full store. Touches stop at half the reserve (ROOM_TOUCH), so that
+ * sessions are refreshed for as long as possible and deletes keep the
+ * rest. The free list is only read once the file has grown near the map
+ * size.
+ */
+#define ROOM_ADD   1
+#define ROOM_TOUCH 2
+
+static ck_status room_check_as(ck_lmdb_txn *t, size_t share)
 {
     MDB_envinfo info;
     MDB_stat ms;
@@ -119,16 +170,24 @@ static ck_status room_check(ck_lmdb_txn *t)
     if (mdb_env_info(t->e->env, &info) != 0 || mdb_env_stat(t->e->env, &ms) != 0)
         return CK_OK;
     total = info.me_mapsize / ms.ms_psize;
-    reserve = total / 32 > 32 ? total / 32 : 32;
+    /* A delete dirties a path in four trees, the free list and the counters,
+     * and may sweep: 48 pages (half the floor) keep a run of them going. */
+    reserve = (total / 32 > 96 ? total / 32 : 96) / share;
     used = info.me_last_pgno + 1;
-    if (used + reserve < total)
-        return CK_OK;
+    rc = disk_room(t, used, reserve, total, ms.ms_psize);
+    if (rc != CK_OK || used + reserve < total)
+        return rc;
     rc = free_pages(t, &nfree);
     if (rc != CK_OK)
         return rc;
     if (used - (nfree < used ? nfree : used) + reserve >= total)
         return ck_lmdb_error(t->st, MDB_MAP_FULL, "adding data");
     return CK_OK;
+}
+
+static ck_status room_check(ck_lmdb_txn *t)
+{
+    return room_check_as(t, ROOM_ADD);
 }
 
 /* ---- sessions ----------------------------------------------------------- */
@@ -463,6 +522,9 @@ static ck_status touch_fn(ck_lmdb_txn *t, void *arg)
         rc = sess_expire(t, kb, &s);
         return rc == CK_OK ? pol : rc;
     }
+    rc = room_check_as(t, ROOM_TOUCH);
+    if (rc != CK_OK)
+        return rc;
     old_expires = s.expires;
     s.last_activity = t->now;
     s.expires = t->now + t->st->inactivity < s.deadline ? t->now + t->st->inactivity
@@ -496,6 +558,13 @@ static ck_status touch_read_fn(ck_lmdb_txn *t, void *arg)
     return CK_OK;
 }
 
+static ck_status get_fn(ck_lmdb_txn *t, void *arg);
+
+/*
+ * A store with no room for the refresh (full map or disk) still answers:
+ * from a read, held to the session's policy as stored, so the session
+ * lives until the expiry it has (unrefreshed) and ends no later.
+ */
 static ck_status lmdb_touch(ck_store *st, const ck_skey *key, int64_t now, ck_session *out)
 {
     sess_arg a = { key, out, 0, 0 };
@@ -503,7 +572,10 @@ static ck_status lmdb_touch(ck_store *st, const ck_skey *key, int64_t now, ck_se
 
     if (rc == CK_OK && a.done)
         return CK_OK;
-    return ck_lmdb_run(st, 1, now, touch_fn, &a);
+    rc = ck_lmdb_run(st, 1, now, touch_fn, &a);
+    if (rc == CK_ERR_FULL)
+        rc = ck_lmdb_run(st, 0, now, get_fn, &a);
+    return rc;
 }
 
 /* Read-only: an expired session is reported, and left for the sweep to count. */
@@ -533,6 +605,7 @@ static ck_status del_fn(ck_lmdb_txn *t, void *arg)
     ck_session s;
     ck_status rc, pol;
 
+    t->sync = 1;
     rc = sess_find(t, a->key, kb, &s);
     if (rc == CK_NOT_FOUND)
         return CK_OK;
@@ -576,9 +649,11 @@ static ck_status revoke_fn(ck_lmdb_txn *t, void *arg)
 {
     user_arg *a = arg;
     MDB_val k = mval(a->user_id, strlen(a->user_id));
-    ck_status rc = user_walk(t, a->user_id, revoke_one, a);
+    ck_status rc;
     int mrc;
 
+    t->sync = 1;
+    rc = user_walk(t, a->user_id, revoke_one, a);
     if (rc != CK_OK)
         return rc;
     mrc = mdb_del(t->txn, t->e->users, &k, NULL);

@@ -64,6 +64,16 @@ ck_status (ck_lmdb_error)(ck_store *st, int rc, const char *what)
         return ck_fail(st, CK_ERR_FULL,
                        "store full (map size %zu MiB reached; raise [store] map_size)",
                        map_size(h) >> 20);
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+        /* The operator is told the condition, not the errno text (see design.md). */
+        return ck_fail(st, CK_ERR_FULL,
+                       "store full (no space left on the file system of %s: %s)", path, what);
+    case EIO:
+        /* LMDB reports a short write (a disk that filled under it) as EIO. */
+        return ck_fail(st, CK_ERR_UNAVAILABLE,
+                       "store unavailable (%s: %s/data.mdb could not be written)", what, path);
     case MDB_INVALID:
     case MDB_VERSION_MISMATCH:
     case MDB_CORRUPTED:
@@ -325,8 +335,9 @@ static ck_status gate_map(ck_store *st, ck_lmdb *h, int fd, const char *p)
 
     if (fstat(fd, &sb) != 0)
         return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: %s", p, strerror(errno));
-    if (sb.st_size == 0 && ftruncate(fd, sizeof(*g)) != 0)
-        return ck_fail(st, CK_ERR_UNAVAILABLE, "store %s: %s", p, strerror(errno));
+    /* Allocated, not a hole: on a full file system a hole mapped and written is SIGBUS. */
+    if (sb.st_size == 0 && (errno = posix_fallocate(fd, 0, sizeof(*g))) != 0)
+        return ck_lmdb_error(st, errno, "creating write.lock");
     if (sb.st_size != 0 && sb.st_size != (off_t)sizeof(*g))
         return ck_fail(st, CK_ERR_CORRUPT, "store %s is not a checkup lock file (size %lld; "
                        "remove it while no process uses the store)", p, (long long)sb.st_size);
@@ -553,6 +564,29 @@ static ck_status env_size_check(ck_store *st, ck_lmdb *h, ck_lmdb_env *e)
     return CK_OK;
 }
 
+/*
+ * LMDB makes lock.mdb with ftruncate, a file of holes, and writes reader
+ * slots through a shared map: on a full file system (tmpfs above all) the
+ * first write to a page not yet backed kills the process with SIGBUS. Its
+ * blocks are allocated here, while there is room; failing that, nothing
+ * is lost that was there before.
+ */
+static void lockfile_allocate(const char *dir)
+{
+    char p[PATH_MAX];
+    struct stat sb;
+    int fd;
+
+    if (snprintf(p, sizeof(p), "%s/lock.mdb", dir) >= (int)sizeof(p))
+        return;
+    fd = open(p, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (fstat(fd, &sb) == 0 && sb.st_size > 0)
+        (void)posix_fallocate(fd, 0, sb.st_size);
+    close(fd);
+}
+
 static ck_status env_create(ck_store *st, ck_lmdb *h, ck_lmdb_env *e)
 {
     fd_list before;
@@ -577,6 +611,7 @@ static ck_status env_create(ck_store *st, ck_lmdb *h, ck_lmdb_env *e)
         return rc;
     }
     env_fds_record(e, &before);
+    lockfile_allocate(h->path);
     rc = env_size_check(st, h, e);
     if (rc == CK_OK)
         rc = env_bootstrap(st, h, e);
@@ -826,8 +861,18 @@ static ck_status run_write(ck_lmdb_txn *t, ck_lmdb_fn fn, void *arg)
         goto out;
     }
     mrc = mdb_txn_commit(t->txn);
+    /*
+     * The environment runs with MDB_NOMETASYNC: a commit syncs its data
+     * pages but not the meta page naming them, which the next commit's
+     * sync carries. An end of a session (logout, revocation) must not be
+     * undone by a power loss after it was answered: its meta page is
+     * synced now. Other writes (touches, logins) keep the cheaper mode.
+     */
+    if (mrc == 0 && t->sync)
+        mrc = mdb_env_sync(t->e->env, 1);
     txn_end(t->e);
-    rc = mrc != 0 ? ck_lmdb_error(t->st, mrc, "committing") : res;
+    rc = mrc != 0 ? ck_lmdb_error(t->st, mrc, t->sync ? "syncing an end of session"
+                                                       : "committing") : res;
 out:
     t->txn = NULL;
     ck_lmdb_gate_unlock(t->h);

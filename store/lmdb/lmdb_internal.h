@@ -21,8 +21,11 @@
  *    same environment twice; after fork() the child drops it unused;
  *  - writes sweep up to CK_LMDB_SWEEP_SOME entries that expired at least
  *    CK_LMDB_SWEEP_GRACE seconds ago; sweep() and metrics() sweep all;
- *  - data-adding operations stop short of the map size by a reserve of
- *    pages, so that a full store still takes logouts.
+ *  - data-adding operations stop short of the map size, and of the space
+ *    allocated to data.mdb (grown ahead with posix_fallocate), by a reserve
+ *    of pages, touches by half of it, so that a full map or a full disk
+ *    still takes logouts (lmdb_backend.c, room_check);
+ *  - ends of sessions are synced to disk before they are answered.
  */
 #ifndef CK_LMDB_INTERNAL_H
 #define CK_LMDB_INTERNAL_H
@@ -93,6 +96,7 @@ typedef struct ck_lmdb_txn {
     int c_loaded;
     int c_dirty;
     int swept;                  /* the operation swept already */
+    int sync;                   /* sync the commit to disk (an end of session) */
     size_t sweep_visited;       /* index entries the last sweep went through */
 } ck_lmdb_txn;
 

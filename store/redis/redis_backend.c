@@ -390,7 +390,11 @@ static ck_status reply_error(ck_store *st, const redisReply *rep)
     if (strstr(msg, "WRONGTYPE") || strncmp(msg, "CORRUPT", 7) == 0)
         return ck_fail(st, CK_ERR_CORRUPT, "redis %s: a key holds data checkup did not write (%.200s)",
                        peer, msg);
-    if (strncmp(msg, "OOM", 3) == 0 || strncmp(msg, "LOADING", 7) == 0 ||
+    /* noeviction at maxmemory: what grows is refused, deletes still work. */
+    if (strncmp(msg, "OOM", 3) == 0)
+        return ck_fail(st, CK_ERR_FULL, "store full (redis %s reached maxmemory: %.200s)",
+                       peer, msg);
+    if (strncmp(msg, "LOADING", 7) == 0 ||
         strncmp(msg, "READONLY", 8) == 0 || strncmp(msg, "MASTERDOWN", 10) == 0 ||
         strncmp(msg, "BUSY", 4) == 0 || strncmp(msg, "TRYAGAIN", 8) == 0)
         return ck_fail(st, CK_ERR_UNAVAILABLE, "redis %s: %.200s", peer, msg);
@@ -586,6 +590,34 @@ static ck_status session_script(ck_store *st, int script, const ck_skey *key, in
 }
 
 /*
+ * The touch script's answer from a full Redis, {record, 1}: it moved only
+ * the key's expiry, so the session is answered and lives on, and its
+ * move to another minute's metrics bucket is lost (redis_scripts.c).
+ */
+static ck_status touch_full(ck_store *st, const ck_skey *key, int64_t now, redisReply *rep,
+                            ck_session *out)
+{
+    redisReply *rec;
+    ck_status rc;
+
+    if (rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING ||
+        rep->element[1]->type != REDIS_REPLY_INTEGER)
+        return wrong_shape(st, rep, "touch");
+    rec = rep->element[0];
+    rep->element[0] = NULL;
+    freeReplyObject(rep);
+    rc = reply_session(st, key, rec, out);
+    if (rc != CK_OK)
+        return rc;
+    ck_store_metrics_lost_add();
+    /* The record still names its old bucket: no direct touch on a stale hint. */
+    seen_drop(impl(st), key);
+    out->last_activity = now;
+    out->expires = refreshed(st, now, out->deadline);
+    return CK_OK;
+}
+
+/*
  * Shared by touch (refresh = 1) and get (refresh = 0): the touch script.
  * For touch it returns the record as it was (its expires is the bucket),
  * and the caller applies the same refresh as the script; for get, the
@@ -601,6 +633,8 @@ static ck_status rs_lookup(ck_store *st, const ck_skey *key, int64_t now, int re
     rc = session_script(st, CK_SCRIPT_TOUCH, key, now, refresh ? "1" : "0", &rep);
     if (rc != CK_OK)
         return rc;
+    if (rep->type == REDIS_REPLY_ARRAY)
+        return touch_full(st, key, now, rep, out);
     if (rep->type == REDIS_REPLY_INTEGER) {
         long long v = rep->integer;
 
@@ -652,6 +686,9 @@ static int touch_direct(ck_store *st, const ck_skey *key, int64_t now, int64_t n
     arg_str(&a, "PXAT");
     arg_int(&a, (nex + CK_STORE_END_GRACE) * 1000);
     *rc = rs_call(st, &a, &rep);
+    /* GETEX is refused by a full Redis: the script's PEXPIREAT is not. */
+    if (*rc == CK_ERR_FULL)
+        return 1;
     if (*rc != CK_OK)
         return 0;
     if (rep->type == REDIS_REPLY_NIL) {

@@ -65,6 +65,26 @@
  * script only while its bucket still exists, so it is never counted twice.
  * The granularity is therefore one minute: a session that expired less
  * than a minute ago may still be reported active.
+ *
+ * A full Redis (maxmemory reached, noeviction). Redis 7 refuses a script's
+ * command flagged deny-oom (SET, HINCRBY, ZADD, GETEX...) with -OOM only
+ * while the script has written nothing yet: once it has, every later
+ * command runs, so that a script is never stopped halfway. DEL, HDEL,
+ * ZREM and PEXPIREAT are never refused. Scripts carry no shebang: with
+ * "#!lua" and no allow-oom flag Redis would refuse the whole script,
+ * deletes included, and allow-oom would let logins grow memory. So:
+ *  - create probes with HINCRBY ... 0 before anything else: a full Redis
+ *    refuses the login (-OOM, "store full") and nothing was written;
+ *  - delete and revoke begin with reads, then DEL/HDEL/ZREM: never
+ *    refused, and what they free makes room;
+ *  - touch probes (can_grow) before moving a session to another minute's
+ *    bucket; when refused it only moves the key's expiry (PEXPIREAT), so
+ *    the session lives on, and returns {record, 1}: the bucket move is a
+ *    lost metric (counted by the client, checkup_metrics_lost_total), and
+ *    the session counts as active again when a later touch finds its old
+ *    bucket folded. A session held at its deadline keeps the last
+ *    activity its record has, so it may end idle sooner than if Redis
+ *    had room.
  */
 #include "config.h"
 
@@ -153,7 +173,17 @@
     "  if now >= s.la + inact or now >= s.ex then return 2 end\n"               \
     "  return 0\n"                                                              \
     "end\n"                                                                     \
-    "local function corrupt() return redis.error_reply('CORRUPT session record') end\n"
+    "local function corrupt() return redis.error_reply('CORRUPT session record') end\n" \
+    /* See "A full Redis" above: true when writes may grow memory, false at */ \
+    /* maxmemory (noeviction), or the error of a key that is not a hash. */ \
+    "local function can_grow(mh)\n"                                           \
+    "  local r = redis.pcall('HINCRBY', mh, 'c', 0)\n"                         \
+    "  if type(r) == 'table' and r.err then\n"                                \
+    "    if string.sub(r.err, 1, 3) == 'OOM' then return false end\n"         \
+    "    return r\n"                                                          \
+    "  end\n"                                                                 \
+    "  return true\n"                                                         \
+    "end\n"
 
 /*
  * create: KEYS session, user index, metrics hash, minute set;
@@ -168,6 +198,8 @@ static const char lua_create[] = LUA_COMMON
     "local cap, sp, inact = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])\n"
     "local s = rec_parse(rec, 0, inact)\n"
     "if not s then return redis.error_reply('ERR bad record') end\n"
+    /* A full Redis refuses the login before anything is written (see above). */
+    "redis.call('HINCRBY', mh, 'c', 0)\n"
     "fold(mh, mz, now)\n"
     "local olds = redis.call('ZRANGE', ui, 0, I(math.max(15, cap)))\n"
     "local live = {}\n"
@@ -213,7 +245,8 @@ static const char lua_create[] = LUA_COMMON
  * ARGV now, inactivity, refresh (1 touch, 0 get), user index prefix
  * "P u:{tt}", member. Returns 0 (missing), 2 (expired idle, deleted),
  * 3 (expired lifetime, deleted) or the record as it was before touch
- * refreshed it (the caller applies the same refresh).
+ * refreshed it (the caller applies the same refresh), or {record, 1}
+ * when a full Redis let the touch move only the key's expiry.
  */
 static const char lua_touch[] =
     /*
@@ -251,6 +284,13 @@ static const char lua_touch[] =
     "end\n"
     "if ARGV[3] ~= '1' then return rec_fresh(r, s) end\n"
     "local n = {m = s.m, cr = s.cr, dl = s.dl, bx = math.min(now + inact, s.dl)}\n"
+    "local g = can_grow(mh)\n"
+    "if type(g) == 'table' then return g end\n"
+    "if not g then\n"
+    /* A full Redis: only the key's expiry moves; the metrics are behind. */
+    "  redis.call('PEXPIREAT', sk, I((n.bx + GRACE) * 1000), 'GT')\n"
+    "  return {r, 1}\n"
+    "end\n"
     "local om, ok = bucket(s)\n"
     "local nm, nk = bucket(n)\n"
     "if om == nm and ok == nk then\n"
