@@ -1,0 +1,61 @@
+/*
+ * cks.h - checkup_sasl internals, shared by the mechanisms (server.c,
+ * client.c) and the plugin's entry points (plugin.c). Nothing here is
+ * exported from the plugin (checkup_sasl.map).
+ */
+#ifndef CK_SASL_CKS_H
+#define CK_SASL_CKS_H
+
+#include <sasl/sasl.h>
+#include <sasl/saslplug.h>
+
+#include "ck_config.h"
+#include "ck_lockout.h"
+#include "ck_store.h"
+#include "ck_token.h"
+#include "ck_users.h"
+
+#define CKS_MECH        "OAUTHBEARER"
+#define CKS_OPT_CONFIG  "checkup_config"
+#define CKS_OPT_SCOPE   "checkup_scope"
+#define CKS_SCOPE       "checkup"
+#define CKS_CLIENT_LABEL "bearer"   /* the client's own name for itself without an authzid */
+
+/*
+ * What one server exchange needs from the process-wide state, handed out
+ * by cks_begin and given back by cks_end: the configuration (read once per
+ * path), a store handle of its own (pooled: services such as slapd run
+ * exchanges on several threads at once) and copies of what it reads from
+ * the key ring and the users file, so that a reload by another thread
+ * cannot pull them away.
+ */
+typedef struct cks_use {
+    const ck_config *cfg;
+    const ck_lockout *lockout;
+    const char *public_url;         /* [daemon] public_url, or NULL */
+    ck_store *store;
+} cks_use;
+
+/*
+ * Reads the checkup_config option (default CK_CONFIG_PATH) through the
+ * service's SASL configuration and makes the state ready: configuration,
+ * key ring, users file, a store handle. SASL_OK, or SASL_UNAVAIL after one
+ * log line saying what is unusable (every exchange is refused until it is
+ * fixed: fail closed).
+ */
+int cks_begin(sasl_server_params_t *sp, cks_use *u);
+void cks_end(cks_use *u);
+
+/* ck_token_verify against the current key ring (reread when it changed). */
+ck_token_status cks_verify(const char *token, size_t len, int64_t now, char sid[CK_SID_LEN]);
+
+/* Copies the users-file record of name (email or local name); 0, or -1 when none. */
+int cks_find_user(const char *name, ck_user *out);
+
+/* Frees the process-wide state (the last server plugin's mech_free). */
+void cks_state_free(void);
+
+int cks_server_plug(sasl_server_plug_t **plug);
+int cks_client_plug(sasl_client_plug_t **plug);
+
+#endif

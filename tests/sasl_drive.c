@@ -1,0 +1,318 @@
+/*
+ * sasl_drive - a helper for tests/sasl_sample.sh and tests/sasl_valgrind.sh.
+ *
+ *   sasl_drive mint CONFIG EMAIL
+ *       creates a session for EMAIL (a users-file user) through the store
+ *       API, as a login would, and prints its token on stdout.
+ *   sasl_drive server PLUGIN_DIR CONFIG MESSAGE_FILE [SERVICE]
+ *       one OAUTHBEARER server exchange through the real libsasl2, in this
+ *       process, with the plugin loaded from PLUGIN_DIR and checkup_config
+ *       = CONFIG: the client's first message is the file's bytes (any size,
+ *       any byte); after an error challenge the client's %x01 is sent.
+ *       Prints "start=<code>", "challenge=<text>" when there is one,
+ *       "step=<code>" after the %x01, and "user=<name>" on success.
+ *       Exit 0 on success, 1 on a refusal, 2 on a usage or setup error.
+ *   sasl_drive pair PLUGIN_DIR CONFIG TOKEN_FILE [AUTHZID]
+ *       client and server mechanisms of the plugin against each other in
+ *       this process: the client takes the token from SASL_CB_PASS.
+ *       Prints and exits as "server" does.
+ *
+ * The sample programs of sasl2-bin (sasl-sample-server/-client) read at
+ * most 2 KiB a line, so oversized messages, and valgrind runs that should
+ * see only libsasl2 and the plugin, go through here.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <sasl/sasl.h>
+
+typedef int (*cb_fn)(void);
+/* libsasl2 keeps every callback as int (*)(void): cast through void (*)(void). */
+#define CB(f) ((cb_fn)(void (*)(void))(f))
+
+#include "ck_config.h"
+#include "ck_login.h"
+#include "ck_store.h"
+#include "ck_token.h"
+#include "ck_users.h"
+
+#define MSG_MAX (1024 * 1024)
+
+static const char *plugin_dir;
+static const char *config_path;
+static char token_buf[2048];
+static const char *authzid;
+
+/* Other components' sections ([daemon], providers) are not ours to check. */
+static int any_section(void *ud, const char *section, const char *name, const char *value,
+                       int lineno, char *err, size_t errlen)
+{
+    (void)ud, (void)section, (void)name, (void)value, (void)lineno, (void)err, (void)errlen;
+    return 1;
+}
+
+static int mint(const char *conf, const char *email)
+{
+    ck_config cfg;
+    ck_users users = { 0 };
+    ck_keyring *ring = NULL;
+    ck_store *st = NULL;
+    const ck_user *u;
+    ck_session s;
+    char sid[CK_SID_LEN], err[512], *tok = NULL;
+    int rc = 2;
+
+    ck_config_defaults(&cfg);
+    if (ck_config_load(&cfg, conf, any_section, NULL, err, sizeof(err)) != 0 ||
+        ck_users_load(cfg.users_file, 1, &users, err, sizeof(err)) != 0 ||
+        ck_keyring_load(cfg.token_key_file, 1, &ring, err, sizeof(err)) != 0) {
+        fprintf(stderr, "sasl_drive: %s\n", err);
+        goto out;
+    }
+    u = ck_users_find(&users, email);
+    st = ck_store_open(&cfg, err, sizeof(err));
+    if (!u || !st) {
+        fprintf(stderr, "sasl_drive: %s\n", u ? err : "no such user");
+        goto out;
+    }
+    ck_login_session_init(&s, u);
+    s.method = CK_AUTH_EMAIL;
+    snprintf(s.service, sizeof(s.service), "sasl-test");
+    if (ck_store_create(st, &s, sid) != CK_OK ||
+        ck_token_sign(ring, sid, s.created, s.deadline, &tok) != CK_TOKEN_OK) {
+        fprintf(stderr, "sasl_drive: cannot create the session\n");
+        goto out;
+    }
+    printf("%s\n", tok);
+    rc = 0;
+out:
+    if (tok) {
+        OPENSSL_cleanse(tok, strlen(tok));
+        free(tok);
+    }
+    OPENSSL_cleanse(sid, sizeof(sid));
+    ck_store_close(st);
+    ck_keyring_free(ring);
+    ck_users_free(&users);
+    ck_config_free(&cfg);
+    return rc;
+}
+
+static int getpath(void *ctx, const char **path)
+{
+    (void)ctx;
+    *path = plugin_dir;
+    return SASL_OK;
+}
+
+static int getopt_cb(void *ctx, const char *plugin, const char *option, const char **result,
+                     unsigned *len)
+{
+    (void)ctx;
+    (void)plugin;
+    if (strcmp(option, "checkup_config") == 0) {
+        *result = config_path;
+        if (len)
+            *len = (unsigned)strlen(config_path);
+        return SASL_OK;
+    }
+    if (strcmp(option, "mech_list") == 0) {
+        *result = "OAUTHBEARER";
+        if (len)
+            *len = 11;
+        return SASL_OK;
+    }
+    return SASL_FAIL;
+}
+
+static int log_cb(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    if (level <= SASL_LOG_WARN)
+        fprintf(stderr, "sasl: %s\n", msg);
+    return SASL_OK;
+}
+
+static int pass_cb(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **out)
+{
+    static sasl_secret_t *secret;
+    size_t n = strlen(token_buf);
+
+    (void)conn;
+    (void)ctx;
+    (void)id;
+    if (!secret)
+        secret = calloc(1, sizeof(*secret) + sizeof(token_buf));
+    if (!secret)
+        return SASL_NOMEM;
+    secret->len = (unsigned long)n;
+    memcpy(secret->data, token_buf, n + 1);
+    *out = secret;
+    return SASL_OK;
+}
+
+static int user_cb(void *ctx, int id, const char **result, unsigned *len)
+{
+    (void)ctx;
+    (void)id;
+    *result = authzid ? authzid : "";
+    if (len)
+        *len = (unsigned)strlen(*result);
+    return SASL_OK;
+}
+
+static const sasl_callback_t callbacks[] = {
+    { SASL_CB_GETPATH, CB(getpath), NULL },
+    { SASL_CB_GETOPT, CB(getopt_cb), NULL },
+    { SASL_CB_LOG, CB(log_cb), NULL },
+    { SASL_CB_PASS, CB(pass_cb), NULL },
+    { SASL_CB_USER, CB(user_cb), NULL },
+    { SASL_CB_LIST_END, NULL, NULL },
+};
+
+static void print_challenge(const char *out, unsigned outlen)
+{
+    if (out && outlen)
+        printf("challenge=%.*s\n", (int)outlen, out);
+}
+
+/* The server's side after the first message; returns the exit status. */
+static int finish(sasl_conn_t *srv, int rc, const char *out, unsigned outlen)
+{
+    const void *user = NULL;
+
+    printf("start=%s\n", sasl_errstring(rc, NULL, NULL));
+    print_challenge(out, outlen);
+    if (rc == SASL_CONTINUE && outlen > 0) {
+        rc = sasl_server_step(srv, "\x01", 1, &out, &outlen);
+        printf("step=%s\n", sasl_errstring(rc, NULL, NULL));
+    }
+    if (rc != SASL_OK)
+        return 1;
+    if (sasl_getprop(srv, SASL_USERNAME, &user) == SASL_OK && user)
+        printf("user=%s\n", (const char *)user);
+    return 0;
+}
+
+static int init(sasl_conn_t **srv)
+{
+    int rc = sasl_server_init(callbacks, "checkup-test");
+
+    if (rc == SASL_OK)
+        rc = sasl_server_new("ldap", "localhost", NULL, "127.0.0.1;389", "127.0.0.1;40000",
+                             NULL, 0, srv);
+    if (rc != SASL_OK) {
+        fprintf(stderr, "sasl_drive: %s\n", sasl_errstring(rc, NULL, NULL));
+        return -1;
+    }
+    return 0;
+}
+
+static int server(const char *file)
+{
+    sasl_conn_t *srv = NULL;
+    const char *out = NULL;
+    unsigned outlen = 0;
+    char *msg = malloc(MSG_MAX);
+    size_t n;
+    FILE *f = fopen(file, "rb");
+    int rc = 2;
+
+    if (!msg || !f) {
+        fprintf(stderr, "sasl_drive: cannot read %s\n", file);
+        goto out;
+    }
+    n = fread(msg, 1, MSG_MAX, f);
+    if (init(&srv) != 0)
+        goto out;
+    rc = sasl_server_start(srv, "OAUTHBEARER", msg, (unsigned)n, &out, &outlen);
+    rc = finish(srv, rc, out, outlen);
+out:
+    if (f)
+        fclose(f);
+    if (msg) {
+        OPENSSL_cleanse(msg, MSG_MAX);
+        free(msg);
+    }
+    if (srv)
+        sasl_dispose(&srv);
+    sasl_done();
+    return rc;
+}
+
+static int pair(const char *file)
+{
+    sasl_conn_t *srv = NULL, *cli = NULL;
+    const char *cout = NULL, *sout = NULL, *mech = NULL;
+    unsigned coutlen = 0, soutlen = 0;
+    FILE *f = fopen(file, "r");
+    int rc = 2, crc;
+
+    if (!f || !fgets(token_buf, sizeof(token_buf), f)) {
+        fprintf(stderr, "sasl_drive: cannot read %s\n", file);
+        goto out;
+    }
+    token_buf[strcspn(token_buf, "\n")] = '\0';
+    if (init(&srv) != 0 || sasl_client_init(callbacks) != SASL_OK ||
+        sasl_client_new("ldap", "localhost", "127.0.0.1;40000", "127.0.0.1;389", NULL, 0,
+                        &cli) != SASL_OK)
+        goto out;
+    crc = sasl_client_start(cli, "OAUTHBEARER", NULL, &cout, &coutlen, &mech);
+    if (crc != SASL_CONTINUE && crc != SASL_OK) {
+        fprintf(stderr, "sasl_drive: client: %s\n", sasl_errdetail(cli));
+        goto out;
+    }
+    rc = sasl_server_start(srv, "OAUTHBEARER", cout, coutlen, &sout, &soutlen);
+    if (rc == SASL_CONTINUE && soutlen > 0) {
+        printf("start=%s\n", sasl_errstring(rc, NULL, NULL));
+        print_challenge(sout, soutlen);
+        crc = sasl_client_step(cli, sout, soutlen, NULL, &cout, &coutlen);
+        printf("client=%s reply=%s\n", sasl_errstring(crc, NULL, NULL),
+               coutlen == 1 && cout[0] == '\x01' ? "kvsep" : "other");
+        rc = sasl_server_step(srv, cout, coutlen, &sout, &soutlen);
+        printf("step=%s\n", sasl_errstring(rc, NULL, NULL));
+        rc = 1;
+        goto out;
+    }
+    if (rc == SASL_OK) {
+        /* The client learns of the success with no further data. */
+        crc = sasl_client_step(cli, NULL, 0, NULL, &cout, &coutlen);
+        printf("client=%s\n", sasl_errstring(crc, NULL, NULL));
+    }
+    rc = finish(srv, rc, NULL, 0);
+out:
+    if (f)
+        fclose(f);
+    OPENSSL_cleanse(token_buf, sizeof(token_buf));
+    if (cli)
+        sasl_dispose(&cli);
+    if (srv)
+        sasl_dispose(&srv);
+    sasl_done();
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "mint") == 0)
+        return mint(argv[2], argv[3]);
+    if (argc == 5 && (strcmp(argv[1], "server") == 0 || strcmp(argv[1], "pair") == 0)) {
+        plugin_dir = argv[2];
+        config_path = argv[3];
+        return argv[1][0] == 's' ? server(argv[4]) : pair(argv[4]);
+    }
+    if (argc == 6 && strcmp(argv[1], "pair") == 0) {
+        plugin_dir = argv[2];
+        config_path = argv[3];
+        authzid = argv[5];
+        return pair(argv[4]);
+    }
+    fprintf(stderr, "usage: sasl_drive mint CONFIG EMAIL\n"
+                    "       sasl_drive server PLUGIN_DIR CONFIG MESSAGE_FILE\n"
+                    "       sasl_drive pair PLUGIN_DIR CONFIG TOKEN_FILE [AUTHZID]\n");
+    return 2;
+}
