@@ -243,7 +243,8 @@ static const unsigned long required[] = { SASL_CB_PASS, SASL_CB_LIST_END };
 static sasl_client_plug_t client_plug = {
     .mech_name = CKS_MECH,
     .max_ssf = 0,
-    .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS,
+    /* A bearer token travels as it is: plaintext (TLS is the service's job). */
+    .security_flags = SASL_SEC_NOANONYMOUS,
     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
     .required_prompts = required,
     .glob_context = NULL,

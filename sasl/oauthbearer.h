@@ -1,8 +1,8 @@
 /*
  * oauthbearer.h - the messages of SASL OAUTHBEARER (RFC 7628) as the
- * checkup_sasl plugin reads and writes them. Pure functions: no libsasl2,
- * no store, no allocation, so the unit test and the fuzz target call them
- * as the plugin does.
+ * checkup_sasl plugin reads and writes them. Pure functions (no libsasl2,
+ * no store, no allocation; OpenSSL only to wipe), so the unit test and
+ * the fuzz target call them as the plugin does.
  *
  * A client's first message is
  *

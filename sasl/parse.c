@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "oauthbearer.h"
 
 #define KVSEP '\x01'
@@ -315,10 +317,7 @@ ck_ob_status ck_ob_parse(const char *msg, size_t len, ck_ob_msg *out)
     st = parse_all(msg, len, out);
     if (st != CK_OB_OK) {
         /* A refused message leaves no token behind. */
-        volatile char *t = out->token;
-
-        for (size_t i = 0; i < sizeof(out->token); i++)
-            t[i] = 0;
+        OPENSSL_cleanse(out->token, sizeof(out->token));
         out->token_len = 0;
     }
     return st;
@@ -401,10 +400,7 @@ size_t ck_ob_build(char *buf, size_t buflen, const char *authzid, const char *ho
     bad |= put(buf, buflen, &o, token, strlen(token));
     bad |= put(buf, buflen, &o, "\x01\x01", 2);
     if (bad) {
-        volatile char *v = buf;
-
-        for (size_t i = 0; i < buflen; i++)
-            v[i] = 0;
+        OPENSSL_cleanse(buf, buflen);
         return 0;
     }
     return o;

@@ -4,6 +4,8 @@
 # libsasl2: the unit test and the fuzz program link it.
 noinst_LTLIBRARIES += libcksaslparse.la
 libcksaslparse_la_SOURCES = sasl/oauthbearer.h sasl/parse.c
+libcksaslparse_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+libcksaslparse_la_LIBADD = $(OPENSSL_LIBS)
 
 if HAVE_SASL
 sasl2plugin_LTLIBRARIES += sasl/libcheckup_sasl.la

@@ -202,7 +202,7 @@ static int check_session(srv_call *x, const char **out, unsigned *outlen,
         return refused ? challenge(x, rc, out, outlen) : rc;
     if (cks_find_user(x->sess.user_id, &x->user) != 0 ||
         strcasecmp(x->user.email, x->sess.user_id) != 0) {
-        memset(&x->user, 0, sizeof(x->user));
+        OPENSSL_cleanse(&x->user, sizeof(x->user));    /* no one's record stays */
         audit(x, "token_rejected", x->sess.user_id, x->sess.key_hex, "failure", "unknown_user");
         return challenge(x, SASL_BADAUTH, out, outlen);
     }
@@ -376,7 +376,8 @@ static void srv_free(void *glob, const sasl_utils_t *utils)
 static sasl_server_plug_t server_plug = {
     .mech_name = CKS_MECH,
     .max_ssf = 0,
-    .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS,
+    /* A bearer token travels as it is: plaintext (TLS is the service's job). */
+    .security_flags = SASL_SEC_NOANONYMOUS,
     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
     .glob_context = NULL,
     .mech_new = srv_new,

@@ -38,6 +38,11 @@ PKGS="$PKGS slapd ldap-utils sasl2-bin libsasl2-modules"
 # (util-linux) and debconf-communicate (debconf) come with the base system.
 PKGS="$PKGS debhelper lintian dpkg-dev fakeroot"
 
+# The SASL plugin (sasl/): libsasl2-dev builds it and bench/sasl;
+# sasl2-bin's sample server and client (above) drive it
+# (tests/sasl_sample.sh).
+PKGS="$PKGS libsasl2-dev"
+
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -13,7 +13,8 @@ tests_sasl_drive_SOURCES = tests/sasl_drive.c
 tests_sasl_drive_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS) $(OPENSSL_CFLAGS)
 tests_sasl_drive_LDADD = libcheckup.la -lsasl2 $(OPENSSL_LIBS)
 EXTRA_tests_sasl_drive_DEPENDENCIES = sasl/libcheckup_sasl.la
-TESTS += tests/sasl_sample.sh tests/sasl_valgrind.sh
-check_SCRIPTS += tests/sasl_drive$(EXEEXT) checkup$(EXEEXT)
+TESTS += tests/sasl_sample.sh tests/sasl_valgrind.sh tests/sasl_symbols.sh
+check_SCRIPTS += tests/sasl_drive$(EXEEXT) checkup$(EXEEXT) sasl/libcheckup_sasl.la
 endif
-EXTRA_DIST += tests/sasl_sample.sh tests/sasl_valgrind.sh tests/lib/sasl_env.sh
+EXTRA_DIST += tests/sasl_sample.sh tests/sasl_valgrind.sh tests/sasl_symbols.sh \
+	tests/lib/sasl_env.sh

@@ -137,9 +137,10 @@ static int log_cb(void *ctx, int level, const char *msg)
     return SASL_OK;
 }
 
+static sasl_secret_t *secret;
+
 static int pass_cb(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **out)
 {
-    static sasl_secret_t *secret;
     size_t n = strlen(token_buf);
 
     (void)conn;
@@ -288,6 +289,10 @@ out:
     if (f)
         fclose(f);
     OPENSSL_cleanse(token_buf, sizeof(token_buf));
+    if (secret) {
+        OPENSSL_cleanse(secret, sizeof(*secret) + sizeof(token_buf));
+        free(secret);
+    }
     if (cli)
         sasl_dispose(&cli);
     if (srv)

@@ -32,6 +32,7 @@ tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_audit.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_keyring.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_store_records.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_callback.c
+tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_sasl_oauthbearer.c
 
 # What the targets exercise, and what that code links with.
 FUZZ_CODE = $(libcheckup_la_SOURCES) pam/cfg.h pam/cfg.c
@@ -41,6 +42,10 @@ FUZZ_DEP_CFLAGS = $(OPENSSL_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) $(INIH_CFLA
 FUZZ_DEP_LIBS = $(libcheckup_la_LIBADD)
 
 tests_fuzz_ckfuzz_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) $(FUZZ_DEP_CFLAGS) -I$(top_srcdir)/pam
+# The SASL plugin's message parser (no libsasl2 needed).
+FUZZ_CODE += $(libcksaslparse_la_SOURCES)
+FUZZ_CODE_LIBS += libcksaslparse.la
+tests_fuzz_ckfuzz_CFLAGS += -I$(top_srcdir)/sasl
 if FUZZING
 tests_fuzz_ckfuzz_SOURCES += $(FUZZ_CODE)
 tests_fuzz_ckfuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
