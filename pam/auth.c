@@ -136,18 +136,6 @@ void ck_pam_session_ended(ck_pam_call *c, ck_status st, const char *user, const 
                     span);
 }
 
-/* One word per refusal, for the audit trail. */
-static const char *token_reason(ck_token_status ts)
-{
-    switch (ts) {
-    case CK_TOKEN_BAD_ALG: return "bad_alg";
-    case CK_TOKEN_UNKNOWN_KID: return "unknown_kid";
-    case CK_TOKEN_BAD_SIGNATURE: return "bad_signature";
-    case CK_TOKEN_ERR_INTERNAL: return "internal_error";
-    default: return "malformed";
-    }
-}
-
 static int token_reject(ck_pam_call *c, const char *name, const char *sid_hash,
                         const char *reason, int count)
 {
@@ -157,101 +145,100 @@ static int token_reject(ck_pam_call *c, const char *name, const char *sid_hash,
     return count ? count_failure(c, name, "token") : PAM_AUTH_ERR;
 }
 
-/* Answers a token whose session the store did not give back (st != CK_OK). */
-static int token_store_failed(ck_pam_call *c, ck_status st, const char *sid,
-                              const char *who, const char *op)
+/* The user named at the prompt, checked against the session read. */
+typedef struct token_user {
+    ck_pam_call *c;
+    const ck_user *u;
+    const char *refused;        /* user_mismatch, account_disabled */
+} token_user;
+
+static int token_user_check(void *ud, const ck_session *s)
 {
-    /* An ended session is gone from the store: name it from its id for the audit. */
-    ck_audit_sid_hash_of(sid, c->ctx->sess.key_hex);
-    if (st == CK_EXPIRED_IDLE || st == CK_EXPIRED_LIFETIME) {
-        ck_pam_session_ended(c, st, ck_login_user_label(who), "token");
-        return PAM_AUTH_ERR;
+    token_user *tu = ud;
+
+    /* A valid token for someone else's session is an attack, not a login. */
+    if (!tu->u || strcmp(tu->u->email, s->user_id) != 0) {
+        tu->refused = "user_mismatch";
+        return -1;
     }
-    if (st == CK_NOT_FOUND || st == CK_ERR_INVALID)
-        return token_reject(c, who, c->ctx->sess.key_hex, "session_not_found", 0);
-    return ck_pam_store_error(c, st, op);
+    /*
+     * A disabled account keeps no session (checkup user disable ends them),
+     * but one edited in by hand may: refused here, not at acct_mgmt, which
+     * a stack may not ask.
+     */
+    if (tu->u->disabled) {
+        tu->refused = "account_disabled";
+        return -1;
+    }
+    return 0;
+}
+
+/* Answers every outcome of ck_login_token_check but success. */
+static int token_refused(ck_pam_call *c, ck_login_token *tl, ck_login_token_result r,
+                         token_user *tu, const char *who)
+{
+    switch (r) {
+    case CK_LOGIN_TOKEN_ENDED:
+        ck_pam_session_ended(c, tl->ended, ck_login_user_label(who), "token");
+        return PAM_AUTH_ERR;
+    case CK_LOGIN_TOKEN_REJECTED:
+        return token_reject(c, who, tl->sid_hash[0] ? c->ctx->sess.key_hex : NULL, tl->reason,
+                            tl->forged);
+    case CK_LOGIN_TOKEN_CHECK_FAILED:
+        /* Not counted when disabled: a valid token is no guess. */
+        if (strcmp(tu->refused, "account_disabled") == 0)
+            ck_pam_tell(c, 1, "Your checkup account is disabled. Ask your administrator.");
+        return token_reject(c, who, c->ctx->sess.key_hex, tu->refused,
+                            strcmp(tu->refused, "user_mismatch") == 0);
+    case CK_LOGIN_TOKEN_ANOMALY:
+        ck_pam_tell(c, 1, "This checkup session belongs to another address.");
+        return PAM_AUTH_ERR;
+    default:
+        return ck_pam_store_error(c, tl->store_status, tl->store_what);
+    }
 }
 
 static int token_auth(ck_pam_call *c, const char *name, const char *token)
 {
     const ck_users *users = NULL;
-    const ck_user *u;
-    char sid[CK_SID_LEN], why[32];
-    ck_token_status ts;
-    ck_anomaly_result ar;
-    ck_status st;
-    int rc, enforce;
+    ck_login_token tl;
+    ck_login_token_result r;
+    token_user tu = { c, NULL, NULL };
+    const char *who;
+    int rc;
 
     rc = ck_pam_load_ring(c);
     if (rc == PAM_SUCCESS)
         rc = ck_pam_users(c, name, &users);
     if (rc != PAM_SUCCESS)
         return rc;
-    u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(users, name) : NULL;
+    tu.u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(users, name) : NULL;
+    who = tu.u ? tu.u->email : name;
     /*
      * No lockout check before a token: a valid signature cannot be guessed,
      * and someone guessing alice's password must not be able to end her
      * running sessions by locking her account. Forged tokens count as
-     * failures below. The signature comes first, so a forged token costs
-     * no store round trip.
+     * failures (token_refused).
      */
-    ts = ck_token_verify(c->ctx->ring, token, strlen(token), ck_now(), sid, NULL, NULL);
-    /* Its exp is the session's deadline: the session reached its lifetime. */
-    if (ts == CK_TOKEN_EXPIRED) {
-        rc = token_store_failed(c, CK_EXPIRED_LIFETIME, sid, u ? u->email : name, "token");
+    memset(&tl, 0, sizeof(tl));
+    tl.store = c->ctx->store;
+    tl.cfg = &c->ctx->cfg;
+    tl.ring = c->ctx->ring;
+    tl.rhost = c->rhost;
+    tl.service = c->service;
+    tl.check = token_user_check;
+    tl.ud = &tu;
+    r = ck_login_token_check(&tl, token, strlen(token));
+    /* The session as last seen; one that ended is named by its id's hash. */
+    c->ctx->sess = tl.sess;
+    if (r == CK_LOGIN_TOKEN_ENDED || (r == CK_LOGIN_TOKEN_REJECTED && !tl.forged))
+        snprintf(c->ctx->sess.key_hex, sizeof(c->ctx->sess.key_hex), "%s", tl.sid_hash);
+    if (r != CK_LOGIN_TOKEN_OK) {
+        rc = token_refused(c, &tl, r, &tu, who);
         goto out;
-    }
-    if (ts != CK_TOKEN_OK) {
-        rc = token_reject(c, u ? u->email : name, NULL, token_reason(ts), 1);
-        goto out;
-    }
-    /*
-     * Under bind = enforce the session is only read until the binding
-     * allows this use, so a refused use from elsewhere does not refresh
-     * its idle clock; that costs one more round trip, in that mode only.
-     */
-    enforce = c->ctx->cfg.bind_mode == CK_BIND_ENFORCE;
-    memset(&c->ctx->sess, 0, sizeof(c->ctx->sess));
-    st = enforce ? ck_store_get(c->ctx->store, sid, &c->ctx->sess)
-                 : ck_store_touch(c->ctx->store, sid, &c->ctx->sess);
-    if (st != CK_OK) {
-        rc = token_store_failed(c, st, sid, u ? u->email : name, enforce ? "get" : "touch");
-        goto out;
-    }
-    /* A valid token for someone else's session is an attack, not a login. */
-    if (!u || strcmp(u->email, c->ctx->sess.user_id) != 0) {
-        rc = token_reject(c, u ? u->email : name, c->ctx->sess.key_hex, "user_mismatch", 1);
-        goto out;
-    }
-    /*
-     * A disabled account keeps no session (checkup user disable ends them),
-     * but one edited in by hand may: refused here, not at acct_mgmt, which
-     * a stack may not ask. Not counted: a valid token is no guess.
-     */
-    if (u->disabled) {
-        ck_pam_tell(c, 1, "Your checkup account is disabled. Ask your administrator.");
-        rc = token_reject(c, u->email, c->ctx->sess.key_hex, "account_disabled", 0);
-        goto out;
-    }
-    /* A session bound to its client ([anomaly] bind): a use from elsewhere. */
-    ar = ck_anomaly_check(&c->ctx->cfg, &c->ctx->sess, c->rhost, NULL, why, sizeof(why));
-    if (ar != CK_ANOMALY_OK)
-        ck_anomaly_audit(c->ctx->store, &c->ctx->cfg, u->email, c->service, c->rhost,
-                         c->ctx->sess.key_hex, why, ar == CK_ANOMALY_REFUSE);
-    if (ar == CK_ANOMALY_REFUSE) {
-        ck_pam_tell(c, 1, "This checkup session belongs to another address.");
-        rc = PAM_AUTH_ERR;
-        goto out;
-    }
-    if (enforce) {
-        st = ck_store_touch(c->ctx->store, sid, &c->ctx->sess);
-        if (st != CK_OK) {
-            rc = token_store_failed(c, st, sid, u->email, "touch");
-            goto out;
-        }
     }
     /* A token proves a session, not the password: the failure count stays. */
-    ck_pam_audit(c, "login_success", u->email, "token", c->ctx->sess.key_hex, "success",
+    ck_pam_audit(c, "login_success", tu.u->email, "token", c->ctx->sess.key_hex, "success",
                  "keepalive");
     free(c->ctx->token);
     c->ctx->token = strdup(token);
@@ -259,12 +246,12 @@ static int token_auth(ck_pam_call *c, const char *name, const char *token)
         rc = PAM_BUF_ERR;
         goto out;
     }
-    memcpy(c->ctx->sid, sid, sizeof(sid));
+    memcpy(c->ctx->sid, tl.sid, sizeof(tl.sid));
     c->ctx->attached = 1;
     c->ctx->created = 0;
-    rc = remember(c, u, CK_METHOD_TOKEN);
+    rc = remember(c, tu.u, CK_METHOD_TOKEN);
 out:
-    OPENSSL_cleanse(sid, sizeof(sid));
+    ck_login_token_done(&tl);
     return rc;
 }
 

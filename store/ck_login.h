@@ -11,8 +11,10 @@
 #ifndef CK_LOGIN_H
 #define CK_LOGIN_H
 
+#include "ck_audit.h"
 #include "ck_lockout.h"
 #include "ck_store.h"
+#include "ck_token.h"
 #include "ck_users.h"
 
 #define CK_LOGIN_PASSWORD_MAX 4096   /* longer passwords are wrong unread */
@@ -67,5 +69,59 @@ ck_login_result ck_login_fail(ck_login *lg);
 /* A new session for users-file user u: every field zero but the user id,
  * email, role and clinic, which come from u. The caller sets the rest. */
 void ck_login_session_init(ck_session *s, const ck_user *u);
+
+/*
+ * A token login as every front end does it (the PAM module's token
+ * method, the SASL plugin's OAUTHBEARER): the signature first, so a forged
+ * token costs no store round trip; then the session touched in the store
+ * (a use moves its idle clock). Under [anomaly] bind = enforce the session
+ * is only read until the caller's check and the binding allow this use, so
+ * that a refused use leaves its idle clock where it was (one more round
+ * trip, in that mode only).
+ *
+ * Nothing is audited here but an anomaly (ck_anomaly_audit): the caller
+ * writes the one event of the outcome with its own method and service, as
+ * ck_login_token_result says.
+ */
+typedef enum ck_login_token_result {
+    CK_LOGIN_TOKEN_OK = 0,          /* tl->sess is the session, touched */
+    CK_LOGIN_TOKEN_REJECTED,        /* event token_rejected, reason tl->reason; tl->forged:
+                                       a forged or broken token, count it as a failure */
+    CK_LOGIN_TOKEN_ENDED,           /* the session ended: tl->ended is CK_EXPIRED_IDLE or
+                                       CK_EXPIRED_LIFETIME (event session_expired_*) */
+    CK_LOGIN_TOKEN_CHECK_FAILED,    /* the caller's check refused the session */
+    CK_LOGIN_TOKEN_ANOMALY,         /* a use from elsewhere under bind = enforce (audited) */
+    CK_LOGIN_TOKEN_STORE_ERROR      /* see tl->store_status, tl->store_what */
+} ck_login_token_result;
+
+/* The caller's own test of the session read (user, account), 0 to go on. */
+typedef int (*ck_login_token_check_fn)(void *ud, const ck_session *s);
+
+typedef struct ck_login_token {
+    /* in */
+    ck_store *store;
+    const ck_config *cfg;
+    const ck_keyring *ring;
+    const char *rhost;              /* for the binding check; NULL or "" unknown */
+    const char *user_agent;         /* likewise; NULL for none */
+    const char *service;            /* for an anomaly's audit line */
+    ck_login_token_check_fn check;  /* NULL: none */
+    void *ud;
+    /* out */
+    char sid[CK_SID_LEN];           /* the session id (a secret): wiped by ck_login_token_done */
+    char sid_hash[CK_SID_HASH_LEN]; /* its short name for the audit, once the token verified */
+    ck_session sess;                /* as read or touched */
+    const char *reason;             /* REJECTED: bad_signature, unknown_kid, bad_alg,
+                                       malformed, internal_error, session_not_found */
+    int forged;
+    ck_status ended;
+    ck_status store_status;
+    const char *store_what;         /* get, touch */
+} ck_login_token;
+
+/* Checks token (len bytes) at ck_now(); fills tl's outputs. */
+ck_login_token_result ck_login_token_check(ck_login_token *tl, const char *token, size_t len);
+/* Wipes the session id and the session copy. */
+void ck_login_token_done(ck_login_token *tl);
 
 #endif

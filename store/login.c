@@ -1,13 +1,17 @@
 /*
  * login.c - one password login for the PAM module and checkupd: the
- * lockout checks, the hash, failure counting and the audit events.
+ * lockout checks, the hash, failure counting and the audit events; and
+ * one token login for the PAM module and the SASL plugin.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "ck_anomaly.h"
+#include "ck_clock.h"
 #include "ck_login.h"
 
 const char *ck_login_user_label(const char *name)
@@ -118,4 +122,89 @@ void ck_login_session_init(ck_session *s, const ck_user *u)
     snprintf(s->email, sizeof(s->email), "%s", u->email);
     snprintf(s->role, sizeof(s->role), "%s", u->role);
     snprintf(s->clinic_id, sizeof(s->clinic_id), "%s", u->clinic_id);
+}
+
+/* One word per refused token, for the audit trail. */
+static const char *token_reason(ck_token_status ts)
+{
+    switch (ts) {
+    case CK_TOKEN_BAD_ALG: return "bad_alg";
+    case CK_TOKEN_UNKNOWN_KID: return "unknown_kid";
+    case CK_TOKEN_BAD_SIGNATURE: return "bad_signature";
+    case CK_TOKEN_ERR_INTERNAL: return "internal_error";
+    default: return "malformed";
+    }
+}
+
+/* A token whose session the store did not give back (st != CK_OK). */
+static ck_login_token_result token_store_failed(ck_login_token *tl, ck_status st,
+                                                const char *op)
+{
+    if (st == CK_EXPIRED_IDLE || st == CK_EXPIRED_LIFETIME) {
+        tl->ended = st;
+        return CK_LOGIN_TOKEN_ENDED;
+    }
+    /* A good signature and no session: ended by logout or revocation. */
+    if (st == CK_NOT_FOUND || st == CK_ERR_INVALID) {
+        tl->reason = "session_not_found";
+        return CK_LOGIN_TOKEN_REJECTED;
+    }
+    tl->store_status = st;
+    tl->store_what = op;
+    return CK_LOGIN_TOKEN_STORE_ERROR;
+}
+
+ck_login_token_result ck_login_token_check(ck_login_token *tl, const char *token, size_t len)
+{
+    int enforce = tl->cfg && tl->cfg->bind_mode == CK_BIND_ENFORCE;
+    ck_anomaly_result ar;
+    ck_token_status ts;
+    char why[32];
+    ck_status st;
+
+    tl->sid_hash[0] = '\0';
+    memset(&tl->sess, 0, sizeof(tl->sess));
+    tl->reason = NULL;
+    tl->forged = 0;
+    tl->ended = CK_OK;
+    tl->store_status = CK_OK;
+    tl->store_what = NULL;
+    ts = ck_token_verify(tl->ring, token, len, ck_now(), tl->sid, NULL, NULL);
+    /* Its exp is the session's deadline: the session reached its lifetime. */
+    if (ts == CK_TOKEN_EXPIRED) {
+        ck_audit_sid_hash_of(tl->sid, tl->sid_hash);
+        tl->ended = CK_EXPIRED_LIFETIME;
+        return CK_LOGIN_TOKEN_ENDED;
+    }
+    if (ts != CK_TOKEN_OK) {
+        tl->reason = token_reason(ts);
+        tl->forged = 1;
+        return CK_LOGIN_TOKEN_REJECTED;
+    }
+    ck_audit_sid_hash_of(tl->sid, tl->sid_hash);
+    st = enforce ? ck_store_get(tl->store, tl->sid, &tl->sess)
+                 : ck_store_touch(tl->store, tl->sid, &tl->sess);
+    if (st != CK_OK)
+        return token_store_failed(tl, st, enforce ? "get" : "touch");
+    if (tl->check && tl->check(tl->ud, &tl->sess) != 0)
+        return CK_LOGIN_TOKEN_CHECK_FAILED;
+    /* A session bound to its client ([anomaly] bind): a use from elsewhere. */
+    ar = ck_anomaly_check(tl->cfg, &tl->sess, tl->rhost, tl->user_agent, why, sizeof(why));
+    if (ar != CK_ANOMALY_OK)
+        ck_anomaly_audit(tl->store, tl->cfg, tl->sess.user_id, tl->service, tl->rhost,
+                         tl->sess.key_hex, why, ar == CK_ANOMALY_REFUSE);
+    if (ar == CK_ANOMALY_REFUSE)
+        return CK_LOGIN_TOKEN_ANOMALY;
+    if (enforce) {
+        st = ck_store_touch(tl->store, tl->sid, &tl->sess);
+        if (st != CK_OK)
+            return token_store_failed(tl, st, "touch");
+    }
+    return CK_LOGIN_TOKEN_OK;
+}
+
+void ck_login_token_done(ck_login_token *tl)
+{
+    OPENSSL_cleanse(tl->sid, sizeof(tl->sid));
+    OPENSSL_cleanse(&tl->sess, sizeof(tl->sess));
 }
