@@ -25,15 +25,19 @@
  * What one server exchange needs from the process-wide state, handed out
  * by cks_begin and given back by cks_end: the configuration (read once per
  * path), a store handle of its own (pooled: services such as slapd run
- * exchanges on several threads at once) and copies of what it reads from
- * the key ring and the users file, so that a reload by another thread
- * cannot pull them away.
+ * exchanges on several threads at once), the key ring held (a reload by
+ * another thread frees it only after cks_end) and copies of what it reads
+ * from the users file.
  */
+typedef struct cks_ring cks_ring;
+
 typedef struct cks_use {
     const ck_config *cfg;
     const ck_lockout *lockout;
     const char *public_url;         /* [daemon] public_url, or NULL */
     ck_store *store;
+    const ck_keyring *ring;         /* the key ring, held until cks_end */
+    cks_ring *ring_ref;
 } cks_use;
 
 /*
@@ -44,10 +48,7 @@ typedef struct cks_use {
  * fixed: fail closed).
  */
 int cks_begin(sasl_server_params_t *sp, cks_use *u);
-void cks_end(cks_use *u);
-
-/* ck_token_verify against the current key ring (reread when it changed). */
-ck_token_status cks_verify(const char *token, size_t len, int64_t now, char sid[CK_SID_LEN]);
+void cks_end(cks_use *u);         /* also right after a failed cks_begin */
 
 /* Copies the users-file record of name (email or local name); 0, or -1 when none. */
 int cks_find_user(const char *name, ck_user *out);

@@ -19,9 +19,7 @@
 
 #include <openssl/crypto.h>
 
-#include "ck_anomaly.h"
 #include "ck_audit.h"
-#include "ck_clock.h"
 #include "ck_login.h"
 #include "cks.h"
 #include "oauthbearer.h"
@@ -42,9 +40,9 @@ typedef struct srv_call {
     sasl_server_params_t *sp;
     cks_use use;
     ck_ob_msg msg;
-    char sid[CK_SID_LEN];
-    ck_session sess;
-    ck_user user;
+    ck_user user;               /* the session's, once found */
+    const char *name;           /* the identity handed to Cyrus */
+    const char *refused;        /* session_user_check's reason */
 } srv_call;
 
 /* One audit event; sid is the short session name (ck_audit.h) or "". */
@@ -64,18 +62,7 @@ static void audit_sid(srv_call *x, const char *event, const char *user, const ch
     (void)ck_audit_emit(x->use.cfg, x->use.store, &ev, LOG_NOTICE, ck_audit_syslog, NULL);
 }
 
-/* The same, naming the session by its store key (or none). */
-static void audit(srv_call *x, const char *event, const char *user, const char *key_hex,
-                  const char *result, const char *reason)
-{
-    char sid[CK_SID_HASH_LEN] = "";
-
-    if (key_hex && *key_hex)
-        ck_audit_sid_hash(key_hex, sid);
-    audit_sid(x, event, user, sid, result, reason);
-}
-
-/* The account a failure counts against: the session's user, else the authzid. */
+/* The account a forged token counts against: the session's user, else the authzid. */
 static const char *account_of(srv_call *x)
 {
     if (x->user.email[0])
@@ -83,7 +70,8 @@ static const char *account_of(srv_call *x)
     return x->msg.has_authzid ? x->msg.authzid : "";
 }
 
-static void count_failure(srv_call *x)
+/* Counts a failed login against account and the client's address (lockout, metrics). */
+static void count_failure(srv_call *x, const char *account)
 {
     ck_login lg;
 
@@ -92,7 +80,7 @@ static void count_failure(srv_call *x)
     lg.lockout = x->use.lockout;
     lg.rhost = x->c->rhost;
     lg.cfg = x->use.cfg;
-    lg.account = account_of(x);
+    lg.account = account;
     (void)ck_login_fail(&lg);   /* a store error here changes no answer: refused anyway */
 }
 
@@ -110,36 +98,6 @@ static int challenge(srv_call *x, int code, const char **out, unsigned *outlen)
     return SASL_CONTINUE;
 }
 
-static const char *token_reason(ck_token_status ts)
-{
-    switch (ts) {
-    case CK_TOKEN_BAD_ALG: return "bad_alg";
-    case CK_TOKEN_UNKNOWN_KID: return "unknown_kid";
-    case CK_TOKEN_BAD_SIGNATURE: return "bad_signature";
-    case CK_TOKEN_ERR_INTERNAL: return "internal_error";
-    default: return "malformed";
-    }
-}
-
-/* An ended session is gone from the store: named from its id. */
-static void session_ended(srv_call *x, ck_status st)
-{
-    char sid[CK_SID_HASH_LEN];
-    int idle = st == CK_EXPIRED_IDLE;
-
-    ck_audit_sid_hash_of(x->sid, sid);
-    audit_sid(x, idle ? "session_expired_idle" : "session_expired_lifetime", account_of(x),
-              sid, "failure", idle ? "expired_idle" : "expired_lifetime");
-}
-
-static void rejected_by_sid(srv_call *x, const char *reason)
-{
-    char sid[CK_SID_HASH_LEN];
-
-    ck_audit_sid_hash_of(x->sid, sid);
-    audit_sid(x, "token_rejected", account_of(x), sid, "failure", reason);
-}
-
 static int store_error(srv_call *x, ck_status st, const char *op)
 {
     x->sp->utils->log(x->sp->utils->conn, SASL_LOG_ERR,
@@ -149,33 +107,7 @@ static int store_error(srv_call *x, ck_status st, const char *op)
     return st == CK_ERR_NOMEM ? SASL_NOMEM : SASL_UNAVAIL;
 }
 
-/* The session the token names, touched (read first under bind = enforce). */
-static int load_session(srv_call *x, int *refused)
-{
-    int enforce = x->use.cfg->bind_mode == CK_BIND_ENFORCE;
-    ck_status st;
-
-    *refused = 1;
-    st = enforce ? ck_store_get(x->use.store, x->sid, &x->sess)
-                 : ck_store_touch(x->use.store, x->sid, &x->sess);
-    if (st == CK_EXPIRED_IDLE || st == CK_EXPIRED_LIFETIME) {
-        session_ended(x, st);
-        return SASL_BADAUTH;
-    }
-    /* A good signature and no session: ended by logout or revocation. */
-    if (st == CK_NOT_FOUND || st == CK_ERR_INVALID) {
-        rejected_by_sid(x, "session_not_found");
-        return SASL_BADAUTH;
-    }
-    if (st != CK_OK) {
-        *refused = 0;
-        return store_error(x, st, enforce ? "get" : "touch");
-    }
-    *refused = 0;
-    return SASL_OK;
-}
-
-/* The authzid, if any, must name the session's user: its email or local name. */
+/* The name the service sees: the session's user, as the authzid asks, or NULL. */
 static const char *identity(srv_call *x)
 {
     if (!x->msg.has_authzid)
@@ -187,61 +119,105 @@ static const char *identity(srv_call *x)
     return NULL;
 }
 
-/* After the signature: store, user, binding; SASL_OK or the failure code. */
-static int check_session(srv_call *x, const char **out, unsigned *outlen,
-                         sasl_out_params_t *oparams)
+/*
+ * ck_login_token_check's test of the session read, before it is touched
+ * under bind = enforce: its user is in the users file, enabled, and is
+ * the one the authzid names.
+ */
+static int session_user_check(void *ud, const ck_session *s)
 {
-    const char *name;
-    char why[32];
-    ck_anomaly_result ar;
-    ck_status st;
-    int rc, refused;
+    srv_call *x = ud;
 
-    rc = load_session(x, &refused);
-    if (rc != SASL_OK)
-        return refused ? challenge(x, rc, out, outlen) : rc;
-    if (cks_find_user(x->sess.user_id, &x->user) != 0 ||
-        strcasecmp(x->user.email, x->sess.user_id) != 0) {
+    if (cks_find_user(s->user_id, &x->user) != 0 || strcasecmp(x->user.email, s->user_id) != 0) {
         OPENSSL_cleanse(&x->user, sizeof(x->user));    /* no one's record stays */
-        audit(x, "token_rejected", x->sess.user_id, x->sess.key_hex, "failure", "unknown_user");
-        return challenge(x, SASL_BADAUTH, out, outlen);
+        x->refused = "unknown_user";
+        return -1;
     }
     if (x->user.disabled) {
-        audit(x, "token_rejected", x->user.email, x->sess.key_hex, "failure",
-              "account_disabled");
+        x->refused = "account_disabled";
+        return -1;
+    }
+    x->name = identity(x);
+    if (!x->name) {
+        x->refused = "authzid_mismatch";
+        return -1;
+    }
+    return 0;
+}
+
+/* Audits a refused token once and sends the error challenge. */
+static int token_refused(srv_call *x, ck_login_token *tl, ck_login_token_result r,
+                         const char **out, unsigned *outlen)
+{
+    switch (r) {
+    case CK_LOGIN_TOKEN_ENDED: {
+        int idle = tl->ended == CK_EXPIRED_IDLE;
+
+        audit_sid(x, idle ? "session_expired_idle" : "session_expired_lifetime",
+                  account_of(x), tl->sid_hash, "failure",
+                  idle ? "expired_idle" : "expired_lifetime");
         return challenge(x, SASL_BADAUTH, out, outlen);
     }
-    name = identity(x);
-    if (!name) {
-        /* Someone else's token offered for this authzid is an attack: counted. */
-        audit(x, "token_rejected", x->msg.authzid, x->sess.key_hex, "failure",
-              "authzid_mismatch");
-        count_failure(x);
-        return challenge(x, SASL_NOAUTHZ, out, outlen);
-    }
-    ar = ck_anomaly_check(x->use.cfg, &x->sess, x->c->rhost, NULL, why, sizeof(why));
-    if (ar != CK_ANOMALY_OK)
-        ck_anomaly_audit(x->use.store, x->use.cfg, x->user.email, x->c->service, x->c->rhost,
-                         x->sess.key_hex, why, ar == CK_ANOMALY_REFUSE);
-    if (ar == CK_ANOMALY_REFUSE)
+    case CK_LOGIN_TOKEN_REJECTED:
+        audit_sid(x, "token_rejected", account_of(x), tl->sid_hash, "failure", tl->reason);
+        /* Forgeries count towards lockout; a session that merely ended does not. */
+        if (tl->forged)
+            count_failure(x, account_of(x));
         return challenge(x, SASL_BADAUTH, out, outlen);
-    if (x->use.cfg->bind_mode == CK_BIND_ENFORCE) {
-        st = ck_store_touch(x->use.store, x->sid, &x->sess);
-        if (st != CK_OK) {
-            rc = load_session(x, &refused);     /* audits why it ended */
-            return refused ? challenge(x, rc == SASL_OK ? SASL_BADAUTH : rc, out, outlen)
-                           : store_error(x, st, "touch");
+    case CK_LOGIN_TOKEN_CHECK_FAILED:
+        if (strcmp(x->refused, "authzid_mismatch") == 0) {
+            /* Someone else's token offered for this authzid is an attack: counted. */
+            ck_user target;
+
+            audit_sid(x, "token_rejected", x->msg.authzid, tl->sid_hash, "failure", x->refused);
+            /* Counted against the account named, by its email as every counter is. */
+            if (cks_find_user(x->msg.authzid, &target) == 0) {
+                count_failure(x, target.email);
+                OPENSSL_cleanse(&target, sizeof(target));
+            } else {
+                count_failure(x, x->msg.authzid);
+            }
+            return challenge(x, SASL_NOAUTHZ, out, outlen);
         }
+        audit_sid(x, "token_rejected", tl->sess.user_id, tl->sid_hash, "failure", x->refused);
+        return challenge(x, SASL_BADAUTH, out, outlen);
+    case CK_LOGIN_TOKEN_ANOMALY:        /* audited as an anomaly already */
+        return challenge(x, SASL_BADAUTH, out, outlen);
+    default:
+        return store_error(x, tl->store_status, tl->store_what);
+    }
+}
+
+/* The token: signature, session, user; then the name to Cyrus. */
+static int check_token(srv_call *x, const char **out, unsigned *outlen,
+                       sasl_out_params_t *oparams)
+{
+    ck_login_token tl;
+    ck_login_token_result r;
+    int rc;
+
+    memset(&tl, 0, sizeof(tl));
+    tl.store = x->use.store;
+    tl.cfg = x->use.cfg;
+    tl.ring = x->use.ring;
+    tl.rhost = x->c->rhost;
+    tl.service = x->c->service;
+    tl.check = session_user_check;
+    tl.ud = x;
+    r = ck_login_token_check(&tl, x->msg.token, x->msg.token_len);
+    if (r != CK_LOGIN_TOKEN_OK) {
+        rc = token_refused(x, &tl, r, out, outlen);
+        goto out;
     }
     /* Cyrus canonicalises the name; the service's authz rules see the result. */
-    rc = x->sp->canon_user(x->sp->utils->conn, name, 0,
+    rc = x->sp->canon_user(x->sp->utils->conn, x->name, 0,
                            SASL_CU_AUTHID | SASL_CU_AUTHZID | SASL_CU_EXTERNALLY_VERIFIED,
                            oparams);
     if (rc != SASL_OK) {
-        audit(x, "login_failure", x->user.email, x->sess.key_hex, "failure", "canon_user");
-        return rc;
+        audit_sid(x, "login_failure", x->user.email, tl.sid_hash, "failure", "canon_user");
+        goto out;
     }
-    audit(x, "login_success", x->user.email, x->sess.key_hex, "success", "keepalive");
+    audit_sid(x, "login_success", x->user.email, tl.sid_hash, "success", "keepalive");
     oparams->doneflag = 1;
     oparams->mech_ssf = 0;
     oparams->maxoutbuf = 0;
@@ -252,7 +228,9 @@ static int check_session(srv_call *x, const char **out, unsigned *outlen,
     oparams->param_version = 0;
     *out = NULL;
     *outlen = 0;
-    return SASL_OK;
+out:
+    ck_login_token_done(&tl);
+    return rc;
 }
 
 /* "[192.0.2.1]:389", "192.0.2.1;389" (Cyrus): the address alone. */
@@ -276,7 +254,6 @@ static int first_message(srv_conn *c, sasl_server_params_t *sp, const char *in, 
 {
     srv_call *x;
     ck_ob_status ps;
-    ck_token_status ts;
     int rc;
 
     x = calloc(1, sizeof(*x));
@@ -289,34 +266,20 @@ static int first_message(srv_conn *c, sasl_server_params_t *sp, const char *in, 
     if (rc != SASL_OK)
         goto out;
     if (ck_audit_gate(x->use.cfg, ck_audit_syslog, NULL) != 0) {
-        audit(x, "login_failure", "", NULL, "failure", "audit_unavailable");
+        audit_sid(x, "login_failure", "", "", "failure", "audit_unavailable");
         rc = SASL_UNAVAIL;
         goto out;
     }
     if (ps != CK_OB_OK) {
         /* Not OAUTHBEARER as RFC 7628 writes it: no error challenge. */
-        audit(x, "login_failure", x->msg.has_authzid ? x->msg.authzid : "", NULL, "failure",
-              ck_ob_status_word(ps));
+        audit_sid(x, "login_failure", x->msg.has_authzid ? x->msg.authzid : "", "", "failure",
+                  ck_ob_status_word(ps));
         sp->utils->seterror(sp->utils->conn, 0, "OAUTHBEARER: malformed message (%s)",
                             ck_ob_status_word(ps));
         rc = SASL_BADPROT;
         goto out;
     }
-    /* The signature first: a forged token costs no store round trip. */
-    ts = cks_verify(x->msg.token, x->msg.token_len, ck_now(), x->sid);
-    if (ts == CK_TOKEN_EXPIRED) {
-        /* Its exp is the session's deadline: the session reached its lifetime. */
-        session_ended(x, CK_EXPIRED_LIFETIME);
-        rc = challenge(x, SASL_BADAUTH, out, outlen);
-        goto out;
-    }
-    if (ts != CK_TOKEN_OK) {
-        audit(x, "token_rejected", account_of(x), NULL, "failure", token_reason(ts));
-        count_failure(x);
-        rc = challenge(x, SASL_BADAUTH, out, outlen);
-        goto out;
-    }
-    rc = check_session(x, out, outlen, oparams);
+    rc = check_token(x, out, outlen, oparams);
 out:
     cks_end(&x->use);
     OPENSSL_cleanse(x, sizeof(*x));

@@ -25,13 +25,23 @@
 
 #define POOL_MAX 16
 
+/*
+ * A key ring with the number of its holders: the state's own reference
+ * while it is current, and one per exchange that verifies with it, so a
+ * reload while another thread verifies frees the old ring only after.
+ */
+struct cks_ring {
+    ck_keyring *ring;
+    int refs;
+};
+
 static struct {
     pthread_mutex_t lock;
     char *path;                 /* the configuration loaded, or NULL */
     ck_config cfg;
     ck_lockout lockout;
     char *public_url;
-    ck_keyring *ring;
+    cks_ring *ring;
     struct stat ring_sb;
     int ring_racy;
     ck_users users;
@@ -71,9 +81,18 @@ static int other_section(void *ud, const char *section, const char *name, const 
     return 1;
 }
 
+/* Drops one reference. Lock held. */
+static void ring_release(cks_ring *r)
+{
+    if (r && --r->refs == 0) {
+        ck_keyring_free(r->ring);
+        free(r);
+    }
+}
+
 static void free_files(void)
 {
-    ck_keyring_free(S.ring);
+    ring_release(S.ring);
     S.ring = NULL;
     ck_users_free(&S.users);
     S.users_loaded = 0;
@@ -127,10 +146,20 @@ static int refresh_files(char *err, size_t errlen)
     if (ck_secfile_stat(ring, 1, &sb, why, sizeof(why)) != 0)
         goto ring_fail;
     if (!S.ring || S.ring_racy || !ck_secfile_same(&sb, &S.ring_sb)) {
-        ck_keyring_free(S.ring);
+        cks_ring *r = calloc(1, sizeof(*r));
+
+        ring_release(S.ring);
         S.ring = NULL;
-        if (ck_keyring_load(ring, 1, &S.ring, why, sizeof(why)) != 0)
+        if (!r) {
+            snprintf(why, sizeof(why), "out of memory");
             goto ring_fail;
+        }
+        if (ck_keyring_load(ring, 1, &r->ring, why, sizeof(why)) != 0) {
+            free(r);
+            goto ring_fail;
+        }
+        r->refs = 1;
+        S.ring = r;
         S.ring_sb = sb;
         S.ring_racy = changed_recently(&sb);
     }
@@ -189,6 +218,11 @@ int cks_begin(sasl_server_params_t *sp, cks_use *u)
         rc = refresh_files(err, sizeof(err));
     if (rc == 0 && S.nidle > 0)
         st = S.idle[--S.nidle];
+    if (rc == 0) {
+        u->ring_ref = S.ring;
+        S.ring->refs++;
+        u->ring = S.ring->ring;
+    }
     pthread_mutex_unlock(&S.lock);
     if (rc != 0)
         return refuse(sp, err);
@@ -200,6 +234,7 @@ int cks_begin(sasl_server_params_t *sp, cks_use *u)
         if (!st) {
             snprintf(err, sizeof(err), "store %s: %s",
                      S.cfg.store_url ? S.cfg.store_url : CK_DEFAULT_STORE_URL, why);
+            cks_end(u);
             return refuse(sp, err);
         }
     }
@@ -214,27 +249,17 @@ void cks_end(cks_use *u)
 {
     ck_store *st = u->store;
 
-    u->store = NULL;
-    if (!st)
-        return;
     pthread_mutex_lock(&S.lock);
-    if (S.nidle < POOL_MAX) {
+    ring_release(u->ring_ref);
+    u->ring_ref = NULL;
+    u->ring = NULL;
+    u->store = NULL;
+    if (st && S.nidle < POOL_MAX) {
         S.idle[S.nidle++] = st;
         st = NULL;
     }
     pthread_mutex_unlock(&S.lock);
     ck_store_close(st);
-}
-
-ck_token_status cks_verify(const char *token, size_t len, int64_t now, char sid[CK_SID_LEN])
-{
-    ck_token_status ts = CK_TOKEN_ERR_INTERNAL;
-
-    pthread_mutex_lock(&S.lock);
-    if (S.ring)
-        ts = ck_token_verify(S.ring, token, len, now, sid, NULL, NULL);
-    pthread_mutex_unlock(&S.lock);
-    return ts;
 }
 
 int cks_find_user(const char *name, ck_user *out)

@@ -117,6 +117,9 @@ check "one byte changed: SASL_BADAUTH with the error JSON, audited bad_signature
 { printf 'C: %s\n' "$(first_line "$d/m")"; printf 'C: %s\n' "$(printf 'x' | b64)"; } |
     SASL_CONF_PATH=$d/main/sasl "$SRV" -m OAUTHBEARER -p "$CKS_PLUGIN_DIR" -s ldap > "$d/out" 2>&1
 check "anything but %x01 after the challenge: SASL_BADPROT" 'refused_with "bad protocol"'
+# Each forgery and the authzid mismatch above counted as a failed login, as PAM's do.
+check "five forged or mismatched tokens: login failures 5 in the metrics" \
+    '"$top_builddir/checkup" -c "$d/main/checkup.conf" metrics | grep -q "^login failures: *5$"'
 
 # --- revoked: logout (one session), logout from all devices
 cks_mint "$d/main" alice@example.org > "$d/a2.tok" || exit 99
