@@ -10,8 +10,8 @@ tests_test_sasl_parse_LDADD = libcksaslparse.la $(CMOCKA_LIBS)
 if HAVE_SASL
 check_PROGRAMS += tests/sasl_drive
 tests_sasl_drive_SOURCES = tests/sasl_drive.c
-tests_sasl_drive_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS) $(OPENSSL_CFLAGS)
-tests_sasl_drive_LDADD = libcheckup.la -lsasl2 $(OPENSSL_LIBS)
+tests_sasl_drive_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS) $(OPENSSL_CFLAGS) -pthread
+tests_sasl_drive_LDADD = libcheckup.la -lsasl2 $(OPENSSL_LIBS) -lpthread
 EXTRA_tests_sasl_drive_DEPENDENCIES = sasl/libcheckup_sasl.la
 TESTS += tests/sasl_sample.sh tests/sasl_valgrind.sh tests/sasl_symbols.sh
 check_SCRIPTS += tests/sasl_drive$(EXEEXT) checkup$(EXEEXT) sasl/libcheckup_sasl.la

@@ -16,6 +16,12 @@
  *       client and server mechanisms of the plugin against each other in
  *       this process: the client takes the token from SASL_CB_PASS.
  *       Prints and exits as "server" does.
+ *   sasl_drive lines PLUGIN_DIR CONFIG < COMMANDS
+ *       many such exchanges in one process (the plugin keeps its state):
+ *       "pair TOKEN_FILE [AUTHZID]" or "fork TOKEN_FILE" (the exchange in
+ *       a child forked now) per line; prints "ok USER" or "refused WHY".
+ *   sasl_drive threads PLUGIN_DIR CONFIG N ROUNDS TOKEN_FILE...
+ *       N threads at once, each running ROUNDS server exchanges.
  *
  * The sample programs of sasl2-bin (sasl-sample-server/-client) read at
  * most 2 KiB a line, so oversized messages, and valgrind runs that should
@@ -23,9 +29,12 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <sasl/sasl.h>
@@ -301,10 +310,223 @@ out:
     return rc;
 }
 
+/* ---- one process, many exchanges: "lines" and "threads" ---------------- */
+
+/* What a client connection sends: its own callbacks carry it. */
+typedef struct cred {
+    char token[2048];
+    const char *authzid;
+    sasl_secret_t *secret;
+} cred;
+
+static int conn_pass_cb(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **out)
+{
+    cred *cr = ctx;
+    size_t n = strlen(cr->token);
+
+    (void)conn;
+    (void)id;
+    if (!cr->secret)
+        cr->secret = calloc(1, sizeof(*cr->secret) + n + 1);
+    if (!cr->secret)
+        return SASL_NOMEM;
+    cr->secret->len = (unsigned long)n;
+    memcpy(cr->secret->data, cr->token, n + 1);
+    *out = cr->secret;
+    return SASL_OK;
+}
+
+static int conn_user_cb(void *ctx, int id, const char **result, unsigned *len)
+{
+    cred *cr = ctx;
+
+    (void)id;
+    *result = cr->authzid ? cr->authzid : "";
+    if (len)
+        *len = (unsigned)strlen(*result);
+    return SASL_OK;
+}
+
+static int read_token(const char *file, char *buf, size_t len)
+{
+    FILE *f = fopen(file, "r");
+    int ok = f && fgets(buf, (int)len, f);
+
+    if (f)
+        fclose(f);
+    if (!ok)
+        return -1;
+    buf[strcspn(buf, "\n")] = '\0';
+    return 0;
+}
+
+/* One exchange, client and server mechanisms; prints "ok USER" or "refused CODE". */
+static int pair_once(const char *file, const char *az)
+{
+    cred cr = { .authzid = az && *az ? az : NULL };
+    sasl_callback_t cbs[] = {
+        { SASL_CB_PASS, CB(conn_pass_cb), &cr },
+        { SASL_CB_USER, CB(conn_user_cb), &cr },
+        { SASL_CB_LIST_END, NULL, NULL },
+    };
+    sasl_conn_t *srv = NULL, *cli = NULL;
+    const char *cout = NULL, *sout = NULL, *mech = NULL;
+    unsigned coutlen = 0, soutlen = 0;
+    const void *user = NULL;
+    int rc = SASL_FAIL;
+
+    if (read_token(file, cr.token, sizeof(cr.token)) != 0) {
+        printf("refused cannot-read\n");
+        return 1;
+    }
+    if (sasl_server_new("ldap", "localhost", NULL, "127.0.0.1;389", "127.0.0.1;40000", NULL, 0,
+                        &srv) != SASL_OK ||
+        sasl_client_new("ldap", "localhost", "127.0.0.1;40000", "127.0.0.1;389", cbs, 0,
+                        &cli) != SASL_OK)
+        goto out;
+    rc = sasl_client_start(cli, "OAUTHBEARER", NULL, &cout, &coutlen, &mech);
+    if (rc != SASL_CONTINUE)
+        goto out;
+    rc = sasl_server_start(srv, "OAUTHBEARER", cout, coutlen, &sout, &soutlen);
+    if (rc == SASL_CONTINUE && soutlen > 0) {
+        rc = sasl_client_step(cli, sout, soutlen, NULL, &cout, &coutlen);
+        if (rc == SASL_CONTINUE)
+            rc = sasl_server_step(srv, cout, coutlen, &sout, &soutlen);
+    }
+    if (rc == SASL_OK)
+        rc = sasl_client_step(cli, NULL, 0, NULL, &cout, &coutlen);
+    if (rc == SASL_OK && sasl_getprop(srv, SASL_USERNAME, &user) != SASL_OK)
+        rc = SASL_FAIL;
+out:
+    if (rc == SASL_OK)
+        printf("ok %s\n", (const char *)user);
+    else
+        printf("refused %s\n", sasl_errstring(rc, NULL, NULL));
+    fflush(stdout);
+    OPENSSL_cleanse(cr.token, sizeof(cr.token));
+    if (cr.secret) {
+        OPENSSL_cleanse(cr.secret->data, cr.secret->len);
+        free(cr.secret);
+    }
+    if (cli)
+        sasl_dispose(&cli);
+    if (srv)
+        sasl_dispose(&srv);
+    return rc == SASL_OK ? 0 : 1;
+}
+
+/*
+ * Reads commands from stdin, one per line, in one process (so the plugin
+ * keeps its state between them):
+ *   pair TOKENFILE [AUTHZID]   one exchange
+ *   fork TOKENFILE             one exchange in a child forked now
+ */
+static int lines(void)
+{
+    char line[4096], *cmd, *file, *az, *save = NULL;
+    int fails = 0;
+
+    if (sasl_server_init(callbacks, "checkup-test") != SASL_OK ||
+        sasl_client_init(callbacks) != SASL_OK)
+        return 2;
+    while (fgets(line, sizeof(line), stdin)) {
+        cmd = strtok_r(line, " \n", &save);
+        file = strtok_r(NULL, " \n", &save);
+        az = strtok_r(NULL, " \n", &save);
+        if (!cmd || !file)
+            continue;
+        if (strcmp(cmd, "fork") == 0) {
+            pid_t pid = fork();
+            int ws = 0;
+
+            if (pid == 0) {
+                printf("child ");
+                _exit(pair_once(file, az));
+            }
+            if (pid < 0 || waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws) ||
+                WEXITSTATUS(ws) != 0)
+                fails++;
+            continue;
+        }
+        fails += pair_once(file, az);
+    }
+    sasl_done();
+    return fails ? 1 : 0;
+}
+
+typedef struct worker {
+    pthread_t th;
+    char msg[2200];
+    unsigned len;
+    int rounds;
+    int failed;
+} worker;
+
+/* Server exchanges only (the client side is not what runs threaded in services). */
+static void *work(void *arg)
+{
+    worker *w = arg;
+
+    for (int i = 0; i < w->rounds; i++) {
+        sasl_conn_t *srv = NULL;
+        const char *out = NULL;
+        unsigned outlen = 0;
+        int rc = sasl_server_new("ldap", "localhost", NULL, "127.0.0.1;389", "127.0.0.1;40000",
+                                 NULL, 0, &srv);
+
+        if (rc == SASL_OK)
+            rc = sasl_server_start(srv, "OAUTHBEARER", w->msg, w->len, &out, &outlen);
+        w->failed += rc != SASL_OK;
+        if (srv)
+            sasl_dispose(&srv);
+    }
+    return NULL;
+}
+
+/* N threads, each doing ROUNDS exchanges with its token (token files in turn). */
+static int threads(int n, int rounds, char **files, int nfiles)
+{
+    worker *w = calloc((size_t)n, sizeof(*w));
+    char tok[2048];
+    int failed = 0;
+
+    if (!w || sasl_server_init(callbacks, "checkup-test") != SASL_OK)
+        return 2;
+    for (int i = 0; i < n; i++) {
+        if (read_token(files[i % nfiles], tok, sizeof(tok)) != 0)
+            return 2;
+        w[i].len = (unsigned)snprintf(w[i].msg, sizeof(w[i].msg),
+                                      "n,,\001auth=Bearer %s\001\001", tok);
+        w[i].rounds = rounds;
+        if (pthread_create(&w[i].th, NULL, work, &w[i]) != 0)
+            return 2;
+    }
+    for (int i = 0; i < n; i++) {
+        pthread_join(w[i].th, NULL);
+        failed += w[i].failed;
+        OPENSSL_cleanse(w[i].msg, sizeof(w[i].msg));
+    }
+    OPENSSL_cleanse(tok, sizeof(tok));
+    printf("threads=%d exchanges=%d failed=%d\n", n, n * rounds, failed);
+    free(w);
+    sasl_done();
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "mint") == 0)
         return mint(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "lines") == 0) {
+        plugin_dir = argv[2];
+        config_path = argv[3];
+        return lines();
+    }
+    if (argc >= 7 && strcmp(argv[1], "threads") == 0) {
+        plugin_dir = argv[2];
+        config_path = argv[3];
+        return threads(atoi(argv[4]), atoi(argv[5]), argv + 6, argc - 6);
+    }
     if (argc == 5 && (strcmp(argv[1], "server") == 0 || strcmp(argv[1], "pair") == 0)) {
         plugin_dir = argv[2];
         config_path = argv[3];
@@ -318,6 +540,8 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "usage: sasl_drive mint CONFIG EMAIL\n"
                     "       sasl_drive server PLUGIN_DIR CONFIG MESSAGE_FILE\n"
-                    "       sasl_drive pair PLUGIN_DIR CONFIG TOKEN_FILE [AUTHZID]\n");
+                    "       sasl_drive pair PLUGIN_DIR CONFIG TOKEN_FILE [AUTHZID]\n"
+                    "       sasl_drive lines PLUGIN_DIR CONFIG < COMMANDS\n"
+                    "       sasl_drive threads PLUGIN_DIR CONFIG N ROUNDS TOKEN_FILE...\n");
     return 2;
 }

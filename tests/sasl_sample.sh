@@ -226,6 +226,31 @@ check "sample client's message: the sample server authenticates bob" '[ "$(authe
 check "no token in any output or audit line" \
     '! grep -qF "$(cut -d. -f3 "$d/bob2.tok")" "$d/out" "$d/main/audit.jsonl"'
 
+# --- one long-lived process, as slapd is: a child forked after exchanges,
+# several threads at once, and a key ring rotated under it
+DRIVE=$top_builddir/tests/sasl_drive
+cks_setup "$d/proc" 600 3600 || exit 99
+cks_mint "$d/proc" alice@example.org > "$d/p1.tok" || exit 99
+cks_mint "$d/proc" bob@example.org > "$d/p2.tok" || exit 99
+printf 'pair %s\nfork %s\npair %s bob\nfork %s alice\n' "$d/p1.tok" "$d/p2.tok" "$d/p2.tok" \
+    "$d/p1.tok" | "$DRIVE" lines "$CKS_PLUGIN_DIR" "$d/proc/checkup.conf" > "$d/out" 2> "$d/err"
+printf 'ok alice@example.org\nchild ok bob@example.org\nok bob\nchild ok alice\n' > "$d/want"
+check "exchanges before and after a fork, in the parent and in each child" 'cmp -s "$d/out" "$d/want"'
+"$DRIVE" threads "$CKS_PLUGIN_DIR" "$d/proc/checkup.conf" 4 100 "$d/p1.tok" "$d/p2.tok" \
+    > "$d/out" 2>&1
+check "4 threads x 100 exchanges at once: none fails" \
+    'grep -q "^threads=4 exchanges=400 failed=0$" "$d/out"'
+{
+    printf 'pair %s\n' "$d/p1.tok"
+    sleep 1
+    "$top_builddir/checkup" -c "$d/proc/checkup.conf" keys rotate --keep 0 > /dev/null
+    cks_mint "$d/proc" alice@example.org > "$d/p3.tok"
+    printf 'pair %s\npair %s\n' "$d/p1.tok" "$d/p3.tok"
+} | "$DRIVE" lines "$CKS_PLUGIN_DIR" "$d/proc/checkup.conf" > "$d/out" 2> "$d/err"
+printf 'ok alice@example.org\nrefused authentication failure\nok alice@example.org\n' > "$d/want"
+check "key ring rotated under a running process: old key refused, new key accepted" \
+    'cmp -s "$d/out" "$d/want"'
+
 # --- fail closed: an unusable key ring refuses every exchange, one log line
 chmod 644 "$d/main/token.keys"
 msg "$d/m" "" "$d/bob.tok"
