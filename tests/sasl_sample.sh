@@ -40,7 +40,7 @@ first_line() { { printf 'OAUTHBEARER\000'; cat "$1"; } | b64; }
 # after an error challenge); its output in $d/out, exit status returned.
 serve() {
     { printf 'C: %s\n' "$(first_line "$2")"; printf 'C: %s\n' "$(printf '\001' | b64)"; } |
-        SASL_CONF_PATH=$1/sasl "$SRV" -m OAUTHBEARER -p "$CKS_PLUGIN_DIR" -s ldap \
+        SASL_CONF_PATH=$1/sasl cks_sys "$SRV" -m OAUTHBEARER -p "$CKS_PLUGIN_DIR" -s ldap \
             -i "local=127.0.0.1;389,remote=127.0.0.1;40000" > "$d/out" 2>&1
 }
 # msg FILE AUTHZID TOKENFILE [EXTRA]: writes a client message.
@@ -115,7 +115,7 @@ check "one byte changed: SASL_BADAUTH with the error JSON, audited bad_signature
 
 # --- after the error challenge only the lone %x01 is a proper answer
 { printf 'C: %s\n' "$(first_line "$d/m")"; printf 'C: %s\n' "$(printf 'x' | b64)"; } |
-    SASL_CONF_PATH=$d/main/sasl "$SRV" -m OAUTHBEARER -p "$CKS_PLUGIN_DIR" -s ldap > "$d/out" 2>&1
+    SASL_CONF_PATH=$d/main/sasl cks_sys "$SRV" -m OAUTHBEARER -p "$CKS_PLUGIN_DIR" -s ldap > "$d/out" 2>&1
 check "anything but %x01 after the challenge: SASL_BADPROT" 'refused_with "bad protocol"'
 # Each forgery and the authzid mismatch above counted as a failed login, as PAM's do.
 check "five forged or mismatched tokens: login failures 5 in the metrics" \
@@ -214,7 +214,7 @@ check "lifetime-expired: audited session_expired_lifetime" \
 # its message, which the sample server then accepts (end to end).
 cks_mint "$d/main" bob@example.org > "$d/bob2.tok" || exit 99
 { printf 'S: %s\n' "$(printf OAUTHBEARER | b64)"; cat "$d/bob2.tok"; printf 'S: \n'; } > "$d/cin"
-SASL_CONF_PATH=$d/main/sasl setsid -w "$CLI" -m OAUTHBEARER -p "$CKS_PLUGIN_DIR" -s ldap \
+SASL_CONF_PATH=$d/main/sasl cks_sys setsid -w "$CLI" -m OAUTHBEARER -p "$CKS_PLUGIN_DIR" -s ldap \
     -n ldap.example.org -u bob < "$d/cin" > "$d/cout" 2>&1
 line=$(sed -n 's/^C: \(..*\)$/\1/p' "$d/cout" | head -n 1)
 printf '%s' "$line" | base64 -d | tr '\000' '\n' | tail -n 1 > "$d/m"

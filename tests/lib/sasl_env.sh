@@ -45,3 +45,18 @@ CKS_PLUGIN_DIR=$top_builddir/sasl/.libs
 cks_mint() {
     "$top_builddir/tests/sasl_drive" mint "$1/checkup.conf" "$2"
 }
+
+# cks_sys PROGRAM ARGS...: runs a program of the system (sasl2-bin's) that
+# loads the plugin. In the sanitizer build the plugin carries ASan and
+# UBSan and the program does not: their runtimes are preloaded so that they
+# come first, and leak checks are left to tests/sasl_valgrind.sh (these
+# programs' own allocations are not ours to judge).
+cks_sys() {
+    if [ -n "${CK_SANITIZERS:-}" ]; then
+        _rt="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+        LD_PRELOAD="$_rt${LD_PRELOAD:+ $LD_PRELOAD}" \
+            ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"
+    else
+        "$@"
+    fi
+}
