@@ -354,17 +354,20 @@ static int put_authzid(char *buf, size_t cap, size_t *o, const char *a)
     return 0;
 }
 
+/* A b64token (RFC 6750) that fits what the server reads. */
 static int token_ok(const char *t)
 {
-    size_t i = 0;
+    size_t n = strnlen(t, CK_OB_TOKEN_MAX), i = 0;
 
-    while (is_b64token_byte((unsigned char)t[i]))
+    if (n == 0 || n >= CK_OB_TOKEN_MAX)
+        return 0;
+    while (i < n && is_b64token_byte((unsigned char)t[i]))
         i++;
     if (i == 0)
         return 0;
-    while (t[i] == '=')
+    while (i < n && t[i] == '=')
         i++;
-    return t[i] == '\0' && i < CK_OB_TOKEN_MAX;
+    return i == n;
 }
 
 size_t ck_ob_build(char *buf, size_t buflen, const char *authzid, const char *host,

@@ -20,7 +20,7 @@ jobs=${CK_LINT_JOBS:-$(nproc 2>/dev/null || echo 2)}
 : "${CLANG_TIDY:=clang-tidy}" "${CPPCHECK:=cppcheck}"
 
 sources() {
-    find "$top/store" "$top/oidc" "$top/pam" "$top/web" "$top/cli" \
+    find "$top/store" "$top/oidc" "$top/pam" "$top/sasl" "$top/web" "$top/cli" \
         "$top/tests" "$top/bench" -name node_modules -prune -o \
         -name '*.c' -type f -print | LC_ALL=C sort
 }

@@ -5,7 +5,7 @@
 # code as the compiler does (no compile_commands.json needed).
 LINT_CPPFLAGS = $(DEFS) -I$(abs_top_builddir) -I$(abs_top_srcdir) \
 	-I$(top_srcdir)/store -I$(top_srcdir)/oidc -I$(top_srcdir)/web \
-	-I$(top_srcdir)/pam -I$(top_srcdir)/cli -I$(top_srcdir)/tests \
+	-I$(top_srcdir)/pam -I$(top_srcdir)/sasl -I$(top_srcdir)/cli -I$(top_srcdir)/tests \
 	-I$(top_srcdir)/tests/fuzz \
 	-DCK_CONFIG_PATH='"$(ck_config_path)"' -DCK_SYSCONFDIR='"$(sysconfdir)"' \
 	$(CPPFLAGS) $(OPENSSL_CFLAGS) $(LMDB_CFLAGS) $(HIREDIS_CFLAGS) \

@@ -486,31 +486,42 @@ static void *work(void *arg)
 /* N threads, each doing ROUNDS exchanges with its token (token files in turn). */
 static int threads(int n, int rounds, char **files, int nfiles)
 {
-    worker *w = calloc((size_t)n, sizeof(*w));
+    worker *w = NULL;
     char tok[2048];
-    int failed = 0;
+    int failed = 0, started = 0, rc = 2;
 
-    if (!w || sasl_server_init(callbacks, "checkup-test") != SASL_OK)
+    if (n <= 0 || n > 64 || rounds <= 0)
         return 2;
-    for (int i = 0; i < n; i++) {
-        if (read_token(files[i % nfiles], tok, sizeof(tok)) != 0)
-            return 2;
-        w[i].len = (unsigned)snprintf(w[i].msg, sizeof(w[i].msg),
-                                      "n,,\001auth=Bearer %s\001\001", tok);
-        w[i].rounds = rounds;
-        if (pthread_create(&w[i].th, NULL, work, &w[i]) != 0)
-            return 2;
+    w = calloc((size_t)n, sizeof(*w));
+    if (!w || sasl_server_init(callbacks, "checkup-test") != SASL_OK)
+        goto out;
+    for (; started < n; started++) {
+        worker *wk = &w[started];
+
+        if (read_token(files[started % nfiles], tok, sizeof(tok)) != 0)
+            break;
+        wk->len = (unsigned)snprintf(wk->msg, sizeof(wk->msg),
+                                     "n,,\001auth=Bearer %s\001\001", tok);
+        wk->rounds = rounds;
+        if (pthread_create(&wk->th, NULL, work, wk) != 0)
+            break;
     }
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < started; i++) {
         pthread_join(w[i].th, NULL);
         failed += w[i].failed;
-        OPENSSL_cleanse(w[i].msg, sizeof(w[i].msg));
     }
-    OPENSSL_cleanse(tok, sizeof(tok));
-    printf("threads=%d exchanges=%d failed=%d\n", n, n * rounds, failed);
-    free(w);
+    if (started == n) {
+        printf("threads=%d exchanges=%d failed=%d\n", n, n * rounds, failed);
+        rc = failed ? 1 : 0;
+    }
     sasl_done();
-    return failed ? 1 : 0;
+out:
+    OPENSSL_cleanse(tok, sizeof(tok));
+    if (w) {
+        OPENSSL_cleanse(w, (size_t)n * sizeof(*w));
+        free(w);
+    }
+    return rc;
 }
 
 int main(int argc, char **argv)
