@@ -85,9 +85,17 @@ static int get_authzid(sasl_client_params_t *cp, sasl_interact_t *prompts, char 
     if (a) {
         val = a->result;
         len = a->len;
-    } else if (cp->utils->getcallback(cp->utils->conn, SASL_CB_USER, (sasl_callback_ft *)&proc,
-                                      &ctx) == SASL_OK && proc) {
-        if (proc(ctx, SASL_CB_USER, &val, &len) != SASL_OK)
+    } else {
+        int rc = cp->utils->getcallback(cp->utils->conn, SASL_CB_USER,
+                                        (sasl_callback_ft *)&proc, &ctx);
+
+        /*
+         * Listed without a function: the application's prompt asks
+         * (ldapwhoami -X). Not listed at all: no authzid.
+         */
+        if (rc == SASL_INTERACT || (rc == SASL_OK && !proc))
+            return SASL_INTERACT;
+        if (rc != SASL_OK || proc(ctx, SASL_CB_USER, &val, &len) != SASL_OK)
             val = NULL;
         if (val && len == 0)
             len = (unsigned)strlen(val);
@@ -101,18 +109,29 @@ static int get_authzid(sasl_client_params_t *cp, sasl_interact_t *prompts, char 
     return SASL_OK;
 }
 
-/* Asks the application for the token (and the authzid, optional). */
-static int ask(sasl_client_params_t *cp, sasl_interact_t **prompt_need)
+/* Asks the application for what no callback gave: the token, the authzid (may be empty). */
+static int ask(sasl_client_params_t *cp, int token, int authzid, sasl_interact_t **prompt_need)
 {
-    sasl_interact_t *p = cp->utils->malloc(2 * sizeof(*p));
+    sasl_interact_t *p = cp->utils->malloc(3 * sizeof(*p));
+    int n = 0;
 
     if (!p)
         return SASL_NOMEM;
-    memset(p, 0, 2 * sizeof(*p));
-    p[0].id = SASL_CB_PASS;
-    p[0].challenge = "OAUTHBEARER";
-    p[0].prompt = "checkup token: ";
-    p[1].id = SASL_CB_LIST_END;
+    memset(p, 0, 3 * sizeof(*p));
+    if (authzid) {
+        p[n].id = SASL_CB_USER;
+        p[n].challenge = "OAUTHBEARER";
+        p[n].prompt = "Authorization identity (empty for the token's user): ";
+        p[n].defresult = "";
+        n++;
+    }
+    if (token) {
+        p[n].id = SASL_CB_PASS;
+        p[n].challenge = "OAUTHBEARER";
+        p[n].prompt = "checkup token: ";
+        n++;
+    }
+    p[n].id = SASL_CB_LIST_END;
     *prompt_need = p;
     return SASL_INTERACT;
 }
@@ -135,19 +154,22 @@ static int first(cli_conn *c, sasl_client_params_t *cp, sasl_interact_t **prompt
 {
     char token[CK_OB_TOKEN_MAX + 1], authzid[CK_OB_AUTHZID_MAX];
     sasl_interact_t *prompts = prompt_need ? *prompt_need : NULL;
-    int rc;
+    int rc, arc;
 
+    authzid[0] = '\0';
     rc = get_token(cp, prompts, token, sizeof(token));
-    if (rc == SASL_OK)
-        rc = get_authzid(cp, prompts, authzid, sizeof(authzid));
+    arc = rc == SASL_OK || rc == SASL_INTERACT ?
+          get_authzid(cp, prompts, authzid, sizeof(authzid)) : SASL_OK;
     if (prompts) {
         cp->utils->free(prompts);
         *prompt_need = NULL;
     }
-    if (rc == SASL_INTERACT && prompt_need && !prompts) {
-        rc = ask(cp, prompt_need);
+    if ((rc == SASL_INTERACT || arc == SASL_INTERACT) && prompt_need && !prompts) {
+        rc = ask(cp, rc == SASL_INTERACT, arc == SASL_INTERACT, prompt_need);
         goto out;
     }
+    if (rc == SASL_OK && arc != SASL_INTERACT)
+        rc = arc;
     if (rc != SASL_OK)
         goto out;
     c->len = ck_ob_build(c->msg, sizeof(c->msg), authzid, cp->serverFQDN, server_port(cp),

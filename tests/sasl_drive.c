@@ -18,8 +18,9 @@
  *       Prints and exits as "server" does.
  *   sasl_drive lines PLUGIN_DIR CONFIG < COMMANDS
  *       many such exchanges in one process (the plugin keeps its state):
- *       "pair TOKEN_FILE [AUTHZID]" or "fork TOKEN_FILE" (the exchange in
- *       a child forked now) per line; prints "ok USER" or "refused WHY".
+ *       "pair TOKEN_FILE [AUTHZID]", "ipair ..." (the client answers
+ *       prompts, as OpenLDAP's tools do) or "fork TOKEN_FILE" (the exchange
+ *       in a child forked now) per line; prints "ok USER" or "refused WHY".
  *   sasl_drive threads PLUGIN_DIR CONFIG N ROUNDS TOKEN_FILE...
  *       N threads at once, each running ROUNDS server exchanges.
  *
@@ -360,13 +361,39 @@ static int read_token(const char *file, char *buf, size_t len)
     return 0;
 }
 
-/* One exchange, client and server mechanisms; prints "ok USER" or "refused CODE". */
-static int pair_once(const char *file, const char *az)
+/*
+ * The application's side of SASL_INTERACT, as OpenLDAP's tools do it: the
+ * prompts the mechanism asked for, answered from cr.
+ */
+static void answer_prompts(sasl_interact_t *p, cred *cr)
+{
+    for (; p && p->id != SASL_CB_LIST_END; p++) {
+        const char *v = p->id == SASL_CB_PASS ? cr->token
+                        : p->id == SASL_CB_USER && cr->authzid ? cr->authzid : "";
+
+        p->result = v;
+        p->len = (unsigned)strlen(v);
+    }
+}
+
+/*
+ * One exchange, client and server mechanisms; prints "ok USER" or
+ * "refused CODE". interact: the client has no callbacks and answers the
+ * mechanism's prompts instead.
+ */
+static int pair_once(const char *file, const char *az, int interact)
 {
     cred cr = { .authzid = az && *az ? az : NULL };
+    sasl_interact_t *prompts = NULL;
     sasl_callback_t cbs[] = {
         { SASL_CB_PASS, CB(conn_pass_cb), &cr },
         { SASL_CB_USER, CB(conn_user_cb), &cr },
+        { SASL_CB_LIST_END, NULL, NULL },
+    };
+    /* Listed without a function: "ask me" (Cyrus's convention, OpenLDAP's way). */
+    sasl_callback_t none[] = {
+        { SASL_CB_USER, NULL, NULL },
+        { SASL_CB_PASS, NULL, NULL },
         { SASL_CB_LIST_END, NULL, NULL },
     };
     sasl_conn_t *srv = NULL, *cli = NULL;
@@ -381,10 +408,15 @@ static int pair_once(const char *file, const char *az)
     }
     if (sasl_server_new("ldap", "localhost", NULL, "127.0.0.1;389", "127.0.0.1;40000", NULL, 0,
                         &srv) != SASL_OK ||
-        sasl_client_new("ldap", "localhost", "127.0.0.1;40000", "127.0.0.1;389", cbs, 0,
-                        &cli) != SASL_OK)
+        sasl_client_new("ldap", "localhost", "127.0.0.1;40000", "127.0.0.1;389",
+                        interact ? none : cbs, 0, &cli) != SASL_OK)
         goto out;
-    rc = sasl_client_start(cli, "OAUTHBEARER", NULL, &cout, &coutlen, &mech);
+    rc = sasl_client_start(cli, "OAUTHBEARER", interact ? &prompts : NULL, &cout, &coutlen,
+                           &mech);
+    if (rc == SASL_INTERACT && interact) {
+        answer_prompts(prompts, &cr);
+        rc = sasl_client_start(cli, "OAUTHBEARER", &prompts, &cout, &coutlen, &mech);
+    }
     if (rc != SASL_CONTINUE)
         goto out;
     rc = sasl_server_start(srv, "OAUTHBEARER", cout, coutlen, &sout, &soutlen);
@@ -419,6 +451,8 @@ out:
  * Reads commands from stdin, one per line, in one process (so the plugin
  * keeps its state between them):
  *   pair TOKENFILE [AUTHZID]   one exchange
+ *   ipair TOKENFILE [AUTHZID]  one exchange, the client answering prompts
+ *                              (SASL_INTERACT) instead of callbacks
  *   fork TOKENFILE             one exchange in a child forked now
  */
 static int lines(void)
@@ -426,8 +460,16 @@ static int lines(void)
     char line[4096], *cmd, *file, *az, *save = NULL;
     int fails = 0;
 
-    if (sasl_server_init(callbacks, "checkup-test") != SASL_OK ||
-        sasl_client_init(callbacks) != SASL_OK)
+    /* No global PASS or USER callback: each connection brings its own, or none. */
+    static const sasl_callback_t globals[] = {
+        { SASL_CB_GETPATH, CB(getpath), NULL },
+        { SASL_CB_GETOPT, CB(getopt_cb), NULL },
+        { SASL_CB_LOG, CB(log_cb), NULL },
+        { SASL_CB_LIST_END, NULL, NULL },
+    };
+
+    if (sasl_server_init(globals, "checkup-test") != SASL_OK ||
+        sasl_client_init(globals) != SASL_OK)
         return 2;
     while (fgets(line, sizeof(line), stdin)) {
         cmd = strtok_r(line, " \n", &save);
@@ -441,14 +483,14 @@ static int lines(void)
 
             if (pid == 0) {
                 printf("child ");
-                _exit(pair_once(file, az));
+                _exit(pair_once(file, az, 0));
             }
             if (pid < 0 || waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws) ||
                 WEXITSTATUS(ws) != 0)
                 fails++;
             continue;
         }
-        fails += pair_once(file, az);
+        fails += pair_once(file, az, strcmp(cmd, "ipair") == 0);
     }
     sasl_done();
     return fails ? 1 : 0;

@@ -236,6 +236,12 @@ printf 'pair %s\nfork %s\npair %s bob\nfork %s alice\n' "$d/p1.tok" "$d/p2.tok" 
     "$d/p1.tok" | "$DRIVE" lines "$CKS_PLUGIN_DIR" "$d/proc/checkup.conf" > "$d/out" 2> "$d/err"
 printf 'ok alice@example.org\nchild ok bob@example.org\nok bob\nchild ok alice\n' > "$d/want"
 check "exchanges before and after a fork, in the parent and in each child" 'cmp -s "$d/out" "$d/want"'
+# A client with no callbacks answers the mechanism's prompts (SASL_INTERACT),
+# as ldapwhoami -Y OAUTHBEARER -X AUTHZID -w TOKEN does.
+printf 'ipair %s\nipair %s alice\nipair %s alice\n' "$d/p1.tok" "$d/p1.tok" "$d/p2.tok" |
+    "$DRIVE" lines "$CKS_PLUGIN_DIR" "$d/proc/checkup.conf" > "$d/out" 2> "$d/err"
+printf 'ok alice@example.org\nok alice\nrefused authorization failure\n' > "$d/want"
+check "client by prompts: the token, and the authzid asked for (or none)" 'cmp -s "$d/out" "$d/want"'
 "$DRIVE" threads "$CKS_PLUGIN_DIR" "$d/proc/checkup.conf" 4 100 "$d/p1.tok" "$d/p2.tok" \
     > "$d/out" 2>&1
 check "4 threads x 100 exchanges at once: none fails" \
