@@ -18,3 +18,10 @@ check_SCRIPTS += tests/sasl_drive$(EXEEXT) checkup$(EXEEXT) sasl/libcheckup_sasl
 endif
 EXTRA_DIST += tests/sasl_sample.sh tests/sasl_valgrind.sh tests/sasl_symbols.sh \
 	tests/lib/sasl_env.sh
+
+# The token login the PAM module and the plugin share (store/ck_login.h).
+check_PROGRAMS += tests/test_login_token
+TESTS += tests/test_login_token
+tests_test_login_token_SOURCES = tests/test_login_token.c
+tests_test_login_token_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_login_token_LDADD = libcheckup.la $(CMOCKA_LIBS)

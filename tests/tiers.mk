@@ -16,7 +16,7 @@ UNIT_TESTS = \
 	tests/test_redis_conn_url tests/test_pam tests/test_pam_units \
 	tests/pam_corppass_pam tests/pam_corppass_qr \
 	tests/oidc_idtoken tests/oidc_jose tests/test_web_units \
-	tests/fuzz/ckfuzz tests/test_sasl_parse \
+	tests/fuzz/ckfuzz tests/test_sasl_parse tests/test_login_token \
 	tests/contract_lmdb.sh tests/contract_race_lmdb.sh \
 	tests/contract_input_lmdb.sh tests/cli_units_lmdb.sh \
 	tests/pam_corppass_store_lmdb.sh tests/pam_symbols.sh \
@@ -34,7 +34,7 @@ UNIT_PROGS = \
 	tests/fuzz/ckfuzz$(EXEEXT) tests/test_store_contract$(EXEEXT) tests/test_store_race$(EXEEXT) \
 	tests/test_store_input$(EXEEXT) tests/cli_units$(EXEEXT) \
 	tests/pam_corppass_store$(EXEEXT) tests/test_store_copy$(EXEEXT) \
-	tests/test_sasl_parse$(EXEEXT)
+	tests/test_sasl_parse$(EXEEXT) tests/test_login_token$(EXEEXT)
 
 check-unit: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS)' \
