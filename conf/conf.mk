@@ -71,9 +71,9 @@ EXTRA_DIST += docs/checkup.conf.5 conf/conf.mk
 ck_conf_dest = $(DESTDIR)$(sysconfdir)/checkup/checkup.conf
 
 # The sample configuration, unless one is there already. Also drops the
-# libtool archive that libtool installs beside pam_checkup.so: PAM loads
-# only the .so, and a stray .la in the system's security directory is
-# clutter that packaging tools flag.
+# libtool archives that libtool installs beside pam_checkup.so and
+# libcheckup_sasl.so: PAM and libsasl2 load the .so, and a stray .la in
+# the system's module directories is clutter that packaging tools flag.
 install-data-hook:
 	$(MKDIR_P) '$(DESTDIR)$(sysconfdir)/checkup'
 	@if test -e '$(ck_conf_dest)'; then \
@@ -83,9 +83,10 @@ install-data-hook:
 	  $(INSTALL_DATA) '$(srcdir)/conf/checkup.conf' '$(ck_conf_dest)'; \
 	fi
 	rm -f '$(DESTDIR)$(pammoddir)/pam_checkup.la'
+	test -z '$(sasl2plugindir)' || rm -f '$(DESTDIR)$(sasl2plugindir)/libcheckup_sasl.la'
 
 # Removes the sample only while nobody has changed it. libtool cannot
-# uninstall the module without its .la, so the .so goes here.
+# uninstall the modules without their .la, so the .so files go here.
 uninstall-hook:
 	@if test -e '$(ck_conf_dest)' && ! cmp -s '$(srcdir)/conf/checkup.conf' '$(ck_conf_dest)'; then \
 	  echo "  keeping $(sysconfdir)/checkup/checkup.conf: it was edited"; \
@@ -94,3 +95,4 @@ uninstall-hook:
 	  rmdir '$(DESTDIR)$(sysconfdir)/checkup' 2>/dev/null || :; \
 	fi
 	rm -f '$(DESTDIR)$(pammoddir)/pam_checkup.so'
+	test -z '$(sasl2plugindir)' || rm -f '$(DESTDIR)$(sasl2plugindir)/libcheckup_sasl.so'

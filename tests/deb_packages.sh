@@ -36,7 +36,7 @@ for c in dpkg-buildpackage dpkg-source lintian apt-get pam-auth-update pamtester
          setpriv curl openssl debconf-communicate; do
     command -v "$c" >/dev/null 2>&1 || die "$c is missing (scripts/install-deps.sh installs it)"
 done
-pkgs="checkup checkupd libpam-checkup checkup-common"
+pkgs="checkup checkupd libpam-checkup libsasl2-checkup checkup-common"
 for p in $pkgs; do
     # Refuse rather than purge a copy someone installed for real.
     if dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^.[^n]'; then
