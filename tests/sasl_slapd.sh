@@ -7,7 +7,9 @@
 # token from a PAM login bind as the DN authz-regexp maps them to; a wrong
 # password, a logged-out token and another user's token are refused; the
 # email address binds too; PLAIN is not offered without TLS; slapd offers
-# only what mech_list names. Then LOGIN the same way.
+# only what mech_list names. Then LOGIN the same way, and OAUTHBEARER with
+# checkup's own plugin (sasl/): a token binds and is touched, an authzid
+# must be the session's user, forged and logged-out tokens are refused.
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
 . "$top_srcdir/tests/lib/pam_env.sh"
 . "$top_srcdir/tests/lib/redis.sh"
@@ -126,13 +128,68 @@ bind_as "LOGIN: a session token binds as $me" "$me" auser "$d/tok3"
 refused "LOGIN: a wrong password is refused" auser "$d/bad"
 refused "LOGIN: a logged-out token is refused" auser "$d/tok2"
 
+# OAUTHBEARER: checkup's own plugin in slapd (no saslauthd): the sample's
+# mech_list, the token of a PAM login from ldapwhoami's password callback.
+"$ck" -c "$d/checkup.conf" sessions revoke-user a@example.org > /dev/null || exit 99
+ck_pam_drive "$d" auser 203.0.113.5 -k "$d/tok4" auth acct open < "$d/pw" && [ -s "$d/tok4" ] ||
+    { cat "$d/drive"; exit 99; }
+ck_pam_drive "$d" auser 203.0.113.5 -k "$d/tok5" auth acct open < "$d/pw" && [ -s "$d/tok5" ] ||
+    { cat "$d/drive"; exit 99; }
+ck_pam_drive "$d" buser 203.0.113.6 -k "$d/tok6" auth acct open < "$d/pw2" && [ -s "$d/tok6" ] ||
+    { cat "$d/drive"; exit 99; }
+slapd_stop "$s"
+slapd_sasl_option "$s" mech_list "OAUTHBEARER PLAIN"
+slapd_use_checkup_plugin "$s" "$top_builddir/sasl/.libs/libcheckup_sasl.so" "$d/checkup.conf" ||
+    exit 1
+port=$(slapd_start "$s") || exit 1
+mech=OAUTHBEARER
+# bearer WHAT WANT-DN TOKEN-FILE [AUTHZID]
+bearer() {
+    if slapd_whoami "$s" -Q -Y OAUTHBEARER -y "$3" ${4:+-X "$4"} &&
+        [ "$(cat "$s/whoami")" = "dn:$2" ]; then
+        ok "$1"
+    else
+        not_ok "$1"
+    fi
+}
+bearer_refused() {
+    if slapd_whoami "$s" -Q -Y OAUTHBEARER -y "$2" ${3:+-X "$3"}; then
+        not_ok "$1"
+    elif grep -q "$4" "$s/whoami"; then
+        ok "$1"
+    else
+        not_ok "$1 (not $4)"
+    fi
+}
+sleep 3   # both sessions idle 3 s; the bind below makes one of them fresh
+bearer "OAUTHBEARER: the token of a PAM login binds as the email's DN" \
+    uid=a@example.org,ou=people,dc=example,dc=org "$d/tok4"
+idles=$("$ck" -c "$d/checkup.conf" sessions list --user a@example.org |
+    awk '$2 == "a@example.org" { sub(/s$/, "", $6); print $6 }' | sort -n | tr '\n' ' ')
+case $idles in
+[01]" "[3-9]" "|[01]" "[1-9][0-9]" ") ok "OAUTHBEARER: the bind is a use: that session's idle time restarts (idle: $idles)" ;;
+*) n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - the bind did not touch its session (idle: $idles)" ;;
+esac
+bearer "OAUTHBEARER: with authzid auser (its local name) binds as $me" "$me" "$d/tok4" auser
+bearer_refused "OAUTHBEARER: authzid buser with a's token is refused" "$d/tok4" buser \
+    'Insufficient access (50)'
+printf 'x%s' "$(cat "$d/tok4")" > "$d/forged"
+bearer_refused "OAUTHBEARER: a forged token is refused" "$d/forged" "" 'Invalid credentials (49)'
+bearer "OAUTHBEARER: b's token binds as b" uid=b@example.org,ou=people,dc=example,dc=org "$d/tok6"
+ck_pam_drive "$d" auser 203.0.113.5 -k "$d/tok5" close < /dev/null > /dev/null 2>&1 ||
+    "$ck" -c "$d/checkup.conf" sessions revoke-user a@example.org > /dev/null
+"$ck" -c "$d/checkup.conf" sessions revoke-user a@example.org > /dev/null || exit 99
+bearer_refused "OAUTHBEARER: the token after logout is refused" "$d/tok4" "" 'Invalid credentials (49)'
+grep -qF '"method":"sasl"' "$d/audit.jsonl" && ok "OAUTHBEARER binds are audited with method sasl" ||
+    { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - no audit event with method sasl"; }
+
 if grep -qF '"event":"login_success","user":"a@example.org","method":"token","service":"ldap"' \
     "$d/audit.jsonl"; then
     ok "the token bind is audited with service ldap"
 else
     n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - the token bind is audited"
 fi
-for f in pw pw2 bad tok tok2 tok3; do
+for f in pw pw2 bad tok tok2 tok3 tok4 tok6; do
     if grep -sqF "$(cat "$d/$f")" "$s/slapd.log" "$s/slapd.log.old" "$d/saslauthd.log" \
         "$d/audit.jsonl"; then
         n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $f in a log"
