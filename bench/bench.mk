@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Benchmarks: built and run on demand by bench/store.sh, not by make check
 # (make bench/store_bench; then sh bench/store.sh from the build directory).
 EXTRA_PROGRAMS = bench/store_bench

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Fault scenarios under load against checkupd (not part of make check; the
 # shortened version is tests/faults.sh). Run from the build directory:
 #     sh ../bench/faults.sh [redis_restart sentinel_failover slow_redis disk]

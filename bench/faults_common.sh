@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The fault scenarios of bench/faults.sh and tests/faults.sh. Source after
 # tests/lib/redis.sh, tests/web_common.sh and bench/load_common.sh.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Fuzzes every target of tests/fuzz/ckfuzz for a while and counts crashes.
 #
 #   bench/fuzz.sh [-s SECONDS] [-j JOBS] [-m] [TARGET...]

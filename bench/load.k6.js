@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The design's load scenario for k6 (https://k6.io), against checkupd's
 // JSON API: each virtual user logs in, keeps its session alive with
 // GET /v1/users/me and the Bearer token, logs out and logs in again.

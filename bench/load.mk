@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/load.sh, bench/faults.sh, bench/scale.sh (not part of make check).
 # bench/load_gen is their load generator (libcurl multi, one thread); it is
 # built on demand, and by make check for tests/faults.sh.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The design's load scenario against checkupd (not part of make check).
 # Run from the build directory:    sh ../bench/load.sh
 #

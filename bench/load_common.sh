@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shell helpers for bench/load.sh, bench/faults.sh and tests/faults.sh.
 # Source after tests/lib/redis.sh and tests/web_common.sh.
 #

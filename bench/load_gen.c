@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * load_gen.c - the load generator of bench/load.sh and bench/faults.sh.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bench/oidc - ID token validations per second (JWE ECDH-ES+A256KW with
  * A256GCM around an ES256 JWS, the CorpPass FAPI 2.0 shape, all claims

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/oidc: ID token validations per second against bare ECDH + ECDSA
 # (sh bench/oidc.sh from the build directory). make check only runs it for
 # a fraction of a second (bench/oidc_smoke.sh) to keep it building and working.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # ID token benchmark (not part of make check). From the build directory:
 #     sh ../bench/oidc.sh [seconds]
 # Prints per-round figures and ends with

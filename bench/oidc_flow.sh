@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # OIDC login benchmark, protocol half (not part of make check). Run from the
 # build directory:
 #     sh ../bench/oidc_flow.sh [LOGINS]        (default 1000)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # make check: bench/oidc runs briefly and prints a well-formed RESULT line.
 set -eu
 : "${top_builddir:?}"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bench/pam - what pam_checkup adds on top of the store, measured in one run.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/pam: the token method's authenticate + acct_mgmt cycle against the
 # bare store touch, in one run (not part of make check: run build/bench/pam).
 noinst_PROGRAMS += bench/pam

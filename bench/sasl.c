@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bench/sasl - what the OAUTHBEARER plugin adds on top of the store,
  * measured in one run.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/sasl: full OAUTHBEARER server exchanges (the plugin loaded by
 # libsasl2) against the bare store touch, in one run (not part of make
 # check: run build/bench/sasl).

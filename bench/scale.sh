@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Redis at 1 million sessions against the same at 10 thousand (not part of
 # make check). Run from the build directory:    sh ../bench/scale.sh
 # It reuses bench/store_bench (see bench/store.sh) on a redis-server of its

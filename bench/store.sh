@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Store benchmark (not part of make check). Run from the build directory:
 #     sh ../bench/store.sh
 # It builds bench/store_bench, starts its own redis-server on a free

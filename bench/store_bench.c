@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * store_bench - throughput of the session store, driven by bench/store.sh.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bench/users - a password login's cost with many users in the users file,
  * through the real PAM module, in one run.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/users: a password login through pam_checkup with 100 and with
 # 100,000 users in the users file, in one run (not part of make check:
 # make bench/users, then run it from the build directory).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # checkupd benchmark (not part of make check). Run from the build directory:
 #     sh ../bench/web.sh
 # wrk at 50 connections for DURATION seconds (default 10), ROUNDS times

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * checkup - the checkup admin tool: users, sessions, lockouts, metrics,
  * keys, configuration check, sweep and a terminal login.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # checkup: the admin and user tool.
 bin_PROGRAMS += checkup
 checkup_SOURCES = cli/checkup.c cli/cli.h cli/cli_users.c cli/cli_sessions.c cli/cli_ops.c \

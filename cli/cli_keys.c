@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli_keys.c - "checkup keys generate | rotate | jwks".
  *

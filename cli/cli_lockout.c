@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli_lockout.c - "checkup lockout list|clear": the locks in force, and
  * clearing one, so that a lock made with unlock_time = 0 (until an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli_login.c - "checkup login": a terminal login for trying a setup.
  *

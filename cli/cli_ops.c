@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli_ops.c - "checkup metrics", "config check" and "sweep".
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli_provider.c - the [provider NAME] sections of checkup.conf as the
  * checkup tool sees them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli_sessions.c - "checkup sessions ...". Sessions are found through the
  * per-user index of the store, for one user or for every user of the

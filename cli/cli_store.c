@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli_store.c - "checkup store copy": moving live sessions, user indexes,
  * lockout state and metrics counters from one store to another (embedded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli_users.c - "checkup user ...": every edit is one read-modify-write of
  * the users file under its lock (ck_users_edit), so two administrators

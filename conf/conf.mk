@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Install rules for the configuration samples, checkup.conf(5) and the
 # operations guide.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * callback.c - the redirect back from the provider: its query string,
  * parsed strictly. OAuth 2.0 says a parameter appears at most once; we

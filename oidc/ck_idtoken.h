@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_idtoken.h - ID token validation (JWE around JWS, or a bare JWS) and
  * the mapping of its claims to the identity a session stores, including

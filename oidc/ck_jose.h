@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_jose.h - JOSE for the OIDC client: provider key sets (JWKS), the
  * relying party's own EC P-256 keys (signing and encryption, with

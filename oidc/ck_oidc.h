@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_oidc.h - the OIDC / CorpPass relying party: providers from
  * checkup.conf, discovery and JWKS (cached in the store), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * corppass.c - verified claims to the identity a session stores: the
  * mapped generic fields, and for CorpPass the legacy sub

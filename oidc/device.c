@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * device.c - the device authorization grant (RFC 8628), for terminal
  * logins: a user code to show, then polls of the token endpoint that honour

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * flow.c - the authorization code flow: the request that sends the
  * browser to the provider (PKCE, optionally PAR and DPoP key binding) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * idtoken.c - ID token validation: decrypt the JWE (when there is one),
  * verify the inner JWS with cjose under an algorithm allowlist and a key

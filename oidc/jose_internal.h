@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * jose_internal.h - what the JOSE sources of liboidc share: the layout of
  * key sets, base64url helpers and the JWE decryption step. Not public.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * jose_jwe.c - compact JWE decryption for ECDH-ES+A128KW/A192KW/A256KW
  * (RFC 7518 4.6) with AES-GCM or AES-CBC-HMAC-SHA2 content encryption

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * jose_jwks.c - a provider's key set. Keys that cannot be used to check a
  * signature (unknown kty, symmetric keys, encryption keys, keys cjose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * jose_util.c - base64url, error strings and key thumbprints shared by
  * the JOSE sources.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * logout.c - the two ways a provider's logout reaches us: the URL that
  * sends the browser to the provider's end_session_endpoint (RP-initiated

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # liboidc: the OIDC / CorpPass client library. The JOSE half (keys, JWE
 # and JWS, ID tokens, CorpPass claims) is listed here; the protocol half
 # appends its sources with +=.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # liboidc, protocol half: providers, HTTP (libcurl), discovery and JWKS,
 # the authorization code flow and the callback parser.
 liboidc_la_SOURCES += \

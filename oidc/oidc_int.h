@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * oidc_int.h - internals shared by the protocol half of liboidc.
  */

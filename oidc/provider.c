@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * provider.c - [provider NAME] sections of checkup.conf.
  *

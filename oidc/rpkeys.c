@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * rpkeys.c - the relying party's own EC P-256 keys: loading them from
  * files only the owner can read, publishing their public halves as a

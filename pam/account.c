@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * account.c - pam_sm_acct_mgmt: the user is known and enabled, not locked
  * out, and a session that authentication attached is still alive.

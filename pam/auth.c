@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * auth.c - pam_sm_authenticate: a password checked against the users
  * file, or a checkup session token checked by signature, then in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ctx.c - the per-handle state of pam_checkup: configuration, store,
  * key ring; logging, audit and messages to the user.

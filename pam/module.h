@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * module.h - pam_checkup internals, shared by the entry points
  * (pam_checkup.c) and the unit tests, which link them as a convenience

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # pam_checkup.so: thin entry points over a convenience library that the
 # unit tests link too. Links libcheckup (store, tokens, users) and never
 # libcurl or cjose.

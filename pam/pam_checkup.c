@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pam_checkup.c - the PAM entry points of pam_checkup.so, and nothing
  * else: each one reads its arguments and state, hands over to the phase

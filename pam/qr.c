@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * qr.c - a QR code drawn in text for a terminal (libqrencode).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * session.c - pam_sm_open_session / pam_sm_close_session: a login becomes
  * a checkup session (unless a token attached an existing one), handed to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * termlogin.c - method=corppass / method=oidc: a login at a terminal that
  * the user finishes in a browser.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cks.h - checkup_sasl internals, shared by the mechanisms (server.c,
  * client.c) and the plugin's entry points (plugin.c). Nothing here is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * client.c - the OAUTHBEARER client mechanism: the token is the
  * "password" (SASL_CB_PASS, or the application's prompt), the optional

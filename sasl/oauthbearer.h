@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * oauthbearer.h - the messages of SASL OAUTHBEARER (RFC 7628) as the
  * checkup_sasl plugin reads and writes them. Pure functions (no libsasl2,

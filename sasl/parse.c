@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * parse.c - OAUTHBEARER (RFC 7628) client messages, read strictly, and
  * the messages the plugin writes (see oauthbearer.h).

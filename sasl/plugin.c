@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * plugin.c - the two entry points libsasl2 looks up in libcheckup_sasl.so,
  * and nothing else: each hands over the mechanism table of its side.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # libcheckup_sasl.so: the Cyrus SASL OAUTHBEARER plugin. Like the PAM
 # module it links libcheckup (store, tokens, users) and never libcurl or
 # cjose. The message parser is a library of its own, built with or without

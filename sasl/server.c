@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * server.c - the OAUTHBEARER server mechanism: a checkup session token
  * checked by signature, then in the store (the exchange is a use of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * state.c - what the OAUTHBEARER server keeps for the life of the
  * process: the configuration, the key ring and users file (reread when

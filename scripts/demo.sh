@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # checkup demo: a login becomes a session, stays alive while used, ends by
 # itself after a short idle time, and ends on logout.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Installs what building, testing and running the demo need on Debian bookworm.
 # Safe to run more than once: apt-get skips what is already installed.
 set -eu

@@ -1,16 +1,20 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Static analysis of every C source in the tree, each tool at zero findings:
 #   clang-tidy   checks chosen in .clang-tidy (each disabled one with a reason)
 #   cppcheck     warning, portability and performance; scripts/cppcheck.supp
 #   style        scripts/style-check.sh (banned calls, memset on secrets)
-# Usage: scripts/lint.sh SRCDIR [TOOL...]   (TOOL: tidy cppcheck style)
+#   spdx         every source file (C, shell, make, Python, JavaScript, the
+#                Debian maintainer scripts) names its licence in an SPDX
+#                line at its top
+# Usage: scripts/lint.sh SRCDIR [TOOL...]   (TOOL: tidy cppcheck style spdx)
 # "make lint" runs it with the build's preprocessor flags, one a line, in
 # the file named by CK_LINT_FLAGS; CK_LINT_JOBS sets the clang-tidy processes (default:
 # the number of CPUs). Exit status 1 when any tool finds anything.
 set -u
 top=$(cd "${1:?usage: lint.sh SRCDIR [tidy] [cppcheck] [style]}" && pwd)
 shift
-tools=${*:-tidy cppcheck style}
+tools=${*:-tidy cppcheck style spdx}
 flags=$(cd "$(dirname "${CK_LINT_FLAGS:?run through make lint (it writes the compile flags)}")" &&
     pwd)/$(basename "$CK_LINT_FLAGS")
 [ -r "$flags" ] || { echo "lint.sh: cannot read $flags" >&2; exit 2; }
@@ -68,8 +72,23 @@ for tool in $tools; do
             xargs "$top/scripts/style-check.sh" > "$tmp/style.log" 2>&1
         st=$?
         ;;
+    spdx)
+        # The first two lines (a #! line may come first). Generated files
+        # (libtool's, autoconf's) and the npm packages are not ours.
+        find "$top" \( -name node_modules -o -name build -o -name build-aux -o -name m4 \
+            -o -name autom4te.cache -o -name .git -o -name '_build' -o -name 'checkup-*' \) -prune \
+            -o -type f \( -name '*.[ch]' -o -name '*.sh' -o -name '*.mk' -o -name '*.py' \
+            -o -name '*.js' -o -name '*.mjs' -o -name Makefile.am -o -name configure.ac \
+            -o -name rules -o -name '*.postinst' -o -name '*.postrm' -o -name '*.prerm' \) -print |
+            LC_ALL=C sort | while IFS= read -r f; do
+                head -n 2 "$f" | grep -q 'SPDX-License-Identifier: BSD-3-Clause' ||
+                    echo "$f: no SPDX-License-Identifier line at the top"
+            done > "$tmp/spdx.log"
+        [ ! -s "$tmp/spdx.log" ]
+        st=$?
+        ;;
     *)
-        echo "lint.sh: unknown tool $tool (tidy, cppcheck, style)" >&2
+        echo "lint.sh: unknown tool $tool (tidy, cppcheck, style, spdx)" >&2
         exit 2
         ;;
     esac

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The house style rules a compiler does not check, on the C files named:
 #  - no sprintf, vsprintf, strcat, strcpy, gets (unbounded writes: use
 #    snprintf and the lengths at hand);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Sets up a fresh Debian bookworm machine (as root) and runs every test:
 # a -Werror build with make check, the Debian packages (make check-deb:
 # built, linted, installed, logged in through, purged), make lint

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * anomaly.c - session binding to its client and failure bursts across
  * accounts from one address (see ck_anomaly.h).

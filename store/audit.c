@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * audit.c - audit lines for syslog and JSON lines for the audit file.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_anomaly.h - anomaly detection: binding a session to its client, and
  * bursts of failures across many accounts from one address.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_audit.h - audit events: one key=value line (for syslog, authpriv)
  * and, when [audit] file is set, the same event as a JSON line.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_clock.h - the one clock every session decision reads.
  * Tests replace it to step through idle and lifetime expiry.

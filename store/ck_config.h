@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_config.h - checkup.conf, an INI file read with libinih.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_copy.h - copying live state from one store to another
  * ("checkup store copy"), so that moving from the embedded store to Redis,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_encode.h - the byte encodings checkup uses everywhere: base64url
  * (RFC 4648 section 5, strict: no padding, canonical trailing bits),

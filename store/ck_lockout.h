@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_lockout.h - lockout after repeated failures, like pam_faillock, but
  * shared by every process and host through the store's failure counters.

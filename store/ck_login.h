@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_login.h - a password login as every front end does it (the PAM
  * module and checkupd): lockout checks for the account and the remote

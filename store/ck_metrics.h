@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_metrics.h - the operational figures of checkup and their alerts,
  * rendered as text, JSON or Prometheus exposition; shared by

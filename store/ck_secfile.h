@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_secfile.h - the files checkup trusts (checkup.conf, users file, token
  * key ring, private keys, audit file): one ownership and mode policy for

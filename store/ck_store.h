@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_store.h - checkup sessions, pending logins and failure counters.
  *

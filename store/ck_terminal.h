@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_terminal.h - CorpPass / OIDC logins started at a terminal.
  *

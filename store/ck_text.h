@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_text.h - what checkup accepts as a text field: valid UTF-8 (no
  * overlong forms, no surrogates) without control characters. Every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_token.h - checkup session tokens: compact JWS, HS256, with a kid.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_users.h - the checkup users file: who may log in with a password.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * config.c - checkup.conf (INI, read with libinih): defaults, ranges and
  * one clear message naming the file, line and key at fault.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * copy.c - "checkup store copy" over any two backends (ck_copy.h): the
  * source is listed page by page (copy_scan), each session read with get

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * encode.c - base64url, hex and percent-encoding for every component.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * forkcheck.h - tells a handle's owner from a child forked after it was
  * set up, without a getpid() system call on every operation (internal).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lockout.c - account and host lockout on top of the store's windowed
  * failure counters: "lf:" counts failures in fail_interval, "lk:" exists

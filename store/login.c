@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * login.c - one password login for the PAM module and checkupd: the
  * lockout checks, the hash, failure counting and the audit events; and

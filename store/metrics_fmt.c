@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * metrics_fmt.c - the figures of "checkup metrics" and /metrics: collected
  * once, rendered as text, JSON (jansson) or Prometheus exposition.

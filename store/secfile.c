@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * secfile.c - the one ownership and mode policy for the files checkup
  * trusts; reads that apply it to the open file; atomic rewrites.

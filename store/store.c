@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * store.c - the store front: argument checks, session ids, key hashing,
  * and dispatch to the backend named by the store URL.

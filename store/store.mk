@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # libcheckup: configuration, the session model and the store front, tokens,
 # the users file, lockout, audit and metrics; the backends add their sources
 # from store/lmdb/lmdb.mk and store/redis/redis.mk. No PAM, HTTP or OIDC in

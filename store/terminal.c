@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * terminal.c - pending terminal logins (see ck_terminal.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * token.c - checkup session tokens (compact JWS, HS256, kid key ring).
  *

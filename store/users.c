@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * users.c - the users file (see ck_users.h for the format) and password
  * hashing with libxcrypt's yescrypt.

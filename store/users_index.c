@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * users_index.c - the users file's index, so that a login reads a few
  * lines of the file instead of all of it (ck_users.h, "Indexed lookups").

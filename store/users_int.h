@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * users_int.h - what the users file parser (users.c) shares with its
  * index (users_index.c). Not a public header.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * aof_burst - the logout burst of tests/redis_aof_crash.sh, against a
  * standalone Redis with AOF:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # [audit] on_failure: what logins do while the audit file cannot be
 # written. The file is put where no one, root included, can create it
 # (under a regular file), then made writable again.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Every line of every JSON audit file the suites wrote (kept by
 # tests/lib/audit.sh in $top_builddir/tests/audit-logs; the make rule runs
 # this test after them) must be one JSON object with the fields of an

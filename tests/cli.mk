@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # checkup (the CLI) end to end on both stores, the metrics/alerts and
 # anomaly units on both stores, and the man page.
 check_PROGRAMS += tests/cli_units tests/cli_workload

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Sourced by tests/cli_lmdb.sh and tests/cli_redis.sh: every checkup
 # command end to end against one store. cli_suite STORE-URL runs it all and
 # exits 0 when every check passed, 1 otherwise (TAP-like lines on stdout).

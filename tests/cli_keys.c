@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli_keys - after "checkup keys rotate --provider", what was made with the
  * keys of before still works with the keys of after:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Every checkup command end to end on the embedded store.
 : "${top_srcdir:?run through make check}"
 . "$top_srcdir/tests/cli_common.sh"

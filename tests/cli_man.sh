@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # checkup(1) renders without a warning from man or groff.
 : "${top_srcdir:?run through make check}"
 page=$top_srcdir/docs/checkup.1

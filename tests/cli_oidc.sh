@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # checkup keys --provider and config check against identity providers
 # started here (tests/idp/mockop.mjs over http and https): relying-party
 # keys generated with mode 0600, a rotation that keeps the old key (what

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Session binding through pam_checkup: with [anomaly] bind = enforce a
 # token used from another network is refused and audited; from the same
 # /24 it is accepted; with bind = audit it is accepted and audited. And

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli_units.c - metrics rendering and alerts, anomaly detection (binding,
  * per-user cap, failure bursts) and their configuration, against the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli_workload - puts a known history into the store of a checkup.conf, on
  * a test clock that runs in the past, so that "checkup metrics" (on the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The store contract: one behavioural suite, plus concurrency and bad-input
 # tests, each run unchanged against every backend by a wrapper script that
 # sets CHECKUP_TEST_STORE (an LMDB temp dir, or a redis-server of its own).

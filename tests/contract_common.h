@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * contract_common.h - helpers shared by the store contract, race and
  * bad-input tests. The store under test is named by CHECKUP_TEST_STORE

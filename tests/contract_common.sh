@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Sourced by tests/contract_*.sh: runs one store test program against a
 # fresh store named by CHECKUP_TEST_STORE.
 #

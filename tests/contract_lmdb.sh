@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The store contract suite against an LMDB store in a temp dir.
 . "$top_srcdir/tests/contract_common.sh"
 contract_lmdb test_store_contract

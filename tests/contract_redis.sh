@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The store contract suite against a real redis-server on loopback.
 . "$top_srcdir/tests/contract_common.sh"
 contract_redis test_store_contract

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The Debian packages (debian/): "make check-deb", as root, builds them from
 # this tree's "make dist" tarball, runs lintian, installs them, logs in
 # through pam-auth-update's stacks in a private mount namespace, runs

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The Debian packages as a new user gets them, on the machine itself (as
 # root; "make check-deb", run by scripts/test.sh):
 #  1. build them with dpkg-buildpackage -us -uc -b from an unpacked

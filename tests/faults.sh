@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The fault scenarios of bench/faults.sh, shortened to seconds: a Redis
 # restart (AOF on), a Sentinel failover, a slow Redis (CLIENT PAUSE, DEBUG
 # SLEEP) and the embedded store on a full (to its last block, and the store

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The libFuzzer build (configure CC=clang --enable-fuzzing): every target of
 # tests/fuzz/ckfuzz fuzzed briefly from its seed corpus. Any crash, leak,
 # sanitizer report, timeout or broken property fails the test; the input

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # "make install DESTDIR=..." from this build tree: the module in the PAM
 # directory, the programs, every man page in docs/, the sample
 # configuration and the examples, nothing group- or world-writable, no

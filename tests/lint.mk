@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # make lint: clang-tidy (.clang-tidy), cppcheck (scripts/cppcheck.supp) and
 # the style check (scripts/style-check.sh) over every C source in the tree,
 # each at zero findings. scripts/lint.sh does the work; this rule only hands

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The embedded LMDB store backend.
 check_PROGRAMS += tests/test_lmdb
 TESTS += tests/test_lmdb

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # An end of session that was answered survives kill -9 of the process that
 # answered it, on the embedded store: a host process calling pam_checkup
 # (pam_close_session returned, then SIGKILL) and checkupd (a burst of

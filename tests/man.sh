@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Every man page in docs/ renders without a single warning under
 # "man --warnings -l", and checkup.conf(5) and conf/checkup.conf describe
 # every key that store/config.c reads.

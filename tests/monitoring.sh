@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # conf/monitoring works as shipped:
 #  - the alert rules pass `promtool check rules` and their own unit tests
 #    (`promtool test rules`, which fail if a threshold or a label moves);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # OIDC protocol half: unit and fault tests against tests/idp/mockop.mjs,
 # integration against oidc-provider and mockpass (node, from tests/idp).
 check_PROGRAMS += tests/test_oidc_flow

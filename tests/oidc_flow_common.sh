@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shared by the full-flow tests against the npm identity providers
 # (oidc_flow_provider.sh, oidc_flow_mockpass.sh), sourced after set -u:
 # the provider helpers, a temp dir $T with the RP's ES256 keys sig.pem and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * oidc_flow_drive.c - a small command line over liboidc for the shell
  * integration tests and the bench:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The relying party against tests/idp/mockop.mjs: configuration, callback
 # rejections, key rotation, JWKS caching and token endpoint faults.
 set -u

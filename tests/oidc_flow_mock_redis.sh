@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/oidc_flow_mock.sh with the Redis store: pending logins, the shared
 # discovery/JWKS cache and logout jti counters in a real redis-server.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # A full CorpPass code flow, headless, against @opengovsg/mockpass (npm) on
 # loopback: private_key_jwt, ID token ES256 inside ECDH-ES+A256KW +
 # A256CBC-HS512, legacy CorpPass claims (sub s=..,u=..,c=.., userInfo,

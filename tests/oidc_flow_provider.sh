@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Full flows, headless, against oidc-provider (npm) on loopback:
 #  - a plain provider with client_secret_basic, code flow and device flow;
 #  - configured like CorpPass FAPI 2.0: private_key_jwt (ES256), PKCE, PAR,

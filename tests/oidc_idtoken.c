@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ID token validation: every rejection of issue 4 that concerns tokens
  * and key sets, and the good cases (each enc with each ECDH-ES key wrap;

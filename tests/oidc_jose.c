@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Relying-party keys (mode checks, public JWKS, rollover), the
  * private_key_jwt client assertion, DPoP proofs and the CorpPass claim

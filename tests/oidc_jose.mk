@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # JOSE unit tests: ID tokens (JWE + JWS), key sets, RP keys, client
 # assertions, DPoP proofs, CorpPass claims. Keys are generated at run time.
 OIDC_TEST_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/oidc $(CMOCKA_CFLAGS) \

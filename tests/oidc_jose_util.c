@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* oidc_jose_util.c - test-time keys and tokens for the JOSE tests. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * oidc_jose_util.h - what the JOSE tests build at test time: keys, JWKS
  * documents, JWS and JWE tokens. The JWE side (ECDH-ES+A*KW, Concat KDF

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Install tree, man pages and deployment samples.
 TESTS += tests/install.sh tests/man.sh tests/ops_samples.sh tests/monitoring.sh
 EXTRA_DIST += tests/install.sh tests/man.sh tests/ops_samples.sh tests/monitoring.sh tests/ops.mk

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The deployment samples in conf/ work as shipped:
 #  - conf/checkup.conf loads (with its store moved to a temp dir);
 #  - conf/redis/redis.conf + checkup-auth.conf run a real redis-server on

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # pam_checkup.so through the real libpam (pam_wrapper + libpamtest), the
 # token and users-file units, and a full cycle under valgrind.
 check_PROGRAMS += tests/test_token tests/test_users tests/test_pam tests/test_pam_units

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # [anomaly] bind = enforce through pam_checkup: a token use refused as
 # coming from elsewhere leaves the session's idle clock (last activity)
 # where it was; an allowed use moves it. The clock has one-second steps,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # checkup (the CLI): exit codes, file modes, and a session made through
 # pam_checkup.so showing up in "checkup sessions list".
 set -eu

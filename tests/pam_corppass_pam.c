@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pam_checkup method=corppass / method=oidc through the real libpam
  * (pam_wrapper; libpamtest or a handle of our own). The conversation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The QR code of a terminal login's link, drawn in half blocks
  * (pam/qr.c): read back from the text, it is the matrix libqrencode made,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The terminal-login PAM tests again with the pending logins and sessions
 # in a real redis-server on loopback. The server is stopped by pid on exit.
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ck_terminal (pending terminal logins) on the store named by
  * CHECKUP_TEST_STORE: run through tests/pam_corppass_store_lmdb.sh and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pam_drive - runs PAM operations on one handle, like pamtester, and also
  * shows what a session gets in its PAM environment. Used by the demo,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The pam_checkup tests again, with the sessions and lockout counters in a
 # real redis-server on loopback instead of the embedded store. The server
 # is stopped by pid on exit.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # pam_checkup.so exports the pam_sm_* entry points and nothing else, and
 # loads neither libcurl nor cjose (nor anything that talks to an identity
 # provider) into the processes that load PAM.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # A full authenticate / acct_mgmt / open_session / close_session cycle
 # (password, then token) through the real libpam:
 # under valgrind in the plain build, under ASan/UBSan as it is in the

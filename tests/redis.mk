@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Redis store backend tests: a cmocka program driven by a wrapper script that
 # starts its own redis-server on a free loopback port.
 check_PROGRAMS += tests/test_redis_store

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Standalone Redis with the append-only file: a burst of logouts, then
 # SIGKILL of redis-server right after the last answer (tests/aof_burst
 # sends it), a restart from the same directory, and a count of logged-out

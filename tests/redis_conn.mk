@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Tests of the Redis connection: URL parsing alone, then real servers
 # (started by the .sh wrappers through tests/lib/redis.sh).
 check_PROGRAMS += tests/test_redis_conn_url tests/test_redis_conn tests/test_redis_conn_tls \

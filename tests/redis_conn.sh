@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The Redis connection against a real redis-server (plain TCP, ACL user).
 set -u
 . "$top_srcdir/tests/lib/redis.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The Redis connection through Sentinel: a primary, a replica and three
 # sentinels on loopback, all behind one password made up now.
 set -u

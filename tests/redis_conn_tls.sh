@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The Redis connection over TLS: certificates are made now, in the test's
 # temp dir, and three TLS-only servers are started on loopback.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Redis store backend specifics against a redis-server of our own on
 # loopback; a second server is started and stopped to get a port where
 # nothing listens. Every server is stopped by pid on exit.

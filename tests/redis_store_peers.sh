@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The Redis store over TLS (certificates made now, in the test's temp dir)
 # and through Sentinel: a TLS-only server, a plain primary and a sentinel
 # watching it, all on loopback and stopped by pid on exit.

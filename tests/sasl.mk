@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The OAUTHBEARER plugin: the message parser (cmocka, no libsasl2 needed),
 # then the plugin through the real libsasl2: sasl2-bin's sample server and
 # client, an in-process driver for what they cannot carry, and valgrind.

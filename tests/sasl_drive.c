@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sasl_drive - a helper for tests/sasl_sample.sh and tests/sasl_valgrind.sh.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The OAUTHBEARER plugin through the real libsasl2 and sasl2-bin's sample
 # programs, which speak base64 lines ("C: ...", "S: ...") on stdin and
 # stdout: sasl-sample-server gets the client messages of each case, and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The saslauthd road for SASL PLAIN and LOGIN: a real saslauthd -a pam,
 # run with the options of conf/sasl/saslauthd, asks pam_checkup (the
 # build tree's module, in a PAM service made from conf/pam.d/checkup-sasl)

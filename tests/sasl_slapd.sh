@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # OpenLDAP slapd -> Cyrus SASL PLAIN -> saslauthd -a pam -> pam_checkup,
 # end to end with real programs: slapd with conf/sasl/slapd.conf as its
 # SASL options (tests/lib/slapd.sh), saslauthd as conf/sasl/saslauthd runs

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # libcheckup_sasl.so exports the two Cyrus SASL entry points and nothing
 # else, and loads neither libcurl nor cjose (nor anything that talks to an
 # identity provider) into slapd, the mail servers and the other services

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # One good and one refused OAUTHBEARER exchange through the real libsasl2
 # (client and server mechanisms of the plugin in one process, tests/
 # sasl_drive): under valgrind in the plain build, under ASan/UBSan as it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # SASL services without the plugin: saslauthd -a pam with pam_checkup
 # (testsaslauthd), and OpenLDAP slapd binding through it (ldapwhoami -Y
 # PLAIN). tests/lib/slapd.sh is the slapd harness; a test of the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # No secret in any log: a representative workload with secrets made for
 # this run, then every log it produced is searched for every one of them.
 #

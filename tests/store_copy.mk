@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # checkup store copy: the same-store helper (unit), and moving live
 # sessions, lockout state and counters between the embedded store and a
 # redis-server of the test's own, through checkupd and the CLI.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # checkup store copy: the runbook of docs/operations.md ("Adding Redis")
 # on loopback. Sessions made through checkupd on the embedded store keep
 # working through checkupd on Redis after the switch, with the same times

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * store_copy_fill - puts N live sessions into the store of a checkup.conf
  * (users f0..f<N/4>, four each), for the store copy tests. Prints nothing

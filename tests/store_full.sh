@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # A full store still checks and ends sessions: tests/test_store_full
 # against a redis-server of our own (filled to maxmemory by the test), an
 # embedded store on a 4 MiB tmpfs filled by the test, and one at its map

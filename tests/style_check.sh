@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # scripts/style-check.sh catches what it claims to, and only that: bad
 # samples (banned calls, memset on secret-named buffers) fail with the line
 # named; a clean sample (the same words in comments and strings, snprintf,

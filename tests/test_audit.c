@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The audit writer: which user names are written as they are, the JSON
  * line (parsed back with jansson), and what happens when the audit file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * checkup.conf parsing: defaults, ranges, clear errors; and the one
  * ownership and mode policy (ck_secfile.h) for checkup.conf, secret files,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_encode.c - the one encoding module: base64url (RFC 4648 test
  * vectors, strictness), hex and percent-encoding.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The embedded LMDB store: environment handling (modes, corrupt files,
  * map full, fork, dead writers and readers), expiry sweeping and metrics,

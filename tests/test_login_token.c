@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_login_token.c - ck_login_token_check, the token login the PAM
  * module and the SASL plugin share: every outcome on an embedded store in

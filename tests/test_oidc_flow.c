@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_oidc_flow.c - the relying party's protocol half against
  * tests/idp/mockop.mjs (started by tests/oidc_flow_mock.sh, which passes

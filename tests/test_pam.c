@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pam_checkup.so through the real libpam, with service files in a temp
  * directory (pam_wrapper) and the conversation run by libpamtest or, where

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pam_checkup internals, linked from the module's convenience library:
  * argument parsing, messages, audit lines.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The Redis connection against a real redis-server on loopback: commands,
  * pipelines, AUTH with an ACL user, SELECT, a password file, fork(), and

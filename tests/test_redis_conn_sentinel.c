@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The Redis connection through Sentinel: one primary, one replica, three
  * sentinels, all password-protected. Resolving the primary (past a dead

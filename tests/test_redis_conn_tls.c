@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The Redis connection over TLS against real redis-server processes with
  * certificates made at test time: verification by IP and by name, CA file

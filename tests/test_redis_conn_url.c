@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Redis URL parsing and [store] settings: good URLs, malformed ones, secrets. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Helpers shared by the Redis connection tests (header-only, static). */
 #ifndef CK_TEST_REDIS_CONN_UTIL_H
 #define CK_TEST_REDIS_CONN_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Redis store backend specifics, against a real redis-server started by
  * tests/redis_store.sh (CHECKUP_TEST_REDIS_PORT). The backend-independent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The Redis store over the other transports: TLS (rediss://, verified
  * against a CA made at test time) and Sentinel discovery

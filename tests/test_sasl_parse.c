@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_sasl_parse.c - the OAUTHBEARER message parser and writers of the
  * SASL plugin (sasl/parse.c): every rule of RFC 7628's client response,

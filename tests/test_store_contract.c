@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The store contract: one behavioural suite that runs unchanged against
  * every backend (tests/contract_lmdb.sh, tests/contract_redis.sh).

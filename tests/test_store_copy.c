@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_store_copy - "checkup store copy" without a server: telling when
  * --from and --to name the same store, and the copy's semantics between

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A full store still checks and ends sessions, on every way a store fills:
  * Redis at maxmemory with noeviction (CHECKUP_TEST_REDIS_PORT), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Bad input to the store: malformed URLs, oversized and non-text fields,
  * malformed session ids and keys, oversized pending logins, and a Redis

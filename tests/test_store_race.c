@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Concurrency tests of the store: two processes (fork, each opening its
  * own handle after the fork) hammer the same sessions, pending logins and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Session tokens: compact JWS HS256 with a kid key ring. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The users file: format, escaping, lookups, passwords, safe rewrite. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The users file's index: lookups through it, its rebuild when the file
  * changes, and an index that is stale, lies, is damaged or cannot be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_web_units.c - checkupd's parsers without a server: the [daemon]
  * settings, trusted proxy networks, the redirect allowlist, HTML escaping

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Unit tests of the store front and the configuration.
 check_PROGRAMS += tests/test_config
 TESTS += tests/test_config

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Test tiers.
 #
 # make check       everything in TESTS (servers, node, nginx, Chromium);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # checkupd tests: the daemon on each store driven by curl, two daemons on
 # one Redis, nginx auth_request in front of a dummy page, and Chromium.
 TESTS += tests/web_api.sh tests/web_oidc.sh tests/web_oidc_redis.sh tests/web_oidc_faults.sh tests/web_terminal.sh tests/web_lmdb.sh tests/web_slow.sh tests/wipe_scan.sh tests/web_redis.sh tests/web_peers.sh tests/web_nginx.sh tests/web_browser.sh tests/web_cli.sh

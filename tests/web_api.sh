@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The JSON API for programs and single-page tools: POST /v1/auth/login
 # (JSON or a form), GET /v1/users/me with the Bearer token, POST
 # /v1/auth/logout and /v1/auth/logout-all, with the same lockout, rate

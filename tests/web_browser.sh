@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Chromium (Debian, headless) driven by playwright-core logs in through
 # nginx with email and password, and with CorpPass through mockpass and
 # oidc-provider as CorpPass FAPI 2.0; checks the cookies as stored, reaches

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # checkupd's command line, configuration errors and exit codes, and
 # listening on a Unix socket.
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shell helpers for the checkupd tests. Source it after tests/lib/redis.sh
 # (which makes $CK_TEST_TMP); every daemon started here is stopped by pid
 # in web_stop_all.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # checkupd on the embedded store: the whole behaviour suite, driven by curl.
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
 . "$top_srcdir/tests/lib/redis.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # nginx (Debian) with auth_request in front of a static dummy page and of
 # checkupd, over TLS with a CA made now: the page is reachable with the
 # session cookie, and without it nginx redirects to the login page.

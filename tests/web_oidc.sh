@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # checkupd's OIDC half end to end, driven by curl, with real providers on
 # loopback: CorpPass through @opengovsg/mockpass, oidc-provider as CorpPass
 # FAPI 2.0 (PAR, DPoP, private_key_jwt, JWE ID token) and a plain

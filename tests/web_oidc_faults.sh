@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # checkupd when the identity provider fails: tests/idp/mockop.mjs answers
 # the token endpoint with 400, 500, a redirect, a truncated or a 50 MB
 # body, or not at all; discovery with 500, silence or another issuer; the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/web_oidc.sh on a real redis-server: the browser binding, the
 # single-use callback, the back-channel logout index and the rate limit
 # through the Redis store.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Two checkupd processes on one Redis: a session made by one is valid on
 # the other, and a logout on one is seen by the other at once.
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"

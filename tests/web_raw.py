@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Raw HTTP clients for the checkupd tests (no library would send these).
 
   web_raw.py raw PORT BYTES

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # checkupd on a real redis-server: the whole behaviour suite, then the
 # store going away (fail closed: 503, never a session accepted unverified).
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # checkupd under slow clients: 5,000 half-open connections from one address
 # (127.0.0.2) that each trickle a header line every half second, and a body
 # sent a byte at a time. /healthz

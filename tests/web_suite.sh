@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The checkupd behaviour suite, run against one store by tests/web_lmdb.sh
 # and tests/web_redis.sh. Source it after tests/web_common.sh and call
 # web_suite DIR STORE_URL; it starts and stops its own daemons.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # CorpPass at the terminal, end to end: pam_checkup.so (method=corppass,
 # through pam_wrapper and tests/pam_drive) shows the short link; the test
 # follows it through checkupd and @opengovsg/mockpass like a browser; PAM

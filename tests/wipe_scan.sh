@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Secrets are wiped with OPENSSL_cleanse, which the compiler may not drop.
 # A memset (or bzero) of a buffer that is freed or goes out of scope right
 # after is a dead store that -O2 removes, and explicit_bzero is not what

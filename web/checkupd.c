@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * checkupd.c - the daemon: command line, configuration, logging, one store
  * handle per worker thread, the libmicrohttpd daemon, and a clean stop on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * checkupd.h - the HTTP half of checkup: internals shared by the files of
  * web/. Nothing here is public API; the daemon is one program.

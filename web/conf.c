@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * conf.c - the [daemon] section of checkup.conf, read through
  * ck_config_load's callback so that one file configures everything.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * guard.c - connections before they are requests: at most
  * per_ip_connection_limit at once from one client address (trusted

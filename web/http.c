@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * http.c - what every endpoint needs: responses with the security headers,
  * the session cookie, the token of a request, the client's address behind

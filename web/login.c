@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * login.c - GET /login (the form), POST /login and POST /v1/auth/login
  * (email and password through ck_login_password, the PAM module's own

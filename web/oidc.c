@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * oidc.c - the OIDC / CorpPass half of checkupd: [provider NAME] sections,
  * GET /login/<provider> (pending login + browser binding cookie),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * routes.c - the endpoints: which method and path go where, the request
  * body, and the session-bearing answers (/session, /v1/users/me, logout).

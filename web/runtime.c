@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * runtime.c - what every request handler leans on: logging (standard
  * error or syslog), audit events, and one store handle per worker thread.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * terminal.c - GET /t/<code>: the browser half of a CorpPass / OIDC login
  * started at a terminal by the PAM module (ck_terminal.h). The code names

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # checkupd: the HTTP daemon (libmicrohttpd) over libcheckup. Everything but
 # main() is a convenience library that the unit tests link too.
 noinst_LTLIBRARIES += libcheckupd.la

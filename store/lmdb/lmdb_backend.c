@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lmdb_backend.c - the embedded default store: sessions, pending logins and
  * failure counters in one LMDB environment shared by every process on the

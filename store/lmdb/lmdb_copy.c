@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lmdb_copy.c - the embedded store's side of "checkup store copy"
  * (ck_copy.h, copy_* in backend.h): listing sessions, failure counters and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lmdb_env.c - the LMDB environment: creation with explicit modes, one
  * shared MDB_env per process and directory, fork() detection, the write

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lmdb_internal.h - the embedded LMDB backend's pieces (internal).
  *

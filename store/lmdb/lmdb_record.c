@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lmdb_record.c - the stored form of a session and of the metrics counters.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The Redis store backend: our own connection (plain TCP or OpenSSL TLS,
 # Sentinel) under hiredis' RESP formatter and parser, the session scripts,
 # and the backend operations.

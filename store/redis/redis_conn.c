@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis_conn.c - checkup's own Redis connection: URL parsing, a socket with
  * connect and command timeouts, AUTH and SELECT, reconnect with backoff.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis_conn.h - a Redis connection of our own (internal to libcheckup).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis_conn_int.h - what redis_conn.c, redis_conn_tls.c and
  * redis_conn_sentinel.c share. Not for other components: use redis_conn.h.

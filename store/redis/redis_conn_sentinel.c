@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis_conn_sentinel.c - find the primary through Redis Sentinel.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis_conn_tls.c - OpenSSL 3 under ck_conn: peer and host-name
  * verification (on by default), SNI, CA file or dir or the system store,

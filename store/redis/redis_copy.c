@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis_copy.c - the Redis side of "checkup store copy" (ck_copy.h,
  * copy_* in backend.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis_internal.h - pieces of the Redis backend (redis_backend.c) that
  * its other files use: the connection, the key spellings and the record

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis_scripts.c - the Lua scripts of the Redis store backend.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis_scripts.h - the Lua scripts of the Redis store (internal).
  * The key schema and the record format are described in redis_scripts.c.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // checkupd in a real browser: Debian's Chromium, headless, driven by
 // playwright-core, through nginx (TLS with a test CA, auth_request) in front
 // of a dummy internal page. Run by tests/web_browser.sh, which starts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * driver.c - main() for tests/fuzz/ckfuzz without libFuzzer (gcc, make
  * check): feeds every seed of tests/fuzz/corpus/NAME/ to target NAME.

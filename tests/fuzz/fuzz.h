@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz.h - checkup's libFuzzer targets share one program (tests/fuzz/ckfuzz).
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # libFuzzer targets for the parsers, all in one program: tests/fuzz/ckfuzz.
 #
 # Adding a target NAME (one line here):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_audit.c - audit events with hostile values (user names, hosts,
  * services from the PAM caller): ck_audit_format into buffers of every

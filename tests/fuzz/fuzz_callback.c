@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_callback.c - the OIDC callback's query string through
  * ck_oidc_parse_callback.

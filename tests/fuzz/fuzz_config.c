@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_config.c - checkup.conf through ck_config_load (libinih and our
  * ranges), read from a memfd so no file is written per input, with a

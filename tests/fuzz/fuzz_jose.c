@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_jose.c - the JOSE half of liboidc: ID token verification (JWE and
  * JWS parsing, key choice, claim checks), JWKS parsing and the CorpPass

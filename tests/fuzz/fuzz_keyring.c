@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_keyring.c - the token key ring file (ck_keyring_load): "kid
  * base64url-secret" lines, comments, blank lines, CR LF endings.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_pam_args.c - pam_checkup's module arguments (pam/cfg.c): the input
  * is split at newlines into argv, as a pam.d line would be at blanks.

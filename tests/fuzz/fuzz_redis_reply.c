@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_redis_reply.c - what a hostile or broken Redis server can answer:
  * RESP parsed by hiredis' reader inside our connection (redis_conn.c),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_redis_url.c - the store URL parser for Redis (ck_redis_opts_from_url):
  * redis://, rediss://, redis+sentinel:// with user info, [IPv6] hosts,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_sasl_oauthbearer.c - the OAUTHBEARER client message parser of the
  * SASL plugin (sasl/parse.c).

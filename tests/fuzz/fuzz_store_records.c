@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_store_records.c - what the embedded store reads back from its
  * files (lmdb_record.c: session records and metrics counters) and the

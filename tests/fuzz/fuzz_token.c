@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_token.c - session tokens: ck_token_verify against a fixed test ring
  * (two keys, so a kid picks one), ck_token_looks_like and strict base64url.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_web_headers.c - what checkupd reads from a request before it
  * trusts anything: the Cookie header, X-Forwarded-For, the rd redirect

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * registry.c - the targets of tests/fuzz/ckfuzz and libFuzzer's entry
  * points, which hand each input to the target named by CK_FUZZ_TARGET.

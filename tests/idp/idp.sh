@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shell helpers for tests that run identity providers from npm on loopback.
 # Source this file; it makes a private temp dir, $CK_IDP_TMP. Every node
 # process started with idp_start is stopped by its pid in idp_stop_all.

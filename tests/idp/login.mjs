@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // login.mjs - plays the browser through an identity provider's login pages,
 // headless, over HTTP: follows redirects, keeps cookies, fills the forms.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mockop.mjs - a small scriptable OpenID provider for checkup's unit and
 // fault tests: discovery, JWKS, an authorization endpoint that approves at
 // once, a token endpoint with fault modes, userinfo. Only node's own

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mockpass.mjs - @opengovsg/mockpass (GovTech's mock Singpass/CorpPass) on a
 // free loopback port, for checkup's CorpPass integration test.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // op.mjs - oidc-provider (npm, OpenID Certified) on a free loopback port for
 // checkup's integration tests.
 //

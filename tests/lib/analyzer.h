@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Forced into every file by make lint (clang-tidy, cppcheck) and
  * scan-build, never by the build: what the analyzers, which see one file at

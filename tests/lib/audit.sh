@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shell helper: keeps the JSON audit files a test wrote, for
 # tests/audit_json.sh, which parses every line of every one of them.
 #

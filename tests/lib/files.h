@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * files.h - the files C tests write, in one place. A setup that cannot
  * write its files has nothing to test: each helper prints what failed and

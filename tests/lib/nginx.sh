@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shell helpers for tests and benchmarks that put Debian's nginx in front
 # of checkupd. Source after tests/lib/redis.sh (for $CK_TEST_TMP, ck_alive,
 # ck_free_port and ck_tls_certs). Every nginx started here runs with its own

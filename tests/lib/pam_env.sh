@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shell helpers for the pam_checkup script tests and the demo: a checkup
 # configuration, users and keys in a directory, and pam_wrapper service
 # files pointing at the module just built. Source it; it sets nothing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pamconv.c - the one PAM conversation of the tests (pamconv.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pamconv.h - the one PAM conversation of the tests, the driver and the
  * benchmark: every prompt gets the secret (or what answer() gives), every

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shell helpers for tests that need a real redis-server on loopback.
 # Source this file; it makes a private temp dir, $CK_TEST_TMP, and every
 # server started below it is stopped (by its pid file) by redis_stop_all.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shell helpers for the OAUTHBEARER plugin tests: a checkup directory
 # (configuration, key ring, users, embedded store, audit file) and the SASL
 # configuration that points libsasl2 at the plugin just built. Source it.

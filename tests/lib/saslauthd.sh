@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shell helpers for the tests of the saslauthd road: a real saslauthd
 # (sasl2-bin) with "-a pam", started by the test as its own child, whose
 # PAM reads the services of a test directory (pam_wrapper) with the

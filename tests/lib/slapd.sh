@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shell helpers for tests that bind to a real OpenLDAP slapd (package
 # slapd) through Cyrus SASL. Source after tests/lib/redis.sh (for
 # $CK_TEST_TMP, ck_alive, ck_free_port and ck_tls_certs).
