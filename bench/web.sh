@@ -16,7 +16,9 @@
 # Every /session call verifies the token and touches the session in the
 # store (the sliding timeout). With one session, the embedded store writes
 # once a second and answers the other touches of that second from a read
-# transaction (docs/design.md, checkupd). The many sessions are made by
+# transaction (docs/design.md, checkupd). The LMDB store is on tmpfs
+# (/dev/shm; LMDB_TMP overrides), as its default /run/checkup usually is;
+# on a disk each write touch waits for fdatasync. The many sessions are made by
 # bench/web_mint (the record a password login writes, without its hash).
 #
 # Then the storm, on each store: the many-session /session load again,
@@ -57,7 +59,10 @@ make -C "$top_builddir" checkupd checkup bench/web_mint >/dev/null
 . "$top_srcdir/tests/lib/nginx.sh"
 . "$top_srcdir/tests/web_common.sh"
 . "$top_srcdir/bench/load_common.sh"
-trap 'nginx_stop_all; web_stop_all; redis_stop_all' EXIT
+# The embedded store lives where its default does, on tmpfs (/run/checkup):
+# on a disk every write touch waits for fdatasync (LMDB_TMP overrides).
+LMDB_DIR=$(mktemp -d "${LMDB_TMP:-/dev/shm}/ck-web.XXXXXX")
+trap 'nginx_stop_all; web_stop_all; redis_stop_all; rm -rf "$LMDB_DIR"' EXIT
 trap 'exit 1' INT TERM
 
 # p99_of FILE: wrk's 99% latency in ms.
@@ -116,7 +121,7 @@ median() {
 }
 
 port=$(redis_start bench)
-web_bench_start lmdb "lmdb:$CK_TEST_TMP/lmdb/store"
+web_bench_start lmdb "lmdb:$LMDB_DIR/store"
 web_bench_start redis "redis://127.0.0.1:$port/0"
 printf '%s\n' "listen 127.0.0.1:@PORT@;" "location = /static204 { access_log off; return 204; }" \
     > "$CK_TEST_TMP/block"
