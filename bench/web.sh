@@ -193,7 +193,7 @@ i=0
 while [ $i -lt "$LOGINS" ]; do
     i=$((i + 1))
     echo "load$(( (i - 1) % USERS + 1 ))@example.org"
-done | xargs -P 4 -I {} curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 \
+done | timeout 600 xargs -P 4 -I {} curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 \
     -H "Origin: $WEB_ORIGIN" --data-urlencode "email={}" --data-urlencode "password@$d/pw" \
     "http://127.0.0.1:$WEB_PORT/login" > "$CK_TEST_TMP/login-codes"
 sleep 3
