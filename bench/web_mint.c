@@ -46,7 +46,7 @@ static int skip_section(void *ud, const char *section, const char *name, const c
 int main(int argc, char **argv)
 {
     ck_config cfg;
-    ck_users users = { 0, NULL };
+    ck_users users;
     ck_keyring *ring = NULL;
     ck_store *st;
     char err[512], name[64], sid[CK_SID_LEN];
@@ -56,6 +56,7 @@ int main(int argc, char **argv)
 
     if (argc != 5 || (n = atol(argv[2])) <= 0 || (nusers = atol(argv[3])) <= 0)
         die("usage", "web_mint CONF N USERS OUT");
+    memset(&users, 0, sizeof(users));
     ck_config_defaults(&cfg);
     if (ck_config_load(&cfg, argv[1], skip_section, NULL, err, sizeof(err)) != 0)
         die("config", err);
