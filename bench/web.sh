@@ -183,12 +183,12 @@ web_start logins "$d/checkup.conf"
 [ -n "$(web_login "$WEB_PORT" load1@example.org "$(cat "$d/pw")")" ] ||
     { echo "logins: the first login failed" >&2; exit 1; }
 used() { redis-cli -p "$lport" info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p'; }
-# stat NAME: a top-level field of MEMORY STATS.
-stat() { redis-cli -p "$lport" memory stats | awk -v k="$1" 'p {print; exit} $0 == k {p = 1}'; }
+# mem_stat NAME: a top-level field of MEMORY STATS.
+mem_stat() { redis-cli -p "$lport" memory stats | awk -v k="$1" 'p {print; exit} $0 == k {p = 1}'; }
 # Redis shrinks an idle client's buffers within seconds: what is left is
 # what the logins stored, not the connections' transient buffers.
 sleep 3
-m0=$(used) ds0=$(stat dataset.bytes) cl0=$(stat clients.normal)
+m0=$(used) ds0=$(mem_stat dataset.bytes) cl0=$(mem_stat clients.normal)
 i=0
 while [ $i -lt "$LOGINS" ]; do
     i=$((i + 1))
@@ -197,7 +197,7 @@ done | timeout 600 xargs -P 4 -I {} curl -s -o /dev/null -w '%{http_code}\n' --m
     -H "Origin: $WEB_ORIGIN" --data-urlencode "email={}" --data-urlencode "password@$d/pw" \
     "http://127.0.0.1:$WEB_PORT/login" > "$CK_TEST_TMP/login-codes"
 sleep 3
-m1=$(used) ds1=$(stat dataset.bytes) cl1=$(stat clients.normal)
+m1=$(used) ds1=$(mem_stat dataset.bytes) cl1=$(mem_stat clients.normal)
 ok=$(grep -c '^303$' "$CK_TEST_TMP/login-codes" || true)
 [ "$ok" -eq "$LOGINS" ] || { echo "logins: $ok of $LOGINS succeeded" >&2; exit 1; }
 nkeys=$(redis-cli -p "$lport" dbsize)
