@@ -20,8 +20,15 @@
 # of one login on the idle daemon (the yescrypt hash dominates it), from which
 # the machine's login ceiling is nproc * 1000 / login_ms.
 #
+# Then the PAM side of a host under a login flood (bench/pam -S STORM,
+# default 10 s): token keep-alives through pam_checkup, one due every 5 ms,
+# alone and then while 2 x nproc processes run password logins through the
+# same module as fast as they can; pam_storm_p99_ratio = keep-alive p99
+# during the flood / before it, the higher of the two stores.
+#
 # One "STORE" line per store; the last line is the RESULT: the lower rates,
-# the higher p99 (of /v1/users/me) and the sum of the errors of the two runs.
+# the higher p99 (of /v1/users/me) and the sum of the errors of the two runs,
+# and pam_storm_p99_ratio.
 set -eu
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -32,7 +39,8 @@ VUS=${VUS:-100}
 KEEPALIVE=${KEEPALIVE:-3}
 SESSION=${SESSION:-30}
 STORES=${STORES:-lmdb redis}
-make -C "$top_builddir" checkupd checkup bench/load_gen >/dev/null
+STORM=${STORM:-10}
+make -C "$top_builddir" checkupd checkup bench/load_gen bench/pam pam_checkup.la >/dev/null
 
 . "$top_srcdir/tests/lib/redis.sh"
 . "$top_srcdir/tests/web_common.sh"
@@ -87,10 +95,15 @@ for s in $STORES; do
 done
 echo "$(nproc) cores, $VUS VUs, stages ${ramp}s/${hold}s/${down}s, keep-alive ${KEEPALIVE}s," \
     "session ${SESSION}s; rates over the whole run, p99 of /v1/users/me"
-awk '{for (i = 3; i <= NF; i++) {split($i, kv, "="); v[kv[1]] = kv[2]}
+"$top_builddir/bench/pam" -S "$STORM" > "$CK_TEST_TMP/storm.txt" 2> "$CK_TEST_TMP/storm.err" ||
+    { cat "$CK_TEST_TMP/storm.txt" "$CK_TEST_TMP/storm.err" >&2; exit 1; }
+grep -v '^RESULT' "$CK_TEST_TMP/storm.txt"
+pam_storm=$(sed -n 's/^RESULT pam_storm_p99_ratio=//p' "$CK_TEST_TMP/storm.txt")
+awk -v ps="$pam_storm" '{for (i = 3; i <= NF; i++) {split($i, kv, "="); v[kv[1]] = kv[2]}
       if (NR == 1 || v["logins_per_s"] < lp) lp = v["logins_per_s"]
       if (NR == 1 || v["me_per_s"] < mp) mp = v["me_per_s"]
       if (v["p99_ms"] > p99) p99 = v["p99_ms"]
       err += v["errors"]}
-     END {printf "RESULT logins_per_s=%.2f me_per_s=%.2f p99_ms=%.2f errors=%d\n", lp, mp, p99, err
+     END {printf "RESULT logins_per_s=%.2f me_per_s=%.2f p99_ms=%.2f errors=%d pam_storm_p99_ratio=%s\n",
+                 lp, mp, p99, err, ps
           exit err != 0}' "$CK_TEST_TMP/stores"

@@ -2,7 +2,7 @@
 /*
  * bench/pam - what pam_checkup adds on top of the store, measured in one run.
  *
- *   bench/pam [-t SECONDS] [-n SESSIONS] [STORE_URL...]
+ *   bench/pam [-t SECONDS] [-n SESSIONS] [-S SECONDS] [STORE_URL...]
  *
  * Without URLs it measures every store available: an LMDB store in a temp
  * dir, and Redis when redis-server ($REDIS_SERVER or on PATH) can be
@@ -41,6 +41,17 @@
  * lowest ratio:
  *
  *   RESULT pam_cycles_per_s=<cycles/s> pam_vs_touch=<cycles/s / touches/s>
+ *
+ * Storm mode (-S SECONDS, run by bench/load.sh): the PAM side of a host
+ * that takes many password logins at once. Token keep-alives (the cycle
+ * above, paced at one every 5 ms, round robin over the pool, default 2,000
+ * sessions) for SECONDS alone, then for SECONDS more while 2 x nproc
+ * processes (sshd forks one per connection) run password logins
+ * (pam_authenticate, yescrypt, a right password so that no lockout ends
+ * the flood) through the same module and store as fast as they can. It
+ * prints both p99s of the keep-alives and the login rate, and last
+ *
+ *   RESULT pam_storm_p99_ratio=<p99 during / p99 before, highest store>
  */
 #include "config.h"
 
@@ -54,6 +65,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -70,6 +82,9 @@
 #include "ck_users.h"
 
 #define USER "bench@example.org"
+#define STORM_USER "storm@example.org"
+#define STORM_POOL 2000
+#define STORM_TICK 0.005
 #define DEFAULT_POOL 200000
 #define SLICE 0.2
 
@@ -123,6 +138,26 @@ static void prepare(const char *dir, int idx, const char *url, long pool, char *
              "account required %s/.libs/pam_checkup.so config=%s\n",
              b ? b : ".", conf, b ? b : ".", conf);
     write_text(path, text);
+    snprintf(path, sizeof(path), "%s/services/storm%d", dir, idx);
+    snprintf(text, sizeof(text),
+             "auth required %s/.libs/pam_checkup.so config=%s method=password\n"
+             "account required %s/.libs/pam_checkup.so config=%s\n",
+             b ? b : ".", conf, b ? b : ".", conf);
+    write_text(path, text);
+}
+
+/* Made up per run (the pid and the time), kept in the environment for the
+ * re-executed bench; a bench user's password, never printed. */
+static const char *storm_password(void)
+{
+    static char pw[64];
+    const char *e = getenv("CK_BENCH_STORM_PW");
+
+    if (e)
+        return e;
+    snprintf(pw, sizeof(pw), "storm-%ld-%ld", (long)getpid(), (long)time(NULL));
+    setenv("CK_BENCH_STORM_PW", pw, 1);
+    return pw;
 }
 
 static void setup_dir(const char *dir)
@@ -140,6 +175,15 @@ static void setup_dir(const char *dir)
     snprintf(path, sizeof(path), "%s/keys", dir);
     if (ck_keyring_generate(path, kid, err, sizeof(err)) != 0)
         die("keys", err);
+    /* the storm's password user: one real yescrypt hash */
+    memset(&u, 0, sizeof(u));
+    snprintf(u.email, sizeof(u.email), STORM_USER);
+    snprintf(u.role, sizeof(u.role), "nurse");
+    if (ck_password_hash(storm_password(), u.hash, sizeof(u.hash), err, sizeof(err)) != 0)
+        die("hash", err);
+    snprintf(path, sizeof(path), "%s/users", dir);
+    if (ck_users_add(path, &u, err, sizeof(err)) != 0)
+        die("users", err);
     snprintf(path, sizeof(path), "%s/services", dir);
     mkdir(path, 0755);
     snprintf(path, sizeof(path), "%s/services/other", dir);
@@ -399,6 +443,154 @@ static rates bench_store(int idx, const char *url, const char *conf, const char 
     return r;
 }
 
+/* ---- storm mode ----------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static double p99_ms(double *v, long n)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, (size_t)n, sizeof(*v), cmp_double);
+    return v[(long)((double)(n - 1) * 0.99)] * 1000;
+}
+
+/*
+ * Keep-alive cycles, one due every STORM_TICK, for secs seconds. Each
+ * latency runs from when the cycle was due, so a wait for a CPU before
+ * it starts counts too; a late cycle makes the next one due at once,
+ * without a catch-up burst.
+ */
+static long keepalives(pam_handle_t *ph, double secs, double *v, long cap)
+{
+    double t0 = now_s(), next = t0, w;
+    long n = 0;
+    int rc;
+
+    while (now_s() - t0 < secs && n < cap) {
+        rc = pam_authenticate(ph, PAM_SILENT);
+        if (rc == PAM_SUCCESS)
+            rc = pam_acct_mgmt(ph, PAM_SILENT);
+        if (rc != PAM_SUCCESS)
+            die("keep-alive", pam_strerror(ph, rc));
+        v[n++] = now_s() - next;
+        next += STORM_TICK;
+        w = next - now_s();
+        if (w > 0)
+            usleep((useconds_t)(w * 1e6));
+        else
+            next = now_s();
+    }
+    return n;
+}
+
+/* One process of the flood: a fresh handle per login, as sshd's per-connection process. */
+static void flood_child(int idx, long *count)
+{
+    tp_conv tc = { .secret = storm_password() };
+    struct pam_conv pc = { tp_conv_fn, &tc };
+    char svc[32];
+
+    snprintf(svc, sizeof(svc), "storm%d", idx);
+    for (;;) {
+        pam_handle_t *ph = NULL;
+        int rc;
+
+        if (pam_start(svc, STORM_USER, &pc, &ph) != PAM_SUCCESS)
+            _exit(1);
+        rc = pam_authenticate(ph, PAM_SILENT);
+        pam_end(ph, rc);
+        if (rc != PAM_SUCCESS)
+            _exit(2);
+        __atomic_add_fetch(count, 1, __ATOMIC_RELAXED);
+    }
+}
+
+/* Keep-alive p99 alone and during the flood on one store; returns during / alone. */
+static double storm_store(int idx, const char *url, const char *conf, const char *dir,
+                          double secs, long npool)
+{
+    const char *name = strncmp(url, "lmdb:", 5) == 0 ? "lmdb" : "redis";
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN), kids, cap, nb, nd, c0, *count;
+    pid_t pid[64];
+    double *before, *during, t0, rate, pb, pd;
+    pam_handle_t *ph = NULL;
+    struct pam_conv pc;
+    tp_conv tc;
+    char svc[32];
+    work w;
+    pool p;
+    bare b;
+    int bad = 0;
+
+    kids = nproc < 1 ? 2 : nproc > 32 ? 64 : 2 * nproc;
+    cap = (long)(secs / STORM_TICK) + 16;
+    before = calloc((size_t)cap, sizeof(*before));
+    during = calloc((size_t)cap, sizeof(*during));
+    count = mmap(NULL, sizeof(*count), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                 -1, 0);
+    if (!before || !during || count == MAP_FAILED)
+        die("storm", "out of memory");
+    *count = 0;
+    bare_open(&b, conf, dir);
+    pool_fill(&p, &b, npool);
+    settle_users(dir);
+    memset(&w, 0, sizeof(w));
+    w.p = &p;
+    memset(&tc, 0, sizeof(tc));
+    tc.answer = work_token;
+    tc.ud = &w;
+    pc.conv = tp_conv_fn;
+    pc.appdata_ptr = &tc;
+    snprintf(svc, sizeof(svc), "bench%d", idx);
+    if (pam_start(svc, USER, &pc, &ph) != PAM_SUCCESS)
+        die("pam_start", svc);
+    keepalives(ph, 0.2, before, cap);       /* warm-up: load, open, first touches */
+    nb = keepalives(ph, secs, before, cap);
+    fflush(stdout);
+    for (long i = 0; i < kids; i++) {
+        pid[i] = fork();
+        if (pid[i] < 0)
+            die("fork", strerror(errno));
+        if (pid[i] == 0)
+            flood_child(idx, count);
+    }
+    usleep(500 * 1000);                     /* the flood under way */
+    c0 = __atomic_load_n(count, __ATOMIC_RELAXED);
+    t0 = now_s();
+    nd = keepalives(ph, secs, during, cap);
+    rate = (double)(__atomic_load_n(count, __ATOMIC_RELAXED) - c0) / (now_s() - t0);
+    for (long i = 0; i < kids; i++)
+        kill(pid[i], SIGTERM);
+    for (long i = 0; i < kids; i++) {
+        int ws;
+
+        if (waitpid(pid[i], &ws, 0) == pid[i] && WIFEXITED(ws))
+            bad = WEXITSTATUS(ws);
+    }
+    pam_end(ph, PAM_SUCCESS);
+    if (bad)
+        die("storm", bad == 1 ? "pam_start failed in a login process"
+                              : "a password login failed in a login process");
+    pb = p99_ms(before, nb);
+    pd = p99_ms(during, nd);
+    printf("store %-5s storm: token keep-alive p99 %.2f ms alone, %.2f ms during %.1f "
+           "password logins/s from %ld processes (%ld and %ld keep-alives, one per %.0f ms)\n",
+           name, pb, pd, rate, kids, nb, nd, STORM_TICK * 1000);
+    fflush(stdout);
+    munmap(count, sizeof(*count));
+    free(before);
+    free(during);
+    pool_free(&p);
+    bare_close(&b);
+    return pb > 0 ? pd / pb : 0;
+}
+
 static int count_stores(int nurls)
 {
     return nurls ? nurls : getenv("CK_BENCH_REDIS_URL") ? 2 : 1;
@@ -507,7 +699,7 @@ static const char *temp_base(void)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench/pam [-t SECONDS] [-n SESSIONS] [STORE_URL...]\n");
+    fprintf(stderr, "usage: bench/pam [-t SECONDS] [-n SESSIONS] [-S SECONDS] [STORE_URL...]\n");
     exit(2);
 }
 
@@ -515,18 +707,22 @@ int main(int argc, char **argv)
 {
     const char *dir = getenv("CK_BENCH_DIR");
     char tmpl[4096], conf[4096], url[4096];
-    double secs = 5, best_ratio = -1, best_cycles = 0;
-    long npool = DEFAULT_POOL;
+    double secs = 5, best_ratio = -1, best_cycles = 0, storm = 0, worst_storm = 0;
+    long npool = 0;
     int opt, nurls, invalid = 0;
 
-    while ((opt = getopt(argc, argv, "t:n:")) != -1) {
+    while ((opt = getopt(argc, argv, "t:n:S:")) != -1) {
         if (opt == 't' && atof(optarg) > 0)
             secs = atof(optarg);
+        else if (opt == 'S' && atof(optarg) > 0 && atof(optarg) <= 600)
+            storm = atof(optarg);
         else if (opt == 'n' && atol(optarg) > 0 && atol(optarg) <= 10000000)
             npool = atol(optarg);
         else
             usage();
     }
+    if (npool == 0)
+        npool = storm > 0 ? STORM_POOL : DEFAULT_POOL;
     nurls = argc - optind;
     if (!dir) {
         int port = 0;
@@ -557,6 +753,12 @@ int main(int argc, char **argv)
 
         store_url(dir, i, argv + optind, nurls, url, sizeof(url));
         snprintf(conf, sizeof(conf), "%s/checkup-%d.conf", dir, i);
+        if (storm > 0) {
+            double q = storm_store(i, url, conf, dir, storm, npool);
+
+            worst_storm = q > worst_storm ? q : worst_storm;
+            continue;
+        }
         r = bench_store(i, url, conf, dir, secs, npool);
         invalid |= r.cycles == 0;
         ratio = r.cycles / r.touch;
@@ -573,6 +775,10 @@ int main(int argc, char **argv)
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         if (system(cmd) != 0)
             fprintf(stderr, "bench/pam: could not remove %s\n", dir);
+    }
+    if (storm > 0) {
+        printf("RESULT pam_storm_p99_ratio=%.2f\n", worst_storm);
+        return 0;
     }
     if (invalid) {
         fprintf(stderr, "bench/pam: a session was used twice within 1 s: no RESULT\n");

@@ -116,6 +116,89 @@ static void test_forged_by_hand_matches(void **state)
     ck_keyring_free(r);
 }
 
+/* Counts the JSON parses (the link wraps json_loadb: tests/pam.mk). */
+static int loadb_calls;
+json_t *__real_json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error);
+json_t *__wrap_json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error);
+json_t *__wrap_json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error)
+{
+    loadb_calls++;
+    return __real_json_loadb(buffer, buflen, flags, error);
+}
+
+/* Verifies a hand-signed payload; *parsed = 1 when jansson read it. */
+static ck_token_status verify_payload(const ck_keyring *r, const char *payload, int *parsed,
+                                      int64_t *exp)
+{
+    char *tok = forge("{\"alg\":\"HS256\",\"kid\":\"k1\"}", payload, k1_raw, 32);
+    char sid[CK_SID_LEN];
+    ck_token_status st;
+    int before;
+
+    /* the hand-made header is parsed too: count the payload alone */
+    before = loadb_calls + 1;
+    st = ck_token_verify(r, tok, strlen(tok), NOW, sid, NULL, exp);
+    *parsed = loadb_calls > before;
+    free(tok);
+    return st;
+}
+
+/*
+ * A keep-alive's token, as we sign it, is read without the JSON parser;
+ * any other payload goes to the parser and gets its answer, so the same
+ * claims in another order or with a near-miss shape give what they gave.
+ */
+static void test_claims_fast_path(void **state)
+{
+    ck_keyring *r = ring1();
+    char *tok = NULL, sid[CK_SID_LEN];
+    int64_t iat = 0, exp = 0;
+    int parsed;
+
+    (void)state;
+    assert_int_equal(ck_token_sign(r, SID, NOW, NOW + 86400, &tok), CK_TOKEN_OK);
+    loadb_calls = 0;
+    assert_int_equal(ck_token_verify(r, tok, strlen(tok), NOW, sid, &iat, &exp), CK_TOKEN_OK);
+    assert_string_equal(sid, SID);
+    assert_int_equal(iat, NOW);
+    assert_int_equal(exp, NOW + 86400);
+    memset(sid, 0, sizeof(sid));
+    assert_int_equal(ck_token_verify(r, tok, strlen(tok), NOW + 86400, sid, NULL, NULL),
+                     CK_TOKEN_EXPIRED);
+    assert_string_equal(sid, SID);
+    assert_int_equal(loadb_calls, 0);
+    free(tok);
+
+    assert_int_equal(verify_payload(r, "{\"exp\":1900000000,\"iat\":1,\"sid\":\"" SID "\"}",
+                                    &parsed, &exp), CK_TOKEN_OK);
+    assert_int_equal(parsed, 0);
+    assert_int_equal(exp, 1900000000);
+    assert_int_equal(verify_payload(r, "{\"sid\":\"" SID "\",\"iat\":1,\"exp\":1900000000}",
+                                    &parsed, &exp), CK_TOKEN_OK);
+    assert_int_equal(parsed, 1);
+    assert_int_equal(exp, 1900000000);
+    assert_int_equal(verify_payload(r, "{\"exp\":1900000000,\"iat\":1,\"sid\":\"" SID "\"} ",
+                                    &parsed, &exp), CK_TOKEN_OK);
+    assert_int_equal(parsed, 1);
+    assert_int_equal(verify_payload(r, "{\"exp\":1234567890123456789,\"iat\":1,\"sid\":\""
+                                    SID "\"}", &parsed, &exp), CK_TOKEN_OK);
+    assert_int_equal(parsed, 1);
+    assert_int_equal(exp, 1234567890123456789LL);
+    /* what the parser refuses stays refused */
+    assert_int_equal(verify_payload(r, "{\"exp\":01900000000,\"iat\":1,\"sid\":\"" SID "\"}",
+                                    &parsed, &exp), CK_TOKEN_MALFORMED);
+    assert_int_equal(verify_payload(r, "{\"exp\":1900000000,\"iat\":1,\"sid\":\"" SID "x\"}",
+                                    &parsed, &exp), CK_TOKEN_MALFORMED);
+    assert_int_equal(verify_payload(r, "{\"exp\":1900000000,\"iat\":-1,\"sid\":\"" SID "\"}",
+                                    &parsed, &exp), CK_TOKEN_OK);
+    assert_int_equal(parsed, 1);
+    assert_int_equal(verify_payload(r, "{\"exp\":1900000000,\"iat\":1,\"sid\":\"" SID "\"}x",
+                                    &parsed, &exp), CK_TOKEN_MALFORMED);
+    assert_int_equal(verify_payload(r, "{\"exp\":1900000000,\"iat\":1,\"sid\":\"" SID "\"",
+                                    &parsed, &exp), CK_TOKEN_MALFORMED);
+    ck_keyring_free(r);
+}
+
 static void test_bad_signature(void **state)
 {
     ck_keyring *r = ring1();
@@ -325,6 +408,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_roundtrip),
         cmocka_unit_test(test_forged_by_hand_matches),
+        cmocka_unit_test(test_claims_fast_path),
         cmocka_unit_test(test_bad_signature),
         cmocka_unit_test(test_alg_none_and_others),
         cmocka_unit_test(test_wrong_kid_and_rotation),
