@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * web_mint - sessions for bench/web.sh, made the way checkupd's password
  * login makes them, without the password hash.

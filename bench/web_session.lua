@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-3-Clause
 -- wrk script of bench/web.sh: GET /session, each request with the cookie of
 -- the next session, round robin.
 --   wrk ... -s web_session.lua URL -- TOKENS_FILE THREADS [COOKIE_NAME]

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-3-Clause
 -- wrk script of bench/web.sh: the login storm. POST /login with a wrong
 -- password, each request for a user name that costs a hash (an unknown
 -- name, one of NAMES, so no account reaches its lockout) from one of

@@ -78,7 +78,7 @@ for tool in $tools; do
         find "$top" \( -name node_modules -o -name build -o -name build-aux -o -name m4 \
             -o -name autom4te.cache -o -name .git -o -name '_build' -o -name 'checkup-*' \) -prune \
             -o -type f \( -name '*.[ch]' -o -name '*.sh' -o -name '*.mk' -o -name '*.py' \
-            -o -name '*.js' -o -name '*.mjs' -o -name Makefile.am -o -name configure.ac \
+            -o -name '*.js' -o -name '*.mjs' -o -name '*.lua' -o -name Makefile.am -o -name configure.ac \
             -o -name rules -o -name '*.postinst' -o -name '*.postrm' -o -name '*.prerm' \) -print |
             LC_ALL=C sort | while IFS= read -r f; do
                 head -n 2 "$f" | grep -q 'SPDX-License-Identifier: BSD-3-Clause' ||
