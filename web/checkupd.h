@@ -275,12 +275,14 @@ void ckd_replace_cookie_session(struct MHD_Connection *c, const ckd *d, const ch
 /* ck_config_load's callback: [daemon] and [provider NAME] sections; ud is the ckd. */
 int ckd_conf_sections(void *ud, const char *section, const char *name, const char *value,
                       int lineno, char *err, size_t errlen);
-enum MHD_Result ckd_oidc_start(struct MHD_Connection *c, const ckd *d, const char *provider,
-                               const char *rd, const char *terminal_code);
+enum MHD_Result ckd_oidc_start(struct MHD_Connection *c, const ckd *d, ckd_req *rq,
+                               const char *provider, const char *rd,
+                               const char *terminal_code);
 enum MHD_Result ckd_oidc_callback(struct MHD_Connection *c, const ckd *d, ckd_req *rq);
 enum MHD_Result ckd_jwks(struct MHD_Connection *c, const ckd *d);
 enum MHD_Result ckd_backchannel_logout(struct MHD_Connection *c, const ckd *d, ckd_req *rq);
-enum MHD_Result ckd_terminal(struct MHD_Connection *c, const ckd *d, const char *code);
+enum MHD_Result ckd_terminal(struct MHD_Connection *c, const ckd *d, ckd_req *rq,
+                             const char *code);
 enum MHD_Result ckd_terminal_done(struct MHD_Connection *c, const ckd *d);
 struct ck_oidc_result;
 enum MHD_Result ckd_terminal_finish(struct MHD_Connection *c, const ckd *d, const char *code,

@@ -234,15 +234,6 @@ static const char *oidc_word(ck_oidc *o, ck_oidc_status st, char *word, size_t l
            st == CK_OIDC_ERR_INTERNAL ? "internal_error" : ck_oidc_reason(o, word, len);
 }
 
-static enum MHD_Result oidc_failed(struct MHD_Connection *c, const ckd *d, ck_oidc *o,
-                                   ck_oidc_status st, const char *what, const char *term)
-{
-    char word[64];
-
-    return oidc_failed_as(c, d, st, oidc_word(o, st, word, sizeof(word)), ck_oidc_errstr(o),
-                          what, term);
-}
-
 /* ---- GET /login/<provider> ---------------------------------------------- */
 
 /* Keeps SHA-256(R), the provider and the terminal code under the state. */
@@ -287,53 +278,139 @@ static int start_limited(struct MHD_Connection *c, const ckd *d)
     return 1;
 }
 
-enum MHD_Result ckd_oidc_start(struct MHD_Connection *c, const ckd *d, const char *provider,
-                               const char *rd, const char *terminal_code)
+/* The provider pool is full: 503 now, audited at most once a second. */
+static enum MHD_Result start_busy(struct MHD_Connection *c, const ckd *d)
 {
-    int i = provider_index(d, provider);
-    unsigned char raw[32];
-    char secret[65], state[CK_OIDC_STATE_LEN], cookie[160];
-    char *url = NULL;
-    ck_oidc *o;
-    ck_oidc_status os;
-    ck_status cs;
-    struct MHD_Response *r;
+    char client[CKD_ADDR_MAX];
+    unsigned long quiet = 0;
 
-    if (i < 0)
-        return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "no such identity provider");
-    if (start_limited(c, d))
-        return page(c, d, MHD_HTTP_TOO_MANY_REQUESTS, "Too many attempts",
-                    "Too many sign-ins were started from here. Wait a minute.");
-    o = thread_handle(d, i);
-    if (!o)
-        return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
-    if (RAND_bytes(raw, sizeof(raw)) != 1)
-        return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "no randomness");
-    ck_hex_encode(raw, sizeof(raw), secret);
-    OPENSSL_cleanse(raw, sizeof(raw));
-    os = ck_oidc_auth_begin(o, rd, &url, state);
-    if (os != CK_OIDC_OK)
-        return oidc_failed(c, d, o, os, "login start", NULL);
-    cs = bind_put(ckd_store(d), state, provider, secret, terminal_code);
+    if (ckd_pool_refusal_audit(d->provider_pool, &quiet)) {
+        ckd_client_addr(c, d, client);
+        ckd_audit(d, "login_failure", NULL, "oidc", client, NULL, "failure", "queue_full");
+        if (quiet)
+            ckd_log(d, LOG_WARNING, "provider queue full: %lu more requests refused "
+                    "unaudited since the last queue_full event", quiet);
+    }
+    return ckd_busy(c, d);
+}
+
+/*
+ * The authorization request (discovery when not cached, PAR when the
+ * provider takes pushed requests: the provider's round trips, up to its
+ * timeout) runs in the provider pool, like the callback.
+ */
+typedef struct start_job {
+    int index;
+    char provider[72];
+    char rd[CKD_FORM_FIELD_MAX];
+    char code[64];                  /* a terminal login's code, or "" */
+    char secret[65];                /* the binding cookie's value */
+    char *url;                      /* where the browser goes */
+    ck_oidc_status os;
+    ck_status bind;                 /* storing the binding */
+    char word[64];
+    char detail[256];
+} start_job;
+
+static void start_run(const ckd *d, ckd_job *job)
+{
+    start_job *sj = job->data;
+    ck_oidc *o = thread_handle(d, sj->index);
+    char state[CK_OIDC_STATE_LEN], word[64];
+
+    sj->bind = CK_OK;
+    if (!o) {
+        sj->os = CK_OIDC_ERR_STORE;
+        snprintf(sj->word, sizeof(sj->word), "store_unavailable");
+        snprintf(sj->detail, sizeof(sj->detail), "no provider handle (store not open?)");
+        return;
+    }
+    sj->os = ck_oidc_auth_begin(o, sj->rd, &sj->url, state);
+    if (sj->os != CK_OIDC_OK) {
+        snprintf(sj->word, sizeof(sj->word), "%s", oidc_word(o, sj->os, word, sizeof(word)));
+        snprintf(sj->detail, sizeof(sj->detail), "%s", ck_oidc_errstr(o));
+        return;
+    }
+    sj->bind = bind_put(ckd_store(d), state, sj->provider, sj->secret,
+                        sj->code[0] ? sj->code : NULL);
     OPENSSL_cleanse(state, sizeof(state));
-    if (cs != CK_OK) {
-        free(url);
-        OPENSSL_cleanse(secret, sizeof(secret));
-        ckd_log(d, LOG_ERR, "login binding: %s", ck_status_str(cs));
+}
+
+static enum MHD_Result start_answer(struct MHD_Connection *c, const ckd *d, ckd_req *rq)
+{
+    start_job *sj = rq->job->data;
+    struct MHD_Response *r;
+    char cookie[160];
+
+    if (sj->os != CK_OIDC_OK)
+        return oidc_failed_as(c, d, sj->os, sj->word, sj->detail, "login start", NULL);
+    if (sj->bind != CK_OK) {
+        ckd_log(d, LOG_ERR, "login binding: %s", ck_status_str(sj->bind));
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
     }
     r = ckd_text("text/plain; charset=utf-8", "Continue at the identity provider.\n");
     if (r) {
         snprintf(cookie, sizeof(cookie),
                  "%s=%s; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=%d", CKD_BIND_COOKIE,
-                 secret, BIND_TTL);
+                 sj->secret, BIND_TTL);
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, url);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, sj->url);
         OPENSSL_cleanse(cookie, sizeof(cookie));
     }
-    OPENSSL_cleanse(secret, sizeof(secret));
-    free(url);
     return ckd_send(c, d, MHD_HTTP_FOUND, r, 1);
+}
+
+static void start_clear(ckd_job *job)
+{
+    start_job *sj = job->data;
+
+    if (!sj)
+        return;
+    free(sj->url);
+    OPENSSL_cleanse(sj, sizeof(*sj));
+    free(sj);
+}
+
+enum MHD_Result ckd_oidc_start(struct MHD_Connection *c, const ckd *d, ckd_req *rq,
+                               const char *provider, const char *rd,
+                               const char *terminal_code)
+{
+    int i = provider_index(d, provider);
+    unsigned char raw[32];
+    ckd_job *job;
+    start_job *sj;
+    enum MHD_Result ret = MHD_NO;
+
+    if (i < 0)
+        return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "no such identity provider");
+    if (start_limited(c, d))
+        return page(c, d, MHD_HTTP_TOO_MANY_REQUESTS, "Too many attempts",
+                    "Too many sign-ins were started from here. Wait a minute.");
+    job = calloc(1, sizeof(*job));
+    sj = calloc(1, sizeof(*sj));
+    if (!job || !sj) {
+        free(job);
+        free(sj);
+        return MHD_NO;
+    }
+    job->data = sj;
+    job->run = start_run;
+    job->answer = start_answer;
+    job->clear = start_clear;
+    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+        start_clear(job);
+        free(job);
+        return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "no randomness");
+    }
+    ck_hex_encode(raw, sizeof(raw), sj->secret);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    sj->index = i;
+    snprintf(sj->provider, sizeof(sj->provider), "%s", provider);
+    snprintf(sj->rd, sizeof(sj->rd), "%s", rd);
+    snprintf(sj->code, sizeof(sj->code), "%s", terminal_code ? terminal_code : "");
+    if (!ckd_job_start(c, d, d->provider_pool, rq, job, &ret))
+        return start_busy(c, d);
+    return ret;
 }
 
 /* ---- GET /callback ------------------------------------------------------ */

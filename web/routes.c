@@ -573,7 +573,7 @@ static enum MHD_Result route_get(struct MHD_Connection *c, const ckd *d, ckd_req
         rd = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "rd");
         if (rd && (strlen(rd) >= CKD_FORM_FIELD_MAX || !ckd_redirect_ok(d, rd)))
             return ckd_error(c, d, MHD_HTTP_BAD_REQUEST, "redirect target not allowed");
-        return ckd_oidc_start(c, d, url + 7, rd ? rd : "/", NULL);
+        return ckd_oidc_start(c, d, rq, url + 7, rd ? rd : "/", NULL);
     }
     if (strcmp(url, "/callback") == 0)
         return ckd_oidc_callback(c, d, rq);
@@ -582,7 +582,7 @@ static enum MHD_Result route_get(struct MHD_Connection *c, const ckd *d, ckd_req
     if (strcmp(url, "/t/done") == 0)
         return ckd_terminal_done(c, d);
     if (strncmp(url, "/t/", 3) == 0)
-        return ckd_terminal(c, d, url + 3);
+        return ckd_terminal(c, d, rq, url + 3);
     if (strncmp(url, "/backchannel-logout", 19) == 0)
         return ckd_error(c, d, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "not found");
