@@ -3,7 +3,8 @@
 # off the request threads, so /session answers at once while logins are
 # slow. With one login thread, a queue of two and a yescrypt cost that
 # makes a hash take a noticeable time:
-#  - a full queue answers 503 with Retry-After at once, audited;
+#  - a full queue answers 503 with Retry-After at once, audited (also in
+#    JSON for /v1/auth/login);
 #  - a locked account is refused without a hash (the hash counter of
 #    /metrics), also when typed in another case;
 #  - /session keeps answering quickly during a storm of wrong passwords
@@ -90,6 +91,23 @@ check "queue_full audited, at most once a second (got $n)" yes \
     "$([ "$n" -ge 1 ] && [ "$n" -le 3 ] && echo yes || echo no)"
 check "rejections in /metrics" yes \
     "$([ "$(metric 'checkupd_pool_rejected_total{pool="login"}')" -ge 5 ] 2>/dev/null && echo yes || echo no)"
+# The JSON API's logins share the pool; a full queue is a JSON 503.
+: > "$D/api"
+apids=
+i=0
+while [ $i -lt 5 ]; do
+    curl -s -o "$D/api.b$i" -D "$D/api.h$i" -w '%{http_code}\n' --max-time 30 \
+        -H "Content-Type: application/json" -H "X-Forwarded-For: 10.5.0.$((i + 1))" \
+        -d "{\"email\":\"api$i@example.org\",\"password\":\"wrong\"}" \
+        "$U/v1/auth/login" >> "$D/api" &
+    apids="$apids $!"
+    i=$((i + 1))
+done
+wait $apids
+check "5 JSON logins at once: 3 checked (401)" 3 "$(grep -c '^401$' "$D/api")"
+check "2 refused (503)" 2 "$(grep -c '^503$' "$D/api")"
+check "in JSON, with Retry-After" "2 2" "$(cat "$D"/api.b* | grep -c '"error":"busy"') \
+$(cat "$D"/api.h* | tr -d '\r' | grep -ci '^retry-after: 1$')"
 sleep 2
 
 # ---- a locked account: refused before the queue, without a hash ----
