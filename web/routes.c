@@ -540,11 +540,14 @@ static enum MHD_Result job_answer(struct MHD_Connection *c, const ckd *d, ckd_re
     switch (rq->job->state) {
     case CKD_JOB_DONE:
         return rq->job->answer(c, d, rq);
-    case CKD_JOB_SHUTDOWN:
-        return ckd_busy(c, d);
     default:
-        /* The client has gone: close the connection. */
-        return MHD_NO;
+        /*
+         * Stopping, or the client seemed gone (its socket read EOF): a 503
+         * either way. MHD_NO would log a line per hang-up (a flood of them
+         * under a spray), and a client that only shut down its sending
+         * side still gets an answer.
+         */
+        return ckd_busy(c, d);
     }
 }
 
