@@ -221,6 +221,8 @@ ckd_pool *ckd_pool_start(const ckd *d, const char *name, int threads, int queue_
  * once (ckd_busy).
  */
 int ckd_pool_submit(ckd_pool *p, struct MHD_Connection *c, ckd_job *job);
+/* 1 (and counted as a refusal) when a submit now would be refused. */
+int ckd_pool_full(ckd_pool *p);
 /* 1 for the first refusal of a second (audit it; *quiet: refusals since
  * the last audited one), 0 for the others: a flood is one event a second. */
 int ckd_pool_refusal_audit(ckd_pool *p, unsigned long *quiet);

@@ -399,6 +399,14 @@ static enum MHD_Result login_checked(struct MHD_Connection *c, const ckd *d, ckd
     if (!rq->email[0] || !rq->password[0])
         return refuse(c, d, rq, MHD_HTTP_BAD_REQUEST, "bad_request",
                       "email and password are required", "Enter your email and password.");
+    /*
+     * A full queue refuses before anything else: under a spray the
+     * refusals are most of the logins, and one that costs a store write
+     * (the rate limit's count) would take the request threads from
+     * /session. check_password asks the queue again when it submits.
+     */
+    if (d->login_pool && ckd_pool_full(d->login_pool))
+        return pool_full(c, d, rq);
     st = ckd_store(d);
     if (!st)
         return store_failed(c, d, rq, NULL, CK_ERR_UNAVAILABLE, "open store");

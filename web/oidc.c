@@ -383,6 +383,9 @@ enum MHD_Result ckd_oidc_start(struct MHD_Connection *c, const ckd *d, ckd_req *
 
     if (i < 0)
         return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "no such identity provider");
+    /* Refused at once, before the rate limit's store write (as password logins). */
+    if (d->provider_pool && ckd_pool_full(d->provider_pool))
+        return start_busy(c, d);
     if (start_limited(c, d))
         return page(c, d, MHD_HTTP_TOO_MANY_REQUESTS, "Too many attempts",
                     "Too many sign-ins were started from here. Wait a minute.");
@@ -732,6 +735,9 @@ static enum MHD_Result finish(struct MHD_Connection *c, const ckd *d, ckd_req *r
     int i, same;
     enum MHD_Result ret = MHD_NO;
 
+    /* Before the state is taken: the same callback may be tried again. */
+    if (d->provider_pool && ckd_pool_full(d->provider_pool))
+        return cb_busy(c, d, "");
     cs = ckd_store(d) ? bind_take(ckd_store(d), state, provider, h, code) : CK_ERR_UNAVAILABLE;
     if (cs == CK_NOT_FOUND || cs == CK_ERR_INVALID || cs == CK_ERR_CORRUPT)
         return refuse(c, d, MHD_HTTP_BAD_REQUEST, NULL, "oidc", "unknown_state",

@@ -172,6 +172,18 @@ int ckd_pool_submit(ckd_pool *p, struct MHD_Connection *c, ckd_job *job)
     return 0;
 }
 
+int ckd_pool_full(ckd_pool *p)
+{
+    int full;
+
+    pthread_mutex_lock(&p->mu);
+    full = p->stopping || p->queued >= p->queue_max;
+    if (full)
+        p->rejected++;
+    pthread_mutex_unlock(&p->mu);
+    return full;
+}
+
 int ckd_pool_refusal_audit(ckd_pool *p, unsigned long *quiet)
 {
     struct timespec ts;
