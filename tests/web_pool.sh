@@ -236,5 +236,31 @@ web_stop pool
 wait $tpids
 check "clean exit with logins queued" 0 "$WEB_RC"
 check "every queued login answered (401 or 503)" 3 "$(grep -c '^[45]0[13] ' "$D/term")"
+
+# ---- a login refused for a full queue costs no store write ----
+# Not even the rate limit's count: 8 logins at once from one address with
+# a limit of 6 a minute: 3 are checked and counted, 5 refused uncounted,
+# so a 9th login from there is still under the limit.
+sed -i 's/^login_rate_limit = .*/login_rate_limit = 6/' "$D/checkup.conf"
+web_start pool2 "$D/checkup.conf" || exit 1
+U="http://127.0.0.1:$WEB_PORT"
+: > "$D/one"
+opids=
+i=0
+while [ $i -lt 8 ]; do
+    curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 -H "Origin: $WEB_ORIGIN" \
+        -H "X-Forwarded-For: 10.4.0.1" --data-urlencode "email=one$i@example.org" \
+        --data-urlencode "password=wrong" "$U/login" >> "$D/one" &
+    opids="$opids $!"
+    i=$((i + 1))
+done
+wait $opids
+check "one address, 8 at once: some refused for the full queue" yes \
+    "$([ "$(grep -c '^503$' "$D/one")" -ge 3 ] && echo yes || echo no)"
+got=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "Origin: $WEB_ORIGIN" \
+    -H "X-Forwarded-For: 10.4.0.1" --data-urlencode "email=one9@example.org" \
+    --data-urlencode "password=wrong" "$U/login")
+check "the refusals were not counted against the address's rate limit" 401 "$got"
+web_stop pool2
 check_nogrep "no password in the log" "$WEB_PW_ALICE" "$CK_TEST_TMP/pool.log"
 web_summary
