@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # checkupd's login pools: password hashes and provider token exchanges run
 # off the request threads, so /session answers at once while logins are
 # slow. With one login thread, a queue of two and a yescrypt cost that

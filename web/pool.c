@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pool.c - bounded thread pools for the slow part of a login: the password
  * hash (CPU, ~10 ms and more) and a provider's token exchange (the network,
