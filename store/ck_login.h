@@ -47,6 +47,7 @@ typedef struct ck_login {
     int locked_account;             /* CK_LOGIN_LOCKED: 1 account, 0 host */
     ck_status store_status;
     const char *store_what;         /* which step failed, for the log */
+    int hashed;                     /* 1 once the password's hash was computed */
 } ck_login;
 
 /* The name for an audit event, never NULL; the audit writer hashes a name of no known shape. */
@@ -59,6 +60,21 @@ const char *ck_login_user_label(const char *name);
  * locked event.
  */
 ck_login_result ck_login_password(ck_login *lg, const char *name, const char *password);
+
+/*
+ * The refusals that need no hash, for a caller that hands the hash to
+ * another thread (checkupd's login pool) and should not queue a login it
+ * can refuse now: the lock of the remote host, and the lock of the
+ * account counted under name exactly as given. No users file is read, so
+ * a known and an unknown name are answered alike (one locked event, the
+ * same time): this tells no one whether an account exists. A known user's
+ * counter is kept under the users file's email, so a lock is seen here
+ * only when name is that email as written; ck_login_password checks again
+ * with the file's spelling, before its hash, and refuses the rest.
+ * CK_LOGIN_LOCKED (audited, lg->locked_account set), CK_LOGIN_OK or
+ * CK_LOGIN_STORE_ERROR.
+ */
+ck_login_result ck_login_check_locks(ck_login *lg, const char *name);
 
 /*
  * Counts one failure against lg->account and lg->rhost and audits a lock

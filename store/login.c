@@ -78,6 +78,26 @@ static ck_login_result check_locks(ck_login *lg)
     return CK_LOGIN_LOCKED;
 }
 
+ck_login_result ck_login_check_locks(ck_login *lg, const char *name)
+{
+    lg->store_status = CK_OK;
+    lg->store_what = NULL;
+    lg->locked_account = 0;
+    lg->hashed = 0;
+    lg->user = NULL;
+    lg->account = name;
+    return check_locks(lg);
+}
+
+/* The hash, also for an unknown user (the same time); 1 when it matches. */
+static int password_ok(ck_login *lg, const ck_user *u, const char *password)
+{
+    if (strlen(password) > CK_LOGIN_PASSWORD_MAX)
+        return 0;
+    lg->hashed = 1;
+    return ck_password_verify(lg->users, u, password);
+}
+
 ck_login_result ck_login_password(ck_login *lg, const char *name, const char *password)
 {
     const ck_user *u;
@@ -87,6 +107,7 @@ ck_login_result ck_login_password(ck_login *lg, const char *name, const char *pa
     lg->store_status = CK_OK;
     lg->store_what = NULL;
     lg->locked_account = 0;
+    lg->hashed = 0;
     u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(lg->users, name) : NULL;
     lg->user = u;
     lg->account = u ? u->email : name;
@@ -94,8 +115,7 @@ ck_login_result ck_login_password(ck_login *lg, const char *name, const char *pa
     if (rc != CK_LOGIN_OK)
         return rc;
     /* The hash is computed even for an unknown user: timing tells nothing. */
-    if (strlen(password) > CK_LOGIN_PASSWORD_MAX ||
-        !ck_password_verify(lg->users, u, password) || !u) {
+    if (!password_ok(lg, u, password) || !u) {
         audit(lg, "login_failure", "failure",
               !u ? "unknown_user" : u->hash[0] != '$' ? "no_password" : "bad_password");
         return ck_login_fail(lg);

@@ -100,6 +100,40 @@ static void test_conf(void **state)
     assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), -1);
 }
 
+/* The login pools' settings: defaults leave the request threads a processor. */
+static void test_conf_pools(void **state)
+{
+    ckd_conf dc;
+    char err[256];
+
+    (void)state;
+    ckd_conf_defaults(&dc);
+    assert_true(dc.login_threads >= 1);
+    assert_int_equal(dc.provider_threads, 4);
+    assert_int_equal(dc.provider_queue, 64);
+    assert_int_equal(set(&dc, "public_url", "https://login.example.org", err, sizeof(err)), 1);
+    assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), 0);
+    assert_int_equal(dc.login_queue, 64 * dc.login_threads);
+
+    ckd_conf_defaults(&dc);
+    assert_int_equal(set(&dc, "public_url", "https://login.example.org", err, sizeof(err)), 1);
+    assert_int_equal(set(&dc, "login_threads", "3", err, sizeof(err)), 1);
+    assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), 0);
+    assert_int_equal(dc.login_queue, 192);
+    assert_int_equal(set(&dc, "login_queue", "5", err, sizeof(err)), 1);
+    assert_int_equal(ckd_conf_check(&dc, err, sizeof(err)), 0);
+    assert_int_equal(dc.login_queue, 5);
+    assert_int_equal(set(&dc, "provider_threads", "2", err, sizeof(err)), 1);
+    assert_int_equal(set(&dc, "provider_queue", "7", err, sizeof(err)), 1);
+    assert_int_equal(dc.provider_threads, 2);
+    assert_int_equal(dc.provider_queue, 7);
+    assert_int_equal(set(&dc, "login_threads", "0", err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "1..256"));
+    assert_int_equal(set(&dc, "login_queue", "0", err, sizeof(err)), 0);
+    assert_int_equal(set(&dc, "provider_queue", "70000", err, sizeof(err)), 0);
+    assert_int_equal(set(&dc, "provider_threads", "x", err, sizeof(err)), 0);
+}
+
 static void test_conf_list_limits(void **state)
 {
     ckd_conf dc;
@@ -430,6 +464,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_net_parse),
         cmocka_unit_test(test_conf),
+        cmocka_unit_test(test_conf_pools),
         cmocka_unit_test(test_conf_list_limits),
         cmocka_unit_test(test_redirects),
         cmocka_unit_test(test_redirect_normalize),

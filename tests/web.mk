@@ -7,6 +7,9 @@ EXTRA_DIST += tests/web_api.sh tests/web_oidc.sh tests/web_oidc_redis.sh tests/w
 	tests/browser/package.json tests/browser/package-lock.json tests/browser/login.mjs \
 	tests/web_common.sh tests/web_suite.sh tests/web_slow.sh tests/web_raw.py tests/wipe_scan.sh
 check_SCRIPTS += checkupd$(EXEEXT)
+# The login pools: a full queue, a locked account, a slow provider (web/pool.c).
+TESTS += tests/web_pool.sh
+EXTRA_DIST += tests/web_pool.sh
 
 check_PROGRAMS += tests/test_web_units
 TESTS += tests/test_web_units

@@ -115,8 +115,9 @@ static int tcp_addr(const char *listen, struct sockaddr_storage *ss, uint16_t *p
 static struct MHD_Daemon *start_http(ckd *d)
 {
     /* Turbo: read and write optimistically before asking epoll (measured). */
+    /* Suspend/resume: logins wait for the pools off the request threads. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-                     MHD_USE_TURBO;
+                     MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_storage ss;
     struct MHD_Daemon *mhd;
     uint16_t port = 0;
@@ -175,8 +176,10 @@ static void announce(const ckd *d, struct MHD_Daemon *mhd)
     }
     info = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT);
     /* The bound port: a test may ask for port 0 and read it here. */
-    ckd_log(d, LOG_NOTICE, "listening on port %u (%d threads)",
-            info ? (unsigned)info->port : 0u, d->dc.threads);
+    ckd_log(d, LOG_NOTICE, "listening on port %u (%d threads; logins: %d threads, "
+            "queue %d; providers: %d threads, queue %d)", info ? (unsigned)info->port : 0u,
+            d->dc.threads, d->dc.login_threads, d->dc.login_queue, d->dc.provider_threads,
+            d->dc.provider_queue);
 }
 
 /* ---- configuration ------------------------------------------------------ */
@@ -253,6 +256,36 @@ static int probe_store(const ckd *d)
     return 0;
 }
 
+/* ---- the login pools ---------------------------------------------------- */
+
+static int start_pools(ckd *d)
+{
+    d->login_pool = ckd_pool_start(d, "login", d->dc.login_threads, d->dc.login_queue);
+    if (d->login_pool && d->npnames > 0)
+        d->provider_pool = ckd_pool_start(d, "provider", d->dc.provider_threads,
+                                          d->dc.provider_queue);
+    if (d->login_pool && (d->npnames == 0 || d->provider_pool))
+        return 0;
+    ckd_log(d, LOG_ERR, "cannot start the login threads");
+    return -1;
+}
+
+/*
+ * Before libmicrohttpd stops: queued logins are answered 503, running ones
+ * finish, and their answers get a moment to go out. No connection may be
+ * left suspended when MHD_stop_daemon runs.
+ */
+static void stop_pools(ckd *d)
+{
+    int left;
+
+    ckd_pool_stop(d->login_pool);
+    ckd_pool_stop(d->provider_pool);
+    left = ckd_pool_drain(d->login_pool, 2000) + ckd_pool_drain(d->provider_pool, 1000);
+    if (left > 0)
+        ckd_log(d, LOG_WARNING, "stopping with %d login answers unsent", left);
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static int parse_args(int argc, char **argv, ckd *d, const char **path)
@@ -321,6 +354,8 @@ int main(int argc, char **argv)
     rc = load(&d, path);
     if (rc == 0 && probe_store(&d) != 0)
         rc = 1;
+    if (rc == 0 && start_pools(&d) != 0)
+        rc = 1;
     if (rc == 0) {
         mhd = start_http(&d);
         rc = mhd ? 0 : 1;
@@ -329,11 +364,17 @@ int main(int argc, char **argv)
         ckd_guard_defer_accept(&d, mhd);
         announce(&d, mhd);
         rc = wait_for_stop(&d, &set);
+        stop_pools(&d);
         MHD_stop_daemon(mhd);
         ckd_guard_stop(d.guard);
         if (strncmp(d.dc.listen, "unix:", 5) == 0)
             unlink(d.dc.listen + 5);
     }
+    /* Joined already; a failed start leaves threads to stop. */
+    ckd_pool_stop(d.login_pool);
+    ckd_pool_stop(d.provider_pool);
+    ckd_pool_free(d.login_pool);
+    ckd_pool_free(d.provider_pool);
     ckd_oidc_close_all();
     ckd_store_close_all();
     ck_oidc_providers_free(d.providers);

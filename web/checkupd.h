@@ -20,6 +20,7 @@
 
 typedef struct ck_oidc_providers ck_oidc_providers;
 typedef struct ckd_guard ckd_guard;
+typedef struct ckd_pool ckd_pool;
 
 #define CKD_LIST_MAX        16      /* entries per list setting */
 #define CKD_URL_MAX         512
@@ -54,6 +55,10 @@ typedef struct ckd_conf {
     size_t nmetrics_allow;
     size_t memory_limit;            /* per connection: request line + headers */
     size_t body_max;                /* request body bytes */
+    int login_threads;              /* password hashes (pool.c) */
+    int login_queue;                /* logins waiting for them; 0: 64 a thread */
+    int provider_threads;           /* provider token exchanges */
+    int provider_queue;             /* callbacks waiting for them */
 } ckd_conf;
 
 void ckd_conf_defaults(ckd_conf *dc);
@@ -77,7 +82,35 @@ typedef struct ckd {
     char pnames[CKD_LIST_MAX][72];  /* their names, in file order */
     size_t npnames;
     ckd_guard *guard;               /* connection limits; NULL in unit tests */
+    ckd_pool *login_pool;           /* password logins; NULL: done in place */
+    ckd_pool *provider_pool;        /* provider callbacks; NULL: done in place */
 } ckd;
+
+/*
+ * Work a request hands to a pool (pool.c) while its connection is
+ * suspended. run is called on a pool thread; answer on the request
+ * thread once the connection is resumed (state DONE); clear wipes and
+ * frees data when the request completes.
+ */
+typedef enum ckd_job_state {
+    CKD_JOB_QUEUED = 0,
+    CKD_JOB_DONE,                   /* run has been called */
+    CKD_JOB_GONE,                   /* the client hung up before its turn: not run */
+    CKD_JOB_SHUTDOWN                /* the daemon stopped before its turn: not run */
+} ckd_job_state;
+
+struct ckd_req;
+typedef struct ckd_job {
+    struct ckd_job *next;
+    ckd_pool *pool;
+    struct MHD_Connection *c;
+    int fd;
+    ckd_job_state state;
+    void (*run)(const ckd *d, struct ckd_job *job);
+    enum MHD_Result (*answer)(struct MHD_Connection *c, const ckd *d, struct ckd_req *rq);
+    void (*clear)(struct ckd_job *job);
+    void *data;
+} ckd_job;
 
 /* A request in progress (MHD's per-connection context). */
 typedef struct ckd_req {
@@ -95,6 +128,7 @@ typedef struct ckd_req {
     int api;                        /* POST /v1/auth/login: answers in JSON */
     int bad_type;                   /* a body neither JSON nor a form: answer 415 */
     char *json;                     /* a JSON login's body: body_max + 1 bytes */
+    ckd_job *job;                   /* handed to a pool; freed on completion */
 } ckd_req;
 
 /* Logging: stderr or syslog; never pass a token or a password. */
@@ -179,6 +213,42 @@ void ckd_guard_request_done(const ckd *d, struct MHD_Connection *mc);
 /* Accept only once the client has sent something (TCP_DEFER_ACCEPT). */
 void ckd_guard_defer_accept(const ckd *d, struct MHD_Daemon *mhd);
 
+/* pool.c: bounded pools of threads for hashes and token exchanges. */
+ckd_pool *ckd_pool_start(const ckd *d, const char *name, int threads, int queue_max);
+/*
+ * Suspends c and queues job: 0. -1 when the queue is full or the pool is
+ * stopping: nothing queued, c not suspended; the caller answers 503 at
+ * once (ckd_busy).
+ */
+int ckd_pool_submit(ckd_pool *p, struct MHD_Connection *c, ckd_job *job);
+/* 1 (and counted as a refusal) when a submit now would be refused. */
+int ckd_pool_full(ckd_pool *p);
+/* 1 for the first refusal of a second (audit it; *quiet: refusals since
+ * the last audited one), 0 for the others: a flood is one event a second. */
+int ckd_pool_refusal_audit(ckd_pool *p, unsigned long *quiet);
+/* The request of job completed: frees it (from ckd_completed). */
+void ckd_pool_release(ckd_job *job);
+/* Answers queued jobs (SHUTDOWN), lets running ones finish, joins the threads. */
+void ckd_pool_stop(ckd_pool *p);
+/* Waits up to ms for every request with a job to complete; how many did not. */
+int ckd_pool_drain(ckd_pool *p, int ms);
+void ckd_pool_free(ckd_pool *p);
+/* Prometheus text for the pools and the hash count; -1 when buf is too small. */
+int ckd_pool_metrics(ckd_pool *const *pools, size_t npools, unsigned long long hashes,
+                     char *buf, size_t len);
+/*
+ * routes.c: hands job (malloc'd, owned from here) to pool, or runs it in
+ * place when pool is NULL; 1 with the handler's *ret, the answer given
+ * when the job is done. 0: the queue is full (job freed): the caller
+ * audits and answers ckd_busy.
+ */
+int ckd_job_start(struct MHD_Connection *c, const ckd *d, ckd_pool *pool, ckd_req *rq,
+                  ckd_job *job, enum MHD_Result *ret);
+/* 503 with Retry-After: 1 (a full login queue, a stop under way). */
+enum MHD_Result ckd_busy(struct MHD_Connection *c, const ckd *d);
+/* login.c: password hashes computed (checkupd_password_hashes_total). */
+unsigned long long ckd_password_hashes(void);
+
 /* routes.c */
 enum MHD_Result ckd_dispatch(void *cls, struct MHD_Connection *c, const char *url,
                              const char *method, const char *version,
@@ -207,12 +277,14 @@ void ckd_replace_cookie_session(struct MHD_Connection *c, const ckd *d, const ch
 /* ck_config_load's callback: [daemon] and [provider NAME] sections; ud is the ckd. */
 int ckd_conf_sections(void *ud, const char *section, const char *name, const char *value,
                       int lineno, char *err, size_t errlen);
-enum MHD_Result ckd_oidc_start(struct MHD_Connection *c, const ckd *d, const char *provider,
-                               const char *rd, const char *terminal_code);
-enum MHD_Result ckd_oidc_callback(struct MHD_Connection *c, const ckd *d);
+enum MHD_Result ckd_oidc_start(struct MHD_Connection *c, const ckd *d, ckd_req *rq,
+                               const char *provider, const char *rd,
+                               const char *terminal_code);
+enum MHD_Result ckd_oidc_callback(struct MHD_Connection *c, const ckd *d, ckd_req *rq);
 enum MHD_Result ckd_jwks(struct MHD_Connection *c, const ckd *d);
 enum MHD_Result ckd_backchannel_logout(struct MHD_Connection *c, const ckd *d, ckd_req *rq);
-enum MHD_Result ckd_terminal(struct MHD_Connection *c, const ckd *d, const char *code);
+enum MHD_Result ckd_terminal(struct MHD_Connection *c, const ckd *d, ckd_req *rq,
+                             const char *code);
 enum MHD_Result ckd_terminal_done(struct MHD_Connection *c, const ckd *d);
 struct ck_oidc_result;
 enum MHD_Result ckd_terminal_finish(struct MHD_Connection *c, const ckd *d, const char *code,

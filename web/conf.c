@@ -12,8 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sched.h>
+#include <unistd.h>
 
 #include "checkupd.h"
+
+/* The processors this process may run on (taskset, cpusets, systemd CPUAffinity). */
+static int processors(void)
+{
+    cpu_set_t set;
+    long n;
+
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n < 4096 ? (int)n : 1;
+}
 
 void ckd_conf_defaults(ckd_conf *dc)
 {
@@ -32,6 +46,14 @@ void ckd_conf_defaults(ckd_conf *dc)
     dc->nmetrics_allow = 2;
     dc->memory_limit = 32 * 1024;
     dc->body_max = 8192;
+    /* Hashes take what the request threads leave: one processor at least. */
+    dc->login_threads = processors() - 1;
+    if (dc->login_threads < 1)
+        dc->login_threads = 1;
+    dc->login_queue = 0;
+    /* Token exchanges mostly wait on the provider, not on a processor. */
+    dc->provider_threads = 4;
+    dc->provider_queue = 64;
 }
 
 static int parse_int(const char *v, long lo, long hi, long *out, char *err, size_t errlen)
@@ -179,6 +201,17 @@ static int set_number(ckd_conf *dc, const char *name, const char *v, char *err,
     else if (strcmp(name, "max_body_bytes") == 0 &&
              parse_int(v, 256, 1048576, &n, err, errlen) == 0)
         dc->body_max = (size_t)n;
+    else if (strcmp(name, "login_threads") == 0 && parse_int(v, 1, 256, &n, err, errlen) == 0)
+        dc->login_threads = (int)n;
+    else if (strcmp(name, "login_queue") == 0 &&
+             parse_int(v, 1, 65536, &n, err, errlen) == 0)
+        dc->login_queue = (int)n;
+    else if (strcmp(name, "provider_threads") == 0 &&
+             parse_int(v, 1, 256, &n, err, errlen) == 0)
+        dc->provider_threads = (int)n;
+    else if (strcmp(name, "provider_queue") == 0 &&
+             parse_int(v, 1, 65536, &n, err, errlen) == 0)
+        dc->provider_queue = (int)n;
     else
         return -1;
     return 0;
@@ -189,6 +222,7 @@ static int is_number_key(const char *name)
     static const char *const keys[] = {
         "login_rate_limit", "threads", "connection_limit", "per_ip_connection_limit",
         "connection_timeout", "request_head_timeout", "max_header_bytes", "max_body_bytes",
+        "login_threads", "login_queue", "provider_threads", "provider_queue",
     };
 
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -307,6 +341,9 @@ int ckd_conf_check(ckd_conf *dc, char *err, size_t errlen)
                  url_ok(dc->public_url) ? why : "not an http:// or https:// URL");
         return -1;
     }
+    /* About a second of hashes at the default yescrypt cost, whatever the threads. */
+    if (dc->login_queue == 0)
+        dc->login_queue = 64 * dc->login_threads;
     /* Browsers send Origin normalised; compare it with the same form. */
     snprintf(dc->public_url, sizeof(dc->public_url), "%s", norm);
     if (!domain_ok(dc->cookie_domain)) {

@@ -218,19 +218,45 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d, ck_
     return ckd_send(c, d, rq->api ? MHD_HTTP_OK : MHD_HTTP_SEE_OTHER, r, 1);
 }
 
-static enum MHD_Result check_password(struct MHD_Connection *c, const ckd *d, ck_store *st,
-                                      ckd_req *rq, const char *rd)
+/*
+ * A password login handed to the login pool: the hash runs on a pool
+ * thread (pw_run), the answer is given on the request thread (pw_answer).
+ */
+typedef struct pw_job {
+    ckd_req *rq;                    /* email, password: not touched elsewhere meanwhile */
+    int users_failed;               /* the users file could not be read */
+    ck_login_result result;
+    ck_user user;                   /* CK_LOGIN_OK: the user, without its hash */
+    ck_status store_status;
+    const char *store_what;
+} pw_job;
+
+static unsigned long long password_hashes;
+
+unsigned long long ckd_password_hashes(void)
 {
+    return __atomic_load_n(&password_hashes, __ATOMIC_RELAXED);
+}
+
+static void pw_run(const ckd *d, ckd_job *job)
+{
+    pw_job *pj = job->data;
+    ckd_req *rq = pj->rq;
     ck_users users = { 0 };
     web_login wl = { d, rq->client };
+    ck_store *st = ckd_store(d);
     ck_login lg;
     char err[512];
-    enum MHD_Result ret;
 
+    pj->result = CK_LOGIN_STORE_ERROR;
+    pj->store_status = CK_ERR_UNAVAILABLE;
+    pj->store_what = "open store";
+    if (!st)
+        goto out;
     if (ck_users_lookup(d->cfg.users_file, rq->email, &users, err, sizeof(err)) != 0) {
         ckd_log(d, LOG_ERR, "users file: %s", err);
-        return refuse(c, d, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-                      "users file unavailable", NULL);
+        pj->users_failed = 1;
+        goto out;
     }
     if (users.warning[0])
         ckd_log(d, LOG_WARNING, "users index: %s", users.warning);
@@ -242,31 +268,130 @@ static enum MHD_Result check_password(struct MHD_Connection *c, const ckd *d, ck
     lg.cfg = &d->cfg;
     lg.audit = login_audit;
     lg.ud = &wl;
-    switch (ck_login_password(&lg, rq->email, rq->password)) {
+    pj->result = ck_login_password(&lg, rq->email, rq->password);
+    if (lg.hashed)
+        __atomic_add_fetch(&password_hashes, 1, __ATOMIC_RELAXED);
+    /* A disabled account is CK_LOGIN_FAILED, answered as a wrong password. */
+    if (pj->result == CK_LOGIN_OK) {
+        pj->user = *lg.user;
+        OPENSSL_cleanse(pj->user.hash, sizeof(pj->user.hash));
+    }
+    pj->store_status = lg.store_status;
+    pj->store_what = lg.store_what;
+out:
+    /* Checked: the password is not needed any more. */
+    OPENSSL_cleanse(rq->password, sizeof(rq->password));
+    ck_users_free(&users);
+}
+
+static enum MHD_Result locked(struct MHD_Connection *c, const ckd *d, const ckd_req *rq)
+{
+    return refuse(c, d, rq, MHD_HTTP_FORBIDDEN, "locked",
+                  "too many failed logins, try again later",
+                  "Too many failed logins. Try again later.");
+}
+
+static enum MHD_Result pw_answer(struct MHD_Connection *c, const ckd *d, ckd_req *rq)
+{
+    pw_job *pj = rq->job->data;
+
+    if (pj->users_failed)
+        return refuse(c, d, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                      "users file unavailable", NULL);
+    switch (pj->result) {
     case CK_LOGIN_OK:
-        /* A disabled account is CK_LOGIN_FAILED, answered as a wrong password. */
-        ret = start_session(c, d, st, lg.user, rq, rd);
+        return start_session(c, d, ckd_store(d), &pj->user, rq, rq->rd[0] ? rq->rd : "/");
+    case CK_LOGIN_LOCKED:
+        return locked(c, d, rq);
+    case CK_LOGIN_FAILED:
+        return refuse(c, d, rq, MHD_HTTP_UNAUTHORIZED, "invalid_credentials",
+                      "wrong email or password", "Wrong email or password.");
+    default:
+        return store_failed(c, d, rq, ckd_store(d), pj->store_status, pj->store_what);
+    }
+}
+
+static void pw_clear(ckd_job *job)
+{
+    if (job->data)
+        OPENSSL_cleanse(job->data, sizeof(pw_job));
+    free(job->data);
+}
+
+/*
+ * A login the pool has no room for: 503 with Retry-After at once. Audited,
+ * but at most once a second: a flood is one event and a count in the log.
+ */
+static enum MHD_Result pool_full(struct MHD_Connection *c, const ckd *d, ckd_req *rq)
+{
+    struct MHD_Response *r;
+    unsigned long quiet = 0;
+
+    if (ckd_pool_refusal_audit(d->login_pool, &quiet)) {
+        ckd_audit(d, "login_failure", rq->email, "password", rq->client, NULL, "failure",
+                  "queue_full");
+        if (quiet)
+            ckd_log(d, LOG_WARNING, "login queue full: %lu more logins refused unaudited "
+                    "since the last queue_full event", quiet);
+    }
+    if (!rq->api)
+        return ckd_busy(c, d);
+    r = ckd_text("application/json", "{\"error\":\"busy\",\"message\":"
+                 "\"too many sign-ins at once, try again\"}\n");
+    if (r) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        ckd_cors(c, d, r);
+    }
+    return ckd_send(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, r, 1);
+}
+
+/*
+ * Locks that need no hash are answered here, before the queue (see
+ * ck_login_check_locks); the rest goes to the login pool.
+ */
+static enum MHD_Result check_password(struct MHD_Connection *c, const ckd *d, ck_store *st,
+                                      ckd_req *rq)
+{
+    web_login wl = { d, rq->client };
+    ckd_job *job;
+    pw_job *pj;
+    ck_login lg;
+    enum MHD_Result ret = MHD_NO;
+
+    memset(&lg, 0, sizeof(lg));
+    lg.store = st;
+    lg.lockout = &d->lockout;
+    lg.rhost = rq->client;
+    lg.cfg = &d->cfg;
+    lg.audit = login_audit;
+    lg.ud = &wl;
+    switch (ck_login_check_locks(&lg, rq->email)) {
+    case CK_LOGIN_OK:
         break;
     case CK_LOGIN_LOCKED:
-        ret = refuse(c, d, rq, MHD_HTTP_FORBIDDEN, "locked",
-                     "too many failed logins, try again later",
-                     "Too many failed logins. Try again later.");
-        break;
-    case CK_LOGIN_FAILED:
-        ret = refuse(c, d, rq, MHD_HTTP_UNAUTHORIZED, "invalid_credentials",
-                     "wrong email or password", "Wrong email or password.");
-        break;
+        return locked(c, d, rq);
     default:
-        ret = store_failed(c, d, rq, st, lg.store_status, lg.store_what);
-        break;
+        return store_failed(c, d, rq, st, lg.store_status, lg.store_what);
     }
-    ck_users_free(&users);
+    job = calloc(1, sizeof(*job));
+    pj = calloc(1, sizeof(*pj));
+    if (!job || !pj) {
+        free(job);
+        free(pj);
+        return MHD_NO;
+    }
+    pj->rq = rq;
+    job->data = pj;
+    job->run = pw_run;
+    job->answer = pw_answer;
+    job->clear = pw_clear;
+    if (!ckd_job_start(c, d, d->login_pool, rq, job, &ret))
+        return pool_full(c, d, rq);
     return ret;
 }
 
 /* Rate limit, audit gate, then the password: /login and /v1/auth/login alike. */
-static enum MHD_Result login_checked(struct MHD_Connection *c, const ckd *d, ckd_req *rq,
-                                     const char *rd)
+static enum MHD_Result login_checked(struct MHD_Connection *c, const ckd *d, ckd_req *rq)
 {
     ck_store *st;
     ck_status s;
@@ -274,6 +399,14 @@ static enum MHD_Result login_checked(struct MHD_Connection *c, const ckd *d, ckd
     if (!rq->email[0] || !rq->password[0])
         return refuse(c, d, rq, MHD_HTTP_BAD_REQUEST, "bad_request",
                       "email and password are required", "Enter your email and password.");
+    /*
+     * A full queue refuses before anything else: under a spray the
+     * refusals are most of the logins, and one that costs a store write
+     * (the rate limit's count) would take the request threads from
+     * /session. check_password asks the queue again when it submits.
+     */
+    if (d->login_pool && ckd_pool_full(d->login_pool))
+        return pool_full(c, d, rq);
     st = ckd_store(d);
     if (!st)
         return store_failed(c, d, rq, NULL, CK_ERR_UNAVAILABLE, "open store");
@@ -302,7 +435,7 @@ static enum MHD_Result login_checked(struct MHD_Connection *c, const ckd *d, ckd
                       "sign-in is unavailable for now",
                       "Sign-in is unavailable for now. Ask your administrator.");
     }
-    return check_password(c, d, st, rq, rd);
+    return check_password(c, d, st, rq);
 }
 
 enum MHD_Result ckd_login_post(struct MHD_Connection *c, const ckd *d, ckd_req *rq)
@@ -318,7 +451,7 @@ enum MHD_Result ckd_login_post(struct MHD_Connection *c, const ckd *d, ckd_req *
     /* No rd: the site's root, which is ours whatever the allowlist says. */
     if (rq->rd[0] && !ckd_redirect_ok(d, rd))
         return ckd_error(c, d, MHD_HTTP_BAD_REQUEST, "redirect target not allowed");
-    return login_checked(c, d, rq, rd);
+    return login_checked(c, d, rq);
 }
 
 /*
@@ -364,5 +497,5 @@ enum MHD_Result ckd_api_login(struct MHD_Connection *c, const ckd *d, ckd_req *r
     if (rq->json ? json_fields(rq) != 0 : rq->bad_form)
         return ckd_json_error(c, d, MHD_HTTP_BAD_REQUEST, "bad_request",
                               "expected a JSON object with string members email and password");
-    return login_checked(c, d, rq, "/");
+    return login_checked(c, d, rq);
 }

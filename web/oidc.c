@@ -211,25 +211,27 @@ static enum MHD_Result refuse_login(struct MHD_Connection *c, const ckd *d, cons
  * A login that the provider's answer or a fault ended: one login_failure
  * with the library's word for it (ck_oidc_reason), the detail in the log.
  */
-static enum MHD_Result oidc_failed(struct MHD_Connection *c, const ckd *d, ck_oidc *o,
-                                   ck_oidc_status st, const char *what, const char *term)
+static enum MHD_Result oidc_failed_as(struct MHD_Connection *c, const ckd *d,
+                                      ck_oidc_status st, const char *reason,
+                                      const char *detail, const char *what, const char *term)
 {
-    char word[64];
-    const char *reason;
-
-    reason = st == CK_OIDC_ERR_STORE ? "store_unavailable" :
-             st == CK_OIDC_ERR_INTERNAL ? "internal_error" :
-             ck_oidc_reason(o, word, sizeof(word));
     if (st == CK_OIDC_REJECT)
         return refuse_login(c, d, term, reason, "The identity provider's answer was refused. "
                             "Start the sign-in again.");
-    ckd_log(d, LOG_ERR, "%s: %s: %s", what, ck_oidc_status_str(st), ck_oidc_errstr(o));
+    ckd_log(d, LOG_ERR, "%s: %s: %s", what, ck_oidc_status_str(st), detail);
     audit_failed(c, d, term, reason);
     if (st == CK_OIDC_ERR_PROVIDER)
         return page(c, d, MHD_HTTP_BAD_GATEWAY, "Sign-in unavailable",
                     "The identity provider cannot be reached. Try again later.");
     return page(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "Sign-in unavailable",
                 "Sign-in is not available now. Try again later.");
+}
+
+/* The audit word of a failed step of o. */
+static const char *oidc_word(ck_oidc *o, ck_oidc_status st, char *word, size_t len)
+{
+    return st == CK_OIDC_ERR_STORE ? "store_unavailable" :
+           st == CK_OIDC_ERR_INTERNAL ? "internal_error" : ck_oidc_reason(o, word, len);
 }
 
 /* ---- GET /login/<provider> ---------------------------------------------- */
@@ -276,53 +278,142 @@ static int start_limited(struct MHD_Connection *c, const ckd *d)
     return 1;
 }
 
-enum MHD_Result ckd_oidc_start(struct MHD_Connection *c, const ckd *d, const char *provider,
-                               const char *rd, const char *terminal_code)
+/* The provider pool is full: 503 now, audited at most once a second. */
+static enum MHD_Result start_busy(struct MHD_Connection *c, const ckd *d)
 {
-    int i = provider_index(d, provider);
-    unsigned char raw[32];
-    char secret[65], state[CK_OIDC_STATE_LEN], cookie[160];
-    char *url = NULL;
-    ck_oidc *o;
-    ck_oidc_status os;
-    ck_status cs;
-    struct MHD_Response *r;
+    char client[CKD_ADDR_MAX];
+    unsigned long quiet = 0;
 
-    if (i < 0)
-        return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "no such identity provider");
-    if (start_limited(c, d))
-        return page(c, d, MHD_HTTP_TOO_MANY_REQUESTS, "Too many attempts",
-                    "Too many sign-ins were started from here. Wait a minute.");
-    o = thread_handle(d, i);
-    if (!o)
-        return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
-    if (RAND_bytes(raw, sizeof(raw)) != 1)
-        return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "no randomness");
-    ck_hex_encode(raw, sizeof(raw), secret);
-    OPENSSL_cleanse(raw, sizeof(raw));
-    os = ck_oidc_auth_begin(o, rd, &url, state);
-    if (os != CK_OIDC_OK)
-        return oidc_failed(c, d, o, os, "login start", NULL);
-    cs = bind_put(ckd_store(d), state, provider, secret, terminal_code);
+    if (ckd_pool_refusal_audit(d->provider_pool, &quiet)) {
+        ckd_client_addr(c, d, client);
+        ckd_audit(d, "login_failure", NULL, "oidc", client, NULL, "failure", "queue_full");
+        if (quiet)
+            ckd_log(d, LOG_WARNING, "provider queue full: %lu more requests refused "
+                    "unaudited since the last queue_full event", quiet);
+    }
+    return ckd_busy(c, d);
+}
+
+/*
+ * The authorization request (discovery when not cached, PAR when the
+ * provider takes pushed requests: the provider's round trips, up to its
+ * timeout) runs in the provider pool, like the callback.
+ */
+typedef struct start_job {
+    int index;
+    char provider[72];
+    char rd[CKD_FORM_FIELD_MAX];
+    char code[64];                  /* a terminal login's code, or "" */
+    char secret[65];                /* the binding cookie's value */
+    char *url;                      /* where the browser goes */
+    ck_oidc_status os;
+    ck_status bind;                 /* storing the binding */
+    char word[64];
+    char detail[256];
+} start_job;
+
+static void start_run(const ckd *d, ckd_job *job)
+{
+    start_job *sj = job->data;
+    ck_oidc *o = thread_handle(d, sj->index);
+    char state[CK_OIDC_STATE_LEN], word[64];
+
+    sj->bind = CK_OK;
+    if (!o) {
+        sj->os = CK_OIDC_ERR_STORE;
+        snprintf(sj->word, sizeof(sj->word), "store_unavailable");
+        snprintf(sj->detail, sizeof(sj->detail), "no provider handle (store not open?)");
+        return;
+    }
+    sj->os = ck_oidc_auth_begin(o, sj->rd, &sj->url, state);
+    if (sj->os != CK_OIDC_OK) {
+        snprintf(sj->word, sizeof(sj->word), "%s", oidc_word(o, sj->os, word, sizeof(word)));
+        snprintf(sj->detail, sizeof(sj->detail), "%s", ck_oidc_errstr(o));
+        return;
+    }
+    sj->bind = bind_put(ckd_store(d), state, sj->provider, sj->secret,
+                        sj->code[0] ? sj->code : NULL);
     OPENSSL_cleanse(state, sizeof(state));
-    if (cs != CK_OK) {
-        free(url);
-        OPENSSL_cleanse(secret, sizeof(secret));
-        ckd_log(d, LOG_ERR, "login binding: %s", ck_status_str(cs));
+}
+
+static enum MHD_Result start_answer(struct MHD_Connection *c, const ckd *d, ckd_req *rq)
+{
+    start_job *sj = rq->job->data;
+    struct MHD_Response *r;
+    char cookie[160];
+
+    if (sj->os != CK_OIDC_OK)
+        return oidc_failed_as(c, d, sj->os, sj->word, sj->detail, "login start", NULL);
+    if (sj->bind != CK_OK) {
+        ckd_log(d, LOG_ERR, "login binding: %s", ck_status_str(sj->bind));
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
     }
     r = ckd_text("text/plain; charset=utf-8", "Continue at the identity provider.\n");
     if (r) {
         snprintf(cookie, sizeof(cookie),
                  "%s=%s; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=%d", CKD_BIND_COOKIE,
-                 secret, BIND_TTL);
+                 sj->secret, BIND_TTL);
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, url);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, sj->url);
         OPENSSL_cleanse(cookie, sizeof(cookie));
     }
-    OPENSSL_cleanse(secret, sizeof(secret));
-    free(url);
     return ckd_send(c, d, MHD_HTTP_FOUND, r, 1);
+}
+
+static void start_clear(ckd_job *job)
+{
+    start_job *sj = job->data;
+
+    if (!sj)
+        return;
+    free(sj->url);
+    OPENSSL_cleanse(sj, sizeof(*sj));
+    free(sj);
+}
+
+enum MHD_Result ckd_oidc_start(struct MHD_Connection *c, const ckd *d, ckd_req *rq,
+                               const char *provider, const char *rd,
+                               const char *terminal_code)
+{
+    int i = provider_index(d, provider);
+    unsigned char raw[32];
+    ckd_job *job;
+    start_job *sj;
+    enum MHD_Result ret = MHD_NO;
+
+    if (i < 0)
+        return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "no such identity provider");
+    /* Refused at once, before the rate limit's store write (as password logins). */
+    if (d->provider_pool && ckd_pool_full(d->provider_pool))
+        return start_busy(c, d);
+    if (start_limited(c, d))
+        return page(c, d, MHD_HTTP_TOO_MANY_REQUESTS, "Too many attempts",
+                    "Too many sign-ins were started from here. Wait a minute.");
+    job = calloc(1, sizeof(*job));
+    sj = calloc(1, sizeof(*sj));
+    if (!job || !sj) {
+        free(job);
+        free(sj);
+        return MHD_NO;
+    }
+    job->data = sj;
+    job->run = start_run;
+    job->answer = start_answer;
+    job->clear = start_clear;
+    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+        start_clear(job);
+        free(job);
+        return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "no randomness");
+    }
+    ck_hex_encode(raw, sizeof(raw), sj->secret);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    sj->index = i;
+    snprintf(sj->provider, sizeof(sj->provider), "%s", provider);
+    snprintf(sj->rd, sizeof(sj->rd), "%s", rd);
+    snprintf(sj->code, sizeof(sj->code), "%s", terminal_code ? terminal_code : "");
+    if (!ckd_job_start(c, d, d->provider_pool, rq, job, &ret))
+        return start_busy(c, d);
+    return ret;
 }
 
 /* ---- GET /callback ------------------------------------------------------ */
@@ -546,18 +637,107 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d,
     return ckd_send(c, d, MHD_HTTP_OK, r, 1);
 }
 
-static enum MHD_Result finish(struct MHD_Connection *c, const ckd *d, const char *query,
-                              const char *state)
+/*
+ * The provider half of a callback (code exchange, ID token, userinfo: up
+ * to the provider's timeout, and more than once) runs in the provider
+ * pool, so that it holds no request thread.
+ */
+typedef struct cb_job {
+    char *query;                    /* holds the authorization code: wiped */
+    size_t query_cap;
+    char *state;
+    char provider[72];
+    char code[64];                  /* a terminal login's code, or "" */
+    int index;
+    ck_oidc_status os;
+    char word[64];                  /* os != CK_OIDC_OK: the audit reason */
+    char detail[256];               /* and the detail for the log */
+    ck_oidc_result res;
+} cb_job;
+
+static void cb_run(const ckd *d, ckd_job *job)
+{
+    cb_job *cj = job->data;
+    ck_oidc *o = thread_handle(d, cj->index);
+    char word[64];
+
+    if (!o) {
+        cj->os = CK_OIDC_ERR_STORE;
+        snprintf(cj->word, sizeof(cj->word), "store_unavailable");
+        snprintf(cj->detail, sizeof(cj->detail), "no provider handle (store not open?)");
+        return;
+    }
+    cj->os = ck_oidc_callback(o, cj->query, cj->state, &cj->res);
+    OPENSSL_cleanse(cj->query, cj->query_cap);
+    if (cj->os == CK_OIDC_OK)
+        return;
+    snprintf(cj->word, sizeof(cj->word), "%s", oidc_word(o, cj->os, word, sizeof(word)));
+    snprintf(cj->detail, sizeof(cj->detail), "%s", ck_oidc_errstr(o));
+}
+
+static enum MHD_Result cb_answer(struct MHD_Connection *c, const ckd *d, ckd_req *rq)
+{
+    cb_job *cj = rq->job->data;
+
+    if (cj->os != CK_OIDC_OK)
+        return oidc_failed_as(c, d, cj->os, cj->word, cj->detail, "callback", cj->code);
+    if (cj->code[0])
+        return ckd_terminal_finish(c, d, cj->code, &cj->res);
+    return start_session(c, d, cj->provider, &cj->res);
+}
+
+static void cb_clear(ckd_job *job)
+{
+    cb_job *cj = job->data;
+
+    if (!cj)
+        return;
+    if (cj->query) {
+        OPENSSL_cleanse(cj->query, cj->query_cap);
+        free(cj->query);
+    }
+    if (cj->state) {
+        OPENSSL_cleanse(cj->state, strlen(cj->state));
+        free(cj->state);
+    }
+    OPENSSL_cleanse(cj, sizeof(*cj));
+    free(cj);
+}
+
+/* The provider pool is full: 503 now (audited at most once a second). */
+static enum MHD_Result cb_busy(struct MHD_Connection *c, const ckd *d, const char *code)
+{
+    unsigned long quiet = 0;
+
+    if (ckd_pool_refusal_audit(d->provider_pool, &quiet)) {
+        audit_failed(c, d, code, "queue_full");
+        if (quiet)
+            ckd_log(d, LOG_WARNING, "provider queue full: %lu more callbacks refused "
+                    "unaudited since the last queue_full event", quiet);
+    } else if (code[0]) {
+        ck_store *st = ckd_store(d);
+
+        /* The terminal still hears why, audited or not. */
+        if (st)
+            (void)ck_terminal_fail(st, code, "queue_full");
+    }
+    return ckd_busy(c, d);
+}
+
+static enum MHD_Result finish(struct MHD_Connection *c, const ckd *d, ckd_req *rq,
+                              const char *query, size_t query_cap, const char *state)
 {
     char provider[72], h[65], mine[65], code[64];
     const char *cookie;
-    ck_oidc_result res;
-    ck_oidc *o;
-    ck_oidc_status os;
+    ckd_job *job;
+    cb_job *cj;
     ck_status cs;
     int i, same;
-    enum MHD_Result ret;
+    enum MHD_Result ret = MHD_NO;
 
+    /* Before the state is taken: the same callback may be tried again. */
+    if (d->provider_pool && ckd_pool_full(d->provider_pool))
+        return cb_busy(c, d, "");
     cs = ckd_store(d) ? bind_take(ckd_store(d), state, provider, h, code) : CK_ERR_UNAVAILABLE;
     if (cs == CK_NOT_FOUND || cs == CK_ERR_INVALID || cs == CK_ERR_CORRUPT)
         return refuse(c, d, MHD_HTTP_BAD_REQUEST, NULL, "oidc", "unknown_state",
@@ -581,23 +761,39 @@ static enum MHD_Result finish(struct MHD_Connection *c, const ckd *d, const char
         return refuse_login(c, d, code, "binding_mismatch",
                             "This sign-in was not started in this browser. Start it again here.");
     i = provider_index(d, provider);
-    o = i >= 0 ? thread_handle(d, i) : NULL;
-    if (!o)
+    if (i < 0)
         return refuse_login(c, d, code, "unknown_provider",
                             "The identity provider of this sign-in is no longer configured.");
-    memset(&res, 0, sizeof(res));
-    os = ck_oidc_callback(o, query, state, &res);
-    if (os != CK_OIDC_OK)
-        return oidc_failed(c, d, o, os, "callback", code);
-    if (code[0])
-        ret = ckd_terminal_finish(c, d, code, &res);
-    else
-        ret = start_session(c, d, provider, &res);
-    OPENSSL_cleanse(&res, sizeof(res));
+    job = calloc(1, sizeof(*job));
+    cj = calloc(1, sizeof(*cj));
+    if (cj) {
+        cj->query = malloc(query_cap);
+        cj->state = strdup(state);
+    }
+    if (!job || !cj || !cj->query || !cj->state) {
+        free(job);
+        if (cj) {
+            free(cj->query);
+            free(cj->state);
+        }
+        free(cj);
+        return MHD_NO;
+    }
+    memcpy(cj->query, query, query_cap);
+    cj->query_cap = query_cap;
+    snprintf(cj->provider, sizeof(cj->provider), "%s", provider);
+    snprintf(cj->code, sizeof(cj->code), "%s", code);
+    cj->index = i;
+    job->data = cj;
+    job->run = cb_run;
+    job->answer = cb_answer;
+    job->clear = cb_clear;
+    if (!ckd_job_start(c, d, d->provider_pool, rq, job, &ret))
+        return cb_busy(c, d, code);
     return ret;
 }
 
-enum MHD_Result ckd_oidc_callback(struct MHD_Connection *c, const ckd *d)
+enum MHD_Result ckd_oidc_callback(struct MHD_Connection *c, const ckd *d, ckd_req *rq)
 {
     qbuf q = { NULL, 0, CK_OIDC_QUERY_MAX, 0 };
     ck_oidc_cbparams cb;
@@ -616,7 +812,7 @@ enum MHD_Result ckd_oidc_callback(struct MHD_Connection *c, const ckd *d)
         ret = refuse(c, d, MHD_HTTP_BAD_REQUEST, NULL, "oidc", "missing_state",
                      "The sign-in answer has no state. Start the sign-in again.");
     } else {
-        ret = finish(c, d, q.p, cb.state);
+        ret = finish(c, d, rq, q.p, q.cap, cb.state);
     }
     ck_oidc_cbparams_clear(&cb);
     /* The query held the authorization code. */

@@ -454,7 +454,27 @@ static enum MHD_Result healthz_endpoint(struct MHD_Connection *c, const ckd *d)
     return ckd_send(c, d, MHD_HTTP_OK, ckd_text("text/plain; charset=utf-8", "ok\n"), 0);
 }
 
-/* The same figures and rendering as "checkup metrics" (ck_metrics.h). */
+/* The daemon's own figures after the store's: the login pools. */
+static char *add_pool_metrics(const ckd *d, char *body)
+{
+    ckd_pool *const pools[] = { d->login_pool, d->provider_pool };
+    char extra[4096];
+    size_t n = strlen(body), m;
+    char *grown;
+
+    if (ckd_pool_metrics(pools, 2, ckd_password_hashes(), extra, sizeof(extra)) != 0)
+        return body;
+    m = strlen(extra);
+    grown = realloc(body, n + m + 1);
+    if (!grown) {
+        free(body);
+        return NULL;
+    }
+    memcpy(grown + n, extra, m + 1);
+    return grown;
+}
+
+/* The same figures and rendering as "checkup metrics" (ck_metrics.h), and the pools'. */
 static enum MHD_Result metrics_endpoint(struct MHD_Connection *c, const ckd *d)
 {
     ck_store *st;
@@ -473,15 +493,68 @@ static enum MHD_Result metrics_endpoint(struct MHD_Connection *c, const ckd *d)
     body = ck_figures_prometheus(&f);
     if (!body)
         return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "no memory");
+    body = add_pool_metrics(d, body);
+    if (!body)
+        return ckd_error(c, d, MHD_HTTP_INTERNAL_SERVER_ERROR, "no memory");
     r = ckd_take("text/plain; version=0.0.4; charset=utf-8", body);
     if (!r)
         return MHD_NO;
     return ckd_send(c, d, MHD_HTTP_OK, r, 0);
 }
 
+/* ---- work handed to a pool ---------------------------------------------- */
+
+enum MHD_Result ckd_busy(struct MHD_Connection *c, const ckd *d)
+{
+    struct MHD_Response *r = ckd_text("text/plain; charset=utf-8",
+                                      "503 busy: too many sign-ins at once, try again\n");
+
+    if (r)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    return ckd_send(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, r, 1);
+}
+
+int ckd_job_start(struct MHD_Connection *c, const ckd *d, ckd_pool *pool, ckd_req *rq,
+                  ckd_job *job, enum MHD_Result *ret)
+{
+    rq->job = job;
+    if (!pool) {
+        job->run(d, job);
+        job->state = CKD_JOB_DONE;
+        *ret = job->answer(c, d, rq);
+        return 1;
+    }
+    if (ckd_pool_submit(pool, c, job) == 0) {
+        /* Answered when the pool resumes the connection (job_answer). */
+        *ret = MHD_YES;
+        return 1;
+    }
+    rq->job = NULL;
+    ckd_pool_release(job);
+    return 0;
+}
+
+/* The handler's call after a pool resumed the connection. */
+static enum MHD_Result job_answer(struct MHD_Connection *c, const ckd *d, ckd_req *rq)
+{
+    switch (rq->job->state) {
+    case CKD_JOB_DONE:
+        return rq->job->answer(c, d, rq);
+    default:
+        /*
+         * Stopping, or the client seemed gone (its socket read EOF): a 503
+         * either way. MHD_NO would log a line per hang-up (a flood of them
+         * under a spray), and a client that only shut down its sending
+         * side still gets an answer.
+         */
+        return ckd_busy(c, d);
+    }
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
-static enum MHD_Result route_get(struct MHD_Connection *c, const ckd *d, const char *url)
+static enum MHD_Result route_get(struct MHD_Connection *c, const ckd *d, ckd_req *rq,
+                                 const char *url)
 {
     const char *rd;
 
@@ -503,16 +576,16 @@ static enum MHD_Result route_get(struct MHD_Connection *c, const ckd *d, const c
         rd = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "rd");
         if (rd && (strlen(rd) >= CKD_FORM_FIELD_MAX || !ckd_redirect_ok(d, rd)))
             return ckd_error(c, d, MHD_HTTP_BAD_REQUEST, "redirect target not allowed");
-        return ckd_oidc_start(c, d, url + 7, rd ? rd : "/", NULL);
+        return ckd_oidc_start(c, d, rq, url + 7, rd ? rd : "/", NULL);
     }
     if (strcmp(url, "/callback") == 0)
-        return ckd_oidc_callback(c, d);
+        return ckd_oidc_callback(c, d, rq);
     if (strcmp(url, "/.well-known/jwks.json") == 0)
         return ckd_jwks(c, d);
     if (strcmp(url, "/t/done") == 0)
         return ckd_terminal_done(c, d);
     if (strncmp(url, "/t/", 3) == 0)
-        return ckd_terminal(c, d, url + 3);
+        return ckd_terminal(c, d, rq, url + 3);
     if (strncmp(url, "/backchannel-logout", 19) == 0)
         return ckd_error(c, d, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     return ckd_error(c, d, MHD_HTTP_NOT_FOUND, "not found");
@@ -551,7 +624,7 @@ static enum MHD_Result route(struct MHD_Connection *c, const ckd *d, ckd_req *rq
     if (get && strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 && changes_state(url))
         return get_only(c, d);
     if (get)
-        return route_get(c, d, url);
+        return route_get(c, d, rq, url);
     if (!post)
         return ckd_error(c, d, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     if (strcmp(url, "/login") == 0)
@@ -666,6 +739,8 @@ enum MHD_Result ckd_dispatch(void *cls, struct MHD_Connection *c, const char *ur
         *con_cls = rq;
         return MHD_YES;
     }
+    if (rq->job)
+        return job_answer(c, d, rq);
     if (*upload_data_size > 0) {
         take_body(rq, d, upload_data, *upload_data_size);
         *upload_data_size = 0;
@@ -685,6 +760,8 @@ void ckd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     ckd_guard_request_done(cls, c);
     if (!rq)
         return;
+    if (rq->job)
+        ckd_pool_release(rq->job);
     if (rq->pp)
         MHD_destroy_post_processor(rq->pp);
     OPENSSL_cleanse(rq->password, sizeof(rq->password));

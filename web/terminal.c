@@ -42,7 +42,8 @@ static int too_many(const ckd *d, ck_store *st, const char *client)
     return over;
 }
 
-enum MHD_Result ckd_terminal(struct MHD_Connection *c, const ckd *d, const char *code)
+enum MHD_Result ckd_terminal(struct MHD_Connection *c, const ckd *d, ckd_req *rq,
+                             const char *code)
 {
     char canon[CK_TERMINAL_CODE_LEN], client[CKD_ADDR_MAX];
     ck_store *st = ckd_store(d);
@@ -74,7 +75,7 @@ enum MHD_Result ckd_terminal(struct MHD_Connection *c, const ckd *d, const char 
         ckd_log(d, LOG_ERR, "terminal lookup: %s: %s", ck_status_str(cs), ck_store_errstr(st));
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
     }
-    ret = ckd_oidc_start(c, d, t.provider, "/t/done", canon);
+    ret = ckd_oidc_start(c, d, rq, t.provider, "/t/done", canon);
     OPENSSL_cleanse(canon, sizeof(canon));
     return ret;
 }
