@@ -112,6 +112,10 @@ check "logout without a token: 401" 401 "${out%% *}"
 out=$(post /v1/auth/logout '' -H "Cookie: $WEB_COOKIE=$t2" -H 'Origin: https://evil.example')
 check "logout by cookie from another site: 403" 403 "${out%% *}"
 check "  and the session lives on" 200 "$(status "$u/v1/users/me" -H "Authorization: Bearer $t2")"
+out=$(post /v1/auth/logout-all '' -H "Cookie: $WEB_COOKIE=$t2" -H 'Origin: https://evil.example' \
+    -H 'Authorization: Basic Zm9vOmJhcg==')
+check "logout-all by cookie from another site, with Basic credentials for a proxy: 403" 403 "${out%% *}"
+check "  and the session lives on" 200 "$(status "$u/v1/users/me" -H "Authorization: Bearer $t2")"
 n_before=$(curl -s -H "Authorization: Bearer $t2" "$u/v1/users/me" > /dev/null;
     "$top_builddir/checkup" -c "$d/checkup.conf" sessions list --user alice@example.org | grep -c '^[0-9a-f]\{12\}')
 out=$(post /v1/auth/logout-all '' -H "Cookie: $WEB_COOKIE=$t2" -H "Origin: $WEB_ORIGIN")

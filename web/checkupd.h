@@ -134,6 +134,8 @@ enum MHD_Result ckd_error(struct MHD_Connection *c, const ckd *d, unsigned statu
                           const char *msg);
 enum MHD_Result ckd_json_error(struct MHD_Connection *c, const ckd *d, unsigned status,
                                const char *code, const char *msg);
+/* 1 when the request carries Authorization: Bearer (its token, not a cookie). */
+int ckd_bearer_sent(struct MHD_Connection *c);
 /* The session token from the cookie or Authorization: Bearer; NULL if none. */
 const char *ckd_request_token(struct MHD_Connection *c, const ckd *d, size_t *len,
                               int *malformed);

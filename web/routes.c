@@ -416,13 +416,13 @@ static enum MHD_Result logout_endpoint(struct MHD_Connection *c, const ckd *d, i
  */
 static enum MHD_Result api_logout(struct MHD_Connection *c, const ckd *d, int all)
 {
-    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                    MHD_HTTP_HEADER_AUTHORIZATION);
     struct MHD_Response *r;
     logout_done o;
     char body[64];
 
-    if (!authz && !ckd_api_origin_ok(c, d))
+    /* Only a Bearer token: another scheme (Basic a browser adds by itself
+     * for a proxy in front) leaves the cookie to answer for the request. */
+    if (!ckd_bearer_sent(c) && !ckd_api_origin_ok(c, d))
         return ckd_json_error(c, d, MHD_HTTP_FORBIDDEN, "cross_origin",
                               "cross-origin request refused");
     logout_core(c, d, all, &o);
