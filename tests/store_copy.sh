@@ -279,6 +279,12 @@ check "the same Redis on both sides is refused" 2 "$rc"
 run down "$ck" -c "$d/redis.conf" store copy --from "lmdb:$d/store" --to "redis://127.0.0.1:1/0"
 check "an unreachable target is refused" 1 "$rc"
 check_grep "naming it" "target store redis://127.0.0.1:1/0" "$T/down.err"
+run downpw "$ck" -c "$d/redis.conf" store copy --from "lmdb:$d/store" \
+    --to "redis://checkup:$user_pw@127.0.0.1:1/0"
+check "an unreachable target named with its password is refused" 1 "$rc"
+check_grep "naming it without the password" "target store redis://checkup:***@127.0.0.1:1/0" \
+    "$T/downpw.err"
+check_nogrep "  the password is not printed" "$user_pw" "$T/downpw.err"
 printf '[store]\nurl = lmdb:%s/open\n' "$T" > "$T/open.conf"
 "$fill" "$T/open.conf" 1 > /dev/null || exit 99
 chmod 0777 "$T/open"

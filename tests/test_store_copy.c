@@ -64,6 +64,31 @@ static void same_redis(void **state)
     assert_int_equal(ck_copy_same_store("redis+sentinel://s1:6379", "redis://s1:6379"), 0);
 }
 
+/* The URLs the copy names in its messages: never with their password. */
+static void url_shown(void **state)
+{
+    char out[128];
+
+    (void)state;
+    ck_store_url_shown("redis://checkup:s3cret@127.0.0.1:6379/0", out, sizeof(out));
+    assert_string_equal(out, "redis://checkup:***@127.0.0.1:6379/0");
+    ck_store_url_shown("rediss://:s3cret@h/1", out, sizeof(out));
+    assert_string_equal(out, "rediss://:***@h/1");
+    /* The parser's reading: the last '@' before the path ends the user info. */
+    ck_store_url_shown("redis://u:p@ss:w@rd@h:1/0", out, sizeof(out));
+    assert_string_equal(out, "redis://u:***@h:1/0");
+    ck_store_url_shown("redis+sentinel://u:pw@s1:26379,s2:26379/m/0", out, sizeof(out));
+    assert_string_equal(out, "redis+sentinel://u:***@s1:26379,s2:26379/m/0");
+    ck_store_url_shown("redis://checkup@h/0", out, sizeof(out));
+    assert_string_equal(out, "redis://checkup@h/0");
+    ck_store_url_shown("redis://h/0@x", out, sizeof(out));
+    assert_string_equal(out, "redis://h/0@x");
+    ck_store_url_shown("lmdb:/var/lib/checkup", out, sizeof(out));
+    assert_string_equal(out, "lmdb:/var/lib/checkup");
+    ck_store_url_shown("redis://u:s3cret@a-long-host-name/0", out, 12);
+    assert_null(strstr(out, "s3c"));
+}
+
 static void lmdb_is_not_redis(void **state)
 {
     (void)state;
@@ -281,6 +306,7 @@ int main(void)
         cmocka_unit_test(same_lmdb),
         cmocka_unit_test(same_redis),
         cmocka_unit_test(lmdb_is_not_redis),
+        cmocka_unit_test(url_shown),
         cmocka_unit_test_setup_teardown(copy_semantics, setup_two, teardown_two),
         cmocka_unit_test_setup_teardown(copy_skips_ended_and_verify_finds, setup_two,
                                         teardown_two),
