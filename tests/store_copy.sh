@@ -8,7 +8,7 @@
 # when run again; --verify finds a missing key; Redis back to the embedded
 # store; bad input is refused; no token is ever printed.
 # Redis runs with the sample ACL (conf/redis/checkup-auth.conf), and the
-# copy runs as its checkup user.
+# copy runs as its checkup user (granted SCAN only for the copies from Redis).
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
 if [ -z "${REDIS_SERVER:-}" ] && ! command -v redis-server >/dev/null; then
     echo "redis-server is required (scripts/install-deps.sh installs it)"
@@ -225,6 +225,17 @@ mkdir -p "$b"
 printf '[store]\nurl = %s\nuser = checkup\npassword_file = %s\n' "$rurl/2" "$T/redis.pw" \
     > "$b/src.conf"
 "$fill" "$b/src.conf" 5000 > /dev/null || exit 99
+# The sample ACL does not let checkup list keys: SCAN would show it every
+# key name on the server, not only ck:*. A copy from Redis says so, and
+# runs once SCAN is granted for it.
+admin -n 6 SET other-app:session:s3cret-sid x > /dev/null
+check "the sample ACL's checkup user cannot list other applications' keys" "" \
+    "$(redis-cli -p "$port" --user checkup --pass "$user_pw" --no-auth-warning -n 6 SCAN 0 2>&1 |
+        grep other-app)"
+run noscan "$ck" -c "$b/src.conf" store copy --from "$rurl/2" --to "$rurl/3"
+check "a copy from Redis without SCAN is refused" 1 "$rc"
+check_grep "  saying what the ACL refused" "NOPERM" "$T/noscan.err"
+admin ACL SETUSER checkup +scan > /dev/null
 : > "$b/kill.err"
 "$ck" -c "$b/src.conf" store copy --from "$rurl/2" --to "$rurl/3" > /dev/null 2> "$b/kill.err" &
 cp=$!
@@ -269,6 +280,8 @@ check "and verifies" 0 "$rc"
 printf '[store]\nurl = lmdb:%s/back\n' "$b" > "$b/back.conf"
 "$ck" -c "$b/back.conf" metrics --json > "$T/m-back" 2>&1
 check_grep "the embedded store counts the 5000 as active" '"active":5000' "$T/m-back"
+
+admin ACL SETUSER checkup -scan > /dev/null
 
 # ---- bad input -------------------------------------------------------------------
 run same "$ck" -c "$d/redis.conf" store copy --from "lmdb:$d/store" --to "lmdb:$d/store/"
