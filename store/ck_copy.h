@@ -18,7 +18,8 @@
  *    one present on both keeps the later last-use (its expiry with it);
  *    a session that has ended on the source is skipped;
  *  - a failure counter keeps the larger count and the later window end;
- *    a lock index entry the later end;
+ *    a lock index entry the later end; a source counter over INT32_MAX
+ *    (not checkup's) stops the copy with CK_ERR_CORRUPT;
  *  - the cumulative counters (created, ended by logout / idle / lifetime /
  *    revocation, duration sum) are raised to at least the source's value,
  *    never added: a second run finds them there and adds nothing. The

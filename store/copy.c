@@ -78,6 +78,27 @@ static ck_status read_sessions(ck_store *from, ck_copy_page *p, int64_t now, siz
     return CK_OK;
 }
 
+/*
+ * A failure counter no checkup could have counted to (a store that was
+ * tampered with, or not checkup's): the next failure on the target would
+ * add one past INT64_MAX and come out negative, which unlocks. Refused.
+ */
+#define COUNT_MAX INT32_MAX
+
+static ck_status check_counters(ck_store *from, const ck_copy_page *p, char *err,
+                                size_t errlen)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->items[i].count > COUNT_MAX) {
+            snprintf(err, errlen, "source store: failure counter %s: count %lld out of range "
+                     "(not written by checkup); remove it there", p->items[i].name,
+                     (long long)p->items[i].count);
+            return CK_ERR_CORRUPT;
+        }
+    }
+    return CK_OK;
+}
+
 static ck_status copy_kind(ck_store *from, ck_store *to, int kind, ck_copy_page *p, int *res,
                            ck_copy_progress_fn progress, void *arg, ck_copy_stats *s,
                            char *err, size_t errlen)
@@ -97,6 +118,8 @@ static ck_status copy_kind(ck_store *from, ck_store *to, int kind, ck_copy_page 
             n = p->n;
         if (rc != CK_OK)
             return side_error(from, rc, "source", err, errlen);
+        if (kind == CK_COPY_COUNTERS && (rc = check_counters(from, p, err, errlen)) != CK_OK)
+            return rc;
         rc = to->ops->copy_import(to, p->items, n, now, res);
         if (rc != CK_OK)
             return side_error(to, rc, "target", err, errlen);

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "backend.h"
 #include "ck_clock.h"
 #include "ck_config.h"
 #include "ck_copy.h"
@@ -279,6 +280,33 @@ static void copy_skips_ended_and_verify_finds(void **state)
 }
 
 /* More than one page (CK_COPY_PAGE): each session once, none twice at the seams. */
+/*
+ * A counter at INT64_MAX on the source (no checkup counts that far) is
+ * refused, not written: the target's next failure would wrap it negative.
+ */
+static void copy_refuses_counter_out_of_range(void **state)
+{
+    two *t = *state;
+    ck_copy_entry e;
+    ck_copy_stats s;
+    char err[256];
+    int res = 0;
+    int64_t n = 0;
+
+    memset(&e, 0, sizeof(e));
+    e.kind = CK_COPY_COUNTERS;
+    snprintf(e.name, sizeof(e.name), "la:mallory@example.org");
+    e.count = INT64_MAX;
+    e.end = clock_now + 900;
+    assert_int_equal(t->a->ops->copy_import(t->a, &e, 1, clock_now, &res), CK_OK);
+    assert_int_equal(ck_store_copy(t->a, t->b, NULL, NULL, &s, err, sizeof(err)),
+                     CK_ERR_CORRUPT);
+    assert_non_null(strstr(err, "la:mallory@example.org"));
+    assert_non_null(strstr(err, "out of range"));
+    assert_int_equal(ck_store_fail_count(t->b, "la:mallory@example.org", &n), CK_OK);
+    assert_int_equal(n, 0);
+}
+
 static void copy_pages(void **state)
 {
     two *t = *state;
@@ -311,6 +339,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(copy_skips_ended_and_verify_finds, setup_two,
                                         teardown_two),
         cmocka_unit_test_setup_teardown(copy_pages, setup_two, teardown_two),
+        cmocka_unit_test_setup_teardown(copy_refuses_counter_out_of_range, setup_two,
+                                        teardown_two),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
