@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,6 +45,23 @@ static void same_lmdb(void **state)
     unlink(link);
     snprintf(b, sizeof(b), "lmdb:%s/other", dir);
     assert_int_equal(ck_copy_same_store(a, b), 0);
+    /* another directory whose data.mdb is a hard link of this one's */
+    {
+        char f1[128], f2[128];
+        FILE *f;
+
+        snprintf(f1, sizeof(f1), "%s/data.mdb", dir);
+        snprintf(f2, sizeof(f2), "%s/other/data.mdb", dir);
+        assert_non_null(f = fopen(f1, "w"));
+        fclose(f);
+        assert_int_equal(mkdir(b + 5, 0700), 0);
+        assert_int_equal(ck_copy_same_store(a, b), 0);
+        assert_int_equal(linkat(AT_FDCWD, f1, AT_FDCWD, f2, 0), 0);
+        assert_int_equal(ck_copy_same_store(a, b), 1);
+        unlink(f2);
+        unlink(f1);
+        rmdir(b + 5);
+    }
     rmdir(dir);
     /* paths that do not exist yet compare as written */
     assert_int_equal(ck_copy_same_store("lmdb:/nonexistent/a", "lmdb:/nonexistent/a/"), 1);
