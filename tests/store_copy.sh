@@ -261,7 +261,7 @@ admin CONFIG SET maxmemory $((used + 400000)) > /dev/null
 run oom "$ck" -c "$b/src.conf" store copy --from "$rurl/2" --to "$rurl/5"
 admin CONFIG SET maxmemory 0 > /dev/null
 check "a full Redis stops the copy" 1 "$rc"
-check_grep "saying so" "target store: store unavailable" "$T/oom.err"
+check_grep "saying so" "target store: store full" "$T/oom.err"
 check_grep "with the server's reason" "OOM" "$T/oom.err"
 check_nogrep "and no report of done" "done" "$T/oom.err"
 run oom2 "$ck" -c "$b/src.conf" store copy --from "$rurl/2" --to "$rurl/5"
