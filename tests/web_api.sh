@@ -98,6 +98,10 @@ out=$(post /v1/auth/login "email=alice%40example.org&password=$(echo "$WEB_PW_AL
     -H "Origin: $WEB_ORIGIN")
 check "a form from our pages: 200 JSON" "200 alice@example.org" \
     "${out%% *} $(echo "${out#* }" | jq -r .user.email)"
+out=$(post /v1/auth/login "email=bob%40example.org&email=alice%40example.org&password=$(echo "$WEB_PW_ALICE" | sed 's/ /+/g')" \
+    -H "Origin: $WEB_ORIGIN")
+check "a form with email twice: 400, as duplicate JSON members" "400 bad_request" \
+    "${out%% *} $(echo "${out#* }" | jq -r .error)"
 
 # --- logout --------------------------------------------------------------
 t2=$(post /v1/auth/login "$(login_json alice@example.org "$WEB_PW_ALICE")" -H "$J" | cut -d' ' -f2- | jq -r .token)

@@ -85,6 +85,7 @@ typedef struct ckd_req {
     size_t body_len;
     int too_big;                    /* body over the limit: answer 413 */
     int bad_form;                   /* unreadable form: answer 400 */
+    unsigned form_seen;             /* fields begun (bit 0 email, 1 password, 2 rd) */
     char email[CKD_FORM_FIELD_MAX];
     char password[CKD_FORM_FIELD_MAX];
     char rd[CKD_FORM_FIELD_MAX];
