@@ -173,11 +173,14 @@ const char *cli_keys_path(const ck_config *cfg)
 
 ck_store *cli_store_open(const ck_config *cfg)
 {
-    char err[512];
+    char err[512], shown[1024];
     ck_store *st = ck_store_open(cfg, err, sizeof(err));
 
-    if (!st)
-        cli_fail("store %s: %s", cfg->store_url ? cfg->store_url : CK_DEFAULT_STORE_URL, err);
+    if (!st) {
+        ck_store_url_shown(cfg->store_url ? cfg->store_url : CK_DEFAULT_STORE_URL, shown,
+                           sizeof(shown));
+        cli_fail("store %s: %s", shown, err);
+    }
     return st;
 }
 

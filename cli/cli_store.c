@@ -54,17 +54,18 @@ static ck_store *open_side(const ck_config *cfg, const char *url, const char *si
                            int must_exist)
 {
     ck_config c = *cfg;
-    char err[512];
+    char err[512], shown[1024];
     ck_store *st;
 
+    ck_store_url_shown(url, shown, sizeof(shown));
     if (must_exist && lmdb_missing(url)) {
-        cli_fail("%s store %s: no store there (no data.mdb)", side, url);
+        cli_fail("%s store %s: no store there (no data.mdb)", side, shown);
         return NULL;
     }
     c.store_url = (char *)url;
     st = ck_store_open(&c, err, sizeof(err));
     if (!st)
-        cli_fail("%s store %s: %s", side, url, err);
+        cli_fail("%s store %s: %s", side, shown, err);
     return st;
 }
 
@@ -72,6 +73,7 @@ static ck_store *open_side(const ck_config *cfg, const char *url, const char *si
 static int open_both(const ck_config *cfg, const char *from, const char *to, int verify,
                      ck_store **a, ck_store **b)
 {
+    char shown[1024];
     ck_status sr;
 
     *a = open_side(cfg, from, "source", 1);
@@ -80,12 +82,14 @@ static int open_both(const ck_config *cfg, const char *from, const char *to, int
         return -1;
     sr = ck_store_ping(*a);
     if (sr != CK_OK) {
-        cli_fail("source store %s: %s: %s", from, ck_status_str(sr), ck_store_errstr(*a));
+        ck_store_url_shown(from, shown, sizeof(shown));
+        cli_fail("source store %s: %s: %s", shown, ck_status_str(sr), ck_store_errstr(*a));
         return -1;
     }
     sr = ck_store_ping(*b);
     if (sr != CK_OK) {
-        cli_fail("target store %s: %s: %s", to, ck_status_str(sr), ck_store_errstr(*b));
+        ck_store_url_shown(to, shown, sizeof(shown));
+        cli_fail("target store %s: %s: %s", shown, ck_status_str(sr), ck_store_errstr(*b));
         return -1;
     }
     return 0;

@@ -105,12 +105,13 @@ static int ctx_load_config(ck_pam_call *c, ck_pam_ctx *ctx)
 
 static int ctx_open_store(ck_pam_call *c, ck_pam_ctx *ctx)
 {
-    char err[512];
+    char err[512], shown[1024];
 
     ctx->store = ck_store_open(&ctx->cfg, err, sizeof(err));
     if (!ctx->store) {
-        pam_syslog(c->pamh, LOG_ERR, "store %s: %s",
-                   ctx->cfg.store_url ? ctx->cfg.store_url : CK_DEFAULT_STORE_URL, err);
+        ck_store_url_shown(ctx->cfg.store_url ? ctx->cfg.store_url : CK_DEFAULT_STORE_URL,
+                           shown, sizeof(shown));
+        pam_syslog(c->pamh, LOG_ERR, "store %s: %s", shown, err);
         return PAM_AUTHINFO_UNAVAIL;
     }
     return PAM_SUCCESS;

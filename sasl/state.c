@@ -229,12 +229,13 @@ int cks_begin(sasl_server_params_t *sp, cks_use *u)
         return refuse(sp, err);
     if (!st) {
         /* Opened outside the lock: a Redis connect may take its timeout. */
-        char why[512];
+        char why[512], shown[256];
 
         st = ck_store_open(&S.cfg, why, sizeof(why));
         if (!st) {
-            snprintf(err, sizeof(err), "store %s: %s",
-                     S.cfg.store_url ? S.cfg.store_url : CK_DEFAULT_STORE_URL, why);
+            ck_store_url_shown(S.cfg.store_url ? S.cfg.store_url : CK_DEFAULT_STORE_URL,
+                               shown, sizeof(shown));
+            snprintf(err, sizeof(err), "store %s: %.300s", shown, why);
             cks_end(u);
             return refuse(sp, err);
         }

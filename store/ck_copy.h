@@ -18,7 +18,8 @@
  *    one present on both keeps the later last-use (its expiry with it);
  *    a session that has ended on the source is skipped;
  *  - a failure counter keeps the larger count and the later window end;
- *    a lock index entry the later end;
+ *    a lock index entry the later end; a source counter over INT32_MAX
+ *    (not checkup's) stops the copy with CK_ERR_CORRUPT;
  *  - the cumulative counters (created, ended by logout / idle / lifetime /
  *    revocation, duration sum) are raised to at least the source's value,
  *    never added: a second run finds them there and adds nothing. The
@@ -77,7 +78,8 @@ ck_status ck_store_copy_verify(ck_store *from, ck_store *to, ck_copy_diff_fn dif
 /*
  * Whether two store URLs name the same store: the same LMDB directory
  * (after removing trailing slashes and resolving the path when it
- * exists), or the same Redis URL once the scheme and host are lowercased
+ * exists; or, when they exist, the same directory or data.mdb by device
+ * and inode: a bind mount, a hard link), or the same Redis URL once the scheme and host are lowercased
  * and a default port (6379, 26379 for Sentinel) and database 0 filled in.
  * Returns 1 when they are the same, 0 when not.
  */

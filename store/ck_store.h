@@ -109,6 +109,12 @@ typedef struct ck_store ck_store;
 ck_store *ck_store_open(const ck_config *cfg, char *err, size_t errlen);
 void ck_store_close(ck_store *st);
 
+/*
+ * A store URL as a message or log may show it: the password of a Redis
+ * URL's user info becomes "***" (the user name stays). Truncated to cap.
+ */
+void ck_store_url_shown(const char *url, char *out, size_t cap);
+
 /* The last error's detail, e.g. "redis 127.0.0.1:6379: connect timed out". */
 const char *ck_store_errstr(const ck_store *st);
 

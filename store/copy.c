@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "backend.h"
 #include "ck_clock.h"
@@ -78,6 +79,27 @@ static ck_status read_sessions(ck_store *from, ck_copy_page *p, int64_t now, siz
     return CK_OK;
 }
 
+/*
+ * A failure counter no checkup could have counted to (a store that was
+ * tampered with, or not checkup's): the next failure on the target would
+ * add one past INT64_MAX and come out negative, which unlocks. Refused.
+ */
+#define COUNT_MAX INT32_MAX
+
+static ck_status check_counters(ck_store *from, const ck_copy_page *p, char *err,
+                                size_t errlen)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->items[i].count > COUNT_MAX) {
+            snprintf(err, errlen, "source store: failure counter %s: count %lld out of range "
+                     "(not written by checkup); remove it there", p->items[i].name,
+                     (long long)p->items[i].count);
+            return CK_ERR_CORRUPT;
+        }
+    }
+    return CK_OK;
+}
+
 static ck_status copy_kind(ck_store *from, ck_store *to, int kind, ck_copy_page *p, int *res,
                            ck_copy_progress_fn progress, void *arg, ck_copy_stats *s,
                            char *err, size_t errlen)
@@ -97,6 +119,8 @@ static ck_status copy_kind(ck_store *from, ck_store *to, int kind, ck_copy_page 
             n = p->n;
         if (rc != CK_OK)
             return side_error(from, rc, "source", err, errlen);
+        if (kind == CK_COPY_COUNTERS && (rc = check_counters(from, p, err, errlen)) != CK_OK)
+            return rc;
         rc = to->ops->copy_import(to, p->items, n, now, res);
         if (rc != CK_OK)
             return side_error(to, rc, "target", err, errlen);
@@ -493,6 +517,32 @@ static void redis_norm(const char *url, char *out, size_t cap)
         snprintf(out + n, cap - n, "%.*s", (int)strcspn(db, "?#/"), db);
 }
 
+/* st_dev and st_ino of path/name; -1 when it is not there. */
+static int file_id(const char *dir, const char *name, struct stat *sb)
+{
+    char path[PATH_MAX + 16];
+
+    snprintf(path, sizeof(path), "%s%s", dir, name);
+    return stat(path, sb);
+}
+
+/*
+ * The same directory or the same data.mdb under two names a path cannot
+ * show (a bind mount, a hard link): opened twice in one process, LMDB's
+ * locks of one handle go when the other is closed.
+ */
+static int lmdb_same_file(const char *a, const char *b)
+{
+    static const char *const names[] = { "", "/data.mdb" };
+    struct stat sa, sb;
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (file_id(a, names[i], &sa) == 0 && file_id(b, names[i], &sb) == 0 &&
+            sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
+            return 1;
+    return 0;
+}
+
 int ck_copy_same_store(const char *a, const char *b)
 {
     char na[PATH_MAX + 16], nb[PATH_MAX + 16];
@@ -503,6 +553,8 @@ int ck_copy_same_store(const char *a, const char *b)
     if (la) {
         lmdb_norm(a + 5, na, sizeof(na));
         lmdb_norm(b + 5, nb, sizeof(nb));
+        if (lmdb_same_file(na, nb))
+            return 1;
     } else {
         redis_norm(a, na, sizeof(na));
         redis_norm(b, nb, sizeof(nb));

@@ -223,6 +223,31 @@ static ck_status name_check(ck_store *st, const char *what, const char *name, si
 
 /* ---- open / close ------------------------------------------------------ */
 
+/* The user info is read as the Redis URL parser reads it: up to the last
+ * '@' before the first '/' after "://", the password after its first ':'. */
+void ck_store_url_shown(const char *url, char *out, size_t cap)
+{
+    const char *s = strstr(url, "://"), *at = NULL, *colon, *end;
+
+    if (cap == 0)
+        return;
+    if (!s) {
+        snprintf(out, cap, "%s", url);
+        return;
+    }
+    s += 3;
+    end = s + strcspn(s, "/");
+    for (const char *p = s; p < end; p++)
+        if (*p == '@')
+            at = p;
+    colon = at ? memchr(s, ':', (size_t)(at - s)) : NULL;
+    if (!colon || colon + 1 == at) {
+        snprintf(out, cap, "%s", url);
+        return;
+    }
+    snprintf(out, cap, "%.*s***%s", (int)(colon + 1 - url), url, at);
+}
+
 ck_store *ck_store_open(const ck_config *cfg, char *err, size_t errlen)
 {
     ck_store *st;

@@ -265,6 +265,13 @@ serve "$d/main" "$d/m"
 check "key ring readable by others: refused (SASL_UNAVAIL) with one log line" \
     '[ -z "$(authed)" ] && grep -q "checkup OAUTHBEARER: token keys" "$d/out" && refused_with "remote authentication server unavailable"'
 chmod 600 "$d/main/token.keys"
+# A store that cannot be opened is named in the log line, its password not.
+cp "$d/main/checkup.conf" "$d/main/checkup.conf.keep"
+sed -i 's|^url = .*|url = redis://checkup:Pw-not-to-log-7f3a@127.0.0.1:1/0?x=1|' "$d/main/checkup.conf"
+serve "$d/main" "$d/m"
+check "store that cannot be opened: refused, named without its password" \
+    '[ -z "$(authed)" ] && grep -qF "store redis://checkup:***@127.0.0.1:1/0?x=1" "$d/out" && ! grep -q "Pw-not-to-log" "$d/out"'
+mv "$d/main/checkup.conf.keep" "$d/main/checkup.conf"
 
 echo "1..$n"
 [ "$fails" -eq 0 ]

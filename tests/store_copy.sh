@@ -8,7 +8,7 @@
 # when run again; --verify finds a missing key; Redis back to the embedded
 # store; bad input is refused; no token is ever printed.
 # Redis runs with the sample ACL (conf/redis/checkup-auth.conf), and the
-# copy runs as its checkup user.
+# copy runs as its checkup user (granted SCAN only for the copies from Redis).
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
 if [ -z "${REDIS_SERVER:-}" ] && ! command -v redis-server >/dev/null; then
     echo "redis-server is required (scripts/install-deps.sh installs it)"
@@ -225,6 +225,17 @@ mkdir -p "$b"
 printf '[store]\nurl = %s\nuser = checkup\npassword_file = %s\n' "$rurl/2" "$T/redis.pw" \
     > "$b/src.conf"
 "$fill" "$b/src.conf" 5000 > /dev/null || exit 99
+# The sample ACL does not let checkup list keys: SCAN would show it every
+# key name on the server, not only ck:*. A copy from Redis says so, and
+# runs once SCAN is granted for it.
+admin -n 6 SET other-app:session:s3cret-sid x > /dev/null
+check "the sample ACL's checkup user cannot list other applications' keys" "" \
+    "$(redis-cli -p "$port" --user checkup --pass "$user_pw" --no-auth-warning -n 6 SCAN 0 2>&1 |
+        grep other-app)"
+run noscan "$ck" -c "$b/src.conf" store copy --from "$rurl/2" --to "$rurl/3"
+check "a copy from Redis without SCAN is refused" 1 "$rc"
+check_grep "  saying what the ACL refused" "NOPERM" "$T/noscan.err"
+admin ACL SETUSER checkup +scan > /dev/null
 : > "$b/kill.err"
 "$ck" -c "$b/src.conf" store copy --from "$rurl/2" --to "$rurl/3" > /dev/null 2> "$b/kill.err" &
 cp=$!
@@ -250,7 +261,7 @@ admin CONFIG SET maxmemory $((used + 400000)) > /dev/null
 run oom "$ck" -c "$b/src.conf" store copy --from "$rurl/2" --to "$rurl/5"
 admin CONFIG SET maxmemory 0 > /dev/null
 check "a full Redis stops the copy" 1 "$rc"
-check_grep "saying so" "target store: store unavailable" "$T/oom.err"
+check_grep "saying so" "target store: store full" "$T/oom.err"
 check_grep "with the server's reason" "OOM" "$T/oom.err"
 check_nogrep "and no report of done" "done" "$T/oom.err"
 run oom2 "$ck" -c "$b/src.conf" store copy --from "$rurl/2" --to "$rurl/5"
@@ -270,6 +281,8 @@ printf '[store]\nurl = lmdb:%s/back\n' "$b" > "$b/back.conf"
 "$ck" -c "$b/back.conf" metrics --json > "$T/m-back" 2>&1
 check_grep "the embedded store counts the 5000 as active" '"active":5000' "$T/m-back"
 
+admin ACL SETUSER checkup -scan > /dev/null
+
 # ---- bad input -------------------------------------------------------------------
 run same "$ck" -c "$d/redis.conf" store copy --from "lmdb:$d/store" --to "lmdb:$d/store/"
 check "the same directory on both sides is refused" 2 "$rc"
@@ -279,6 +292,12 @@ check "the same Redis on both sides is refused" 2 "$rc"
 run down "$ck" -c "$d/redis.conf" store copy --from "lmdb:$d/store" --to "redis://127.0.0.1:1/0"
 check "an unreachable target is refused" 1 "$rc"
 check_grep "naming it" "target store redis://127.0.0.1:1/0" "$T/down.err"
+run downpw "$ck" -c "$d/redis.conf" store copy --from "lmdb:$d/store" \
+    --to "redis://checkup:$user_pw@127.0.0.1:1/0"
+check "an unreachable target named with its password is refused" 1 "$rc"
+check_grep "naming it without the password" "target store redis://checkup:***@127.0.0.1:1/0" \
+    "$T/downpw.err"
+check_nogrep "  the password is not printed" "$user_pw" "$T/downpw.err"
 printf '[store]\nurl = lmdb:%s/open\n' "$T" > "$T/open.conf"
 "$fill" "$T/open.conf" 1 > /dev/null || exit 99
 chmod 0777 "$T/open"

@@ -14,12 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "backend.h"
 #include "ck_clock.h"
 #include "ck_config.h"
 #include "ck_copy.h"
@@ -43,6 +45,23 @@ static void same_lmdb(void **state)
     unlink(link);
     snprintf(b, sizeof(b), "lmdb:%s/other", dir);
     assert_int_equal(ck_copy_same_store(a, b), 0);
+    /* another directory whose data.mdb is a hard link of this one's */
+    {
+        char f1[128], f2[128];
+        FILE *f;
+
+        snprintf(f1, sizeof(f1), "%s/data.mdb", dir);
+        snprintf(f2, sizeof(f2), "%s/other/data.mdb", dir);
+        assert_non_null(f = fopen(f1, "w"));
+        fclose(f);
+        assert_int_equal(mkdir(b + 5, 0700), 0);
+        assert_int_equal(ck_copy_same_store(a, b), 0);
+        assert_int_equal(linkat(AT_FDCWD, f1, AT_FDCWD, f2, 0), 0);
+        assert_int_equal(ck_copy_same_store(a, b), 1);
+        unlink(f2);
+        unlink(f1);
+        rmdir(b + 5);
+    }
     rmdir(dir);
     /* paths that do not exist yet compare as written */
     assert_int_equal(ck_copy_same_store("lmdb:/nonexistent/a", "lmdb:/nonexistent/a/"), 1);
@@ -62,6 +81,31 @@ static void same_redis(void **state)
     assert_int_equal(ck_copy_same_store("redis://10.0.0.1", "redis://10.0.0.2"), 0);
     assert_int_equal(ck_copy_same_store("redis+sentinel://s1/0", "redis+sentinel://s1:26379"), 1);
     assert_int_equal(ck_copy_same_store("redis+sentinel://s1:6379", "redis://s1:6379"), 0);
+}
+
+/* The URLs the copy names in its messages: never with their password. */
+static void url_shown(void **state)
+{
+    char out[128];
+
+    (void)state;
+    ck_store_url_shown("redis://checkup:s3cret@127.0.0.1:6379/0", out, sizeof(out));
+    assert_string_equal(out, "redis://checkup:***@127.0.0.1:6379/0");
+    ck_store_url_shown("rediss://:s3cret@h/1", out, sizeof(out));
+    assert_string_equal(out, "rediss://:***@h/1");
+    /* The parser's reading: the last '@' before the path ends the user info. */
+    ck_store_url_shown("redis://u:p@ss:w@rd@h:1/0", out, sizeof(out));
+    assert_string_equal(out, "redis://u:***@h:1/0");
+    ck_store_url_shown("redis+sentinel://u:pw@s1:26379,s2:26379/m/0", out, sizeof(out));
+    assert_string_equal(out, "redis+sentinel://u:***@s1:26379,s2:26379/m/0");
+    ck_store_url_shown("redis://checkup@h/0", out, sizeof(out));
+    assert_string_equal(out, "redis://checkup@h/0");
+    ck_store_url_shown("redis://h/0@x", out, sizeof(out));
+    assert_string_equal(out, "redis://h/0@x");
+    ck_store_url_shown("lmdb:/var/lib/checkup", out, sizeof(out));
+    assert_string_equal(out, "lmdb:/var/lib/checkup");
+    ck_store_url_shown("redis://u:s3cret@a-long-host-name/0", out, 12);
+    assert_null(strstr(out, "s3c"));
 }
 
 static void lmdb_is_not_redis(void **state)
@@ -254,6 +298,33 @@ static void copy_skips_ended_and_verify_finds(void **state)
 }
 
 /* More than one page (CK_COPY_PAGE): each session once, none twice at the seams. */
+/*
+ * A counter at INT64_MAX on the source (no checkup counts that far) is
+ * refused, not written: the target's next failure would wrap it negative.
+ */
+static void copy_refuses_counter_out_of_range(void **state)
+{
+    two *t = *state;
+    ck_copy_entry e;
+    ck_copy_stats s;
+    char err[256];
+    int res = 0;
+    int64_t n = 0;
+
+    memset(&e, 0, sizeof(e));
+    e.kind = CK_COPY_COUNTERS;
+    snprintf(e.name, sizeof(e.name), "la:mallory@example.org");
+    e.count = INT64_MAX;
+    e.end = clock_now + 900;
+    assert_int_equal(t->a->ops->copy_import(t->a, &e, 1, clock_now, &res), CK_OK);
+    assert_int_equal(ck_store_copy(t->a, t->b, NULL, NULL, &s, err, sizeof(err)),
+                     CK_ERR_CORRUPT);
+    assert_non_null(strstr(err, "la:mallory@example.org"));
+    assert_non_null(strstr(err, "out of range"));
+    assert_int_equal(ck_store_fail_count(t->b, "la:mallory@example.org", &n), CK_OK);
+    assert_int_equal(n, 0);
+}
+
 static void copy_pages(void **state)
 {
     two *t = *state;
@@ -281,10 +352,13 @@ int main(void)
         cmocka_unit_test(same_lmdb),
         cmocka_unit_test(same_redis),
         cmocka_unit_test(lmdb_is_not_redis),
+        cmocka_unit_test(url_shown),
         cmocka_unit_test_setup_teardown(copy_semantics, setup_two, teardown_two),
         cmocka_unit_test_setup_teardown(copy_skips_ended_and_verify_finds, setup_two,
                                         teardown_two),
         cmocka_unit_test_setup_teardown(copy_pages, setup_two, teardown_two),
+        cmocka_unit_test_setup_teardown(copy_refuses_counter_out_of_range, setup_two,
+                                        teardown_two),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

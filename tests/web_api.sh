@@ -98,6 +98,10 @@ out=$(post /v1/auth/login "email=alice%40example.org&password=$(echo "$WEB_PW_AL
     -H "Origin: $WEB_ORIGIN")
 check "a form from our pages: 200 JSON" "200 alice@example.org" \
     "${out%% *} $(echo "${out#* }" | jq -r .user.email)"
+out=$(post /v1/auth/login "email=bob%40example.org&email=alice%40example.org&password=$(echo "$WEB_PW_ALICE" | sed 's/ /+/g')" \
+    -H "Origin: $WEB_ORIGIN")
+check "a form with email twice: 400, as duplicate JSON members" "400 bad_request" \
+    "${out%% *} $(echo "${out#* }" | jq -r .error)"
 
 # --- logout --------------------------------------------------------------
 t2=$(post /v1/auth/login "$(login_json alice@example.org "$WEB_PW_ALICE")" -H "$J" | cut -d' ' -f2- | jq -r .token)
@@ -111,6 +115,10 @@ out=$(post /v1/auth/logout '')
 check "logout without a token: 401" 401 "${out%% *}"
 out=$(post /v1/auth/logout '' -H "Cookie: $WEB_COOKIE=$t2" -H 'Origin: https://evil.example')
 check "logout by cookie from another site: 403" 403 "${out%% *}"
+check "  and the session lives on" 200 "$(status "$u/v1/users/me" -H "Authorization: Bearer $t2")"
+out=$(post /v1/auth/logout-all '' -H "Cookie: $WEB_COOKIE=$t2" -H 'Origin: https://evil.example' \
+    -H 'Authorization: Basic Zm9vOmJhcg==')
+check "logout-all by cookie from another site, with Basic credentials for a proxy: 403" 403 "${out%% *}"
 check "  and the session lives on" 200 "$(status "$u/v1/users/me" -H "Authorization: Bearer $t2")"
 n_before=$(curl -s -H "Authorization: Bearer $t2" "$u/v1/users/me" > /dev/null;
     "$top_builddir/checkup" -c "$d/checkup.conf" sessions list --user alice@example.org | grep -c '^[0-9a-f]\{12\}')

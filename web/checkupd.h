@@ -118,6 +118,7 @@ typedef struct ckd_req {
     size_t body_len;
     int too_big;                    /* body over the limit: answer 413 */
     int bad_form;                   /* unreadable form: answer 400 */
+    unsigned form_seen;             /* fields begun (bit 0 email, 1 password, 2 rd) */
     char email[CKD_FORM_FIELD_MAX];
     char password[CKD_FORM_FIELD_MAX];
     char rd[CKD_FORM_FIELD_MAX];
@@ -168,6 +169,8 @@ enum MHD_Result ckd_error(struct MHD_Connection *c, const ckd *d, unsigned statu
                           const char *msg);
 enum MHD_Result ckd_json_error(struct MHD_Connection *c, const ckd *d, unsigned status,
                                const char *code, const char *msg);
+/* 1 when the request carries Authorization: Bearer (its token, not a cookie). */
+int ckd_bearer_sent(struct MHD_Connection *c);
 /* The session token from the cookie or Authorization: Bearer; NULL if none. */
 const char *ckd_request_token(struct MHD_Connection *c, const ckd *d, size_t *len,
                               int *malformed);

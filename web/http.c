@@ -196,6 +196,16 @@ const char *ckd_cookie_value(const char *header, const char *name, size_t *len, 
  * *malformed is set when something was sent but cannot be a token (empty
  * or over-long Bearer, two cookies, over CK_TOKEN_MAX).
  */
+/* The request names its token in Authorization: Bearer (not a cookie). */
+int ckd_bearer_sent(struct MHD_Connection *c)
+{
+    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_AUTHORIZATION);
+
+    return authz && strncasecmp(authz, "Bearer", 6) == 0 &&
+           (authz[6] == ' ' || authz[6] == '\0');
+}
+
 const char *ckd_request_token(struct MHD_Connection *c, const ckd *d, size_t *len,
                               int *malformed)
 {
@@ -204,8 +214,7 @@ const char *ckd_request_token(struct MHD_Connection *c, const ckd *d, size_t *le
 
     *malformed = 0;
     authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (authz && strncasecmp(authz, "Bearer", 6) == 0 &&
-        (authz[6] == ' ' || authz[6] == '\0')) {
+    if (ckd_bearer_sent(c)) {
         tok = authz + 6;
         tok += strspn(tok, " ");
         *len = strlen(tok);

@@ -28,6 +28,7 @@ static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char
     ckd_req *rq = cls;
     char *dst = NULL;
     size_t max = CKD_FORM_FIELD_MAX;
+    unsigned bit = 0;
 
     (void)kind; (void)filename; (void)content_type; (void)transfer_encoding;
     if (rq->logout_token) {
@@ -37,13 +38,20 @@ static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char
         dst = rq->logout_token;
         max = rq->logout_cap;
     } else if (strcmp(key, "email") == 0)
-        dst = rq->email;
+        dst = rq->email, bit = 1;
     else if (strcmp(key, "password") == 0)
-        dst = rq->password;
+        dst = rq->password, bit = 2;
     else if (strcmp(key, "rd") == 0)
-        dst = rq->rd;
+        dst = rq->rd, bit = 4;
     if (!dst)
         return MHD_YES;
+    /* A field sent twice is refused, as a JSON member twice is: the one a
+     * proxy or log reads first is not the one that would be checked. */
+    if (off == 0 && (rq->form_seen & bit)) {
+        rq->bad_form = 1;
+        return MHD_NO;
+    }
+    rq->form_seen |= bit;
     if (off + size >= max || (size > 0 && memchr(data, '\0', size))) {
         rq->bad_form = 1;
         return MHD_NO;
@@ -416,13 +424,13 @@ static enum MHD_Result logout_endpoint(struct MHD_Connection *c, const ckd *d, i
  */
 static enum MHD_Result api_logout(struct MHD_Connection *c, const ckd *d, int all)
 {
-    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                    MHD_HTTP_HEADER_AUTHORIZATION);
     struct MHD_Response *r;
     logout_done o;
     char body[64];
 
-    if (!authz && !ckd_api_origin_ok(c, d))
+    /* Only a Bearer token: another scheme (Basic a browser adds by itself
+     * for a proxy in front) leaves the cookie to answer for the request. */
+    if (!ckd_bearer_sent(c) && !ckd_api_origin_ok(c, d))
         return ckd_json_error(c, d, MHD_HTTP_FORBIDDEN, "cross_origin",
                               "cross-origin request refused");
     logout_core(c, d, all, &o);

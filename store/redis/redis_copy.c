@@ -6,9 +6,9 @@
  * Listing is SCAN over the patterns of the key schema (redis_scripts.c):
  * "P s:{*" for sessions, "P f:*" for failure counters; never KEYS, so a
  * large store is read in small steps beside live traffic. The checkup ACL
- * user needs +scan for it (conf/redis/checkup-auth.conf). With Redis
- * Cluster the same SCAN runs per primary and every write below already
- * touches the keys of one slot only.
+ * user needs +scan for it, granted for the copy only (conf/redis/checkup-
+ * auth.conf says why and how). With Redis Cluster the same SCAN runs per
+ * primary and every write below already touches the keys of one slot only.
  *
  * Writing: a session is written by one script built from the backend's
  * own helpers (LUA_COMMON: record parser, minute buckets), so that the
