@@ -610,9 +610,10 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d,
     snprintf(s.idp_sid, sizeof(s.idp_sid), "%s", res->id.idp_sid);
     cs = st ? ck_store_create(st, &s, sid) : CK_ERR_UNAVAILABLE;
     if (cs != CK_OK) {
-        ckd_log(d, LOG_ERR, "create session: %s", ck_status_str(cs));
+        ckd_log(d, LOG_ERR, "create session: %s: %s", ck_status_str(cs),
+                st ? ck_store_errstr(st) : "no store");
         ckd_audit(d, "login_failure", s.user_id, ck_auth_method_name(s.method), client, NULL,
-                  "failure", "store_unavailable");
+                  "failure", cs == CK_ERR_NOT_DURABLE ? "not_durable" : "store_unavailable");
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
     }
     if (ck_token_sign(d->ring, sid, s.created, s.deadline, &token) != CK_TOKEN_OK) {
