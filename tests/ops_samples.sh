@@ -108,6 +108,15 @@ for cmd in "flushall" "config get maxmemory" "keys *" "debug sleep 0" "get other
     esac
 done
 set +f
+# Commands checkup sends outside its scripts: [store] wait_replicas (WAIT)
+# and the lock index (ZREMRANGEBYSCORE).
+for cmd in "wait 0 10" "zremrangebyscore ck:x:locks -inf 0"; do
+    # shellcheck disable=SC2086
+    case $(cli --user checkup --pass "$app" $cmd) in
+    [0-9]*) ok "checkup user may run: $cmd" ;;
+    *) fail "checkup user refused: $cmd" ;;
+    esac
+done
 
 # A real login through pam_checkup.so as the ACL user.
 ck_pam_setup "$d" "$top_builddir" 600 3600
