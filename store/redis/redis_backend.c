@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include <openssl/sha.h>
 
@@ -111,6 +112,7 @@ typedef struct rs_impl {
     int wait_n;                 /* [store] wait_replicas, resolved; 0 = never WAIT */
     int wait_ms;                /* [store] wait_timeout_ms */
     unsigned long last_serial;  /* the connection the last command went over */
+    int64_t wait_failed_ms;     /* monotonic time of the last unconfirmed WAIT, or 0 */
 } rs_impl;
 
 /* The arguments of one command. */
@@ -549,6 +551,42 @@ static ck_status wait_check(ck_store *st, const redisReply *rep, const char *wha
                    : "unexpected reply", what);
 }
 
+/*
+ * After a WAIT that was not confirmed, the next WAIT_RETRY_MS of changes
+ * on this handle are sent without WAIT and reported not confirmed at once:
+ * a primary left without its replica (after a failover, say) would
+ * otherwise hold every login and logout for wait_timeout_ms, and a
+ * daemon's workers with them, starving the keep-alives queued behind.
+ * Then one change waits again, and a success ends the shortcut.
+ */
+#define WAIT_RETRY_MS 1000
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int wait_skipped(const rs_impl *ri)
+{
+    return ri->wait_failed_ms && mono_ms() - ri->wait_failed_ms < WAIT_RETRY_MS;
+}
+
+static ck_status wait_skip_fail(ck_store *st, const char *what)
+{
+    return ck_fail(st, CK_ERR_NOT_DURABLE,
+                   "redis %s: no replica confirmed a change in the last %d ms: the %s "
+                   "may not survive a failover", ck_redis_peer(impl(st)->r), WAIT_RETRY_MS,
+                   what);
+}
+
+static void wait_note(rs_impl *ri, ck_status rc)
+{
+    ri->wait_failed_ms = rc == CK_ERR_NOT_DURABLE ? mono_ms() : 0;
+}
+
 static void wait_args(ck_store *st, rs_args *w)
 {
     w->n = 0;
@@ -596,6 +634,14 @@ static ck_status rs_eval_durable(ck_store *st, int script, rs_args *a, const cha
     *rep = NULL;
     if (impl(st)->wait_n <= 0)
         return rs_eval(st, script, a, rep);
+    if (wait_skipped(impl(st))) {
+        rc = rs_eval(st, script, a, rep);
+        if (rc != CK_OK)
+            return rc;
+        freeReplyObject(*rep);
+        *rep = NULL;
+        return wait_skip_fail(st, what);
+    }
     for (int attempt = 0; attempt < 2; attempt++) {
         rc = eval_wait_send(st, a, reps);
         if (rc != CK_OK)
@@ -614,6 +660,7 @@ static ck_status rs_eval_durable(ck_store *st, int script, rs_args *a, const cha
         goto out;
     }
     rc = wait_check(st, reps[1], what);
+    wait_note(impl(st), rc);
     if (rc == CK_OK) {
         *rep = reps[0];
         reps[0] = NULL;
@@ -636,6 +683,8 @@ static ck_status rs_wait_replicas(ck_store *st, const char *what)
 
     if (ri->wait_n <= 0 || serial == 0)
         return CK_OK;       /* nothing asked for, or nothing written yet */
+    if (wait_skipped(ri))
+        return wait_skip_fail(st, what);
     wait_args(st, &w);
     argv[0] = w.v;
     lens[0] = w.len;
@@ -649,6 +698,7 @@ static ck_status rs_wait_replicas(ck_store *st, const char *what)
     else
         rc = wait_check(st, rep, what);
     freeReplyObject(rep);
+    wait_note(ri, rc);
     return rc;
 }
 
