@@ -881,6 +881,7 @@ static size_t end_sessions(const ckd *d, ck_store *st, const char *user, const c
 {
     ck_session_list list = { 0, NULL };
     size_t n = 0;
+    ck_status cs;
 
     if (!user[0] || ck_store_list_user(st, user, &list) != CK_OK)
         return 0;
@@ -889,10 +890,15 @@ static size_t end_sessions(const ckd *d, ck_store *st, const char *user, const c
 
         if (strcmp(s->service, service) != 0 || (sid[0] && strcmp(s->idp_sid, sid) != 0))
             continue;
-        if (ck_store_delete_key(st, s->key_hex) == CK_OK) {
+        cs = ck_store_delete_key(st, s->key_hex);
+        if (cs == CK_OK) {
             ckd_audit(d, "logout", s->user_id, ck_auth_method_name(s->method), "backchannel",
                       s->key_hex, "success", "backchannel_logout");
             n++;
+        } else if (cs == CK_ERR_NOT_DURABLE) {
+            ckd_log(d, LOG_ERR, "backchannel logout: %s", ck_store_errstr(st));
+            ckd_audit(d, "logout", s->user_id, ck_auth_method_name(s->method), "backchannel",
+                      s->key_hex, "failure", "not_durable");
         }
     }
     ck_session_list_free(&list);

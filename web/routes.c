@@ -202,6 +202,9 @@ void ckd_replace_cookie_session(struct MHD_Connection *c, const ckd *d, const ch
     if (cs != CK_OK) {
         ckd_log(d, LOG_ERR, "end replaced session: %s: %s", ck_status_str(cs),
                 ck_store_errstr(st));
+        if (cs == CK_ERR_NOT_DURABLE)
+            ckd_audit(d, "logout", s.user_id, "session", client, s.key_hex, "failure",
+                      "not_durable");
         return;
     }
     ckd_audit(d, "logout", s.user_id, "session", client, s.key_hex, "success",
