@@ -145,15 +145,19 @@ fault_redis_restart() {
     fault_end redis_restart "outage_status=$F_PROBE_STATUS outage_ms=$F_PROBE_MS"
 }
 
-# A primary, a replica FAULT_LAG_MS behind it (bench/faults_lagged.sh's
-# relay, as across racks or zones) and three sentinels; the primary is
-# killed (SIGKILL).
+# A primary, two replicas FAULT_LAG_MS (5) behind it (bench/faults_lagged.sh's
+# relay, as across racks or zones: two, so that the promoted one still has
+# a replica to confirm logins, [store] wait_replicas) and three sentinels;
+# the primary is killed (SIGKILL). sentinel_failover_lagged has the 50 ms case.
 fault_sentinel_failover() {
     _fp=$(redis_start sp "appendonly yes") || return 1
-    _fl=$(lag_relay_start splag "$_fp" "${FAULT_LAG_MS:-50}") || return 1
+    _fl=$(lag_relay_start splag "$_fp" "${FAULT_LAG_MS:-5}") || return 1
     _fr=$(redis_start sr "replicaof 127.0.0.1 $_fl") || return 1
+    _fl2=$(lag_relay_start splag2 "$_fp" "${FAULT_LAG_MS:-5}") || return 1
+    _fr2=$(redis_start sr2 "replicaof 127.0.0.1 $_fl2") || return 1
     _i=0
-    until redis-cli -p "$_fr" info replication | grep -q 'master_link_status:up'; do
+    until redis-cli -p "$_fr" info replication | grep -q 'master_link_status:up' &&
+        redis-cli -p "$_fr2" info replication | grep -q 'master_link_status:up'; do
         _i=$((_i + 1))
         [ $_i -gt 100 ] && { echo "replica never synced" >&2; return 1; }
         sleep 0.1
@@ -171,7 +175,7 @@ fault_sentinel_failover() {
     F_RECOVERY=$(load_wait_ok "$FPORT" "$PROBE" 60) || F_RECOVERY=-1
     F_RECOVERY=$(awk -v r="$F_RECOVERY" 'BEGIN {printf "%.2f", r < 0 ? r : r + 0.3}')
     fault_end sentinel_failover "outage_status=$F_PROBE_STATUS outage_ms=$F_PROBE_MS" \
-        "new_primary=$([ "$(redis-cli -p "$_fr" role | head -n 1)" = master ] && echo replica)"
+        "new_primary=$(redis-cli -p "$_fr" role | head -n 1)/$(redis-cli -p "$_fr2" role | head -n 1)"
 }
 
 # Redis paused (CLIENT PAUSE ALL), then asleep (DEBUG SLEEP), each for
