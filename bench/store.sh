@@ -107,7 +107,7 @@ done
 # Logouts with [store] wait_replicas = 1 against without, on a primary with
 # one replica (both on loopback), 1 and 50 in flight, alternating runs.
 wp=$(redis_start waitp)
-redis_start waitr "replicaof 127.0.0.1 $wp" >/dev/null
+wr=$(redis_start waitr "replicaof 127.0.0.1 $wp")
 until redis-cli -p "$wp" info replication | grep -q 'connected_slaves:1'; do sleep 0.1; done
 for conc in 1 50; do
     n=20000
@@ -127,6 +127,9 @@ for conc in 1 50; do
         "wait_replicas=1 $l1 (runs:$d1): with/without $(ratio "$l1" "$l0")"
     if [ "$conc" = 1 ]; then wait_ratio_1=$(ratio "$l1" "$l0"); else wait_ratio_50=$(ratio "$l1" "$l0"); fi
 done
+echo "# (replica on port $wr)"
+redis_stop waitr
+redis_stop waitp
 
 # Memory: 100k sessions, 4 per user, on an empty server.
 cli flushall >/dev/null
