@@ -112,4 +112,14 @@ check "checkupd: the logout's audit event carries the reason" 1 \
 check "checkupd: the refused login's audit event carries the reason" 1 \
     "$(grep '"session_open"' "$CK_TEST_TMP/web/audit.jsonl" | grep -c '"not_durable"')"
 kill -CONT "$LAG_RPID"
+# The JSON logout (a Bearer token) says the same: 503 not_durable.
+TOK=$(web_login "$WEB_PORT" alice@example.org "$WEB_PW_ALICE")
+kill -STOP "$LAG_RPID"
+curl -s -o "$CK_TEST_TMP/api.body" -w '%{http_code}\n' --max-time 10 -X POST \
+    -H "Authorization: Bearer $TOK" "http://127.0.0.1:$WEB_PORT/v1/auth/logout" \
+    > "$CK_TEST_TMP/api.code"
+check "checkupd: /v1/auth/logout answers 503 when the replicas did not confirm" 503 \
+    "$(cat "$CK_TEST_TMP/api.code")"
+check_grep "checkupd: ... with error not_durable" '"error":"not_durable"' "$CK_TEST_TMP/api.body"
+kill -CONT "$LAG_RPID"
 web_summary

@@ -155,6 +155,16 @@ while IFS= read -r line; do
     esac
     set -- "$@" "$line"
 done < "$d/sentinel.lines"
+# A replica, as the samples run one: with a Sentinel URL, [store]
+# wait_replicas (1 by default) needs it to confirm every login.
+rport=$(redis_start sample-replica "replicaof 127.0.0.1 $port" "masteruser replica" \
+    "masterauth $repl") || fail "a replica of the sample Redis does not start"
+i=0
+until redis-cli -p "$rport" info replication 2>/dev/null | grep -q 'master_link_status:up'; do
+    i=$((i + 1))
+    [ $i -gt 100 ] && { fail "the replica never synced as user replica"; break; }
+    sleep 0.1
+done
 sport=$(sentinel_start sentinel checkup "$port" "$@") || {
     fail "redis-sentinel refuses conf/redis/sentinel.conf"; exit 1; }
 ok "redis-sentinel runs conf/redis/sentinel.conf"
