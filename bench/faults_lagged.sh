@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # A Redis primary whose replica sits behind a lagging link, for
 # tests/faults_wait.sh and bench/faults.sh (sentinel_failover_lagged).
 # Source after tests/lib/redis.sh. Everything started here writes a pid

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # [store] wait_replicas against a replica 50 ms behind its primary (the
 # replication stream goes through tests/lib/lag_relay.py), three sentinels,
 # and the primary killed (SIGKILL) right after the last answer:

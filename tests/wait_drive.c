@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * wait_drive - drives logouts and logins through the store of a
  * checkup.conf from several threads (one store handle each) for the

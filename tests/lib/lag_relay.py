@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """A TCP relay on loopback for tests: what the target (a Redis primary) sends
 reaches the client (its replica) delay_ms later, as across a slow link; what
 the client sends goes through at once. The replica is configured with
