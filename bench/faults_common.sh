@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The fault scenarios of bench/faults.sh and tests/faults.sh. Source after
-# tests/lib/redis.sh, tests/web_common.sh and bench/load_common.sh.
+# tests/lib/redis.sh, tests/web_common.sh, bench/load_common.sh and
+# bench/faults_lagged.sh.
 #
 # Each scenario: checkupd on a fresh store, FAULT_K sessions made before the
 # fault (their tokens in a file), bench/load_gen in fault mode (FAULT_VUS
@@ -144,12 +145,19 @@ fault_redis_restart() {
     fault_end redis_restart "outage_status=$F_PROBE_STATUS outage_ms=$F_PROBE_MS"
 }
 
-# A primary, a replica and three sentinels; the primary is killed (SIGKILL).
+# A primary, two replicas FAULT_LAG_MS (5) behind it (bench/faults_lagged.sh's
+# relay, as across racks or zones: two, so that the promoted one still has
+# a replica to confirm logins, [store] wait_replicas) and three sentinels;
+# the primary is killed (SIGKILL). sentinel_failover_lagged has the 50 ms case.
 fault_sentinel_failover() {
     _fp=$(redis_start sp "appendonly yes") || return 1
-    _fr=$(redis_start sr "replicaof 127.0.0.1 $_fp") || return 1
+    _fl=$(lag_relay_start splag "$_fp" "${FAULT_LAG_MS:-5}") || return 1
+    _fr=$(redis_start sr "replicaof 127.0.0.1 $_fl") || return 1
+    _fl2=$(lag_relay_start splag2 "$_fp" "${FAULT_LAG_MS:-5}") || return 1
+    _fr2=$(redis_start sr2 "replicaof 127.0.0.1 $_fl2") || return 1
     _i=0
-    until redis-cli -p "$_fr" info replication | grep -q 'master_link_status:up'; do
+    until redis-cli -p "$_fr" info replication | grep -q 'master_link_status:up' &&
+        redis-cli -p "$_fr2" info replication | grep -q 'master_link_status:up'; do
         _i=$((_i + 1))
         [ $_i -gt 100 ] && { echo "replica never synced" >&2; return 1; }
         sleep 0.1
@@ -159,15 +167,15 @@ fault_sentinel_failover() {
     fault_begin sentinel_failover \
         "redis+sentinel://127.0.0.1:$_s1,127.0.0.1:$_s2,127.0.0.1:$_s3/ckm" "[store]" \
         "command_timeout_ms = $FAULT_TIMEOUT_MS" || return 1
-    # Every session made so far is on the replica before the primary dies.
-    redis-cli -p "$_fp" wait 1 2000 >/dev/null
+    # No WAIT of the test's own: checkupd's [store] wait_replicas (1 by
+    # default with Sentinel) is what must keep every answered login.
     kill -9 "$(cat "$CK_TEST_TMP/sp/redis.pid")"
     sleep 0.3
     fault_probe
     F_RECOVERY=$(load_wait_ok "$FPORT" "$PROBE" 60) || F_RECOVERY=-1
     F_RECOVERY=$(awk -v r="$F_RECOVERY" 'BEGIN {printf "%.2f", r < 0 ? r : r + 0.3}')
     fault_end sentinel_failover "outage_status=$F_PROBE_STATUS outage_ms=$F_PROBE_MS" \
-        "new_primary=$([ "$(redis-cli -p "$_fr" role | head -n 1)" = master ] && echo replica)"
+        "new_primary=$(redis-cli -p "$_fr" role | head -n 1)/$(redis-cli -p "$_fr2" role | head -n 1)"
 }
 
 # Redis paused (CLIENT PAUSE ALL), then asleep (DEBUG SLEEP), each for

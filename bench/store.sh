@@ -12,7 +12,8 @@
 # each waiting for its reply: no pipelining. Then for Redis, in the same
 # run: redis-benchmark GET at the same concurrencies, used_memory per
 # session (100k sessions, 4 per user, all indexes and metrics included),
-# and the latency of ck_store_metrics at 10k and at 1M sessions.
+# and the latency of ck_store_metrics at 10k and at 1M sessions, and
+# logout/s with [store] wait_replicas = 1 against 0 on a primary + replica.
 # The last line is the RESULT.
 set -eu
 
@@ -103,6 +104,33 @@ for conc in 1 50; do
     fi
 done
 
+# Logouts with [store] wait_replicas = 1 against without, on a primary with
+# one replica (both on loopback), 1 and 50 in flight, alternating runs.
+wp=$(redis_start waitp)
+wr=$(redis_start waitr "replicaof 127.0.0.1 $wp")
+until redis-cli -p "$wp" info replication | grep -q 'connected_slaves:1'; do sleep 0.1; done
+for conc in 1 50; do
+    n=20000
+    d0="" d1=""
+    for rep in 1 2 3; do
+        for w in 0 1; do
+            redis-cli -p "$wp" flushall >/dev/null
+            redis-cli -p "$wp" wait 1 2000 >/dev/null
+            out=$(CK_BENCH_WAIT_REPLICAS=$w "$bench" ops "redis://127.0.0.1:$wp" "$conc" "$n")
+            v=$(echo "$out" | field delete)
+            if [ "$w" = 0 ]; then d0="$d0 $v"; else d1="$d1 $v"; fi
+        done
+    done
+    l0=$(printf '%s\n' $d0 | median3)
+    l1=$(printf '%s\n' $d1 | median3)
+    echo "# logout/s at $conc in flight, primary + 1 replica: wait_replicas=0 $l0 (runs:$d0)," \
+        "wait_replicas=1 $l1 (runs:$d1): with/without $(ratio "$l1" "$l0")"
+    if [ "$conc" = 1 ]; then wait_ratio_1=$(ratio "$l1" "$l0"); else wait_ratio_50=$(ratio "$l1" "$l0"); fi
+done
+echo "# (replica on port $wr)"
+redis_stop waitr
+redis_stop waitp
+
 # Memory: 100k sessions, 4 per user, on an empty server.
 cli flushall >/dev/null
 m0=$(used_memory)
@@ -122,4 +150,4 @@ echo "# metrics latency: ${m10k} us at 10k sessions, ${m1m} us at 1M sessions ($
 cli flushall >/dev/null
 
 echo "# touch/GET at 1 in flight: $(ratio "$touch_1" "$get_1") ($touch_1 / $get_1); RESULT uses 50 in flight ($touch_50 / $get_50)"
-echo "RESULT touch_rtt=$rtt_1 touch_vs_get=$(ratio "$touch_50" "$get_50") bytes_per_session=$bps metrics_10k_vs_1m=$(ratio "$m1m" "$m10k")"
+echo "RESULT touch_rtt=$rtt_1 touch_vs_get=$(ratio "$touch_50" "$get_50") bytes_per_session=$bps metrics_10k_vs_1m=$(ratio "$m1m" "$m10k") logout_wait_vs_nowait=$wait_ratio_50 logout_wait_vs_nowait_1=$wait_ratio_1"

@@ -60,6 +60,9 @@ static ck_store *open_url(const char *url)
      */
     if ((timeout = getenv("CK_BENCH_TIMEOUT_MS")) != NULL)
         cfg.command_timeout_ms = atoi(timeout);
+    /* [store] wait_replicas for the logout-with-WAIT comparison. */
+    if ((timeout = getenv("CK_BENCH_WAIT_REPLICAS")) != NULL)
+        cfg.wait_replicas = atoi(timeout);
     st = ck_store_open(&cfg, err, sizeof(err));
     ck_config_free(&cfg);
     if (!st)
@@ -334,6 +337,7 @@ fail:
 static void usage(void)
 {
     fprintf(stderr, "usage: store_bench ops URL CONC N [REDIS_PORT]\n"
+                    "       (CK_BENCH_WAIT_REPLICAS=N: [store] wait_replicas)\n"
                     "       store_bench fill URL N CONC [FIRST_USER]\n"
                     "       store_bench metrics URL REPS\n"
                     "       store_bench touch-script\n");

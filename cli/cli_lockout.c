@@ -155,6 +155,18 @@ int cli_lockout_clear_one(const ck_config *cfg, ck_store *st, ck_lock_kind kind,
         sr = ck_lockout_reset(st, kind, name);
     if (sr != CK_OK) {
         cli_store_error(st, sr, "clearing the lockout");
+        if (sr == CK_ERR_NOT_DURABLE) {
+            memset(&ev, 0, sizeof(ev));
+            ev.event = "lockout_cleared";
+            ev.service = "checkup";
+            ev.result = "failure";
+            ev.reason = "not_durable";
+            if (kind == CK_LOCK_HOST)
+                ev.rhost = name;
+            else
+                ev.user = name;
+            cli_audit_write(cfg, st, &ev, NULL);
+        }
         goto out;
     }
     rc = CLI_OK;

@@ -149,6 +149,8 @@ static int open_session(const ck_config *cfg, ck_store *st, const login_req *r,
     s.method = CK_AUTH_EMAIL;
     sr = ck_store_create(st, &s, sid);
     OPENSSL_cleanse(sid, sizeof(sid));      /* a terminal login hands out no token */
+    if (sr == CK_ERR_NOT_DURABLE)
+        audit(cfg, st, r, "session_open", u->email, NULL, "failure", "not_durable");
     if (sr != CK_OK)
         return cli_store_error(st, sr, "session");
     evicted = ck_store_last_evicted(st);

@@ -291,6 +291,8 @@ int cli_sessions_revoke(const ck_config *cfg, int argc, char **argv)
     }
     if (sr != CK_OK) {
         rc = cli_store_error(st, sr, "revoke");
+        if (sr == CK_ERR_NOT_DURABLE)
+            cli_audit(cfg, "session_revoked", s.user_id, s.key_hex, "failure", "not_durable");
         goto out;
     }
     printf("revoked session %.14s%s%s\n", s.key_hex, s.user_id[0] ? " of " : "", s.user_id);
@@ -315,6 +317,9 @@ int cli_sessions_revoke_user(const ck_config *cfg, int argc, char **argv)
     sr = ck_store_revoke_user(st, argv[1], &n);
     if (sr != CK_OK) {
         int rc = cli_store_error(st, sr, "revoke-user");
+
+        if (sr == CK_ERR_NOT_DURABLE)
+            cli_audit(cfg, "sessions_revoked", argv[1], NULL, "failure", "not_durable");
 
         ck_store_close(st);
         return rc;

@@ -361,6 +361,8 @@ static int end_sessions(const ck_config *cfg, const char *email, const char *rea
     sr = ck_store_revoke_user(st, email, &n);
     if (sr != CK_OK) {
         cli_store_error(st, sr, "ending the user's sessions");
+        if (sr == CK_ERR_NOT_DURABLE)
+            cli_audit(cfg, "sessions_revoked", email, NULL, "failure", "not_durable");
         ck_store_close(st);
         return cli_fail("the sessions of %s were not ended: run "
                         "'checkup sessions revoke-user %s'", email, email);

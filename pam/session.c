@@ -75,6 +75,9 @@ static int create(ck_pam_call *c)
     ck_pam_text(s->tty, sizeof(s->tty), c->tty);
     st = ck_store_create(ctx->store, s, ctx->sid);
     if (st != CK_OK) {
+        if (st == CK_ERR_NOT_DURABLE)
+            ck_pam_audit(c, "session_open", ctx->user.email, NULL, NULL, "failure",
+                         "not_durable");
         ck_pam_store_error(c, st, "create");
         return PAM_SESSION_ERR;
     }
@@ -143,6 +146,10 @@ int ck_pam_close_session(ck_pam_call *c)
     }
     st = ck_store_delete(ctx->store, ctx->sid);
     if (st != CK_OK) {
+        if (st == CK_ERR_NOT_DURABLE)
+            ck_pam_audit(c, "session_close", ctx->user.email,
+                         ctx->method ? ck_pam_method_name(ctx->method) : NULL,
+                         ctx->sess.key_hex, "failure", "not_durable");
         ck_pam_store_error(c, st, "delete");
         return PAM_SESSION_ERR;
     }

@@ -87,6 +87,8 @@ struct ck_backend_ops {
     ck_status (*metrics)(ck_store *st, int64_t now, ck_metrics *out);
     ck_status (*ping)(ck_store *st);
     ck_status (*sweep)(ck_store *st, int64_t now, size_t *removed);
+    /* May be NULL: no replicas to wait for (see ck_store_wait_replicas). */
+    ck_status (*wait_replicas)(ck_store *st, const char *what);
     /* May be NULL: the backend has no server memory to report. */
     ck_status (*memory)(ck_store *st, ck_store_memory *out);
     void (*close)(ck_store *st);

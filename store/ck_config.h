@@ -49,6 +49,10 @@ typedef struct ck_config {
     char *tls_key_file;
     char *tls_server_name;      /* SNI and name check; default the URL host */
     char *tls_min_version;      /* "1.2" or "1.3" (default) */
+    int wait_replicas;          /* Redis: replicas that must confirm an end of a
+                                   session, a login or a lockout change; 0..16,
+                                   -1 (default) = 1 with Sentinel, else 0 */
+    int wait_timeout_ms;        /* how long WAIT may take, 1..10000, default 500 */
 
     /* [lockout] */
     int fail_deny;              /* failures before lockout, default 5 */

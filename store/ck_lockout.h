@@ -61,7 +61,11 @@ ck_status ck_lockout_success(ck_store *st, const ck_lockout *lo, const char *nam
 ck_status ck_lockout_lock(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
                           const char *name, int *now_locked);
 
-/* Clears the failures (and any lock) of an account or host. */
+/*
+ * Clears the failures (and any lock) of an account or host. Like a lock
+ * that lock starts, it is confirmed by [store] wait_replicas replicas
+ * (ck_store_wait_replicas): CK_ERR_NOT_DURABLE when it was not.
+ */
 ck_status ck_lockout_reset(ck_store *st, ck_lock_kind kind, const char *name);
 
 #define CK_LOCK_ID_LEN 33   /* 32 hex characters of SHA-256(name) + NUL */

@@ -27,7 +27,10 @@ typedef enum ck_status {
     CK_ERR_FULL,           /* no room: map size or disk (LMDB), maxmemory (Redis) */
     CK_ERR_CORRUPT,        /* store content is not what checkup wrote */
     CK_ERR_NOMEM,
-    CK_ERR_INTERNAL
+    CK_ERR_INTERNAL,
+    CK_ERR_NOT_DURABLE     /* done on the Redis primary, but fewer replicas than
+                              [store] wait_replicas confirmed it in time: it may
+                              not survive a failover (see ck_store_delete) */
 } ck_status;
 
 const char *ck_status_str(ck_status st);
@@ -139,6 +142,17 @@ const char *ck_store_backend(const ck_store *st);
  * many, so that the caller can audit it.
  */
 ck_status ck_store_create(ck_store *st, ck_session *in, char sid_out[CK_SID_LEN]);
+/*
+ * Durability (Redis with [store] wait_replicas = N > 0): create, delete,
+ * delete_key and revoke_user send WAIT N wait_timeout_ms in the same round
+ * trip as their write, on the same connection, and answer only once N
+ * replicas have it. CK_ERR_NOT_DURABLE means fewer confirmed in time (or
+ * WAIT failed): an end of a session then happened on the primary but may
+ * come back after a failover, so callers report it as not done (errstr
+ * says "... may not survive a failover"); a create then deleted the new
+ * session again (best effort), wiped sid_out, and the login must be
+ * refused. Touches, gets and reads never wait. LMDB ignores the setting.
+ */
 /* Sessions the last ck_store_create evicted under the per-user cap. */
 size_t ck_store_last_evicted(const ck_store *st);
 
@@ -215,6 +229,16 @@ void ck_lock_list_free(ck_lock_list *list);
 ck_status ck_store_lock_note(ck_store *st, const char *name, int ttl);
 ck_status ck_store_lock_forget(ck_store *st, const char *name);
 ck_status ck_store_lock_list(ck_store *st, ck_lock_list *out);
+
+/*
+ * Waits until [store] wait_replicas replicas have every write this handle
+ * made so far (one WAIT), for a change made of several writes (a lockout
+ * change). CK_OK at once when wait_replicas is 0 or the backend has no
+ * replicas (LMDB); CK_ERR_NOT_DURABLE when too few confirm in time or the
+ * connection changed since the last write, what naming the change in the
+ * message ("lockout change").
+ */
+ck_status ck_store_wait_replicas(ck_store *st, const char *what);
 
 ck_status ck_store_metrics(ck_store *st, ck_metrics *out);
 

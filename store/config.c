@@ -29,6 +29,8 @@ void ck_config_defaults(ck_config *cfg)
     cfg->lmdb_map_size = (size_t)256 << 20;
     cfg->connect_timeout_ms = 2000;
     cfg->command_timeout_ms = 1000;
+    cfg->wait_replicas = -1;
+    cfg->wait_timeout_ms = 500;
     cfg->tls_verify = 1;
     cfg->fail_deny = 5;
     cfg->fail_interval = 900;
@@ -99,6 +101,8 @@ static const key_spec keys[] = {
     STR_KEY("store", "tls_key_file", tls_key_file),
     STR_KEY("store", "tls_server_name", tls_server_name),
     STR_KEY("store", "tls_min_version", tls_min_version),
+    INT_KEY("store", "wait_replicas", wait_replicas, 0, 16),
+    INT_KEY("store", "wait_timeout_ms", wait_timeout_ms, 1, 10000),
     INT_KEY("lockout", "deny", fail_deny, 0, 1000),
     INT_KEY("lockout", "fail_interval", fail_interval, 1, 7 * 86400),
     INT_KEY("lockout", "unlock_time", unlock_time, 0, 7 * 86400),

@@ -163,7 +163,10 @@ ck_status ck_lockout_lock(ck_store *st, const ck_lockout *lo, ck_lock_kind kind,
         return rc;
     *now_locked = 1;
     rc = index_note(st, lo, kind, name);
-    return rc == CK_OK ? ck_metrics_count(st, CK_COUNT_LOCKOUT) : rc;
+    if (rc == CK_OK)
+        rc = ck_metrics_count(st, CK_COUNT_LOCKOUT);
+    /* A lock lost in a failover would let the attack it stopped go on. */
+    return rc == CK_OK ? ck_store_wait_replicas(st, "lockout change") : rc;
 }
 
 ck_status ck_lockout_reset(ck_store *st, ck_lock_kind kind, const char *name)
@@ -183,7 +186,9 @@ ck_status ck_lockout_reset(ck_store *st, ck_lock_kind kind, const char *name)
         return rc;
     index_name(kind, name, iname);
     rc = ck_store_lock_forget(st, iname);
-    return rc == CK_NOT_FOUND ? CK_OK : rc;
+    if (rc != CK_OK && rc != CK_NOT_FOUND)
+        return rc;
+    return ck_store_wait_replicas(st, "lockout change");
 }
 
 /* Parses an index entry; -1 when it is not one lockout.c wrote. */

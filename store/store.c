@@ -33,6 +33,7 @@ static const char *const status_names[] = {
     [CK_ERR_CORRUPT] = "store corrupt",
     [CK_ERR_NOMEM] = "out of memory",
     [CK_ERR_INTERNAL] = "internal error",
+    [CK_ERR_NOT_DURABLE] = "not confirmed by the replicas",
 };
 
 static int64_t metrics_lost;
@@ -505,6 +506,13 @@ ck_status ck_store_lock_list(ck_store *st, ck_lock_list *out)
     out->count = 0;
     out->items = NULL;
     return st->ops->lock_list(st, ck_now(), out);
+}
+
+ck_status ck_store_wait_replicas(ck_store *st, const char *what)
+{
+    if (!st->ops->wait_replicas)
+        return CK_OK;
+    return st->ops->wait_replicas(st, what ? what : "change");
 }
 
 ck_status ck_store_metrics(ck_store *st, ck_metrics *out)

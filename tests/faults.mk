@@ -5,3 +5,11 @@
 TESTS += tests/faults.sh
 EXTRA_DIST += tests/faults.sh
 check_SCRIPTS += bench/load_gen$(EXEEXT)
+
+# tests/faults_wait.sh: [store] wait_replicas against a replica behind a
+# lagging link (tests/lib/lag_relay.py) and a Sentinel failover.
+TESTS += tests/faults_wait.sh
+EXTRA_DIST += tests/faults_wait.sh tests/lib/lag_relay.py bench/faults_lagged.sh
+check_PROGRAMS += tests/wait_drive
+tests_wait_drive_SOURCES = tests/wait_drive.c
+tests_wait_drive_LDADD = libcheckup.la

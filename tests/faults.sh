@@ -20,6 +20,7 @@ fi
 . "$top_srcdir/tests/lib/redis.sh"
 . "$top_srcdir/tests/web_common.sh"
 . "$top_srcdir/bench/load_common.sh"
+. "$top_srcdir/bench/faults_lagged.sh"
 FAULT_LOAD_S=8 FAULT_VUS=8 FAULT_ATT=4 FAULT_K=6 FAULT_OUTAGE_S=1 FAULT_FULL_LOGINS=20
 . "$top_srcdir/bench/faults_common.sh"
 trap 'fault_stop_all; web_stop_all; fault_umount; redis_stop_all' EXIT

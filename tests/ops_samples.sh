@@ -108,6 +108,15 @@ for cmd in "flushall" "config get maxmemory" "keys *" "debug sleep 0" "get other
     esac
 done
 set +f
+# Commands checkup sends outside its scripts: [store] wait_replicas (WAIT)
+# and the lock index (ZREMRANGEBYSCORE).
+for cmd in "wait 0 10" "zremrangebyscore ck:x:locks -inf 0"; do
+    # shellcheck disable=SC2086
+    case $(cli --user checkup --pass "$app" $cmd) in
+    [0-9]*) ok "checkup user may run: $cmd" ;;
+    *) fail "checkup user refused: $cmd" ;;
+    esac
+done
 
 # A real login through pam_checkup.so as the ACL user.
 ck_pam_setup "$d" "$top_builddir" 600 3600
@@ -146,6 +155,16 @@ while IFS= read -r line; do
     esac
     set -- "$@" "$line"
 done < "$d/sentinel.lines"
+# A replica, as the samples run one: with a Sentinel URL, [store]
+# wait_replicas (1 by default) needs it to confirm every login.
+rport=$(redis_start sample-replica "replicaof 127.0.0.1 $port" "masteruser replica" \
+    "masterauth $repl") || fail "a replica of the sample Redis does not start"
+i=0
+until redis-cli -p "$rport" info replication 2>/dev/null | grep -q 'master_link_status:up'; do
+    i=$((i + 1))
+    [ $i -gt 100 ] && { fail "the replica never synced as user replica"; break; }
+    sleep 0.1
+done
 sport=$(sentinel_start sentinel checkup "$port" "$@") || {
     fail "redis-sentinel refuses conf/redis/sentinel.conf"; exit 1; }
 ok "redis-sentinel runs conf/redis/sentinel.conf"

@@ -141,6 +141,8 @@ static void test_sentinel(void **state)
              env("CK_SENTINEL_PORT"));
     cfg.store_url = strdup(url);
     cfg.key_prefix = strdup("sen:");
+    /* A primary without replicas here (tests/faults_wait.sh has WAIT). */
+    cfg.wait_replicas = 0;
     st = open_cfg(&cfg);
     exercise(st, "sentinel-user");
     ck_store_close(st);

@@ -190,7 +190,7 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d, ck_
     /* The login itself was audited (login_success); the session was not made. */
     if (cs != CK_OK) {
         ckd_audit(d, "session_open", u->email, "password", client, NULL, "failure",
-                  "store_unavailable");
+                  cs == CK_ERR_NOT_DURABLE ? "not_durable" : "store_unavailable");
         return store_failed(c, d, rq, st, cs, "create session");
     }
     if (ck_token_sign(d->ring, sid, s.created, s.deadline, &token) != CK_TOKEN_OK) {

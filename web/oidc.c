@@ -610,9 +610,10 @@ static enum MHD_Result start_session(struct MHD_Connection *c, const ckd *d,
     snprintf(s.idp_sid, sizeof(s.idp_sid), "%s", res->id.idp_sid);
     cs = st ? ck_store_create(st, &s, sid) : CK_ERR_UNAVAILABLE;
     if (cs != CK_OK) {
-        ckd_log(d, LOG_ERR, "create session: %s", ck_status_str(cs));
+        ckd_log(d, LOG_ERR, "create session: %s: %s", ck_status_str(cs),
+                st ? ck_store_errstr(st) : "no store");
         ckd_audit(d, "login_failure", s.user_id, ck_auth_method_name(s.method), client, NULL,
-                  "failure", "store_unavailable");
+                  "failure", cs == CK_ERR_NOT_DURABLE ? "not_durable" : "store_unavailable");
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
     }
     if (ck_token_sign(d->ring, sid, s.created, s.deadline, &token) != CK_TOKEN_OK) {
@@ -880,6 +881,7 @@ static size_t end_sessions(const ckd *d, ck_store *st, const char *user, const c
 {
     ck_session_list list = { 0, NULL };
     size_t n = 0;
+    ck_status cs;
 
     if (!user[0] || ck_store_list_user(st, user, &list) != CK_OK)
         return 0;
@@ -888,10 +890,15 @@ static size_t end_sessions(const ckd *d, ck_store *st, const char *user, const c
 
         if (strcmp(s->service, service) != 0 || (sid[0] && strcmp(s->idp_sid, sid) != 0))
             continue;
-        if (ck_store_delete_key(st, s->key_hex) == CK_OK) {
+        cs = ck_store_delete_key(st, s->key_hex);
+        if (cs == CK_OK) {
             ckd_audit(d, "logout", s->user_id, ck_auth_method_name(s->method), "backchannel",
                       s->key_hex, "success", "backchannel_logout");
             n++;
+        } else if (cs == CK_ERR_NOT_DURABLE) {
+            ckd_log(d, LOG_ERR, "backchannel logout: %s", ck_store_errstr(st));
+            ckd_audit(d, "logout", s->user_id, ck_auth_method_name(s->method), "backchannel",
+                      s->key_hex, "failure", "not_durable");
         }
     }
     ck_session_list_free(&list);

@@ -210,6 +210,9 @@ void ckd_replace_cookie_session(struct MHD_Connection *c, const ckd *d, const ch
     if (cs != CK_OK) {
         ckd_log(d, LOG_ERR, "end replaced session: %s: %s", ck_status_str(cs),
                 ck_store_errstr(st));
+        if (cs == CK_ERR_NOT_DURABLE)
+            ckd_audit(d, "logout", s.user_id, "session", client, s.key_hex, "failure",
+                      "not_durable");
         return;
     }
     ckd_audit(d, "logout", s.user_id, "session", client, s.key_hex, "success",
@@ -385,11 +388,37 @@ static void logout_core(struct MHD_Connection *c, const ckd *d, int all, logout_
             ckd_log(d, LOG_ERR, "logout: %s: %s", ck_status_str(o->cs), ck_store_errstr(st));
     }
     OPENSSL_cleanse(sid, sizeof(sid));
-    if (o->ar == AUTH_OK && o->cs == CK_OK) {
+    /* Not durable: gone from the primary, not confirmed by the replicas. */
+    if (o->ar == AUTH_OK && (o->cs == CK_OK || o->cs == CK_ERR_NOT_DURABLE)) {
         ckd_client_addr(c, d, client);
         ckd_audit(d, all ? "logout_all" : "logout", o->s.user_id, "session", client,
-                  o->s.key_hex, "success", NULL);
+                  o->s.key_hex, o->cs == CK_OK ? "success" : "failure",
+                  o->cs == CK_OK ? NULL : "not_durable");
     }
+}
+
+/*
+ * The session is gone from the Redis primary, but too few replicas
+ * confirmed it ([store] wait_replicas): a failover could bring it back, so
+ * the logout is not reported as done (503; logout_core audited the
+ * reason). The cookie is cleared all the same: this browser keeps no token.
+ */
+#define NOT_DURABLE_TEXT "the logout may not survive a failover of the session store; " \
+                         "sign out again"
+
+static enum MHD_Result logout_not_durable(struct MHD_Connection *c, const ckd *d, int api)
+{
+    struct MHD_Response *r;
+
+    r = api ? ckd_text("application/json", "{\"error\":\"not_durable\",\"message\":\""
+                       NOT_DURABLE_TEXT "\"}\n")
+            : ckd_text("text/plain; charset=utf-8", "503 " NOT_DURABLE_TEXT "\n");
+    if (r) {
+        ckd_set_cookie(r, d, "", 0);
+        if (api)
+            ckd_cors(c, d, r);
+    }
+    return ckd_send(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, r, 1);
 }
 
 /* POST /logout and /logout/all: end this session, or all of the user's. */
@@ -402,6 +431,8 @@ static enum MHD_Result logout_endpoint(struct MHD_Connection *c, const ckd *d, i
     if (!ckd_same_origin(c, d))
         return ckd_error(c, d, MHD_HTTP_FORBIDDEN, "cross-origin request refused");
     logout_core(c, d, all, &o);
+    if (o.cs == CK_ERR_NOT_DURABLE)
+        return logout_not_durable(c, d, 0);
     if (o.ar == AUTH_STORE || o.cs != CK_OK)
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
     /* A provider's session ends at the provider too (RP-initiated logout). */
@@ -434,6 +465,8 @@ static enum MHD_Result api_logout(struct MHD_Connection *c, const ckd *d, int al
         return ckd_json_error(c, d, MHD_HTTP_FORBIDDEN, "cross_origin",
                               "cross-origin request refused");
     logout_core(c, d, all, &o);
+    if (o.cs == CK_ERR_NOT_DURABLE)
+        return logout_not_durable(c, d, 1);
     if (o.ar == AUTH_STORE || o.cs != CK_OK)
         return ckd_json_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
                               "session store unavailable");

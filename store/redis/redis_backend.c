@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include <openssl/sha.h>
 
@@ -108,6 +109,10 @@ typedef struct rs_impl {
     size_t sprefix_len;
     char sha[CK_SCRIPT_COUNT][SHA_DIGEST_LENGTH * 2 + 1];
     rs_seen *seen;
+    int wait_n;                 /* [store] wait_replicas, resolved; 0 = never WAIT */
+    int wait_ms;                /* [store] wait_timeout_ms */
+    unsigned long last_serial;  /* the connection the last command went over */
+    int64_t wait_failed_ms;     /* monotonic time of the last unconfirmed WAIT, or 0 */
 } rs_impl;
 
 /* The arguments of one command. */
@@ -425,6 +430,7 @@ static ck_status rs_command(ck_store *st, rs_args *a, redisReply **rep)
         *rep = NULL;
         return ck_fail(st, CK_ERR_UNAVAILABLE, "%s", ck_redis_errstr(ri->r));
     }
+    ri->last_serial = ck_redis_serial(ri->r);
     if (!*rep)
         return ck_fail(st, CK_ERR_CORRUPT, "redis %s: no reply", ck_redis_peer(ri->r));
     return CK_OK;
@@ -513,7 +519,212 @@ static ck_status wrong_shape(ck_store *st, redisReply *rep, const char *what)
                    ck_redis_peer(impl(st)->r), what);
 }
 
+/* ---- durability: WAIT for the replicas ---------------------------------- */
+
+static void replies_free(redisReply **rep, size_t n);
+
+/*
+ * Why: a Sentinel failover promotes a replica, and a replica a few
+ * milliseconds behind loses what it had not received. A logout answered
+ * before it reached a replica comes back with the promoted one. WAIT n t
+ * blocks this client until n replicas acknowledged every write it made, or
+ * t ms passed, and answers how many did. It goes after the write in the
+ * same pipeline (one round trip, one connection: on another connection
+ * WAIT would vouch for nothing), never before it. Anything but an integer
+ * of at least n is CK_ERR_NOT_DURABLE, never success.
+ */
+static ck_status wait_check(ck_store *st, const redisReply *rep, const char *what)
+{
+    const rs_impl *ri = impl(st);
+    const char *peer = ck_redis_peer(ri->r);
+
+    if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer >= ri->wait_n)
+        return CK_OK;
+    if (rep && rep->type == REDIS_REPLY_INTEGER)
+        return ck_fail(st, CK_ERR_NOT_DURABLE,
+                       "redis %s: %lld of %d replicas confirmed the %s within %d ms: "
+                       "the %s may not survive a failover", peer, rep->integer, ri->wait_n,
+                       what, ri->wait_ms, what);
+    return ck_fail(st, CK_ERR_NOT_DURABLE,
+                   "redis %s: WAIT failed (%.120s): the %s may not survive a failover", peer,
+                   rep && rep->type == REDIS_REPLY_ERROR && rep->str ? rep->str
+                   : "unexpected reply", what);
+}
+
+/*
+ * After a WAIT that was not confirmed, the next WAIT_RETRY_MS of changes
+ * on this handle are sent without WAIT and reported not confirmed at once:
+ * a primary left without its replica (after a failover, say) would
+ * otherwise hold every login and logout for wait_timeout_ms, and a
+ * daemon's workers with them, starving the keep-alives queued behind.
+ * Then one change waits again, and a success ends the shortcut.
+ */
+#define WAIT_RETRY_MS 1000
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int wait_skipped(const rs_impl *ri)
+{
+    return ri->wait_failed_ms && mono_ms() - ri->wait_failed_ms < WAIT_RETRY_MS;
+}
+
+static ck_status wait_skip_fail(ck_store *st, const char *what)
+{
+    return ck_fail(st, CK_ERR_NOT_DURABLE,
+                   "redis %s: no replica confirmed a change in the last %d ms: the %s "
+                   "may not survive a failover", ck_redis_peer(impl(st)->r), WAIT_RETRY_MS,
+                   what);
+}
+
+static void wait_note(rs_impl *ri, ck_status rc)
+{
+    ri->wait_failed_ms = rc == CK_ERR_NOT_DURABLE ? mono_ms() : 0;
+}
+
+static void wait_args(ck_store *st, rs_args *w)
+{
+    w->n = 0;
+    arg_str(w, "WAIT");
+    arg_int(w, impl(st)->wait_n);
+    arg_int(w, impl(st)->wait_ms);
+}
+
+/* The pipeline [a, WAIT]; the command timeout is stretched by the WAIT's own. */
+static ck_status eval_wait_send(ck_store *st, rs_args *a, redisReply *reps[2])
+{
+    rs_impl *ri = impl(st);
+    rs_args w;
+    int argc[2];
+    const char **argv[2];
+    const size_t *lens[2];
+
+    wait_args(st, &w);
+    argc[0] = a->n;
+    argv[0] = a->v;
+    lens[0] = a->len;
+    argc[1] = w.n;
+    argv[1] = w.v;
+    lens[1] = w.len;
+    if (ck_redis_pipeline_ext(ri->r, 2, argc, argv, lens, reps, ri->wait_ms) != 0)
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "%s", ck_redis_errstr(ri->r));
+    ri->last_serial = ck_redis_serial(ri->r);
+    if (!reps[0] || !reps[1])
+        return ck_fail(st, CK_ERR_CORRUPT, "redis %s: no reply", ck_redis_peer(ri->r));
+    return CK_OK;
+}
+
+/*
+ * rs_eval for a write that must reach wait_n replicas before it is
+ * answered (what names it in the message: "logout", "login", ...).
+ * *rep is set on CK_OK only; on CK_ERR_NOT_DURABLE the write was done on
+ * the primary and the caller decides what that means.
+ */
+static ck_status rs_eval_durable(ck_store *st, int script, rs_args *a, const char *what,
+                                 redisReply **rep)
+{
+    redisReply *reps[2] = { NULL, NULL };
+    ck_status rc;
+
+    *rep = NULL;
+    if (impl(st)->wait_n <= 0)
+        return rs_eval(st, script, a, rep);
+    if (wait_skipped(impl(st))) {
+        rc = rs_eval(st, script, a, rep);
+        if (rc != CK_OK)
+            return rc;
+        freeReplyObject(*rep);
+        *rep = NULL;
+        return wait_skip_fail(st, what);
+    }
+    for (int attempt = 0; attempt < 2; attempt++) {
+        rc = eval_wait_send(st, a, reps);
+        if (rc != CK_OK)
+            goto out;
+        if (!reply_is_err(reps[0], "NOSCRIPT") || attempt == 1)
+            break;
+        replies_free(reps, 2);
+        rc = script_load(st, script);
+        if (rc != CK_OK)
+            goto out;
+    }
+    if (reps[0]->type == REDIS_REPLY_ERROR) {
+        rc = reply_error(st, reps[0]);
+        if (rc == CK_OK)
+            rc = CK_ERR_INTERNAL;
+        goto out;
+    }
+    rc = wait_check(st, reps[1], what);
+    wait_note(impl(st), rc);
+    if (rc == CK_OK) {
+        *rep = reps[0];
+        reps[0] = NULL;
+    }
+out:
+    replies_free(reps, 2);
+    return rc;
+}
+
+/* A WAIT of its own, after a change made of several commands. */
+static ck_status rs_wait_replicas(ck_store *st, const char *what)
+{
+    rs_impl *ri = impl(st);
+    unsigned long serial = ri->last_serial;
+    rs_args w;
+    const char **argv[1];
+    const size_t *lens[1];
+    redisReply *rep = NULL;
+    ck_status rc;
+
+    if (ri->wait_n <= 0 || serial == 0)
+        return CK_OK;       /* nothing asked for, or nothing written yet */
+    if (wait_skipped(ri))
+        return wait_skip_fail(st, what);
+    wait_args(st, &w);
+    argv[0] = w.v;
+    lens[0] = w.len;
+    if (ck_redis_pipeline_ext(ri->r, 1, &w.n, argv, lens, &rep, ri->wait_ms) != 0)
+        return ck_fail(st, CK_ERR_NOT_DURABLE, "%s: the %s may not survive a failover",
+                       ck_redis_errstr(ri->r), what);
+    ri->last_serial = ck_redis_serial(ri->r);
+    if (ri->last_serial != serial)
+        rc = ck_fail(st, CK_ERR_NOT_DURABLE, "redis %s: reconnected before WAIT: the %s "
+                     "may not survive a failover", ck_redis_peer(ri->r), what);
+    else
+        rc = wait_check(st, rep, what);
+    freeReplyObject(rep);
+    wait_note(ri, rc);
+    return rc;
+}
+
 /* ---- sessions ------------------------------------------------------------ */
+
+static ck_status session_script(ck_store *st, int script, const ck_skey *key, int64_t now,
+                                const char *mode, const char *what, redisReply **rep);
+
+/*
+ * A login the replicas did not confirm is refused: its session must not
+ * turn up later, so it is deleted now (best effort, without waiting, as a
+ * revocation in the metrics). The status stays CK_ERR_NOT_DURABLE with
+ * its message, whatever the delete does.
+ */
+static ck_status create_undo(ck_store *st, const ck_skey *key, int64_t now)
+{
+    char msg[sizeof(st->errstr)];
+    redisReply *rep = NULL;
+
+    memcpy(msg, st->errstr, sizeof(msg));
+    if (session_script(st, CK_SCRIPT_DELETE, key, now, "rv", NULL, &rep) == CK_OK)
+        freeReplyObject(rep);
+    seen_drop(impl(st), key);
+    memcpy(st->errstr, msg, sizeof(msg));
+    return CK_ERR_NOT_DURABLE;
+}
 
 static ck_status rs_create(ck_store *st, const ck_skey *key, const ck_session *s)
 {
@@ -541,7 +752,9 @@ static ck_status rs_create(ck_store *st, const ck_skey *key, const ck_session *s
     arg_int(&a, st->max_per_user);
     arg_str(&a, tk.sessions);
     arg_int(&a, st->inactivity);
-    rc = rs_eval(st, CK_SCRIPT_CREATE, &a, &rep);
+    rc = rs_eval_durable(st, CK_SCRIPT_CREATE, &a, "login", &rep);
+    if (rc == CK_ERR_NOT_DURABLE)
+        return create_undo(st, key, s->created);
     if (rc != CK_OK)
         return rc;
     if (rep->type != REDIS_REPLY_INTEGER || rep->integer < 0)
@@ -579,10 +792,11 @@ static int64_t refreshed(const ck_store *st, int64_t now, int64_t deadline)
 /*
  * Runs the touch or delete script on one session: both take the session
  * key, its tag's metrics hash and zset and the user index prefix, then
- * now, the inactivity timeout, a mode word and the key's hash.
+ * now, the inactivity timeout, a mode word and the key's hash. what is
+ * NULL (a touch, a get) or names a write the replicas must confirm.
  */
 static ck_status session_script(ck_store *st, int script, const ck_skey *key, int64_t now,
-                                const char *mode, redisReply **rep)
+                                const char *mode, const char *what, redisReply **rep)
 {
     char sk[KEY_MAX];
     tag_keys tk;
@@ -600,6 +814,9 @@ static ck_status session_script(ck_store *st, int script, const ck_skey *key, in
     arg_str(&a, mode);
     arg_str(&a, tk.user);
     arg_buf(&a, key->hash, CK_KEY_LEN);
+    /* what: the change must reach the replicas before it is answered */
+    if (what)
+        return rs_eval_durable(st, script, &a, what, rep);
     return rs_eval(st, script, &a, rep);
 }
 
@@ -644,7 +861,8 @@ static ck_status rs_lookup(ck_store *st, const ck_skey *key, int64_t now, int re
     redisReply *rep;
     ck_status rc;
 
-    rc = session_script(st, CK_SCRIPT_TOUCH, key, now, refresh ? "1" : "0", &rep);
+    rc = session_script(st, CK_SCRIPT_TOUCH, key, now, refresh ? "1" : "0", NULL,
+                        &rep);
     if (rc != CK_OK)
         return rc;
     if (rep->type == REDIS_REPLY_ARRAY)
@@ -753,7 +971,10 @@ static ck_status rs_del(ck_store *st, const ck_skey *key, int64_t now, int revok
     redisReply *rep;
     ck_status rc;
 
-    rc = session_script(st, CK_SCRIPT_DELETE, key, now, revoked ? "rv" : "lo", &rep);
+    /* A hint only: the session is gone from the primary either way. */
+    seen_drop(impl(st), key);
+    rc = session_script(st, CK_SCRIPT_DELETE, key, now, revoked ? "rv" : "lo",
+                        revoked ? "revocation" : "logout", &rep);
     if (rc != CK_OK)
         return rc;
     if (rep->type != REDIS_REPLY_INTEGER)
@@ -763,7 +984,7 @@ static ck_status rs_del(ck_store *st, const ck_skey *key, int64_t now, int revok
     return CK_OK;
 }
 
-/* Runs the per-user script in mode "revoke" or "list". */
+/* Runs the per-user script in mode "revoke" (confirmed by the replicas) or "list". */
 static ck_status rs_user(ck_store *st, const char *user_id, int64_t now, const char *mode,
                          redisReply **rep)
 {
@@ -781,6 +1002,8 @@ static ck_status rs_user(ck_store *st, const char *user_id, int64_t now, const c
     arg_int(&a, st->inactivity);
     arg_str(&a, tk.sessions);
     arg_str(&a, mode);
+    if (strcmp(mode, "revoke") == 0)
+        return rs_eval_durable(st, CK_SCRIPT_USER, &a, "revocation", rep);
     return rs_eval(st, CK_SCRIPT_USER, &a, rep);
 }
 
@@ -1352,6 +1575,7 @@ static const struct ck_backend_ops redis_ops = {
     .metrics = rs_metrics,
     .ping = rs_ping,
     .sweep = rs_sweep,
+    .wait_replicas = rs_wait_replicas,
     .memory = rs_memory,
     .close = rs_close,
     .copy_scan = ck_rs_copy_scan,
@@ -1425,6 +1649,10 @@ ck_status ck_redis_store_open(ck_store *st, const ck_config *cfg, const char *ur
         free(ri);
         return ck_fail(st, CK_ERR_NOMEM, "out of memory");
     }
+    /* A Sentinel setup exists to survive the primary's loss: wait for one replica. */
+    ri->wait_n = cfg->wait_replicas >= 0 ? cfg->wait_replicas
+                 : strstr(url, "+sentinel://") ? 1 : 0;
+    ri->wait_ms = cfg->wait_timeout_ms > 0 ? cfg->wait_timeout_ms : 500;
     snprintf(ri->prefix, sizeof(ri->prefix), "%s", prefix);
     ri->sprefix_len = (size_t)snprintf(ri->sprefix, sizeof(ri->sprefix), "%ss:{", prefix);
     for (int i = 0; i < CK_SCRIPT_COUNT; i++)

@@ -905,6 +905,11 @@ void ck_redis_free(ck_redis *r)
     free(r);
 }
 
+unsigned long ck_redis_serial(const ck_redis *r)
+{
+    return r->serial;
+}
+
 const char *ck_redis_errstr(const ck_redis *r)
 {
     return r->errstr;
@@ -1030,6 +1035,7 @@ static int ensure_connected(ck_redis *r)
         return -1;
     }
     r->attempt = 0;
+    r->serial++;
     return 0;
 }
 
@@ -1059,15 +1065,16 @@ static int is_failover_reply(const redisReply *rep)
             strncmp(rep->str, "MASTERDOWN", 10) == 0);
 }
 
-static int send_buf(ck_redis *r, const char *buf, size_t len, size_t n, redisReply **replies)
+static int send_buf(ck_redis *r, const char *buf, size_t len, size_t n, redisReply **replies,
+                    int extra_ms)
 {
     int reused, sent_nothing, rc;
+    int timeout_ms = r->o.command_timeout_ms + extra_ms;
 
     if (ensure_connected(r) < 0)
         return -1;
     reused = r->c.used;
-    rc = ck_conn_exchange(r, &r->c, buf, len, n, replies, r->o.command_timeout_ms,
-                          &sent_nothing);
+    rc = ck_conn_exchange(r, &r->c, buf, len, n, replies, timeout_ms, &sent_nothing);
     if (rc < 0 && reused && sent_nothing &&
         (r->c.err_no == EPIPE || r->c.err_no == ECONNRESET)) {
         /* The server went away while we were idle; nothing reached it. */
@@ -1075,8 +1082,7 @@ static int send_buf(ck_redis *r, const char *buf, size_t len, size_t n, redisRep
         drop(r);
         if (ensure_connected(r) < 0)
             return -1;
-        rc = ck_conn_exchange(r, &r->c, buf, len, n, replies, r->o.command_timeout_ms,
-                              &sent_nothing);
+        rc = ck_conn_exchange(r, &r->c, buf, len, n, replies, timeout_ms, &sent_nothing);
     }
     if (rc < 0) {
         free_replies(replies, n);
@@ -1098,6 +1104,12 @@ static int send_buf(ck_redis *r, const char *buf, size_t len, size_t n, redisRep
 
 int ck_redis_pipeline(ck_redis *r, size_t n, const int *argc, const char ***argv,
                       const size_t **argvlen, redisReply **replies)
+{
+    return ck_redis_pipeline_ext(r, n, argc, argv, argvlen, replies, 0);
+}
+
+int ck_redis_pipeline_ext(ck_redis *r, size_t n, const int *argc, const char ***argv,
+                          const size_t **argvlen, redisReply **replies, int extra_ms)
 {
     char *buf = NULL;
     size_t len = 0, cap = 0;
@@ -1122,7 +1134,7 @@ int ck_redis_pipeline(ck_redis *r, size_t n, const int *argc, const char ***argv
             ck_redis_set_error(r, "out of memory");
             return -1;
         }
-        rc = send_buf(r, buf, (size_t)clen, 1, replies);
+        rc = send_buf(r, buf, (size_t)clen, 1, replies, extra_ms);
         redisFreeCommand(buf);
         return rc;
     }
@@ -1149,7 +1161,7 @@ int ck_redis_pipeline(ck_redis *r, size_t n, const int *argc, const char ***argv
         len += (size_t)clen;
         redisFreeCommand(cmd);
     }
-    rc = send_buf(r, buf, len, n, replies);
+    rc = send_buf(r, buf, len, n, replies, extra_ms);
 out:
     free(buf);
     return rc;

@@ -92,6 +92,21 @@ int ck_redis_command(ck_redis *r, int argc, const char **argv, const size_t *arg
 int ck_redis_pipeline(ck_redis *r, size_t n, const int *argc, const char ***argv,
                       const size_t **argvlen, redisReply **replies);
 
+/*
+ * ck_redis_pipeline with extra_ms more than the command timeout for the
+ * whole exchange: for a pipeline that ends with WAIT, which the server may
+ * hold for up to its own timeout (extra_ms) before answering.
+ */
+int ck_redis_pipeline_ext(ck_redis *r, size_t n, const int *argc, const char ***argv,
+                          const size_t **argvlen, redisReply **replies, int extra_ms);
+
+/*
+ * Counts the connections this handle has made. Unchanged across two
+ * commands means both went over one connection: WAIT only vouches for the
+ * writes made on its own connection.
+ */
+unsigned long ck_redis_serial(const ck_redis *r);
+
 const char *ck_redis_errstr(const ck_redis *r);
 
 /* "host:port" of the server in use (the primary, with Sentinel), for messages. */

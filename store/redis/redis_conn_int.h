@@ -32,6 +32,7 @@ struct ck_redis {
     SSL_CTX *ssl_ctx;
     ck_forkcheck owner;         /* the process that owns c */
     int attempt;                /* consecutive failures, for the backoff */
+    unsigned long serial;       /* counts connections made (ck_redis_serial) */
     int64_t last_fail_ms;
     size_t next_sentinel;       /* Sentinel: who answered last */
     char peer[300];
