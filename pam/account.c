@@ -94,8 +94,10 @@ int ck_pam_account(ck_pam_call *c)
         /* Not ours: let the stack decide ([user_unknown=ignore]). */
         return PAM_USER_UNKNOWN;
     }
-    /* Ours: the key ring its session needs must be usable too. */
+    /* Ours: the key ring its session needs and the store must be usable too. */
     rc = ck_pam_load_ring(c);
+    if (rc == PAM_SUCCESS)
+        rc = ck_pam_need_store(c);
     if (rc != PAM_SUCCESS)
         return rc;
     if (u->disabled) {

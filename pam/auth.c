@@ -299,6 +299,8 @@ int ck_pam_authenticate(ck_pam_call *c)
     c->ctx->attached = 0;
     /* Refused before any prompt when a file the login needs is unusable. */
     rc = ck_pam_require_files(c);
+    if (rc == PAM_SUCCESS)
+        rc = ck_pam_need_store(c);
     if (rc != PAM_SUCCESS)
         return rc;
     if (ck_pam_audit_gate(c) != 0)

@@ -167,11 +167,21 @@ int ck_pam_begin(ck_pam_call *c, pam_handle_t *pamh, int flags, int argc, const 
         c->rhost = item;
     if (pam_get_item(pamh, PAM_TTY, &item) == PAM_SUCCESS)
         c->tty = item;
-    /*
-     * The store handle lives as long as the PAM handle. A host that forks
-     * between calls (sshd, login) may use it in the child: the backends
-     * detect the fork and open their own environment or connection.
-     */
+    return PAM_SUCCESS;
+}
+
+/*
+ * Opened on first need, not in ck_pam_begin: account and session answer
+ * a user the users file does not know (root, local accounts) without it,
+ * so that a store that cannot be opened (a damaged file, a directory
+ * others may write, a file a member of the store's group planted) refuses
+ * checkup's users only, never every login on the host. The handle lives
+ * as long as the PAM handle. A host that forks between calls (sshd,
+ * login) may use it in the child: the backends detect the fork and open
+ * their own environment or connection.
+ */
+int ck_pam_need_store(ck_pam_call *c)
+{
     if (!c->ctx->store)
         return ctx_open_store(c, c->ctx);
     return PAM_SUCCESS;

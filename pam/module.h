@@ -75,10 +75,18 @@ typedef struct ck_pam_call {
 
 /*
  * Parses the arguments, finds or creates the handle's state, loads the
- * configuration and opens the store (again after a fork). Returns a PAM
- * code; on failure one clear line has gone to syslog.
+ * configuration. Returns a PAM code; on failure one clear line has gone
+ * to syslog.
  */
 int ck_pam_begin(ck_pam_call *c, pam_handle_t *pamh, int flags, int argc, const char **argv);
+
+/*
+ * Opens the store if this handle has not yet (again after a fork): only
+ * for a user of ours, so that a broken store never refuses root or a
+ * local account. PAM_AUTHINFO_UNAVAIL, with one syslog line, when it
+ * cannot be opened.
+ */
+int ck_pam_need_store(ck_pam_call *c);
 
 /*
  * The users file's records for name (ck_users_find's match: email or
@@ -97,7 +105,7 @@ int ck_pam_load_ring(ck_pam_call *c);
 /*
  * Every file a login depends on, whatever the method: the key ring (the
  * session that open_session signs) and the users file; the configuration
- * and the store are already open. authenticate calls it first (and
+ * is already loaded. authenticate calls it first (and
  * acct_mgmt checks the same for a user of ours), so that a stack whose
  * session line is missing or optional lets no one in past an unusable
  * file. PAM_AUTHINFO_UNAVAIL, with

@@ -104,8 +104,12 @@ int ck_pam_open_session(ck_pam_call *c)
     int rc;
 
     rc = find_user(c, &now_user);
-    if (rc != PAM_SUCCESS)
+    if (rc == PAM_SUCCESS)
+        rc = ck_pam_need_store(c);
+    if (rc != PAM_SUCCESS) {
+        OPENSSL_cleanse(&now_user, sizeof(now_user));
         return rc;
+    }
     /* PAM_USER may have changed since authentication (another module). */
     if (ctx->authed && strcmp(now_user.email, ctx->user.email) != 0) {
         pam_syslog(c->pamh, LOG_NOTICE, "user changed since authentication: new session");

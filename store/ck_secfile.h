@@ -79,7 +79,11 @@ int ck_secfile_same(const struct stat *a, const struct stat *b);
 /* Wipes and frees what ck_secfile_read returned. */
 void ck_secfile_free(char *data, size_t len);
 
-/* Takes an exclusive lock on "path.lock"; returns its fd (close to unlock). */
+/*
+ * Takes an exclusive lock on "path.lock" (a regular file owned by root or
+ * the effective user, never a symlink; made 0600 when missing); returns
+ * its fd (close to unlock), or -1 with a message.
+ */
 int ck_secfile_lock(const char *path, char *err, size_t errlen);
 
 /*

@@ -291,16 +291,31 @@ void ck_secfile_free(char *data, size_t len)
 int ck_secfile_lock(const char *path, char *err, size_t errlen)
 {
     char lock[4096];
+    struct stat sb;
     int fd;
 
     if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock)) {
         snprintf(err, errlen, "path too long");
         return -1;
     }
-    /* No symlink: root must not open (and create) whatever one names. */
-    fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
+    /*
+     * No symlink: root must not open (and create) whatever one names; no
+     * FIFO or device either (O_NONBLOCK: not waited on, then refused).
+     */
+    fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot open: %s", lock, strerror(errno));
+        return -1;
+    }
+    /*
+     * Ours or root's only: in a sticky directory (/tmp) someone else may
+     * have made the lock first, and would hold it for as long as they
+     * like; every edit would then wait forever.
+     */
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || !owner_ok(sb.st_uid)) {
+        snprintf(err, errlen, "%s: refused: not a regular file owned by root or uid %u "
+                 "(remove it)", lock, (unsigned)geteuid());
+        close(fd);
         return -1;
     }
     while (flock(fd, LOCK_EX) != 0) {

@@ -37,6 +37,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -837,6 +838,37 @@ static void warn_once(char *note, size_t notelen, const char *why, const char *w
              "keeps its own in memory until it can", why, werr);
 }
 
+/*
+ * ck_secfile_open, without following a symlink: an index is only ever a
+ * file renamed into place, so a link there is someone else's, and its
+ * target (a device, whose open alone can act) is not opened; the
+ * rebuild replaces the link. errno is open(2)'s when it fails there.
+ */
+static int index_open(const char *ipath, struct stat *sb, char *why, size_t whylen)
+{
+    int fd, e;
+
+    fd = open(ipath, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+    if (fd < 0) {
+        e = errno;
+        snprintf(why, whylen, "%.600s: %s", ipath,
+                 e == ELOOP ? "a symbolic link (an index never is one)" : strerror(e));
+        errno = e;
+        return -1;
+    }
+    if (fstat(fd, sb) != 0 || fcntl(fd, F_SETFL, 0) != 0) {
+        snprintf(why, whylen, "%.600s: %s", ipath, strerror(errno));
+        goto fail;
+    }
+    if (ck_secfile_check(ipath, sb, CK_FILE_SECRET, why, whylen) != 0)
+        goto fail;
+    return fd;
+fail:
+    close(fd);
+    errno = 0;
+    return -1;
+}
+
 static int query_disk(const char *ipath, const rec_src *r, const struct stat *usb,
                       const uquery *q, ck_users *out, int *quiet, char *why, size_t whylen)
 {
@@ -848,9 +880,8 @@ static int query_disk(const char *ipath, const rec_src *r, const struct stat *us
     int fd, rc = 1, e;
 
     *quiet = 1;
-    /* Only open(2) sets errno in there: ENOENT is a missing index, not a refusal. */
-    errno = 0;
-    fd = ck_secfile_open(ipath, CK_FILE_SECRET, &isb, why, whylen);
+    /* ENOENT is a missing index, not a refusal. */
+    fd = index_open(ipath, &isb, why, whylen);
     if (fd < 0) {
         e = errno;
         if (e == ENOENT)

@@ -116,7 +116,8 @@ grep -q '^[EW]: ' "$w/lintian.log" && { echo "lintian said:"; sed 's/^/    /' "$
 # Every path the packages hold, and those their scripts make: which of them
 # exist already (a purge must leave those and remove the rest).
 dsh=/var/lib/systemd/deb-systemd-helper-enabled
-extra="/etc/checkup /etc/checkup/users /etc/checkup/users.lock /etc/checkup/checkup.conf.dpkg-dist
+extra="/etc/checkup /etc/checkup/users /etc/checkup/users.lock /etc/checkup/users.index
+/etc/checkup/checkup.conf.dpkg-dist
 /run/checkup /var/log/checkup
 /usr/share/pam-configs/checkup /etc/systemd/system/timers.target.wants/checkup-sweep.timer
 $dsh/timers.target.wants/checkup-sweep.timer $dsh/checkup-sweep.timer.dsh-also
@@ -342,6 +343,21 @@ else
     fail "checkupd was not running at the end"
 fi
 trap - EXIT
+
+# The purge of a host where checkup was never used: the empty users file
+# goes with its index, which the first login built. Here, on the copies,
+# with a private /run and /var/log (the copy of /run/checkup is a mount
+# point, which rm cannot remove); the real purge below keeps a users file
+# that lists users.
+printf '#checkup-users 1\n' > /etc/checkup/users
+checkup user reindex > "$w/reindex.log" 2>&1 || { fail "checkup user reindex:"; cat "$w/reindex.log"; }
+mount -t tmpfs none /run
+mount -t tmpfs none /var/log
+sh /var/lib/dpkg/info/checkup-common.postrm purge > "$w/postrm.log" 2>&1 ||
+    { fail "checkup-common.postrm purge:"; cat "$w/postrm.log"; }
+[ ! -e /etc/checkup/users ] && [ ! -e /etc/checkup/users.index ] && [ ! -e /etc/checkup/users.lock ] &&
+    ok "a purge removes the empty users file with its index and lock" ||
+    fail "the purge left: $(ls -A /etc/checkup)"
 exit "$fails"
 NS
 ls -A /run/checkup > "$w/store.before"
@@ -377,7 +393,7 @@ installed=0
     ok "the purge kept the administrator's file and the users file that lists users" ||
     fail "the purge removed what the administrator made"
 grep -q "keeping /etc/checkup/users" "$w/purge.log" && ok "and said so" || fail "the purge kept the users file silently"
-rm -f /etc/checkup/admin-made /etc/checkup/users /etc/checkup/users.lock
+rm -f /etc/checkup/admin-made /etc/checkup/users /etc/checkup/users.lock /etc/checkup/users.index
 rmdir /etc/checkup || fail "/etc/checkup holds more than the administrator's files: $(ls -A /etc/checkup)"
 for p in $pkgs; do
     dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^.[^n]' && fail "$p is still known to dpkg"

@@ -267,6 +267,17 @@ static void setup_dir(char *d)
     write_service(d, "ck_conf_fifo", ALL3("conf-fifo.conf", ""));
     write_service(d, "ck_conf_loop", ALL3("conf-loop.conf", ""));
     write_service(d, "ck_storeopen", ALL3("storeopen.conf", ""));
+    /* common-account and common-session as pam-auth-update writes them. */
+    write_service(d, "stack_nostore",
+                  "account [success=ok user_unknown=ignore default=bad] %s config=%s/nostore.conf\n"
+                  "account required pam_permit.so\n"
+                  "session required pam_permit.so\nsession required %s config=%s/nostore.conf\n",
+                  mod, d, mod, d);
+    write_service(d, "stack_storeopen",
+                  "account [success=ok user_unknown=ignore default=bad] %s config=%s/storeopen.conf\n"
+                  "account required pam_permit.so\n"
+                  "session required pam_permit.so\nsession required %s config=%s/storeopen.conf\n",
+                  mod, d, mod, d);
     write_service(d, "stack_auth_only",
                   "auth required %s config=%s/nolock.conf\naccount required pam_permit.so\n",
                   mod, d);
@@ -852,6 +863,41 @@ static void test_stacking(void **state)
                      PAM_AUTH_ERR);
 }
 
+/* acct_mgmt, then open_session and close_session: the first failure. */
+static int try_acct_session(const char *svc, const char *user)
+{
+    handle h;
+    int rc;
+
+    h_start(&h, svc, user, "", NULL);
+    rc = pam_acct_mgmt(h.ph, 0);
+    if (rc == PAM_SUCCESS)
+        rc = pam_open_session(h.ph, 0);
+    if (rc == PAM_SUCCESS)
+        rc = pam_close_session(h.ph, 0);
+    h_end(&h, rc);
+    return rc;
+}
+
+/*
+ * A store that cannot be opened (a file where its directory should be;
+ * a directory others may write) refuses checkup's users, in account and
+ * session, and leaves everyone else to the rest of the stack: root's su,
+ * sudo and login never depend on it.
+ */
+static void test_broken_store_spares_others(void **state)
+{
+    static const char *const svcs[] = { "stack_nostore", "stack_storeopen" };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(svcs) / sizeof(svcs[0]); i++) {
+        assert_int_equal(try_acct_session(svcs[i], "root"), PAM_SUCCESS);
+        assert_int_equal(try_acct_session(svcs[i], "nobody-of-ours"), PAM_SUCCESS);
+        assert_int_equal(try_acct_session(svcs[i], "alice"), PAM_AUTHINFO_UNAVAIL);
+        assert_int_equal(try_acct_session(svcs[i], "bob@example.org"), PAM_AUTHINFO_UNAVAIL);
+    }
+}
+
 static void test_broken_setups(void **state)
 {
     (void)state;
@@ -1120,6 +1166,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_unsafe_config),
         cmocka_unit_test(test_stacking),
         cmocka_unit_test(test_broken_setups),
+        cmocka_unit_test(test_broken_store_spares_others),
         cmocka_unit_test(test_hostile_inputs),
         cmocka_unit_test(test_no_fd_left_after_pam_end),
         cmocka_unit_test(test_fork_and_call_again),

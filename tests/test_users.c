@@ -220,6 +220,45 @@ static void test_add_and_modes(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/*
+ * A users file in a sticky directory (/tmp): a lock someone else made
+ * first, which they could hold forever, is refused, not waited on.
+ */
+static void test_lock_of_another(void **state)
+{
+    char dir[] = "/tmp/ck-test-users-XXXXXX", path[256], lock[300], err[512];
+    ck_user one;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 01777), 0);
+    snprintf(path, sizeof(path), "%s/users", dir);
+    snprintf(lock, sizeof(lock), "%s.lock", path);
+    memset(&one, 0, sizeof(one));
+    snprintf(one.email, sizeof(one.email), "a@example.org");
+    snprintf(one.hash, sizeof(one.hash), "!");
+    snprintf(one.role, sizeof(one.role), "doctor");
+    assert_int_equal(ck_users_add(path, &one, err, sizeof(err)), 0);
+    snprintf(one.email, sizeof(one.email), "b@example.org");
+    if (geteuid() == 0) {
+        assert_int_equal(chown(lock, 65534, 65534), 0);
+        assert_int_equal(ck_users_add(path, &one, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "not a regular file owned by root"));
+        assert_int_equal(chown(lock, 0, 0), 0);
+    }
+    assert_int_equal(unlink(lock), 0);
+    assert_int_equal(mkfifo(lock, 0600), 0);
+    assert_int_equal(ck_users_add(path, &one, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "not a regular file"));
+    assert_int_equal(unlink(lock), 0);
+    assert_int_equal(ck_users_add(path, &one, err, sizeof(err)), 0);
+    unlink(lock);
+    unlink(path);
+    snprintf(lock, sizeof(lock), "%s" CK_USERS_INDEX_SUFFIX, path);
+    unlink(lock);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* One mapping for checkupd and the PAM terminal logins. */
 static void test_map_identity(void **state)
 {
@@ -290,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_password_limit),
         cmocka_unit_test(test_add_and_modes),
         cmocka_unit_test(test_map_identity),
+        cmocka_unit_test(test_lock_of_another),
     };
 
     return cmocka_run_group_tests_name("users", tests, NULL, NULL);

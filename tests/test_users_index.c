@@ -510,6 +510,42 @@ static void test_unwritable_index(void **state)
     }
 }
 
+/*
+ * A symlink where the index goes (planted where others may create
+ * files, a sticky directory) is not followed, even to a good index:
+ * the lookup answers from a rebuild, which replaces the link.
+ */
+static void test_symlink_index(void **state)
+{
+    fixture *f = *state;
+    char other[200];
+    struct stat sb;
+    ck_users u;
+    const ck_user *r;
+
+    expect(f, "alice", "alice@example.org", "doctor");
+    snprintf(other, sizeof(other), "%s/elsewhere", f->dir);
+    assert_int_equal(rename(f->index, other), 0);
+    assert_int_equal(symlink(other, f->index), 0);
+    r = find(f, "bob", &u);
+    assert_non_null(r);
+    assert_string_equal(r->role, "nurse");
+    if (!strstr(u.warning, "symbolic link") || !strstr(u.warning, "rebuilt"))
+        fail_msg("warning: %s", u.warning);
+    ck_users_free(&u);
+    assert_int_equal(lstat(f->index, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    /* A link to a FIFO: neither followed nor waited on. */
+    assert_int_equal(unlink(other), 0);
+    assert_int_equal(mkfifo(other, 0600), 0);
+    assert_int_equal(unlink(f->index), 0);
+    assert_int_equal(symlink(other, f->index), 0);
+    expect(f, "dave", "dave@example.org", "admin");
+    assert_int_equal(lstat(f->index, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+}
+
 /* The users file itself is still held to its policy, index or not. */
 static void test_users_file_policy(void **state)
 {
@@ -675,6 +711,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lying_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symlink_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_users_file_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readers_during_rewrite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_users, setup, teardown),
