@@ -7,9 +7,12 @@
 
 #include <crypt.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -537,6 +540,52 @@ static const char *cost_twin(const ck_users *users)
     return dummy_hash;
 }
 
+/*
+ * A yescrypt check is about 13 ms of CPU and meant to be costly; session
+ * checks are cheap and wanted at once. When many logins come together (a
+ * password spray, the morning rush) their hashes would take the CPU from
+ * every token check and keep-alive of the same process or service. So the
+ * hash runs in a thread of its own, CK_HASH_NICE steps nicer than the
+ * caller: it still gets the CPU nobody else wants, and only waits when
+ * session work is ready. The thread's niceness is its own (Linux applies
+ * setpriority to one thread id), so the caller's is never changed; when
+ * no thread can be made, the hash runs in the caller as before.
+ */
+#define CK_HASH_NICE 10
+
+typedef struct hash_job {
+    const char *password, *setting;
+    struct crypt_data *cd;
+    const char *h;
+} hash_job;
+
+static void *hash_run(void *arg)
+{
+    hash_job *j = arg;
+    id_t tid = (id_t)syscall(SYS_gettid);
+    int nice;
+
+    errno = 0;
+    nice = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0 && nice < 19)
+        (void)setpriority(PRIO_PROCESS, tid, nice + CK_HASH_NICE < 19 ?
+                          nice + CK_HASH_NICE : 19);
+    j->h = crypt_rn(j->password, j->setting, j->cd, sizeof(*j->cd));
+    return NULL;
+}
+
+static const char *hash_nicely(const char *password, const char *setting,
+                               struct crypt_data *cd)
+{
+    hash_job j = { password, setting, cd, NULL };
+    pthread_t t;
+
+    if (pthread_create(&t, NULL, hash_run, &j) != 0)
+        return crypt_rn(password, setting, cd, sizeof(*cd));
+    pthread_join(t, NULL);
+    return j.h;
+}
+
 int ck_password_verify(const ck_users *users, const ck_user *user, const char *password)
 {
     struct crypt_data *cd = calloc(1, sizeof(*cd));
@@ -547,7 +596,7 @@ int ck_password_verify(const ck_users *users, const ck_user *user, const char *p
         goto out;
     usable = user && user->hash[0] == '$';
     setting = usable ? user->hash : cost_twin(users);
-    h = crypt_rn(password, setting, cd, sizeof(*cd));
+    h = hash_nicely(password, setting, cd);
     if (!usable || !h || h[0] == '*' || strlen(h) != strlen(user->hash))
         goto out;
     ok = CRYPTO_memcmp(h, user->hash, strlen(h)) == 0;
