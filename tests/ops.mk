@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Install tree, man pages and deployment samples.
-TESTS += tests/install.sh tests/man.sh tests/ops_samples.sh tests/monitoring.sh
-EXTRA_DIST += tests/install.sh tests/man.sh tests/ops_samples.sh tests/monitoring.sh tests/ops.mk
+TESTS += tests/install.sh tests/man.sh tests/ops_samples.sh tests/monitoring.sh tests/ops_samples_run.sh
+EXTRA_DIST += tests/install.sh tests/man.sh tests/ops_samples.sh tests/monitoring.sh tests/ops_samples_run.sh tests/ops.mk
 check_SCRIPTS += checkup$(EXEEXT) tests/pam_drive$(EXEEXT) pam_checkup.la
 # tests/install.sh runs "make install DESTDIR=..." in this build tree and
 # needs the directories configure chose.
