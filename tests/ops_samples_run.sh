@@ -427,10 +427,22 @@ grep -q -- '--prefix=/usr ' "$conf/docker/Dockerfile" && grep -q -- '--sysconfdi
 grep -q '^sbin_PROGRAMS.*checkupd' "$top_srcdir/Makefile.am" ||
     grep -q 'sbin_PROGRAMS *+= *checkupd' "$top_srcdir"/*.am "$top_srcdir"/*/*.mk 2>/dev/null ||
     fail "checkupd is not installed in sbindir"
-cp "$c/secrets/checkup.pw" "$c/secrets/redis_checkup_password"
-sed -e "s|/run/secrets/checkup_redis_password|$c/secrets/redis_checkup_password|" \
-    -e "s|/run/secrets/checkup_users|$c/secrets/users|" \
-    -e "s|/run/secrets/checkup_token_keys|$c/secrets/token.keys|" \
+# Each /run/secrets/NAME of docker/checkup.conf is a secret of the checkupd
+# service, made from a file the header's recipe writes.
+python3 - "$conf/docker-compose.yml" > "$c/secret-files" <<'EOF'
+import sys, yaml
+y = yaml.safe_load(open(sys.argv[1]))
+for n in y["services"]["checkupd"]["secrets"]:
+    n = n if isinstance(n, str) else n["source"]
+    print(n, y["secrets"][n]["file"])
+EOF
+for name in $(grep -v '^#' "$conf/docker/checkup.conf" | grep -o '/run/secrets/[a-z_]*' | cut -d/ -f4); do
+    file=$(awk -v n="$name" '$1 == n { print $2 }' "$c/secret-files")
+    [ -n "$file" ] && [ -s "$c/$file" ] && ok "compose: /run/secrets/$name is the checkupd service's secret $file" ||
+        fail "compose: /run/secrets/$name: not a secret of the checkupd service, or its file '$file' is not made"
+done
+# shellcheck disable=SC2046
+sed $(awk -v c="$c" '{ printf "-e s|/run/secrets/%s$|%s/%s| ", $1, c, $2 }' "$c/secret-files") \
     -e "s|^url = redis+sentinel://.*/checkup|url = redis+sentinel://127.0.0.1:$s1,127.0.0.1:$s2,127.0.0.1:$s3/checkup|" \
     -e 's|^listen = 0.0.0.0:8080$|listen = 127.0.0.1:0|' "$conf/docker/checkup.conf" > "$c/checkupd.conf"
 grep -v '^#' "$c/checkupd.conf" | grep /run/secrets &&
@@ -485,8 +497,18 @@ tdrive() { _s=$1; shift; ( ck_pam_wrap "$t"; drive -s "$_s" -u cleo "$@" ) > "$t
 # A session from a password login (the checkup service), then the stacks.
 tdrive checkup -k "$t/token" auth acct open < "$p/pw" && [ -s "$t/token" ] ||
     { fail "pam: no session token to start from"; cat "$t/out"; }
+last() {
+    _key=$("$ck" -c "$t/checkup.conf" sessions list --user cleo@example.org | awk 'NR == 2 { print $1 }')
+    "$ck" -c "$t/checkup.conf" sessions show "$_key" --user cleo@example.org | sed -n 's/^last activity: *\([^ ]*\).*/\1/p'
+}
+before=$(last)
+sleep 1.1
 tdrive checkup-token auth acct < "$t/token" && ok "pam.d/checkup-token: a session token passes" ||
     { fail "pam.d/checkup-token refuses the session token:"; cat "$t/out"; }
+after=$(last)
+[ -n "$before" ] && [ "$before" != "$after" ] &&
+    ok "pam.d/checkup-token: the use keeps the session alive ($before -> $after)" ||
+    fail "pam.d/checkup-token: last activity '$before', after the token's use '$after'"
 tdrive checkup-token auth acct < "$p/pw" && fail "pam.d/checkup-token accepts a password" ||
     ok "pam.d/checkup-token: a password is refused"
 forged=$(sed 's/.$/A/' "$t/token"); [ "$forged" = "$(cat "$t/token")" ] && forged=$(sed 's/.$/B/' "$t/token")
