@@ -64,6 +64,8 @@ static int sids_read(const char *path, sid_list *l)
         fprintf(stderr, "wait_drive: cannot read %s\n", path);
         if (f)
             fclose(f);
+        free(l->v);
+        l->v = NULL;
         return -1;
     }
     while (l->n < MAX_SIDS && fgets(line, sizeof(line), f)) {
@@ -174,13 +176,13 @@ static int churn(const char *sidfile, int n_login, int nthreads, pid_t killpid,
     job jobs[MAX_THREADS];
     pthread_t th[MAX_THREADS];
     char path[4096];
-    int lo = 0, lnd = 0, le = 0, io = 0, ind = 0, ie = 0;
+    int lo = 0, lnd = 0, le = 0, io = 0, ind = 0, ie = 0, started = 0, rc = 2;
     double t0, max = 0;
 
+    memset(jobs, 0, sizeof(jobs));
     if (nthreads < 1 || nthreads > MAX_THREADS || n_login < 0 ||
         (sidfile[0] && strcmp(sidfile, "-") != 0 && sids_read(sidfile, &out) != 0))
-        return 2;
-    memset(jobs, 0, sizeof(jobs));
+        goto out;
     t0 = now_ms();
     for (int t = 0; t < nthreads; t++) {
         jobs[t].id = t;
@@ -188,10 +190,13 @@ static int churn(const char *sidfile, int n_login, int nthreads, pid_t killpid,
         jobs[t].out = &out;
         jobs[t].n_login = n_login;
         if (pthread_create(&th[t], NULL, churn_thread, &jobs[t]) != 0)
-            return 2;
+            break;
+        started++;
     }
-    for (int t = 0; t < nthreads; t++)
+    for (int t = 0; t < started; t++)
         pthread_join(th[t], NULL);
+    if (started < nthreads)
+        goto out;
     /* Right after the last answer: nothing has had time to reach a replica. */
     if (killpid > 0)
         kill(killpid, SIGKILL);
@@ -207,19 +212,21 @@ static int churn(const char *sidfile, int n_login, int nthreads, pid_t killpid,
     }
     snprintf(path, sizeof(path), "%s.out", prefix);
     if (sids_write(path, jobs, nthreads, 0) != 0)
-        return 2;
+        goto out;
     snprintf(path, sizeof(path), "%s.in", prefix);
     if (sids_write(path, jobs, nthreads, 1) != 0)
-        return 2;
+        goto out;
     printf("logout_ok=%d logout_not_durable=%d logout_err=%d login_ok=%d "
            "login_not_durable=%d login_err=%d max_ms=%.0f elapsed_ms=%.0f\n",
            lo, lnd, le, io, ind, ie, max, now_ms() - t0);
-    for (int t = 0; t < nthreads; t++) {
+    rc = 0;
+out:
+    for (int t = 0; t < MAX_THREADS; t++) {
         free(jobs[t].done_out.v);
         free(jobs[t].done_in.v);
     }
     free(out.v);
-    return 0;
+    return rc;
 }
 
 static int make(int n, const char *file)
@@ -243,8 +250,12 @@ static int count(const char *file, int timeout_s)
     double end = now_ms() + timeout_s * 1000.0;
     int valid = 0, gone = 0;
 
-    if (!st || sids_read(file, &l) != 0) {
-        fprintf(stderr, "wait_drive: %s\n", st ? "no session file" : err);
+    if (!st) {
+        fprintf(stderr, "wait_drive: %s\n", err);
+        return 2;
+    }
+    if (sids_read(file, &l) != 0) {
+        ck_store_close(st);
         return 2;
     }
     for (size_t i = 0; i < l.n; i++) {
