@@ -399,8 +399,7 @@ for name, s in y["services"].items():
     if "command" in s:
         print(name, json.dumps(s["command"]))
 EOF
-pp=$(free_port) rp=$(free_port)
-s1=$(free_port) s2=$(free_port) s3=$(free_port)
+pp= rp= s1= s2= s3=
 # Each service's paths in $c, its port on loopback; other services by name.
 crun() {  # NAME PORT: runs the service's command line in the background
     _n=$1 _port=$2
@@ -427,8 +426,26 @@ for line in open(sys.argv[1]):
     "$@" > "$c/$_n.log" 2>&1 &
     pids="$pids $!"
 }
-crun redis-primary "$pp"
-crun redis-replica "$rp"
+# crun_port NAME VAR: crun NAME on a free port, again on another when
+# another test (make check runs several at once) took that port between
+# choosing and binding; VAR gets the port it runs on.
+crun_port() {
+    _t=0
+    while [ $_t -lt 5 ]; do
+        _t=$((_t + 1))
+        _p=$(free_port)
+        crun "$1" "$_p"
+        _w=0
+        until grep -q 'Address already in use' "$c/$1.log" 2>/dev/null ||
+            [ -n "$(ss -Hltn "( sport = :$_p )" 2>/dev/null)" ] || [ $_w -ge 50 ]; do
+            sleep 0.1; _w=$((_w + 1))
+        done
+        grep -q 'Address already in use' "$c/$1.log" 2>/dev/null || break
+    done
+    eval "$2=\$_p"
+}
+crun_port redis-primary pp
+crun_port redis-replica rp
 cadmin=$(cat "$c/secrets/admin.pw")
 wait_redis "$pp" -a "$cadmin" && wait_redis "$rp" -a "$cadmin" &&
     ok "compose: redis-primary and redis-replica run their command lines" ||
@@ -442,7 +459,7 @@ while [ $i -lt 150 ] && [ "$(redis-cli -p "$pp" --no-auth-warning -a "$cadmin" w
 done
 [ $i -lt 150 ] && ok "compose: the replica follows the primary as user replica" ||
     { fail "compose: replication link down"; tail -n 5 "$c/redis-replica.log"; }
-crun sentinel-1 "$s1"; crun sentinel-2 "$s2"; crun sentinel-3 "$s3"
+crun_port sentinel-1 s1; crun_port sentinel-2 s2; crun_port sentinel-3 s3
 capp=$(cat "$c/secrets/checkup.pw") cpeer=$(cat "$c/secrets/sentinel-peer.pw")
 i=0
 while [ $i -lt 150 ]; do

@@ -131,6 +131,12 @@ refused "LOGIN: a logged-out token is refused" auser "$d/tok2"
 
 # OAUTHBEARER: checkup's own plugin in slapd (no saslauthd): the sample's
 # mech_list, the token of a PAM login from ldapwhoami's password callback.
+# Not in the sanitizer build: there the plugin carries ASan, which slapd
+# (not built with it) cannot host (with the runtime preloaded, slapd and
+# ldapwhoami hang in the bind). The plugin's exchanges run under ASan in
+# tests/sasl_sample.sh and under valgrind in tests/sasl_valgrind.sh; this
+# part runs in the plain build's make check.
+if [ -z "${CK_SANITIZERS:-}" ]; then
 "$ck" -c "$d/checkup.conf" sessions revoke-user a@example.org > /dev/null || exit 99
 ck_pam_drive "$d" auser 203.0.113.5 -k "$d/tok4" auth acct open < "$d/pw" && [ -s "$d/tok4" ] ||
     { cat "$d/drive"; exit 99; }
@@ -183,6 +189,7 @@ ck_pam_drive "$d" auser 203.0.113.5 -k "$d/tok5" close < /dev/null > /dev/null 2
 bearer_refused "OAUTHBEARER: the token after logout is refused" "$d/tok4" "" 'Invalid credentials (49)'
 grep -qF '"method":"sasl"' "$d/audit.jsonl" && ok "OAUTHBEARER binds are audited with method sasl" ||
     { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - no audit event with method sasl"; }
+fi
 
 if grep -qF '"event":"login_success","user":"a@example.org","method":"token","service":"ldap"' \
     "$d/audit.jsonl"; then
@@ -191,6 +198,7 @@ else
     n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - the token bind is audited"
 fi
 for f in pw pw2 bad tok tok2 tok3 tok4 tok6; do
+    [ -e "$d/$f" ] || continue   # tok4, tok6: the OAUTHBEARER part
     if grep -sqF "$(cat "$d/$f")" "$s/slapd.log" "$s/slapd.log.old" "$d/saslauthd.log" \
         "$d/audit.jsonl"; then
         n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $f in a log"

@@ -200,7 +200,7 @@ static void setup_dir(char *d)
     }
     tf_printf_at(d, "users-open", 0644, "%s\n", CK_USERS_HEADER);
     write_conf(d, "main.conf", "store-main", 2, 3600, "users");
-    write_conf(d, "life.conf", "store-life", 3, 4, "users");
+    write_conf(d, "life.conf", "store-life", 5, 6, "users");
     write_conf_deny(d, "nolock.conf", "store-main", 2, 3600, "users", 0);
     write_conf(d, "nousers.conf", "store-main", 2, 3600, "missing-users");
     write_conf(d, "openusers.conf", "store-main", 2, 3600, "users-open");
@@ -578,14 +578,15 @@ static void test_lifetime_expiry_fails_account(void **state)
     handle h;
 
     (void)state;
-    /* inactivity 3 s, lifetime 4 s */
+    /* inactivity 5 s, lifetime 6 s: 2.5 s of slack for a busy machine at
+     * the first use, 1.1 s at the second */
     login("ck_life", "alice", ALICE_PW, tok, sizeof(tok));
-    sleep_ms(2000);
+    sleep_ms(2500);
     h_start(&h, "ck_life", "alice", tok, NULL);
     assert_int_equal(pam_authenticate(h.ph, 0), PAM_SUCCESS);
-    sleep_ms(2400);     /* idle 2.4 s < 3 s, but 4.4 s > 4 s since login */
+    sleep_ms(3900);     /* idle 3.9 s < 5 s, but 6.4 s > 6 s since login */
     assert_int_equal(pam_acct_mgmt(h.ph, 0), PAM_PERM_DENIED);
-    assert_non_null(strstr(h.cc.msgs, "reached its 4 seconds limit"));
+    assert_non_null(strstr(h.cc.msgs, "reached its 6 seconds limit"));
     h_end(&h, PAM_PERM_DENIED);
 }
 
@@ -642,14 +643,14 @@ static void test_token_after_lifetime_end(void **state)
     handle h;
 
     (void)state;
-    /* inactivity 3 s, lifetime 4 s: kept alive, it ends at its deadline */
+    /* inactivity 5 s, lifetime 6 s: kept alive, it ends at its deadline */
     login("ck_life", "alice", ALICE_PW, tok, sizeof(tok));
-    sleep_ms(2000);
+    sleep_ms(2500);
     assert_int_equal(try_auth("ck_life", "alice", tok, NULL, NULL, 0), PAM_SUCCESS);
-    sleep_ms(2400);
+    sleep_ms(3900);
     h_start(&h, "ck_life", "alice", tok, NULL);
     assert_int_equal(pam_authenticate(h.ph, 0), PAM_AUTH_ERR);
-    assert_non_null(strstr(h.cc.msgs, "reached its 4 seconds limit"));
+    assert_non_null(strstr(h.cc.msgs, "reached its 6 seconds limit"));
     h_end(&h, PAM_AUTH_ERR);
     line = last_audit("\"method\":\"token\"");
     assert_non_null(line);
