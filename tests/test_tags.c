@@ -413,7 +413,7 @@ static void test_balance(void **state)
     unsigned *tag_slots = malloc(CK_TAG_NEW_COUNT * sizeof(unsigned));
     uint64_t seed = 14;
     char user[64], key[CK_RS_KEY_MAX];
-    ck_skey k;
+    ck_skey k = { .tag = "" };
     double sr, kr;
     size_t len;
 
