@@ -55,6 +55,7 @@ static void fake_start(fake *f, const char *mode)
     char script[4096], pf[128];
     FILE *fp = NULL;
 
+    memset(f, 0, sizeof(*f));
     if (!src)
         fail_msg("top_srcdir is not set: run through make check");
     snprintf(script, sizeof(script), "%s/tests/lib/fake_cluster_node.py", src);
@@ -378,7 +379,7 @@ static void test_shape(void **state)
 {
     ck_cluster_shape s;
     ck_config cfg;
-    fake f;
+    fake f = { 0 };
     char err[256] = "", want[64];
 
     (void)state;

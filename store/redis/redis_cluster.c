@@ -593,7 +593,7 @@ static int node_command(ck_redis *r, cnode *nd, int argc, const char **argv,
 static int apply_map(ck_redis *r, ck_cluster_map *m)
 {
     ck_cluster *cl = r->cl;
-    int16_t idx[CK_CLUSTER_NODES_MAX];
+    int16_t idx[CK_CLUSTER_NODES_MAX] = { 0 };
     unsigned char seen[CK_CLUSTER_NODES_MAX] = { 0 };
 
     for (size_t i = 0; i < m->n; i++) {
@@ -785,7 +785,7 @@ static int send_group(ck_redis *r, route *rt, int g, redisReply **replies, int64
         }
     }
     buf = malloc(len);
-    tmp = calloc(nrep, sizeof(*tmp));
+    tmp = calloc(nrep, sizeof(redisReply *));
     who = calloc(nrep, sizeof(*who));
     if (!buf || !tmp || !who) {
         ck_redis_set_error(r, "out of memory");
