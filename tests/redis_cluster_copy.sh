@@ -25,6 +25,7 @@ for n in 1 2 3; do
         "cluster-node-timeout 2000") || exit 99
     ports="$ports $p"
 done
+# shellcheck disable=SC2086 # one port per word
 set -- $ports
 redis-cli --cluster create "127.0.0.1:$1" "127.0.0.1:$2" "127.0.0.1:$3" --cluster-yes \
     > "$T/create.log" 2>&1 || { cat "$T/create.log"; exit 99; }
