@@ -670,15 +670,19 @@ static int refresh(ck_redis *r, int force)
         for (size_t i = 0; i < cl->n; i++) {
             int is_prim = 0;
 
+            /* Nodes that do not answer cost a connect timeout each: bounded. */
+            if (ck_redis_now_ms() - now > r->o.connect_timeout_ms + r->o.command_timeout_ms)
+                goto out;
             for (size_t p = 0; p < cl->nprim; p++)
                 is_prim |= cl->prim[p] == (int16_t)i;
             if (is_prim != (pass == 0))
                 continue;
             if (refresh_from(r, cl->nodes[i]) == 0)
                 return 0;
-            snprintf(last, sizeof(last), "%s", r->errstr);
+            snprintf(last, sizeof(last), "%s", r->errstr + r->errmsg_off);
         }
     }
+out:
     if (cl->have_map)
         return 0;       /* keep the old map: its nodes answer or fail on their own */
     ck_redis_set_error(r, "no cluster node answered CLUSTER SHARDS (last error: %.250s)",
