@@ -50,6 +50,18 @@ static const char real_shards[] =
     "endpoint\r\n$9\r\n127.0.0.1\r\n$4\r\nrole\r\n$7\r\nreplica\r\n$18\r\n"
     "replication-offset\r\n:48491\r\n$6\r\nhealth\r\n$6\r\nonline\r\n";
 
+/*
+ * A one-node TLS cluster (port 0, tls-port 7411, tls-cluster yes, CLUSTER
+ * ADDSLOTSRANGE 0 16383): no "port" field, and an empty ip and endpoint
+ * (the node never met another one).
+ */
+static const char tls_single_shards[] =
+    "*1\r\n*4\r\n$5\r\nslots\r\n*2\r\n:0\r\n:16383\r\n$5\r\nnodes\r\n*1\r\n"
+    "*14\r\n$2\r\nid\r\n$40\r\n8c662a94ac7ddde8c499685b1fedec19260d7d08\r\n"
+    "$8\r\ntls-port\r\n:7411\r\n$2\r\nip\r\n$0\r\n\r\n$8\r\nendpoint\r\n"
+    "$0\r\n\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$18\r\nreplication-offset\r\n"
+    ":0\r\n$6\r\nhealth\r\n$6\r\nonline\r\n";
+
 static redisReply *resp(const char *text, size_t len)
 {
     redisReader *rd = redisReaderCreate();
@@ -173,6 +185,26 @@ static void test_shards_real(void **state)
     assert_int_equal(m.nodes[m.owner[ck_redis_key_slot("foo", 3)]].port, 7303);
     ck_cluster_map_free(&m);
     assert_null(m.nodes);
+}
+
+/* An empty address is the node that answered; a TLS-only node has no plain port. */
+static void test_shards_tls_single(void **state)
+{
+    ck_cluster_map m;
+    char err[256] = "";
+    redisReply *rep = resp(tls_single_shards, sizeof(tls_single_shards) - 1);
+
+    (void)state;
+    assert_int_equal(ck_cluster_parse_shards(rep, 1, &m, err, sizeof(err)), 0);
+    assert_int_equal(m.n, 1);
+    assert_string_equal(m.nodes[0].host, "");
+    assert_int_equal(m.nodes[0].port, 7411);
+    assert_true(m.nodes[0].primary);
+    assert_int_equal(ck_cluster_map_covered(&m), CK_REDIS_SLOTS);
+    ck_cluster_map_free(&m);
+    assert_int_equal(ck_cluster_parse_shards(rep, 0, &m, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "port"));
+    freeReplyObject(rep);
 }
 
 /* rediss+cluster:// connects to tls-port; a plain handle to port. */
@@ -316,7 +348,6 @@ static void test_shards_bad_nodes(void **state)
         { "primary", 7001, "10.0.0.1", "an unknown role" },
         { "master", 0, "10.0.0.1", "port 0" },
         { "master", 65536, "10.0.0.1", "port 65536" },
-        { "master", 7001, "", "an empty ip" },
         { "master", 7001, "10.0.0.1 ; rm", "a space in the ip" },
         { "master", 7001, "host\x01name", "a control character in the ip" },
     };
@@ -364,6 +395,15 @@ static void test_shards_bad_nodes(void **state)
         str(&o, "role");
         str(&o, "master");
         expect_refused_w(&o, "no port");
+        o.n = 0;
+        arr(&o, 1);
+        shard_head(&o, 0, 16383, 1);
+        arr(&o, 4);
+        str(&o, "port");
+        num(&o, 7001);
+        str(&o, "role");
+        str(&o, "master");
+        expect_refused_w(&o, "no ip and no endpoint");
     }
 }
 
@@ -537,6 +577,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shards_real),
+        cmocka_unit_test(test_shards_tls_single),
         cmocka_unit_test(test_shards_tls_port),
         cmocka_unit_test(test_shards_endpoint_fallback),
         cmocka_unit_test(test_shards_failed_primary),

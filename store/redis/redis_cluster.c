@@ -119,7 +119,11 @@ static int parse_node(const redisReply *kv, int tls, ck_cluster_addr *a, char *e
         set_err(err, errlen, "a node has no %s in 1..65535", tls ? "tls-port or port" : "port");
         return -1;
     }
-    if (!is_str(ep) || !host_ok(ep->str, ep->len)) {
+    /*
+     * A node that never met another one knows no address of its own: an
+     * empty ip then means the node that answered (a host of "" here).
+     */
+    if (!is_str(ep) || (ep->len > 0 && !host_ok(ep->str, ep->len))) {
         set_err(err, errlen, "a node has no valid endpoint or ip");
         return -1;
     }
@@ -641,6 +645,10 @@ static int refresh_from(ck_redis *r, cnode *nd)
         /* Whatever answered that is no cluster node we can follow. */
         node_failed(r, nd);
         goto out;
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        if (!m->nodes[i].host[0])
+            snprintf(m->nodes[i].host, sizeof(m->nodes[i].host), "%s", nd->host);
     }
     rc = apply_map(r, m);
 out:

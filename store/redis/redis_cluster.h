@@ -38,8 +38,9 @@ typedef struct ck_cluster_map {
 /*
  * Parses a CLUSTER SHARDS reply (Redis 7, RESP2). Each shard's node with
  * role "master" owns its slot ranges (the online one if several say so);
- * a node's address is its "endpoint" (else "ip") and its "tls-port" when
- * tls (else "port"). Sizes are bounded; a slot claimed twice, a range out
+ * a node's address is its "endpoint" (else "ip"; both empty give a host
+ * of "", the node that answered) and its "tls-port" when tls (else
+ * "port"). Sizes are bounded; a slot claimed twice, a range out
  * of 0..16383, a wrong type or a missing field refuses the whole reply.
  * Returns 0 (free m with ck_cluster_map_free), or -1 with err set and m
  * empty.
