@@ -269,12 +269,21 @@ static void expect_str(const redisReply *rep, const char *want)
     assert_string_equal(rep->str, want);
 }
 
+static void replies_free2(redisReply **rep, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        freeReplyObject(rep[i]);
+        rep[i] = NULL;
+    }
+}
+
 static void test_split(void **state)
 {
     fake f;
     ck_redis *r;
-    char a[32], b[32], c[32], w0[48], w1[48], w2[48];
+    char a[32], b[32], c[32], w0[48], w1[48], w2[48], moved[32], wm[48];
     const char *ga[2] = { "GET", a }, *gb[2] = { "GET", b }, *gc[2] = { "GET", c };
+    const char *gm[2] = { "GET", moved };
     const char *wait[3] = { "WAIT", "1", "0" }, *ask[2] = { "GET", "askme" };
     const char *ping[1] = { "PING" };
     const char **argv[5] = { ga, gb, wait, gc, wait };
@@ -326,6 +335,31 @@ static void test_split(void **state)
     assert_int_equal(ck_redis_command(r, 2, ask, NULL, &rep[0]), 0);
     expect_str(rep[0], "node1:askme");
     freeReplyObject(rep[0]);
+
+    /* A redirected write takes its WAIT along: [ASKING, GET, WAIT] on node 1. */
+    argv[0] = ask;
+    argv[1] = wait;
+    argc[1] = 3;
+    assert_int_equal(ck_redis_pipeline(r, 2, argc, argv, NULL, rep), 0);
+    expect_str(rep[0], "node1:askme");
+    assert_int_equal(rep[1]->type, REDIS_REPLY_INTEGER);
+    assert_int_equal(rep[1]->integer, 1);
+    replies_free2(rep, 2);
+    assert_int_equal(ck_redis_serial(r), s_b);
+
+    /* MOVED: followed, and the WAIT after it too. */
+    for (int i = 0;; i++) {
+        snprintf(moved, sizeof(moved), "moved%d", i);
+        if (ck_redis_key_slot(moved, strlen(moved)) < 8192)
+            break;
+    }
+    snprintf(wm, sizeof(wm), "node1:%s", moved);
+    argv[0] = gm;
+    assert_int_equal(ck_redis_pipeline(r, 2, argc, argv, NULL, rep), 0);
+    expect_str(rep[0], wm);
+    assert_int_equal(rep[1]->integer, 1);
+    replies_free2(rep, 2);
+    assert_int_equal(ck_redis_serial(r), s_b);
 
     /* Whole-cluster operations. */
     assert_int_equal(ck_redis_primary_count(r), 2);

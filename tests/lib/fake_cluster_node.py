@@ -15,7 +15,8 @@ moving cluster can.
                 second; a keyed command answers "node<i>:<key>" (or MOVED
                 when the key is not in the node's slots), WAIT answers <i>;
                 the key "askme" is ASKed from the first node to the second,
-                which serves it only right after ASKING.
+                which serves it only right after ASKING; keys starting
+                with "moved" are MOVED from the first node to the second.
 
 The nodes bind 127.0.0.1 on free ports, written one a line to --port-file
 (first line: how many), and the process exits by itself after
@@ -125,7 +126,10 @@ class Cluster:
             return b"-CLUSTERDOWN The cluster is down\r\n"
         if self.mode == "holes":
             return b"+OK\r\n"
-        if key == b"askme":
+        if key.startswith(b"moved"):
+            if i == 0:
+                return b"-MOVED %d 127.0.0.1:%d\r\n" % (slot, self.ports[1])
+        elif key == b"askme":
             if i == 0:
                 return b"-ASK %d 127.0.0.1:%d\r\n" % (slot, self.ports[1])
             if not asking:
