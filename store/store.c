@@ -271,12 +271,15 @@ ck_store *ck_store_open(const ck_config *cfg, char *err, size_t errlen)
         rc = ck_lmdb_open(st, cfg, url + 5);
     } else if (strncmp(url, "redis://", 8) == 0 || strncmp(url, "rediss://", 9) == 0 ||
                strncmp(url, "redis+sentinel://", 17) == 0 ||
-               strncmp(url, "rediss+sentinel://", 18) == 0) {
+               strncmp(url, "rediss+sentinel://", 18) == 0 ||
+               strncmp(url, "redis+cluster://", 16) == 0 ||
+               strncmp(url, "rediss+cluster://", 17) == 0) {
         rc = ck_redis_store_open(st, cfg, url);
     } else {
         snprintf(st->errstr, sizeof(st->errstr),
                  "unknown store URL scheme (use lmdb:, redis://, rediss://, "
-                 "redis+sentinel:// or rediss+sentinel://)");
+                 "redis+sentinel://, rediss+sentinel://, redis+cluster:// or "
+                 "rediss+cluster://)");
         rc = CK_ERR_INVALID;
     }
     if (rc != CK_OK) {

@@ -273,12 +273,13 @@ static int parse_hosts(ck_redis_opts *o, const char *s, size_t len, int sentinel
 
     for (size_t i = 0; i < len; i++)
         n += s[i] == ',';
-    if (n > 1 && !sentinel) {
-        set_err(err, errlen, "several hosts need redis+sentinel://");
+    if (n > 1 && !sentinel && !o->cluster) {
+        set_err(err, errlen, "several hosts need redis+sentinel:// or redis+cluster://");
         return -1;
     }
     if (n > 64) {
-        set_err(err, errlen, "too many sentinels");
+        set_err(err, errlen, o->cluster ? "too many seed nodes (at most 64)"
+                                        : "too many sentinels");
         return -1;
     }
     o->addrs = calloc(n, sizeof(*o->addrs));
@@ -323,6 +324,15 @@ static int parse_path(ck_redis_opts *o, const char *s, int sentinel, char *err, 
 
     if (*s == '/')
         s++;
+    if (o->cluster) {
+        /* A cluster has only database 0, and the hosts are only seeds. */
+        if (*s) {
+            set_err(err, errlen, "redis+cluster:// takes no database or path after the "
+                    "hosts (a cluster has only database 0)");
+            return -1;
+        }
+        return 0;
+    }
     if (!sentinel)
         return parse_db(o, s, strlen(s), err, errlen);
     slash = strchr(s, '/');
@@ -347,11 +357,13 @@ static int parse_path(ck_redis_opts *o, const char *s, int sentinel, char *err, 
 
 static int parse_url(ck_redis_opts *o, const char *url, char *err, size_t errlen)
 {
-    static const struct { const char *prefix; int tls, sentinel; } schemes[] = {
-        { "redis://", 0, 0 },
-        { "rediss://", 1, 0 },
-        { "redis+sentinel://", 0, 1 },
-        { "rediss+sentinel://", 1, 1 },
+    static const struct { const char *prefix; int tls, sentinel, cluster; } schemes[] = {
+        { "redis://", 0, 0, 0 },
+        { "rediss://", 1, 0, 0 },
+        { "redis+sentinel://", 0, 1, 0 },
+        { "rediss+sentinel://", 1, 1, 0 },
+        { "redis+cluster://", 0, 0, 1 },
+        { "rediss+cluster://", 1, 0, 1 },
     };
     const char *s = NULL, *auth_end, *at = NULL;
     int sentinel = 0;
@@ -362,11 +374,13 @@ static int parse_url(ck_redis_opts *o, const char *url, char *err, size_t errlen
             s = url + n;
             o->tls = schemes[i].tls;
             sentinel = schemes[i].sentinel;
+            o->cluster = schemes[i].cluster;
             break;
         }
     }
     if (!s) {
-        set_err(err, errlen, "URL must start with redis://, rediss:// or redis+sentinel://");
+        set_err(err, errlen, "URL must start with redis://, rediss://, redis+sentinel:// "
+                "or redis+cluster:// (rediss+ for TLS)");
         return -1;
     }
     if (strpbrk(s, "?#")) {
@@ -857,6 +871,14 @@ int ck_conn_exchange(ck_redis *r, ck_conn *c, const char *buf, size_t len, size_
  */
 #define IDLE_CHECK_MS 100
 
+static int conn_idle_ok(ck_conn *c);
+
+int ck_conn_reusable(ck_conn *c)
+{
+    /* A connection in steady use needs no idle check (a system call). */
+    return ck_redis_now_ms() - c->last_used_ms < IDLE_CHECK_MS || conn_idle_ok(c);
+}
+
 static int conn_idle_ok(ck_conn *c)
 {
     struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
@@ -891,6 +913,10 @@ ck_redis *ck_redis_new(ck_redis_opts *o)
         r->o.command_timeout_ms = 1000;
     ck_conn_init(&r->c);
     ck_forkcheck_init(&r->owner);
+    if (r->o.cluster && ck_cluster_new(r) < 0) {
+        ck_redis_free(r);
+        return NULL;
+    }
     return r;
 }
 
@@ -899,6 +925,7 @@ void ck_redis_free(ck_redis *r)
     if (!r)
         return;
     ck_conn_close(&r->c, !ck_forkcheck_forked(&r->owner));
+    ck_cluster_free(r, !ck_forkcheck_forked(&r->owner));
     ck_forkcheck_free(&r->owner);
     ck_tls_free_ctx(r);
     ck_redis_opts_free(&r->o);
@@ -907,7 +934,41 @@ void ck_redis_free(ck_redis *r)
 
 unsigned long ck_redis_serial(const ck_redis *r)
 {
-    return r->serial;
+    /* On a cluster: the connection the last command went over. */
+    return r->cl ? ck_cluster_serial(r) : r->serial;
+}
+
+int ck_redis_is_cluster(const ck_redis *r)
+{
+    return r->cl != NULL;
+}
+
+int ck_redis_primary_count(ck_redis *r)
+{
+    return r->cl ? ck_cluster_primary_count(r) : 1;
+}
+
+int ck_redis_command_on_primary(ck_redis *r, int i, int argc, const char **argv,
+                                const size_t *argvlen, redisReply **reply)
+{
+    if (r->cl)
+        return ck_cluster_on_primary(r, i, argc, argv, argvlen, reply);
+    if (i != 0) {
+        *reply = NULL;
+        ck_redis_set_error(r, "no primary number %d (one server)", i);
+        return -1;
+    }
+    return ck_redis_command(r, argc, argv, argvlen, reply);
+}
+
+int ck_redis_cluster_shape(ck_redis *r, ck_redis_shape *s)
+{
+    if (!r->cl) {
+        memset(s, 0, sizeof(*s));
+        ck_redis_set_error(r, "not a redis+cluster:// store");
+        return -1;
+    }
+    return ck_cluster_shape(r, s);
 }
 
 const char *ck_redis_errstr(const ck_redis *r)
@@ -1013,8 +1074,7 @@ static int ensure_connected(ck_redis *r)
         r->attempt = 0;
     }
     if (r->c.fd >= 0) {
-        /* A connection in steady use needs no idle check (a system call). */
-        if (ck_redis_now_ms() - r->c.last_used_ms < IDLE_CHECK_MS || conn_idle_ok(&r->c))
+        if (ck_conn_reusable(&r->c))
             return 0;
         drop(r);
     }
@@ -1126,6 +1186,8 @@ int ck_redis_pipeline_ext(ck_redis *r, size_t n, const int *argc, const char ***
             return -1;
         }
     }
+    if (r->cl)
+        return ck_cluster_pipeline(r, n, argc, argv, argvlen, replies, extra_ms);
     if (n == 1) {
         /* The common case: send the formatted command as it is. */
         int clen = redisFormatCommandArgv(&buf, argc[0], argv[0], argvlen ? argvlen[0] : NULL);

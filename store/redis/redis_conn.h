@@ -8,6 +8,9 @@
  * AUTH (ACL user + password), SELECT, reconnect with backoff
  * min(attempt * 50 ms, 2 s), and Sentinel discovery of the primary.
  *
+ * With redis+cluster:// (redis_cluster.c) the same API routes each command
+ * to the primary of its key's hash slot and follows MOVED and ASK itself.
+ *
  * Nothing connects until the first command. A handle belongs to one
  * process and one thread; after fork() the child drops the inherited
  * socket without writing to it and connects anew.
@@ -31,6 +34,7 @@ typedef struct ck_redis_opts {
     ck_redis_addr *addrs;       /* the server, or the sentinels */
     size_t naddrs;
     char *master_name;          /* set for redis+sentinel:// */
+    int cluster;                /* redis+cluster://: addrs are seed nodes */
     int db;
     char *user;                 /* ACL user, may be NULL */
     char *password;             /* may be NULL */
@@ -46,9 +50,11 @@ typedef struct ck_redis_opts {
 } ck_redis_opts;
 
 /*
- * Parses redis://[user[:password]@]host[:port][/db], rediss://..., and
+ * Parses redis://[user[:password]@]host[:port][/db], rediss://...,
  * redis+sentinel://[user[:password]@]host:port[,host:port...]/master[/db]
- * (rediss+sentinel:// speaks TLS to the sentinels and the primary alike).
+ * (rediss+sentinel:// speaks TLS to the sentinels and the primary alike) and
+ * redis+cluster://[user[:password]@]host[:port][,host[:port]...][/] (the
+ * hosts are seed nodes; no database; rediss+cluster:// for TLS).
  * Hosts may be [IPv6] literals; user and password are percent-decoded; db is
  * 0..15; the default port is 6379 (26379 for a sentinel).
  * Then applies the [store] settings of cfg, which may be NULL for defaults:
@@ -109,7 +115,40 @@ unsigned long ck_redis_serial(const ck_redis *r);
 
 const char *ck_redis_errstr(const ck_redis *r);
 
-/* "host:port" of the server in use (the primary, with Sentinel), for messages. */
+/*
+ * "host:port" of the server in use (the primary, with Sentinel; the node of
+ * the last command, on a cluster), for messages.
+ */
 const char *ck_redis_peer(const ck_redis *r);
+
+/*
+ * Commands sent to the node of one primary rather than routed by key: for
+ * what concerns every primary (PING, INFO, SCAN). A single server (or the
+ * Sentinel's primary) is one primary. ck_redis_primary_count returns the
+ * number of primaries serving slots, reading the slot map if needed, or
+ * -1 (errstr says why). ck_redis_command_on_primary is ck_redis_command on
+ * primary i (0 <= i < count); a keyed command still goes by its key.
+ * The order of the primaries (by their first slot) holds until the slot
+ * map changes.
+ */
+int ck_redis_is_cluster(const ck_redis *r);
+int ck_redis_primary_count(ck_redis *r);
+int ck_redis_command_on_primary(ck_redis *r, int i, int argc, const char **argv,
+                                const size_t *argvlen, redisReply **reply);
+
+/* The shape of a cluster, for "checkup config check". */
+typedef struct ck_redis_shape {
+    size_t primaries;           /* nodes with role master in the slot map */
+    size_t replicas;
+    size_t slots_covered;       /* of CK_REDIS_SLOTS (16384) */
+    size_t unreachable;         /* nodes that did not answer PING */
+    char unreachable_nodes[512];    /* "host:port, ..." (may be cut short) */
+} ck_redis_shape;
+
+/*
+ * Reads the slot map anew and PINGs every node on a connection of its own.
+ * Returns 0, or -1 when the handle is no cluster or no node gave a map.
+ */
+int ck_redis_cluster_shape(ck_redis *r, ck_redis_shape *s);
 
 #endif

@@ -26,9 +26,12 @@ typedef struct ck_conn {
     char peer[300];             /* "host:port" */
 } ck_conn;
 
+typedef struct ck_cluster ck_cluster;
+
 struct ck_redis {
     ck_redis_opts o;
     ck_conn c;
+    ck_cluster *cl;             /* redis+cluster://: the nodes and the slot map */
     SSL_CTX *ssl_ctx;
     ck_forkcheck owner;         /* the process that owns c */
     int attempt;                /* consecutive failures, for the backoff */
@@ -54,6 +57,8 @@ int ck_conn_exchange(ck_redis *r, ck_conn *c, const char *buf, size_t len, size_
 int ck_conn_command(ck_redis *r, ck_conn *c, int argc, const char **argv,
                     redisReply **reply);
 int ck_conn_setup(ck_redis *r, ck_conn *c);
+/* An open connection may be written to: in steady use, or found alive while idle. */
+int ck_conn_reusable(ck_conn *c);
 int ck_redis_connect(ck_redis *r);
 
 /* redis_conn_tls.c; on failure errno is set and errstr says why (EPROTO). */
@@ -63,6 +68,17 @@ ssize_t ck_tls_read(ck_redis *r, ck_conn *c, char *buf, size_t len, int64_t dead
 int ck_tls_idle_ok(ck_conn *c);
 void ck_tls_close(ck_conn *c, int graceful);
 void ck_tls_free_ctx(ck_redis *r);
+
+/* redis_cluster.c: the handle's side of redis_conn.h on a cluster */
+int ck_cluster_new(ck_redis *r);
+void ck_cluster_free(ck_redis *r, int graceful);
+unsigned long ck_cluster_serial(const ck_redis *r);
+int ck_cluster_pipeline(ck_redis *r, size_t n, const int *argc, const char ***argv,
+                        const size_t **argvlen, redisReply **replies, int extra_ms);
+int ck_cluster_primary_count(ck_redis *r);
+int ck_cluster_on_primary(ck_redis *r, int i, int argc, const char **argv,
+                          const size_t *argvlen, redisReply **reply);
+int ck_cluster_shape(ck_redis *r, ck_redis_shape *s);
 
 /* redis_conn_sentinel.c */
 int ck_sentinel_connect(ck_redis *r);
