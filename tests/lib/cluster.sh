@@ -30,7 +30,7 @@
 # message, never hangs. Passwords are made now and never printed; they
 # reach redis-cli through REDISCLI_AUTH, never its command line.
 
-CL_ACL_CMDS="+ping +info +role +select +evalsha +script|load +get +getex +set +getdel +del +expire +pexpireat +pexpiretime +ttl +setrange +hget +hset +hdel +hmget +hincrby +zadd +zcard +zrange +zrangebyscore +zremrangebyscore +zrem +zscore +wait +cluster|shards +cluster|slots +cluster|info +cluster|myid +asking +readonly"
+CL_ACL_CMDS="+ping +info +role +select +evalsha +script|load +get +getex +set +getdel +del +expire +pexpireat +pexpiretime +ttl +setrange +hget +hset +hdel +hmget +hincrby +zadd +zcard +zrange +zrangebyscore +zremrangebyscore +zrem +zscore +wait +cluster|shards +asking"
 
 # Cluster bus ports are the client port + 10000: keep both below 65536.
 CK_PORT_MAX=55000
@@ -67,7 +67,8 @@ cl_node_lines() {
     if [ "${CL_ACL:-0}" = 1 ]; then
         echo "requirepass $CL_ADMIN_PW"
         echo "masterauth $CL_ADMIN_PW"
-        echo "user checkup on >$CL_APP_PW ~ck:* resetchannels -@all $CL_ACL_CMDS"
+        # ~ckt:*: the key prefix of the contract suites' namespaces.
+        echo "user checkup on >$CL_APP_PW ~ck:* ~ckt:* resetchannels -@all $CL_ACL_CMDS"
     fi
 }
 
