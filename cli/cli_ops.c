@@ -17,6 +17,7 @@
 #include "ck_token.h"
 #include "ck_users.h"
 #include "cli.h"
+#include "redis/redis_conn.h"
 
 /* ---- metrics ------------------------------------------------------------- */
 
@@ -134,6 +135,44 @@ static int check_store(const ck_config *cfg)
     return cli_check_line(sr == CK_OK, "store", detail);
 }
 
+/*
+ * A Redis Cluster's shape: a map read anew, every node PINGed. Slots
+ * without a primary or nodes that do not answer are problems: a part of
+ * the sessions (or of the failover's replicas) is missing.
+ */
+static int check_cluster(const ck_config *cfg)
+{
+    const char *url = cfg->store_url ? cfg->store_url : "";
+    ck_redis_opts o;
+    ck_redis *r;
+    ck_redis_shape s;
+    char err[512], detail[900];
+    int ok;
+
+    if (strncmp(url, "redis+cluster://", 16) != 0 && strncmp(url, "rediss+cluster://", 17) != 0)
+        return 0;
+    if (ck_redis_opts_from_url(&o, url, cfg, err, sizeof(err)) != 0)
+        return cli_check_line(0, "redis cluster", err);
+    r = ck_redis_new(&o);
+    if (!r) {
+        ck_redis_opts_free(&o);
+        return cli_check_line(0, "redis cluster", "out of memory");
+    }
+    if (ck_redis_cluster_shape(r, &s) != 0) {
+        snprintf(detail, sizeof(detail), "%s", ck_redis_errstr(r));
+        ck_redis_free(r);
+        return cli_check_line(0, "redis cluster", detail);
+    }
+    ck_redis_free(r);
+    ok = s.slots_covered == CK_REDIS_SLOTS_TOTAL && s.unreachable == 0 && s.primaries > 0;
+    snprintf(detail, sizeof(detail), "%zu primar%s, %zu replica%s, %zu of %d slots covered, "
+             "%zu node%s unreachable%s%s%s", s.primaries, s.primaries == 1 ? "y" : "ies",
+             s.replicas, s.replicas == 1 ? "" : "s", s.slots_covered, CK_REDIS_SLOTS_TOTAL,
+             s.unreachable, s.unreachable == 1 ? "" : "s", s.unreachable ? " (" : "",
+             s.unreachable ? s.unreachable_nodes : "", s.unreachable ? ")" : "");
+    return cli_check_line(ok, "redis cluster", detail);
+}
+
 int cli_config_check(const ck_config *cfg, int argc, char **argv)
 {
     char err[512];
@@ -148,6 +187,7 @@ int cli_config_check(const ck_config *cfg, int argc, char **argv)
     bad += check_users(cfg);
     bad += check_keys(cfg);
     bad += check_store(cfg);
+    bad += check_cluster(cfg);
     bad += cli_check_providers(cfg);
     printf("%s\n", bad ? "configuration has problems" : "configuration is usable");
     return bad ? CLI_FAIL : CLI_OK;

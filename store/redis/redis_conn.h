@@ -137,6 +137,7 @@ int ck_redis_command_on_primary(ck_redis *r, int i, int argc, const char **argv,
                                 const size_t *argvlen, redisReply **reply);
 
 /* The shape of a cluster, for "checkup config check". */
+#define CK_REDIS_SLOTS_TOTAL 16384
 typedef struct ck_redis_shape {
     size_t primaries;           /* nodes with role master in the slot map */
     size_t replicas;
