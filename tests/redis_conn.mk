@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Tests of the Redis connection: URL parsing alone, then real servers
 # (started by the .sh wrappers through tests/lib/redis.sh).
-check_PROGRAMS += tests/test_redis_slot tests/test_redis_conn_url tests/test_redis_conn tests/test_redis_conn_tls \
+check_PROGRAMS += tests/test_redis_slot tests/test_redis_cluster tests/test_redis_conn_url tests/test_redis_conn tests/test_redis_conn_tls \
 	tests/test_redis_conn_sentinel
-TESTS += tests/test_redis_slot tests/test_redis_conn_url tests/redis_conn.sh tests/redis_conn_tls.sh \
+TESTS += tests/test_redis_slot tests/test_redis_cluster tests/test_redis_conn_url tests/redis_conn.sh tests/redis_conn_tls.sh \
 	tests/redis_conn_sentinel.sh
 EXTRA_DIST += tests/redis_conn.sh tests/redis_conn_tls.sh \
 	tests/redis_conn_sentinel.sh tests/test_redis_conn_util.h
@@ -27,3 +27,7 @@ tests_test_redis_conn_sentinel_LDADD = libcheckup.la $(CMOCKA_LIBS)
 tests_test_redis_slot_SOURCES = tests/test_redis_slot.c
 tests_test_redis_slot_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_redis_slot_LDADD = libcheckup.la $(CMOCKA_LIBS)
+
+tests_test_redis_cluster_SOURCES = tests/test_redis_cluster.c
+tests_test_redis_cluster_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(HIREDIS_CFLAGS)
+tests_test_redis_cluster_LDADD = libcheckup.la $(CMOCKA_LIBS) $(HIREDIS_LIBS)

@@ -279,12 +279,13 @@ int ck_cluster_parse_redirect(const redisReply *rep, int *ask, unsigned *slot, c
         return 0;
     s = rep->str;
     end = s + rep->len;
-    if (rep->len > 6 && memcmp(s, "MOVED ", 6) == 0) {
+    /* "MOVED" or "ASK" alone is a redirection too: a malformed one. */
+    if (rep->len >= 5 && memcmp(s, "MOVED", 5) == 0 && (rep->len == 5 || s[5] == ' ')) {
         *ask = 0;
-        s += 6;
-    } else if (rep->len > 4 && memcmp(s, "ASK ", 4) == 0) {
+        s += rep->len == 5 ? 5 : 6;
+    } else if (rep->len >= 3 && memcmp(s, "ASK", 3) == 0 && (rep->len == 3 || s[3] == ' ')) {
         *ask = 1;
-        s += 4;
+        s += rep->len == 3 ? 3 : 4;
     } else {
         return 0;
     }
