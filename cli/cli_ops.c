@@ -17,7 +17,7 @@
 #include "ck_token.h"
 #include "ck_users.h"
 #include "cli.h"
-#include "redis/redis_conn.h"
+#include "ck_cluster.h"
 
 /* ---- metrics ------------------------------------------------------------- */
 
@@ -142,32 +142,18 @@ static int check_store(const ck_config *cfg)
  */
 static int check_cluster(const ck_config *cfg)
 {
-    const char *url = cfg->store_url ? cfg->store_url : "";
-    ck_redis_opts o;
-    ck_redis *r;
-    ck_redis_shape s;
+    ck_cluster_shape s;
     char err[512], detail[900];
-    int ok;
+    int rc = ck_cluster_shape_read(cfg, &s, err, sizeof(err)), ok;
 
-    if (strncmp(url, "redis+cluster://", 16) != 0 && strncmp(url, "rediss+cluster://", 17) != 0)
+    if (rc == 0)
         return 0;
-    if (ck_redis_opts_from_url(&o, url, cfg, err, sizeof(err)) != 0)
+    if (rc < 0)
         return cli_check_line(0, "redis cluster", err);
-    r = ck_redis_new(&o);
-    if (!r) {
-        ck_redis_opts_free(&o);
-        return cli_check_line(0, "redis cluster", "out of memory");
-    }
-    if (ck_redis_cluster_shape(r, &s) != 0) {
-        snprintf(detail, sizeof(detail), "%s", ck_redis_errstr(r));
-        ck_redis_free(r);
-        return cli_check_line(0, "redis cluster", detail);
-    }
-    ck_redis_free(r);
-    ok = s.slots_covered == CK_REDIS_SLOTS_TOTAL && s.unreachable == 0 && s.primaries > 0;
+    ok = s.slots_covered == CK_CLUSTER_SLOTS && s.unreachable == 0 && s.primaries > 0;
     snprintf(detail, sizeof(detail), "%zu primar%s, %zu replica%s, %zu of %d slots covered, "
              "%zu node%s unreachable%s%s%s", s.primaries, s.primaries == 1 ? "y" : "ies",
-             s.replicas, s.replicas == 1 ? "" : "s", s.slots_covered, CK_REDIS_SLOTS_TOTAL,
+             s.replicas, s.replicas == 1 ? "" : "s", s.slots_covered, CK_CLUSTER_SLOTS,
              s.unreachable, s.unreachable == 1 ? "" : "s", s.unreachable ? " (" : "",
              s.unreachable ? s.unreachable_nodes : "", s.unreachable ? ")" : "");
     return cli_check_line(ok, "redis cluster", detail);

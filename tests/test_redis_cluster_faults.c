@@ -27,6 +27,8 @@
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
+#include "ck_cluster.h"
+#include "ck_config.h"
 #include "redis/redis_conn.h"
 #include "redis/redis_slot.h"
 
@@ -305,6 +307,51 @@ static void test_split(void **state)
     fake_stop(&f);
 }
 
+/* What "checkup config check" reports: holes and unreachable nodes. */
+static void shape_of(const char *mode, ck_cluster_shape *s, fake *f)
+{
+    ck_config cfg;
+    char url[128], err[256] = "";
+
+    fake_start(f, mode);
+    ck_config_defaults(&cfg);
+    snprintf(url, sizeof(url), "redis+cluster://127.0.0.1:%d/", f->port[0]);
+    cfg.store_url = strdup(url);
+    cfg.connect_timeout_ms = TIMEOUT_MS;
+    cfg.command_timeout_ms = TIMEOUT_MS;
+    if (ck_cluster_shape_read(&cfg, s, err, sizeof(err)) != 1)
+        fail_msg("no shape: %s", err);
+    ck_config_free(&cfg);
+    fake_stop(f);
+}
+
+static void test_shape(void **state)
+{
+    ck_cluster_shape s;
+    ck_config cfg;
+    fake f;
+    char err[256] = "", want[64];
+
+    (void)state;
+    shape_of("holes", &s, &f);
+    assert_int_equal(s.primaries, 1);
+    assert_int_equal(s.slots_covered, 100);
+    assert_int_equal(s.unreachable, 0);
+    shape_of("unreachable", &s, &f);
+    assert_int_equal(s.primaries, 1);
+    assert_int_equal(s.replicas, 1);
+    assert_int_equal(s.slots_covered, CK_CLUSTER_SLOTS);
+    assert_int_equal(s.unreachable, 1);
+    snprintf(want, sizeof(want), "127.0.0.1:%d", f.port[0]);
+    assert_null(strstr(s.unreachable_nodes, want));
+    assert_non_null(strstr(s.unreachable_nodes, "127.0.0.1:"));
+    /* Not a cluster: nothing to report. */
+    ck_config_defaults(&cfg);
+    cfg.store_url = strdup("redis://127.0.0.1:1");
+    assert_int_equal(ck_cluster_shape_read(&cfg, &s, err, sizeof(err)), 0);
+    ck_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_holes),
         cmocka_unit_test(test_clusterdown),
         cmocka_unit_test(test_split),
+        cmocka_unit_test(test_shape),
     };
 
     signal(SIGPIPE, SIG_IGN);

@@ -8,6 +8,7 @@ moving cluster can.
   moved-refused every keyed command is MOVED to a port nobody listens on
   moved-loop    every keyed command is MOVED to the node itself
   holes         the slot map covers slots 0..99 only; commands answer +OK
+  unreachable   the slot map names a replica on a port nobody listens on
   clusterdown   every keyed command answers -CLUSTERDOWN
   split         two nodes: slots 0..8191 on the first, the rest on the
                 second; a keyed command answers "node<i>:<key>" (or MOVED
@@ -88,6 +89,10 @@ class Cluster:
             return arr([shard(0, 99, p[0])])
         if self.mode == "split":
             return arr([shard(0, 8191, p[0]), shard(8192, 16383, p[1])])
+        if self.mode == "unreachable":
+            return arr([arr([bulk("slots"), arr([b":0\r\n", b":16383\r\n"]), bulk("nodes"),
+                             arr([node_fields(p[0], "master"),
+                                  node_fields(self.refused, "replica")])])])
         return arr([shard(0, 16383, p[0])])
 
     def owner(self, slot):
@@ -160,7 +165,7 @@ async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", required=True,
                     choices=["garbage", "moved-refused", "moved-loop", "holes",
-                             "clusterdown", "split"])
+                             "clusterdown", "split", "unreachable"])
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--max-seconds", type=float, default=60)
     a = ap.parse_args()
