@@ -17,6 +17,7 @@
 #include "ck_token.h"
 #include "ck_users.h"
 #include "cli.h"
+#include "ck_cluster.h"
 
 /* ---- metrics ------------------------------------------------------------- */
 
@@ -134,6 +135,30 @@ static int check_store(const ck_config *cfg)
     return cli_check_line(sr == CK_OK, "store", detail);
 }
 
+/*
+ * A Redis Cluster's shape: a map read anew, every node PINGed. Slots
+ * without a primary or nodes that do not answer are problems: a part of
+ * the sessions (or of the failover's replicas) is missing.
+ */
+static int check_cluster(const ck_config *cfg)
+{
+    ck_cluster_shape s;
+    char err[512], detail[900];
+    int rc = ck_cluster_shape_read(cfg, &s, err, sizeof(err)), ok;
+
+    if (rc == 0)
+        return 0;
+    if (rc < 0)
+        return cli_check_line(0, "redis cluster", err);
+    ok = s.slots_covered == CK_CLUSTER_SLOTS && s.unreachable == 0 && s.primaries > 0;
+    snprintf(detail, sizeof(detail), "%zu primar%s, %zu replica%s, %zu of %d slots covered, "
+             "%zu node%s unreachable%s%s%s", s.primaries, s.primaries == 1 ? "y" : "ies",
+             s.replicas, s.replicas == 1 ? "" : "s", s.slots_covered, CK_CLUSTER_SLOTS,
+             s.unreachable, s.unreachable == 1 ? "" : "s", s.unreachable ? " (" : "",
+             s.unreachable ? s.unreachable_nodes : "", s.unreachable ? ")" : "");
+    return cli_check_line(ok, "redis cluster", detail);
+}
+
 int cli_config_check(const ck_config *cfg, int argc, char **argv)
 {
     char err[512];
@@ -148,6 +173,7 @@ int cli_config_check(const ck_config *cfg, int argc, char **argv)
     bad += check_users(cfg);
     bad += check_keys(cfg);
     bad += check_store(cfg);
+    bad += check_cluster(cfg);
     bad += cli_check_providers(cfg);
     printf("%s\n", bad ? "configuration has problems" : "configuration is usable");
     return bad ? CLI_FAIL : CLI_OK;

@@ -131,6 +131,65 @@ static void test_sentinel(void **state)
     ck_redis_opts_free(&o);
 }
 
+/* Cluster URLs: several seeds, no database, the same options as the others. */
+static void test_cluster(void **state)
+{
+    ck_redis_opts o;
+    ck_config cfg;
+    char err[256] = "", url[2048];
+    size_t n;
+
+    (void)state;
+    assert_int_equal(parse(&o, "redis+cluster://u:p%40w@10.0.0.1:7000,[::1]:7001,node3/",
+                           NULL, err), 0);
+    assert_true(o.cluster);
+    assert_false(o.tls);
+    assert_null(o.master_name);
+    assert_int_equal(o.db, 0);
+    assert_int_equal(o.naddrs, 3);
+    assert_string_equal(o.addrs[0].host, "10.0.0.1");
+    assert_int_equal(o.addrs[0].port, 7000);
+    assert_string_equal(o.addrs[1].host, "::1");
+    assert_int_equal(o.addrs[1].port, 7001);
+    assert_string_equal(o.addrs[2].host, "node3");
+    assert_int_equal(o.addrs[2].port, 6379);
+    assert_string_equal(o.user, "u");
+    assert_string_equal(o.password, "p@w");
+    ck_redis_opts_free(&o);
+
+    /* No path at all is fine too; rediss+ speaks TLS and takes [store] TLS settings. */
+    ck_config_defaults(&cfg);
+    cfg.command_timeout_ms = 250;
+    cfg.redis_user = strdup("acluser");
+    cfg.redis_password = strdup("cfgpw");
+    cfg.tls_ca_file = strdup("/ca.pem");
+    assert_int_equal(parse(&o, "rediss+cluster://c1.example:6380", &cfg, err), 0);
+    assert_true(o.cluster);
+    assert_true(o.tls);
+    assert_int_equal(o.naddrs, 1);
+    assert_int_equal(o.command_timeout_ms, 250);
+    assert_string_equal(o.user, "acluser");
+    assert_string_equal(o.password, "cfgpw");
+    assert_string_equal(o.tls_ca_file, "/ca.pem");
+    ck_redis_opts_free(&o);
+    ck_config_free(&cfg);
+
+    /* Plain URLs are no cluster, and several hosts still need a scheme that takes them. */
+    assert_int_equal(parse(&o, "redis://h", NULL, err), 0);
+    assert_false(o.cluster);
+    ck_redis_opts_free(&o);
+    assert_int_equal(parse(&o, "redis://a,b", NULL, err), -1);
+    assert_non_null(strstr(err, "redis+cluster://"));
+
+    /* At most 64 seeds. */
+    n = (size_t)snprintf(url, sizeof(url), "redis+cluster://n0:7000");
+    for (int i = 1; i < 65; i++)
+        n += (size_t)snprintf(url + n, sizeof(url) - n, ",n%d:7000", i);
+    assert_true(n < sizeof(url));
+    assert_int_equal(parse(&o, url, NULL, err), -1);
+    assert_non_null(strstr(err, "seed"));
+}
+
 /* Each malformed URL fails with a reason, and never echoes the password. */
 static void test_malformed(void **state)
 {
@@ -166,6 +225,15 @@ static void test_malformed(void **state)
         { "redis+sentinel://s1:26379/m/99", "database" },
         { "redis+sentinel://s1:26379,,s2/m", "empty host" },
         { "redis+sentinel://u:sekrit@s1:99999/m", "port" },
+        { "redis+cluster://u:sekrit@n1:7000/0", "no database" },
+        { "redis+cluster://u:sekrit@n1:7000/1", "no database" },
+        { "rediss+cluster://u:sekrit@n1:7000,n2:7001/mymaster", "no database" },
+        { "redis+cluster://u:sekrit@n1:7000//", "no database" },
+        { "redis+cluster://u:sekrit@n1:7000,,n2/", "empty host" },
+        { "redis+cluster://u:sekrit@n1:0/", "port" },
+        { "redis+cluster://u:sekrit@/", "empty host" },
+        { "redis+cluster://n1?x=1", "query" },
+        { "redis+clusters://n1/", "must start with" },
     };
 
     (void)state;
@@ -330,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_full_url),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_sentinel),
+        cmocka_unit_test(test_cluster),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_password_file),

@@ -22,7 +22,8 @@ UNIT_TESTS = \
 	tests/contract_input_lmdb.sh tests/cli_units_lmdb.sh \
 	tests/pam_corppass_store_lmdb.sh tests/pam_symbols.sh \
 	tests/style_check.sh tests/test_store_copy \
-	tests/test_users_index tests/test_redis_slot
+	tests/test_users_index tests/test_redis_slot \
+	tests/test_redis_cluster
 UNIT_PROGS = \
 	tests/test_token$(EXEEXT) tests/test_users$(EXEEXT) \
 	tests/test_users_index$(EXEEXT) \
@@ -36,7 +37,8 @@ UNIT_PROGS = \
 	tests/test_store_input$(EXEEXT) tests/cli_units$(EXEEXT) \
 	tests/pam_corppass_store$(EXEEXT) tests/test_store_copy$(EXEEXT) \
 	tests/test_sasl_parse$(EXEEXT) tests/test_login_token$(EXEEXT) \
-	tests/test_redis_slot$(EXEEXT)
+	tests/test_redis_slot$(EXEEXT) \
+	tests/test_redis_cluster$(EXEEXT)
 
 check-unit: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS)' \

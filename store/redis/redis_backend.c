@@ -1350,17 +1350,23 @@ out:
 
 /* ---- the rest ------------------------------------------------------------ */
 
+/* Every primary answers (one server is one primary; a cluster has several). */
 static ck_status rs_ping(ck_store *st)
 {
-    rs_args a = { 0 };
+    ck_redis *r = impl(st)->r;
+    const char *ping[1] = { "PING" };
+    int n = ck_redis_primary_count(r);
     redisReply *rep;
-    ck_status rc;
+    ck_status rc = CK_OK;
 
-    arg_str(&a, "PING");
-    rc = rs_command(st, &a, &rep);
-    if (rc != CK_OK)
-        return rc;
-    return expect_ok(st, rep, "PING");
+    if (n < 0)
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "%s", ck_redis_errstr(r));
+    for (int i = 0; i < n && rc == CK_OK; i++) {
+        if (ck_redis_command_on_primary(r, i, 1, ping, NULL, &rep) != 0 || !rep)
+            return ck_fail(st, CK_ERR_UNAVAILABLE, "%s", ck_redis_errstr(r));
+        rc = expect_ok(st, rep, "PING");
+    }
+    return rc;
 }
 
 /* Redis expires keys by itself; metrics fold on every write and read. */
@@ -1396,23 +1402,48 @@ static int info_field(const char *info, const char *name, int64_t *out)
     return -1;
 }
 
-/* INFO memory: one round trip, no key is read. */
+/* used/max of a, compared with b's: the fuller (no maxmemory counts as empty). */
+static int memory_fuller(const ck_store_memory *a, const ck_store_memory *b)
+{
+    if (a->max > 0 && b->max > 0)
+        return (double)a->used / (double)a->max > (double)b->used / (double)b->max;
+    if (a->max > 0 || b->max > 0)
+        return a->max > 0;
+    return a->used > b->used;
+}
+
+/*
+ * INFO memory of each primary (one round trip on a single server), no key
+ * read: a cluster is as full as its fullest primary.
+ */
 static ck_status rs_memory(ck_store *st, ck_store_memory *out)
 {
-    rs_args a = { 0 };
-    redisReply *rep;
-    ck_status rc;
+    ck_redis *r = impl(st)->r;
+    const char *info[2] = { "INFO", "memory" };
+    int n = ck_redis_primary_count(r);
 
-    arg_str(&a, "INFO");
-    arg_str(&a, "memory");
-    rc = rs_call(st, &a, &rep);
-    if (rc != CK_OK)
-        return rc;
-    if ((rep->type != REDIS_REPLY_STRING && rep->type != REDIS_REPLY_STATUS) || !rep->str ||
-        info_field(rep->str, "used_memory", &out->used) != 0 ||
-        info_field(rep->str, "maxmemory", &out->max) != 0)
-        return wrong_shape(st, rep, "INFO memory");
-    freeReplyObject(rep);
+    if (n < 0)
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "%s", ck_redis_errstr(r));
+    for (int i = 0; i < n; i++) {
+        ck_store_memory m;
+        redisReply *rep = NULL;
+
+        if (ck_redis_command_on_primary(r, i, 2, info, NULL, &rep) != 0 || !rep)
+            return ck_fail(st, CK_ERR_UNAVAILABLE, "%s", ck_redis_errstr(r));
+        if (rep->type == REDIS_REPLY_ERROR) {
+            ck_status rc = reply_error(st, rep);
+
+            freeReplyObject(rep);
+            return rc != CK_OK ? rc : CK_ERR_INTERNAL;
+        }
+        if ((rep->type != REDIS_REPLY_STRING && rep->type != REDIS_REPLY_STATUS) || !rep->str ||
+            info_field(rep->str, "used_memory", &m.used) != 0 ||
+            info_field(rep->str, "maxmemory", &m.max) != 0)
+            return wrong_shape(st, rep, "INFO memory");
+        freeReplyObject(rep);
+        if (i == 0 || memory_fuller(&m, out))
+            *out = m;
+    }
     return CK_OK;
 }
 

@@ -279,12 +279,13 @@ int ck_cluster_parse_redirect(const redisReply *rep, int *ask, unsigned *slot, c
         return 0;
     s = rep->str;
     end = s + rep->len;
-    if (rep->len > 6 && memcmp(s, "MOVED ", 6) == 0) {
+    /* "MOVED" or "ASK" alone is a redirection too: a malformed one. */
+    if (rep->len >= 5 && memcmp(s, "MOVED", 5) == 0 && (rep->len == 5 || s[5] == ' ')) {
         *ask = 0;
-        s += 6;
-    } else if (rep->len > 4 && memcmp(s, "ASK ", 4) == 0) {
+        s += rep->len == 5 ? 5 : 6;
+    } else if (rep->len >= 3 && memcmp(s, "ASK", 3) == 0 && (rep->len == 3 || s[3] == ' ')) {
         *ask = 1;
-        s += 4;
+        s += rep->len == 3 ? 3 : 4;
     } else {
         return 0;
     }
@@ -1054,7 +1055,7 @@ static int probe(ck_redis *r, const ck_cluster_addr *a)
     return ok ? 0 : -1;
 }
 
-int ck_cluster_shape(ck_redis *r, ck_redis_shape *s)
+int ck_cluster_read_shape(ck_redis *r, ck_redis_shape *s)
 {
     ck_cluster *cl = r->cl;
     size_t used = 0;
@@ -1084,4 +1085,32 @@ int ck_cluster_shape(ck_redis *r, ck_redis_shape *s)
         }
     }
     return 0;
+}
+
+/* ---- ck_cluster.h ------------------------------------------------------------ */
+
+int ck_cluster_shape_read(const ck_config *cfg, ck_cluster_shape *out, char *err,
+                          size_t errlen)
+{
+    const char *url = cfg && cfg->store_url ? cfg->store_url : "";
+    ck_redis_opts o;
+    ck_redis *r;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (strncmp(url, "redis+cluster://", 16) != 0 && strncmp(url, "rediss+cluster://", 17) != 0)
+        return 0;
+    if (ck_redis_opts_from_url(&o, url, cfg, err, errlen) != 0)
+        return -1;
+    r = ck_redis_new(&o);
+    if (!r) {
+        ck_redis_opts_free(&o);
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    rc = ck_redis_cluster_shape(r, out);
+    if (rc != 0)
+        set_err(err, errlen, "%s", ck_redis_errstr(r));
+    ck_redis_free(r);
+    return rc == 0 ? 1 : -1;
 }

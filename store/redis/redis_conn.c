@@ -968,7 +968,7 @@ int ck_redis_cluster_shape(ck_redis *r, ck_redis_shape *s)
         ck_redis_set_error(r, "not a redis+cluster:// store");
         return -1;
     }
-    return ck_cluster_shape(r, s);
+    return ck_cluster_read_shape(r, s);
 }
 
 const char *ck_redis_errstr(const ck_redis *r)

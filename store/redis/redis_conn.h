@@ -22,6 +22,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "ck_cluster.h"
 #include "ck_config.h"
 
 typedef struct ck_redis_addr {
@@ -136,14 +137,8 @@ int ck_redis_primary_count(ck_redis *r);
 int ck_redis_command_on_primary(ck_redis *r, int i, int argc, const char **argv,
                                 const size_t *argvlen, redisReply **reply);
 
-/* The shape of a cluster, for "checkup config check". */
-typedef struct ck_redis_shape {
-    size_t primaries;           /* nodes with role master in the slot map */
-    size_t replicas;
-    size_t slots_covered;       /* of CK_REDIS_SLOTS (16384) */
-    size_t unreachable;         /* nodes that did not answer PING */
-    char unreachable_nodes[512];    /* "host:port, ..." (may be cut short) */
-} ck_redis_shape;
+/* The shape of a cluster (ck_cluster.h). */
+typedef ck_cluster_shape ck_redis_shape;
 
 /*
  * Reads the slot map anew and PINGs every node on a connection of its own.

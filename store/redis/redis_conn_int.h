@@ -78,7 +78,7 @@ int ck_cluster_pipeline(ck_redis *r, size_t n, const int *argc, const char ***ar
 int ck_cluster_primary_count(ck_redis *r);
 int ck_cluster_on_primary(ck_redis *r, int i, int argc, const char **argv,
                           const size_t *argvlen, redisReply **reply);
-int ck_cluster_shape(ck_redis *r, ck_redis_shape *s);
+int ck_cluster_read_shape(ck_redis *r, ck_redis_shape *s);
 
 /* redis_conn_sentinel.c */
 int ck_sentinel_connect(ck_redis *r);

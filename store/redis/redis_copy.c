@@ -296,24 +296,84 @@ static ck_status counter_of(ck_store *st, const char *prefix, const redisReply *
     return CK_OK;
 }
 
+/*
+ * The copy cursor: the server's SCAN cursor, or on a cluster "P:C", cursor
+ * C on the P-th primary (ck_redis_command_on_primary), the primaries taken
+ * one after the other. Returns the primary, or -1 for a cursor not ours.
+ */
+static int cursor_split(ck_store *st, const char *cursor, const char **scan)
+{
+    const char *colon = strchr(cursor, ':');
+    char *end;
+    long p;
+
+    *scan = cursor[0] ? cursor : "0";
+    if (!ck_redis_is_cluster(ck_rs_conn(st)) || !cursor[0])
+        return 0;
+    errno = 0;
+    p = strtol(cursor, &end, 10);
+    if (!colon || end != colon || errno || p < 0 || p > 65535 || !colon[1])
+        return -1;
+    *scan = colon + 1;
+    return (int)p;
+}
+
+/* The next cursor after SCAN on primary p answered next; *done at the end. */
+static ck_status cursor_next(ck_store *st, int p, const redisReply *next, char *cursor,
+                             int *done)
+{
+    int n;
+
+    *done = 0;
+    if (!ck_redis_is_cluster(ck_rs_conn(st))) {
+        memcpy(cursor, next->str, next->len);
+        cursor[next->len] = '\0';
+        *done = strcmp(cursor, "0") == 0;
+        return CK_OK;
+    }
+    if (strcmp(next->str, "0") == 0) {
+        n = ck_redis_primary_count(ck_rs_conn(st));
+        if (n < 0)
+            return ck_fail(st, CK_ERR_UNAVAILABLE, "%s", ck_redis_errstr(ck_rs_conn(st)));
+        if (p + 1 >= n) {
+            snprintf(cursor, CK_COPY_CURSOR_MAX, "0");
+            *done = 1;
+            return CK_OK;
+        }
+        snprintf(cursor, CK_COPY_CURSOR_MAX, "%d:0", p + 1);
+        return CK_OK;
+    }
+    n = snprintf(cursor, CK_COPY_CURSOR_MAX, "%d:%s", p, next->str);
+    if (n < 0 || n >= CK_COPY_CURSOR_MAX)
+        return ck_fail(st, CK_ERR_INTERNAL, "redis SCAN cursor too long");
+    return CK_OK;
+}
+
 static ck_status scan_step(ck_store *st, int kind, char *cursor, int64_t now, ck_copy_page *page)
 {
-    const char *prefix = ck_rs_prefix(st);
+    const char *prefix = ck_rs_prefix(st), *scan;
     char pattern[2 * CK_RS_KEY_MAX];
     cmd c = { 0 };
-    redisReply *rep, *keys;
-    ck_status rc;
+    redisReply *rep = NULL, *keys;
+    ck_status rc = CK_OK;
+    int p = cursor_split(st, cursor, &scan), done = 0;
 
+    if (p < 0)
+        return ck_fail(st, CK_ERR_INVALID, "not a Redis Cluster copy cursor: %.40s", cursor);
     match_pattern(prefix, kind == CK_COPY_SESSIONS ? "s:{*" : "f:*", pattern, sizeof(pattern));
     arg_str(&c, "SCAN");
-    arg_str(&c, cursor[0] ? cursor : "0");
+    arg_str(&c, scan);
     arg_str(&c, "MATCH");
     arg_str(&c, pattern);
     arg_str(&c, "COUNT");
     arg_str(&c, SCAN_COUNT);
-    rc = call(st, &c, &rep);
-    if (rc != CK_OK)
-        return rc;
+    if (ck_redis_command_on_primary(ck_rs_conn(st), p, c.n, c.v, c.len, &rep) != 0 || !rep)
+        return ck_fail(st, CK_ERR_UNAVAILABLE, "%s", ck_redis_errstr(ck_rs_conn(st)));
+    if (rep->type == REDIS_REPLY_ERROR) {
+        rc = ck_rs_reply_error(st, rep);
+        freeReplyObject(rep);
+        return rc != CK_OK ? rc : CK_ERR_INTERNAL;
+    }
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
         rep->element[0]->type != REDIS_REPLY_STRING ||
         rep->element[0]->len >= CK_COPY_CURSOR_MAX ||
@@ -335,11 +395,9 @@ static ck_status scan_step(ck_store *st, int kind, char *cursor, int64_t now, ck
             rc = counter_of(st, prefix, keys->element[i], now, e, &ok);
         page->n += ok;
     }
-    if (rc == CK_OK) {
-        memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
-        cursor[rep->element[0]->len] = '\0';
-        page->done = strcmp(cursor, "0") == 0;
-    }
+    if (rc == CK_OK)
+        rc = cursor_next(st, p, rep->element[0], cursor, &done);
+    page->done = done;
     freeReplyObject(rep);
     return rc;
 }

@@ -3,12 +3,16 @@
  * fuzz_redis_reply.c - what a hostile or broken Redis server can answer:
  * RESP parsed by hiredis' reader inside our connection (redis_conn.c),
  * then read by the store backend (redis_backend.c: session records, lists,
- * counters, metrics) and by Sentinel discovery (redis_conn_sentinel.c).
+ * counters, metrics), by Sentinel discovery (redis_conn_sentinel.c) and by
+ * the cluster client (redis_cluster.c: CLUSTER SHARDS, MOVED, ASK).
  *
  * A fake server on 127.0.0.1 (a thread of this process) answers. Input:
  *   byte 0   the store operation (see run_op)
  *   byte 1   bit 0: URL with a password (AUTH first), bit 1: db 3
- *            (SELECT), bit 2: through a sentinel
+ *            (SELECT), bit 2: through a sentinel; bit 3: a Redis Cluster
+ *            (redis_cluster.c: the first chunk answers CLUSTER SHARDS,
+ *            later ones the commands, with MOVED and ASK), bits 0-1 then
+ *            choose among four cluster URLs
  *   rest     replies, one chunk per connection, separated by "@@\n".
  * Connection k gets chunk k after its first request, all at once, with
  * the end of stream: every command after the ones the chunk
@@ -136,6 +140,48 @@ static void serve(int fd, const unsigned char *reply, size_t len)
         ;
 }
 
+typedef struct conn_job {
+    int fd;
+    unsigned char *reply;
+    size_t len;
+} conn_job;
+
+static void *serve_thread(void *arg)
+{
+    conn_job *j = arg;
+
+    if (j->reply)
+        serve(j->fd, j->reply, j->len);
+    free(j->reply);
+    close(j->fd);
+    free(j);
+    return NULL;
+}
+
+/*
+ * Each connection is served by a thread of its own: a cluster client keeps
+ * a node's connection open while it dials the next node, which a serial
+ * server would only accept once the first one closed.
+ */
+static void serve_async(int fd, unsigned char *reply, size_t len)
+{
+    conn_job *j = malloc(sizeof(*j));
+    pthread_t t;
+
+    if (j) {
+        j->fd = fd;
+        j->reply = reply;
+        j->len = len;
+        if (pthread_create(&t, NULL, serve_thread, j) == 0) {
+            pthread_detach(t);
+            return;
+        }
+        free(j);
+    }
+    free(reply);
+    close(fd);
+}
+
 static void *server(void *arg)
 {
     unsigned seen = 0, k = 0;
@@ -158,10 +204,7 @@ static void *server(void *arg)
         }
         reply = chunk(k++, &len);
         pthread_mutex_unlock(&fake.lock);
-        if (reply)
-            serve(fd, reply, len);
-        free(reply);
-        close(fd);
+        serve_async(fd, reply, len);
     }
 }
 
@@ -252,7 +295,7 @@ static ck_status run_op(ck_store *st, unsigned op)
 
 CK_FUZZ_TARGET(redis_reply)
 {
-    static const char *const urls[8] = {
+    static const char *const urls[16] = {
         "redis://127.0.0.1:6379",
         "redis://:fuzz-password@127.0.0.1:6379",
         "redis://127.0.0.1:6379/3",
@@ -261,6 +304,14 @@ CK_FUZZ_TARGET(redis_reply)
         "redis+sentinel://:fuzz-password@127.0.0.1:26379/mymaster",
         "redis+sentinel://127.0.0.1:26379/mymaster/3",
         "redis+sentinel://fuzzuser:fuzz-password@127.0.0.1:26379/mymaster/3",
+        "redis+cluster://127.0.0.1:7000/",
+        "redis+cluster://:fuzz-password@127.0.0.1:7000/",
+        "redis+cluster://127.0.0.1:7000,127.0.0.1:7001",
+        "redis+cluster://fuzzuser:fuzz-password@127.0.0.1:7000,127.0.0.1:7001/",
+        "redis+cluster://127.0.0.1:7000/",
+        "redis+cluster://:fuzz-password@127.0.0.1:7000/",
+        "redis+cluster://127.0.0.1:7000,127.0.0.1:7001",
+        "redis+cluster://fuzzuser:fuzz-password@127.0.0.1:7000,127.0.0.1:7001/",
     };
     char err[512];
     ck_config cfg;
@@ -282,7 +333,7 @@ CK_FUZZ_TARGET(redis_reply)
     pthread_mutex_unlock(&fake.lock);
 
     ck_config_defaults(&cfg);
-    cfg.store_url = (char *)urls[data[1] & 7];
+    cfg.store_url = (char *)urls[data[1] & 15];
     cfg.connect_timeout_ms = 1000;
     cfg.command_timeout_ms = 1000;
     st = ck_store_open(&cfg, err, sizeof(err));
