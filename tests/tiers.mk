@@ -23,6 +23,7 @@ UNIT_TESTS = \
 	tests/pam_corppass_store_lmdb.sh tests/pam_symbols.sh \
 	tests/style_check.sh tests/test_store_copy \
 	tests/test_users_index tests/test_redis_slot
+UNIT_TESTS += tests/test_tags
 UNIT_PROGS = \
 	tests/test_token$(EXEEXT) tests/test_users$(EXEEXT) \
 	tests/test_users_index$(EXEEXT) \
@@ -37,6 +38,7 @@ UNIT_PROGS = \
 	tests/pam_corppass_store$(EXEEXT) tests/test_store_copy$(EXEEXT) \
 	tests/test_sasl_parse$(EXEEXT) tests/test_login_token$(EXEEXT) \
 	tests/test_redis_slot$(EXEEXT)
+UNIT_PROGS += tests/test_tags$(EXEEXT)
 
 check-unit: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS)' \
