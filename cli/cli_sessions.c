@@ -173,13 +173,19 @@ out:
     return rc;
 }
 
-/* A key or key prefix: 6 to 66 lowercase hex characters. */
+/*
+ * A key or key prefix: 6 to 66 characters, the session's 2-character tag
+ * (base64url: "3f" in older ids, "gQ" in newer ones) then lowercase hex.
+ */
 static int key_arg_ok(const char *key)
 {
     size_t n = strlen(key);
 
-    if (n < PREFIX_MIN || n >= CK_KEY_HEX_LEN || strspn(key, "0123456789abcdef") != n)
-        return cli_usage("'%.80s' is not a session key or key prefix (%d to %d of 0-9 a-f)",
+    if (n < PREFIX_MIN || n >= CK_KEY_HEX_LEN || !ck_b64url_char((unsigned char)key[0]) ||
+        !ck_b64url_char((unsigned char)key[1]) ||
+        strspn(key + 2, "0123456789abcdef") != n - 2)
+        return cli_usage("'%.80s' is not a session key or key prefix (%d to %d characters:"
+                         " a 2-character tag, then 0-9 a-f)",
                          key, PREFIX_MIN, CK_KEY_HEX_LEN - 1);
     return CLI_OK;
 }

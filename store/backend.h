@@ -29,17 +29,39 @@
 #include "ck_store.h"
 
 /*
- * The store key of a session. tag is two lowercase hex characters
- * ("00".."3f") derived from the user id and carried at the start of the
- * session id, so that all of one user's keys share a Redis Cluster slot;
- * hash is SHA-256 of the whole session id.
+ * The store key of a session. tag is the two characters at the start of
+ * the session id, derived from the user id, so that all of one user's keys
+ * share a Redis Cluster slot; hash is SHA-256 of the whole session id.
  */
 typedef struct ck_skey {
     char tag[3];
     unsigned char hash[CK_KEY_LEN];
 } ck_skey;
 
-#define CK_TAG_COUNT 64
+/*
+ * Session tags: a format that must never change, because every host and
+ * version must derive the same tag for a user (revoke_user and list_user
+ * find a user's sessions by it).
+ *
+ * Old tags, in ids issued before the wider tags: two lowercase hex digits
+ * "00".."3f", SHA-256(user_id)[0] mod 64. They are still accepted until
+ * the last of those ids has ended (24 h after the upgrade).
+ *
+ * New tags, in every id issued now: index v = the first 8 bytes of
+ * SHA-256(user_id) as a big-endian number, mod CK_TAG_NEW_COUNT; spelled
+ * CK_TAG_FIRST[v / 64] then the base64url character of value v % 64. The
+ * first character is never a lowercase hex digit, so the two kinds cannot
+ * be confused. On Redis each new tag's keys land on their own, evenly
+ * spaced Cluster slot (redis_tags.h).
+ *
+ * Tag indexes: 0..63 are the old tags, 64.. the new ones (CK_TAG_COUNT in
+ * all), for code that walks every tag (Redis metrics).
+ */
+#define CK_TAG_OLD_COUNT 64
+#define CK_TAG_NEW_COUNT 3072
+#define CK_TAG_COUNT     (CK_TAG_OLD_COUNT + CK_TAG_NEW_COUNT)
+/* The base64url characters that are not lowercase hex digits, in base64url order. */
+#define CK_TAG_FIRST     "ABCDEFGHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz-_"
 
 /* One entry of a store copy (ck_copy.h; copy_* below). */
 enum { CK_COPY_SESSIONS = 0, CK_COPY_COUNTERS, CK_COPY_LOCKS };
@@ -141,10 +163,22 @@ ck_status ck_fail(ck_store *st, ck_status status, const char *fmt, ...)
 
 /* Fills s->key_hex from a key. */
 void ck_skey_hex(const ck_skey *key, char out[CK_KEY_HEX_LEN]);
-/* Parses "tt" + 64 hex characters back into a key; -1 when malformed. */
+/* Parses a tag + 64 hex characters back into a key; -1 when malformed. */
 int ck_skey_from_hex(const char *hex, ck_skey *key);
-/* The tag of a user id: SHA-256(user_id)[0] mod CK_TAG_COUNT, as two hex chars. */
+/* The new tag of a user id (the one create uses), NUL-terminated. */
 void ck_user_tag(const char *user_id, char tag[3]);
+/* The old tag of a user id, that ids issued before the wider tags carry. */
+void ck_user_tag_old(const char *user_id, char tag[3]);
+/* The index (0..CK_TAG_COUNT - 1) of the tag in t's first two characters; -1: none. */
+int ck_tag_index(const char *t);
+/* The tag of an index (0..CK_TAG_COUNT - 1), NUL-terminated. */
+void ck_tag_name(int index, char tag[3]);
+/*
+ * ck_store_create with the given tag instead of the user's new tag: for
+ * tests that need sessions as earlier versions issued them (old tags).
+ */
+ck_status ck_store_create_tagged(ck_store *st, ck_session *in, const char tag[2],
+                                 char sid_out[CK_SID_LEN]);
 
 /* Backend constructors: set st->ops and st->impl, or return an error. */
 ck_status ck_lmdb_open(ck_store *st, const ck_config *cfg, const char *path);

@@ -117,13 +117,79 @@ static void sha256(ck_store *st, const void *p, size_t len,
         SHA256(p, len, out);
 }
 
+/* The base64url alphabet, in value order (RFC 4648, section 5). */
+static const char b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+_Static_assert(sizeof(CK_TAG_FIRST) - 1 == 48, "48 first characters of a new tag");
+_Static_assert(CK_TAG_NEW_COUNT <= 48 * 64, "a new tag is two characters");
+
+/* The format of both kinds is described in backend.h: never change it. */
 void ck_user_tag(const char *user_id, char tag[3])
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    uint64_t v = 0;
+
+    SHA256((const unsigned char *)user_id, strlen(user_id), md);
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | md[i];
+    ck_tag_name(CK_TAG_OLD_COUNT + (int)(v % CK_TAG_NEW_COUNT), tag);
+}
+
+void ck_user_tag_old(const char *user_id, char tag[3])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
 
     SHA256((const unsigned char *)user_id, strlen(user_id), md);
-    md[0] %= CK_TAG_COUNT;
+    md[0] %= CK_TAG_OLD_COUNT;
     ck_hex_encode(md, 1, tag);
+}
+
+void ck_tag_name(int index, char tag[3])
+{
+    if (index < CK_TAG_OLD_COUNT) {
+        unsigned char b = (unsigned char)index;
+
+        ck_hex_encode(&b, 1, tag);
+        return;
+    }
+    index -= CK_TAG_OLD_COUNT;
+    tag[0] = CK_TAG_FIRST[index / 64];
+    tag[1] = b64url_alphabet[index % 64];
+    tag[2] = '\0';
+}
+
+static int b64url_value(char c)
+{
+    const char *p = c ? strchr(b64url_alphabet, c) : NULL;
+
+    return p ? (int)(p - b64url_alphabet) : -1;
+}
+
+/* An old tag's digit: lowercase only, as ids were always spelled. */
+static int lower_hex_value(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int ck_tag_index(const char *t)
+{
+    const char *first;
+    int v, lo;
+
+    if (!t || !t[0])
+        return -1;
+    if (lower_hex_value(t[0]) >= 0) {
+        lo = lower_hex_value(t[1]);
+        v = lower_hex_value(t[0]) * 16 + lo;
+        return lo >= 0 && v < CK_TAG_OLD_COUNT ? v : -1;
+    }
+    first = strchr(CK_TAG_FIRST, t[0]);
+    lo = b64url_value(t[1]);
+    if (!first || lo < 0)
+        return -1;
+    v = (int)(first - CK_TAG_FIRST) * 64 + lo;
+    return v < CK_TAG_NEW_COUNT ? CK_TAG_OLD_COUNT + v : -1;
 }
 
 void ck_skey_hex(const ck_skey *key, char out[CK_KEY_HEX_LEN])
@@ -135,9 +201,7 @@ void ck_skey_hex(const ck_skey *key, char out[CK_KEY_HEX_LEN])
 
 static int tag_valid(const char *t)
 {
-    unsigned char v;
-
-    return ck_hex_decode(t, 1, &v) == 0 && v < CK_TAG_COUNT;
+    return ck_tag_index(t) >= 0;
 }
 
 int ck_skey_from_hex(const char *hex, ck_skey *key)
@@ -150,14 +214,15 @@ int ck_skey_from_hex(const char *hex, ck_skey *key)
     return ck_hex_decode(hex + 2, CK_KEY_LEN, key->hash);
 }
 
-/* A session id: the user's tag, then 256 bits from the OS CSPRNG. */
-static int sid_generate(const char *user_id, char sid[CK_SID_LEN])
+/* A session id: the tag, then 256 bits from the OS CSPRNG. */
+static int sid_generate(const char tag[2], char sid[CK_SID_LEN])
 {
     unsigned char rnd[32];
 
     if (RAND_priv_bytes(rnd, sizeof(rnd)) != 1)
         return -1;
-    ck_user_tag(user_id, sid);
+    sid[0] = tag[0];
+    sid[1] = tag[1];
     ck_b64url_encode(rnd, sizeof(rnd), sid + 2);    /* 43 characters */
     OPENSSL_cleanse(rnd, sizeof(rnd));
     return 0;
@@ -315,17 +380,26 @@ const char *ck_store_backend(const ck_store *st)
 
 /* ---- sessions ---------------------------------------------------------- */
 
-ck_status ck_store_create(ck_store *st, ck_session *in, char sid_out[CK_SID_LEN])
+/* tag: NULL for the user's new tag, the only one that production issues. */
+static ck_status create(ck_store *st, ck_session *in, const char *tag,
+                        char sid_out[CK_SID_LEN])
 {
     ck_skey key;
     ck_status rc;
+    char utag[3];
     int64_t now = ck_now();
 
     st->evicted = 0;
     rc = session_check(st, in);
     if (rc != CK_OK)
         return rc;
-    if (sid_generate(in->user_id, sid_out) != 0 || sid_to_key(st, sid_out, &key) != 0)
+    if (!tag) {
+        ck_user_tag(in->user_id, utag);
+        tag = utag;
+    }
+    if (ck_tag_index(tag) < 0)
+        return ck_fail(st, CK_ERR_INVALID, "not a session tag");
+    if (sid_generate(tag, sid_out) != 0 || sid_to_key(st, sid_out, &key) != 0)
         return ck_fail(st, CK_ERR_INTERNAL, "the system random generator failed");
     in->created = now;
     in->last_activity = now;
@@ -336,6 +410,17 @@ ck_status ck_store_create(ck_store *st, ck_session *in, char sid_out[CK_SID_LEN]
     if (rc != CK_OK)
         OPENSSL_cleanse(sid_out, CK_SID_LEN);
     return rc;
+}
+
+ck_status ck_store_create(ck_store *st, ck_session *in, char sid_out[CK_SID_LEN])
+{
+    return create(st, in, NULL, sid_out);
+}
+
+ck_status ck_store_create_tagged(ck_store *st, ck_session *in, const char tag[2],
+                                 char sid_out[CK_SID_LEN])
+{
+    return create(st, in, tag, sid_out);
 }
 
 size_t ck_store_last_evicted(const ck_store *st)
@@ -378,8 +463,8 @@ ck_status ck_store_delete_key(ck_store *st, const char *key_hex)
     ck_skey key;
 
     if (ck_skey_from_hex(key_hex, &key) != 0)
-        return ck_fail(st, CK_ERR_INVALID, "malformed session key (want %d hex characters)",
-                       CK_KEY_HEX_LEN - 1);
+        return ck_fail(st, CK_ERR_INVALID, "malformed session key (want a tag and %d hex characters)",
+                       CK_KEY_HEX_LEN - 3);
     return st->ops->del(st, &key, ck_now(), 1);
 }
 

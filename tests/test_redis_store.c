@@ -30,6 +30,9 @@
 #include "ck_clock.h"
 #include "ck_config.h"
 #include "ck_store.h"
+#include "backend.h"
+#include "redis/redis_slot.h"
+#include "redis/redis_tags.h"
 #include "redis/redis_conn.h"
 
 /* ---- counting what the backend sends (linked with --wrap) --------------- */
@@ -174,11 +177,20 @@ static long long cmd_int(fixture *fx, const char *fmt, ...)
     return v;
 }
 
+/* The text between the braces of a session's keys (redis_tags.h, checked by test_tags). */
+static const char *braces(const char *sid)
+{
+    static char b[CK_RS_BRACES_MAX + 1];
+
+    assert_true(ck_rs_tag_braces(sid, b) > 0);
+    return b;
+}
+
 /* The key of a session, computed the way the backend does (test only). */
 static size_t session_key(const fixture *fx, const char *sid, char *out, size_t outlen)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    int n = snprintf(out, outlen, "%ss:{%c%c}", fx->prefix, sid[0], sid[1]);
+    int n = snprintf(out, outlen, "%ss:{%s}", fx->prefix, braces(sid));
 
     assert_true(n > 0 && (size_t)n + sizeof(md) <= outlen);
     SHA256((const unsigned char *)sid, strlen(sid), md);
@@ -325,10 +337,42 @@ static void test_no_sid_in_keyspace(void **state)
         size_t klen = session_key(fx, sids[0], key, sizeof(key));
 
         assert_int_equal(cmd_int(fx, "EXISTS %b", key, klen), 1);
-        snprintf(tag, sizeof(tag), "{%c%c}", sids[0][0], sids[0][1]);
+        snprintf(tag, sizeof(tag), "{%s}", braces(sids[0]));
         snprintf(key, sizeof(key), "%su:%suser0", fx->prefix, tag);
         assert_int_equal(cmd_int(fx, "EXISTS %s", key), 1);
     }
+}
+
+/*
+ * The keys on the server: a session with an old tag keeps the keys ids
+ * had before the wider tags ("{3f}"), and a new one lands on its tag's
+ * evenly spaced slot, which CLUSTER KEYSLOT would name the same way.
+ */
+static void test_tag_keys(void **state)
+{
+    fixture *fx = *state;
+    char sid_old[CK_SID_LEN], sid_new[CK_SID_LEN], old_tag[3], key[256];
+    ck_session s;
+    size_t klen;
+
+    open_store(fx, "tagkeys", 1200, 86400, redis_port());
+    ck_user_tag_old("olga", old_tag);
+    fill(&s, "olga", CK_AUTH_EMAIL);
+    assert_status(fx->st, ck_store_create_tagged(fx->st, &s, old_tag, sid_old), CK_OK);
+    create(fx, "olga", sid_new);
+    assert_string_equal(braces(sid_old), old_tag);
+    klen = session_key(fx, sid_old, key, sizeof(key));
+    assert_memory_equal(key + strlen(fx->prefix), "s:{", 3);
+    assert_memory_equal(key + strlen(fx->prefix) + 3, old_tag, 2);
+    assert_int_equal(cmd_int(fx, "EXISTS %b", key, klen), 1);
+    snprintf(key, sizeof(key), "%su:{%s}olga", fx->prefix, old_tag);
+    assert_int_equal(cmd_int(fx, "EXISTS %s", key), 1);
+    klen = session_key(fx, sid_new, key, sizeof(key));
+    assert_int_equal(cmd_int(fx, "EXISTS %b", key, klen), 1);
+    assert_int_equal(ck_redis_key_slot(key, klen),
+                     ck_rs_tag_slot(ck_tag_index(sid_new) - CK_TAG_OLD_COUNT));
+    snprintf(key, sizeof(key), "%su:{%s}olga", fx->prefix, braces(sid_new));
+    assert_int_equal(cmd_int(fx, "EXISTS %s", key), 1);
 }
 
 /*
@@ -521,7 +565,7 @@ static void test_expiry_counted_once(void **state)
         fake_now += 61;
         assert_status(fx->st, ck_store_touch(fx->st, sid, &s), CK_OK);
     }
-    snprintf(key, sizeof(key), "%sm:{%c%c}", fx->prefix, sid[0], sid[1]);
+    snprintf(key, sizeof(key), "%sm:{%s}", fx->prefix, braces(sid));
     assert_true(cmd_int(fx, "HLEN %s", key) <= 11 + 8 * 2);
     fake_now += 1200 + 60;
     assert_status(fx->st, ck_store_metrics(fx->st, &m), CK_OK);
@@ -532,7 +576,7 @@ static void test_expiry_counted_once(void **state)
     assert_status(fx->st, ck_store_metrics(fx->st, &m), CK_OK);
     assert_int_equal(m.ended_idle, 1);
     assert_int_equal(m.active, 0);
-    snprintf(key, sizeof(key), "%smz:{%c%c}", fx->prefix, sid[0], sid[1]);
+    snprintf(key, sizeof(key), "%smz:{%s}", fx->prefix, braces(sid));
     r = cmd(fx, "ZCARD %s", key);
     assert_int_equal(r->integer, 0);
     freeReplyObject(r);
@@ -584,11 +628,11 @@ static void test_wrong_shape(void **state)
     /* the user index and the metrics of the wrong type */
     r = cmd(fx, "DEL %b", sk, sklen);
     freeReplyObject(r);
-    snprintf(key, sizeof(key), "%su:{%c%c}hank", fx->prefix, sid[0], sid[1]);
+    snprintf(key, sizeof(key), "%su:{%s}hank", fx->prefix, braces(sid));
     r = cmd(fx, "SET %s x", key);
     freeReplyObject(r);
     assert_status(fx->st, ck_store_list_user(fx->st, "hank", &list), CK_ERR_CORRUPT);
-    snprintf(key, sizeof(key), "%sm:{%c%c}", fx->prefix, sid[0], sid[1]);
+    snprintf(key, sizeof(key), "%sm:{%s}", fx->prefix, braces(sid));
     r = cmd(fx, "DEL %s", key);
     freeReplyObject(r);
     r = cmd(fx, "SET %s x", key);
@@ -701,7 +745,7 @@ static void test_index_pruned(void **state)
         create(fx, "judy", sid[i]);
     fake_now += 61;                         /* all three idle out */
     create(fx, "judy", sid[3]);
-    snprintf(key, sizeof(key), "%su:{%c%c}judy", fx->prefix, sid[0][0], sid[0][1]);
+    snprintf(key, sizeof(key), "%su:{%s}judy", fx->prefix, braces(sid[0]));
     assert_int_equal(cmd_int(fx, "ZCARD %s", key), 1);
     assert_true(cmd_int(fx, "TTL %s", key) > 86000);
     create(fx, "judy", sid[4]);
@@ -717,6 +761,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_no_sid_in_keyspace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tag_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_touch_one_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_noscript_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redis_expires_by_itself, setup, teardown),

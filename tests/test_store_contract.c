@@ -27,6 +27,7 @@
 
 #include "ck_clock.h"
 #include "ck_config.h"
+#include "backend.h"        /* ck_store_create_tagged, the tags */
 #include "ck_store.h"
 #include "contract_common.h"
 
@@ -194,6 +195,66 @@ static void test_create_roundtrip(void **state)
     assert_same_identity(&in, &got);
     assert_int_equal(got.last_activity, t0);
     assert_int_equal(got.expires, t0 + INACT);
+}
+
+/*
+ * Ids issued before the wider tags carry the user's old tag ("00".."3f",
+ * lowercase hex) and stay valid until they end: get, touch, logout, list
+ * and revocation of the user find them next to the new ones, and metrics
+ * count both. Every new id's tag begins with a character that is not
+ * lowercase hex.
+ */
+static void test_old_tag_ids(void **state)
+{
+    ck_store *st = open_ns(state, "oldtag", INACT, LIFE, 0);
+    const int64_t by_method[3] = { 2, 0, 1 };
+    ck_session a, b, c, got;
+    ck_session_list l;
+    char old_tag[3], new_tag[3], sid_a[CK_SID_LEN], sid_b[CK_SID_LEN], sid_c[CK_SID_LEN];
+    size_t n;
+
+    ck_user_tag_old("legacy.user", old_tag);
+    ck_user_tag("legacy.user", new_tag);
+    assert_true(ck_tag_index(old_tag) >= 0 && ck_tag_index(old_tag) < CK_TAG_OLD_COUNT);
+    assert_true(ck_tag_index(new_tag) >= CK_TAG_OLD_COUNT);
+    ct_fill(&a, "legacy.user", CK_AUTH_EMAIL);
+    assert_status(st, ck_store_create_tagged(st, &a, old_tag, sid_a), CK_OK);
+    assert_memory_equal(sid_a, old_tag, 2);
+    assert_memory_equal(a.key_hex, old_tag, 2);
+    at(1);
+    ct_fill(&b, "legacy.user", CK_AUTH_OIDC);
+    assert_status(st, ck_store_create_tagged(st, &b, old_tag, sid_b), CK_OK);
+    at(2);
+    ct_fill(&c, "legacy.user", CK_AUTH_EMAIL);
+    assert_status(st, ck_store_create(st, &c, sid_c), CK_OK);
+    assert_memory_equal(sid_c, new_tag, 2);
+    assert_null(strchr("0123456789abcdef", sid_c[0]));
+    assert_metrics(st, 3, by_method, 3, 0, 0, 0, 0, 0);
+
+    at(10);
+    assert_status(st, ck_store_touch(st, sid_a, &got), CK_OK);
+    assert_same_identity(&a, &got);
+    assert_int_equal(got.last_activity, t0 + 10);
+    assert_status(st, ck_store_get(st, sid_b, &got), CK_OK);
+    assert_same_identity(&b, &got);
+    assert_status(st, ck_store_list_user(st, "legacy.user", &l), CK_OK);
+    assert_int_equal(l.count, 3);       /* both tags, by creation */
+    assert_string_equal(l.items[0].key_hex, a.key_hex);
+    assert_string_equal(l.items[1].key_hex, b.key_hex);
+    assert_string_equal(l.items[2].key_hex, c.key_hex);
+    ck_session_list_free(&l);
+
+    at(20);
+    assert_status(st, ck_store_delete(st, sid_b), CK_OK);
+    assert_status(st, ck_store_touch(st, sid_b, &got), CK_NOT_FOUND);
+    assert_status(st, ck_store_revoke_user(st, "legacy.user", &n), CK_OK);
+    assert_int_equal(n, 2);
+    assert_status(st, ck_store_touch(st, sid_a, &got), CK_NOT_FOUND);
+    assert_status(st, ck_store_touch(st, sid_c, &got), CK_NOT_FOUND);
+    assert_status(st, ck_store_list_user(st, "legacy.user", &l), CK_OK);
+    assert_int_equal(l.count, 0);
+    ck_session_list_free(&l);
+    assert_metrics(st, 0, NULL, 3, 1, 0, 0, 2, 20 + 20 - 1 + 20 - 2);
 }
 
 static void test_create_unique(void **state)
@@ -1377,6 +1438,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_create_roundtrip),
         T(test_create_unique),
+        T(test_old_tag_ids),
         T(test_create_cap),
         T(test_create_minimal),
         T(test_create_cap_skips_expired),

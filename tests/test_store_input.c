@@ -349,11 +349,19 @@ static void test_bad_session_ids(void **state)
         v[30] = badc[i];
         expect_invalid_sid(st, v, "bad character");
     }
-    static const char *const tags[] = {"40", "ff", "zz", "3F", "A0", "-1", "  "};
+    /* An old tag is "00".."3f" in lowercase hex; a new one any base64url
+     * character that is not lowercase hex, then any base64url character. */
+    static const char *const tags[] = {"40", "ff", "3F", "0g", "a-", "  ", "+A", "A=", "z/"};
     for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
         snprintf(v, sizeof(v), "%s", sid);
         memcpy(v, tags[i], 2);
         expect_invalid_sid(st, v, "bad tag");
+    }
+    static const char *const new_tags[] = {"zz", "A0", "-1", "__", "gA", "3f", "00"};
+    for (size_t i = 0; i < sizeof(new_tags) / sizeof(new_tags[0]); i++) {
+        snprintf(v, sizeof(v), "%s", sid);
+        memcpy(v, new_tags[i], 2);
+        assert_status(st, ck_store_touch(st, v, &got), CK_NOT_FOUND);
     }
     /* another valid tag is well formed: it names nothing */
     snprintf(v, sizeof(v), "%s", sid);
@@ -385,6 +393,10 @@ static void test_bad_keys(void **state)
     assert_status(st, ck_store_delete_key(st, v), CK_ERR_INVALID);
     snprintf(v, sizeof(v), "%s", s.key_hex);
     memcpy(v, "ff", 2);
+    assert_status(st, ck_store_delete_key(st, v), CK_ERR_INVALID);
+    memcpy(v, "3F", 2);                     /* an old tag is lowercase */
+    assert_status(st, ck_store_delete_key(st, v), CK_ERR_INVALID);
+    memcpy(v, "+A", 2);
     assert_status(st, ck_store_delete_key(st, v), CK_ERR_INVALID);
     /* the session is untouched; a sid is not a key */
     assert_status(st, ck_store_delete_key(st, sid), CK_ERR_INVALID);

@@ -61,9 +61,10 @@ static int named_entry(const scan_arg *a, const MDB_val *k, const MDB_val *v, in
     return e->end > now ? 0 : -1;
 }
 
+/* A session key, tag (old or new, backend.h) then hash; -1 when it is not one. */
 static int session_entry(const MDB_val *k, ck_copy_entry *e)
 {
-    if (k->mv_size != CK_LMDB_SKEY_LEN)
+    if (k->mv_size != CK_LMDB_SKEY_LEN || ck_tag_index(k->mv_data) < 0)
         return -1;
     memset(e, 0, sizeof(*e));
     e->kind = CK_COPY_SESSIONS;

@@ -30,6 +30,7 @@
 #include "redis_conn.h"
 #include "redis_scripts.h"
 #include "redis_internal.h"
+#include "redis_tags.h"
 
 #define KEY_MAX        1024
 #define PREFIX_MAX     128
@@ -346,9 +347,11 @@ static int rec_decode(const char *rec, size_t len, ck_session *s)
 /* ---- keys ---------------------------------------------------------------- */
 
 /*
- * "P s:{tt}" then the 32 raw bytes of the hash: binary, so its length is
- * returned. Raw rather than base64url keeps the key in a smaller allocator
- * size class and the index members short (see redis_scripts.c).
+ * "P s:{b}" then the 32 raw bytes of the hash, where b is the tag's text
+ * between braces (redis_tags.h: "3f" for an old tag, 1 to 3 characters
+ * for a new one): binary, so its length is returned. Raw rather than
+ * base64url keeps the key in a smaller allocator size class and the index
+ * members short (see redis_scripts.c).
  */
 static size_t key_session(ck_store *st, const ck_skey *k, char *out)
 {
@@ -356,18 +359,20 @@ static size_t key_session(ck_store *st, const ck_skey *k, char *out)
     size_t n = ri->sprefix_len;
 
     memcpy(out, ri->sprefix, n);
-    out[n++] = k->tag[0];
-    out[n++] = k->tag[1];
+    n += ck_rs_tag_braces(k->tag, out + n);
     out[n++] = '}';
     memcpy(out + n, k->hash, CK_KEY_LEN);
     return n + CK_KEY_LEN;
 }
 
-/* "P <kind>:{tt}" followed by rest. */
+/* "P <kind>:{b}" followed by rest, b the tag's text between braces. */
 static void key_tag(ck_store *st, const char *kind, const char *tag, const char *rest,
                     char *out)
 {
-    snprintf(out, KEY_MAX, "%s%s:{%s}%s", impl(st)->prefix, kind, tag, rest);
+    char b[CK_RS_BRACES_MAX + 1];
+
+    ck_rs_tag_braces(tag, b);
+    snprintf(out, KEY_MAX, "%s%s:{%s}%s", impl(st)->prefix, kind, b, rest);
 }
 
 /*
@@ -984,15 +989,29 @@ static ck_status rs_del(ck_store *st, const ck_skey *key, int64_t now, int revok
     return CK_OK;
 }
 
-/* Runs the per-user script in mode "revoke" (confirmed by the replicas) or "list". */
-static ck_status rs_user(ck_store *st, const char *user_id, int64_t now, const char *mode,
-                         redisReply **rep)
+/*
+ * The tags a user's sessions may carry: the new one, that every create
+ * uses, and the old one of ids issued before the wider tags. Each pass is
+ * one script on one slot, atomic against a create there. The old-tag pass
+ * (USER_TAGS 2 -> 1) can go once no id with an old tag can be live: the
+ * absolute lifetime (24 h) plus CK_STORE_END_GRACE after the last host
+ * was upgraded.
+ */
+#define USER_TAGS 2
+
+static void user_tags(const char *user_id, char tags[USER_TAGS][3])
 {
-    char tag[3];
+    ck_user_tag(user_id, tags[0]);
+    ck_user_tag_old(user_id, tags[1]);
+}
+
+/* Runs the per-user script on one tag in mode "revoke" (confirmed by the replicas) or "list". */
+static ck_status rs_user(ck_store *st, const char *user_id, const char *tag, int64_t now,
+                         const char *mode, redisReply **rep)
+{
     tag_keys tk;
     rs_args a;
 
-    ck_user_tag(user_id, tag);
     key_tag_all(st, tag, user_id, &tk);
     eval_begin(st, &a, CK_SCRIPT_USER, 3);
     arg_str(&a, tk.user);
@@ -1007,63 +1026,88 @@ static ck_status rs_user(ck_store *st, const char *user_id, int64_t now, const c
     return rs_eval(st, CK_SCRIPT_USER, &a, rep);
 }
 
+/* On an error, *count holds what the passes before it revoked. */
 static ck_status rs_revoke_user(ck_store *st, const char *user_id, int64_t now, size_t *count)
 {
+    char tags[USER_TAGS][3];
     redisReply *rep;
-    ck_status rc = rs_user(st, user_id, now, "revoke", &rep);
+    ck_status rc;
 
     *count = 0;
-    if (rc != CK_OK)
-        return rc;
-    if (rep->type != REDIS_REPLY_INTEGER || rep->integer < 0)
-        return wrong_shape(st, rep, "revoke");
-    *count = (size_t)rep->integer;
-    freeReplyObject(rep);
+    user_tags(user_id, tags);
+    for (int t = 0; t < USER_TAGS; t++) {
+        rc = rs_user(st, user_id, tags[t], now, "revoke", &rep);
+        if (rc != CK_OK)
+            return rc;
+        if (rep->type != REDIS_REPLY_INTEGER || rep->integer < 0)
+            return wrong_shape(st, rep, "revoke");
+        *count += (size_t)rep->integer;
+        freeReplyObject(rep);
+    }
     return CK_OK;
 }
 
-static ck_status list_fill(ck_store *st, const char *user_id, const redisReply *rep,
+/* Appends the sessions of one tag's list reply to *out. */
+static ck_status list_fill(ck_store *st, const char *tag, const redisReply *rep,
                            ck_session_list *out)
 {
-    char tag[3];
     size_t n = rep->elements / 2;
+    ck_session *items = realloc(out->items, (out->count + n + 1) * sizeof(*items));
 
-    ck_user_tag(user_id, tag);
-    out->items = calloc(n ? n : 1, sizeof(*out->items));
-    if (!out->items)
+    if (!items)
         return ck_fail(st, CK_ERR_NOMEM, "out of memory");
+    out->items = items;
     for (size_t i = 0; i < n; i++) {
         const redisReply *m = rep->element[2 * i], *r = rep->element[2 * i + 1];
+        ck_session *s = &out->items[out->count];
         ck_skey key;
 
-        memcpy(key.tag, tag, sizeof(tag));
-        if (m->type == REDIS_REPLY_STRING && m->len == CK_KEY_LEN)
-            memcpy(key.hash, m->str, CK_KEY_LEN);
+        memset(s, 0, sizeof(*s));
         if (m->type != REDIS_REPLY_STRING || r->type != REDIS_REPLY_STRING ||
-            m->len != CK_KEY_LEN ||
-            rec_decode(r->str, r->len, &out->items[i]) != 0) {
-            ck_session_list_free(out);
+            m->len != CK_KEY_LEN || rec_decode(r->str, r->len, s) != 0)
             return ck_fail(st, CK_ERR_CORRUPT, "redis %s: malformed session record",
                            ck_redis_peer(impl(st)->r));
-        }
-        ck_skey_hex(&key, out->items[i].key_hex);
+        memcpy(key.tag, tag, sizeof(key.tag));
+        memcpy(key.hash, m->str, CK_KEY_LEN);
+        ck_skey_hex(&key, s->key_hex);
         out->count++;
     }
     return CK_OK;
 }
 
+/* By creation, then key: the order of one tag's index, and LMDB's. */
+static int by_created(const void *a, const void *b)
+{
+    const ck_session *x = a, *y = b;
+
+    if (x->created != y->created)
+        return x->created < y->created ? -1 : 1;
+    return strcmp(x->key_hex, y->key_hex);
+}
+
 static ck_status rs_list_user(ck_store *st, const char *user_id, int64_t now,
                               ck_session_list *out)
 {
+    char tags[USER_TAGS][3];
     redisReply *rep;
-    ck_status rc = rs_user(st, user_id, now, "list", &rep);
+    ck_status rc = CK_OK;
 
+    user_tags(user_id, tags);
+    for (int t = 0; t < USER_TAGS && rc == CK_OK; t++) {
+        rc = rs_user(st, user_id, tags[t], now, "list", &rep);
+        if (rc != CK_OK)
+            break;
+        if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2 != 0) {
+            rc = wrong_shape(st, rep, "list");
+            break;
+        }
+        rc = list_fill(st, tags[t], rep, out);
+        freeReplyObject(rep);
+    }
     if (rc != CK_OK)
-        return rc;
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2 != 0)
-        return wrong_shape(st, rep, "list");
-    rc = list_fill(st, user_id, rep, out);
-    freeReplyObject(rep);
+        ck_session_list_free(out);
+    else if (out->count > 1)
+        qsort(out->items, out->count, sizeof(*out->items), by_created);
     return rc;
 }
 
@@ -1244,29 +1288,59 @@ static ck_status rs_fail_reset(ck_store *st, const char *name)
 
 /* ---- metrics ------------------------------------------------------------- */
 
-typedef struct rs_metrics_cmd {
-    char mh[KEY_MAX], mz[KEY_MAX];
-    rs_args a;
-} rs_metrics_cmd;
+/*
+ * The metrics read: one EVALSHA per tag, old and new (CK_TAG_COUNT), in
+ * one pipeline, so its cost depends on the number of tags, never on the
+ * number of sessions. The old tags stay in it for good: their hashes keep
+ * the cumulative counters (created, ended) of the sessions they held.
+ * Built on the heap in one piece (some 400 kB).
+ */
+#define METRICS_ARGS 6
 
-static void metrics_prepare(ck_store *st, int64_t now, rs_metrics_cmd *c, int *argc,
-                            const char ***argv, const size_t **argvlen)
+typedef struct rs_metrics_batch {
+    const char *v[CK_TAG_COUNT][METRICS_ARGS];
+    size_t len[CK_TAG_COUNT][METRICS_ARGS];
+    int argc[CK_TAG_COUNT];
+    const char **argv[CK_TAG_COUNT];
+    const size_t *argvlen[CK_TAG_COUNT];
+    redisReply *rep[CK_TAG_COUNT];
+    char now[24];
+    char keys[];        /* per tag: its metrics hash, then its minute set */
+} rs_metrics_batch;
+
+static rs_metrics_batch *metrics_prepare(ck_store *st, int64_t now)
 {
-    for (int t = 0; t < CK_TAG_COUNT; t++) {
-        unsigned char tbyte = (unsigned char)t;
-        char tag[3];
+    size_t kmax = strlen(impl(st)->prefix) + sizeof("mz:{}") + CK_RS_BRACES_MAX;
+    rs_metrics_batch *b = calloc(1, sizeof(*b) + 2 * kmax * CK_TAG_COUNT);
+    const char *sha = impl(st)->sha[CK_SCRIPT_METRICS];
+    char k[KEY_MAX], tag[3];
 
-        ck_hex_encode(&tbyte, 1, tag);
-        key_tag(st, "m", tag, "", c[t].mh);
-        key_tag(st, "mz", tag, "", c[t].mz);
-        eval_begin(st, &c[t].a, CK_SCRIPT_METRICS, 2);
-        arg_str(&c[t].a, c[t].mh);
-        arg_str(&c[t].a, c[t].mz);
-        arg_int(&c[t].a, now);
-        argc[t] = c[t].a.n;
-        argv[t] = c[t].a.v;
-        argvlen[t] = c[t].a.len;
+    if (!b)
+        return NULL;
+    snprintf(b->now, sizeof(b->now), "%lld", (long long)now);
+    for (int t = 0; t < CK_TAG_COUNT; t++) {
+        const char **v = b->v[t];
+        size_t *len = b->len[t];
+        char *mh = b->keys + 2 * kmax * (size_t)t, *mz = mh + kmax;
+
+        ck_tag_name(t, tag);
+        key_tag(st, "m", tag, "", k);
+        snprintf(mh, kmax, "%s", k);
+        key_tag(st, "mz", tag, "", k);
+        snprintf(mz, kmax, "%s", k);
+        v[0] = "EVALSHA";
+        v[1] = sha;
+        v[2] = "2";
+        v[3] = mh;
+        v[4] = mz;
+        v[5] = b->now;
+        for (int i = 0; i < METRICS_ARGS; i++)
+            len[i] = strlen(v[i]);
+        b->argc[t] = METRICS_ARGS;
+        b->argv[t] = v;
+        b->argvlen[t] = len;
     }
+    return b;
 }
 
 static void replies_free(redisReply **rep, size_t n)
@@ -1303,48 +1377,43 @@ static int metrics_add(const redisReply *r, ck_metrics *out)
     return 0;
 }
 
-/* One pipeline of 64 EVALSHA (one per tag): work independent of the session count. */
 static ck_status rs_metrics(ck_store *st, int64_t now, ck_metrics *out)
 {
-    rs_metrics_cmd *c = calloc(CK_TAG_COUNT, sizeof(*c));
-    redisReply *rep[CK_TAG_COUNT] = { 0 };
-    int argc[CK_TAG_COUNT];
-    const char **argv[CK_TAG_COUNT];
-    const size_t *argvlen[CK_TAG_COUNT];
+    rs_metrics_batch *b = metrics_prepare(st, now);
     ck_status rc = CK_OK;
     int noscript = 0;
 
-    if (!c)
+    if (!b)
         return ck_fail(st, CK_ERR_NOMEM, "out of memory");
-    metrics_prepare(st, now, c, argc, argv, argvlen);
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (ck_redis_pipeline(impl(st)->r, CK_TAG_COUNT, argc, argv, argvlen, rep) != 0) {
+        if (ck_redis_pipeline(impl(st)->r, CK_TAG_COUNT, b->argc, b->argv, b->argvlen,
+                              b->rep) != 0) {
             rc = ck_fail(st, CK_ERR_UNAVAILABLE, "%s", ck_redis_errstr(impl(st)->r));
             goto out;
         }
         noscript = 0;
         for (int t = 0; t < CK_TAG_COUNT; t++)
-            noscript |= rep[t] && reply_is_err(rep[t], "NOSCRIPT");
+            noscript |= b->rep[t] && reply_is_err(b->rep[t], "NOSCRIPT");
         if (!noscript || attempt == 1)
             break;
-        replies_free(rep, CK_TAG_COUNT);
+        replies_free(b->rep, CK_TAG_COUNT);
         rc = script_load(st, CK_SCRIPT_METRICS);
         if (rc != CK_OK)
             goto out;
     }
     memset(out, 0, sizeof(*out));
     for (int t = 0; t < CK_TAG_COUNT && rc == CK_OK; t++) {
-        if (rep[t] && rep[t]->type == REDIS_REPLY_ERROR)
-            rc = reply_error(st, rep[t]);
-        else if (!rep[t] || metrics_add(rep[t], out) != 0)
+        if (b->rep[t] && b->rep[t]->type == REDIS_REPLY_ERROR)
+            rc = reply_error(st, b->rep[t]);
+        else if (!b->rep[t] || metrics_add(b->rep[t], out) != 0)
             rc = ck_fail(st, CK_ERR_CORRUPT, "redis %s: unexpected metrics reply",
                          ck_redis_peer(impl(st)->r));
     }
     if (rc != CK_OK)
         memset(out, 0, sizeof(*out));
 out:
-    replies_free(rep, CK_TAG_COUNT);
-    free(c);
+    replies_free(b->rep, CK_TAG_COUNT);
+    free(b);
     return rc;
 }
 

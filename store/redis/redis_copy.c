@@ -28,6 +28,7 @@
 
 #include "ck_encode.h"
 #include "redis_internal.h"
+#include "redis_tags.h"
 #include "redis_scripts.h"
 
 #define SCAN_COUNT  "64"
@@ -229,21 +230,14 @@ static void match_pattern(const char *prefix, const char *tail, char *out, size_
     snprintf(out + n, cap - n, "%s", tail);
 }
 
-/* "P s:{tt}" + 32 bytes -> a session key; -1 when it is not one. */
+/* "P s:{b}" + 32 bytes -> a session key; -1 when it is not one (redis_tags.h). */
 static int session_of(const char *prefix, const redisReply *k, ck_copy_entry *e)
 {
-    size_t pl = strlen(prefix);
-
-    if (k->type != REDIS_REPLY_STRING || k->len != pl + 6 + CK_KEY_LEN ||
-        memcmp(k->str, prefix, pl) != 0 || memcmp(k->str + pl, "s:{", 3) != 0 ||
-        k->str[pl + 5] != '}')
+    if (k->type != REDIS_REPLY_STRING)
         return -1;
     memset(e, 0, sizeof(*e));
     e->kind = CK_COPY_SESSIONS;
-    e->key.tag[0] = k->str[pl + 3];
-    e->key.tag[1] = k->str[pl + 4];
-    memcpy(e->key.hash, k->str + pl + 6, CK_KEY_LEN);
-    return ck_hex_digit(e->key.tag[0]) < 0 || ck_hex_digit(e->key.tag[1]) < 0 ? -1 : 0;
+    return ck_rs_session_key_parse(prefix, k->str, k->len, &e->key);
 }
 
 static int parse_i64(const redisReply *r, int64_t *out)
