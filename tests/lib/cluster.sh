@@ -16,7 +16,11 @@
 #                                       (CL_ADMIN_PW) and a user "checkup"
 #                                       (password CL_APP_PW, in the file
 #                                       CL_APP_PW_FILE) holds only the
-#                                       commands checkup sends
+#                                       commands of the sample ACL
+#                                       (conf/redis/checkup-auth.conf)
+#   CL_ADMIN_PW=PW                      without CL_ACL: the admin password
+#                                       of nodes whose CONF-LINEs set their
+#                                       own ACL (tests/ops_samples.sh)
 #   cl_cli PORT ARGS...                 redis-cli to one node as the admin
 #   cluster_wait_ok TIMEOUT_S           every node: cluster_state:ok, all
 #                                       slots served, same slot map, every
@@ -30,7 +34,9 @@
 # message, never hangs. Passwords are made now and never printed; they
 # reach redis-cli through REDISCLI_AUTH, never its command line.
 
-CL_ACL_CMDS="+ping +info +role +select +evalsha +script|load +get +getex +set +getdel +del +expire +pexpireat +pexpiretime +ttl +setrange +hget +hset +hdel +hmget +hincrby +zadd +zcard +zrange +zrangebyscore +zremrangebyscore +zrem +zscore +wait +cluster|shards +asking"
+# The commands of user checkup: those of the sample ACL, so they cannot drift.
+CL_ACL_CMDS=$(sed -n 's/^user checkup on >[^ ]* ~ck:\* resetchannels -@all \(.*\)$/\1/p' \
+    "$top_srcdir/conf/redis/checkup-auth.conf")
 
 # Cluster bus ports are the client port + 10000: keep both below 65536.
 CK_PORT_MAX=55000
@@ -42,7 +48,7 @@ cl_cli() {
         set -- --tls --cacert "$CL_CERTS/ca.crt" --cert "$CL_CERTS/client.crt" \
             --key "$CL_CERTS/client.key" "$@"
     fi
-    if [ "${CL_ACL:-0}" = 1 ]; then
+    if [ -n "${CL_ADMIN_PW:-}" ]; then
         REDISCLI_AUTH=$CL_ADMIN_PW redis-cli --no-auth-warning -h 127.0.0.1 -p "$_cp" "$@"
     else
         redis-cli -h 127.0.0.1 -p "$_cp" "$@"
@@ -77,6 +83,10 @@ cluster_start() {
     shift
     CL_PORTS=
     CL_SEEDS=
+    if [ "${CL_ACL:-0}" = 1 ] && [ -z "$CL_ACL_CMDS" ]; then
+        echo "cluster_start: no user checkup line in conf/redis/checkup-auth.conf" >&2
+        return 1
+    fi
     if [ "${CL_ACL:-0}" = 1 ] && [ -z "${CL_ADMIN_PW:-}" ]; then
         CL_ADMIN_PW=$(openssl rand -hex 24)
         CL_APP_PW=$(openssl rand -hex 24)
