@@ -307,6 +307,55 @@ static void test_split(void **state)
     fake_stop(&f);
 }
 
+/*
+ * A forked child drops the inherited node connections without writing to
+ * them and connects anew; the parent's connections still work after.
+ */
+static void test_fork(void **state)
+{
+    fake f;
+    ck_redis *r;
+    char a[32], b[32], wa[48], wb[48];
+    const char *ga[2] = { "GET", a }, *gb[2] = { "GET", b };
+    redisReply *rep = NULL;
+    unsigned long before;
+    pid_t pid;
+    int status = -1;
+
+    (void)state;
+    fake_start(&f, "split");
+    r = handle(&f);
+    key_on(0, a, sizeof(a), 0);
+    key_on(1, b, sizeof(b), 0);
+    snprintf(wa, sizeof(wa), "node0:%s", a);
+    snprintf(wb, sizeof(wb), "node1:%s", b);
+    assert_int_equal(ck_redis_command(r, 2, ga, NULL, &rep), 0);
+    freeReplyObject(rep);
+    assert_int_equal(ck_redis_command(r, 2, gb, NULL, &rep), 0);
+    freeReplyObject(rep);
+    before = ck_redis_serial(r);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int ok = ck_redis_command(r, 2, gb, NULL, &rep) == 0 && rep->type == REDIS_REPLY_STRING &&
+                 strcmp(rep->str, wb) == 0 && ck_redis_serial(r) != before;
+
+        _exit(ok ? 0 : 1);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* Same connections as before the fork: the child never wrote to them. */
+    assert_int_equal(ck_redis_command(r, 2, gb, NULL, &rep), 0);
+    expect_str(rep, wb);
+    freeReplyObject(rep);
+    assert_int_equal(ck_redis_serial(r), before);
+    assert_int_equal(ck_redis_command(r, 2, ga, NULL, &rep), 0);
+    expect_str(rep, wa);
+    freeReplyObject(rep);
+    ck_redis_free(r);
+    fake_stop(&f);
+}
+
 /* What "checkup config check" reports: holes and unreachable nodes. */
 static void shape_of(const char *mode, ck_cluster_shape *s, fake *f)
 {
@@ -361,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_holes),
         cmocka_unit_test(test_clusterdown),
         cmocka_unit_test(test_split),
+        cmocka_unit_test(test_fork),
         cmocka_unit_test(test_shape),
     };
 
