@@ -80,8 +80,9 @@ done
 cli flushall >/dev/null
 CK_BENCH_TIMEOUT_MS=10000 "$bench" fill "$url" 1 1 >/dev/null
 tag=$(cli eval "local k = redis.call('SCAN', 0, 'MATCH', 'ck:s:*', 'COUNT', 100)[2][1]
-redis.call('SET', 'ck:s:' .. string.sub(k, 6, 9) .. 'BENCH', redis.call('GET', k), 'EX', 3600)
-return string.sub(k, 7, 8)" 0)
+local b = string.match(k, '^ck:s:{([^}]*)}')
+redis.call('SET', 'ck:s:{' .. b .. '}BENCH', redis.call('GET', k), 'EX', 3600)
+return b" 0)
 sha=$(cli script load "$("$bench" touch-script)")
 ss=""
 for rep in 1 2 3; do

@@ -19,9 +19,9 @@ ck_redis *ck_rs_conn(ck_store *st);
 const char *ck_rs_prefix(ck_store *st);
 /* A session record as create writes it; 0 when the times do not fit. */
 size_t ck_rs_rec_encode(const ck_session *s, unsigned char *buf, size_t cap);
-/* "P s:{tt}" + the 32 raw bytes of the hash; returns its length (binary). */
+/* "P s:{b}" + the 32 raw bytes of the hash (b: redis_tags.h); returns its length (binary). */
 size_t ck_rs_key_session(ck_store *st, const ck_skey *k, char *out);
-/* "P <kind>:{tt}<rest>", NUL-terminated, at most CK_RS_KEY_MAX bytes. */
+/* "P <kind>:{b}<rest>" (b: the tag's hash tag), NUL-terminated, at most CK_RS_KEY_MAX bytes. */
 void ck_rs_key_tag(ck_store *st, const char *kind, const char *tag, const char *rest,
                    char *out);
 /* An error reply as the store's status, with the server's text in errstr. */

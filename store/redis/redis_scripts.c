@@ -7,23 +7,25 @@
  * revocation or expiry removed, and revoke_user cannot miss a session
  * created at the same time (all keys of one user share a hash tag).
  *
- * Keys (P = key_prefix, default "ck:"; tt = the 2-hex-char user tag;
- * h = SHA-256(session id), the 32 raw bytes; never the id itself):
- *   P s:{tt}h        string, the session record; the key expires GRACE
+ * Keys (P = key_prefix, default "ck:"; b = the hash tag of the user's
+ * session tag: the tag itself for an old tag ("3f"), 1 to 3 base64url
+ * characters on the tag's own evenly spaced slot for a new one, see
+ * redis_tags.h; h = SHA-256(session id), the 32 raw bytes; never the id):
+ *   P s:{b}h         string, the session record; the key expires GRACE
  *                    (CK_STORE_END_GRACE, 300 s) after the session's
  *                    expires, set as an absolute time by our clock (PXAT /
  *                    PEXPIREAT, read with PEXPIRETIME): a touch in that
  *                    time finds the record and reports why the session
  *                    ended (idle or lifetime) rather than "not found".
  *                    h is raw, not hex or base64url: with the default
- *                    prefix the key is 41 bytes and its sds fits the
+ *                    prefix the key is 40 to 42 bytes and its sds fits the
  *                    48-byte allocator class (base64url: 64), and the index
  *                    members are 32 bytes, together about 27 bytes less
  *                    per session (measured with INFO used_memory).
- *   P u:{tt}user     sorted set of h scored by creation time, TTL = the
+ *   P u:{b}user      sorted set of h scored by creation time, TTL = the
  *                    latest deadline of its members
- *   P m:{tt}         hash, the metrics of the tag (see below)
- *   P mz:{tt}        sorted set of the minutes that have a metrics bucket
+ *   P m:{b}          hash, the metrics of the tag (see below)
+ *   P mz:{b}         sorted set of the minutes that have a metrics bucket
  *   P p:name         pending login: i64 end of life by our clock, then the
  *                    value; SET EX / GET / GETDEL, checked against now
  *   P f:name         failure counter: hash n (count), e (window end)
