@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # Resharding a Redis Cluster under load. checkupd on a 3-primary,
-# 3-replica cluster (tests/lib/cluster.sh) serves bench/load_gen in strict
+# 3-replica cluster (tests/lib/cluster.sh), as the ACL user "checkup" of
+# conf/redis/checkup-auth.conf, serves bench/load_gen in strict
 # mode (logins, keep-alives, logouts, and attackers replaying forged and
 # logged-out cookies), and tests/wait_drive logs in and out through the
 # store from 8 threads, round after round, while redis-cli --cluster
@@ -31,22 +32,26 @@ field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # sum NAME FILE: NAME= summed over the lines of FILE.
 sum() { awk -F"$1=" '{split($2, a, " "); s += a[1]} END {print s + 0}' "$2"; }
 
+# As the ACL user "checkup" of the sample ACL: ASKING must be granted.
+CL_ACL=1
 cluster_start rs || { check "a 3-primary, 3-replica cluster converges" ok failed; exit 1; }
-load_setup "$D" "$CL_URL" 16 "login_rate_limit = 0" "per_ip_connection_limit = 0" ||
+URL="redis+cluster://checkup@$CL_SEEDS/"
+load_setup "$D" "$URL" 16 "login_rate_limit = 0" "per_ip_connection_limit = 0" \
+    "[store]" "password_file = $CL_APP_PW_FILE" ||
     { check "checkupd setup on the cluster" 0 1; exit 1; }
 web_start rs "$D/checkup.conf" || { check "checkupd starts on the cluster" 0 1; exit 1; }
 load_login_many "$WEB_PORT" "$D" 10 || check "10 logins through checkupd before the load" 0 1
 BEFORE=$(load_count_alive "$WEB_PORT" "$D")
 check "10 sessions valid before the resharding" 10 "$BEFORE"
-printf '%s\n' "[store]" "url = $CL_URL" > "$D/store.conf"
+printf '%s\n' "[store]" "url = $URL" "password_file = $CL_APP_PW_FILE" > "$D/store.conf"
 "$WAIT_DRIVE" "$D/store.conf" make 3000 "$D/sids" > /dev/null
 check "3000 sessions made through the store before the resharding" 3000 \
     "$(wc -l < "$D/sids" 2>/dev/null || echo 0)"
 
 # Strict mode: 10 users, 4 attackers, a keep-alive every 0.1 s, a new
-# session every 3 s; 14 s in all, longer than the resharding below.
+# session every 3 s; 22 s in all, longer than the resharding below.
 "$top_builddir/bench/load_gen" -u "http://127.0.0.1:$WEB_PORT" -o "$WEB_ORIGIN" -p "$D/pw" \
-    -n 10 -a 4 -r 1 -H 12 -d 1 -k 0.1 -s 3 -t 10 > "$D/gen.txt" 2> "$D/gen.err" &
+    -n 10 -a 4 -r 1 -H 20 -d 1 -k 0.1 -s 3 -t 10 > "$D/gen.txt" 2> "$D/gen.err" &
 GEN=$!
 sleep 2
 # Through the store, round after round until the resharding is over:
@@ -95,6 +100,11 @@ check "the load still ran when the rebalancing ended" yes \
     "$(kill -0 "$GEN" 2>/dev/null && echo yes || echo "no (make the load longer)")"
 cluster_wait_ok 20 || check "the cluster converges after the rebalancing" ok failed
 churn_stop
+redirects() {
+    for _p in $CL_PORTS; do cl_cli "$_p" info errorstats; done | tr -d '\r' |
+        awk -F'[:=,]' -v e="errorstat_$1" '$1 == e { s += $3 } END { print s + 0 }'
+}
+echo "# redirections answered during the test: MOVED $(redirects MOVED), ASK $(redirects ASK), TRYAGAIN $(redirects TRYAGAIN)"
 
 ROUNDS=$(grep -c '^logout_ok=' "$D/churn.txt")
 echo "# through the store during the resharding, $ROUNDS rounds:"
