@@ -70,6 +70,7 @@ churn_rounds() {
 churn_rounds &
 CHURN=$!
 
+# shellcheck disable=SC2046
 set -- $(cluster_primaries)
 FROM=$1 TO=$2
 FROM_ID=$(cl_cli "$FROM" cluster myid | tr -d '\r')

@@ -62,6 +62,8 @@ cl_node_lines() {
     echo "cluster-node-timeout ${CL_NODE_TIMEOUT:-1000}"
     # A replica whose link broke a moment ago still takes over.
     echo "cluster-replica-validity-factor 0"
+    # As conf/redis/cluster.conf: the other primaries serve during a failover.
+    echo "cluster-require-full-coverage no"
     if [ "${CL_TLS:-0}" = 1 ]; then
         echo "tls-cluster yes"
         echo "tls-replication yes"
