@@ -3,9 +3,9 @@
  * contract_common.h - helpers shared by the store contract, race and
  * bad-input tests. The store under test is named by CHECKUP_TEST_STORE
  * ("lmdb:<dir>" or a redis URL, with CHECKUP_TEST_TLS_CA and
- * CHECKUP_TEST_PASSWORD_FILE for a TLS store with an ACL user); every test gets a namespace of its own
- * (a subdirectory for LMDB, a key prefix for Redis) so that counts and
- * metrics start from zero whatever ran before.
+ * CHECKUP_TEST_PASSWORD_FILE for a TLS store with an ACL user); every test
+ * gets a namespace of its own (a subdirectory for LMDB, a key prefix for
+ * Redis) so that counts and metrics start from zero whatever ran before.
  */
 #ifndef CK_CONTRACT_COMMON_H
 #define CK_CONTRACT_COMMON_H
