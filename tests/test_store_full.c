@@ -410,6 +410,8 @@ static int fill_main(const char *url, const char *map_mib)
     ck_config_defaults(&cfg);
     cfg.store_url = strdup(url);
     cfg.lmdb_map_size = (size_t)atol(map_mib) << 20;
+    /* Beside a daemon under load on a slow disk the writer lock may be long in coming. */
+    cfg.command_timeout_ms = 15000;
     st = ck_store_open(&cfg, err, sizeof(err));
     if (!st) {
         fprintf(stderr, "open: %s\n", err);
