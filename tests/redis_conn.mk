@@ -6,8 +6,8 @@ check_PROGRAMS += tests/test_redis_slot tests/test_redis_cluster tests/test_redi
 	tests/test_redis_conn_sentinel
 TESTS += tests/test_redis_slot tests/test_redis_cluster tests/test_redis_cluster_faults \
 	tests/test_redis_conn_url tests/redis_conn.sh tests/redis_conn_tls.sh \
-	tests/redis_conn_sentinel.sh
-EXTRA_DIST += tests/redis_conn.sh tests/redis_conn_tls.sh \
+	tests/redis_conn_sentinel.sh tests/redis_cluster_copy.sh
+EXTRA_DIST += tests/redis_conn.sh tests/redis_conn_tls.sh tests/redis_cluster_copy.sh \
 	tests/redis_conn_sentinel.sh tests/test_redis_conn_util.h tests/lib/fake_cluster_node.py
 
 tests_test_redis_conn_url_SOURCES = tests/test_redis_conn_url.c tests/lib/files.c tests/lib/files.h

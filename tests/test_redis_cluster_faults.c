@@ -37,7 +37,7 @@
 typedef struct fake {
     pid_t pid;
     int n;
-    int port[2];
+    int port[5];
     char dir[64];
 } fake;
 
@@ -55,6 +55,7 @@ static void fake_start(fake *f, const char *mode)
     char script[4096], pf[128];
     FILE *fp = NULL;
 
+    memset(f, 0, sizeof(*f));
     if (!src)
         fail_msg("top_srcdir is not set: run through make check");
     snprintf(script, sizeof(script), "%s/tests/lib/fake_cluster_node.py", src);
@@ -76,7 +77,7 @@ static void fake_start(fake *f, const char *mode)
     if (!fp)
         fail_msg("the fake cluster node (%s) did not start", mode);
     assert_int_equal(fscanf(fp, "%d", &f->n), 1);
-    for (int i = 0; i < f->n && i < 2; i++)
+    for (int i = 0; i < f->n && i < 5; i++)
         assert_int_equal(fscanf(fp, "%d", &f->port[i]), 1);
     fclose(fp);
     unlink(pf);
@@ -161,6 +162,42 @@ static void test_moved_loop(void **state)
     r = handle(&f);
     expect_failure(r, "k", "redirections", 0);
     assert_non_null(strstr(ck_redis_errstr(r), "MOVED"));
+    ck_redis_free(r);
+    fake_stop(&f);
+}
+
+/*
+ * Seeds that never answer cost a command timeout each: reading the slot
+ * map gives up after the connect and command timeouts, not 5 x 500 ms.
+ */
+static void test_silent_seeds(void **state)
+{
+    fake f;
+    ck_redis_opts o;
+    ck_redis *r;
+    char url[256], err[256];
+    const char *argv[2] = { "GET", "k" };
+    redisReply *rep = NULL;
+    int64_t t0, took;
+
+    (void)state;
+    fake_start(&f, "silent");
+    assert_int_equal(f.n, 5);
+    snprintf(url, sizeof(url), "redis+cluster://127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d,"
+             "127.0.0.1:%d,127.0.0.1:%d/", f.port[0], f.port[1], f.port[2], f.port[3],
+             f.port[4]);
+    assert_int_equal(ck_redis_opts_from_url(&o, url, NULL, err, sizeof(err)), 0);
+    o.command_timeout_ms = TIMEOUT_MS;
+    o.connect_timeout_ms = TIMEOUT_MS;
+    r = ck_redis_new(&o);
+    assert_non_null(r);
+    t0 = now_ms();
+    assert_int_equal(ck_redis_command(r, 2, argv, NULL, &rep), -1);
+    took = now_ms() - t0;
+    printf("# silent seeds: %s (%lld ms)\n", ck_redis_errstr(r), (long long)took);
+    assert_null(rep);
+    assert_non_null(strstr(ck_redis_errstr(r), "timed out"));
+    assert_true(took < 4 * TIMEOUT_MS);
     ck_redis_free(r);
     fake_stop(&f);
 }
@@ -378,7 +415,7 @@ static void test_shape(void **state)
 {
     ck_cluster_shape s;
     ck_config cfg;
-    fake f;
+    fake f = { 0 };
     char err[256] = "", want[64];
 
     (void)state;
@@ -409,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_moved_loop),
         cmocka_unit_test(test_holes),
         cmocka_unit_test(test_clusterdown),
+        cmocka_unit_test(test_silent_seeds),
         cmocka_unit_test(test_split),
         cmocka_unit_test(test_fork),
         cmocka_unit_test(test_shape),

@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -593,7 +594,7 @@ static int node_command(ck_redis *r, cnode *nd, int argc, const char **argv,
 static int apply_map(ck_redis *r, ck_cluster_map *m)
 {
     ck_cluster *cl = r->cl;
-    int16_t idx[CK_CLUSTER_NODES_MAX];
+    int16_t idx[CK_CLUSTER_NODES_MAX] = { 0 };
     unsigned char seen[CK_CLUSTER_NODES_MAX] = { 0 };
 
     for (size_t i = 0; i < m->n; i++) {
@@ -669,15 +670,19 @@ static int refresh(ck_redis *r, int force)
         for (size_t i = 0; i < cl->n; i++) {
             int is_prim = 0;
 
+            /* Nodes that do not answer cost a connect timeout each: bounded. */
+            if (ck_redis_now_ms() - now > r->o.connect_timeout_ms + r->o.command_timeout_ms)
+                goto out;
             for (size_t p = 0; p < cl->nprim; p++)
                 is_prim |= cl->prim[p] == (int16_t)i;
             if (is_prim != (pass == 0))
                 continue;
             if (refresh_from(r, cl->nodes[i]) == 0)
                 return 0;
-            snprintf(last, sizeof(last), "%s", r->errstr);
+            snprintf(last, sizeof(last), "%s", r->errstr + r->errmsg_off);
         }
     }
+out:
     if (cl->have_map)
         return 0;       /* keep the old map: its nodes answer or fail on their own */
     ck_redis_set_error(r, "no cluster node answered CLUSTER SHARDS (last error: %.250s)",
@@ -704,13 +709,7 @@ static void route_free(route *rt)
         if (rt->cmd[i])
             redisFreeCommand(rt->cmd[i]);
     }
-    free(rt->cmd);
-    free(rt->clen);
-    free(rt->node);
-    free(rt->anchor);
-    free(rt->ask);
-    free(rt->pending);
-    free(rt->conn);
+    free(rt->cmd);      /* one block holds every array */
 }
 
 /* Formats the commands and picks each one's node; forced: keyless head's node. */
@@ -720,19 +719,20 @@ static int route_init(ck_redis *r, route *rt, size_t n, const int *argc, const c
     ck_cluster *cl = r->cl;
 
     memset(rt, 0, sizeof(*rt));
-    rt->n = n;
-    rt->cmd = calloc(n, sizeof(*rt->cmd));
-    rt->clen = calloc(n, sizeof(int));
-    rt->node = calloc(n, sizeof(int));
-    rt->anchor = calloc(n, sizeof(int));
-    rt->ask = calloc(n, sizeof(int));
-    rt->pending = calloc(n, sizeof(int));
-    rt->conn = calloc(n, sizeof(unsigned long));
-    if (!rt->cmd || !rt->clen || !rt->node || !rt->anchor || !rt->ask || !rt->pending ||
-        !rt->conn) {
+    /* One allocation per call: the pointers first, then the aligned rest. */
+    rt->cmd = n <= SIZE_MAX / (sizeof(char *) + sizeof(unsigned long) + 5 * sizeof(int))
+              ? calloc(n, sizeof(char *) + sizeof(unsigned long) + 5 * sizeof(int)) : NULL;
+    if (!rt->cmd) {
         ck_redis_set_error(r, "out of memory");
         return -1;
     }
+    rt->n = n;
+    rt->conn = (unsigned long *)(rt->cmd + n);
+    rt->clen = (int *)(rt->conn + n);
+    rt->node = rt->clen + n;
+    rt->anchor = rt->node + n;
+    rt->ask = rt->anchor + n;
+    rt->pending = rt->ask + n;
     for (size_t i = 0; i < n; i++) {
         const size_t *lens = argvlen ? argvlen[i] : NULL;
         const char *key;
@@ -782,10 +782,21 @@ static int send_group(ck_redis *r, route *rt, int g, redisReply **replies, int64
         if (rt->pending[i] && rt->node[i] == g) {
             len += (size_t)rt->clen[i] + (rt->ask[i] ? sizeof(ASKING_CMD) - 1 : 0);
             nrep += 1 + (rt->ask[i] != 0);
+            k = i;
         }
     }
+    if (nrep == 1 && !rt->ask[k]) {
+        /* The common case, one command: sent as hiredis formatted it. */
+        left = (int)(deadline - ck_redis_now_ms());
+        if (node_send(r, nd, rt->cmd[k], len, 1, &replies[k], left > 0 ? left : 1) < 0)
+            return -1;
+        rt->pending[k] = 0;
+        rt->conn[k] = nd->conn_id;
+        return 0;
+    }
+    k = 0;
     buf = malloc(len);
-    tmp = calloc(nrep, sizeof(*tmp));
+    tmp = calloc(nrep, sizeof(redisReply *));
     who = calloc(nrep, sizeof(*who));
     if (!buf || !tmp || !who) {
         ck_redis_set_error(r, "out of memory");

@@ -28,6 +28,7 @@ tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_config.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_users.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_redis_url.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_redis_reply.c
+tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_redis_cluster.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_pam_args.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_audit.c
 tests_fuzz_ckfuzz_SOURCES += tests/fuzz/fuzz_keyring.c

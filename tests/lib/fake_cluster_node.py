@@ -9,6 +9,7 @@ moving cluster can.
   moved-loop    every keyed command is MOVED to the node itself
   holes         the slot map covers slots 0..99 only; commands answer +OK
   unreachable   the slot map names a replica on a port nobody listens on
+  silent        five nodes that read commands and never answer
   clusterdown   every keyed command answers -CLUSTERDOWN
   split         two nodes: slots 0..8191 on the first, the rest on the
                 second; a keyed command answers "node<i>:<key>" (or MOVED
@@ -154,6 +155,8 @@ async def serve(cluster, i, reader, writer):
             argv = await read_command(reader)
             if argv is None:
                 break
+            if cluster.mode == "silent":
+                continue
             writer.write(cluster.answer(i, conn, argv))
             await writer.drain()
     except (ConnectionError, ValueError, asyncio.IncompleteReadError):
@@ -165,11 +168,11 @@ async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", required=True,
                     choices=["garbage", "moved-refused", "moved-loop", "holes",
-                             "clusterdown", "split", "unreachable"])
+                             "clusterdown", "split", "unreachable", "silent"])
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--max-seconds", type=float, default=60)
     a = ap.parse_args()
-    n = 2 if a.mode == "split" else 1
+    n = {"split": 2, "silent": 5}.get(a.mode, 1)
     socks = []
     for _ in range(n):
         s = socket.socket()
