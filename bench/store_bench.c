@@ -2,13 +2,15 @@
 /*
  * store_bench - throughput of the session store, driven by bench/store.sh.
  *
- *   store_bench ops URL CONC N [REDIS_PORT]
+ *   store_bench ops URL CONC N [REDIS_PORT[,PORT...]]
  *       create, then touch, then delete N sessions with CONC worker
  *       processes, each with its own store handle (its own Redis
  *       connection or LMDB environment handle): CONC operations in flight,
  *       no pipelining. Prints "<op> <ops/s>" per phase. With REDIS_PORT,
  *       also "touch_rtt <top-level commands per touch>" from INFO
- *       commandstats around the touch phase.
+ *       commandstats around the touch phase, and
+ *       "touch_redirects_per_1000" (MOVED and ASK, INFO errorstats),
+ *       summed over the ports listed (a cluster's primaries).
  *   store_bench fill URL N CONC [FIRST_USER]
  *       creates N sessions, 4 per user, with CONC processes.
  *   store_bench metrics URL REPS
@@ -241,12 +243,103 @@ static int reap(pid_t *pids, int conc)
     return bad;
 }
 
-static int cmd_ops(const char *url, int conc, long n, int redis_port, int nphases,
+/*
+ * The servers whose INFO counts the commands: "PORT[,PORT...]" on 127.0.0.1
+ * (a cluster's primaries: a touch's commands are summed over them all).
+ */
+#define MAX_PORTS 16
+
+typedef struct watched {
+    int n;
+    redisContext *rc[MAX_PORTS];
+} watched;
+
+static int watched_open(watched *w, const char *ports)
+{
+    const char *p = ports;
+
+    w->n = 0;
+    while (p && *p && w->n < MAX_PORTS) {
+        char *end;
+        long port = strtol(p, &end, 10);
+
+        if (end == p || port <= 0 || port > 65535)
+            return -1;
+        if (*end && *end != ',')
+            return -1;
+        w->rc[w->n] = redisConnect("127.0.0.1", (int)port);
+        if (!w->rc[w->n] || w->rc[w->n]->err) {
+            if (w->rc[w->n])
+                redisFree(w->rc[w->n]);
+            return -1;
+        }
+        w->n++;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return 0;
+}
+
+static void watched_close(watched *w)
+{
+    for (int i = 0; i < w->n; i++)
+        redisFree(w->rc[i]);
+    w->n = 0;
+}
+
+/* A count in INFO errorstats: the redirections a server answered. */
+static long long errorstat(redisContext *rc, const char *name)
+{
+    redisReply *r = redisCommand(rc, "INFO errorstats");
+    char pat[64];
+    const char *p;
+    long long v = 0;
+
+    if (!r || r->type != REDIS_REPLY_STRING) {
+        if (r)
+            freeReplyObject(r);
+        return -1;
+    }
+    snprintf(pat, sizeof(pat), "errorstat_%s:count=", name);
+    p = strstr(r->str, pat);
+    if (p)
+        v = atoll(p + strlen(pat));
+    freeReplyObject(r);
+    return v;
+}
+
+static long long sum_commands(watched *w)
+{
+    long long v = 0;
+
+    for (int i = 0; i < w->n; i++)
+        v += client_commands(w->rc[i]);
+    return v;
+}
+
+static long long sum_usec(watched *w)
+{
+    long long v = 0;
+
+    for (int i = 0; i < w->n; i++)
+        v += touch_usec(w->rc[i]);
+    return v;
+}
+
+static long long sum_redirects(watched *w)
+{
+    long long v = 0;
+
+    for (int i = 0; i < w->n; i++)
+        v += errorstat(w->rc[i], "MOVED") + errorstat(w->rc[i], "ASK");
+    return v;
+}
+
+static int cmd_ops(const char *url, int conc, long n, const char *redis_ports, int nphases,
                    long user0)
 {
     int done_pipe[2], *go = calloc((size_t)conc, sizeof(int));
     pid_t *pids = calloc((size_t)conc, sizeof(pid_t));
-    redisContext *rc = NULL;
+    watched w = { 0 };
     long per = n / conc;
     int rcode = 1;
 
@@ -255,23 +348,21 @@ static int cmd_ops(const char *url, int conc, long n, int redis_port, int nphase
         free(pids);
         return 1;
     }
-    if (redis_port > 0) {
-        rc = redisConnect("127.0.0.1", redis_port);
-        if (!rc || rc->err)
-            goto fail;
-    }
+    if (redis_ports && watched_open(&w, redis_ports) != 0)
+        goto fail;
     if (spawn(url, conc, per, user0, nphases, go, done_pipe, pids) != 0)
         goto fail;
     close(done_pipe[1]);
     if (collect(done_pipe[0], conc) != 0)
         goto out;
     for (int ph = 0; ph < nphases; ph++) {
-        long long before = 0, usec0 = 0;
+        long long before = 0, usec0 = 0, redir0 = 0;
         double t0, t1;
 
-        if (rc && ph == PH_TOUCH) {
-            before = client_commands(rc);
-            usec0 = touch_usec(rc);
+        if (w.n && ph == PH_TOUCH) {
+            before = sum_commands(&w);
+            usec0 = sum_usec(&w);
+            redir0 = sum_redirects(&w);
         }
         t0 = now_s();
         for (int i = 0; i < conc; i++)
@@ -280,12 +371,15 @@ static int cmd_ops(const char *url, int conc, long n, int redis_port, int nphase
             goto out;
         t1 = now_s();
         printf("%s %.0f\n", phase_names[ph], (double)(per * conc) / (t1 - t0));
-        if (rc && ph == PH_TOUCH) {
+        if (w.n && ph == PH_TOUCH) {
             printf("touch_rtt %.3f\n",
-                   (double)(client_commands(rc) - before) / (double)(per * conc));
+                   (double)(sum_commands(&w) - before) / (double)(per * conc));
             printf("touch_server_us %.2f\n",
-                   (double)(touch_usec(rc) - usec0) /
+                   (double)(sum_usec(&w) - usec0) /
                    (double)(per * conc));
+            /* After the create phase: every handle has its slot map. */
+            printf("touch_redirects_per_1000 %.3f\n",
+                   (double)(sum_redirects(&w) - redir0) * 1000.0 / (double)(per * conc));
         }
         fflush(stdout);
     }
@@ -294,8 +388,7 @@ out:
     for (int i = 0; i < conc; i++)
         close(go[i]);
     rcode |= reap(pids, conc);
-    if (rc)
-        redisFree(rc);
+    watched_close(&w);
     free(go);
     free(pids);
     return rcode;
@@ -303,8 +396,7 @@ fail:
     /* Before the children run: nothing to reap or close but the pipe. */
     close(done_pipe[0]);
     close(done_pipe[1]);
-    if (rc)
-        redisFree(rc);
+    watched_close(&w);
     free(go);
     free(pids);
     return 1;
@@ -336,7 +428,7 @@ fail:
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: store_bench ops URL CONC N [REDIS_PORT]\n"
+    fprintf(stderr, "usage: store_bench ops URL CONC N [REDIS_PORT[,PORT...]]\n"
                     "       (CK_BENCH_WAIT_REPLICAS=N: [store] wait_replicas)\n"
                     "       store_bench fill URL N CONC [FIRST_USER]\n"
                     "       store_bench metrics URL REPS\n"
@@ -349,9 +441,9 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (argc >= 5 && strcmp(argv[1], "ops") == 0)
         return cmd_ops(argv[2], atoi(argv[3]), atol(argv[4]),
-                       argc > 5 ? atoi(argv[5]) : 0, PH_COUNT, 0);
+                       argc > 5 ? argv[5] : NULL, PH_COUNT, 0);
     if (argc >= 5 && strcmp(argv[1], "fill") == 0)
-        return cmd_ops(argv[2], atoi(argv[4]), atol(argv[3]), 0, 1,
+        return cmd_ops(argv[2], atoi(argv[4]), atol(argv[3]), NULL, 1,
                        argc > 5 ? atol(argv[5]) : 0);
     if (argc == 2 && strcmp(argv[1], "touch-script") == 0) {
         fputs(ck_redis_script_src[CK_SCRIPT_TOUCH], stdout);

@@ -54,6 +54,7 @@ dist_ckexamplesysusers_DATA = conf/sysusers.d/checkup.conf
 
 ckexampleredisdir = $(ckexampledir)/redis
 dist_ckexampleredis_DATA = conf/redis/redis.conf conf/redis/checkup-auth.conf \
+	conf/redis/cluster.conf \
 	conf/redis/sentinel.conf
 
 ckexamplemonitoringdir = $(ckexampledir)/monitoring

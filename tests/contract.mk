@@ -7,6 +7,14 @@ TESTS += \
 	tests/contract_lmdb.sh tests/contract_redis.sh \
 	tests/contract_race_lmdb.sh tests/contract_race_redis.sh \
 	tests/contract_input_lmdb.sh tests/contract_input_redis.sh
+# The same suites on a Redis Cluster (3 primaries, 3 replicas; plain, and
+# the contract over TLS as an ACL user): tests/lib/cluster.sh.
+TESTS += \
+	tests/contract_cluster.sh tests/contract_race_cluster.sh \
+	tests/contract_input_cluster.sh tests/contract_cluster_tls.sh
+EXTRA_DIST += tests/lib/cluster.sh \
+	tests/contract_cluster.sh tests/contract_race_cluster.sh \
+	tests/contract_input_cluster.sh tests/contract_cluster_tls.sh
 EXTRA_DIST += \
 	tests/contract_common.sh \
 	tests/contract_lmdb.sh tests/contract_redis.sh \

@@ -2,9 +2,10 @@
 /*
  * contract_common.h - helpers shared by the store contract, race and
  * bad-input tests. The store under test is named by CHECKUP_TEST_STORE
- * ("lmdb:<dir>" or a redis URL); every test gets a namespace of its own
- * (a subdirectory for LMDB, a key prefix for Redis) so that counts and
- * metrics start from zero whatever ran before.
+ * ("lmdb:<dir>" or a redis URL, with CHECKUP_TEST_TLS_CA and
+ * CHECKUP_TEST_PASSWORD_FILE for a TLS store with an ACL user); every test
+ * gets a namespace of its own (a subdirectory for LMDB, a key prefix for
+ * Redis) so that counts and metrics start from zero whatever ran before.
  */
 #ifndef CK_CONTRACT_COMMON_H
 #define CK_CONTRACT_COMMON_H
@@ -81,9 +82,17 @@ static inline void ct_config(ck_config *cfg, const char *name, int inactivity,
         cfg->store_url = malloc(strlen(buf) + 6);
         sprintf(cfg->store_url, "lmdb:%s", buf);
     } else {
+        const char *ca = getenv("CHECKUP_TEST_TLS_CA");
+        const char *pwf = getenv("CHECKUP_TEST_PASSWORD_FILE");
+
         cfg->store_url = strdup(url);
         snprintf(buf, sizeof(buf), "ckt:%s:%ld:%u:", name, (long)getpid(), serial);
         cfg->key_prefix = strdup(buf);
+        /* A TLS store's CA and an ACL user's password (tests/contract_cluster_tls.sh). */
+        if (ca && *ca)
+            cfg->tls_ca_file = strdup(ca);
+        if (pwf && *pwf)
+            cfg->redis_password_file = strdup(pwf);
     }
 }
 

@@ -13,3 +13,8 @@ EXTRA_DIST += tests/faults_wait.sh tests/lib/lag_relay.py bench/faults_lagged.sh
 check_PROGRAMS += tests/wait_drive
 tests_wait_drive_SOURCES = tests/wait_drive.c
 tests_wait_drive_LDADD = libcheckup.la
+
+# tests/cluster_reshard.sh, tests/cluster_failover.sh: a Redis Cluster
+# (tests/lib/cluster.sh) resharded, and a primary killed, under load.
+TESTS += tests/cluster_reshard.sh tests/cluster_failover.sh
+EXTRA_DIST += tests/cluster_reshard.sh tests/cluster_failover.sh

@@ -77,7 +77,7 @@ for f in checkup.conf docker-compose.yml pam.d/sshd pam.d/login pam.d/clinic-por
          nginx/checkup.conf systemd/checkupd.service systemd/checkup-sweep.service \
          systemd/checkup-sweep.timer monitoring/checkup-alerts.yml \
          monitoring/checkup-alerts.test.yml monitoring/checkup-dashboard.json tmpfiles.d/checkup.conf \
-         sysusers.d/checkup.conf redis/redis.conf redis/checkup-auth.conf redis/sentinel.conf \
+         sysusers.d/checkup.conf redis/redis.conf redis/checkup-auth.conf redis/sentinel.conf redis/cluster.conf \
          docker/Dockerfile docker/checkup.conf k8s/00-namespace.yaml k8s/10-secrets.yaml \
          k8s/20-redis.yaml k8s/30-checkupd.yaml k8s/40-networkpolicy.yaml; do
     has "$ex/$f" 644 "example"

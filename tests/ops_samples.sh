@@ -9,6 +9,9 @@
 #    keeps noeviction and appendonly;
 #  - conf/redis/sentinel.conf runs a real redis-sentinel through which
 #    checkup finds the primary with the same user and password;
+#  - conf/redis/cluster.conf runs a 6-node Redis Cluster with the same ACL,
+#    whose shape checkup config check reports and on which a PAM login
+#    makes a session as user "checkup";
 #  - the systemd unit passes systemd-analyze verify, the tmpfiles entry
 #    gives the mode the embedded store creates, and every YAML file parses.
 # Every server started here is stopped by pid.
@@ -133,7 +136,7 @@ printf 'pw one\n' > "$d/pw"
         -r 192.0.2.1 -t pts/1 -k "$d/token" auth acct open < "$d/pw"
 ) > "$d/pam.out" 2>&1 && ok "PAM login on the sample Redis as user checkup" ||
     { fail "PAM login on the sample Redis:"; cat "$d/pam.out"; }
-n=$("$ck" -c "$d/checkup.conf" sessions list --user alice@example.org 2>&1 | grep -c '^[0-9a-f]\{12\}')
+n=$("$ck" -c "$d/checkup.conf" sessions list --user alice@example.org 2>&1 | grep -c '^[0-9A-Za-z_-][0-9A-Za-z_-][0-9a-f]\{10\}')
 [ "$n" = 1 ] && ok "the session is listed" || fail "sessions listed: $n"
 # Counted inside Redis: session keys hold raw hash bytes, newlines included.
 counts=$(cli -a "$admin" eval "local all, other = redis.call('KEYS', '*'), 0
@@ -170,7 +173,7 @@ sport=$(sentinel_start sentinel checkup "$port" "$@") || {
 ok "redis-sentinel runs conf/redis/sentinel.conf"
 sed -i "s|^url = .*|url = redis+sentinel://127.0.0.1:$sport/checkup|" "$d/checkup.conf"
 if "$ck" -c "$d/checkup.conf" sessions list --user alice@example.org > "$d/out" 2>&1 &&
-    [ "$(grep -c '^[0-9a-f]\{12\}' "$d/out")" = 1 ]; then
+    [ "$(grep -c '^[0-9A-Za-z_-][0-9A-Za-z_-][0-9a-f]\{10\}' "$d/out")" = 1 ]; then
     ok "checkup finds the primary through the sample sentinel"
 else
     fail "through the sentinel:"; cat "$d/out"
@@ -548,6 +551,55 @@ if systemd-sysusers --root="$sr" checkup.conf > "$d/tmpfiles.out" 2>&1 &&
         fail "sysusers + tmpfiles: /run/checkup is '$got', group checkup '$gid'"
 else
     fail "systemd-sysusers / systemd-tmpfiles:"; cat "$d/tmpfiles.out"
+fi
+
+# --- cluster.conf ----------------------------------------------------------
+# conf/redis/cluster.conf on top of redis.conf and checkup-auth.conf runs
+# 6 cluster nodes (3 primaries, replicas as user "replica"); checkup, as
+# user "checkup" of the same ACL, checks the cluster's shape and logs in
+# (the PAM service's checkup.conf now names the cluster).
+. "$top_srcdir/tests/lib/cluster.sh"
+set --
+while IFS= read -r line; do
+    case $line in
+    ''|'#'*|'dir '*|'logfile '*|'port '*|'bind '*|'include '*|'appendonly '*) continue ;;
+    esac
+    set -- "$@" "$line"
+done < "$conf/redis/redis.conf"
+grep -q '^include /etc/redis/redis.conf$' "$conf/redis/cluster.conf" ||
+    fail "cluster.conf does not include redis.conf"
+while IFS= read -r line; do
+    case $line in ''|'#'*|'include '*) continue ;; esac
+    set -- "$@" "$line"
+done < "$conf/redis/cluster.conf"
+if CL_ADMIN_PW=$admin cluster_start samplecl "$@" "include $d/auth.conf"; then
+    ok "6 redis-server nodes run conf/redis/cluster.conf and form a cluster as user replica"
+    cport=${CL_PORTS%% *}
+    nt=$(CL_ADMIN_PW=$admin cl_cli "$cport" config get cluster-node-timeout | tail -n 1)
+    [ "$nt" = "$(sed -n 's/^cluster-node-timeout //p' "$conf/redis/cluster.conf")" ] &&
+        ok "the nodes run the sample's cluster-node-timeout ($nt)" || fail "cluster-node-timeout is '$nt'"
+    sed -i "s|^url = .*|url = redis+cluster://$CL_SEEDS/\nwait_replicas = 1|" "$d/checkup.conf"
+    if "$ck" -c "$d/checkup.conf" config check > "$d/out" 2>&1 &&
+        grep -q '3 primaries, 3 replicas, 16384 of 16384 slots covered, 0 nodes unreachable' "$d/out"; then
+        ok "checkup config check as user checkup reports the sample cluster's shape"
+    else
+        fail "config check on the sample cluster:"; cat "$d/out"
+    fi
+    (
+        ck_pam_wrap "$d"
+        drive -s checkup -u alice \
+            -r 192.0.2.1 -t pts/1 -k "$d/token" auth acct open < "$d/pw"
+    ) > "$d/pam.out" 2>&1 && ok "PAM login on the sample cluster as user checkup" ||
+        { fail "PAM login on the sample cluster:"; cat "$d/pam.out"; }
+    n=$("$ck" -c "$d/checkup.conf" sessions list --user alice@example.org 2>&1 |
+        grep -c '^[0-9A-Za-z_-][0-9A-Za-z_-][0-9a-f]\{10\}')
+    [ "$n" = 1 ] && ok "the session is listed from the cluster" || fail "sessions listed from the cluster: $n"
+    case $(REDISCLI_AUTH=$app redis-cli --no-auth-warning --user checkup -p "$cport" flushall 2>&1) in
+    *NOPERM*) ok "cluster: the checkup user is refused FLUSHALL" ;;
+    *) fail "cluster: the checkup user may run FLUSHALL" ;;
+    esac
+else
+    fail "conf/redis/cluster.conf: the cluster does not form"
 fi
 
 # --- YAML ----------------------------------------------------------------

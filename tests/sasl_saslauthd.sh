@@ -80,7 +80,7 @@ realm=
 if grep -qF '"event":"login_success","user":"a@example.org","method":"password","service":"ldap"' \
     "$d/audit.jsonl"; then ok "the password bind is audited with service ldap"
 else not_ok "the password bind is audited with service ldap"; fi
-if [ "$("$ck" -c "$d/checkup.conf" sessions list --user a@example.org | grep -c '^[0-9a-f]\{12\}')" = 0 ]
+if [ "$("$ck" -c "$d/checkup.conf" sessions list --user a@example.org | grep -c '^[0-9A-Za-z_-][0-9A-Za-z_-][0-9a-f]\{10\}')" = 0 ]
 then ok "password binds open no checkup session"
 else not_ok "password binds open no checkup session"; fi
 

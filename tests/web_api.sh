@@ -121,12 +121,12 @@ out=$(post /v1/auth/logout-all '' -H "Cookie: $WEB_COOKIE=$t2" -H 'Origin: https
 check "logout-all by cookie from another site, with Basic credentials for a proxy: 403" 403 "${out%% *}"
 check "  and the session lives on" 200 "$(status "$u/v1/users/me" -H "Authorization: Bearer $t2")"
 n_before=$(curl -s -H "Authorization: Bearer $t2" "$u/v1/users/me" > /dev/null;
-    "$top_builddir/checkup" -c "$d/checkup.conf" sessions list --user alice@example.org | grep -c '^[0-9a-f]\{12\}')
+    "$top_builddir/checkup" -c "$d/checkup.conf" sessions list --user alice@example.org | grep -c '^[0-9A-Za-z_-][0-9A-Za-z_-][0-9a-f]\{10\}')
 out=$(post /v1/auth/logout-all '' -H "Cookie: $WEB_COOKIE=$t2" -H "Origin: $WEB_ORIGIN")
 check "logout-all by cookie from our pages ends all of alice's sessions" "200 $n_before" \
     "${out%% *} $(echo "${out#* }" | jq -r .ended)"
 check "  none left" 0 "$("$top_builddir/checkup" -c "$d/checkup.conf" sessions list \
-    --user alice@example.org | grep -c '^[0-9a-f]\{12\}')"
+    --user alice@example.org | grep -c '^[0-9A-Za-z_-][0-9A-Za-z_-][0-9a-f]\{10\}')"
 
 # --- lockout -------------------------------------------------------------
 # Last: the failures here lock this address too (deny = 5).

@@ -17,8 +17,9 @@
 : "${REDIS_SERVER:=redis-server}"
 CK_TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ck-test.XXXXXX")
 
+# CK_PORT_MAX lowers the top (tests/lib/cluster.sh: bus port = port + 10000).
 ck_free_port() {
-    shuf -i 20000-59999 -n 1
+    shuf -i 20000-"${CK_PORT_MAX:-59999}" -n 1
 }
 
 # redis_start NAME [CONF-LINE...]: prints the port.
