@@ -88,6 +88,15 @@ struct ck_backend_ops {
     const char *name;
     ck_status (*create)(ck_store *st, const ck_skey *key, const ck_session *s);
     ck_status (*touch)(ck_store *st, const ck_skey *key, int64_t now, ck_session *out);
+    /*
+     * Optional: n touches at one now (n <= CK_STORE_BATCH_MAX), each
+     * answered in res[i] as touch would. NULL: one touch after another.
+     */
+    void (*touch_many)(ck_store *st, size_t n, const ck_skey *keys, int64_t now,
+                       ck_session *const *outs, ck_status *res);
+    /* Optional: 1 when touch's answer needs no write (*rc set), else 0. */
+    int (*touch_cheap)(ck_store *st, const ck_skey *key, int64_t now, ck_session *out,
+                       ck_status *rc);
     ck_status (*get)(ck_store *st, const ck_skey *key, int64_t now, ck_session *out);
     /* revoked: 0 = logout, 1 = admin revocation (counted as revoked) */
     ck_status (*del)(ck_store *st, const ck_skey *key, int64_t now, int revoked);

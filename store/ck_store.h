@@ -168,6 +168,23 @@ size_t ck_store_last_evicted(const ck_store *st);
 
 /* Validate-and-refresh; see the store contract in docs/design.md. */
 ck_status ck_store_touch(ck_store *st, const char *sid, ck_session *out);
+/*
+ * Touches n sessions at once (a daemon's queued keep-alives): res[i] and
+ * *outs[i] are what ck_store_touch(st, sids[i], outs[i]) would give, in
+ * as few round trips and transactions as the backend can (one Redis
+ * pipeline, one LMDB write transaction). n is at most CK_STORE_BATCH_MAX.
+ * ck_store_errstr() tells the last failure's reason.
+ */
+#define CK_STORE_BATCH_MAX 64
+/*
+ * A touch answered only when that costs no write and no round trip (the
+ * embedded store's session was already touched this second): 1 with *rc
+ * as ck_store_touch would answer, else 0 and nothing done (then use
+ * ck_store_touch or ck_store_touch_many).
+ */
+int ck_store_touch_cheap(ck_store *st, const char *sid, ck_session *out, ck_status *rc);
+void ck_store_touch_many(ck_store *st, size_t n, const char *const *sids, ck_session *const *outs,
+                         ck_status *res);
 /* Read without refreshing; expired sessions report EXPIRED_* as touch does. */
 ck_status ck_store_get(ck_store *st, const char *sid, ck_session *out);
 /* Logout. Idempotent: deleting a missing session is CK_OK. */

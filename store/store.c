@@ -442,6 +442,37 @@ ck_status ck_store_touch(ck_store *st, const char *sid, ck_session *out)
     return st->ops->touch(st, &key, ck_now(), out);
 }
 
+int ck_store_touch_cheap(ck_store *st, const char *sid, ck_session *out, ck_status *rc)
+{
+    ck_skey key;
+
+    if (!st->ops->touch_cheap || sid_to_key(st, sid, &key) != 0)
+        return 0;
+    return st->ops->touch_cheap(st, &key, ck_now(), out, rc);
+}
+
+void ck_store_touch_many(ck_store *st, size_t n, const char *const *sids, ck_session *const *outs,
+                         ck_status *res)
+{
+    ck_skey keys[CK_STORE_BATCH_MAX];
+    int64_t now = ck_now();
+    size_t i;
+
+    if (n > CK_STORE_BATCH_MAX)
+        n = CK_STORE_BATCH_MAX;
+    for (i = 0; i < n && sid_to_key(st, sids[i], &keys[i]) == 0; i++)
+        ;
+    if (i == n && n > 1 && st->ops->touch_many) {
+        st->ops->touch_many(st, n, keys, now, outs, res);
+        return;
+    }
+    /* One at a time when a backend cannot batch, or an id is malformed. */
+    for (i = 0; i < n; i++)
+        res[i] = sid_to_key(st, sids[i], &keys[i]) != 0
+                 ? ck_fail(st, CK_ERR_INVALID, "malformed session id")
+                 : st->ops->touch(st, &keys[i], now, outs[i]);
+}
+
 ck_status ck_store_get(ck_store *st, const char *sid, ck_session *out)
 {
     ck_skey key;

@@ -445,6 +445,104 @@ static void test_touch_refresh(void **state)
     assert_status(st, ck_store_touch(st, sid, &got), CK_OK);
 }
 
+/*
+ * A batch of touches (what checkupd sends for its queued keep-alives)
+ * answers each exactly as a touch of its own would: live, logged out,
+ * idle, never existed, the same session twice.
+ */
+static void test_touch_many(void **state)
+{
+    ck_store *st = open_ns(state, "many", INACT, LIFE, 0);
+    char live[3][CK_SID_LEN], gone[CK_SID_LEN], idle[CK_SID_LEN], ghost[CK_SID_LEN];
+    const char *sids[7];
+    ck_session outs_v[7], *outs[7], got;
+    ck_status res[7];
+    const ck_status want[7] = { CK_OK, CK_NOT_FOUND, CK_OK, CK_EXPIRED_IDLE, CK_NOT_FOUND,
+                                CK_OK, CK_OK };
+    ck_metrics m;
+
+    mk(st, "b1", CK_AUTH_EMAIL, live[0], NULL);
+    mk(st, "b2", CK_AUTH_OIDC, live[1], NULL);
+    mk(st, "b1", CK_AUTH_CORPPASS, live[2], NULL);
+    mk(st, "b3", CK_AUTH_EMAIL, gone, NULL);
+    mk(st, "b4", CK_AUTH_EMAIL, idle, NULL);
+    assert_status(st, ck_store_delete(st, gone), CK_OK);
+    ct_other_sid(live[0], ghost);
+    at(INACT - 100);
+    for (int i = 0; i < 3; i++)
+        assert_status(st, ck_store_touch(st, live[i], &got), CK_OK);
+    at(INACT + 50);
+    sids[0] = live[0];
+    sids[1] = gone;
+    sids[2] = live[1];
+    sids[3] = idle;
+    sids[4] = ghost;
+    sids[5] = live[2];
+    sids[6] = live[0];
+    for (int i = 0; i < 7; i++)
+        outs[i] = &outs_v[i];
+    ck_store_touch_many(st, 7, sids, outs, res);
+    for (int i = 0; i < 7; i++) {
+        if (res[i] != want[i])
+            fail_msg("batch item %d: %s, want %s", i, ck_status_str(res[i]),
+                     ck_status_str(want[i]));
+        if (res[i] != CK_OK)
+            continue;
+        assert_int_equal(outs_v[i].last_activity, t0 + INACT + 50);
+        assert_int_equal(outs_v[i].expires, t0 + INACT + 50 + INACT);
+    }
+    assert_string_equal(outs_v[2].user_id, "b2");
+    assert_int_equal(outs_v[5].method, CK_AUTH_CORPPASS);
+    /* the refresh is stored, and the idle end was counted once */
+    assert_status(st, ck_store_get(st, live[1], &got), CK_OK);
+    assert_int_equal(got.expires, t0 + INACT + 50 + INACT);
+    assert_status(st, ck_store_touch(st, idle, &got), CK_NOT_FOUND);
+    assert_status(st, ck_store_metrics(st, &m), CK_OK);
+    assert_int_equal(m.active, 3);
+    assert_int_equal(m.ended_idle, 1);
+    assert_int_equal(m.ended_logout, 1);
+
+    /* a malformed id is refused alone; the others are still touched */
+    sids[0] = "not a session id";
+    sids[1] = live[1];
+    at(INACT + 70);
+    ck_store_touch_many(st, 2, sids, outs, res);
+    assert_int_equal(res[0], CK_ERR_INVALID);
+    assert_int_equal(res[1], CK_OK);
+    assert_int_equal(outs_v[1].last_activity, t0 + INACT + 70);
+}
+
+/*
+ * A touch the embedded store answers from a read (touched this second
+ * already) is cheap; anything else, and any touch on Redis, is not, and
+ * is left undone.
+ */
+static void test_touch_cheap(void **state)
+{
+    ck_store *st = open_ns(state, "cheap", INACT, LIFE, 0);
+    char sid[CK_SID_LEN], ghost[CK_SID_LEN];
+    ck_session got;
+    ck_status rc = CK_ERR_INTERNAL;
+
+    mk(st, "c1", CK_AUTH_EMAIL, sid, NULL);
+    ct_other_sid(sid, ghost);
+    at(10);
+    assert_int_equal(ck_store_touch_cheap(st, sid, &got, &rc), 0);
+    assert_status(st, ck_store_get(st, sid, &got), CK_OK);
+    assert_int_equal(got.last_activity, t0);        /* nothing was done */
+    assert_status(st, ck_store_touch(st, sid, &got), CK_OK);
+    assert_int_equal(ck_store_touch_cheap(st, sid, &got, &rc), ct_is_lmdb());
+    if (ct_is_lmdb()) {
+        assert_int_equal(rc, CK_OK);
+        assert_int_equal(got.last_activity, t0 + 10);
+        assert_string_equal(got.user_id, "c1");
+    }
+    assert_int_equal(ck_store_touch_cheap(st, ghost, &got, &rc), 0);
+    assert_int_equal(ck_store_touch_cheap(st, "malformed", &got, &rc), 0);
+    assert_status(st, ck_store_delete(st, sid), CK_OK);
+    assert_int_equal(ck_store_touch_cheap(st, sid, &got, &rc), 0);
+}
+
 /* Touches every 1100 s keep a session alive until the absolute deadline. */
 static void test_touch_sliding_until_deadline(void **state)
 {
@@ -1447,6 +1545,8 @@ int main(void)
         T(test_touch_missing),
         T(test_touch_refresh),
         T(test_touch_sliding_until_deadline),
+        T(test_touch_many),
+        T(test_touch_cheap),
         T(test_touch_lifetime),
         T(test_touch_lifetime_before_idle),
         T(test_lifetime_equals_inactivity),

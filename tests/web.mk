@@ -10,6 +10,9 @@ check_SCRIPTS += checkupd$(EXEEXT)
 # The login pools: a full queue, a locked account, a slow provider (web/pool.c).
 TESTS += tests/web_pool.sh
 EXTRA_DIST += tests/web_pool.sh
+# Keep-alives batched through the touch pool (web/pool.c, routes.c).
+TESTS += tests/web_batch.sh
+EXTRA_DIST += tests/web_batch.sh
 
 check_PROGRAMS += tests/test_web_units
 TESTS += tests/test_web_units

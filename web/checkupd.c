@@ -264,7 +264,10 @@ static int start_pools(ckd *d)
     if (d->login_pool && d->npnames > 0)
         d->provider_pool = ckd_pool_start(d, "provider", d->dc.provider_threads,
                                           d->dc.provider_queue);
-    if (d->login_pool && (d->npnames == 0 || d->provider_pool))
+    if (d->login_pool)
+        d->touch_pool = ckd_pool_start_batch(d, "touch", 1, 4096, CKD_BATCH_MAX,
+                                             ckd_touch_batch);
+    if (d->login_pool && d->touch_pool && (d->npnames == 0 || d->provider_pool))
         return 0;
     ckd_log(d, LOG_ERR, "cannot start the login threads");
     return -1;
@@ -281,7 +284,9 @@ static void stop_pools(ckd *d)
 
     ckd_pool_stop(d->login_pool);
     ckd_pool_stop(d->provider_pool);
-    left = ckd_pool_drain(d->login_pool, 2000) + ckd_pool_drain(d->provider_pool, 1000);
+    ckd_pool_stop(d->touch_pool);
+    left = ckd_pool_drain(d->login_pool, 2000) + ckd_pool_drain(d->provider_pool, 1000) +
+           ckd_pool_drain(d->touch_pool, 1000);
     if (left > 0)
         ckd_log(d, LOG_WARNING, "stopping with %d login answers unsent", left);
 }
@@ -373,8 +378,10 @@ int main(int argc, char **argv)
     /* Joined already; a failed start leaves threads to stop. */
     ckd_pool_stop(d.login_pool);
     ckd_pool_stop(d.provider_pool);
+    ckd_pool_stop(d.touch_pool);
     ckd_pool_free(d.login_pool);
     ckd_pool_free(d.provider_pool);
+    ckd_pool_free(d.touch_pool);
     ckd_oidc_close_all();
     ckd_store_close_all();
     ck_oidc_providers_free(d.providers);

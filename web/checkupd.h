@@ -84,6 +84,7 @@ typedef struct ckd {
     ckd_guard *guard;               /* connection limits; NULL in unit tests */
     ckd_pool *login_pool;           /* password logins; NULL: done in place */
     ckd_pool *provider_pool;        /* provider callbacks; NULL: done in place */
+    ckd_pool *touch_pool;           /* keep-alives, batched; NULL: done in place */
 } ckd;
 
 /*
@@ -219,6 +220,14 @@ void ckd_guard_defer_accept(const ckd *d, struct MHD_Daemon *mhd);
 /* pool.c: bounded pools of threads for hashes and token exchanges. */
 ckd_pool *ckd_pool_start(const ckd *d, const char *name, int threads, int queue_max);
 /*
+ * A pool whose threads take up to batch_max queued jobs at once and run
+ * them with one run_batch call (the jobs' own run is not called).
+ */
+#define CKD_BATCH_MAX 64
+typedef void (*ckd_batch_fn)(const ckd *d, struct ckd_job **jobs, size_t n);
+ckd_pool *ckd_pool_start_batch(const ckd *d, const char *name, int threads, int queue_max,
+                               int batch_max, ckd_batch_fn run_batch);
+/*
  * Suspends c and queues job: 0. -1 when the queue is full or the pool is
  * stopping: nothing queued, c not suspended; the caller answers 503 at
  * once (ckd_busy).
@@ -236,6 +245,8 @@ void ckd_pool_stop(ckd_pool *p);
 /* Waits up to ms for every request with a job to complete; how many did not. */
 int ckd_pool_drain(ckd_pool *p, int ms);
 void ckd_pool_free(ckd_pool *p);
+/* routes.c: the touch pool's batch function (every queued keep-alive at once). */
+void ckd_touch_batch(const ckd *d, struct ckd_job **jobs, size_t n);
 /* Prometheus text for the pools and the hash count; -1 when buf is too small. */
 int ckd_pool_metrics(ckd_pool *const *pools, size_t npools, unsigned long long hashes,
                      char *buf, size_t len);

@@ -45,11 +45,14 @@ struct ckd_pool {
     pthread_t *th;
     int nthreads;
     int queue_max;
+    int batch_max;                  /* > 0: a thread takes up to this many jobs at once */
+    ckd_batch_fn run_batch;
     ckd_job *head, *tail;
     int queued, running;
     int held;                       /* jobs whose requests have not completed */
     int stopping;
     unsigned long long done, rejected, abandoned;
+    unsigned long long batches;     /* run_batch calls */
     long long refusal_sec;          /* the second of the last audited refusal */
     unsigned long refusal_quiet;    /* refusals since, not audited */
 };
@@ -68,6 +71,51 @@ static int peer_gone(int fd)
     if (n == 0)
         return 1;
     return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
+/*
+ * A batch pool's thread: takes every queued job (up to batch_max) and runs
+ * them in one call, so that a burst of keep-alives costs the store one
+ * round trip or one transaction. No hang-up check here: each would be a
+ * system call per job, more than the job itself.
+ */
+static void *batch_worker(void *arg)
+{
+    ckd_pool *p = arg;
+    ckd_job *jobs[CKD_BATCH_MAX];
+    size_t n;
+
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->head && !p->stopping)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (!p->head)
+            break;
+        for (n = 0; p->head && n < (size_t)p->batch_max; n++) {
+            jobs[n] = p->head;
+            p->head = p->head->next;
+        }
+        if (!p->head)
+            p->tail = NULL;
+        p->queued -= (int)n;
+        p->running += (int)n;
+        pthread_mutex_unlock(&p->mu);
+
+        p->run_batch(p->d, jobs, n);
+        for (size_t i = 0; i < n; i++)
+            jobs[i]->state = CKD_JOB_DONE;
+        pthread_mutex_lock(&p->mu);
+        p->running -= (int)n;
+        p->done += n;
+        p->batches++;
+        pthread_mutex_unlock(&p->mu);
+        /* From here each request thread owns its job (and may free it). */
+        for (size_t i = 0; i < n; i++)
+            MHD_resume_connection(jobs[i]->c);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
 }
 
 static void *worker(void *arg)
@@ -116,11 +164,19 @@ static void *worker(void *arg)
 
 ckd_pool *ckd_pool_start(const ckd *d, const char *name, int threads, int queue_max)
 {
+    return ckd_pool_start_batch(d, name, threads, queue_max, 0, NULL);
+}
+
+ckd_pool *ckd_pool_start_batch(const ckd *d, const char *name, int threads, int queue_max,
+                               int batch_max, ckd_batch_fn run_batch)
+{
     ckd_pool *p = calloc(1, sizeof(*p));
 
     if (!p)
         return NULL;
     p->d = d;
+    p->batch_max = batch_max > CKD_BATCH_MAX ? CKD_BATCH_MAX : batch_max;
+    p->run_batch = run_batch;
     snprintf(p->name, sizeof(p->name), "%s", name);
     p->queue_max = queue_max;
     pthread_mutex_init(&p->mu, NULL);
@@ -130,7 +186,8 @@ ckd_pool *ckd_pool_start(const ckd *d, const char *name, int threads, int queue_
     if (!p->th)
         goto fail;
     for (p->nthreads = 0; p->nthreads < threads; p->nthreads++) {
-        if (pthread_create(&p->th[p->nthreads], NULL, worker, p) != 0) {
+        if (pthread_create(&p->th[p->nthreads], NULL, run_batch ? batch_worker : worker,
+                           p) != 0) {
             ckd_log(d, LOG_ERR, "%s pool: cannot start a thread: %s", name, strerror(errno));
             goto fail;
         }
@@ -305,12 +362,13 @@ int ckd_pool_metrics(ckd_pool *const *pools, size_t npools, unsigned long long h
         const char *name, *type, *help;
     } m[] = {
         { "checkupd_pool_threads", "gauge", "Threads of the pool." },
-        { "checkupd_pool_queue_limit", "gauge", "Logins the pool's queue holds at most." },
-        { "checkupd_pool_queued", "gauge", "Logins waiting for a pool thread." },
-        { "checkupd_pool_running", "gauge", "Logins a pool thread is working on." },
-        { "checkupd_pool_done_total", "counter", "Logins the pool has worked on." },
+        { "checkupd_pool_queue_limit", "gauge", "Requests the pool's queue holds at most." },
+        { "checkupd_pool_queued", "gauge", "Requests waiting for a pool thread." },
+        { "checkupd_pool_running", "gauge", "Requests a pool thread is working on." },
+        { "checkupd_pool_done_total", "counter", "Requests the pool has worked on." },
         { "checkupd_pool_rejected_total", "counter",
-          "Logins refused at once (503) because the pool's queue was full or it was stopping." },
+          "Requests refused at once (503; keep-alives: done in place) because the pool's "
+          "queue was full or it was stopping." },
         { "checkupd_pool_abandoned_total", "counter",
           "Queued logins dropped because their client had gone." },
     };
@@ -336,6 +394,21 @@ int ckd_pool_metrics(ckd_pool *const *pools, size_t npools, unsigned long long h
             if (put(buf, len, &n, "%s{pool=\"%s\"} %llu\n", m[k].name, p->name, v) != 0)
                 return -1;
         }
+    }
+    for (size_t i = 0; i < npools; i++) {
+        ckd_pool *p = pools[i];
+        unsigned long long v;
+
+        if (!p || !p->run_batch)
+            continue;
+        pthread_mutex_lock(&p->mu);
+        v = p->batches;
+        pthread_mutex_unlock(&p->mu);
+        if (put(buf, len, &n, "# HELP checkupd_touch_batches_total Store calls that "
+                "touched the queued keep-alives together.\n"
+                "# TYPE checkupd_touch_batches_total counter\n"
+                "checkupd_touch_batches_total %llu\n", v) != 0)
+            return -1;
     }
     if (put(buf, len, &n, "# HELP checkupd_password_hashes_total Password hashes computed "
             "for logins.\n# TYPE checkupd_password_hashes_total counter\n"

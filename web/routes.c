@@ -118,30 +118,36 @@ static void audit_end(struct MHD_Connection *c, const ckd *d, const char *sid, c
  * CK_EXPIRED_LIFETIME (also for a token past its exp, which is the
  * session's deadline) or CK_NOT_FOUND.
  */
-static auth_result authenticate_as(struct MHD_Connection *c, const ckd *d, ck_session *s,
-                                   char sid[CK_SID_LEN], ck_status *end, int refresh)
+/*
+ * The first half of authenticate_as: the request's token, its signature
+ * checked. AUTH_OK with *ts CK_TOKEN_OK or CK_TOKEN_EXPIRED when the store
+ * is to be asked about sid; else the answer (AUTH_NONE, AUTH_BAD).
+ */
+static auth_result auth_token(struct MHD_Connection *c, const ckd *d, char sid[CK_SID_LEN],
+                              ck_token_status *ts)
 {
     const char *tok;
     size_t len = 0;
     int malformed = 0;
-    ck_token_status ts;
-    ck_store *st;
-    ck_status cs;
 
-    *end = CK_NOT_FOUND;
     tok = ckd_request_token(c, d, &len, &malformed);
     if (malformed)
         return AUTH_BAD;
     if (!tok)
         return AUTH_NONE;
-    ts = ck_token_verify(d->ring, tok, len, ck_now(), sid, NULL, NULL);
-    if (ts != CK_TOKEN_OK && ts != CK_TOKEN_EXPIRED)
+    *ts = ck_token_verify(d->ring, tok, len, ck_now(), sid, NULL, NULL);
+    if (*ts != CK_TOKEN_OK && *ts != CK_TOKEN_EXPIRED)
         return AUTH_BAD;
-    st = ckd_store(d);
-    if (!st)
-        return AUTH_STORE;
-    /* An expired token's session is past its deadline: the touch only ends it. */
-    cs = refresh ? ck_store_touch(st, sid, s) : ck_store_get(st, sid, s);
+    return AUTH_OK;
+}
+
+/*
+ * The second half: what the store said (cs) about the token's session.
+ * A store failure is logged by the caller, which has the store's reason.
+ */
+static auth_result auth_settle(struct MHD_Connection *c, const ckd *d, const char *sid,
+                               ck_token_status ts, ck_status cs, ck_status *end)
+{
     if (cs == CK_OK && ts == CK_TOKEN_OK)
         return AUTH_OK;
     if (cs == CK_EXPIRED_IDLE || cs == CK_EXPIRED_LIFETIME)
@@ -156,9 +162,38 @@ static auth_result authenticate_as(struct MHD_Connection *c, const ckd *d, ck_se
         *end = cs == CK_ERR_INVALID ? CK_NOT_FOUND : cs;
         return AUTH_ENDED;
     }
-    ckd_log(d, LOG_ERR, "%s: %s: %s", refresh ? "touch" : "get", ck_status_str(cs),
-            ck_store_errstr(st));
     return AUTH_STORE;
+}
+
+/*
+ * The session of a request, touched (every valid call is a keep-alive)
+ * when refresh is set, else only read. The signature is checked before
+ * the store is asked. For AUTH_ENDED, *end says why: CK_EXPIRED_IDLE,
+ * CK_EXPIRED_LIFETIME (also for a token past its exp, which is the
+ * session's deadline) or CK_NOT_FOUND.
+ */
+static auth_result authenticate_as(struct MHD_Connection *c, const ckd *d, ck_session *s,
+                                   char sid[CK_SID_LEN], ck_status *end, int refresh)
+{
+    ck_token_status ts = CK_TOKEN_MALFORMED;
+    ck_store *st;
+    ck_status cs;
+    auth_result ar;
+
+    *end = CK_NOT_FOUND;
+    ar = auth_token(c, d, sid, &ts);
+    if (ar != AUTH_OK)
+        return ar;
+    st = ckd_store(d);
+    if (!st)
+        return AUTH_STORE;
+    /* An expired token's session is past its deadline: the touch only ends it. */
+    cs = refresh ? ck_store_touch(st, sid, s) : ck_store_get(st, sid, s);
+    ar = auth_settle(c, d, sid, ts, cs, end);
+    if (ar == AUTH_STORE)
+        ckd_log(d, LOG_ERR, "%s: %s: %s", refresh ? "touch" : "get", ck_status_str(cs),
+                ck_store_errstr(st));
+    return ar;
 }
 
 static auth_result authenticate(struct MHD_Connection *c, const ckd *d, ck_session *s,
@@ -269,15 +304,14 @@ static const char *end_word(ck_status end)
            end == CK_EXPIRED_LIFETIME ? "expired_lifetime" : NULL;
 }
 
-static enum MHD_Result session_endpoint(struct MHD_Connection *c, const ckd *d)
+/* The answer of /session, given what authenticate found. */
+static enum MHD_Result session_reply(struct MHD_Connection *c, const ckd *d, auth_result ar,
+                                     const ck_session *sp, ck_status end)
 {
-    ck_session s;
-    char sid[CK_SID_LEN], text[160];
+    const ck_session s = *sp;
+    char text[160];
     struct MHD_Response *r;
-    ck_status end;
-    auth_result ar = authenticate(c, d, &s, sid, &end);
 
-    OPENSSL_cleanse(sid, sizeof(sid));
     if (ar == AUTH_STORE)
         return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "session store unavailable");
     if (ar == AUTH_ENDED && end_word(end)) {
@@ -304,17 +338,15 @@ static enum MHD_Result session_endpoint(struct MHD_Connection *c, const ckd *d)
     return ckd_send(c, d, MHD_HTTP_OK, r, 1);
 }
 
-static enum MHD_Result me_endpoint(struct MHD_Connection *c, const ckd *d)
+/* The answer of /v1/users/me, given what authenticate found. */
+static enum MHD_Result me_reply(struct MHD_Connection *c, const ckd *d, auth_result ar,
+                                const ck_session *sp, ck_status end)
 {
-    ck_session s;
-    char sid[CK_SID_LEN];
+    const ck_session s = *sp;
     struct MHD_Response *r;
     json_t *j;
     char *body, text[160];
-    ck_status end;
-    auth_result ar = authenticate(c, d, &s, sid, &end);
 
-    OPENSSL_cleanse(sid, sizeof(sid));
     if (ar == AUTH_STORE)
         return ckd_json_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
                               "session store unavailable");
@@ -340,6 +372,123 @@ static enum MHD_Result me_endpoint(struct MHD_Connection *c, const ckd *d)
         return MHD_NO;
     ckd_cors(c, d, r);
     return ckd_send(c, d, MHD_HTTP_OK, r, 1);
+}
+
+/* ---- keep-alives ------------------------------------------------------- */
+
+typedef enum MHD_Result (*keepalive_reply)(struct MHD_Connection *c, const ckd *d,
+                                           auth_result ar, const ck_session *s,
+                                           ck_status end);
+
+/*
+ * A keep-alive handed to the touch pool: the token was checked on the
+ * request thread, the store is asked by the pool's thread together with
+ * the others queued at the time (one round trip or transaction for all),
+ * and the answer is given when the connection is resumed.
+ */
+typedef struct touch_job {
+    ckd_job job;                    /* first: ckd_pool_release frees it all */
+    char sid[CK_SID_LEN];
+    ck_token_status ts;
+    ck_status cs;
+    ck_session s;
+    keepalive_reply reply;
+} touch_job;
+
+static void touch_clear(ckd_job *job)
+{
+    touch_job *tj = job->data;
+
+    OPENSSL_cleanse(tj->sid, sizeof(tj->sid));
+}
+
+static enum MHD_Result touch_answer(struct MHD_Connection *c, const ckd *d, ckd_req *rq)
+{
+    touch_job *tj = rq->job->data;
+    ck_status end = CK_NOT_FOUND;
+    auth_result ar = auth_settle(c, d, tj->sid, tj->ts, tj->cs, &end);
+
+    OPENSSL_cleanse(tj->sid, sizeof(tj->sid));
+    return tj->reply(c, d, ar, &tj->s, end);
+}
+
+/* The touch pool's batch: every queued keep-alive in one store call. */
+void ckd_touch_batch(const ckd *d, ckd_job **jobs, size_t n)
+{
+    const char *sids[CKD_BATCH_MAX];
+    ck_session *outs[CKD_BATCH_MAX];
+    ck_status res[CKD_BATCH_MAX];
+    ck_store *st = ckd_store(d);
+    size_t failed = 0;
+    ck_status first = CK_OK;
+
+    for (size_t i = 0; i < n; i++) {
+        touch_job *tj = jobs[i]->data;
+
+        sids[i] = tj->sid;
+        outs[i] = &tj->s;
+        res[i] = CK_ERR_UNAVAILABLE;
+    }
+    if (st)
+        ck_store_touch_many(st, n, sids, outs, res);
+    for (size_t i = 0; i < n; i++) {
+        touch_job *tj = jobs[i]->data;
+
+        tj->cs = res[i];
+        if (res[i] >= CK_ERR_INVALID && res[i] != CK_ERR_INVALID && failed++ == 0)
+            first = res[i];
+    }
+    /* One line for a batch: a store outage fails every keep-alive in it. */
+    if (failed)
+        ckd_log(d, LOG_ERR, "touch: %s: %s (%zu of %zu keep-alives)", ck_status_str(first),
+                st ? ck_store_errstr(st) : "no store handle", failed, n);
+}
+
+/* /session and /v1/users/me: the token checked here, the touch batched. */
+static enum MHD_Result keepalive(struct MHD_Connection *c, const ckd *d, ckd_req *rq,
+                                 keepalive_reply reply)
+{
+    ck_session s;
+    char sid[CK_SID_LEN];
+    ck_status end = CK_NOT_FOUND;
+    ck_token_status ts = CK_TOKEN_MALFORMED;
+    auth_result ar;
+    enum MHD_Result ret;
+    ck_store *st;
+    ck_status cs;
+    touch_job *tj;
+
+    memset(&s, 0, sizeof(s));
+    if (d->touch_pool) {
+        ar = auth_token(c, d, sid, &ts);
+        if (ar != AUTH_OK)
+            return reply(c, d, ar, &s, end);
+        /* Touched this second already (embedded store): answered here, no write. */
+        st = ckd_store(d);
+        if (st && ck_store_touch_cheap(st, sid, &s, &cs)) {
+            ar = auth_settle(c, d, sid, ts, cs, &end);
+            OPENSSL_cleanse(sid, sizeof(sid));
+            return reply(c, d, ar, &s, end);
+        }
+        tj = calloc(1, sizeof(*tj));
+        if (!tj) {
+            OPENSSL_cleanse(sid, sizeof(sid));
+            return reply(c, d, AUTH_STORE, &s, end);
+        }
+        memcpy(tj->sid, sid, sizeof(sid));
+        OPENSSL_cleanse(sid, sizeof(sid));
+        tj->ts = ts;
+        tj->reply = reply;
+        tj->job.data = tj;
+        tj->job.answer = touch_answer;
+        tj->job.clear = touch_clear;
+        if (ckd_job_start(c, d, d->touch_pool, rq, &tj->job, &ret))
+            return ret;
+        /* The queue is full: this one is done in place. */
+    }
+    ar = authenticate(c, d, &s, sid, &end);
+    OPENSSL_cleanse(sid, sizeof(sid));
+    return reply(c, d, ar, &s, end);
 }
 
 static enum MHD_Result cors_preflight(struct MHD_Connection *c, const ckd *d)
@@ -498,12 +647,12 @@ static enum MHD_Result healthz_endpoint(struct MHD_Connection *c, const ckd *d)
 /* The daemon's own figures after the store's: the login pools. */
 static char *add_pool_metrics(const ckd *d, char *body)
 {
-    ckd_pool *const pools[] = { d->login_pool, d->provider_pool };
-    char extra[4096];
+    ckd_pool *const pools[] = { d->login_pool, d->provider_pool, d->touch_pool };
+    char extra[8192];
     size_t n = strlen(body), m;
     char *grown;
 
-    if (ckd_pool_metrics(pools, 2, ckd_password_hashes(), extra, sizeof(extra)) != 0)
+    if (ckd_pool_metrics(pools, 3, ckd_password_hashes(), extra, sizeof(extra)) != 0)
         return body;
     m = strlen(extra);
     grown = realloc(body, n + m + 1);
@@ -582,6 +731,8 @@ static enum MHD_Result job_answer(struct MHD_Connection *c, const ckd *d, ckd_re
     case CKD_JOB_DONE:
         return rq->job->answer(c, d, rq);
     default:
+        if (rq->job->answer == touch_answer)
+            return ckd_error(c, d, MHD_HTTP_SERVICE_UNAVAILABLE, "checkupd is stopping");
         /*
          * Stopping, or the client seemed gone (its socket read EOF): a 503
          * either way. MHD_NO would log a line per hang-up (a flood of them
@@ -600,9 +751,9 @@ static enum MHD_Result route_get(struct MHD_Connection *c, const ckd *d, ckd_req
     const char *rd;
 
     if (strcmp(url, "/session") == 0)
-        return session_endpoint(c, d);
+        return keepalive(c, d, rq, session_reply);
     if (strcmp(url, "/v1/users/me") == 0)
-        return me_endpoint(c, d);
+        return keepalive(c, d, rq, me_reply);
     if (strcmp(url, "/healthz") == 0)
         return healthz_endpoint(c, d);
     if (strcmp(url, "/metrics") == 0)

@@ -579,6 +579,52 @@ static ck_status lmdb_touch(ck_store *st, const ck_skey *key, int64_t now, ck_se
     return rc;
 }
 
+static int lmdb_touch_cheap(ck_store *st, const ck_skey *key, int64_t now, ck_session *out,
+                            ck_status *rc)
+{
+    sess_arg a = { key, out, 0, 0 };
+
+    *rc = ck_lmdb_run(st, 0, now, touch_read_fn, &a);
+    return *rc == CK_OK && a.done;
+}
+
+typedef struct touch_many_arg {
+    size_t n;
+    const ck_skey *keys;
+    ck_session *const *outs;
+    ck_status *res;
+} touch_many_arg;
+
+/*
+ * Every touch of a batch in one write transaction: one writer lock and
+ * one commit for all. A failure of one (a full map, a corrupt record)
+ * aborts them all, and each is then done on its own.
+ */
+static ck_status touch_many_fn(ck_lmdb_txn *t, void *arg)
+{
+    touch_many_arg *m = arg;
+
+    for (size_t i = 0; i < m->n; i++) {
+        sess_arg a = { &m->keys[i], m->outs[i], 0, 0 };
+
+        m->res[i] = touch_fn(t, &a);
+        if (m->res[i] >= CK_ERR_INVALID)
+            return m->res[i];
+    }
+    return CK_OK;
+}
+
+static void lmdb_touch_many(ck_store *st, size_t n, const ck_skey *keys, int64_t now,
+                            ck_session *const *outs, ck_status *res)
+{
+    touch_many_arg m = { n, keys, outs, res };
+
+    if (ck_lmdb_run(st, 1, now, touch_many_fn, &m) == CK_OK)
+        return;
+    for (size_t i = 0; i < n; i++)
+        res[i] = lmdb_touch(st, &keys[i], now, outs[i]);
+}
+
 /* Read-only: an expired session is reported, and left for the sweep to count. */
 static ck_status get_fn(ck_lmdb_txn *t, void *arg)
 {
@@ -1328,6 +1374,8 @@ static const struct ck_backend_ops lmdb_ops = {
     .name = "lmdb",
     .create = lmdb_create,
     .touch = lmdb_touch,
+    .touch_many = lmdb_touch_many,
+    .touch_cheap = lmdb_touch_cheap,
     .get = lmdb_get,
     .del = lmdb_del,
     .revoke_user = lmdb_revoke_user,

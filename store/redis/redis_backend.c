@@ -800,25 +800,32 @@ static int64_t refreshed(const ck_store *st, int64_t now, int64_t deadline)
  * now, the inactivity timeout, a mode word and the key's hash. what is
  * NULL (a touch, a get) or names a write the replicas must confirm.
  */
+/* The arguments of session_script, in a, pointing into sk and tk. */
+static void session_args(ck_store *st, int script, const ck_skey *key, int64_t now,
+                         const char *mode, rs_args *a, char *sk, tag_keys *tk)
+{
+    size_t sklen = key_session(st, key, sk);
+
+    key_tag_all(st, key->tag, "", tk);
+    eval_begin(st, a, script, 3);
+    arg_buf(a, sk, sklen);
+    arg_str(a, tk->metrics);
+    arg_str(a, tk->metrics_z);
+    arg_int(a, now);
+    arg_int(a, st->inactivity);
+    arg_str(a, mode);
+    arg_str(a, tk->user);
+    arg_buf(a, key->hash, CK_KEY_LEN);
+}
+
 static ck_status session_script(ck_store *st, int script, const ck_skey *key, int64_t now,
                                 const char *mode, const char *what, redisReply **rep)
 {
     char sk[KEY_MAX];
     tag_keys tk;
-    size_t sklen;
     rs_args a;
 
-    sklen = key_session(st, key, sk);
-    key_tag_all(st, key->tag, "", &tk);
-    eval_begin(st, &a, script, 3);
-    arg_buf(&a, sk, sklen);
-    arg_str(&a, tk.metrics);
-    arg_str(&a, tk.metrics_z);
-    arg_int(&a, now);
-    arg_int(&a, st->inactivity);
-    arg_str(&a, mode);
-    arg_str(&a, tk.user);
-    arg_buf(&a, key->hash, CK_KEY_LEN);
+    session_args(st, script, key, now, mode, &a, sk, &tk);
     /* what: the change must reach the replicas before it is answered */
     if (what)
         return rs_eval_durable(st, script, &a, what, rep);
@@ -859,10 +866,12 @@ static ck_status touch_full(ck_store *st, const ck_skey *key, int64_t now, redis
  * and the caller applies the same refresh as the script; for get, the
  * record with its true last_activity and expires.
  */
+static ck_status lookup_reply(ck_store *st, const ck_skey *key, int64_t now, int refresh,
+                              redisReply *rep, ck_session *out);
+
 static ck_status rs_lookup(ck_store *st, const ck_skey *key, int64_t now, int refresh,
                            ck_session *out)
 {
-    int64_t bx, nex;
     redisReply *rep;
     ck_status rc;
 
@@ -870,6 +879,16 @@ static ck_status rs_lookup(ck_store *st, const ck_skey *key, int64_t now, int re
                         &rep);
     if (rc != CK_OK)
         return rc;
+    return lookup_reply(st, key, now, refresh, rep, out);
+}
+
+/* The touch script's reply (not an error reply), which this takes. */
+static ck_status lookup_reply(ck_store *st, const ck_skey *key, int64_t now, int refresh,
+                              redisReply *rep, ck_session *out)
+{
+    int64_t bx, nex;
+    ck_status rc;
+
     if (rep->type == REDIS_REPLY_ARRAY)
         return touch_full(st, key, now, rep, out);
     if (rep->type == REDIS_REPLY_INTEGER) {
@@ -911,18 +930,38 @@ static ck_status rs_lookup(ck_store *st, const ck_skey *key, int64_t now, int re
  * settles the session from the server's state. Otherwise 0, with *rc the
  * touch's status.
  */
+static int direct_reply(ck_store *st, const ck_skey *key, int64_t now, int64_t nex,
+                        redisReply *rep, ck_session *out, ck_status *rc);
+
+/* The GETEX of touch_direct, in a, pointing into sk. */
+static void direct_args(ck_store *st, const ck_skey *key, int64_t nex, rs_args *a, char *sk)
+{
+    a->n = 0;
+    arg_str(a, "GETEX");
+    arg_buf(a, sk, key_session(st, key, sk));
+    arg_str(a, "PXAT");
+    arg_int(a, (nex + CK_STORE_END_GRACE) * 1000);
+}
+
 static int touch_direct(ck_store *st, const ck_skey *key, int64_t now, int64_t nex,
                         ck_session *out, ck_status *rc)
 {
     char sk[KEY_MAX];
-    rs_args a = { 0 };
+    rs_args a;
     redisReply *rep;
 
-    arg_str(&a, "GETEX");
-    arg_buf(&a, sk, key_session(st, key, sk));
-    arg_str(&a, "PXAT");
-    arg_int(&a, (nex + CK_STORE_END_GRACE) * 1000);
+    direct_args(st, key, nex, &a, sk);
     *rc = rs_call(st, &a, &rep);
+    return direct_reply(st, key, now, nex, *rc == CK_OK ? rep : NULL, out, rc);
+}
+
+/*
+ * What touch_direct makes of GETEX's outcome: *rc as the call left it,
+ * rep (taken) when *rc is CK_OK. 1: the script must settle the session.
+ */
+static int direct_reply(ck_store *st, const ck_skey *key, int64_t now, int64_t nex,
+                        redisReply *rep, ck_session *out, ck_status *rc)
+{
     /* GETEX is refused by a full Redis: the script's PEXPIREAT is not. */
     if (*rc == CK_ERR_FULL)
         return 1;
@@ -950,20 +989,103 @@ static int touch_direct(ck_store *st, const ck_skey *key, int64_t now, int64_t n
     return 0;
 }
 
-static ck_status rs_touch(ck_store *st, const ck_skey *key, int64_t now, ck_session *out)
+/* The hint allows a touch without the script (see the top of this file). */
+static int direct_ok(ck_store *st, const ck_skey *key, int64_t now, int64_t nex)
 {
     const rs_seen *e = seen_find(impl(st), key);
-    int64_t nex = now + st->inactivity;
     int64_t bx = e ? e->bx : 0, deadline = e ? bx + e->to_deadline : 0;
 
-    if (e && st->inactivity >= 60 && nex < deadline && bx < deadline && now < bx &&
-        same_bucket(bx, nex, deadline)) {
-        ck_status rc;
+    return e && st->inactivity >= 60 && nex < deadline && bx < deadline && now < bx &&
+           same_bucket(bx, nex, deadline);
+}
 
-        if (touch_direct(st, key, now, nex, out, &rc) == 0)
-            return rc;
-    }
+static ck_status rs_touch(ck_store *st, const ck_skey *key, int64_t now, ck_session *out)
+{
+    int64_t nex = now + st->inactivity;
+    ck_status rc;
+
+    if (direct_ok(st, key, now, nex) && touch_direct(st, key, now, nex, out, &rc) == 0)
+        return rc;
     return rs_lookup(st, key, now, 1, out);
+}
+
+/* One touch of a batch: its command and what it is waiting for. */
+typedef struct rs_batch_item {
+    rs_args a;
+    char sk[KEY_MAX];
+    tag_keys tk;
+    int direct;
+} rs_batch_item;
+
+/*
+ * A batch of touches as one pipeline: each a GETEX (direct) or the touch
+ * script, chosen and answered exactly as rs_touch would. What the
+ * pipeline cannot settle (a stale hint, a script the server lost, a full
+ * Redis refusing GETEX) is then done on its own.
+ */
+static void rs_touch_many(ck_store *st, size_t n, const ck_skey *keys, int64_t now,
+                          ck_session *const *outs, ck_status *res)
+{
+    rs_impl *ri = impl(st);
+    rs_batch_item *it = malloc(n * sizeof(*it));
+    int argc[CK_STORE_BATCH_MAX] = { 0 }, again[CK_STORE_BATCH_MAX];
+    const char **argv[CK_STORE_BATCH_MAX] = { 0 };
+    const size_t *lens[CK_STORE_BATCH_MAX] = { 0 };
+    redisReply *reps[CK_STORE_BATCH_MAX] = { 0 };
+    int64_t nex = now + st->inactivity;
+    ck_status rc;
+
+    if (!it || n > CK_STORE_BATCH_MAX) {
+        for (size_t i = 0; i < n; i++)
+            res[i] = rs_touch(st, &keys[i], now, outs[i]);
+        free(it);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        it[i].direct = direct_ok(st, &keys[i], now, nex);
+        if (it[i].direct)
+            direct_args(st, &keys[i], nex, &it[i].a, it[i].sk);
+        else
+            session_args(st, CK_SCRIPT_TOUCH, &keys[i], now, "1", &it[i].a, it[i].sk,
+                         &it[i].tk);
+        argc[i] = it[i].a.n;
+        argv[i] = it[i].a.v;
+        lens[i] = it[i].a.len;
+    }
+    if (ck_redis_pipeline(ri->r, n, argc, argv, lens, reps) != 0) {
+        rc = ck_fail(st, CK_ERR_UNAVAILABLE, "%s", ck_redis_errstr(ri->r));
+        for (size_t i = 0; i < n; i++)
+            res[i] = rc;
+        free(it);
+        return;
+    }
+    ri->last_serial = ck_redis_serial(ri->r);
+    for (size_t i = 0; i < n; i++) {
+        redisReply *rep = reps[i];
+
+        again[i] = 0;
+        if (!rep) {
+            res[i] = ck_fail(st, CK_ERR_CORRUPT, "redis %s: no reply", ck_redis_peer(ri->r));
+        } else if (!it[i].direct && reply_is_err(rep, "NOSCRIPT")) {
+            freeReplyObject(rep);
+            again[i] = 1;
+        } else if (rep->type == REDIS_REPLY_ERROR) {
+            res[i] = reply_error(st, rep);
+            freeReplyObject(rep);
+            if (res[i] == CK_OK)
+                res[i] = CK_ERR_INTERNAL;
+            again[i] = it[i].direct && res[i] == CK_ERR_FULL;
+        } else if (it[i].direct) {
+            res[i] = CK_OK;
+            again[i] = direct_reply(st, &keys[i], now, nex, rep, outs[i], &res[i]);
+        } else {
+            res[i] = lookup_reply(st, &keys[i], now, 1, rep, outs[i]);
+        }
+    }
+    free(it);
+    for (size_t i = 0; i < n; i++)
+        if (again[i])
+            res[i] = rs_lookup(st, &keys[i], now, 1, outs[i]);
 }
 
 static ck_status rs_get(ck_store *st, const ck_skey *key, int64_t now, ck_session *out)
@@ -1660,6 +1782,7 @@ static const struct ck_backend_ops redis_ops = {
     .name = "redis",
     .create = rs_create,
     .touch = rs_touch,
+    .touch_many = rs_touch_many,
     .get = rs_get,
     .del = rs_del,
     .revoke_user = rs_revoke_user,
