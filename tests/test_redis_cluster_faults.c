@@ -322,11 +322,35 @@ static void test_split(void **state)
     freeReplyObject(rep[0]);
     s_b = ck_redis_serial(r);
     assert_true(s_a != s_b);
-    /* A lone WAIT goes to the node of the last command, on the same connection. */
+    /*
+     * A lone WAIT (after a change of several commands) goes to every node
+     * written since the last lone WAIT, on the connections the writes went
+     * over, and answers the lowest count (the fake WAIT answers its node's
+     * number): here both nodes. The serial stays the last command's.
+     */
+    assert_int_equal(ck_redis_command(r, 3, wait, NULL, &rep[0]), 0);
+    assert_int_equal(rep[0]->integer, 0);
+    freeReplyObject(rep[0]);
+    assert_int_equal(ck_redis_serial(r), s_b);
+    /* nothing written since: the last command's node alone */
     assert_int_equal(ck_redis_command(r, 3, wait, NULL, &rep[0]), 0);
     assert_int_equal(rep[0]->integer, 1);
     freeReplyObject(rep[0]);
+    /* a write on node 0, then one on node 1: node 0's is waited for too */
+    assert_int_equal(ck_redis_command(r, 2, ga, NULL, &rep[0]), 0);
+    freeReplyObject(rep[0]);
+    assert_int_equal(ck_redis_command(r, 2, gb, NULL, &rep[0]), 0);
+    freeReplyObject(rep[0]);
+    assert_int_equal(ck_redis_command(r, 3, wait, NULL, &rep[0]), 0);
+    assert_int_equal(rep[0]->integer, 0);
+    freeReplyObject(rep[0]);
     assert_int_equal(ck_redis_serial(r), s_b);
+    /* only node 1 written */
+    assert_int_equal(ck_redis_command(r, 2, gb, NULL, &rep[0]), 0);
+    freeReplyObject(rep[0]);
+    assert_int_equal(ck_redis_command(r, 3, wait, NULL, &rep[0]), 0);
+    assert_int_equal(rep[0]->integer, 1);
+    freeReplyObject(rep[0]);
     assert_int_equal(ck_redis_command(r, 2, gc, NULL, &rep[0]), 0);
     freeReplyObject(rep[0]);
     assert_int_equal(ck_redis_serial(r), s_a);

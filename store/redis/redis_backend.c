@@ -1872,9 +1872,12 @@ ck_status ck_redis_store_open(ck_store *st, const ck_config *cfg, const char *ur
         free(ri);
         return ck_fail(st, CK_ERR_NOMEM, "out of memory");
     }
-    /* A Sentinel setup exists to survive the primary's loss: wait for one replica. */
+    /*
+     * Sentinel and Cluster setups exist to survive a primary's loss: wait
+     * for one replica (of each primary written, on a cluster).
+     */
     ri->wait_n = cfg->wait_replicas >= 0 ? cfg->wait_replicas
-                 : strstr(url, "+sentinel://") ? 1 : 0;
+                 : strstr(url, "+sentinel://") || strstr(url, "+cluster://") ? 1 : 0;
     ri->wait_ms = cfg->wait_timeout_ms > 0 ? cfg->wait_timeout_ms : 500;
     snprintf(ri->prefix, sizeof(ri->prefix), "%s", prefix);
     ri->sprefix_len = (size_t)snprintf(ri->sprefix, sizeof(ri->sprefix), "%ss:{", prefix);

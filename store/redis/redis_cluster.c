@@ -389,6 +389,9 @@ struct ck_cluster {
     int64_t last_refresh_ms;
     int last_node;                          /* of the handle's last command, or -1 */
     unsigned long last_conn_id;
+    /* Nodes sent a keyed command since the last lone WAIT, and over which connection. */
+    unsigned char written[CK_CLUSTER_NODES_MAX];
+    unsigned long written_conn[CK_CLUSTER_NODES_MAX];
 };
 
 static int find_node(ck_cluster *cl, const char *host, int port)
@@ -477,6 +480,8 @@ static void fork_check(ck_redis *r)
     close_all(r->cl, 0);
     for (size_t i = 0; i < r->cl->n; i++)
         r->cl->nodes[i]->attempt = 0;
+    /* The parent's writes are not this process's to wait for. */
+    memset(r->cl->written, 0, sizeof(r->cl->written));
     ck_forkcheck_arm(&r->owner);
 }
 
@@ -960,6 +965,14 @@ static int run(ck_redis *r, size_t n, const int *argc, const char ***argv,
         return -1;
     if (route_init(r, &rt, n, argc, argv, argvlen, forced) == 0 &&
         route_run(r, &rt, replies, r->o.command_timeout_ms + extra_ms) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            int nd = rt.node[i];
+
+            if (rt.anchor[i] == (int)i && nd >= 0 && !cl->written[nd]) {
+                cl->written[nd] = 1;
+                cl->written_conn[nd] = rt.conn[i];
+            }
+        }
         cl->last_node = rt.node[n - 1];
         cl->last_conn_id = rt.conn[n - 1];
         snprintf(r->peer, sizeof(r->peer), "%s", cl->nodes[cl->last_node]->peer);
@@ -1012,12 +1025,80 @@ static int script_load_all(ck_redis *r, int argc, const char **argv, const size_
     return 0;
 }
 
+static int is_wait(int argc, const char **argv, const size_t *argvlen)
+{
+    return argc >= 1 && name_is(argv[0], arg_len(argv, argvlen, 0), "WAIT");
+}
+
+/*
+ * A lone WAIT follows a change made of several commands (a lockout: its
+ * counter, the lock index and a metric; a user's revocation over two
+ * tags), which a cluster may have sent to several primaries. It goes to
+ * every node sent a keyed command since the last lone WAIT, each on the
+ * connection the command went over (a node reconnected since fails it:
+ * WAIT on a new connection vouches for nothing), and the answer is the
+ * lowest count (or the first reply that is not a count). The handle's
+ * last command stays what it was, so the caller's own connection check
+ * still compares the write with itself.
+ */
+static int wait_written(ck_redis *r, int argc, const char **argv, const size_t *argvlen,
+                        redisReply **reply, int extra_ms)
+{
+    ck_cluster *cl = r->cl;
+    const char **av[1] = { argv };
+    const size_t *lv[1] = { argvlen };
+    int last_node = cl->last_node, rc = 0, any = 0;
+    unsigned long last_conn = cl->last_conn_id;
+
+    *reply = NULL;
+    for (size_t i = 0; i < cl->n && rc == 0; i++) {
+        redisReply *rep = NULL;
+
+        if (!cl->written[i])
+            continue;
+        any = 1;
+        if (run(r, 1, &argc, av, lv, &rep, extra_ms, (int)i) < 0) {
+            rc = -1;
+        } else if (cl->last_conn_id != cl->written_conn[i]) {
+            ck_redis_set_error(r, "reconnected to %s since the write, before WAIT",
+                               cl->nodes[i]->peer);
+            freeReplyObject(rep);
+            rc = -1;
+        } else if (!*reply || ((*reply)->type == REDIS_REPLY_INTEGER &&
+                               (rep->type != REDIS_REPLY_INTEGER ||
+                                rep->integer < (*reply)->integer))) {
+            if (*reply)
+                freeReplyObject(*reply);
+            *reply = rep;
+        } else {
+            freeReplyObject(rep);
+        }
+    }
+    memset(cl->written, 0, sizeof(cl->written));
+    if (rc < 0) {
+        if (*reply)
+            freeReplyObject(*reply);
+        *reply = NULL;
+        return -1;
+    }
+    if (!any)
+        return run(r, 1, &argc, av, lv, reply, extra_ms, -1);
+    cl->last_node = last_node;
+    cl->last_conn_id = last_conn;
+    if (last_node >= 0)
+        snprintf(r->peer, sizeof(r->peer), "%s", cl->nodes[last_node]->peer);
+    return 0;
+}
+
 int ck_cluster_pipeline(ck_redis *r, size_t n, const int *argc, const char ***argv,
                         const size_t **argvlen, redisReply **replies, int extra_ms)
 {
     fork_check(r);
     if (n == 1 && is_script_load(argc[0], argv[0], argvlen ? argvlen[0] : NULL))
         return script_load_all(r, argc[0], argv[0], argvlen ? argvlen[0] : NULL, replies);
+    if (n == 1 && is_wait(argc[0], argv[0], argvlen ? argvlen[0] : NULL))
+        return wait_written(r, argc[0], argv[0], argvlen ? argvlen[0] : NULL, replies,
+                            extra_ms);
     return run(r, n, argc, argv, argvlen, replies, extra_ms, -1);
 }
 
