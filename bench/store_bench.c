@@ -152,11 +152,15 @@ static void worker(const char *url, int go, int done, long n, long user0, int np
     _exit(0);
 }
 
-/* A field of INFO commandstats: calls= or usec= of one command. */
-static long long cmdstat_field(redisContext *rc, const char *name, const char *field)
+/*
+ * A number in an INFO section: the one after field on the line that
+ * starts with prefix ("cmdstat_getex:" and "usec=", say); -1 when INFO
+ * fails, 0 when the line is not there (nothing counted yet).
+ */
+static long long info_number(redisContext *rc, const char *section, const char *prefix,
+                             const char *field)
 {
-    redisReply *r = redisCommand(rc, "INFO commandstats");
-    char pat[64];
+    redisReply *r = redisCommand(rc, "INFO %s", section);
     const char *p;
     long long v = 0;
 
@@ -165,14 +169,22 @@ static long long cmdstat_field(redisContext *rc, const char *name, const char *f
             freeReplyObject(r);
         return -1;
     }
-    snprintf(pat, sizeof(pat), "cmdstat_%s:", name);
-    p = strstr(r->str, pat);
+    p = strstr(r->str, prefix);
     if (p)
         p = strstr(p, field);
     if (p)
         v = atoll(p + strlen(field));
     freeReplyObject(r);
     return v;
+}
+
+/* A field of INFO commandstats: calls= or usec= of one command. */
+static long long cmdstat_field(redisContext *rc, const char *name, const char *field)
+{
+    char pat[64];
+
+    snprintf(pat, sizeof(pat), "cmdstat_%s:", name);
+    return info_number(rc, "commandstats", pat, field);
 }
 
 static long long cmdstat(redisContext *rc, const char *name)
@@ -289,22 +301,10 @@ static void watched_close(watched *w)
 /* A count in INFO errorstats: the redirections a server answered. */
 static long long errorstat(redisContext *rc, const char *name)
 {
-    redisReply *r = redisCommand(rc, "INFO errorstats");
     char pat[64];
-    const char *p;
-    long long v = 0;
 
-    if (!r || r->type != REDIS_REPLY_STRING) {
-        if (r)
-            freeReplyObject(r);
-        return -1;
-    }
-    snprintf(pat, sizeof(pat), "errorstat_%s:count=", name);
-    p = strstr(r->str, pat);
-    if (p)
-        v = atoll(p + strlen(pat));
-    freeReplyObject(r);
-    return v;
+    snprintf(pat, sizeof(pat), "errorstat_%s:", name);
+    return info_number(rc, "errorstats", pat, "count=");
 }
 
 static long long sum_commands(watched *w)

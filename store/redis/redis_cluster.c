@@ -44,20 +44,6 @@
 
 /* ---- parsing: CLUSTER SHARDS ---------------------------------------------- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int is_str(const redisReply *r)
 {
     return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) && r->str;
@@ -98,7 +84,7 @@ static int parse_node(const redisReply *kv, int tls, ck_cluster_addr *a, char *e
 
     if (kv->type != REDIS_REPLY_ARRAY || kv->elements % 2 != 0 ||
         kv->elements > 2 * NODE_FIELDS_MAX) {
-        set_err(err, errlen, "a node is not a list of fields");
+        ck_redis_set_err(err, errlen, "a node is not a list of fields");
         return -1;
     }
     role = field(kv, "role");
@@ -111,12 +97,12 @@ static int parse_node(const redisReply *kv, int tls, ck_cluster_addr *a, char *e
     if (!is_str(ep) || ep->len == 0 || str_is(ep, "?"))
         ep = field(kv, "ip");
     if (!is_str(role) || (!str_is(role, "master") && !str_is(role, "replica"))) {
-        set_err(err, errlen, "a node has no role master or replica");
+        ck_redis_set_err(err, errlen, "a node has no role master or replica");
         return -1;
     }
     if (!port || port->type != REDIS_REPLY_INTEGER || port->integer < 1 ||
         port->integer > 65535) {
-        set_err(err, errlen, "a node has no %s in 1..65535", tls ? "tls-port or port" : "port");
+        ck_redis_set_err(err, errlen, "a node has no %s in 1..65535", tls ? "tls-port or port" : "port");
         return -1;
     }
     /*
@@ -124,11 +110,11 @@ static int parse_node(const redisReply *kv, int tls, ck_cluster_addr *a, char *e
      * empty ip then means the node that answered (a host of "" here).
      */
     if (!is_str(ep) || (ep->len > 0 && !host_ok(ep->str, ep->len))) {
-        set_err(err, errlen, "a node has no valid endpoint or ip");
+        ck_redis_set_err(err, errlen, "a node has no valid endpoint or ip");
         return -1;
     }
     if (health && !is_str(health)) {
-        set_err(err, errlen, "a node's health is not a string");
+        ck_redis_set_err(err, errlen, "a node's health is not a string");
         return -1;
     }
     memcpy(a->host, ep->str, ep->len);
@@ -145,7 +131,7 @@ static int parse_slots(const redisReply *slots, int owner, ck_cluster_map *m, ch
 {
     if (slots->type != REDIS_REPLY_ARRAY || slots->elements % 2 != 0 ||
         slots->elements > 2 * CK_REDIS_SLOTS) {
-        set_err(err, errlen, "a shard's slots are not a list of ranges");
+        ck_redis_set_err(err, errlen, "a shard's slots are not a list of ranges");
         return -1;
     }
     for (size_t i = 0; i < slots->elements; i += 2) {
@@ -153,14 +139,14 @@ static int parse_slots(const redisReply *slots, int owner, ck_cluster_map *m, ch
 
         if (a->type != REDIS_REPLY_INTEGER || b->type != REDIS_REPLY_INTEGER ||
             a->integer < 0 || b->integer < a->integer || b->integer >= CK_REDIS_SLOTS) {
-            set_err(err, errlen, "a slot range is not within 0..%d", CK_REDIS_SLOTS - 1);
+            ck_redis_set_err(err, errlen, "a slot range is not within 0..%d", CK_REDIS_SLOTS - 1);
             return -1;
         }
         if (owner < 0)
             continue;
         for (long long s = a->integer; s <= b->integer; s++) {
             if (m->owner[s] >= 0) {
-                set_err(err, errlen, "slot %lld is claimed by two shards", s);
+                ck_redis_set_err(err, errlen, "slot %lld is claimed by two shards", s);
                 return -1;
             }
             m->owner[s] = (int16_t)owner;
@@ -176,14 +162,14 @@ static int parse_shard(const redisReply *sh, int tls, ck_cluster_map *m, char *e
     int owner = -1;
 
     if (sh->type != REDIS_REPLY_ARRAY || sh->elements % 2 != 0 || sh->elements > 16) {
-        set_err(err, errlen, "a shard is not a list of fields");
+        ck_redis_set_err(err, errlen, "a shard is not a list of fields");
         return -1;
     }
     slots = field(sh, "slots");
     nodes = field(sh, "nodes");
     if (!slots || !nodes || nodes->type != REDIS_REPLY_ARRAY ||
         nodes->elements > SHARD_NODES_MAX) {
-        set_err(err, errlen, "a shard has no slots or nodes list (at most %d nodes)",
+        ck_redis_set_err(err, errlen, "a shard has no slots or nodes list (at most %d nodes)",
                 SHARD_NODES_MAX);
         return -1;
     }
@@ -191,7 +177,7 @@ static int parse_shard(const redisReply *sh, int tls, ck_cluster_map *m, char *e
         ck_cluster_addr *a;
 
         if (m->n >= CK_CLUSTER_NODES_MAX) {
-            set_err(err, errlen, "more than %d nodes", CK_CLUSTER_NODES_MAX);
+            ck_redis_set_err(err, errlen, "more than %d nodes", CK_CLUSTER_NODES_MAX);
             return -1;
         }
         a = &m->nodes[m->n];
@@ -222,19 +208,19 @@ int ck_cluster_parse_shards(const redisReply *rep, int tls, ck_cluster_map *m, c
     m->nodes = NULL;
     ck_cluster_map_free(m);
     if (!rep || rep->type != REDIS_REPLY_ARRAY) {
-        set_err(err, errlen, "CLUSTER SHARDS answered %s%.120s",
+        ck_redis_set_err(err, errlen, "CLUSTER SHARDS answered %s%.120s",
                 rep && rep->type == REDIS_REPLY_ERROR ? "" : "no list",
                 rep && rep->type == REDIS_REPLY_ERROR && rep->str ? rep->str : "");
         return -1;
     }
     if (rep->elements == 0 || rep->elements > SHARDS_MAX) {
-        set_err(err, errlen, "CLUSTER SHARDS listed %zu shards (1..%d expected)",
+        ck_redis_set_err(err, errlen, "CLUSTER SHARDS listed %zu shards (1..%d expected)",
                 rep->elements, SHARDS_MAX);
         return -1;
     }
     m->nodes = calloc(CK_CLUSTER_NODES_MAX, sizeof(*m->nodes));
     if (!m->nodes) {
-        set_err(err, errlen, "out of memory");
+        ck_redis_set_err(err, errlen, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < rep->elements; i++) {
@@ -1205,12 +1191,12 @@ int ck_cluster_shape_read(const ck_config *cfg, ck_cluster_shape *out, char *err
     r = ck_redis_new(&o);
     if (!r) {
         ck_redis_opts_free(&o);
-        set_err(err, errlen, "out of memory");
+        ck_redis_set_err(err, errlen, "out of memory");
         return -1;
     }
     rc = ck_redis_cluster_shape(r, out);
     if (rc != 0)
-        set_err(err, errlen, "%s", ck_redis_errstr(r));
+        ck_redis_set_err(err, errlen, "%s", ck_redis_errstr(r));
     ck_redis_free(r);
     return rc == 0 ? 1 : -1;
 }

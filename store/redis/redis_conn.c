@@ -59,10 +59,7 @@ static int ms_left(int64_t deadline)
 
 /* ---- errors ---- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void ck_redis_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
 
@@ -189,13 +186,13 @@ static int parse_hostport(const char *s, size_t len, int default_port, ck_redis_
     if (len > 0 && s[0] == '[') {
         he = memchr(s, ']', len);
         if (!he) {
-            set_err(err, errlen, "unterminated '[' in host");
+            ck_redis_set_err(err, errlen, "unterminated '[' in host");
             return -1;
         }
         hs = s + 1;
         if ((size_t)(he + 1 - s) < len) {
             if (he[1] != ':') {
-                set_err(err, errlen, "unexpected text after ']' in host");
+                ck_redis_set_err(err, errlen, "unexpected text after ']' in host");
                 return -1;
             }
             ps = he + 2;
@@ -211,32 +208,32 @@ static int parse_hostport(const char *s, size_t len, int default_port, ck_redis_
         }
         for (const char *p = hs; p < he; p++) {
             if (!host_char_ok((unsigned char)*p)) {
-                set_err(err, errlen, "invalid character in host name");
+                ck_redis_set_err(err, errlen, "invalid character in host name");
                 return -1;
             }
         }
     }
     if (he == hs) {
-        set_err(err, errlen, "empty host");
+        ck_redis_set_err(err, errlen, "empty host");
         return -1;
     }
     if (he - hs > 253) {
-        set_err(err, errlen, "host name too long");
+        ck_redis_set_err(err, errlen, "host name too long");
         return -1;
     }
     if (ps && parse_num(ps, plen, 1, 65535, &port) < 0) {
-        set_err(err, errlen, "port must be a number in 1..65535");
+        ck_redis_set_err(err, errlen, "port must be a number in 1..65535");
         return -1;
     }
     a->host = strndup(hs, (size_t)(he - hs));
     if (!a->host) {
-        set_err(err, errlen, "out of memory");
+        ck_redis_set_err(err, errlen, "out of memory");
         return -1;
     }
     if (s[0] == '[') {
         struct in6_addr in6;
         if (inet_pton(AF_INET6, a->host, &in6) != 1) {
-            set_err(err, errlen, "invalid IPv6 address in brackets");
+            ck_redis_set_err(err, errlen, "invalid IPv6 address in brackets");
             return -1;
         }
     }
@@ -252,14 +249,14 @@ static int parse_userinfo(ck_redis_opts *o, const char *s, size_t len, char *err
     if (ulen > 0) {
         o->user = pct_decode(s, ulen);
         if (!o->user) {
-            set_err(err, errlen, "bad percent-encoding in user name");
+            ck_redis_set_err(err, errlen, "bad percent-encoding in user name");
             return -1;
         }
     }
     if (colon && (size_t)(colon + 1 - s) < len) {
         o->password = pct_decode(colon + 1, len - ulen - 1);
         if (!o->password) {
-            set_err(err, errlen, "bad percent-encoding in password");
+            ck_redis_set_err(err, errlen, "bad percent-encoding in password");
             return -1;
         }
     }
@@ -274,17 +271,17 @@ static int parse_hosts(ck_redis_opts *o, const char *s, size_t len, int sentinel
     for (size_t i = 0; i < len; i++)
         n += s[i] == ',';
     if (n > 1 && !sentinel && !o->cluster) {
-        set_err(err, errlen, "several hosts need redis+sentinel:// or redis+cluster://");
+        ck_redis_set_err(err, errlen, "several hosts need redis+sentinel:// or redis+cluster://");
         return -1;
     }
     if (n > 64) {
-        set_err(err, errlen, o->cluster ? "too many seed nodes (at most 64)"
+        ck_redis_set_err(err, errlen, o->cluster ? "too many seed nodes (at most 64)"
                                         : "too many sentinels");
         return -1;
     }
     o->addrs = calloc(n, sizeof(*o->addrs));
     if (!o->addrs) {
-        set_err(err, errlen, "out of memory");
+        ck_redis_set_err(err, errlen, "out of memory");
         return -1;
     }
     while (o->naddrs < n) {
@@ -310,7 +307,7 @@ static int parse_db(ck_redis_opts *o, const char *s, size_t len, char *err, size
     if (len == 0)
         return 0;
     if (parse_num(s, len, 0, 15, &db) < 0) {
-        set_err(err, errlen, "database must be a number in 0..15");
+        ck_redis_set_err(err, errlen, "database must be a number in 0..15");
         return -1;
     }
     o->db = (int)db;
@@ -327,7 +324,7 @@ static int parse_path(ck_redis_opts *o, const char *s, int sentinel, char *err, 
     if (o->cluster) {
         /* A cluster has only database 0, and the hosts are only seeds. */
         if (*s) {
-            set_err(err, errlen, "redis+cluster:// takes no database or path after the "
+            ck_redis_set_err(err, errlen, "redis+cluster:// takes no database or path after the "
                     "hosts (a cluster has only database 0)");
             return -1;
         }
@@ -338,17 +335,17 @@ static int parse_path(ck_redis_opts *o, const char *s, int sentinel, char *err, 
     slash = strchr(s, '/');
     len = slash ? (size_t)(slash - s) : strlen(s);
     if (len == 0) {
-        set_err(err, errlen, "redis+sentinel:// needs a master name after the hosts");
+        ck_redis_set_err(err, errlen, "redis+sentinel:// needs a master name after the hosts");
         return -1;
     }
     o->master_name = pct_decode(s, len);
     if (!o->master_name) {
-        set_err(err, errlen, "bad percent-encoding in master name");
+        ck_redis_set_err(err, errlen, "bad percent-encoding in master name");
         return -1;
     }
     for (const char *p = o->master_name; *p; p++) {
         if ((unsigned char)*p <= ' ' || *p == 0x7f) {
-            set_err(err, errlen, "master name has a space or control character");
+            ck_redis_set_err(err, errlen, "master name has a space or control character");
             return -1;
         }
     }
@@ -379,17 +376,17 @@ static int parse_url(ck_redis_opts *o, const char *url, char *err, size_t errlen
         }
     }
     if (!s) {
-        set_err(err, errlen, "URL must start with redis://, rediss://, redis+sentinel:// "
+        ck_redis_set_err(err, errlen, "URL must start with redis://, rediss://, redis+sentinel:// "
                 "or redis+cluster:// (rediss+ for TLS)");
         return -1;
     }
     if (strpbrk(s, "?#")) {
-        set_err(err, errlen, "query strings and fragments are not supported in the URL");
+        ck_redis_set_err(err, errlen, "query strings and fragments are not supported in the URL");
         return -1;
     }
     for (const char *p = s; *p; p++) {
         if ((unsigned char)*p <= ' ' || *p == 0x7f) {
-            set_err(err, errlen, "URL contains a space or control character");
+            ck_redis_set_err(err, errlen, "URL contains a space or control character");
             return -1;
         }
     }
@@ -416,19 +413,19 @@ static int read_password_file(const char *path, char **out, char *err, size_t er
     int rc = -1;
 
     if (ck_secfile_read(path, CK_FILE_SECRET, 1023, &data, &len, ferr, sizeof(ferr)) != 0) {
-        set_err(err, errlen, "redis_password_file %s", ferr);
+        ck_redis_set_err(err, errlen, "redis_password_file %s", ferr);
         return -1;
     }
     n = len;
     while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r'))
         n--;
     if (n == 0 || memchr(data, '\0', n)) {
-        set_err(err, errlen, "redis_password_file %s: empty or binary", path);
+        ck_redis_set_err(err, errlen, "redis_password_file %s: empty or binary", path);
         goto out;
     }
     *out = strndup(data, n);
     if (!*out) {
-        set_err(err, errlen, "out of memory");
+        ck_redis_set_err(err, errlen, "out of memory");
         goto out;
     }
     rc = 0;
@@ -443,7 +440,7 @@ static int dup_opt(char **dst, const char *src, char *err, size_t errlen)
         return 0;
     *dst = strdup(src);
     if (!*dst) {
-        set_err(err, errlen, "out of memory");
+        ck_redis_set_err(err, errlen, "out of memory");
         return -1;
     }
     return 0;
@@ -466,7 +463,7 @@ static int apply_config(ck_redis_opts *o, const ck_config *cfg, char *err, size_
         if (strcmp(cfg->tls_min_version, "1.2") == 0) {
             o->tls_min_version = TLS1_2_VERSION;
         } else if (strcmp(cfg->tls_min_version, "1.3") != 0) {
-            set_err(err, errlen, "tls_min_version must be \"1.2\" or \"1.3\"");
+            ck_redis_set_err(err, errlen, "tls_min_version must be \"1.2\" or \"1.3\"");
             return -1;
         }
     }
@@ -479,7 +476,7 @@ static int apply_config(ck_redis_opts *o, const ck_config *cfg, char *err, size_
         dup_opt(&o->tls_server_name, cfg->tls_server_name, err, errlen) < 0)
         return -1;
     if (!!o->tls_cert_file != !!o->tls_key_file) {
-        set_err(err, errlen, "tls_cert_file and tls_key_file go together");
+        ck_redis_set_err(err, errlen, "tls_cert_file and tls_key_file go together");
         return -1;
     }
     if (!o->password && cfg->redis_password_file &&
@@ -493,7 +490,7 @@ int ck_redis_opts_from_url(ck_redis_opts *o, const char *url, const ck_config *c
 {
     memset(o, 0, sizeof(*o));
     if (!url) {
-        set_err(err, errlen, "no Redis URL");
+        ck_redis_set_err(err, errlen, "no Redis URL");
         return -1;
     }
     if (parse_url(o, url, err, errlen) < 0 || apply_config(o, cfg, err, errlen) < 0) {

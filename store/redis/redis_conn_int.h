@@ -45,6 +45,9 @@ struct ck_redis {
 };
 
 int64_t ck_redis_now_ms(void);
+/* A formatted one-line reason into err (nothing when err is NULL or errlen 0). */
+void ck_redis_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void ck_redis_set_error(ck_redis *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
