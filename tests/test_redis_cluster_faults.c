@@ -152,6 +152,24 @@ static void test_moved_refused(void **state)
     fake_stop(&f);
 }
 
+/*
+ * A node that redirects to an address the slot map does not list (a node
+ * lying, to collect the ACL password it would be sent): refused, though
+ * the address answers and would serve the command.
+ */
+static void test_moved_stranger(void **state)
+{
+    fake f;
+    ck_redis *r;
+
+    (void)state;
+    fake_start(&f, "moved-stranger");
+    r = handle(&f);
+    expect_failure(r, "k", "does not list: refused", 0);
+    ck_redis_free(r);
+    fake_stop(&f);
+}
+
 static void test_moved_loop(void **state)
 {
     fake f;
@@ -502,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_moved_refused),
         cmocka_unit_test(test_moved_loop),
+        cmocka_unit_test(test_moved_stranger),
         cmocka_unit_test(test_holes),
         cmocka_unit_test(test_clusterdown),
         cmocka_unit_test(test_silent_seeds),

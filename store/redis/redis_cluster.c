@@ -846,6 +846,36 @@ static void requeue(route *rt, size_t i, int t, redisReply **replies)
     }
 }
 
+/* host:port is a node of the last slot map read (any role). */
+static int in_map(const ck_cluster *cl, const char *host, int port)
+{
+    for (size_t i = 0; i < cl->map.n; i++) {
+        if (cl->map.nodes[i].port == port && strcasecmp(cl->map.nodes[i].host, host) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * A redirection names where to send the command, and the handle would
+ * log in there with its ACL password: only to a node the slot map lists
+ * (read again once when the target is new, as after a node joined).
+ * Anything else is a node lying or a cluster changing under us, refused.
+ */
+static int redirect_target(ck_redis *r, const char *host, int port)
+{
+    ck_cluster *cl = r->cl;
+
+    if (!in_map(cl, host, port)) {
+        if (refresh(r, 1) < 0 || !in_map(cl, host, port)) {
+            ck_redis_set_error(r, "redirected to %s:%d, which the cluster's slot map does not "
+                               "list: refused", host, port);
+            return -1;
+        }
+    }
+    return node_of(r, host, port);
+}
+
 /*
  * Looks at the replies of the keyed commands: redirections and "try
  * again" answers are requeued, never handed out. Returns 0, or -1 on a
@@ -868,7 +898,7 @@ static int check_replies(ck_redis *r, route *rt, redisReply **replies, int *move
             return -1;
         }
         if (rc == 1) {
-            t = node_of(r, host[0] ? host : r->cl->nodes[rt->node[i]]->host, port);
+            t = redirect_target(r, host[0] ? host : r->cl->nodes[rt->node[i]]->host, port);
             if (t < 0)
                 return -1;
             if (!ask) {

@@ -5,8 +5,11 @@ mode answers CLUSTER SHARDS and the data commands in one way a broken or
 moving cluster can.
 
   garbage       every answer is bytes that are not RESP
-  moved-refused every keyed command is MOVED to a port nobody listens on
+  moved-refused every keyed command is MOVED to a port nobody listens on (the
+                slot map lists it, as a replica)
   moved-loop    every keyed command is MOVED to the node itself
+  moved-stranger two nodes, the slot map names the first only; it MOVEs
+                every keyed command to the second, which would serve it
   holes         the slot map covers slots 0..99 only; commands answer +OK
   unreachable   the slot map names a replica on a port nobody listens on
   silent        five nodes that read commands and never answer
@@ -91,7 +94,7 @@ class Cluster:
             return arr([shard(0, 99, p[0])])
         if self.mode == "split":
             return arr([shard(0, 8191, p[0]), shard(8192, 16383, p[1])])
-        if self.mode == "unreachable":
+        if self.mode in ("unreachable", "moved-refused"):
             return arr([arr([bulk("slots"), arr([b":0\r\n", b":16383\r\n"]), bulk("nodes"),
                              arr([node_fields(p[0], "master"),
                                   node_fields(self.refused, "replica")])])])
@@ -122,6 +125,8 @@ class Cluster:
             return b"-MOVED %d 127.0.0.1:%d\r\n" % (slot, self.refused)
         if self.mode == "moved-loop":
             return b"-MOVED %d 127.0.0.1:%d\r\n" % (slot, self.ports[i])
+        if self.mode == "moved-stranger" and i == 0:
+            return b"-MOVED %d 127.0.0.1:%d\r\n" % (slot, self.ports[1])
         if self.mode == "clusterdown":
             return b"-CLUSTERDOWN The cluster is down\r\n"
         if self.mode == "holes":
@@ -171,12 +176,12 @@ async def serve(cluster, i, reader, writer):
 async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", required=True,
-                    choices=["garbage", "moved-refused", "moved-loop", "holes",
+                    choices=["garbage", "moved-refused", "moved-loop", "moved-stranger", "holes",
                              "clusterdown", "split", "unreachable", "silent"])
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--max-seconds", type=float, default=60)
     a = ap.parse_args()
-    n = {"split": 2, "silent": 5}.get(a.mode, 1)
+    n = {"split": 2, "silent": 5, "moved-stranger": 2}.get(a.mode, 1)
     socks = []
     for _ in range(n):
         s = socket.socket()
