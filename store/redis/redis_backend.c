@@ -110,6 +110,7 @@ typedef struct rs_impl {
     size_t sprefix_len;
     char sha[CK_SCRIPT_COUNT][SHA_DIGEST_LENGTH * 2 + 1];
     rs_seen *seen;
+    struct rs_batch_item *batch;    /* CK_STORE_BATCH_MAX, allocated on the first batch */
     int wait_n;                 /* [store] wait_replicas, resolved; 0 = never WAIT */
     int wait_ms;                /* [store] wait_timeout_ms */
     unsigned long last_serial;  /* the connection the last command went over */
@@ -1027,7 +1028,7 @@ static void rs_touch_many(ck_store *st, size_t n, const ck_skey *keys, int64_t n
                           ck_session *const *outs, ck_status *res)
 {
     rs_impl *ri = impl(st);
-    rs_batch_item *it = malloc(n * sizeof(*it));
+    rs_batch_item *it;
     int argc[CK_STORE_BATCH_MAX] = { 0 }, again[CK_STORE_BATCH_MAX];
     const char **argv[CK_STORE_BATCH_MAX] = { 0 };
     const size_t *lens[CK_STORE_BATCH_MAX] = { 0 };
@@ -1035,10 +1036,13 @@ static void rs_touch_many(ck_store *st, size_t n, const ck_skey *keys, int64_t n
     int64_t nex = now + st->inactivity;
     ck_status rc;
 
+    /* Kept for the handle's life: some 370 KB, which a malloc per batch would map anew. */
+    if (!ri->batch)
+        ri->batch = malloc(CK_STORE_BATCH_MAX * sizeof(*ri->batch));
+    it = ri->batch;
     if (!it || n > CK_STORE_BATCH_MAX) {
         for (size_t i = 0; i < n; i++)
             res[i] = rs_touch(st, &keys[i], now, outs[i]);
-        free(it);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -1056,7 +1060,6 @@ static void rs_touch_many(ck_store *st, size_t n, const ck_skey *keys, int64_t n
         rc = ck_fail(st, CK_ERR_UNAVAILABLE, "%s", ck_redis_errstr(ri->r));
         for (size_t i = 0; i < n; i++)
             res[i] = rc;
-        free(it);
         return;
     }
     ri->last_serial = ck_redis_serial(ri->r);
@@ -1082,7 +1085,6 @@ static void rs_touch_many(ck_store *st, size_t n, const ck_skey *keys, int64_t n
             res[i] = lookup_reply(st, &keys[i], now, 1, rep, outs[i]);
         }
     }
-    free(it);
     for (size_t i = 0; i < n; i++)
         if (again[i])
             res[i] = rs_lookup(st, &keys[i], now, 1, outs[i]);
@@ -1647,6 +1649,7 @@ static void rs_close(ck_store *st)
     ck_redis_free(ri->r);
     if (ri->seen)
         munmap(ri->seen, (size_t)SEEN_SETS * SEEN_WAYS * sizeof(*ri->seen));
+    free(ri->batch);
     free(ri);
     st->impl = NULL;
 }
