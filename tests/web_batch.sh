@@ -13,7 +13,8 @@
 : "${top_builddir:?run through make check}" "${top_srcdir:?run through make check}"
 . "$top_srcdir/tests/lib/redis.sh"
 . "$top_srcdir/tests/web_common.sh"
-trap 'web_stop_all; redis_stop_all' EXIT
+# A Redis left stopped (SIGSTOP below) would not see redis_stop_all's SIGTERM.
+trap 'if [ -n "${rpid:-}" ]; then kill -CONT "$rpid" 2>/dev/null; fi; web_stop_all; redis_stop_all' EXIT
 trap 'exit 1' INT TERM
 
 NSESS=24
