@@ -129,8 +129,8 @@ static void prepare(const char *dir, int idx, const char *url, long pool, char *
     snprintf(conf, len, "%s/checkup-%d.conf", dir, idx);
     snprintf(text, sizeof(text),
              "[store]\nurl = %s\nmap_size = %ldM\n[users]\nfile = %s/users\n"
-             "[tokens]\nkey_file = %s/keys\n",
-             url, map_mib, dir, dir);
+             "[passwords]\nhash_slot_file = %s/hash-slots\n[tokens]\nkey_file = %s/keys\n",
+             url, map_mib, dir, dir, dir);
     write_text(conf, text);
     snprintf(path, sizeof(path), "%s/services/bench%d", dir, idx);
     snprintf(text, sizeof(text),

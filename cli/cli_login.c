@@ -188,6 +188,7 @@ static int check_password(const ck_config *cfg, ck_store *st, const login_req *r
     lg.cfg = cfg;
     lg.audit = login_audit;
     lg.ud = &lc;
+    lg.host_slots = 1;
     lr = ck_login_password(&lg, r->name, pw);
     switch (lr) {
     case CK_LOGIN_OK:
@@ -205,6 +206,8 @@ static int check_password(const ck_config *cfg, ck_store *st, const login_req *r
                         lo.unlock_time);
     case CK_LOGIN_FAILED:
         return cli_fail("login refused");
+    case CK_LOGIN_BUSY:
+        return cli_fail("%s", lg.busy);
     case CK_LOGIN_STORE_ERROR:
     default:
         return cli_store_error(st, lg.store_status, lg.store_what ? lg.store_what : "login");

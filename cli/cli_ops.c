@@ -18,6 +18,7 @@
 #include "ck_users.h"
 #include "cli.h"
 #include "ck_cluster.h"
+#include "ck_hashslot.h"
 
 /* ---- metrics ------------------------------------------------------------- */
 
@@ -135,6 +136,32 @@ static int check_store(const ck_config *cfg)
     return cli_check_line(sr == CK_OK, "store", detail);
 }
 
+/* The host's password-check slots ([passwords]): usable, and how many. */
+static int check_hash_slots(const ck_config *cfg)
+{
+    const char *path = cfg->hash_slot_file ? cfg->hash_slot_file : CK_DEFAULT_HASH_SLOT_FILE;
+    int slots = cfg->hash_slots < 0 ? ck_hash_slots_auto() : cfg->hash_slots;
+    char err[512] = "", detail[700];
+    int fd;
+
+    if (slots == 0) {
+        printf("%-8s password checks: no host-wide limit (hash_slots = 0)\n", "note");
+        return 0;
+    }
+    fd = ck_hash_slot_take(path, slots, 0, err, sizeof(err));
+    if (fd == CK_HASH_SLOT_UNUSABLE)
+        return cli_check_line(0, "password-check slots", err);
+    if (fd == CK_HASH_SLOT_NONE) {
+        printf("%-8s password-check slots %s cannot be opened by this user: its logins run "
+               "without one\n", "note", path);
+        return 0;
+    }
+    ck_hash_slot_give(fd);
+    snprintf(detail, sizeof(detail), "%s, %d at once%s, a login waits up to %d s", path, slots,
+             fd == CK_HASH_SLOT_BUSY ? " (all busy now)" : "", cfg->hash_wait);
+    return cli_check_line(1, "password-check slots", detail);
+}
+
 /*
  * A Redis Cluster's shape: a map read anew, every node PINGed. Slots
  * without a primary or nodes that do not answer are problems: a part of
@@ -171,6 +198,7 @@ int cli_config_check(const ck_config *cfg, int argc, char **argv)
     err[0] = '\0';
     bad += cli_check_line(ck_config_validate(cfg, err, sizeof(err)) == 0, "validation", err);
     bad += check_users(cfg);
+    bad += check_hash_slots(cfg);
     bad += check_keys(cfg);
     bad += check_store(cfg);
     bad += check_cluster(cfg);

@@ -55,6 +55,7 @@ static void login_init(ck_pam_call *c, ck_login *lg, pam_login *pl, const ck_use
     lg->cfg = &c->ctx->cfg;
     lg->audit = login_audit;
     lg->ud = pl;
+    lg->host_slots = 1;     /* a process per login: the host's slots bound the hashes */
 }
 
 static void tell_locked(ck_pam_call *c)
@@ -111,6 +112,11 @@ static int password_auth(ck_pam_call *c, const char *name, const char *password)
         break;
     case CK_LOGIN_FAILED:
         rc = PAM_AUTH_ERR;
+        break;
+    case CK_LOGIN_BUSY:
+        pam_syslog(c->pamh, LOG_ERR, "%s", lg.busy);
+        ck_pam_tell(c, 1, "Too many logins at once on this host: please try again.");
+        rc = PAM_AUTHINFO_UNAVAIL;
         break;
     default:
         rc = ck_pam_store_error(c, lg.store_status, lg.store_what);

@@ -62,6 +62,12 @@ typedef struct ck_config {
     /* [users] */
     char *users_file;
 
+    /* [passwords] */
+    int hash_slots;             /* host-wide hashes at once (PAM, CLI); -1 (default) =
+                                   processors - 1, at least 1; 0 = no limit */
+    int hash_wait;              /* seconds a login waits for a slot, 1..600, default 30 */
+    char *hash_slot_file;       /* NULL = CK_DEFAULT_HASH_SLOT_FILE (ck_hashslot.h) */
+
     /* [tokens] */
     char *token_key_file;       /* key ring: "kid base64url-secret" lines */
 

@@ -25,7 +25,8 @@ typedef enum ck_login_result {
     CK_LOGIN_LOCKED,        /* account or remote host locked: not checked */
     CK_LOGIN_FAILED,        /* unknown user, no password, wrong password, or a
                                disabled account (right password or not): counted */
-    CK_LOGIN_STORE_ERROR    /* see store_status, store_what, ck_store_errstr */
+    CK_LOGIN_STORE_ERROR,   /* see store_status, store_what, ck_store_errstr */
+    CK_LOGIN_BUSY           /* no password-check slot (ck_hashslot.h): see busy; not counted */
 } ck_login_result;
 
 /* One audit event: event, user, result ("success"/"failure"), reason or NULL. */
@@ -41,6 +42,8 @@ typedef struct ck_login {
     const ck_config *cfg;           /* [anomaly] failure bursts; NULL: not watched */
     ck_login_audit_fn audit;
     void *ud;
+    int host_slots;                 /* 1: hash in one of the host's [passwords] slots (cfg
+                                       set); a daemon with a login pool of its own leaves 0 */
     /* out */
     const ck_user *user;            /* the user found (set even on failure) */
     const char *account;            /* the counter name: the user's email, or the name */
@@ -48,6 +51,7 @@ typedef struct ck_login {
     ck_status store_status;
     const char *store_what;         /* which step failed, for the log */
     int hashed;                     /* 1 once the password's hash was computed */
+    char busy[256];                 /* CK_LOGIN_BUSY: why, for the log */
 } ck_login;
 
 /* The name for an audit event, never NULL; the audit writer hashes a name of no known shape. */
@@ -56,8 +60,9 @@ const char *ck_login_user_label(const char *name);
 /*
  * Checks name and password; on CK_LOGIN_OK lg->user is the user, enabled.
  * Exactly one login_success or login_failure event per call (reason
- * unknown_user, no_password, bad_password or account_disabled), or one
- * locked event.
+ * unknown_user, no_password, bad_password or account_disabled; queue_full
+ * or hash_slots_unusable for CK_LOGIN_BUSY, which counts no failure), or
+ * one locked event.
  */
 ck_login_result ck_login_password(ck_login *lg, const char *name, const char *password);
 

@@ -35,6 +35,8 @@ void ck_config_defaults(ck_config *cfg)
     cfg->fail_deny = 5;
     cfg->fail_interval = 900;
     cfg->unlock_time = 900;
+    cfg->hash_slots = -1;
+    cfg->hash_wait = 30;
     cfg->alert_active_sessions = 10000;
     cfg->alert_redis_memory_percent = 80;
     cfg->audit_on_failure = CK_AUDIT_LOG;
@@ -51,7 +53,7 @@ void ck_config_free(ck_config *cfg)
         &cfg->store_url, &cfg->key_prefix, &cfg->redis_user, &cfg->redis_password,
         &cfg->redis_password_file, &cfg->tls_ca_file, &cfg->tls_ca_dir,
         &cfg->tls_cert_file, &cfg->tls_key_file, &cfg->tls_server_name,
-        &cfg->tls_min_version, &cfg->users_file, &cfg->token_key_file,
+        &cfg->tls_min_version, &cfg->users_file, &cfg->hash_slot_file, &cfg->token_key_file,
         &cfg->audit_file, &cfg->path,
     };
 
@@ -107,6 +109,9 @@ static const key_spec keys[] = {
     INT_KEY("lockout", "fail_interval", fail_interval, 1, 7 * 86400),
     INT_KEY("lockout", "unlock_time", unlock_time, 0, 7 * 86400),
     STR_KEY("users", "file", users_file),
+    INT_KEY("passwords", "hash_slots", hash_slots, -1, 4096),
+    INT_KEY("passwords", "hash_wait", hash_wait, 1, 600),
+    STR_KEY("passwords", "hash_slot_file", hash_slot_file),
     STR_KEY("tokens", "key_file", token_key_file),
     STR_KEY("audit", "file", audit_file),
     { "audit", "on_failure", T_ONFAIL, offsetof(ck_config, audit_on_failure), 0, 1 },
@@ -122,7 +127,8 @@ static const key_spec keys[] = {
 };
 
 static const char *const known_sections[] = {
-    "session", "store", "lockout", "users", "tokens", "audit", "alerts", "anomaly",
+    "session", "store", "lockout", "users", "passwords", "tokens", "audit", "alerts",
+    "anomaly",
 };
 
 typedef struct load_ctx {

@@ -13,6 +13,7 @@
 
 #include "ck_anomaly.h"
 #include "ck_clock.h"
+#include "ck_hashslot.h"
 #include "ck_login.h"
 
 const char *ck_login_user_label(const char *name)
@@ -98,24 +99,47 @@ static int password_ok(ck_login *lg, const ck_user *u, const char *password)
     return ck_password_verify(lg->users, u, password);
 }
 
+/* One of the host's slots for the hash, or CK_HASH_SLOT_NONE when none is needed. */
+static int take_slot(ck_login *lg)
+{
+    const ck_config *cfg = lg->cfg;
+
+    if (!lg->host_slots || !cfg)
+        return CK_HASH_SLOT_NONE;
+    return ck_hash_slot_take(cfg->hash_slot_file ? cfg->hash_slot_file
+                                                 : CK_DEFAULT_HASH_SLOT_FILE,
+                             cfg->hash_slots < 0 ? ck_hash_slots_auto() : cfg->hash_slots,
+                             cfg->hash_wait * 1000, lg->busy, sizeof(lg->busy));
+}
+
 ck_login_result ck_login_password(ck_login *lg, const char *name, const char *password)
 {
     const ck_user *u;
     ck_login_result rc;
     ck_status st;
+    int slot, ok;
 
     lg->store_status = CK_OK;
     lg->store_what = NULL;
     lg->locked_account = 0;
     lg->hashed = 0;
+    lg->busy[0] = '\0';
     u = strlen(name) < CK_EMAIL_MAX ? ck_users_find(lg->users, name) : NULL;
     lg->user = u;
     lg->account = u ? u->email : name;
     rc = check_locks(lg);
     if (rc != CK_LOGIN_OK)
         return rc;
+    slot = take_slot(lg);
+    if (slot == CK_HASH_SLOT_BUSY || slot == CK_HASH_SLOT_UNUSABLE) {
+        audit(lg, "login_failure", "failure",
+              slot == CK_HASH_SLOT_BUSY ? "queue_full" : "hash_slots_unusable");
+        return CK_LOGIN_BUSY;
+    }
     /* The hash is computed even for an unknown user: timing tells nothing. */
-    if (!password_ok(lg, u, password) || !u) {
+    ok = password_ok(lg, u, password);
+    ck_hash_slot_give(slot);
+    if (!ok || !u) {
         audit(lg, "login_failure", "failure",
               !u ? "unknown_user" : u->hash[0] != '$' ? "no_password" : "bad_password");
         return ck_login_fail(lg);

@@ -14,6 +14,7 @@ libcheckup_la_SOURCES = \
 	store/ck_users.h store/users.c store/users_int.h store/users_index.c \
 	store/ck_lockout.h store/lockout.c \
 	store/ck_login.h store/login.c \
+	store/ck_hashslot.h store/hashslot.c \
 	store/ck_audit.h store/audit.c \
 	store/ck_secfile.h store/secfile.c \
 	store/ck_terminal.h store/terminal.c \

@@ -57,6 +57,8 @@ mkconf() {
         esac
         echo "[users]"
         echo "file = $d/users"
+        echo "[passwords]"
+        echo "hash_slot_file = $d/hash-slots"
         echo "[tokens]"
         echo "key_file = $d/token.keys"
         echo "[audit]"
@@ -490,9 +492,14 @@ config_checks() {
     expect 0 "config check" "$ck" -c "$conf" config check
     has out "ok       store: $backend answered" "the store answered"
     has out "ok       users file: $d/users" "the users file loads"
+    has out "ok       password-check slots: $d/hash-slots" "the slots file is usable"
     has out "configuration is usable" "config check concludes"
-    printf '[store]\nurl = redis://127.0.0.1:1/0\nconnect_timeout_ms = 200\n[users]\nfile = %s/users\n[tokens]\nkey_file = %s/token.keys\n' \
-        "$d" "$d" > "$d/down.conf"
+    chmod 644 "$d/hash-slots"
+    expect 1 "config check with an open slots file" "$ck" -c "$conf" config check
+    has out "FAIL     password-check slots" "the slots file problem is named"
+    chmod 600 "$d/hash-slots"
+    printf '[store]\nurl = redis://127.0.0.1:1/0\nconnect_timeout_ms = 200\n[users]\nfile = %s/users\n[passwords]\nhash_slot_file = %s/hash-slots\n[tokens]\nkey_file = %s/token.keys\n' \
+        "$d" "$d" "$d" > "$d/down.conf"
     expect 1 "config check with the store down" "$ck" -c "$d/down.conf" config check
     has out "FAIL     store: redis" "the store failure is named"
     expect 1 "metrics with the store down" "$ck" -c "$d/down.conf" metrics --prometheus

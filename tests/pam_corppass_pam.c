@@ -88,10 +88,11 @@ static void write_conf(const char *d, const char *name, const char *daemon)
     tf_printf_at(d, name, TF_UMASK,
                  "[session]\npending_ttl = %d\n[store]\n%s"
                  "[users]\nfile = %s/users\n[tokens]\nkey_file = %s/keys\n"
+                 "[passwords]\nhash_slot_file = %s/hash-slots\n"
                  "[audit]\nfile = %s/audit.jsonl\n"
                  "[lockout]\ndeny = 3\nfail_interval = 60\nunlock_time = 2\n"
                  "[daemon]\n%s\n",
-                 TTL, storeconf, d, d, d, daemon);
+                 TTL, storeconf, d, d, d, d, daemon);
 }
 
 static void write_service(const char *d, const char *name, const char *mod, const char *conf,

@@ -48,6 +48,9 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.command_timeout_ms, 1000);
     assert_int_equal(cfg.tls_verify, 1);
     assert_null(cfg.store_url);
+    assert_int_equal(cfg.hash_slots, -1);
+    assert_int_equal(cfg.hash_wait, 30);
+    assert_null(cfg.hash_slot_file);
     ck_config_free(&cfg);
 }
 
@@ -59,7 +62,11 @@ static void test_values(void **state)
     (void)state;
     assert_int_equal(load("[session]\ninactivity_timeout = 60\nabsolute_lifetime=3600\n"
                           "[store]\nurl = redis://127.0.0.1:6380/2\nmap_size = 64M\n"
-                          "tls_verify = no\n", &cfg, err, sizeof(err)), 0);
+                          "tls_verify = no\n[passwords]\nhash_slots = 0\nhash_wait = 5\n"
+                          "hash_slot_file = /run/x\n", &cfg, err, sizeof(err)), 0);
+    assert_int_equal(cfg.hash_slots, 0);
+    assert_int_equal(cfg.hash_wait, 5);
+    assert_string_equal(cfg.hash_slot_file, "/run/x");
     assert_int_equal(cfg.inactivity_timeout, 60);
     assert_int_equal(cfg.absolute_lifetime, 3600);
     assert_string_equal(cfg.store_url, "redis://127.0.0.1:6380/2");
@@ -96,6 +103,8 @@ static void test_errors(void **state)
     expect_error("this is not ini\n", ":1: syntax error");
     expect_error("[audit]\non_failure = ignore\n", "'ignore' is not log or deny");
     expect_error("[audit]\non_failure =\n", "'' is not log or deny");
+    expect_error("[passwords]\nhash_slots = -2\n", "hash_slots: -2 is out of range (-1..4096)");
+    expect_error("[passwords]\nhash_wait = 0\n", "hash_wait: 0 is out of range (1..600)");
 }
 
 /* [audit] on_failure: log by default, deny when asked. */

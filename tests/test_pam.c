@@ -30,6 +30,7 @@
 #include <libpamtest.h>
 #include <security/pam_appl.h>
 
+#include "ck_hashslot.h"
 #include "ck_token.h"
 #include "ck_users.h"
 #include "lib/files.h"
@@ -98,8 +99,9 @@ static void write_conf_keys(const char *d, const char *name, const char *store, 
                  "[tokens]\nkey_file = %s/%s\n"
                  "[audit]\nfile = %s/audit.jsonl\n"
                  "[lockout]\ndeny = %d\nfail_interval = 60\nunlock_time = 2\n"
+                 "[passwords]\nhash_slots = 2\nhash_wait = 1\nhash_slot_file = %s/hash-slots\n"
                  "[daemon]\nsomething = for another component\n",
-                 inactivity, lifetime, storeconf, d, users, d, keys, d, deny);
+                 inactivity, lifetime, storeconf, d, users, d, keys, d, deny, d);
 }
 
 static void write_conf(const char *d, const char *name, const char *store, int inactivity,
@@ -529,6 +531,50 @@ static void test_host_lockout(void **state)
     /* ...but not from another host. */
     assert_int_equal(try_auth("ck", "dave@example.org", "dave's password", "198.51.100.10",
                               NULL, 0), PAM_SUCCESS);
+}
+
+/*
+ * The host's password-check slots (2 in these configurations) all held by
+ * others: a login waits hash_wait (1 s), then is refused as unavailable,
+ * with a reason, audited once and never counted as a failure; a locked
+ * account is refused at once, without waiting for a slot or hashing.
+ */
+static void test_busy_host(void **state)
+{
+    char path[4096], err[256], msgs[2048], *audit;
+    int held[2];
+    double t0, t;
+
+    (void)state;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(try_auth("ck", "ghost@example.org", "guess", "192.0.2.50", NULL, 0),
+                         PAM_AUTH_ERR);
+    snprintf(path, sizeof(path), "%s/hash-slots", dir);
+    for (int i = 0; i < 2; i++) {
+        held[i] = ck_hash_slot_take(path, 2, 0, err, sizeof(err));
+        assert_true(held[i] >= 0);
+    }
+    t0 = now_s();
+    assert_int_equal(try_auth("ck", "ghost@example.org", "guess", "192.0.2.52", msgs,
+                              sizeof(msgs)), PAM_AUTH_ERR);
+    assert_true(now_s() - t0 < 0.9);
+    assert_non_null(strstr(msgs, "Too many failed logins"));
+    /* deny is 3: three refusals for want of a slot would lock erin if they counted */
+    for (int i = 0; i < 3; i++) {
+        t0 = now_s();
+        assert_int_equal(try_auth("ck", "erin", "erin's password", "192.0.2.51", msgs,
+                                  sizeof(msgs)), PAM_AUTHINFO_UNAVAIL);
+        t = now_s() - t0;
+        assert_true(t >= 0.9);
+        assert_non_null(strstr(msgs, "Too many logins at once"));
+    }
+    audit = read_audit();
+    assert_non_null(strstr(audit, "\"reason\":\"queue_full\""));
+    free(audit);
+    ck_hash_slot_give(held[0]);
+    assert_int_equal(try_auth("ck", "erin", "erin's password", "192.0.2.51", NULL, 0),
+                     PAM_SUCCESS);
+    ck_hash_slot_give(held[1]);
 }
 
 static void test_token_keeps_session_alive(void **state)
@@ -1154,6 +1200,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_lockout_and_unlock),
         cmocka_unit_test(test_success_resets_counter),
         cmocka_unit_test(test_host_lockout),
+        cmocka_unit_test(test_busy_host),
         cmocka_unit_test(test_token_keeps_session_alive),
         cmocka_unit_test(test_idle_expiry_fails_account),
         cmocka_unit_test(test_lifetime_expiry_fails_account),

@@ -24,7 +24,7 @@ UNIT_TESTS = \
 	tests/style_check.sh tests/test_store_copy \
 	tests/test_users_index tests/test_redis_slot \
 	tests/test_redis_cluster
-UNIT_TESTS += tests/test_tags
+UNIT_TESTS += tests/test_tags tests/test_hashslot
 UNIT_PROGS = \
 	tests/test_token$(EXEEXT) tests/test_users$(EXEEXT) \
 	tests/test_users_index$(EXEEXT) \
@@ -40,7 +40,7 @@ UNIT_PROGS = \
 	tests/test_sasl_parse$(EXEEXT) tests/test_login_token$(EXEEXT) \
 	tests/test_redis_slot$(EXEEXT) \
 	tests/test_redis_cluster$(EXEEXT)
-UNIT_PROGS += tests/test_tags$(EXEEXT)
+UNIT_PROGS += tests/test_tags$(EXEEXT) tests/test_hashslot$(EXEEXT)
 
 check-unit: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS)' \

@@ -12,22 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include "checkupd.h"
-
-/* The processors this process may run on (taskset, cpusets, systemd CPUAffinity). */
-static int processors(void)
-{
-    cpu_set_t set;
-    long n;
-
-    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-        return CPU_COUNT(&set);
-    n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 && n < 4096 ? (int)n : 1;
-}
+#include "ck_hashslot.h"
 
 void ckd_conf_defaults(ckd_conf *dc)
 {
@@ -47,9 +35,7 @@ void ckd_conf_defaults(ckd_conf *dc)
     dc->memory_limit = 32 * 1024;
     dc->body_max = 8192;
     /* Hashes take what the request threads leave: one processor at least. */
-    dc->login_threads = processors() - 1;
-    if (dc->login_threads < 1)
-        dc->login_threads = 1;
+    dc->login_threads = ck_hash_slots_auto();
     dc->login_queue = 0;
     /* Token exchanges mostly wait on the provider, not on a processor. */
     dc->provider_threads = 4;

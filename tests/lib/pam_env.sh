@@ -19,6 +19,9 @@ url = lmdb:$_d/store
 [users]
 file = $_d/users
 
+[passwords]
+hash_slot_file = $_d/hash-slots
+
 [tokens]
 key_file = $_d/token.keys
 
