@@ -44,6 +44,7 @@ typedef struct ck_login {
     void *ud;
     int host_slots;                 /* 1: hash in one of the host's [passwords] slots (cfg
                                        set); a daemon with a login pool of its own leaves 0 */
+    ck_hash_priority hash_priority; /* CK_HASH_LOW (0) unless the caller says otherwise */
     /* out */
     const ck_user *user;            /* the user found (set even on failure) */
     const char *account;            /* the counter name: the user's email, or the name */

@@ -187,11 +187,22 @@ int ck_password_hash(const char *password, char *out, size_t outlen,
                      char *err, size_t errlen);
 
 /*
+ * How a hash yields the processor to session checks (design.md, "Password
+ * hashes at a lower priority"): the hash runs in a thread of its own at
+ * one of these priorities; the caller's own never changes.
+ */
+typedef enum ck_hash_priority {
+    CK_HASH_LOW = 0,    /* 10 steps nicer than the caller (a share of a busy processor) */
+    CK_HASH_IDLE        /* SCHED_IDLE: any session work that wakes up runs first */
+} ck_hash_priority;
+
+/*
  * Checks password against user's hash; user may be NULL (unknown user).
  * Either way one hash of the same cost is computed, so the time taken
  * does not tell an unknown user from a wrong password. Returns 1 when the
  * password matches, 0 otherwise.
  */
-int ck_password_verify(const ck_users *users, const ck_user *user, const char *password);
+int ck_password_verify(const ck_users *users, const ck_user *user, const char *password,
+                       ck_hash_priority prio);
 
 #endif

@@ -96,7 +96,7 @@ static int password_ok(ck_login *lg, const ck_user *u, const char *password)
     if (strlen(password) > CK_LOGIN_PASSWORD_MAX)
         return 0;
     lg->hashed = 1;
-    return ck_password_verify(lg->users, u, password);
+    return ck_password_verify(lg->users, u, password, lg->hash_priority);
 }
 
 /* One of the host's slots for the hash, or CK_HASH_SLOT_NONE when none is needed. */

@@ -7,6 +7,7 @@
 
 #include <crypt.h>
 #include <errno.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -545,39 +546,45 @@ static const char *cost_twin(const ck_users *users)
  * checks are cheap and wanted at once. When many logins come together (a
  * password spray, the morning rush) their hashes would take the CPU from
  * every token check and keep-alive of the same process or service. So the
- * hash runs in a thread of its own, CK_HASH_NICE steps nicer than the
- * caller: it still gets the CPU nobody else wants, and only waits when
- * session work is ready. The thread's niceness is its own (Linux applies
- * setpriority to one thread id), so the caller's is never changed; when
- * no thread can be made, the hash runs in the caller as before.
+ * hash runs in a thread of its own at a lower priority, and only that
+ * thread's (Linux schedules each thread on its own): CK_HASH_NICE steps
+ * nicer than the caller, so it still gets the CPU nobody else wants and a
+ * small share of a busy one; or SCHED_IDLE, under which every session
+ * check that wakes up runs first. When no thread can be made, the hash
+ * runs in the caller as before.
  */
 #define CK_HASH_NICE 10
 
 typedef struct hash_job {
     const char *password, *setting;
     struct crypt_data *cd;
+    ck_hash_priority prio;
     const char *h;
 } hash_job;
 
 static void *hash_run(void *arg)
 {
     hash_job *j = arg;
+    struct sched_param sp = { 0 };
     id_t tid = (id_t)syscall(SYS_gettid);
     int nice;
 
-    errno = 0;
-    nice = getpriority(PRIO_PROCESS, tid);
-    if (errno == 0 && nice < 19)
-        (void)setpriority(PRIO_PROCESS, tid, nice + CK_HASH_NICE < 19 ?
-                          nice + CK_HASH_NICE : 19);
+    /* pid 0 is this thread alone; failing that, a nicer thread will do. */
+    if (j->prio != CK_HASH_IDLE || sched_setscheduler(0, SCHED_IDLE, &sp) != 0) {
+        errno = 0;
+        nice = getpriority(PRIO_PROCESS, tid);
+        if (errno == 0 && nice < 19)
+            (void)setpriority(PRIO_PROCESS, tid, nice + CK_HASH_NICE < 19 ?
+                              nice + CK_HASH_NICE : 19);
+    }
     j->h = crypt_rn(j->password, j->setting, j->cd, sizeof(*j->cd));
     return NULL;
 }
 
 static const char *hash_nicely(const char *password, const char *setting,
-                               struct crypt_data *cd)
+                               struct crypt_data *cd, ck_hash_priority prio)
 {
-    hash_job j = { password, setting, cd, NULL };
+    hash_job j = { password, setting, cd, prio, NULL };
     pthread_t t;
 
     if (pthread_create(&t, NULL, hash_run, &j) != 0)
@@ -586,7 +593,8 @@ static const char *hash_nicely(const char *password, const char *setting,
     return j.h;
 }
 
-int ck_password_verify(const ck_users *users, const ck_user *user, const char *password)
+int ck_password_verify(const ck_users *users, const ck_user *user, const char *password,
+                       ck_hash_priority prio)
 {
     struct crypt_data *cd = calloc(1, sizeof(*cd));
     const char *setting, *h;
@@ -596,7 +604,7 @@ int ck_password_verify(const ck_users *users, const ck_user *user, const char *p
         goto out;
     usable = user && user->hash[0] == '$';
     setting = usable ? user->hash : cost_twin(users);
-    h = hash_nicely(password, setting, cd);
+    h = hash_nicely(password, setting, cd, prio);
     if (!usable || !h || h[0] == '*' || strlen(h) != strlen(user->hash))
         goto out;
     ok = CRYPTO_memcmp(h, user->hash, strlen(h)) == 0;

@@ -12,7 +12,7 @@ tests_test_token_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=json_loadb
 
 tests_test_users_SOURCES = tests/test_users.c
 tests_test_users_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_test_users_LDADD = libcheckup.la $(CMOCKA_LIBS)
+tests_test_users_LDADD = libcheckup.la $(CMOCKA_LIBS) -lpthread
 
 # The users file's index (lookups, rebuilds, damaged and lying indexes).
 check_PROGRAMS += tests/test_users_index

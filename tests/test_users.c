@@ -2,6 +2,9 @@
 /* The users file: format, escaping, lookups, passwords, safe rewrite. */
 #include "config.h"
 
+#include <dirent.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -141,13 +144,92 @@ static void test_passwords(void **state)
     assert_int_equal(ck_password_hash("s3cret pass", a->hash, sizeof(a->hash), err,
                                       sizeof(err)), 0);
     assert_memory_equal(a->hash, "$y$", 3);
-    assert_int_equal(ck_password_verify(&u, a, "s3cret pass"), 1);
-    assert_int_equal(ck_password_verify(&u, a, "s3cret pas"), 0);
-    assert_int_equal(ck_password_verify(&u, a, ""), 0);
-    assert_int_equal(ck_password_verify(&u, NULL, "s3cret pass"), 0);
+    assert_int_equal(ck_password_verify(&u, a, "s3cret pass", CK_HASH_LOW), 1);
+    assert_int_equal(ck_password_verify(&u, a, "s3cret pas", CK_HASH_LOW), 0);
+    assert_int_equal(ck_password_verify(&u, a, "", CK_HASH_LOW), 0);
+    assert_int_equal(ck_password_verify(&u, NULL, "s3cret pass", CK_HASH_LOW), 0);
     /* "*" is no password: nothing matches it, not even "*". */
-    assert_int_equal(ck_password_verify(&u, &u.items[1], "*"), 0);
-    assert_int_equal(ck_password_verify(&u, &u.items[1], ""), 0);
+    assert_int_equal(ck_password_verify(&u, &u.items[1], "*", CK_HASH_LOW), 0);
+    assert_int_equal(ck_password_verify(&u, &u.items[1], "", CK_HASH_LOW), 0);
+    ck_users_free(&u);
+}
+
+/*
+ * The hash's own thread runs at the priority asked for, seen from outside
+ * in /proc: SCHED_IDLE (policy 5), or 10 steps nicer; this thread's own
+ * priority stays as it was.
+ */
+typedef struct watch {
+    volatile int stop;
+    int saw_idle, saw_nice10;
+} watch;
+
+static void *watch_threads(void *arg)
+{
+    watch *w = arg;
+    char path[300], buf[1024];
+
+    while (!w->stop) {
+        DIR *d = opendir("/proc/self/task");
+        struct dirent *e;
+
+        while (d && (e = readdir(d))) {
+            FILE *f;
+            char *p;
+            int field = 2;
+            long nice = 0, policy = 0;
+
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof(path), "/proc/self/task/%s/stat", e->d_name);
+            f = fopen(path, "r");
+            if (!f)
+                continue;
+            p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+            fclose(f);
+            /* after "pid (comm)": field 19 is nice, field 41 the policy */
+            for (p = p ? strtok(p + 1, " ") : NULL; p; p = strtok(NULL, " ")) {
+                field++;
+                if (field == 19)
+                    nice = atol(p);
+                else if (field == 41)
+                    policy = atol(p);
+            }
+            w->saw_idle |= policy == SCHED_IDLE;
+            w->saw_nice10 |= policy == SCHED_OTHER && nice == 10;
+        }
+        if (d)
+            closedir(d);
+    }
+    return NULL;
+}
+
+static void test_hash_priority(void **state)
+{
+    ck_users u;
+    ck_user *a;
+    char err[512];
+
+    (void)state;
+    assert_int_equal(parse("#checkup-users 1\na@b:!:r::::\n", &u, err, sizeof(err)), 0);
+    a = &u.items[0];
+    assert_int_equal(ck_password_hash("pw", a->hash, sizeof(a->hash), err, sizeof(err)), 0);
+    for (int prio = CK_HASH_LOW; prio <= CK_HASH_IDLE; prio++) {
+        watch w = { 0, 0, 0 };
+        pthread_t t;
+        int ok = 1;
+
+        assert_int_equal(pthread_create(&t, NULL, watch_threads, &w), 0);
+        /* a few hashes, so that the watcher sees one under way */
+        for (int i = 0; i < 5; i++)
+            ok &= ck_password_verify(&u, a, "pw", (ck_hash_priority)prio);
+        w.stop = 1;
+        pthread_join(t, NULL);
+        assert_true(ok);
+        assert_int_equal(w.saw_idle, prio == CK_HASH_IDLE);
+        assert_int_equal(w.saw_nice10, prio == CK_HASH_LOW);
+        assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
+    }
     ck_users_free(&u);
 }
 
@@ -163,12 +245,12 @@ static void test_password_limit(void **state)
     pw[CK_PASSWORD_HASH_MAX] = '\0';
     assert_int_equal(ck_password_hash(pw, hash, sizeof(hash), err, sizeof(err)), 0);
     snprintf(u.items[0].hash, sizeof(u.items[0].hash), "%s", hash);
-    assert_int_equal(ck_password_verify(&u, &u.items[0], pw), 1);
+    assert_int_equal(ck_password_verify(&u, &u.items[0], pw, CK_HASH_LOW), 1);
     pw[CK_PASSWORD_HASH_MAX] = 'x';
     pw[CK_PASSWORD_HASH_MAX + 1] = '\0';
     assert_int_equal(ck_password_hash(pw, hash, sizeof(hash), err, sizeof(err)), -1);
     assert_non_null(strstr(err, "longer than 511 bytes"));
-    assert_int_equal(ck_password_verify(&u, &u.items[0], pw), 0);
+    assert_int_equal(ck_password_verify(&u, &u.items[0], pw, CK_HASH_LOW), 0);
     ck_users_free(&u);
 }
 
@@ -327,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_format_roundtrip),
         cmocka_unit_test(test_passwords),
         cmocka_unit_test(test_password_limit),
+        cmocka_unit_test(test_hash_priority),
         cmocka_unit_test(test_add_and_modes),
         cmocka_unit_test(test_map_identity),
         cmocka_unit_test(test_lock_of_another),

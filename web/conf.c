@@ -36,6 +36,7 @@ void ckd_conf_defaults(ckd_conf *dc)
     dc->body_max = 8192;
     /* Hashes take what the request threads leave: one processor at least. */
     dc->login_threads = ck_hash_slots_auto();
+    dc->login_priority = CK_HASH_IDLE;
     dc->login_queue = 0;
     /* Token exchanges mostly wait on the provider, not on a processor. */
     dc->provider_threads = 4;
@@ -203,6 +204,19 @@ static int set_number(ckd_conf *dc, const char *name, const char *v, char *err,
     return 0;
 }
 
+static int set_priority(ck_hash_priority *out, const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "idle") == 0)
+        *out = CK_HASH_IDLE;
+    else if (strcmp(v, "low") == 0)
+        *out = CK_HASH_LOW;
+    else {
+        snprintf(err, errlen, "'%.64s' is not idle or low", v);
+        return -1;
+    }
+    return 0;
+}
+
 static int is_number_key(const char *name)
 {
     static const char *const keys[] = {
@@ -240,6 +254,8 @@ int ckd_conf_section(void *ud, const char *section, const char *name, const char
         rc = split_list(value, dc->cors, &dc->ncors, err, errlen);
     else if (strcmp(name, "redirect_allowlist") == 0)
         rc = split_list(value, dc->redirects, &dc->nredirects, err, errlen);
+    else if (strcmp(name, "login_priority") == 0)
+        rc = set_priority(&dc->login_priority, value, err, errlen);
     else if (is_number_key(name))
         rc = set_number(dc, name, value, err, errlen);
     else {

@@ -268,6 +268,7 @@ static void pw_run(const ckd *d, ckd_job *job)
     lg.cfg = &d->cfg;
     lg.audit = login_audit;
     lg.ud = &wl;
+    lg.hash_priority = d->dc.login_priority;
     pj->result = ck_login_password(&lg, rq->email, rq->password);
     if (lg.hashed)
         __atomic_add_fetch(&password_hashes, 1, __ATOMIC_RELAXED);
