@@ -48,8 +48,10 @@
  * sessions) for SECONDS alone, then for SECONDS more while 2 x nproc
  * processes (sshd forks one per connection) run password logins
  * (pam_authenticate, yescrypt, a right password so that no lockout ends
- * the flood) through the same module and store as fast as they can. It
- * prints both p99s of the keep-alives and the login rate, and last
+ * the flood) through the same module and store as fast as they can; the
+ * module runs their hashes in its host-wide slots ([passwords] hash_slots,
+ * default one less than the processors; the lock file in the temp dir).
+ * It prints both p99s of the keep-alives and the login rate, and last
  *
  *   RESULT pam_storm_p99_ratio=<p99 during / p99 before, highest store>
  */
