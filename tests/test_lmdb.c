@@ -1002,6 +1002,52 @@ static void test_stale_reader(void **state)
     ck_store_close(again);
 }
 
+/*
+ * While a process has the store open it holds LMDB's shared lock on byte 0
+ * of lock.mdb (the file is in use), and after a read its liveness lock at
+ * its pid: another process must see both, also after this process opened
+ * and closed another handle. Without the first, the next process to open
+ * the store would initialise lock.mdb again under the live one (reader
+ * slots emptied, the last commit read again from the meta pages); without
+ * the second, its reader slots would be cleared as a dead process's.
+ */
+static int locks_seen_elsewhere(const char *lockfile, pid_t holder)
+{
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct flock byte0 = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0,
+                               .l_len = 1 };
+        struct flock alive = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = holder,
+                               .l_len = 1 };
+        int fd = open(lockfile, O_RDWR);
+
+        if (fd < 0 || fcntl(fd, F_GETLK, &byte0) != 0 || fcntl(fd, F_GETLK, &alive) != 0)
+            _exit(8);
+        _exit((byte0.l_type == F_UNLCK ? 1 : 0) | (alive.l_type == F_UNLCK ? 2 : 0));
+    }
+    return wait_exit(pid);
+}
+
+static void test_lock_file_held(void **state)
+{
+    fixture *f = *state;
+    char sid[CK_SID_LEN], path[600];
+    ck_store *again;
+    ck_session s;
+
+    f->st = open_store(f);
+    assert_int_equal(create(f->st, "held", CK_AUTH_EMAIL, sid), CK_OK);
+    assert_int_equal(ck_store_get(f->st, sid, &s), CK_OK);
+    snprintf(path, sizeof(path), "%s/lock.mdb", f->store);
+    assert_int_equal(locks_seen_elsewhere(path, getpid()), 0);
+    again = open_store(f);
+    assert_int_equal(ck_store_get(again, sid, &s), CK_OK);
+    ck_store_close(again);
+    assert_int_equal(locks_seen_elsewhere(path, getpid()), 0);
+}
+
 /* Two processes create, touch and delete at once: every write counts. */
 #define RACE_ROUNDS 150
 
@@ -1141,6 +1187,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fork_reused_fds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_reader, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_file_held, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
     };

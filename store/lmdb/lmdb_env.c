@@ -571,21 +571,38 @@ static ck_status env_size_check(ck_store *st, ck_lmdb *h, ck_lmdb_env *e)
  * first write to a page not yet backed kills the process with SIGBUS. Its
  * blocks are allocated here, while there is room; failing that, nothing
  * is lost that was there before.
+ *
+ * The descriptor stays open until the environment closes: closing any
+ * descriptor of lock.mdb drops every fcntl lock this process holds on it,
+ * LMDB's among them. Without its shared lock on byte 0, the next process
+ * to open the store would take the file for unused and initialise it
+ * again under the live ones: reader slots emptied, mutexes reset, and the
+ * last committed transaction read from the meta pages, possibly from
+ * before a commit that had just returned (a logged-out session found
+ * again).
  */
-static void lockfile_allocate(const char *dir)
+static int lockfile_allocate(const char *dir)
 {
     char p[PATH_MAX];
     struct stat sb;
     int fd;
 
     if (snprintf(p, sizeof(p), "%s/lock.mdb", dir) >= (int)sizeof(p))
-        return;
+        return -1;
     fd = open(p, O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    if (fstat(fd, &sb) == 0 && sb.st_size > 0)
+    if (fd >= 0 && fstat(fd, &sb) == 0 && sb.st_size > 0)
         (void)posix_fallocate(fd, 0, sb.st_size);
-    close(fd);
+    return fd;
+}
+
+/* LMDB's descriptors first, then ours: by then no lock of LMDB's is left to drop. */
+static void env_close(ck_lmdb_env *e)
+{
+    mdb_env_close(e->env);
+    e->env = NULL;
+    if (e->alloc_fd >= 0)
+        close(e->alloc_fd);
+    e->alloc_fd = -1;
 }
 
 static ck_status env_create(ck_store *st, ck_lmdb *h, ck_lmdb_env *e)
@@ -607,19 +624,17 @@ static ck_status env_create(ck_store *st, ck_lmdb *h, ck_lmdb_env *e)
         mrc = mdb_env_open(e->env, h->path, MDB_NOTLS | MDB_NOMETASYNC, 0660);
     if (mrc != 0) {
         rc = env_open_error(st, h, mrc);
-        mdb_env_close(e->env);
-        e->env = NULL;
+        env_close(e);
         return rc;
     }
+    /* Before the record, so that a forked child closes it with LMDB's own. */
+    e->alloc_fd = lockfile_allocate(h->path);
     env_fds_record(e, &before);
-    lockfile_allocate(h->path);
     rc = env_size_check(st, h, e);
     if (rc == CK_OK)
         rc = env_bootstrap(st, h, e);
-    if (rc != CK_OK) {
-        mdb_env_close(e->env);
-        e->env = NULL;
-    }
+    if (rc != CK_OK)
+        env_close(e);
     return rc;
 }
 
@@ -647,6 +662,7 @@ static ck_status env_get(ck_store *st, ck_lmdb *h, pid_t pid, ck_lmdb_env **out)
         return ck_fail(st, CK_ERR_NOMEM, "out of memory");
     }
     e->pid = pid;
+    e->alloc_fd = -1;
     if (pthread_rwlock_init(&e->resize_lock, NULL) != 0) {
         free(e->path);
         free(e);
@@ -680,7 +696,7 @@ static void env_put(ck_lmdb_env *e, pid_t pid)
         }
     }
     if (e->pid == pid) {
-        mdb_env_close(e->env);
+        env_close(e);
         pthread_rwlock_destroy(&e->resize_lock);
     }
     free(e->path);

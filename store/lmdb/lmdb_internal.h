@@ -72,6 +72,7 @@ typedef struct ck_lmdb_env {
     dev_t fd_dev[CK_LMDB_MAX_FDS];  /* and what they were open on */
     ino_t fd_ino[CK_LMDB_MAX_FDS];
     int nfds;
+    int alloc_fd;               /* lock.mdb, kept open while LMDB's are (lockfile_allocate) */
     pthread_rwlock_t resize_lock; /* txns read-hold it; adopting a new map size writes */
 } ck_lmdb_env;
 
