@@ -26,9 +26,12 @@
 # while a second wrk (STORM_CONNS connections, default 16) posts
 # wrong-password logins for unknown user names (each costs a hash) from
 # 1,000 client addresses (X-Forwarded-For; checkupd trusts it from
-# 127.0.0.1 here) as fast as checkupd answers them. storm_p99_ratio is
-# /session's p99 during the storm over its p99 in the rounds, the higher
-# of the two stores; any /session answer but 200 during it fails the run.
+# 127.0.0.1 here) as fast as checkupd answers them. Each round runs the
+# storm right after the store's many-session run, so the two are measured
+# side by side; storm_p99_ratio is /session's p99 during the storm over
+# its p99 in the run before, the median round, the higher of the two
+# stores (a single p99 of this machine moves by 2x from run to run); any
+# /session answer but 200 during a storm fails the run.
 #
 # Last, login_bytes_per_session: a fresh redis-server and checkupd, LOGINS
 # (default 1,000) password logins through POST /login, round robin over the
@@ -134,30 +137,6 @@ NGINX_WORKERS=auto
 nport=$(nginx_start bench "$CK_TEST_TMP/block")
 LUA_SESSION=$top_srcdir/bench/web_session.lua
 
-# Rounds interleave the targets so that a busy neighbour on the machine
-# weighs on all of them alike; each figure is the median round.
-: > "$CK_TEST_TMP/rounds"
-r=0
-while [ $r -lt "$ROUNDS" ]; do
-    r=$((r + 1))
-    echo "nginx $(wrk_run nginx "http://127.0.0.1:$nport/static204")" >> "$CK_TEST_TMP/rounds"
-    echo "lmdb $(wrk_run lmdb "$URL_lmdb" "Cookie: $WEB_COOKIE=$TOK_lmdb")" >> "$CK_TEST_TMP/rounds"
-    echo "redis $(wrk_run redis "$URL_redis" "Cookie: $WEB_COOKIE=$TOK_redis")" >> "$CK_TEST_TMP/rounds"
-    echo "lmdb_many $(wrk_run lmdb_many "$URL_lmdb" -s "$LUA_SESSION" \
-        "$CK_TEST_TMP/lmdb/tokens" 2)" >> "$CK_TEST_TMP/rounds"
-    echo "redis_many $(wrk_run redis_many "$URL_redis" -s "$LUA_SESSION" \
-        "$CK_TEST_TMP/redis/tokens" 2)" >> "$CK_TEST_TMP/rounds"
-done
-if awk 'NF != 3 {bad = 1} END {exit !bad}' "$CK_TEST_TMP/rounds"; then
-    echo "a wrk run failed:" >&2
-    cat "$CK_TEST_TMP/rounds" >&2
-    exit 1
-fi
-for t in nginx lmdb redis lmdb_many redis_many; do
-    eval "${t}_rps=\$(awk -v t=$t '\$1 == t {print \$2}' \"\$CK_TEST_TMP/rounds\" | median)"
-    eval "${t}_p99=\$(awk -v t=$t '\$1 == t {print \$3}' \"\$CK_TEST_TMP/rounds\" | median)"
-done
-
 # storm NAME: the many-session load with the login storm beside it; prints
 # "rps p99_ms logins_per_s" and the storm's statuses to NAME's storm file.
 storm() {
@@ -173,8 +152,38 @@ storm() {
     echo "$_rp $(awk -v d=$((DURATION + 2)) '/^ +[0-9]+ requests in/ {printf "%.1f", $1 / d}' \
         "$CK_TEST_TMP/storm-$1.txt")"
 }
-storm_lmdb=$(storm lmdb)
-storm_redis=$(storm redis)
+
+# Rounds interleave the targets so that a busy neighbour on the machine
+# weighs on all of them alike; each figure is the median round.
+: > "$CK_TEST_TMP/rounds"
+r=0
+while [ $r -lt "$ROUNDS" ]; do
+    r=$((r + 1))
+    echo "nginx $(wrk_run nginx "http://127.0.0.1:$nport/static204")" >> "$CK_TEST_TMP/rounds"
+    echo "lmdb $(wrk_run lmdb "$URL_lmdb" "Cookie: $WEB_COOKIE=$TOK_lmdb")" >> "$CK_TEST_TMP/rounds"
+    echo "redis $(wrk_run redis "$URL_redis" "Cookie: $WEB_COOKIE=$TOK_redis")" >> "$CK_TEST_TMP/rounds"
+    echo "lmdb_many $(wrk_run lmdb_many "$URL_lmdb" -s "$LUA_SESSION" \
+        "$CK_TEST_TMP/lmdb/tokens" 2)" >> "$CK_TEST_TMP/rounds"
+    echo "storm_lmdb $(storm lmdb)" >> "$CK_TEST_TMP/rounds"
+    echo "redis_many $(wrk_run redis_many "$URL_redis" -s "$LUA_SESSION" \
+        "$CK_TEST_TMP/redis/tokens" 2)" >> "$CK_TEST_TMP/rounds"
+    echo "storm_redis $(storm redis)" >> "$CK_TEST_TMP/rounds"
+done
+if awk 'NF != ($1 ~ /^storm_/ ? 4 : 3) {bad = 1} END {exit !bad}' "$CK_TEST_TMP/rounds"; then
+    echo "a wrk run failed:" >&2
+    cat "$CK_TEST_TMP/rounds" >&2
+    exit 1
+fi
+for t in nginx lmdb redis lmdb_many redis_many storm_lmdb storm_redis; do
+    eval "${t}_rps=\$(awk -v t=$t '\$1 == t {print \$2}' \"\$CK_TEST_TMP/rounds\" | median)"
+    eval "${t}_p99=\$(awk -v t=$t '\$1 == t {print \$3}' \"\$CK_TEST_TMP/rounds\" | median)"
+done
+# storm_ratios STORE: each round's storm p99 over the many-session p99 just before it.
+storm_ratios() {
+    awk -v s="$1" '$1 == s "_many" {p = $3} $1 == "storm_" s {printf "%.2f\n", $3 / p}' \
+        "$CK_TEST_TMP/rounds"
+}
+
 web_stop lmdb
 web_stop redis
 
@@ -241,9 +250,11 @@ echo "  lmdb:  $lmdb_many_rps req/s, p99 $lmdb_many_p99 ms ($SESSIONS sessions r
 echo "  redis: $redis_many_rps req/s, p99 $redis_many_p99 ms ($SESSIONS sessions round robin)"
 echo "nginx static 204: $nginx_rps req/s, p99 $nginx_p99 ms"
 for s in lmdb redis; do
-    set -- $(eval echo "\$storm_$s")
-    echo "storm on $s: /session $1 req/s, p99 $2 ms during $3 wrong-password logins/s" \
-        "($STORM_CONNS connections, 1000 addresses); statuses:" \
+    echo "storm on $s: /session $(eval echo "\$storm_${s}_rps") req/s, p99" \
+        "$(eval echo "\$storm_${s}_p99") ms (median rounds) during" \
+        "$(awk -v s="storm_$s" '$1 == s {print $4}' "$CK_TEST_TMP/rounds" | median)" \
+        "wrong-password logins/s ($STORM_CONNS connections, 1000 addresses); p99 ratio by round:" \
+        "$(storm_ratios $s | tr '\n' ' '); statuses of the last:" \
         "$(sed -n 's/^storm status //p' "$CK_TEST_TMP/storm-$s.txt" | tr '\n' ' ')"
 done
 echo "logins: $LOGINS through checkupd grew redis used_memory by $((m1 - m0)) bytes" \
@@ -252,9 +263,8 @@ echo "logins: $LOGINS through checkupd grew redis used_memory by $((m1 - m0)) by
 ratio=$(awk -v a="$lmdb_rps" -v b="$nginx_rps" 'BEGIN {printf "%.3f", a / b}')
 many=$(awk -v a="$lmdb_many_rps" -v b="$nginx_rps" 'BEGIN {printf "%.3f", a / b}')
 many_r=$(awk -v a="$redis_many_rps" -v b="$nginx_rps" 'BEGIN {printf "%.3f", a / b}')
-storm_ratio=$(awk -v l="$(echo "$storm_lmdb" | cut -d' ' -f2)" -v r="$(echo "$storm_redis" | cut -d' ' -f2)" \
-    -v li="$lmdb_many_p99" -v ri="$redis_many_p99" \
-    'BEGIN {a = l / li; b = r / ri; printf "%.2f", (a > b ? a : b)}')
+storm_ratio=$(awk -v a="$(storm_ratios lmdb | median)" -v b="$(storm_ratios redis | median)" \
+    'BEGIN {printf "%.2f", (a > b ? a : b)}')
 printf 'RESULT session_rps_redis=%.0f session_rps_lmdb=%.0f session_vs_nginx=%s p99_ms=%s' \
     "$redis_rps" "$lmdb_rps" "$ratio" "$lmdb_p99"
 printf ' session_many_vs_nginx=%s session_many_redis_vs_nginx=%s storm_p99_ratio=%s' \
