@@ -189,6 +189,7 @@ static int check_password(const ck_config *cfg, ck_store *st, const login_req *r
     lg.audit = login_audit;
     lg.ud = &lc;
     lg.host_slots = 1;
+    lg.hash_priority = CK_HASH_IDLE;
     lr = ck_login_password(&lg, r->name, pw);
     switch (lr) {
     case CK_LOGIN_OK:

@@ -56,6 +56,7 @@ static void login_init(ck_pam_call *c, ck_login *lg, pam_login *pl, const ck_use
     lg->audit = login_audit;
     lg->ud = pl;
     lg->host_slots = 1;     /* a process per login: the host's slots bound the hashes */
+    lg->hash_priority = CK_HASH_IDLE;
 }
 
 static void tell_locked(ck_pam_call *c)

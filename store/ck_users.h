@@ -193,7 +193,8 @@ int ck_password_hash(const char *password, char *out, size_t outlen,
  */
 typedef enum ck_hash_priority {
     CK_HASH_LOW = 0,    /* 10 steps nicer than the caller (a share of a busy processor) */
-    CK_HASH_IDLE        /* SCHED_IDLE: any session work that wakes up runs first */
+    CK_HASH_IDLE        /* SCHED_IDLE: any session work that wakes up runs first; after
+                           250 ms, nice +10 where the process may (root) */
 } ck_hash_priority;
 
 /*

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -547,49 +548,84 @@ static const char *cost_twin(const ck_users *users)
  * password spray, the morning rush) their hashes would take the CPU from
  * every token check and keep-alive of the same process or service. So the
  * hash runs in a thread of its own at a lower priority, and only that
- * thread's (Linux schedules each thread on its own): CK_HASH_NICE steps
- * nicer than the caller, so it still gets the CPU nobody else wants and a
- * small share of a busy one; or SCHED_IDLE, under which every session
- * check that wakes up runs first. When no thread can be made, the hash
- * runs in the caller as before.
+ * thread's (Linux schedules each thread on its own). CK_HASH_LOW: nice
+ * +10, a small share of a busy processor. CK_HASH_IDLE: SCHED_IDLE, under
+ * which any other thread that wakes up runs first (a nicer thread only
+ * gets a smaller share: a waking keep-alive still waits out the hash's
+ * time slice, milliseconds); and so that work at normal priority cannot
+ * starve a login, a hash still running after CK_HASH_GRACE_MS goes on at
+ * nice +10 where the process may raise a thread's priority again (root:
+ * sshd, login, sudo). When no thread can be made, the hash runs in the
+ * caller as before.
  */
 #define CK_HASH_NICE 10
+#define CK_HASH_GRACE_MS 250
 
 typedef struct hash_job {
     const char *password, *setting;
     struct crypt_data *cd;
     ck_hash_priority prio;
     const char *h;
+    pid_t tid;                  /* the hashing thread, once it runs */
+    int done;                   /* set when the hash is computed */
 } hash_job;
+
+static void make_nicer(pid_t tid)
+{
+    int nice;
+
+    errno = 0;
+    nice = getpriority(PRIO_PROCESS, (id_t)tid);
+    if (errno == 0 && nice < 19)
+        (void)setpriority(PRIO_PROCESS, (id_t)tid, nice + CK_HASH_NICE < 19 ?
+                          nice + CK_HASH_NICE : 19);
+}
 
 static void *hash_run(void *arg)
 {
     hash_job *j = arg;
     struct sched_param sp = { 0 };
-    id_t tid = (id_t)syscall(SYS_gettid);
-    int nice;
+    pid_t tid = (pid_t)syscall(SYS_gettid);
 
+    __atomic_store_n(&j->tid, tid, __ATOMIC_RELEASE);
     /* pid 0 is this thread alone; failing that, a nicer thread will do. */
-    if (j->prio != CK_HASH_IDLE || sched_setscheduler(0, SCHED_IDLE, &sp) != 0) {
-        errno = 0;
-        nice = getpriority(PRIO_PROCESS, tid);
-        if (errno == 0 && nice < 19)
-            (void)setpriority(PRIO_PROCESS, tid, nice + CK_HASH_NICE < 19 ?
-                              nice + CK_HASH_NICE : 19);
-    }
+    if (j->prio != CK_HASH_IDLE || sched_setscheduler(0, SCHED_IDLE, &sp) != 0)
+        make_nicer(tid);
     j->h = crypt_rn(j->password, j->setting, j->cd, sizeof(*j->cd));
+    __atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
     return NULL;
+}
+
+/* A SCHED_IDLE hash starved past its grace goes on at nice +10, where allowed. */
+static void hash_wait(pthread_t t, hash_job *j)
+{
+    struct sched_param sp = { 0 };
+    struct timespec until;
+    pid_t tid;
+
+    if (j->prio == CK_HASH_IDLE && clock_gettime(CLOCK_REALTIME, &until) == 0) {
+        until.tv_nsec += (long)CK_HASH_GRACE_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        if (pthread_timedjoin_np(t, NULL, &until) == 0)
+            return;
+        tid = __atomic_load_n(&j->tid, __ATOMIC_ACQUIRE);
+        if (tid > 0 && !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE) &&
+            sched_setscheduler(tid, SCHED_OTHER, &sp) == 0)
+            make_nicer(tid);
+    }
+    pthread_join(t, NULL);
 }
 
 static const char *hash_nicely(const char *password, const char *setting,
                                struct crypt_data *cd, ck_hash_priority prio)
 {
-    hash_job j = { password, setting, cd, prio, NULL };
+    hash_job j = { password, setting, cd, prio, NULL, 0, 0 };
     pthread_t t;
 
     if (pthread_create(&t, NULL, hash_run, &j) != 0)
         return crypt_rn(password, setting, cd, sizeof(*cd));
-    pthread_join(t, NULL);
+    hash_wait(t, &j);
     return j.h;
 }
 
