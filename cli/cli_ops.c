@@ -139,8 +139,8 @@ static int check_store(const ck_config *cfg)
 /* The host's password-check slots ([passwords]): usable, and how many. */
 static int check_hash_slots(const ck_config *cfg)
 {
-    const char *path = cfg->hash_slot_file ? cfg->hash_slot_file : CK_DEFAULT_HASH_SLOT_FILE;
-    int slots = cfg->hash_slots < 0 ? ck_hash_slots_auto() : cfg->hash_slots;
+    const char *path = ck_hash_slot_file(cfg);
+    int slots = ck_hash_slot_count(cfg);
     char err[512] = "", detail[700];
     int fd;
 

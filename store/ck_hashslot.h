@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include "ck_config.h"
+
 #define CK_DEFAULT_HASH_SLOT_FILE "/run/checkup-hash-slots"
 
 /* The processors this process may run on (affinity, cpusets), at least 1. */
@@ -25,6 +27,10 @@ int ck_processors(void);
 
 /* What [passwords] hash_slots = -1 means here: ck_processors() - 1, at least 1. */
 int ck_hash_slots_auto(void);
+
+/* [passwords] as configured: the lock file, and the slots with -1 resolved. */
+const char *ck_hash_slot_file(const ck_config *cfg);
+int ck_hash_slot_count(const ck_config *cfg);
 
 /*
  * Takes one of slots slots of the lock file at path (made mode 0600 when

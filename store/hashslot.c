@@ -34,6 +34,16 @@ int ck_hash_slots_auto(void)
     return n < 1 ? 1 : n;
 }
 
+const char *ck_hash_slot_file(const ck_config *cfg)
+{
+    return cfg->hash_slot_file ? cfg->hash_slot_file : CK_DEFAULT_HASH_SLOT_FILE;
+}
+
+int ck_hash_slot_count(const ck_config *cfg)
+{
+    return cfg->hash_slots < 0 ? ck_hash_slots_auto() : cfg->hash_slots;
+}
+
 static long now_ms(void)
 {
     struct timespec ts;

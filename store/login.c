@@ -106,9 +106,7 @@ static int take_slot(ck_login *lg)
 
     if (!lg->host_slots || !cfg)
         return CK_HASH_SLOT_NONE;
-    return ck_hash_slot_take(cfg->hash_slot_file ? cfg->hash_slot_file
-                                                 : CK_DEFAULT_HASH_SLOT_FILE,
-                             cfg->hash_slots < 0 ? ck_hash_slots_auto() : cfg->hash_slots,
+    return ck_hash_slot_take(ck_hash_slot_file(cfg), ck_hash_slot_count(cfg),
                              cfg->hash_wait * 1000, lg->busy, sizeof(lg->busy));
 }
 
