@@ -602,14 +602,19 @@ static void hash_wait(pthread_t t, hash_job *j)
     struct sched_param sp = { 0 };
     struct timespec until;
     pid_t tid;
+    int rc;
 
     if (j->prio == CK_HASH_IDLE && clock_gettime(CLOCK_REALTIME, &until) == 0) {
-        until.tv_nsec += (long)CK_HASH_GRACE_MS * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
-        if (pthread_timedjoin_np(t, NULL, &until) == 0)
-            return;
-        tid = __atomic_load_n(&j->tid, __ATOMIC_ACQUIRE);
+        /* Until the thread has run far enough to name itself, wait a grace more. */
+        do {
+            until.tv_nsec += (long)CK_HASH_GRACE_MS * 1000000L;
+            until.tv_sec += until.tv_nsec / 1000000000L;
+            until.tv_nsec %= 1000000000L;
+            rc = pthread_timedjoin_np(t, NULL, &until);
+            if (rc == 0)
+                return;
+            tid = __atomic_load_n(&j->tid, __ATOMIC_ACQUIRE);
+        } while (tid == 0 && rc == ETIMEDOUT);
         if (tid > 0 && !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE) &&
             sched_setscheduler(tid, SCHED_OTHER, &sp) == 0)
             make_nicer(tid);
