@@ -193,8 +193,12 @@ int ck_password_hash(const char *password, char *out, size_t outlen,
  */
 typedef enum ck_hash_priority {
     CK_HASH_LOW = 0,    /* 10 steps nicer than the caller (a share of a busy processor) */
-    CK_HASH_IDLE        /* SCHED_IDLE: any session work that wakes up runs first; after
-                           250 ms, nice +10 where the process may (root) */
+    CK_HASH_IDLE,       /* SCHED_IDLE: any session work that wakes up runs first; after
+                           250 ms, nice +10. Where the process may not move a thread out
+                           of SCHED_IDLE again (no CAP_SYS_NICE: a container, a service
+                           user), nice +10 from the start: no login is ever starved */
+    CK_HASH_IDLE_POOLED /* as CK_HASH_IDLE, but idle even where it cannot be moved out:
+                           for a caller whose own pool bounds the logins that wait */
 } ck_hash_priority;
 
 /*

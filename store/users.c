@@ -554,9 +554,12 @@ static const char *cost_twin(const ck_users *users)
  * gets a smaller share: a waking keep-alive still waits out the hash's
  * time slice, milliseconds); and so that work at normal priority cannot
  * starve a login, a hash still running after CK_HASH_GRACE_MS goes on at
- * nice +10 where the process may raise a thread's priority again (root:
- * sshd, login, sudo). When no thread can be made, the hash runs in the
- * caller as before.
+ * nice +10. Moving a thread out of SCHED_IDLE takes what lowering a
+ * niceness takes (CAP_SYS_NICE, or an RLIMIT_NICE that allows it): root
+ * in sshd, login and sudo has it, root in a container often does not.
+ * Where it is missing, CK_HASH_IDLE runs at nice +10 from the start, and
+ * CK_HASH_IDLE_POOLED stays idle (its caller's pool bounds what waits).
+ * When no thread can be made, the hash runs in the caller as before.
  */
 #define CK_HASH_NICE 10
 #define CK_HASH_GRACE_MS 250
@@ -566,19 +569,29 @@ typedef struct hash_job {
     struct crypt_data *cd;
     ck_hash_priority prio;
     const char *h;
-    pid_t tid;                  /* the hashing thread, once it runs */
+    pid_t tid;                  /* the hashing thread, once its priority is set */
+    int nice;                   /* the caller's niceness, set before tid */
+    int idle;                   /* set before tid when it runs under SCHED_IDLE */
     int done;                   /* set when the hash is computed */
 } hash_job;
 
-static void make_nicer(pid_t tid)
+/* Thread tid at nice +10 from nice (the caller's, which it inherited). */
+static void make_nicer(pid_t tid, int nice)
 {
-    int nice;
-
-    errno = 0;
-    nice = getpriority(PRIO_PROCESS, (id_t)tid);
-    if (errno == 0 && nice < 19)
+    if (nice < 19)
         (void)setpriority(PRIO_PROCESS, (id_t)tid, nice + CK_HASH_NICE < 19 ?
                           nice + CK_HASH_NICE : 19);
+}
+
+/*
+ * Whether this process may later move thread tid out of SCHED_IDLE: the
+ * kernel allows that exactly when it allows the thread's niceness to be
+ * set back to what it is now (can_nice), so step one nicer and back.
+ */
+static int may_leave_idle(pid_t tid, int nice)
+{
+    return nice < 19 && setpriority(PRIO_PROCESS, (id_t)tid, nice + 1) == 0 &&
+           setpriority(PRIO_PROCESS, (id_t)tid, nice) == 0;
 }
 
 static void *hash_run(void *arg)
@@ -586,11 +599,20 @@ static void *hash_run(void *arg)
     hash_job *j = arg;
     struct sched_param sp = { 0 };
     pid_t tid = (pid_t)syscall(SYS_gettid);
+    int idle = 0, nice;
 
-    __atomic_store_n(&j->tid, tid, __ATOMIC_RELEASE);
+    errno = 0;
+    nice = getpriority(PRIO_PROCESS, (id_t)tid);
+    if (errno != 0)
+        nice = 19;              /* unknown: leave the niceness alone */
     /* pid 0 is this thread alone; failing that, a nicer thread will do. */
-    if (j->prio != CK_HASH_IDLE || sched_setscheduler(0, SCHED_IDLE, &sp) != 0)
-        make_nicer(tid);
+    if (j->prio == CK_HASH_IDLE_POOLED || (j->prio == CK_HASH_IDLE && may_leave_idle(tid, nice)))
+        idle = sched_setscheduler(0, SCHED_IDLE, &sp) == 0;
+    if (!idle)
+        make_nicer(tid, nice);
+    j->nice = nice;
+    __atomic_store_n(&j->idle, idle, __ATOMIC_RELAXED);
+    __atomic_store_n(&j->tid, tid, __ATOMIC_RELEASE);
     j->h = crypt_rn(j->password, j->setting, j->cd, sizeof(*j->cd));
     __atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
     return NULL;
@@ -604,7 +626,7 @@ static void hash_wait(pthread_t t, hash_job *j)
     pid_t tid;
     int rc;
 
-    if (j->prio == CK_HASH_IDLE && clock_gettime(CLOCK_REALTIME, &until) == 0) {
+    if (j->prio != CK_HASH_LOW && clock_gettime(CLOCK_REALTIME, &until) == 0) {
         /* Until the thread has run far enough to name itself, wait a grace more. */
         do {
             until.tv_nsec += (long)CK_HASH_GRACE_MS * 1000000L;
@@ -615,9 +637,10 @@ static void hash_wait(pthread_t t, hash_job *j)
                 return;
             tid = __atomic_load_n(&j->tid, __ATOMIC_ACQUIRE);
         } while (tid == 0 && rc == ETIMEDOUT);
-        if (tid > 0 && !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE) &&
+        if (tid > 0 && __atomic_load_n(&j->idle, __ATOMIC_RELAXED) &&
+            !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE) &&
             sched_setscheduler(tid, SCHED_OTHER, &sp) == 0)
-            make_nicer(tid);
+            make_nicer(tid, j->nice);
     }
     pthread_join(t, NULL);
 }
@@ -625,7 +648,7 @@ static void hash_wait(pthread_t t, hash_job *j)
 static const char *hash_nicely(const char *password, const char *setting,
                                struct crypt_data *cd, ck_hash_priority prio)
 {
-    hash_job j = { password, setting, cd, prio, NULL, 0, 0 };
+    hash_job j = { password, setting, cd, prio, NULL, 0, 0, 0, 0 };
     pthread_t t;
 
     if (pthread_create(&t, NULL, hash_run, &j) != 0)

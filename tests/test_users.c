@@ -11,10 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <linux/capability.h>
 
 #include "ck_users.h"
 
@@ -175,7 +179,7 @@ static void *watch_threads(void *arg)
 
         while (d && (e = readdir(d))) {
             FILE *f;
-            char *p;
+            char *p, *save = NULL;
             int field = 2;
             long nice = 0, policy = 0;
 
@@ -188,7 +192,7 @@ static void *watch_threads(void *arg)
             p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
             fclose(f);
             /* after "pid (comm)": field 19 is nice, field 41 the policy */
-            for (p = p ? strtok(p + 1, " ") : NULL; p; p = strtok(NULL, " ")) {
+            for (p = p ? strtok_r(p + 1, " ", &save) : NULL; p; p = strtok_r(NULL, " ", &save)) {
                 field++;
                 if (field == 19)
                     nice = atol(p);
@@ -204,81 +208,186 @@ static void *watch_threads(void *arg)
     return NULL;
 }
 
-static void test_hash_priority(void **state)
+/*
+ * Whether a thread of this process may leave SCHED_IDLE again, asked of
+ * the kernel: the answer the hash's promotion gets.
+ */
+static void *try_leave_idle(void *arg)
 {
-    ck_users u;
-    ck_user *a;
-    char err[512];
+    struct sched_param sp = { 0 };
 
-    (void)state;
-    assert_int_equal(parse("#checkup-users 1\na@b:!:r::::\n", &u, err, sizeof(err)), 0);
-    a = &u.items[0];
-    assert_int_equal(ck_password_hash("pw", a->hash, sizeof(a->hash), err, sizeof(err)), 0);
-    for (int prio = CK_HASH_LOW; prio <= CK_HASH_IDLE; prio++) {
+    *(int *)arg = sched_setscheduler(0, SCHED_IDLE, &sp) == 0 &&
+                  sched_setscheduler(0, SCHED_OTHER, &sp) == 0;
+    return NULL;
+}
+
+static int may_leave_idle(void)
+{
+    pthread_t t;
+    int may = -1;
+
+    assert_int_equal(pthread_create(&t, NULL, try_leave_idle, &may), 0);
+    pthread_join(t, NULL);
+    return may;
+}
+
+/*
+ * Each priority is checked twice: as the test runs (root on a host: may
+ * leave SCHED_IDLE), and as in a container or a service user, without
+ * CAP_SYS_NICE and with an RLIMIT_NICE of 0. The capability is dropped
+ * from this thread's effective set only (threads it makes inherit that)
+ * and taken back from the permitted set afterwards.
+ */
+typedef struct nice_rights {
+    struct __user_cap_header_struct hdr;
+    struct __user_cap_data_struct caps[2];
+    struct rlimit rl;
+} nice_rights;
+
+static void drop_nice_rights(nice_rights *saved)
+{
+    struct __user_cap_data_struct caps[2];
+    struct rlimit none;
+
+    saved->hdr.version = _LINUX_CAPABILITY_VERSION_3;
+    saved->hdr.pid = 0;
+    assert_int_equal(syscall(SYS_capget, &saved->hdr, saved->caps), 0);
+    memcpy(caps, saved->caps, sizeof(caps));
+    caps[CAP_TO_INDEX(CAP_SYS_NICE)].effective &= ~CAP_TO_MASK(CAP_SYS_NICE);
+    assert_int_equal(syscall(SYS_capset, &saved->hdr, caps), 0);
+    assert_int_equal(getrlimit(RLIMIT_NICE, &saved->rl), 0);
+    none = saved->rl;
+    none.rlim_cur = 0;
+    assert_int_equal(setrlimit(RLIMIT_NICE, &none), 0);
+}
+
+static void restore_nice_rights(nice_rights *saved)
+{
+    assert_int_equal(syscall(SYS_capset, &saved->hdr, saved->caps), 0);
+    assert_int_equal(setrlimit(RLIMIT_NICE, &saved->rl), 0);
+}
+
+static void check_hash_priorities(const ck_users *u, const ck_user *a, int may)
+{
+    for (int prio = CK_HASH_LOW; prio <= CK_HASH_IDLE_POOLED; prio++) {
         watch w = { 0, 0, 0 };
         pthread_t t;
-        int ok = 1;
+        int ok = 1, idle = prio == CK_HASH_IDLE_POOLED || (prio == CK_HASH_IDLE && may);
 
         assert_int_equal(pthread_create(&t, NULL, watch_threads, &w), 0);
         /* a few hashes, so that the watcher sees one under way */
         for (int i = 0; i < 5; i++)
-            ok &= ck_password_verify(&u, a, "pw", (ck_hash_priority)prio);
+            ok &= ck_password_verify(u, a, "pw", (ck_hash_priority)prio);
         w.stop = 1;
         pthread_join(t, NULL);
         assert_true(ok);
-        assert_int_equal(w.saw_idle, prio == CK_HASH_IDLE);
+        assert_int_equal(w.saw_idle, idle);
         /* (an idle hash that a loaded machine starves goes on at nice 10: see below) */
-        if (prio == CK_HASH_LOW)
+        if (!idle)
             assert_true(w.saw_nice10);
         assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
     }
+}
+
+static void test_hash_priority(void **state)
+{
+    nice_rights saved;
+    ck_users u;
+    char err[512];
+
+    (void)state;
+    assert_int_equal(parse("#checkup-users 1\na@b:!:r::::\n", &u, err, sizeof(err)), 0);
+    assert_int_equal(ck_password_hash("pw", u.items[0].hash, sizeof(u.items[0].hash),
+                                      err, sizeof(err)), 0);
+    check_hash_priorities(&u, &u.items[0], may_leave_idle());
+    drop_nice_rights(&saved);
+    assert_int_equal(may_leave_idle(), 0);
+    check_hash_priorities(&u, &u.items[0], 0);
+    restore_nice_rights(&saved);
     ck_users_free(&u);
 }
 
 static volatile int spin_stop;
+static struct timespec spin_until;
 
 static void *spin(void *arg)
 {
+    struct timespec now;
+
     (void)arg;
-    while (!spin_stop)
-        ;
+    while (!spin_stop) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > spin_until.tv_sec ||
+            (now.tv_sec == spin_until.tv_sec && now.tv_nsec >= spin_until.tv_nsec))
+            break;
+    }
     return NULL;
 }
 
-/*
- * Work at normal priority on every processor starves a SCHED_IDLE hash:
- * after its grace it goes on at nice 10, where the process may raise a
- * thread's priority again (root, as sshd is); elsewhere it stays idle,
- * and still ends.
- */
-static void test_idle_hash_not_starved(void **state)
+/* One hash while a thread per processor spins at normal priority for at most seconds. */
+static int hash_under_spinners(const ck_users *u, const ck_user *a, ck_hash_priority prio,
+                               double seconds, watch *w)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     pthread_t spinners[64], t;
-    watch w = { 0, 0, 0 };
-    ck_users u;
-    ck_user *a;
-    char err[512];
     int ok;
 
-    (void)state;
     n = n < 1 ? 1 : n > 64 ? 64 : n;
-    assert_int_equal(parse("#checkup-users 1\na@b:!:r::::\n", &u, err, sizeof(err)), 0);
-    a = &u.items[0];
-    assert_int_equal(ck_password_hash("pw", a->hash, sizeof(a->hash), err, sizeof(err)), 0);
+    clock_gettime(CLOCK_MONOTONIC, &spin_until);
+    spin_until.tv_sec += (time_t)seconds;
+    spin_until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+    if (spin_until.tv_nsec >= 1000000000L) {
+        spin_until.tv_sec++;
+        spin_until.tv_nsec -= 1000000000L;
+    }
     spin_stop = 0;
     for (long i = 0; i < n; i++)
         assert_int_equal(pthread_create(&spinners[i], NULL, spin, NULL), 0);
-    assert_int_equal(pthread_create(&t, NULL, watch_threads, &w), 0);
-    ok = ck_password_verify(&u, a, "pw", CK_HASH_IDLE);
-    w.stop = 1;
+    assert_int_equal(pthread_create(&t, NULL, watch_threads, w), 0);
+    ok = ck_password_verify(u, a, "pw", prio);
+    w->stop = 1;
     spin_stop = 1;
     pthread_join(t, NULL);
     for (long i = 0; i < n; i++)
         pthread_join(spinners[i], NULL);
-    assert_true(ok);
-    assert_true(w.saw_idle);
-    assert_int_equal(w.saw_nice10, geteuid() == 0);
+    return ok;
+}
+
+/*
+ * Work at normal priority on every processor starves a SCHED_IDLE hash.
+ * CK_HASH_IDLE: after its grace it goes on at nice 10 where the process
+ * may move it (root, as sshd is), and runs at nice 10 from the start where
+ * it may not; either way it ends while the work goes on (the spinners stop
+ * by themselves after 60 s only so that a failure cannot hang).
+ * CK_HASH_IDLE_POOLED stays idle where it cannot be moved, and ends once
+ * the work stops (here after 1 s).
+ */
+static void check_not_starved(const ck_users *u, const ck_user *a, int may)
+{
+    watch w = { 0, 0, 0 }, pooled = { 0, 0, 0 };
+
+    assert_true(hash_under_spinners(u, a, CK_HASH_IDLE, 60, &w));
+    assert_int_equal(w.saw_idle, may);
+    assert_true(w.saw_nice10);
+    assert_true(hash_under_spinners(u, a, CK_HASH_IDLE_POOLED, may ? 60 : 1, &pooled));
+    assert_true(pooled.saw_idle);
+    assert_int_equal(pooled.saw_nice10, may);
+}
+
+static void test_idle_hash_not_starved(void **state)
+{
+    nice_rights saved;
+    ck_users u;
+    char err[512];
+
+    (void)state;
+    assert_int_equal(parse("#checkup-users 1\na@b:!:r::::\n", &u, err, sizeof(err)), 0);
+    assert_int_equal(ck_password_hash("pw", u.items[0].hash, sizeof(u.items[0].hash),
+                                      err, sizeof(err)), 0);
+    check_not_starved(&u, &u.items[0], may_leave_idle());
+    drop_nice_rights(&saved);
+    check_not_starved(&u, &u.items[0], 0);
+    restore_nice_rights(&saved);
     ck_users_free(&u);
 }
 

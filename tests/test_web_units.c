@@ -134,11 +134,11 @@ static void test_conf_pools(void **state)
     assert_int_equal(set(&dc, "provider_threads", "x", err, sizeof(err)), 0);
     /* hashes at SCHED_IDLE unless told otherwise */
     ckd_conf_defaults(&dc);
-    assert_int_equal(dc.login_priority, CK_HASH_IDLE);
+    assert_int_equal(dc.login_priority, CK_HASH_IDLE_POOLED);
     assert_int_equal(set(&dc, "login_priority", "low", err, sizeof(err)), 1);
     assert_int_equal(dc.login_priority, CK_HASH_LOW);
     assert_int_equal(set(&dc, "login_priority", "idle", err, sizeof(err)), 1);
-    assert_int_equal(dc.login_priority, CK_HASH_IDLE);
+    assert_int_equal(dc.login_priority, CK_HASH_IDLE_POOLED);
     assert_int_equal(set(&dc, "login_priority", "realtime", err, sizeof(err)), 0);
     assert_non_null(strstr(err, "'realtime' is not idle or low"));
 }

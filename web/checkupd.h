@@ -58,7 +58,7 @@ typedef struct ckd_conf {
     size_t body_max;                /* request body bytes */
     int login_threads;              /* password hashes (pool.c) */
     int login_queue;                /* logins waiting for them; 0: 64 a thread */
-    ck_hash_priority login_priority; /* the hashes' (ck_users.h); default CK_HASH_IDLE */
+    ck_hash_priority login_priority; /* the hashes' (ck_users.h); default CK_HASH_IDLE_POOLED */
     int provider_threads;           /* provider token exchanges */
     int provider_queue;             /* callbacks waiting for them */
 } ckd_conf;

@@ -36,7 +36,7 @@ void ckd_conf_defaults(ckd_conf *dc)
     dc->body_max = 8192;
     /* Hashes take what the request threads leave: one processor at least. */
     dc->login_threads = ck_hash_slots_auto();
-    dc->login_priority = CK_HASH_IDLE;
+    dc->login_priority = CK_HASH_IDLE_POOLED;
     dc->login_queue = 0;
     /* Token exchanges mostly wait on the provider, not on a processor. */
     dc->provider_threads = 4;
@@ -207,7 +207,7 @@ static int set_number(ckd_conf *dc, const char *name, const char *v, char *err,
 static int set_priority(ck_hash_priority *out, const char *v, char *err, size_t errlen)
 {
     if (strcmp(v, "idle") == 0)
-        *out = CK_HASH_IDLE;
+        *out = CK_HASH_IDLE_POOLED;
     else if (strcmp(v, "low") == 0)
         *out = CK_HASH_LOW;
     else {
