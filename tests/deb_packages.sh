@@ -223,7 +223,9 @@ case $execstart in
 esac
 svc_user=$(sed -n 's/^User=//p' "$unit"); svc_group=$(sed -n 's/^Group=//p' "$unit")
 svc_umask=$(sed -n 's/^UMask=//p' "$unit")
-port=$(shuf -i 20000-59999 -n 1)
+# below the ephemeral range, where no outgoing connection can hold it
+eph=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+port=$(shuf -i 10000-$((eph > 11000 ? eph - 1 : 59999)) -n 1)
 pw=$(openssl rand -hex 12)
 printf '%s\n' "$pw" > "$w/s/pw"
 printf '%s\n' "x$pw" > "$w/s/badpw"

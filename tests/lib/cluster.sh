@@ -38,8 +38,8 @@
 CL_ACL_CMDS=$(sed -n 's/^user checkup on >[^ ]* ~ck:\* resetchannels -@all \(.*\)$/\1/p' \
     "$top_srcdir/conf/redis/checkup-auth.conf")
 
-# Cluster bus ports are the client port + 10000: keep both below 65536.
-CK_PORT_MAX=55000
+# Cluster bus ports are the client port + 10000: keep room for both.
+CK_PORT_GAP=10000
 
 cl_cli() {
     _cp=$1

@@ -10,16 +10,28 @@
 #   port=$(redis_start_tls name "$CK_TEST_TMP/certs" [conf lines...])
 #   port=$(sentinel_start name mymaster "$primary_port" [conf lines...])
 #
-# Ports are picked at random in 20000..59999 and retried when taken.
+# Ports are picked at random below the kernel's ephemeral range and retried
+# when taken.
 # Server files live in $CK_TEST_TMP/name/ (redis.conf, redis.log, redis.pid).
 
 . "$top_srcdir/tests/lib/audit.sh"
 : "${REDIS_SERVER:=redis-server}"
 CK_TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ck-test.XXXXXX")
 
-# CK_PORT_MAX lowers the top (tests/lib/cluster.sh: bus port = port + 10000).
+# A port in the ephemeral range (ip_local_port_range, from 32768 on
+# Debian) may be the local end of any test's outgoing connection at the
+# moment a server binds it ("Address already in use"), so ports come from
+# 10000 up to just below it. CK_PORT_GAP keeps that much room above the
+# port (tests/lib/cluster.sh: bus port = port + 10000).
 ck_free_port() {
-    shuf -i 20000-"${CK_PORT_MAX:-59999}" -n 1
+    _eph=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null) || _eph=32768
+    _top=$((${_eph:-32768} - 1 - ${CK_PORT_GAP:-0}))
+    if [ "$_top" -gt 11000 ]; then
+        shuf -i 10000-"$_top" -n 1
+    else
+        # an ephemeral range that starts low: above it, as before
+        shuf -i 20000-$((59999 - ${CK_PORT_GAP:-0})) -n 1
+    fi
 }
 
 # redis_start NAME [CONF-LINE...]: prints the port.
