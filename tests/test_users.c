@@ -289,22 +289,31 @@ static void check_hash_priorities(const ck_users *u, const ck_user *a, int may)
     }
 }
 
-static void test_hash_priority(void **state)
+/*
+ * check(users, user, may) as the test runs, then without the rights to
+ * move a thread out of SCHED_IDLE (may is what the kernel answers).
+ */
+static void with_and_without_nice_rights(void (*check)(const ck_users *, const ck_user *, int))
 {
     nice_rights saved;
     ck_users u;
     char err[512];
 
-    (void)state;
     assert_int_equal(parse("#checkup-users 1\na@b:!:r::::\n", &u, err, sizeof(err)), 0);
     assert_int_equal(ck_password_hash("pw", u.items[0].hash, sizeof(u.items[0].hash),
                                       err, sizeof(err)), 0);
-    check_hash_priorities(&u, &u.items[0], may_leave_idle());
+    check(&u, &u.items[0], may_leave_idle());
     drop_nice_rights(&saved);
     assert_int_equal(may_leave_idle(), 0);
-    check_hash_priorities(&u, &u.items[0], 0);
+    check(&u, &u.items[0], 0);
     restore_nice_rights(&saved);
     ck_users_free(&u);
+}
+
+static void test_hash_priority(void **state)
+{
+    (void)state;
+    with_and_without_nice_rights(check_hash_priorities);
 }
 
 static volatile int spin_stop;
@@ -324,9 +333,9 @@ static void *spin(void *arg)
     return NULL;
 }
 
-/* One hash while a thread per processor spins at normal priority for at most seconds. */
+/* One hash while a thread per processor spins at normal priority, for seconds at most. */
 static int hash_under_spinners(const ck_users *u, const ck_user *a, ck_hash_priority prio,
-                               double seconds, watch *w)
+                               int seconds, watch *w)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     pthread_t spinners[64], t;
@@ -334,12 +343,7 @@ static int hash_under_spinners(const ck_users *u, const ck_user *a, ck_hash_prio
 
     n = n < 1 ? 1 : n > 64 ? 64 : n;
     clock_gettime(CLOCK_MONOTONIC, &spin_until);
-    spin_until.tv_sec += (time_t)seconds;
-    spin_until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
-    if (spin_until.tv_nsec >= 1000000000L) {
-        spin_until.tv_sec++;
-        spin_until.tv_nsec -= 1000000000L;
-    }
+    spin_until.tv_sec += seconds;
     spin_stop = 0;
     for (long i = 0; i < n; i++)
         assert_int_equal(pthread_create(&spinners[i], NULL, spin, NULL), 0);
@@ -376,19 +380,8 @@ static void check_not_starved(const ck_users *u, const ck_user *a, int may)
 
 static void test_idle_hash_not_starved(void **state)
 {
-    nice_rights saved;
-    ck_users u;
-    char err[512];
-
     (void)state;
-    assert_int_equal(parse("#checkup-users 1\na@b:!:r::::\n", &u, err, sizeof(err)), 0);
-    assert_int_equal(ck_password_hash("pw", u.items[0].hash, sizeof(u.items[0].hash),
-                                      err, sizeof(err)), 0);
-    check_not_starved(&u, &u.items[0], may_leave_idle());
-    drop_nice_rights(&saved);
-    check_not_starved(&u, &u.items[0], 0);
-    restore_nice_rights(&saved);
-    ck_users_free(&u);
+    with_and_without_nice_rights(check_not_starved);
 }
 
 /* The limit checkup states is the one yescrypt keeps: 511 bytes hash, 512 do not. */
