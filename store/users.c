@@ -586,11 +586,14 @@ static void make_nicer(pid_t tid, int nice)
 /*
  * Whether this process may later move thread tid out of SCHED_IDLE: the
  * kernel allows that exactly when it allows the thread's niceness to be
- * set back to what it is now (can_nice), so step one nicer and back.
+ * set back to what it is now (can_nice), so step one nicer and back (at
+ * 19, one less nice and back: a stricter question).
  */
 static int may_leave_idle(pid_t tid, int nice)
 {
-    return nice < 19 && setpriority(PRIO_PROCESS, (id_t)tid, nice + 1) == 0 &&
+    int step = nice < 19 ? 1 : -1;
+
+    return setpriority(PRIO_PROCESS, (id_t)tid, nice + step) == 0 &&
            setpriority(PRIO_PROCESS, (id_t)tid, nice) == 0;
 }
 
@@ -599,17 +602,21 @@ static void *hash_run(void *arg)
     hash_job *j = arg;
     struct sched_param sp = { 0 };
     pid_t tid = (pid_t)syscall(SYS_gettid);
-    int idle = 0, nice;
+    int idle = 0, nice, known;
 
     errno = 0;
     nice = getpriority(PRIO_PROCESS, (id_t)tid);
-    if (errno != 0)
+    known = errno == 0;
+    if (!known)
         nice = 19;              /* unknown: leave the niceness alone */
     /* pid 0 is this thread alone; failing that, a nicer thread will do. */
-    if (j->prio == CK_HASH_IDLE_POOLED || (j->prio == CK_HASH_IDLE && may_leave_idle(tid, nice)))
+    if (j->prio == CK_HASH_IDLE_POOLED ||
+        (j->prio == CK_HASH_IDLE && known && may_leave_idle(tid, nice)))
         idle = sched_setscheduler(0, SCHED_IDLE, &sp) == 0;
     if (!idle)
         make_nicer(tid, nice);
+    /* so that top -H and ps -L tell the hash (at its priority) from the caller's threads */
+    (void)pthread_setname_np(pthread_self(), "ck-hash");
     j->nice = nice;
     __atomic_store_n(&j->idle, idle, __ATOMIC_RELAXED);
     __atomic_store_n(&j->tid, tid, __ATOMIC_RELEASE);
